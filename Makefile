@@ -1,0 +1,63 @@
+# One task runner: every command the README names is a target here.
+# Each target creates .venv with Python 3.12 and installs what it needs, so a
+# fresh machine needs nothing but this file, python3.12 and make.
+
+.DEFAULT_GOAL := help
+SHELL := /bin/bash
+
+# Python 3.12: the first candidate that really runs 3.12. A pyenv shim named
+# python3.12 exists even when 3.12 is not the active pyenv version, so each
+# candidate is asked for its version instead of trusted by name.
+PY312_CANDIDATES := python3.12 $(wildcard $(HOME)/.pyenv/versions/3.12*/bin/python3.12) \
+                    /usr/local/bin/python3.12 /usr/bin/python3.12
+PYTHON ?= $(firstword $(foreach p,$(PY312_CANDIDATES),$(if $(shell $(p) -c \
+  'import sys; assert sys.version_info[:2] == (3, 12)' 2>/dev/null && echo ok),$(p))))
+
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+EXTRAS := test,docs,lint,bench
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
+.PHONY: help setup serve docs test bench lint format clean
+
+help:  ## list the targets
+	@grep -E '^[a-z]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
+
+$(STAMP): pyproject.toml
+	@if [ -z "$(PYTHON)" ]; then \
+	  echo "error: Python 3.12 is required and was not found (tried: $(PY312_CANDIDATES))." >&2; \
+	  echo "Install it (e.g. 'pyenv install 3.12') or run 'make PYTHON=/path/to/python3.12 ...'." >&2; \
+	  exit 2; fi
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[$(EXTRAS)]'
+	@touch $@
+
+setup: $(STAMP)  ## create .venv and install the project with all extras
+
+serve: $(STAMP)  ## set up and serve the site on http://127.0.0.1:8000
+	$(BIN)/mkdocs serve --strict --dev-addr $(HOST):$(PORT)
+
+docs: $(STAMP)  ## strict static build of the site into site/
+	$(BIN)/mkdocs build --strict
+
+test: $(STAMP)  ## set up and run the whole test suite
+	$(BIN)/python -m pytest
+
+bench: $(STAMP)  ## run the benchmarks; each figure is printed next to its target
+	$(BIN)/python -m benchmarks
+
+lint: $(STAMP)  ## ruff (lint and format check) and mypy
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+
+format: $(STAMP)  ## apply ruff's formatter and safe fixes
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+clean:  ## remove the virtualenv, the built site and caches
+	rm -rf $(VENV) site .pytest_cache .hypothesis .ruff_cache .mypy_cache
+	find . -name __pycache__ -type d -prune -exec rm -rf {} +

@@ -1,0 +1,110 @@
+r"""rnnnum: the numeric twin of the derivations, in NumPy and float64.
+
+Row-vector convention, batch first (the notation of the whole project):
+
+$$a_t = x_t W_{xh} + h_{t-1} W_{hh} + b_h,\quad h_t = f(a_t),\quad
+y_t = h_t W_{yh} + b_y,\quad L = \sum_t L_t.$$
+
+Data flow, one module per stage: `params`/`init` -> `forward` -> `bptt` ->
+`components` (per-(loss, step) terms) and `jacobians` -> `gradcheck`,
+`clipping`, `truncation`.
+"""
+
+from rnnnum.activations import ACTIVATIONS, LEAKY_SLOPE, Activation, get_activation
+from rnnnum.bptt import Gradients, bptt
+from rnnnum.clipping import clip_by_norm, clip_by_value, global_norm
+from rnnnum.components import (
+    Components,
+    all_component_norms,
+    backward_signals,
+    component_norms,
+    components,
+)
+from rnnnum.errors import (
+    DTypeError,
+    MismatchedCacheError,
+    NonFiniteError,
+    NumericalOverflowError,
+    NumericalOverflowWarning,
+    OutOfRangeError,
+    RNNNumError,
+    ShapeError,
+    TargetRangeError,
+    UnknownChoiceError,
+)
+from rnnnum.forward import ForwardCache, forward
+from rnnnum.gradcheck import (
+    FD_ATOL,
+    FD_RTOL,
+    FD_STEP,
+    DirectionalCheck,
+    directional_checks,
+    distance_to_kink,
+    numerical_gradients,
+)
+from rnnnum.init import (
+    INITIALISERS,
+    init_normal,
+    init_orthogonal,
+    init_params,
+    init_spectral,
+    init_xavier,
+    orthogonal_matrix,
+)
+from rnnnum.jacobians import JacobianProducts, jacobian_products, step_jacobians
+from rnnnum.losses import LOSSES, Loss, get_loss
+from rnnnum.params import GRADIENT_NAMES, PARAM_NAMES, RNNParams
+from rnnnum.truncation import truncated_bptt
+
+__all__ = [
+    "ACTIVATIONS",
+    "FD_ATOL",
+    "FD_RTOL",
+    "FD_STEP",
+    "GRADIENT_NAMES",
+    "INITIALISERS",
+    "LEAKY_SLOPE",
+    "LOSSES",
+    "PARAM_NAMES",
+    "Activation",
+    "Components",
+    "DTypeError",
+    "DirectionalCheck",
+    "ForwardCache",
+    "Gradients",
+    "JacobianProducts",
+    "Loss",
+    "MismatchedCacheError",
+    "NonFiniteError",
+    "NumericalOverflowError",
+    "NumericalOverflowWarning",
+    "OutOfRangeError",
+    "RNNNumError",
+    "RNNParams",
+    "ShapeError",
+    "TargetRangeError",
+    "UnknownChoiceError",
+    "all_component_norms",
+    "backward_signals",
+    "bptt",
+    "clip_by_norm",
+    "clip_by_value",
+    "component_norms",
+    "components",
+    "directional_checks",
+    "distance_to_kink",
+    "forward",
+    "get_activation",
+    "get_loss",
+    "global_norm",
+    "init_normal",
+    "init_orthogonal",
+    "init_params",
+    "init_spectral",
+    "init_xavier",
+    "jacobian_products",
+    "numerical_gradients",
+    "orthogonal_matrix",
+    "step_jacobians",
+    "truncated_bptt",
+]

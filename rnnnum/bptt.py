@@ -1,0 +1,146 @@
+r"""Backpropagation through time: the usual reverse loop that carries ``dh_next``.
+
+Walking back from $t = T$ to $1$, the total derivative of $L$ with respect to
+$h_t$ has two parts, the direct one through $y_t$ and the one through $h_{t+1}$:
+
+$$\frac{dL}{dh_t} = \frac{\partial L_t}{\partial y_t} W_{yh}^\top
+  + \frac{dL}{da_{t+1}} W_{hh}^\top ,\qquad
+  \frac{dL}{da_t} = \frac{dL}{dh_t} \odot f'(a_t).$$
+
+Every parameter gradient is then a sum over steps of the local derivative of
+$a_t$ (or $y_t$) times these signals, e.g.
+$dL/dW_{xh} = \sum_t x_t^\top \, dL/da_t$.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from rnnnum._checks import FloatArray, describe
+from rnnnum._overflow import OnOverflow, OverflowGuard, largest
+from rnnnum.activations import get_activation
+from rnnnum.errors import DTypeError, MismatchedCacheError
+from rnnnum.forward import ForwardCache
+from rnnnum.losses import get_loss
+from rnnnum.params import GRADIENT_NAMES, PARAM_NAMES, RNNParams
+
+__all__ = ["Gradients", "bptt", "output_signals"]
+
+
+@dataclass(frozen=True, eq=False)
+class Gradients:
+    """Gradients of the total loss L, one array per quantity, each shaped like it.
+
+    Attributes:
+        Wxh (D, H), Whh (H, H), Wyh (H, V), bh (H,), by (V,): parameter gradients.
+        X (N, T, D): gradient with respect to every input x_t.
+        h0 (N, H): gradient with respect to the initial state.
+    """
+
+    Wxh: FloatArray = field(repr=False)
+    Whh: FloatArray = field(repr=False)
+    Wyh: FloatArray = field(repr=False)
+    bh: FloatArray = field(repr=False)
+    by: FloatArray = field(repr=False)
+    X: FloatArray = field(repr=False)
+    h0: FloatArray = field(repr=False)
+
+    def as_dict(self) -> dict[str, FloatArray]:
+        """All seven arrays by name, in `GRADIENT_NAMES` order."""
+        return {name: getattr(self, name) for name in GRADIENT_NAMES}
+
+    def parameters(self) -> dict[str, FloatArray]:
+        """The five parameter gradients by name (what an optimiser updates)."""
+        return {name: getattr(self, name) for name in PARAM_NAMES}
+
+    def __repr__(self) -> str:
+        norms = ", ".join(f"|{k}|={np.linalg.norm(v):.3g}" for k, v in self.as_dict().items())
+        return f"Gradients({norms})"
+
+
+def check_cache(params: RNNParams, cache: ForwardCache) -> None:
+    """Raise unless `cache` is a `ForwardCache` produced by `forward` with these `params`."""
+    if not isinstance(cache, ForwardCache):
+        raise DTypeError(
+            f"cache must be the ForwardCache returned by rnnnum.forward; got {describe(cache)}."
+        )
+    if not isinstance(params, RNNParams):
+        raise DTypeError(f"params must be an RNNParams; got {describe(params)}.")
+    if params is not cache.params and not params.same_as(cache.params):
+        changed = [
+            name
+            for name, (a, b) in zip(
+                PARAM_NAMES,
+                zip(params.as_dict().values(), cache.params.as_dict().values(), strict=True),
+                strict=True,
+            )
+            if a.shape != b.shape or not np.array_equal(a, b)
+        ]
+        raise MismatchedCacheError(
+            "the cache must come from forward() with the same parameters; these differ: "
+            f"{', '.join(changed)}. Call rnnnum.forward(params, ...) again with the new parameters."
+        )
+
+
+def output_signals(cache: ForwardCache) -> FloatArray:
+    """dL_t/dy_t for every step, (N, T, V): ``p_t - onehot`` or ``y_t - r_t``."""
+    loss = get_loss(cache.loss_name)
+    return np.stack(
+        [loss.gradient(cache.y[:, t], cache.targets[:, t]) for t in range(cache.T)], axis=1
+    )
+
+
+def gradients_from_signals(
+    params: RNNParams, cache: ForwardCache, dY: FloatArray, dA: FloatArray, dh0: FloatArray
+) -> Gradients:
+    """Assemble every gradient from dL/dy_t (N, T, V), dL/da_t (N, T, H) and dL/dh_0 (N, H).
+
+    Each line is a sum over steps t (and the batch) of a local derivative times a signal.
+    """
+    pairs = ([0, 1], [0, 1])  # contract batch and time
+    return Gradients(
+        Wxh=np.tensordot(cache.X, dA, axes=pairs),  # sum_t x_t^T dL/da_t        (D, H)
+        Whh=np.tensordot(cache.h_prev, dA, axes=pairs),  # sum_t h_{t-1}^T dL/da_t (H, H)
+        Wyh=np.tensordot(cache.h, dY, axes=pairs),  # sum_t h_t^T dL_t/dy_t        (H, V)
+        bh=dA.sum(axis=(0, 1)),  # sum_t dL/da_t                                  (H,)
+        by=dY.sum(axis=(0, 1)),  # sum_t dL_t/dy_t                                (V,)
+        X=dA @ params.Wxh.T,  # dL/dx_t = dL/da_t W_xh^T                      (N, T, D)
+        h0=dh0,  # dL/dh_0 = dL/da_1 W_hh^T                                       (N, H)
+    )
+
+
+def bptt(params: RNNParams, cache: ForwardCache, *, on_overflow: OnOverflow = "raise") -> Gradients:
+    """Gradients of L = sum_t L_t for every parameter, every input and h0, in one reverse sweep.
+
+    Args:
+        params: the parameters given to `rnnnum.forward` (checked).
+        cache: what `rnnnum.forward` returned.
+        on_overflow: ``"raise"`` stops at the first inf/NaN signal with
+            `NumericalOverflowError`; ``"warn"`` warns and carries on.
+
+    Returns:
+        `Gradients` with fields ``Wxh, Whh, Wyh, bh, by, X, h0``.
+    """
+    check_cache(params, cache)
+    f = get_activation(cache.activation)
+    guard = OverflowGuard(
+        on_overflow,
+        "bptt",
+        "Clipping the final gradient cannot help once the backward signal itself overflows: "
+        "shrink W_hh (largest singular value below 1/gamma) or shorten the sequence.",
+    )
+    N, T = cache.N, cache.T
+    dY = output_signals(cache)  # dL_t/dy_t, (N, T, V)
+    fprime = f.derivative(cache.a, cache.h)  # f'(a_t), (N, T, H)
+    dA = np.empty((N, T, params.H))
+    dh_next = np.zeros((N, params.H))  # dL/dh_t through h_{t+1}; nothing comes after h_T
+    with np.errstate(over="ignore", invalid="ignore"):
+        for t in reversed(range(T)):
+            dh = dY[:, t] @ params.Wyh.T + dh_next  # dL/dh_t: via y_t, plus via h_{t+1}
+            dA[:, t] = dh * fprime[:, t]  # dL/da_t = dL/dh_t diag(f'(a_t))
+            dh_next = dA[:, t] @ params.Whh.T  # dL/dh_{t-1} = dL/da_t W_hh^T
+            guard.check(dh_next, f"dL/dh_{t}", t + 1, T, f"; largest |dL/dh_{t + 1}| was "
+                        f"{largest(dh)}")
+        return gradients_from_signals(params, cache, dY, dA, dh_next)

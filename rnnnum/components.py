@@ -1,0 +1,218 @@
+r"""The gradient as an expanded sum: one component per loss $L_i$ and step $k \le i$.
+
+A parameter used at every step (``Wxh``, ``Whh``, ``bh``) receives, from loss
+$L_i$, one contribution through each step $k \le i$:
+
+$$\frac{dL}{dW_{xh}} = \sum_{i=1}^{T}\sum_{k=1}^{i} x_k^\top\,\delta_{i,k},\qquad
+\delta_{i,k} = \frac{dL_i}{da_k}
+ = \frac{\partial L_i}{\partial y_i} W_{yh}^\top\,
+   \Big(\frac{\partial h_i}{\partial h_k}\Big)^{\!\top} \odot f'(a_k).$$
+
+Component ``(i, k)`` is the derivative of $L_i$ with respect to the copy of the
+quantity used at step $k$. So ``Wyh`` and ``by`` (used in $y_k$) have only
+$k = i$ terms; ``X`` has one term per (i, k) for input $x_k$ (the gradient for
+$x_k$ is $\sum_i$ of them); ``h0`` (read by step 1) has only $k = 1$ terms.
+The $\delta_{i,k}$ follow from $\delta_{i,i} = (\partial L_i/\partial y_i)
+W_{yh}^\top \odot f'(a_i)$ and $\delta_{i,k-1} = \delta_{i,k} W_{hh}^\top \odot f'(a_{k-1})$.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from rnnnum._checks import FloatArray, choice, positive_int
+from rnnnum.activations import get_activation
+from rnnnum.bptt import check_cache, output_signals
+from rnnnum.forward import ForwardCache
+from rnnnum.jacobians import jacobian_signals
+from rnnnum.params import GRADIENT_NAMES, RNNParams
+
+__all__ = [
+    "Components",
+    "all_component_norms",
+    "backward_signals",
+    "component_norms",
+    "components",
+]
+
+#: Ways to obtain the signals dL_i/da_k: the O(T^2 H^2) vector recursion, or explicit
+#: products of Jacobians (O(T^2 H^3), the naive reference).
+METHODS = ("recursive", "jacobian")
+
+
+def backward_signals(
+    params: RNNParams, cache: ForwardCache, *, window: int | None = None
+) -> Iterator[tuple[int, FloatArray]]:
+    """Yield ``(t, D)`` for t = T-1 down to 0 (0-based; step k = t + 1).
+
+    ``D`` has shape (I, N, H) and ``D[j] = dL_{k+j}/da_k``: the signal of loss
+    L_{k+j} at step k, for every loss that step k reaches, j = 0..I-1, where
+    I = min(T - t, window). All losses travel back together, as one
+    (I*N, H) @ (H, H) product per step: O(T^2 N H^2) work in total, O(T N H)
+    memory. ``D`` is a view that the next iteration overwrites: copy it to keep it.
+    """
+    check_cache(params, cache)
+    N, T, H = cache.N, cache.T, params.H
+    w = T if window is None else min(positive_int(window, "window"), T)
+    fprime = get_activation(cache.activation).derivative(cache.a, cache.h)  # (N, T, H)
+    g = output_signals(cache) @ params.Wyh.T  # dL_i/dh_i through y_i, (N, T, H)
+    buf = np.empty((T, N, H))  # buf[i] holds dL_{i+1}/da_{t+1} for the current t
+    for t in reversed(range(T)):
+        end = min(T, t + w)  # losses i < end reach step t
+        if end > t + 1:  # carry the older signals back one step: delta W_hh^T * f'(a_t)
+            carried = buf[t + 1 : end].reshape(-1, H) @ params.Whh.T
+            buf[t + 1 : end] = carried.reshape(end - t - 1, N, H) * fprime[None, :, t]
+        buf[t] = g[:, t] * fprime[:, t]  # the new loss L_t enters: dL_t/da_t
+        yield t, buf[t:end]
+
+
+@dataclass(frozen=True, eq=False)
+class Components:
+    """All (i, k) components of the gradient of L with respect to one quantity.
+
+    Attributes:
+        wrt: the quantity (``Wxh``, ``Whh``, ``Wyh``, ``bh``, ``by``, ``X`` or ``h0``).
+        terms: (T, T, *shape); ``terms[i-1, k-1]`` is the contribution of loss L_i
+            through step k. Zero when k > i. ``shape`` is the quantity's shape,
+            except for ``X`` and ``h0`` where it is one step's slice, (N, D) or (N, H).
+    """
+
+    wrt: str
+    terms: FloatArray = field(repr=False)
+
+    def total(self) -> FloatArray:
+        """The sum of all components, shaped like the matching field of `rnnnum.Gradients`."""
+        if self.wrt == "X":
+            return np.moveaxis(self.terms.sum(axis=0), 0, 1)  # (T, N, D) -> (N, T, D)
+        return self.terms.sum(axis=(0, 1))
+
+    def norms(self) -> FloatArray:
+        """Frobenius norm of every component, (T, T)."""
+        T = self.terms.shape[0]
+        return np.linalg.norm(self.terms.reshape(T, T, -1), axis=2)
+
+
+def _step_terms(wrt: str, t: int, D: FloatArray, cache: ForwardCache, params: RNNParams) -> FloatArray:
+    """Components (i, t+1) for the rows of D, (I, *shape), for quantities used in a_t."""
+    if wrt == "Wxh":
+        return np.matmul(cache.X[:, t].T, D)  # x_k^T delta_{i,k}, (I, D, H)
+    if wrt == "Whh":
+        return np.matmul(cache.h_prev[:, t].T, D)  # h_{k-1}^T delta_{i,k}, (I, H, H)
+    if wrt == "bh":
+        return D.sum(axis=1)  # sum over the batch, (I, H)
+    if wrt == "X":
+        return D @ params.Wxh.T  # dL_i/dx_k, (I, N, D)
+    return D @ params.Whh.T  # h0 (t = 0 only): dL_i/dh_0, (I, N, H)
+
+
+def _diagonal(wrt: str, cache: ForwardCache) -> FloatArray:
+    """Components (i, i) of Wyh or by, (T, *shape): only y_i reads the copy used at step i."""
+    dY = output_signals(cache)  # (N, T, V)
+    if wrt == "Wyh":
+        return np.einsum("nth,ntv->thv", cache.h, dY)  # h_i^T dL_i/dy_i
+    return dY.sum(axis=0)
+
+
+def _signals(
+    params: RNNParams, cache: ForwardCache, method: str
+) -> Iterator[tuple[int, FloatArray]]:
+    method = choice(method, "method", METHODS)
+    if method == "jacobian":
+        return jacobian_signals(params, cache)
+    return backward_signals(params, cache)
+
+
+def _check_wrt(wrt: str) -> str:
+    return choice(wrt, "wrt", GRADIENT_NAMES)
+
+
+def components(
+    params: RNNParams, cache: ForwardCache, wrt: str, *, method: str = "recursive"
+) -> Components:
+    """Every (loss i, step k) component of dL/d`wrt`; they sum to `rnnnum.bptt`'s total.
+
+    Memory is O(T^2) times the size of `wrt`: for long sequences use `component_norms`.
+    """
+    wrt = _check_wrt(wrt)
+    check_cache(params, cache)
+    T = cache.T
+    if wrt in ("Wyh", "by"):
+        diag = _diagonal(wrt, cache)
+        terms = np.zeros((T, *diag.shape))
+        terms[np.arange(T), np.arange(T)] = diag
+        return Components(wrt, terms)
+    terms = None
+    for t, D in _signals(params, cache, method):
+        if wrt == "h0" and t > 0:
+            continue
+        step = _step_terms(wrt, t, D, cache, params)
+        if terms is None:
+            terms = np.zeros((T, T, *step.shape[1:]))
+        terms[t : t + len(step), t] = step
+    assert terms is not None  # T >= 1 is guaranteed by forward()
+    return Components(wrt, terms)
+
+
+def _outer_norms(A: FloatArray, D: FloatArray) -> FloatArray:
+    """||A^T D[j]||_F for every j, A (N, P), D (I, N, H), without forming the (P, H) products
+    when the Gram route is cheaper: ||A^T d||_F^2 = sum_{n,m} (A A^T)_{nm} (d d^T)_{nm}."""
+    N, P = A.shape
+    if N == 1:  # rank one: ||a^T d|| = ||a|| ||d||
+        return np.linalg.norm(A) * np.linalg.norm(D.reshape(D.shape[0], -1), axis=1)
+    if N < P:
+        GD = np.matmul(A @ A.T, D)  # (I, N, H)
+        return np.sqrt(np.maximum(np.einsum("inh,inh->i", GD, D), 0.0))
+    prod = np.matmul(A.T, D)  # (I, P, H)
+    return np.linalg.norm(prod.reshape(prod.shape[0], -1), axis=1)
+
+
+def all_component_norms(
+    params: RNNParams,
+    cache: ForwardCache,
+    wrt: Iterable[str] = GRADIENT_NAMES,
+    *,
+    method: str = "recursive",
+) -> dict[str, FloatArray]:
+    """Frobenius norms of every (i, k) component, (T, T) per quantity, in one backward sweep.
+
+    Never holds more than one step's signals: O(T N H) memory and O(T^2 N H^2)
+    matrix-vector work (batched over losses), so T in the hundreds is fine.
+    ``method="jacobian"`` forms the Jacobian products instead (slow; the reference).
+    """
+    names = [_check_wrt(w) for w in wrt]
+    check_cache(params, cache)
+    T = cache.T
+    out = {name: np.zeros((T, T)) for name in names}
+    for name in names:
+        if name in ("Wyh", "by"):
+            diag = _diagonal(name, cache)
+            out[name][np.arange(T), np.arange(T)] = np.linalg.norm(diag.reshape(T, -1), axis=1)
+    per_step = [n for n in names if n not in ("Wyh", "by")]
+    if not per_step:
+        return out
+    h_prev = cache.h_prev
+    for t, D in _signals(params, cache, method):
+        rows = slice(t, t + len(D))
+        for name in per_step:
+            if name == "Wxh":
+                out[name][rows, t] = _outer_norms(cache.X[:, t], D)
+            elif name == "Whh":
+                out[name][rows, t] = _outer_norms(h_prev[:, t], D)
+            elif name != "h0" or t == 0:
+                step = _step_terms(name, t, D, cache, params)
+                out[name][rows, t] = np.linalg.norm(step.reshape(len(D), -1), axis=1)
+    return out
+
+
+def component_norms(
+    params: RNNParams, cache: ForwardCache, wrt: str, *, method: str = "recursive"
+) -> FloatArray:
+    """Frobenius norms of the (i, k) components of dL/d`wrt`, (T, T), lower triangular.
+
+    Equal to ``components(params, cache, wrt).norms()`` but never forms the
+    components: see `all_component_norms`.
+    """
+    return all_component_norms(params, cache, (wrt,), method=method)[_check_wrt(wrt)]

@@ -1,0 +1,217 @@
+r"""The forward pass, one step at a time, with each step's local derivatives named beside it.
+
+For $t = 1, \dots, T$ (row vectors, batch first):
+
+$$a_t = x_t W_{xh} + h_{t-1} W_{hh} + b_h,\quad h_t = f(a_t),\quad
+y_t = h_t W_{yh} + b_y,\quad L = \sum_{t=1}^{T} L_t(y_t).$$
+
+Local derivatives used by `rnnnum.bptt` (row convention: a row-vector gradient
+is multiplied on the right):
+
+- $\partial L_t / \partial y_t$: `rnnnum.losses` (``p_t - onehot`` or ``y_t - r_t``);
+- $\partial y_t / \partial h_t$: multiply by $W_{yh}^\top$;
+- $\partial h_t / \partial a_t = \mathrm{diag}(f'(a_t))$: multiply element-wise;
+- $\partial a_t / \partial h_{t-1}$: multiply by $W_{hh}^\top$;
+- $\partial a_t / \partial W_{xh}$, $\partial a_t / \partial W_{hh}$: outer products
+  with $x_t$ and $h_{t-1}$.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from rnnnum._checks import FloatArray, choice, describe, real_array
+from rnnnum._overflow import OnOverflow, OverflowGuard, largest
+from rnnnum.activations import ACTIVATIONS, get_activation
+from rnnnum.errors import DTypeError, ShapeError, TargetRangeError
+from rnnnum.losses import LOSSES, get_loss, log_softmax
+from rnnnum.params import RNNParams
+
+__all__ = ["ForwardCache", "forward"]
+
+
+@dataclass(frozen=True, eq=False)
+class ForwardCache:
+    """Everything the forward pass computed, kept for `rnnnum.bptt`.
+
+    Time index: position ``t - 1`` of a (N, T, ...) array holds step t, so
+    ``h[:, 0]`` is $h_1$; $h_0$ is the separate field ``h0``.
+
+    Attributes:
+        params: the parameters used (checked again by `bptt`).
+        X: inputs, (N, T, D).
+        targets: class indices (N, T) for cross-entropy, real vectors (N, T, V) for mse.
+        h0: initial state, (N, H).
+        activation: name of f.  loss: name of the per-step loss.
+        a: pre-activations a_1..a_T, (N, T, H).
+        h: hidden states h_1..h_T, (N, T, H).
+        y: outputs (logits) y_1..y_T, (N, T, V).
+        p: softmax probabilities (N, T, V) for cross-entropy; None for mse.
+        losses: L_1..L_T, each summed over the batch, (T,).
+        loss: L = sum of `losses`.
+    """
+
+    params: RNNParams = field(repr=False)
+    X: FloatArray = field(repr=False)
+    targets: NDArray[Any] = field(repr=False)
+    h0: FloatArray = field(repr=False)
+    activation: str
+    loss_name: str
+    a: FloatArray = field(repr=False)
+    h: FloatArray = field(repr=False)
+    y: FloatArray = field(repr=False)
+    p: FloatArray | None = field(repr=False)
+    losses: FloatArray = field(repr=False)
+    loss: float
+
+    @property
+    def N(self) -> int:
+        """Batch size."""
+        return int(self.X.shape[0])
+
+    @property
+    def T(self) -> int:
+        """Sequence length."""
+        return int(self.X.shape[1])
+
+    @property
+    def h_prev(self) -> FloatArray:
+        """h_0..h_{T-1}: the state each step reads, (N, T, H)."""
+        return np.concatenate([self.h0[:, None, :], self.h[:, :-1, :]], axis=1)
+
+
+def _check_X(X: Any, params: RNNParams) -> FloatArray:
+    X = real_array(X, "X", ndim=3, layout="(N, T, D)")
+    N, T, D = X.shape
+    if N < 1:
+        raise ShapeError(f"X must hold at least one sequence (N >= 1); got X.shape = {X.shape}.")
+    if T < 1:
+        raise ShapeError(
+            f"X must have at least one time step (T >= 1); got X.shape = {X.shape} (T = 0). "
+            "An empty sequence has no loss and no gradient: drop it from the batch."
+        )
+    if D != params.D:
+        raise ShapeError(
+            f"X must have shape (N, T, D) with D = {params.D} (the rows of Wxh); got X.shape = "
+            f"{X.shape}. Pass inputs with {params.D} features, or build the parameters with D = {D}."
+        )
+    return X
+
+
+def _check_targets(targets: Any, loss: str, N: int, T: int, V: int) -> NDArray[Any]:
+    if get_loss(loss).class_targets:
+        arr = np.asarray(targets)
+        if arr.ndim == 3:
+            raise ShapeError(
+                f"targets for loss='cross_entropy' are class indices of shape (N, T) = ({N}, {T}); "
+                f"got shape {arr.shape}. Pass targets.argmax(-1) for one-hot targets, or use "
+                "loss='mse' for real-valued targets."
+            )
+        if arr.dtype.kind not in "iu":
+            raise DTypeError(
+                "targets for loss='cross_entropy' must be integer class indices; got "
+                f"{describe(arr)}. Cast with targets.astype(numpy.int64)."
+            )
+        if arr.shape != (N, T):
+            raise ShapeError(
+                f"targets must have shape (N, T) = ({N}, {T}) to match X; got {arr.shape}."
+            )
+        bad = (arr < 0) | (arr >= V)
+        if bad.any():
+            where = tuple(int(i) for i in np.argwhere(bad)[0])
+            raise TargetRangeError(
+                f"targets must be class indices in 0..{V - 1} (V = {V} outputs); got {arr[where]} "
+                f"at index {where}. Use V >= {int(arr.max()) + 1} outputs or re-encode the classes."
+            )
+        return arr.astype(np.int64)
+    out = real_array(targets, "targets", ndim=3, layout="(N, T, V)")
+    if out.shape != (N, T, V):
+        raise ShapeError(
+            f"targets for loss='mse' must have shape (N, T, V) = ({N}, {T}, {V}); got {out.shape}."
+        )
+    return out
+
+
+def _check_h0(h0: Any, N: int, H: int) -> FloatArray:
+    if h0 is None:
+        return np.zeros((N, H))
+    out = real_array(h0, "h0", ndim=2, layout="(N, H)")
+    if out.shape != (N, H):
+        raise ShapeError(
+            f"h0 must have shape (N, H) = ({N}, {H}); got {out.shape}. For one state shared by "
+            "the batch pass numpy.tile(h0, (N, 1))."
+        )
+    return out
+
+
+def forward(
+    params: RNNParams,
+    X: Any,
+    targets: Any,
+    *,
+    h0: Any = None,
+    activation: str = "tanh",
+    loss: str = "cross_entropy",
+    on_overflow: OnOverflow = "raise",
+) -> ForwardCache:
+    """Run the RNN over every step and keep what backpropagation needs.
+
+    Args:
+        params: weights and biases (`RNNParams`).
+        X: inputs, (N, T, D), real.
+        targets: integer class indices (N, T) for ``loss="cross_entropy"``; real
+            vectors (N, T, V) for ``loss="mse"``.
+        h0: initial state (N, H); zeros if None.
+        activation: one of ``tanh``, ``sigmoid``, ``relu``, ``leaky_relu``, ``identity``.
+        loss: ``cross_entropy`` or ``mse``.
+        on_overflow: ``"raise"`` (default) stops at the first inf/NaN with
+            `NumericalOverflowError`; ``"warn"`` issues `NumericalOverflowWarning`
+            and returns the non-finite values.
+
+    Returns:
+        A `ForwardCache`; ``cache.losses[t-1]`` is L_t summed over the batch and
+        ``cache.loss`` their sum.
+    """
+    if not isinstance(params, RNNParams):
+        raise DTypeError(
+            f"params must be an RNNParams; got {describe(params)}. Build one with "
+            "RNNParams(Wxh=..., Whh=..., Wyh=..., bh=..., by=...) or rnnnum.init_params(...)."
+        )
+    f = get_activation(choice(activation, "activation", ACTIVATIONS))
+    loss_fn = get_loss(choice(loss, "loss", LOSSES))
+    X = _check_X(X, params)
+    N, T, _ = X.shape
+    targets = _check_targets(targets, loss, N, T, params.V)
+    h0 = _check_h0(h0, N, params.H)
+    guard = OverflowGuard(
+        on_overflow,
+        "forward",
+        "Use a bounded activation (tanh, sigmoid) or a smaller recurrent matrix, e.g. "
+        "rnnnum.init_spectral(..., sigma_max=0.9).",
+    )
+
+    a = np.empty((N, T, params.H))
+    h = np.empty((N, T, params.H))
+    y = np.empty((N, T, params.V))
+    losses = np.empty(T)
+    h_prev = h0
+    with np.errstate(over="ignore", invalid="ignore"):  # the guard reports instead of NumPy
+        for t in range(T):
+            a[:, t] = X[:, t] @ params.Wxh + h_prev @ params.Whh + params.bh  # (N, H)
+            guard.check(a[:, t], f"the pre-activation a_{t + 1}", t + 1, T,
+                        f"; largest |h_{t}| was {largest(h_prev)}")
+            h[:, t] = f.forward(a[:, t])  # (N, H); local derivative: diag(f'(a_t))
+            y[:, t] = h[:, t] @ params.Wyh + params.by  # (N, V); local derivative: W_yh^T
+            losses[t] = loss_fn.value(y[:, t], targets[:, t])  # L_t; dL_t/dy_t in losses.py
+            guard.check(losses[t:t + 1], f"the loss L_{t + 1}", t + 1, T)
+            h_prev = h[:, t]
+        p = np.exp(log_softmax(y)) if loss_fn.class_targets else None
+
+    return ForwardCache(
+        params=params, X=X, targets=targets, h0=h0, activation=f.name, loss_name=loss_fn.name,
+        a=a, h=h, y=y, p=p, losses=losses, loss=float(losses.sum()),
+    )

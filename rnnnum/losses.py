@@ -1,0 +1,71 @@
+r"""Per-step losses $L_t$ and their local derivative $\partial L_t / \partial y_t$.
+
+Each $L_t$ is summed over the batch (not averaged), so that the total
+$L = \sum_t L_t$ is a plain sum over every example and step and each example's
+gradient is exactly the gradient of its own loss.
+
+- ``cross_entropy``: $p_t = \mathrm{softmax}(y_t)$,
+  $L_t = -\sum_n \log p_t[n, \mathrm{target}_t[n]]$, and
+  $\partial L_t / \partial y_t = p_t - \mathrm{onehot}(\mathrm{target}_t)$.
+- ``mse``: $L_t = \tfrac12 \sum_n \lVert y_t[n] - r_t[n] \rVert^2$ with real
+  targets $r_t$, and $\partial L_t / \partial y_t = y_t - r_t$ (the one-half
+  makes the derivative free of a factor 2).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import NDArray
+
+from rnnnum._checks import FloatArray, choice
+
+__all__ = ["LOSSES", "Loss", "get_loss", "log_softmax"]
+
+
+def log_softmax(y: FloatArray) -> FloatArray:
+    """log softmax over the last axis, shifted by the maximum so exp cannot overflow."""
+    shifted = y - y.max(axis=-1, keepdims=True)
+    return shifted - np.log(np.exp(shifted).sum(axis=-1, keepdims=True))
+
+
+@dataclass(frozen=True)
+class Loss:
+    """A per-step loss: value (summed over the batch), dL/dy, and the probabilities if any."""
+
+    name: str
+    #: (y (N, V), target_t) -> L_t, a float summed over the batch
+    value: Callable[[FloatArray, NDArray[np.generic]], float]
+    #: (y (N, V), target_t) -> dL_t/dy_t, shape (N, V)
+    gradient: Callable[[FloatArray, NDArray[np.generic]], FloatArray]
+    #: True if targets are class indices (N, T); False if real vectors (N, T, V)
+    class_targets: bool
+
+
+def _ce_value(y: FloatArray, target: NDArray[np.generic]) -> float:
+    logp = log_softmax(y)  # (N, V)
+    return float(-logp[np.arange(y.shape[0]), target].sum())
+
+
+def _ce_gradient(y: FloatArray, target: NDArray[np.generic]) -> FloatArray:
+    grad = np.exp(log_softmax(y))  # p_t, (N, V)
+    grad[np.arange(y.shape[0]), target] -= 1.0  # p_t - onehot(target_t)
+    return grad
+
+
+LOSSES: dict[str, Loss] = {
+    "cross_entropy": Loss("cross_entropy", _ce_value, _ce_gradient, class_targets=True),
+    "mse": Loss(
+        "mse",
+        value=lambda y, r: float(0.5 * np.sum((y - r) ** 2)),
+        gradient=lambda y, r: y - r,
+        class_targets=False,
+    ),
+}
+
+
+def get_loss(name: str) -> Loss:
+    """Look up a loss by name; unknown names raise `UnknownChoiceError` listing the valid ones."""
+    return LOSSES[choice(name, "loss", LOSSES)]

@@ -1,0 +1,36 @@
+r"""Truncated BPTT: each loss sends its gradient back at most `window` steps.
+
+With a window of $w$ steps, loss $L_i$ contributes through steps
+$k = i-w+1, \dots, i$ only; the terms of the expanded sum with $i - k \ge w$ are
+dropped. ``window = 1`` keeps only the $k = i$ terms; ``window >= T`` is full BPTT.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from rnnnum._checks import positive_int
+from rnnnum.bptt import Gradients, check_cache, gradients_from_signals, output_signals
+from rnnnum.components import backward_signals
+from rnnnum.forward import ForwardCache
+from rnnnum.params import RNNParams
+
+__all__ = ["truncated_bptt"]
+
+
+def truncated_bptt(params: RNNParams, cache: ForwardCache, window: int) -> Gradients:
+    """Gradients keeping only the (i, k) terms with i - k < `window`; O(T * window) steps of work.
+
+    Args:
+        params, cache: as for `rnnnum.bptt`.
+        window: how many steps back (counting step i itself) each loss L_i reaches; >= 1.
+    """
+    check_cache(params, cache)
+    window = positive_int(window, "window")
+    dA = np.empty((cache.N, cache.T, params.H))
+    dh0 = np.zeros((cache.N, params.H))
+    for t, D in backward_signals(params, cache, window=window):
+        dA[:, t] = D.sum(axis=0)  # dL/da_t restricted to the losses within the window
+        if t == 0:
+            dh0 = dA[:, 0] @ params.Whh.T
+    return gradients_from_signals(params, cache, output_signals(cache), dA, dh0)
