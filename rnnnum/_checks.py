@@ -45,12 +45,20 @@ def real_array(value: Any, name: str, *, ndim: int, layout: str) -> FloatArray:
         raise DTypeError(
             f"{name} must hold real numbers (float or int); got dtype {arr.dtype}. "
             f"Convert it first, e.g. {name}.astype(numpy.float64)"
-            + (" (take the real part explicitly if it is complex)." if arr.dtype.kind == "c" else ".")
+            + (
+                " (take the real part explicitly if it is complex)."
+                if arr.dtype.kind == "c"
+                else "."
+            )
         )
     if arr.ndim != ndim:
         raise ShapeError(
             f"{name} must have {ndim} axes {layout}; got shape {arr.shape} ({arr.ndim} axes)."
-            + (" Add a batch axis with X[None] for a single sequence." if layout.startswith("(N") else "")
+            + (
+                " Add a batch axis with X[None] for a single sequence."
+                if layout.startswith("(N")
+                else ""
+            )
         )
     out = np.asarray(arr, dtype=np.float64)
     if not np.isfinite(out).all():

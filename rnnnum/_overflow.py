@@ -1,4 +1,4 @@
-"""Detect the first non-finite value of an exploding run and report it, instead of letting NaN spread."""
+"""Report the first non-finite value of an exploding run instead of letting NaN spread."""
 
 from __future__ import annotations
 

@@ -72,5 +72,5 @@ ACTIVATIONS: dict[str, Activation] = {
 
 
 def get_activation(name: str) -> Activation:
-    """Look up an activation by name; unknown names raise `UnknownChoiceError` listing the valid ones."""
+    """Look up an activation by name; an unknown name raises `UnknownChoiceError`."""
     return ACTIVATIONS[choice(name, "activation", ACTIVATIONS)]

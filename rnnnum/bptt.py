@@ -141,6 +141,7 @@ def bptt(params: RNNParams, cache: ForwardCache, *, on_overflow: OnOverflow = "r
             dh = dY[:, t] @ params.Wyh.T + dh_next  # dL/dh_t: via y_t, plus via h_{t+1}
             dA[:, t] = dh * fprime[:, t]  # dL/da_t = dL/dh_t diag(f'(a_t))
             dh_next = dA[:, t] @ params.Whh.T  # dL/dh_{t-1} = dL/da_t W_hh^T
-            guard.check(dh_next, f"dL/dh_{t}", t + 1, T, f"; largest |dL/dh_{t + 1}| was "
-                        f"{largest(dh)}")
+            guard.check(
+                dh_next, f"dL/dh_{t}", t + 1, T, f"; largest |dL/dh_{t + 1}| was {largest(dh)}"
+            )
         return gradients_from_signals(params, cache, dY, dA, dh_next)

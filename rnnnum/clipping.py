@@ -34,7 +34,7 @@ def _arrays(grads: Gradients | FloatArray, names: Iterable[str]) -> list[FloatAr
 
 
 def global_norm(grads: Gradients | FloatArray, names: Iterable[str] = PARAM_NAMES) -> float:
-    """sqrt of the sum of squares of every entry of the named gradients (the parameters by default)."""
+    """Euclidean norm over every entry of the named gradients (the parameters by default)."""
     return float(np.sqrt(sum(float(np.sum(a * a)) for a in _arrays(grads, names))))
 
 
@@ -50,9 +50,13 @@ def _finite_norm(grads: Gradients | FloatArray, names: tuple[str, ...]) -> float
 
 
 @overload
-def clip_by_norm(grads: Gradients, threshold: float, *, names: Iterable[str] = ...) -> Gradients: ...
+def clip_by_norm(
+    grads: Gradients, threshold: float, *, names: Iterable[str] = ...
+) -> Gradients: ...
 @overload
-def clip_by_norm(grads: FloatArray, threshold: float, *, names: Iterable[str] = ...) -> FloatArray: ...
+def clip_by_norm(
+    grads: FloatArray, threshold: float, *, names: Iterable[str] = ...
+) -> FloatArray: ...
 def clip_by_norm(
     grads: Gradients | FloatArray, threshold: float, *, names: Iterable[str] = PARAM_NAMES
 ) -> Gradients | FloatArray:
@@ -71,9 +75,13 @@ def clip_by_norm(
 
 
 @overload
-def clip_by_value(grads: Gradients, threshold: float, *, names: Iterable[str] = ...) -> Gradients: ...
+def clip_by_value(
+    grads: Gradients, threshold: float, *, names: Iterable[str] = ...
+) -> Gradients: ...
 @overload
-def clip_by_value(grads: FloatArray, threshold: float, *, names: Iterable[str] = ...) -> FloatArray: ...
+def clip_by_value(
+    grads: FloatArray, threshold: float, *, names: Iterable[str] = ...
+) -> FloatArray: ...
 def clip_by_value(
     grads: Gradients | FloatArray, threshold: float, *, names: Iterable[str] = PARAM_NAMES
 ) -> Gradients | FloatArray:

@@ -95,7 +95,9 @@ class Components:
         return np.linalg.norm(self.terms.reshape(T, T, -1), axis=2)
 
 
-def _step_terms(wrt: str, t: int, D: FloatArray, cache: ForwardCache, params: RNNParams) -> FloatArray:
+def _step_terms(
+    wrt: str, t: int, D: FloatArray, cache: ForwardCache, params: RNNParams
+) -> FloatArray:
     """Components (i, t+1) for the rows of D, (I, *shape), for quantities used in a_t."""
     if wrt == "Wxh":
         return np.matmul(cache.X[:, t].T, D)  # x_k^T delta_{i,k}, (I, D, H)
@@ -144,15 +146,12 @@ def components(
         terms = np.zeros((T, *diag.shape))
         terms[np.arange(T), np.arange(T)] = diag
         return Components(wrt, terms)
-    terms = None
+    D_, H, N = params.D, params.H, cache.N
+    shape = {"Wxh": (D_, H), "Whh": (H, H), "bh": (H,), "X": (N, D_), "h0": (N, H)}[wrt]
+    terms = np.zeros((T, T, *shape))
     for t, D in _signals(params, cache, method):
-        if wrt == "h0" and t > 0:
-            continue
-        step = _step_terms(wrt, t, D, cache, params)
-        if terms is None:
-            terms = np.zeros((T, T, *step.shape[1:]))
-        terms[t : t + len(step), t] = step
-    assert terms is not None  # T >= 1 is guaranteed by forward()
+        if wrt != "h0" or t == 0:  # h0 is read by step 1 only
+            terms[t : t + len(D), t] = _step_terms(wrt, t, D, cache, params)
     return Components(wrt, terms)
 
 

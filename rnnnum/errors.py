@@ -60,4 +60,4 @@ class NumericalOverflowError(RNNNumError, FloatingPointError):
 
 
 class NumericalOverflowWarning(RuntimeWarning):
-    """Issued instead of `NumericalOverflowError` when the caller asked for ``on_overflow="warn"``."""
+    """Issued instead of `NumericalOverflowError` when called with ``on_overflow="warn"``."""

@@ -97,7 +97,7 @@ def _check_X(X: Any, params: RNNParams) -> FloatArray:
     if D != params.D:
         raise ShapeError(
             f"X must have shape (N, T, D) with D = {params.D} (the rows of Wxh); got X.shape = "
-            f"{X.shape}. Pass inputs with {params.D} features, or build the parameters with D = {D}."
+            f"{X.shape}. Pass inputs with {params.D} features, or build parameters with D = {D}."
         )
     return X
 
@@ -202,16 +202,31 @@ def forward(
     with np.errstate(over="ignore", invalid="ignore"):  # the guard reports instead of NumPy
         for t in range(T):
             a[:, t] = X[:, t] @ params.Wxh + h_prev @ params.Whh + params.bh  # (N, H)
-            guard.check(a[:, t], f"the pre-activation a_{t + 1}", t + 1, T,
-                        f"; largest |h_{t}| was {largest(h_prev)}")
+            guard.check(
+                a[:, t],
+                f"the pre-activation a_{t + 1}",
+                t + 1,
+                T,
+                f"; largest |h_{t}| was {largest(h_prev)}",
+            )
             h[:, t] = f.forward(a[:, t])  # (N, H); local derivative: diag(f'(a_t))
             y[:, t] = h[:, t] @ params.Wyh + params.by  # (N, V); local derivative: W_yh^T
             losses[t] = loss_fn.value(y[:, t], targets[:, t])  # L_t; dL_t/dy_t in losses.py
-            guard.check(losses[t:t + 1], f"the loss L_{t + 1}", t + 1, T)
+            guard.check(losses[t : t + 1], f"the loss L_{t + 1}", t + 1, T)
             h_prev = h[:, t]
         p = np.exp(log_softmax(y)) if loss_fn.class_targets else None
 
     return ForwardCache(
-        params=params, X=X, targets=targets, h0=h0, activation=f.name, loss_name=loss_fn.name,
-        a=a, h=h, y=y, p=p, losses=losses, loss=float(losses.sum()),
+        params=params,
+        X=X,
+        targets=targets,
+        h0=h0,
+        activation=f.name,
+        loss_name=loss_fn.name,
+        a=a,
+        h=h,
+        y=y,
+        p=p,
+        losses=losses,
+        loss=float(losses.sum()),
     )

@@ -48,8 +48,9 @@ N_DIRECTIONS = 3
 class _Objective:
     """L as a function of any one of the seven quantities, the others held fixed."""
 
-    def __init__(self, params: RNNParams, X: Any, targets: Any, *, h0: Any,
-                 activation: str, loss: str) -> None:
+    def __init__(
+        self, params: RNNParams, X: Any, targets: Any, *, h0: Any, activation: str, loss: str
+    ) -> None:
         base = forward(params, X, targets, h0=h0, activation=activation, loss=loss)
         self.cache: ForwardCache = base
         self.values: dict[str, FloatArray] = {**params.as_dict(), "X": base.X, "h0": base.h0}

@@ -101,11 +101,13 @@ def init_xavier(
 def init_orthogonal(
     D: int, H: int, V: int, rng: np.random.Generator, *, gain: float = 1.0
 ) -> RNNParams:
-    """``Whh = gain * Q`` with Q random orthogonal (all singular values equal `gain`); Glorot elsewhere."""
+    """``Whh = gain * Q``, Q random orthogonal (all singular values = `gain`); Glorot elsewhere."""
     D, H, V = _sizes(D, H, V)
     rng, gain = _check_rng(rng), positive_float(gain, "gain")
     return _assemble(
-        _glorot(D, H, rng, "uniform"), gain * orthogonal_matrix(H, rng), _glorot(H, V, rng, "uniform")
+        _glorot(D, H, rng, "uniform"),
+        gain * orthogonal_matrix(H, rng),
+        _glorot(H, V, rng, "uniform"),
     )
 
 
@@ -139,4 +141,5 @@ def init_params(
 ) -> RNNParams:
     """Dispatch by name: ``init_params("spectral", 3, 4, 4, rng, sigma_max=0.9)``."""
     kind = choice(kind, "kind", INITIALISERS)
-    return INITIALISERS[kind](D, H, V, rng, **options)  # type: ignore[operator]
+    initialiser: Any = INITIALISERS[kind]
+    return initialiser(D, H, V, rng, **options)

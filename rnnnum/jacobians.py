@@ -34,7 +34,7 @@ MAX_JACOBIAN_BYTES = 2 * 1024**3
 
 
 def step_jacobians(params: RNNParams, cache: ForwardCache) -> FloatArray:
-    """One-step Jacobians M_t = dh_t/dh_{t-1} = W_hh diag(f'(a_t)), (N, T, H, H); index t-1 holds M_t."""
+    """One-step Jacobians M_t = dh_t/dh_{t-1} = W_hh diag(f'(a_t)), (N, T, H, H); [:, t-1] = M_t."""
     check_cache(params, cache)
     fprime = get_activation(cache.activation).derivative(cache.a, cache.h)  # (N, T, H)
     return params.Whh[None, None, :, :] * fprime[:, :, None, :]  # scales column j by f'(a_t)_j

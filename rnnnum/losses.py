@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
@@ -37,19 +38,19 @@ class Loss:
 
     name: str
     #: (y (N, V), target_t) -> L_t, a float summed over the batch
-    value: Callable[[FloatArray, NDArray[np.generic]], float]
+    value: Callable[[FloatArray, NDArray[Any]], float]
     #: (y (N, V), target_t) -> dL_t/dy_t, shape (N, V)
-    gradient: Callable[[FloatArray, NDArray[np.generic]], FloatArray]
+    gradient: Callable[[FloatArray, NDArray[Any]], FloatArray]
     #: True if targets are class indices (N, T); False if real vectors (N, T, V)
     class_targets: bool
 
 
-def _ce_value(y: FloatArray, target: NDArray[np.generic]) -> float:
+def _ce_value(y: FloatArray, target: NDArray[Any]) -> float:
     logp = log_softmax(y)  # (N, V)
     return float(-logp[np.arange(y.shape[0]), target].sum())
 
 
-def _ce_gradient(y: FloatArray, target: NDArray[np.generic]) -> FloatArray:
+def _ce_gradient(y: FloatArray, target: NDArray[Any]) -> FloatArray:
     grad = np.exp(log_softmax(y))  # p_t, (N, V)
     grad[np.arange(y.shape[0]), target] -= 1.0  # p_t - onehot(target_t)
     return grad
@@ -67,5 +68,5 @@ LOSSES: dict[str, Loss] = {
 
 
 def get_loss(name: str) -> Loss:
-    """Look up a loss by name; unknown names raise `UnknownChoiceError` listing the valid ones."""
+    """Look up a loss by name; an unknown name raises `UnknownChoiceError`."""
     return LOSSES[choice(name, "loss", LOSSES)]
