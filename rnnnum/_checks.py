@@ -54,9 +54,10 @@ def real_array(value: Any, name: str, *, ndim: int, layout: str) -> FloatArray:
     if arr.ndim != ndim:
         raise ShapeError(
             f"{name} must have {ndim} axes {layout}; got shape {arr.shape} ({arr.ndim} axes)."
+            + (f" Add a batch axis with {name}[None] for a single sequence." if name == "X" else "")
             + (
-                " Add a batch axis with X[None] for a single sequence."
-                if layout.startswith("(N")
+                " Repeat one state for the batch with numpy.tile(h0, (N, 1))."
+                if name == "h0"
                 else ""
             )
         )

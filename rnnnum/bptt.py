@@ -86,10 +86,7 @@ def check_cache(params: RNNParams, cache: ForwardCache) -> None:
 
 def output_signals(cache: ForwardCache) -> FloatArray:
     """dL_t/dy_t for every step, (N, T, V): ``p_t - onehot`` or ``y_t - r_t``."""
-    loss = get_loss(cache.loss_name)
-    return np.stack(
-        [loss.gradient(cache.y[:, t], cache.targets[:, t]) for t in range(cache.T)], axis=1
-    )
+    return get_loss(cache.loss_name).gradient(cache.y, cache.targets)
 
 
 def gradients_from_signals(

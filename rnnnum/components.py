@@ -59,13 +59,17 @@ def backward_signals(
     w = T if window is None else min(positive_int(window, "window"), T)
     fprime = get_activation(cache.activation).derivative(cache.a, cache.h)  # (N, T, H)
     g = output_signals(cache) @ params.Wyh.T  # dL_i/dh_i through y_i, (N, T, H)
+    WhhT = np.ascontiguousarray(params.Whh.T)
     buf = np.empty((T, N, H))  # buf[i] holds dL_{i+1}/da_{t+1} for the current t
+    carried = np.empty((T * N, H))  # scratch for the product, so no step allocates
     for t in reversed(range(T)):
         end = min(T, t + w)  # losses i < end reach step t
         if end > t + 1:  # carry the older signals back one step: delta W_hh^T * f'(a_t)
-            carried = buf[t + 1 : end].reshape(-1, H) @ params.Whh.T
-            buf[t + 1 : end] = carried.reshape(end - t - 1, N, H) * fprime[None, :, t]
-        buf[t] = g[:, t] * fprime[:, t]  # the new loss L_t enters: dL_t/da_t
+            older = buf[t + 1 : end]
+            out = carried[: older.shape[0] * N]
+            np.matmul(older.reshape(-1, H), WhhT, out=out)
+            np.multiply(out.reshape(older.shape), fprime[None, :, t], out=older)
+        np.multiply(g[:, t], fprime[:, t], out=buf[t])  # the new loss L_t enters: dL_t/da_t
         yield t, buf[t:end]
 
 
@@ -155,17 +159,30 @@ def components(
     return Components(wrt, terms)
 
 
-def _outer_norms(A: FloatArray, D: FloatArray) -> FloatArray:
-    """||A^T D[j]||_F for every j, A (N, P), D (I, N, H), without forming the (P, H) products
-    when the Gram route is cheaper: ||A^T d||_F^2 = sum_{n,m} (A A^T)_{nm} (d d^T)_{nm}."""
+def _row_norms(D: FloatArray) -> FloatArray:
+    """Frobenius norm of each D[j], (I,)."""
+    flat = D.reshape(D.shape[0], -1)
+    return np.sqrt(np.einsum("ij,ij->i", flat, flat))
+
+
+def _outer_norms(A: FloatArray, D: FloatArray, d_norms: FloatArray) -> FloatArray:
+    """||A^T D[j]||_F for every j; A (N, P), D (I, N, H), d_norms = _row_norms(D).
+
+    One example: rank one, ||a^T d|| = ||a|| ||d||. Several: the cheaper of the
+    Gram route, ||A^T d||_F^2 = sum_{n,m} (A A^T)_{nm} (d d^T)_{nm} (cost N^2 H per j),
+    and forming the (P, H) product (cost N P H per j).
+    """
     N, P = A.shape
-    if N == 1:  # rank one: ||a^T d|| = ||a|| ||d||
-        return np.linalg.norm(A) * np.linalg.norm(D.reshape(D.shape[0], -1), axis=1)
+    if N == 1:
+        return np.linalg.norm(A) * d_norms
+    rows, _, H = D.shape
+    wide = D.transpose(1, 0, 2).reshape(N, rows * H)  # one GEMM instead of one per row
     if N < P:
-        GD = np.matmul(A @ A.T, D)  # (I, N, H)
-        return np.sqrt(np.maximum(np.einsum("inh,inh->i", GD, D), 0.0))
-    prod = np.matmul(A.T, D)  # (I, P, H)
-    return np.linalg.norm(prod.reshape(prod.shape[0], -1), axis=1)
+        GD = (A @ A.T) @ wide  # (N, rows*H)
+        sq = np.einsum("nih,nih->i", GD.reshape(N, rows, H), wide.reshape(N, rows, H))
+        return np.sqrt(np.maximum(sq, 0.0))
+    prod = (A.T @ wide).reshape(P, rows, H)
+    return np.sqrt(np.einsum("pih,pih->i", prod, prod))
 
 
 def all_component_norms(
@@ -185,24 +202,25 @@ def all_component_norms(
     check_cache(params, cache)
     T = cache.T
     out = {name: np.zeros((T, T)) for name in names}
-    for name in names:
-        if name in ("Wyh", "by"):
-            diag = _diagonal(name, cache)
-            out[name][np.arange(T), np.arange(T)] = np.linalg.norm(diag.reshape(T, -1), axis=1)
+    diagonal = np.arange(T)
+    for name in {"Wyh", "by"}.intersection(names):
+        out[name][diagonal, diagonal] = _row_norms(_diagonal(name, cache))
     per_step = [n for n in names if n not in ("Wyh", "by")]
     if not per_step:
         return out
     h_prev = cache.h_prev
     for t, D in _signals(params, cache, method):
         rows = slice(t, t + len(D))
+        d_norms = _row_norms(D)  # ||dL_i/da_k||_F over the batch
         for name in per_step:
             if name == "Wxh":
-                out[name][rows, t] = _outer_norms(cache.X[:, t], D)
+                out[name][rows, t] = _outer_norms(cache.X[:, t], D, d_norms)
             elif name == "Whh":
-                out[name][rows, t] = _outer_norms(h_prev[:, t], D)
-            elif name != "h0" or t == 0:
-                step = _step_terms(name, t, D, cache, params)
-                out[name][rows, t] = np.linalg.norm(step.reshape(len(D), -1), axis=1)
+                out[name][rows, t] = _outer_norms(h_prev[:, t], D, d_norms)
+            elif name == "bh":
+                out[name][rows, t] = d_norms if cache.N == 1 else _row_norms(D.sum(axis=1))
+            elif name != "h0" or t == 0:  # X, and h0 at step 1
+                out[name][rows, t] = _row_norms(_step_terms(name, t, D, cache, params))
     return out
 
 

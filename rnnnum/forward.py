@@ -118,14 +118,20 @@ def _check_targets(targets: Any, loss: str, N: int, T: int, V: int) -> NDArray[A
             )
         if arr.shape != (N, T):
             raise ShapeError(
-                f"targets must have shape (N, T) = ({N}, {T}) to match X; got {arr.shape}."
+                f"targets must have shape (N, T) = ({N}, {T}) to match X; got {arr.shape}. "
+                "Give one class index per example and step."
             )
         bad = (arr < 0) | (arr >= V)
         if bad.any():
             where = tuple(int(i) for i in np.argwhere(bad)[0])
+            fix = (
+                "Class indices start at 0: re-encode the classes."
+                if arr[where] < 0
+                else f"Use V >= {int(arr.max()) + 1} outputs or re-encode the classes."
+            )
             raise TargetRangeError(
                 f"targets must be class indices in 0..{V - 1} (V = {V} outputs); got {arr[where]} "
-                f"at index {where}. Use V >= {int(arr.max()) + 1} outputs or re-encode the classes."
+                f"at index {where}. {fix}"
             )
         return arr.astype(np.int64)
     out = real_array(targets, "targets", ndim=3, layout="(N, T, V)")

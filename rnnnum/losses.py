@@ -37,22 +37,24 @@ class Loss:
     """A per-step loss: value (summed over the batch), dL/dy, and the probabilities if any."""
 
     name: str
-    #: (y (N, V), target_t) -> L_t, a float summed over the batch
+    #: (y (..., V), targets (...) or (..., V)) -> the loss summed over every leading axis
     value: Callable[[FloatArray, NDArray[Any]], float]
-    #: (y (N, V), target_t) -> dL_t/dy_t, shape (N, V)
+    #: (y (..., V), targets) -> dL/dy, shaped like y
     gradient: Callable[[FloatArray, NDArray[Any]], FloatArray]
     #: True if targets are class indices (N, T); False if real vectors (N, T, V)
     class_targets: bool
 
 
 def _ce_value(y: FloatArray, target: NDArray[Any]) -> float:
-    logp = log_softmax(y)  # (N, V)
-    return float(-logp[np.arange(y.shape[0]), target].sum())
+    logp = log_softmax(y)  # (..., V)
+    return float(-np.take_along_axis(logp, target[..., None], axis=-1).sum())
 
 
 def _ce_gradient(y: FloatArray, target: NDArray[Any]) -> FloatArray:
-    grad = np.exp(log_softmax(y))  # p_t, (N, V)
-    grad[np.arange(y.shape[0]), target] -= 1.0  # p_t - onehot(target_t)
+    grad = np.exp(log_softmax(y))  # p_t, (..., V)
+    np.put_along_axis(  # p_t - onehot(target_t)
+        grad, target[..., None], np.take_along_axis(grad, target[..., None], axis=-1) - 1.0, -1
+    )
     return grad
 
 

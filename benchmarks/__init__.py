@@ -1,0 +1,1 @@
+"""Benchmarks for `make bench`: each measured figure is printed next to its target."""

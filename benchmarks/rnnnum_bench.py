@@ -1,0 +1,84 @@
+"""rnnnum: forward+backward time, and all-components norms against plain bptt."""
+
+from __future__ import annotations
+
+import numpy as np
+
+import rnnnum
+from benchmarks.report import best_time, header, row, seconds, verdict
+
+#: (N, T, D, H, V) of the forward+backward figures named by the foundation issue.
+FWD_BWD_SIZES = ((1, 3, 3, 4, 4), (64, 50, 64, 128, 64), (64, 200, 128, 256, 64))
+#: The all-components norms figure: one long sequence, T = 200, H = 128, D = 64 (V = 64).
+NORMS_SIZE = (1, 200, 64, 128, 64)
+#: Batches reported beside it: the exact all-pairs work grows like T/2 times bptt's.
+NORMS_BATCHES = (16, 64)
+#: Target of the issue: norms of all components at most 8x the time of plain bptt.
+NORMS_TARGET_RATIO = 8.0
+
+
+def _problem(N: int, T: int, D: int, H: int, V: int, seed: int = 0):
+    rng = np.random.default_rng(seed)
+    params = rnnnum.init_orthogonal(D, H, V, rng)
+    X = rng.standard_normal((N, T, D))
+    targets = rng.integers(0, V, size=(N, T))
+    return params, X, targets
+
+
+def forward_backward(quick: bool = False) -> None:
+    """Forward + bptt wall time for the three sizes of the issue."""
+    header("rnnnum: forward + backward (float64)")
+    sizes = FWD_BWD_SIZES[:1] if quick else FWD_BWD_SIZES
+    for N, T, D, H, V in sizes:
+        params, X, targets = _problem(N, T, D, H, V)
+
+        def step(params=params, X=X, targets=targets) -> object:
+            return rnnnum.bptt(params, rnnnum.forward(params, X, targets))
+
+        t = best_time(step, repeat=1 if quick else 5)
+        row(f"forward+bptt (N,T,D,H,V)={(N, T, D, H, V)}", seconds(t), "none set (reported)")
+
+
+def component_norms(quick: bool = False) -> None:
+    """Norms of every (i, k) component of dL/dW_xh (and of all seven quantities) vs bptt."""
+    header("rnnnum: all-components norms vs plain bptt")
+    N, T, D, H, V = (1, 20, 8, 16, 8) if quick else NORMS_SIZE
+    repeat = 1 if quick else 5
+    for batch in (N, *(() if quick else NORMS_BATCHES)):
+        params, X, targets = _problem(batch, T, D, H, V)
+        cache = rnnnum.forward(params, X, targets)
+        t_bptt = best_time(lambda p=params, c=cache: rnnnum.bptt(p, c), repeat)
+        t_wxh = best_time(lambda p=params, c=cache: rnnnum.component_norms(p, c, "Wxh"), repeat)
+        t_all = best_time(lambda p=params, c=cache: rnnnum.all_component_norms(p, c), repeat)
+        size = f"N={batch},T={T},D={D},H={H},V={V}"
+        scope = "" if batch == N else f" (batch of {batch}: over T/2 x the work of bptt)"
+        row(f"plain bptt, {size}", seconds(t_bptt), "reference")
+        row(
+            "norms of all (i,k) terms of dL/dWxh",
+            f"{t_wxh / t_bptt:.1f}x bptt",
+            f"<= {NORMS_TARGET_RATIO:g}x",
+            verdict(t_wxh / t_bptt <= NORMS_TARGET_RATIO) + f" ({seconds(t_wxh)}){scope}",
+        )
+        row(
+            "  same for all 7 quantities at once",
+            f"{t_all / t_bptt:.1f}x bptt",
+            "reported",
+            f"({seconds(t_all)})",
+        )
+        if batch == N:
+            t_naive = best_time(
+                lambda p=params, c=cache: rnnnum.component_norms(p, c, "Wxh", method="jacobian"),
+                repeat=1,
+            )
+            row(
+                "  naive product-of-Jacobians method, dL/dWxh",
+                f"{t_naive / t_bptt:.0f}x bptt",
+                "reported",
+                f"({seconds(t_naive)}; {t_naive / t_wxh:.0f}x slower than the recursion)",
+            )
+
+
+def main(quick: bool = False) -> None:
+    """Run every rnnnum benchmark."""
+    forward_backward(quick)
+    component_norms(quick)

@@ -1,0 +1,70 @@
+"""Exploding regimes are reported where they happen, not passed on as NaN."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import rnnnum
+
+from problems import make_problem
+
+
+def _exploding_forward(rng):
+    # Linear RNN with W_hh = 10 I: h_t grows like 10^t and passes 1e308 near t = 310.
+    problem = make_problem(rng, N=1, T=400, D=2, H=3, V=2, activation="identity")
+    problem.params = problem.params.replace(Whh=10.0 * np.eye(3))
+    return problem
+
+
+def test_forward_overflow_names_the_step(rng):
+    problem = _exploding_forward(rng)
+    with pytest.raises(rnnnum.NumericalOverflowError, match=r"a_\d+ became non-finite") as info:
+        problem.forward()
+    message = str(info.value)
+    assert "exploding" in message and "on_overflow='warn'" in message
+    step = int(message.split("step t=")[1].split(maxsplit=1)[0])
+    assert 300 < step < 320  # 10^t overflows float64 (max ~1.8e308) between these steps
+    assert isinstance(info.value, FloatingPointError)
+
+
+def test_forward_overflow_can_be_observed_with_warn(rng):
+    problem = _exploding_forward(rng)
+    with pytest.warns(rnnnum.NumericalOverflowWarning, match="non-finite"):
+        cache = rnnnum.forward(
+            problem.params, problem.X, problem.targets, activation="identity", on_overflow="warn"
+        )
+    assert not np.isfinite(cache.h).all()
+    assert np.isfinite(cache.h[:, :300]).all()
+
+
+def _exploding_backward(rng):
+    # Zero inputs, state and bias keep every h_t = 0 (forward is finite), while the
+    # backward signal is multiplied by W_hh^T = 10 I at each of the 400 steps.
+    problem = make_problem(rng, N=1, T=400, D=2, H=3, V=2, activation="identity", nonzero_h0=False)
+    problem.X = np.zeros_like(problem.X)
+    problem.params = problem.params.replace(Whh=10.0 * np.eye(3), bh=np.zeros(3))
+    return problem
+
+
+def test_bptt_overflow_names_the_step(rng):
+    problem = _exploding_backward(rng)
+    cache = problem.forward()
+    assert np.isfinite(cache.loss)
+    with pytest.raises(rnnnum.NumericalOverflowError, match=r"bptt: dL/dh_\d+ became non-finite"):
+        rnnnum.bptt(problem.params, cache)
+
+
+def test_bptt_overflow_can_be_observed_with_warn(rng):
+    problem = _exploding_backward(rng)
+    cache = problem.forward()
+    with pytest.warns(rnnnum.NumericalOverflowWarning):
+        grads = rnnnum.bptt(problem.params, cache, on_overflow="warn")
+    assert not np.isfinite(grads.Whh).all()
+
+
+def test_bounded_activation_does_not_overflow_forward(rng):
+    problem = _exploding_forward(rng)
+    problem.activation = "tanh"
+    cache = problem.forward()
+    assert np.isfinite(cache.h).all() and np.isfinite(cache.loss)
