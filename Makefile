@@ -8,7 +8,9 @@ SHELL := /bin/bash
 # Python 3.12: the first candidate that really runs 3.12. A pyenv shim named
 # python3.12 exists even when 3.12 is not the active pyenv version, so each
 # candidate is asked for its version instead of trusted by name.
-PY312_CANDIDATES := python3.12 $(wildcard $(HOME)/.pyenv/versions/3.12*/bin/python3.12) \
+PYENV_ROOT ?= $(HOME)/.pyenv
+PY312_CANDIDATES := python3.12 $(wildcard $(PYENV_ROOT)/versions/3.12*/bin/python3.12) \
+                    $(wildcard /root/.pyenv/versions/3.12*/bin/python3.12) \
                     /usr/local/bin/python3.12 /usr/bin/python3.12
 PYTHON ?= $(firstword $(foreach p,$(PY312_CANDIDATES),$(if $(shell $(p) -c \
   'import sys; assert sys.version_info[:2] == (3, 12)' 2>/dev/null && echo ok),$(p))))
