@@ -27,16 +27,46 @@ class OverflowGuard:
         """Report `quantity` at `step` (1-based) if any entry of `arr` is not finite."""
         if self.tripped or np.isfinite(arr).all():
             return
-        self.tripped = True
         n_bad = int((~np.isfinite(arr)).sum())
+        self._report(
+            f"{quantity} became non-finite (inf or NaN) at step t={step} of T={T} "
+            f"({n_bad} of {arr.size} entries){context}"
+        )
+
+    def check_pairs(self, table: FloatArray, quantity: str, *, first_index: int = 1) -> None:
+        """Report the non-finite (i, k) entries of `table`, (T, T, ...), i and k from `first_index`.
+
+        Signals travel back from i to k, so the non-finite pair with the smallest
+        distance i - k is where the overflow began.
+        """
+        T = table.shape[0]
+        bad = ~np.isfinite(table.reshape(T, T, -1)).all(axis=2)
+        if self.tripped or not bad.any():
+            return
+        i, k = np.nonzero(bad)
+        first = int(np.argmin(i - k))
+        self._report(
+            f"{quantity} at (i={i[first] + first_index}, k={k[first] + first_index}) became "
+            f"non-finite (inf or NaN), {i[first] - k[first]} steps back from i; "
+            f"{int(bad.sum())} (i, k) pairs are non-finite"
+        )
+
+    def _report(self, what: str) -> None:
+        self.tripped = True
         message = (
-            f"{self.stage}: {quantity} became non-finite (inf or NaN) at step t={step} of T={T} "
-            f"({n_bad} of {arr.size} entries){context}. This is an exploding regime. "
-            f"{self.remedy} Pass on_overflow='warn' to receive the inf/NaN values anyway."
+            f"{self.stage}: {what}. This is an exploding regime. {self.remedy} "
+            "Pass on_overflow='warn' to receive the inf/NaN values anyway."
         )
         if self.mode == "raise":
             raise NumericalOverflowError(message)
-        warnings.warn(message, NumericalOverflowWarning, stacklevel=3)
+        warnings.warn(message, NumericalOverflowWarning, stacklevel=4)
+
+
+#: What to do about an exploding backward pass, for every backward-stage message.
+BACKWARD_REMEDY = (
+    "Clipping the final gradient cannot help once the backward signal itself overflows: "
+    "shrink W_hh (largest singular value below 1/gamma) or shorten the sequence."
+)
 
 
 def largest(arr: FloatArray) -> str:

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from rnnnum._checks import FloatArray, describe
-from rnnnum._overflow import OnOverflow, OverflowGuard, largest
+from rnnnum._overflow import BACKWARD_REMEDY, OnOverflow, OverflowGuard, largest
 from rnnnum.activations import get_activation
 from rnnnum.errors import DTypeError, MismatchedCacheError
 from rnnnum.forward import ForwardCache
@@ -122,12 +122,7 @@ def bptt(params: RNNParams, cache: ForwardCache, *, on_overflow: OnOverflow = "r
     """
     check_cache(params, cache)
     f = get_activation(cache.activation)
-    guard = OverflowGuard(
-        on_overflow,
-        "bptt",
-        "Clipping the final gradient cannot help once the backward signal itself overflows: "
-        "shrink W_hh (largest singular value below 1/gamma) or shorten the sequence.",
-    )
+    guard = OverflowGuard(on_overflow, "bptt", BACKWARD_REMEDY)
     N, T = cache.N, cache.T
     dY = output_signals(cache)  # dL_t/dy_t, (N, T, V)
     fprime = f.derivative(cache.a, cache.h)  # f'(a_t), (N, T, H)

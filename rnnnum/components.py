@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from rnnnum._checks import FloatArray, choice, positive_int
+from rnnnum._overflow import BACKWARD_REMEDY, OnOverflow, OverflowGuard
 from rnnnum.activations import get_activation
 from rnnnum.bptt import check_cache, output_signals
 from rnnnum.forward import ForwardCache
@@ -96,7 +97,7 @@ class Components:
     def norms(self) -> FloatArray:
         """Frobenius norm of every component, (T, T)."""
         T = self.terms.shape[0]
-        return np.linalg.norm(self.terms.reshape(T, T, -1), axis=2)
+        return _row_norms(self.terms.reshape(T * T, -1)).reshape(T, T)
 
 
 def _step_terms(
@@ -136,53 +137,88 @@ def _check_wrt(wrt: str) -> str:
 
 
 def components(
-    params: RNNParams, cache: ForwardCache, wrt: str, *, method: str = "recursive"
+    params: RNNParams,
+    cache: ForwardCache,
+    wrt: str,
+    *,
+    method: str = "recursive",
+    on_overflow: OnOverflow = "raise",
 ) -> Components:
     """Every (loss i, step k) component of dL/d`wrt`; they sum to `rnnnum.bptt`'s total.
 
     Memory is O(T^2) times the size of `wrt`: for long sequences use `component_norms`.
+    A non-finite component raises `NumericalOverflowError` naming the first (i, k)
+    pair that overflowed, unless ``on_overflow="warn"``.
     """
     wrt = _check_wrt(wrt)
     check_cache(params, cache)
+    guard = OverflowGuard(on_overflow, "components", BACKWARD_REMEDY)
     T = cache.T
-    if wrt in ("Wyh", "by"):
-        diag = _diagonal(wrt, cache)
-        terms = np.zeros((T, *diag.shape))
-        terms[np.arange(T), np.arange(T)] = diag
-        return Components(wrt, terms)
-    D_, H, N = params.D, params.H, cache.N
-    shape = {"Wxh": (D_, H), "Whh": (H, H), "bh": (H,), "X": (N, D_), "h0": (N, H)}[wrt]
+    D_, H, N, V = params.D, params.H, cache.N, params.V
+    shape = {"Wxh": (D_, H), "Whh": (H, H), "Wyh": (H, V), "bh": (H,), "by": (V,),
+             "X": (N, D_), "h0": (N, H)}[wrt]  # fmt: skip
     terms = np.zeros((T, T, *shape))
-    for t, D in _signals(params, cache, method):
-        if wrt != "h0" or t == 0:  # h0 is read by step 1 only
-            terms[t : t + len(D), t] = _step_terms(wrt, t, D, cache, params)
+    with np.errstate(over="ignore", invalid="ignore"):
+        if wrt in ("Wyh", "by"):
+            terms[np.arange(T), np.arange(T)] = _diagonal(wrt, cache)
+        else:
+            for t, D in _signals(params, cache, method):
+                if wrt != "h0" or t == 0:  # h0 is read by step 1 only
+                    terms[t : t + len(D), t] = _step_terms(wrt, t, D, cache, params)
+    guard.check_pairs(terms, f"the component of dL/d{wrt} for loss L_i through step k")
     return Components(wrt, terms)
 
 
+#: Below this, a sum of squares has lost precision to underflow (subnormal numbers begin
+#: at 2.2e-308; 2**52 times that keeps all 53 bits of the mantissa).
+_SMALLEST_SAFE_SQUARE = np.finfo(np.float64).tiny * 2.0**52
+
+
+def _scaled_row_norms(flat: FloatArray) -> FloatArray:
+    """Row norms computed as m sqrt(sum((x/m)^2)), m = max |x|: no overflow, no underflow."""
+    m = np.abs(flat).max(axis=1)
+    safe = np.where((m > 0) & np.isfinite(m), m, 1.0)
+    scaled = flat / safe[:, None]
+    return np.where((m > 0) & np.isfinite(m), safe * np.sqrt(np.sum(scaled * scaled, 1)), m)
+
+
 def _row_norms(D: FloatArray) -> FloatArray:
-    """Frobenius norm of each D[j], (I,)."""
+    """Frobenius norm of each D[j], (I,), exact even where squares would over- or underflow.
+
+    The fast sum of squares is used where it is safe; the few rows where it is not
+    (entries beyond ~1e154 or below ~1e-146, the exploding and vanishing extremes)
+    are recomputed with scaling.
+    """
     flat = D.reshape(D.shape[0], -1)
-    return np.sqrt(np.einsum("ij,ij->i", flat, flat))
+    sq = np.einsum("ij,ij->i", flat, flat)
+    out = np.sqrt(sq)
+    suspect = ~np.isfinite(sq) | (sq < _SMALLEST_SAFE_SQUARE)
+    if suspect.any():
+        out[suspect] = _scaled_row_norms(flat[suspect])
+    return out
 
 
-def _outer_norms(A: FloatArray, D: FloatArray, d_norms: FloatArray) -> FloatArray:
-    """||A^T D[j]||_F for every j; A (N, P), D (I, N, H), d_norms = _row_norms(D).
+def _outer_norms(A: FloatArray, a_norm: float, D: FloatArray, d_norms: FloatArray) -> FloatArray:
+    """||A^T D[j]||_F for every j; A (N, P), D (I, N, H), a_norm = ||A||_F, d_norms = _row_norms(D).
 
     One example: rank one, ||a^T d|| = ||a|| ||d||. Several: the cheaper of the
     Gram route, ||A^T d||_F^2 = sum_{n,m} (A A^T)_{nm} (d d^T)_{nm} (cost N^2 H per j),
-    and forming the (P, H) product (cost N P H per j).
+    and forming the (P, H) product (cost N P H per j). A and each D[j] are divided
+    by their norms first so the squares stay in range; the norms are multiplied back.
     """
     N, P = A.shape
-    if N == 1:
-        return np.linalg.norm(A) * d_norms
+    if N == 1 or a_norm == 0.0:
+        return a_norm * d_norms
     rows, _, H = D.shape
-    wide = D.transpose(1, 0, 2).reshape(N, rows * H)  # one GEMM instead of one per row
-    if N < P:
+    scale = a_norm * np.where((d_norms > 0) & np.isfinite(d_norms), d_norms, 1.0)
+    A = A / a_norm
+    wide = D.transpose(1, 0, 2).reshape(N, rows * H) / np.repeat(scale / a_norm, H)
+    if N < P:  # one GEMM for all rows instead of one per row
         GD = (A @ A.T) @ wide  # (N, rows*H)
         sq = np.einsum("nih,nih->i", GD.reshape(N, rows, H), wide.reshape(N, rows, H))
-        return np.sqrt(np.maximum(sq, 0.0))
+        return scale * np.sqrt(np.maximum(sq, 0.0))
     prod = (A.T @ wide).reshape(P, rows, H)
-    return np.sqrt(np.einsum("pih,pih->i", prod, prod))
+    return scale * np.sqrt(np.einsum("pih,pih->i", prod, prod))
 
 
 def all_component_norms(
@@ -191,6 +227,7 @@ def all_component_norms(
     wrt: Iterable[str] = GRADIENT_NAMES,
     *,
     method: str = "recursive",
+    on_overflow: OnOverflow = "raise",
 ) -> dict[str, FloatArray]:
     """Frobenius norms of every (i, k) component, (T, T) per quantity, in one backward sweep.
 
@@ -200,6 +237,17 @@ def all_component_norms(
     """
     names = [_check_wrt(w) for w in wrt]
     check_cache(params, cache)
+    guard = OverflowGuard(on_overflow, "component_norms", BACKWARD_REMEDY)
+    with np.errstate(over="ignore", invalid="ignore"):
+        out = _norm_tables(params, cache, names, method)
+    for name, table in out.items():
+        guard.check_pairs(table, f"the norm of the (i, k) component of dL/d{name}")
+    return out
+
+
+def _norm_tables(
+    params: RNNParams, cache: ForwardCache, names: list[str], method: str
+) -> dict[str, FloatArray]:
     T = cache.T
     out = {name: np.zeros((T, T)) for name in names}
     diagonal = np.arange(T)
@@ -209,14 +257,16 @@ def all_component_norms(
     if not per_step:
         return out
     h_prev = cache.h_prev
+    x_norms = _row_norms(cache.X.transpose(1, 0, 2))  # ||x_k||_F over the batch, (T,)
+    h_norms = _row_norms(h_prev.transpose(1, 0, 2))  # ||h_{k-1}||_F, (T,)
     for t, D in _signals(params, cache, method):
         rows = slice(t, t + len(D))
         d_norms = _row_norms(D)  # ||dL_i/da_k||_F over the batch
         for name in per_step:
             if name == "Wxh":
-                out[name][rows, t] = _outer_norms(cache.X[:, t], D, d_norms)
+                out[name][rows, t] = _outer_norms(cache.X[:, t], x_norms[t], D, d_norms)
             elif name == "Whh":
-                out[name][rows, t] = _outer_norms(h_prev[:, t], D, d_norms)
+                out[name][rows, t] = _outer_norms(h_prev[:, t], h_norms[t], D, d_norms)
             elif name == "bh":
                 out[name][rows, t] = d_norms if cache.N == 1 else _row_norms(D.sum(axis=1))
             elif name != "h0" or t == 0:  # X, and h0 at step 1
@@ -225,11 +275,17 @@ def all_component_norms(
 
 
 def component_norms(
-    params: RNNParams, cache: ForwardCache, wrt: str, *, method: str = "recursive"
+    params: RNNParams,
+    cache: ForwardCache,
+    wrt: str,
+    *,
+    method: str = "recursive",
+    on_overflow: OnOverflow = "raise",
 ) -> FloatArray:
     """Frobenius norms of the (i, k) components of dL/d`wrt`, (T, T), lower triangular.
 
     Equal to ``components(params, cache, wrt).norms()`` but never forms the
     components: see `all_component_norms`.
     """
-    return all_component_norms(params, cache, (wrt,), method=method)[_check_wrt(wrt)]
+    tables = all_component_norms(params, cache, (wrt,), method=method, on_overflow=on_overflow)
+    return tables[_check_wrt(wrt)]

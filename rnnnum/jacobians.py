@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from rnnnum._checks import FloatArray
+from rnnnum._overflow import OnOverflow, OverflowGuard
 from rnnnum.activations import get_activation
 from rnnnum.bptt import check_cache, output_signals
 from rnnnum.errors import OutOfRangeError
@@ -57,7 +58,9 @@ class JacobianProducts:
     norms: FloatArray = field(repr=False)
 
 
-def jacobian_products(params: RNNParams, cache: ForwardCache) -> JacobianProducts:
+def jacobian_products(
+    params: RNNParams, cache: ForwardCache, *, on_overflow: OnOverflow = "raise"
+) -> JacobianProducts:
     """Every dh_i/dh_k (including h_0) for every example, with norms and singular values.
 
     Cost O(N T^2 H^3) time and O(N T^2 H^2) memory: meant for small T and H.
@@ -73,10 +76,18 @@ def jacobian_products(params: RNNParams, cache: ForwardCache) -> JacobianProduct
             "Pass a smaller batch (forward on X[:1]) or a shorter sequence, or use "
             "rnnnum.component_norms, which needs only O(N T H) memory."
         )
+    guard = OverflowGuard(
+        on_overflow, "jacobian_products", "Shrink W_hh or use a shorter sequence."
+    )
     P = np.zeros((N, T + 1, T + 1, H, H))
     P[:, np.arange(T + 1), np.arange(T + 1)] = np.eye(H)
-    for i in range(1, T + 1):
-        P[:, i, :i] = P[:, i - 1, :i] @ M[:, None, i - 1]  # dh_i/dh_k = (dh_{i-1}/dh_k) M_i
+    with np.errstate(over="ignore", invalid="ignore"):
+        for i in range(1, T + 1):
+            P[:, i, :i] = P[:, i - 1, :i] @ M[:, None, i - 1]  # dh_i/dh_k = (dh_{i-1}/dh_k) M_i
+    guard.check_pairs(np.moveaxis(P, 0, 2), "the product dh_i/dh_k", first_index=0)
+    if not np.isfinite(P).all():  # on_overflow="warn": SVD is undefined, report NaN
+        s = np.full((N, T + 1, T + 1, H), np.nan)
+        return JacobianProducts(matrices=P, singular_values=s, norms=s[..., 0])
     s = np.linalg.svd(P, compute_uv=False)
     return JacobianProducts(matrices=P, singular_values=s, norms=s[..., 0])
 

@@ -3,6 +3,8 @@ model with per-step copies, their sum against bptt, and the norms-only variant."
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pytest
 
@@ -104,3 +106,32 @@ def test_backward_signals_window_keeps_only_recent_losses(rng):
     for t, D in rnnnum.backward_signals(problem.params, cache, window=2):
         assert len(D) == min(2, 6 - t)
         assert_same(D, full[t][: len(D)], f"windowed signals at step {t + 1}")
+
+
+def _hypot_norms(terms: np.ndarray) -> np.ndarray:
+    """Reference norms with math.hypot, which neither overflows nor underflows."""
+    T = terms.shape[0]
+    flat = terms.reshape(T, T, -1)
+    return np.array([[math.hypot(*flat[i, k]) for k in range(T)] for i in range(T)])
+
+
+@pytest.mark.parametrize("N", [1, 3, 8])
+@pytest.mark.parametrize(("scale", "regime"), [(1e-3, "vanishing"), (1e3, "exploding")])
+def test_norms_are_exact_where_squares_would_underflow_or_overflow(rng, N, scale, regime):
+    # A linear RNN whose W_hh = s Q makes component (i, k) scale like s^(i-k): with T = 60
+    # the far components reach 1e-177 or 1e+177, whose squares leave the float64 range.
+    problem = make_problem(rng, N=N, T=60, D=4, H=3, V=2, activation="identity")
+    problem.params = problem.params.replace(Whh=scale * rnnnum.orthogonal_matrix(3, rng))
+    cache = problem.forward() if regime == "vanishing" else None
+    if cache is None:  # keep the forward pass finite: zero inputs and state, W_hh explodes backward
+        problem.X = 1e-300 * problem.X
+        problem.h0 = None
+        problem.params = problem.params.replace(bh=np.zeros(3))
+        cache = problem.forward()
+    for name in ("Wxh", "Whh", "bh", "X"):
+        parts = rnnnum.components(problem.params, cache, name)
+        expected = _hypot_norms(parts.terms)
+        assert np.all(expected[np.tril_indices(60)] > 0) or name == "Whh"
+        np.testing.assert_allclose(parts.norms(), expected, rtol=1e-13, atol=0, err_msg=name)
+        fast = rnnnum.component_norms(problem.params, cache, name)
+        np.testing.assert_allclose(fast, expected, rtol=1e-12, atol=0, err_msg=f"{name}, {regime}")

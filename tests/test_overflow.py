@@ -68,3 +68,35 @@ def test_bounded_activation_does_not_overflow_forward(rng):
     problem.activation = "tanh"
     cache = problem.forward()
     assert np.isfinite(cache.h).all() and np.isfinite(cache.loss)
+
+
+@pytest.mark.parametrize(
+    ("run", "where"),
+    [
+        (lambda p, c: rnnnum.components(p, c, "Wxh"), r"components: the component of dL/dWxh"),
+        (lambda p, c: rnnnum.component_norms(p, c, "Whh"), r"component_norms: the norm"),
+        (rnnnum.all_component_norms, r"component_norms: the norm"),
+        (lambda p, c: rnnnum.truncated_bptt(p, c, 400), r"truncated_bptt: dL/da_\d+"),
+        (rnnnum.jacobian_products, r"jacobian_products: the product"),
+    ],
+    ids=["components", "component_norms", "all_component_norms", "truncated", "jacobians"],
+)
+def test_every_backward_stage_reports_overflow(rng, run, where):
+    problem = _exploding_backward(rng)
+    if "jacobian" in where:  # the products themselves explode; keep them small in memory
+        problem.X, problem.targets = problem.X[:, :350], problem.targets[:, :350]
+    cache = problem.forward()
+    with pytest.raises(rnnnum.NumericalOverflowError, match=where) as info:
+        run(problem.params, cache)
+    if "(i=" in str(info.value):  # the first pair to overflow is ~310 steps back (10^310)
+        back = int(str(info.value).split("), ")[1].split(" steps back")[0])
+        assert 300 < back < 320, str(info.value)
+
+
+def test_components_overflow_can_be_observed_with_warn(rng):
+    problem = _exploding_backward(rng)
+    cache = problem.forward()
+    with pytest.warns(rnnnum.NumericalOverflowWarning, match="steps back"):
+        norms = rnnnum.component_norms(problem.params, cache, "Wxh", on_overflow="warn")
+    assert np.isfinite(np.diag(norms)).all()
+    assert not np.isfinite(norms[-1, :50]).all()
