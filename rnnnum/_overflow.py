@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import warnings
+from collections.abc import Callable
 from typing import Literal
 
 import numpy as np
@@ -23,14 +24,24 @@ class OverflowGuard:
         self.remedy = remedy
         self.tripped = False
 
-    def check(self, arr: FloatArray, quantity: str, step: int, T: int, context: str = "") -> None:
-        """Report `quantity` at `step` (1-based) if any entry of `arr` is not finite."""
+    def check(
+        self,
+        arr: FloatArray,
+        quantity: str,
+        step: int,
+        T: int,
+        context: Callable[[], str] | None = None,
+    ) -> None:
+        """Report `quantity` at `step` (1-based) if any entry of `arr` is not finite.
+
+        `context` is called only on failure, so a costly detail costs nothing otherwise.
+        """
         if self.tripped or np.isfinite(arr).all():
             return
         n_bad = int((~np.isfinite(arr)).sum())
         self._report(
             f"{quantity} became non-finite (inf or NaN) at step t={step} of T={T} "
-            f"({n_bad} of {arr.size} entries){context}"
+            f"({n_bad} of {arr.size} entries){context() if context else ''}"
         )
 
     def check_pairs(self, table: FloatArray, quantity: str, *, first_index: int = 1) -> None:

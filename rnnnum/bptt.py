@@ -134,6 +134,10 @@ def bptt(params: RNNParams, cache: ForwardCache, *, on_overflow: OnOverflow = "r
             dA[:, t] = dh * fprime[:, t]  # dL/da_t = dL/dh_t diag(f'(a_t))
             dh_next = dA[:, t] @ params.Whh.T  # dL/dh_{t-1} = dL/da_t W_hh^T
             guard.check(
-                dh_next, f"dL/dh_{t}", t + 1, T, f"; largest |dL/dh_{t + 1}| was {largest(dh)}"
+                dh_next,
+                f"dL/dh_{t}",
+                t + 1,
+                T,
+                lambda: f"; largest |dL/dh_{t + 1}| was {largest(dh)}",  # noqa: B023 (called at once)
             )
         return gradients_from_signals(params, cache, dY, dA, dh_next)

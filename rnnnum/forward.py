@@ -213,7 +213,7 @@ def forward(
                 f"the pre-activation a_{t + 1}",
                 t + 1,
                 T,
-                f"; largest |h_{t}| was {largest(h_prev)}",
+                lambda: f"; largest |h_{t}| was {largest(h_prev)}",  # noqa: B023 (called at once)
             )
             h[:, t] = f.forward(a[:, t])  # (N, H); local derivative: diag(f'(a_t))
             y[:, t] = h[:, t] @ params.Wyh + params.by  # (N, V); local derivative: W_yh^T

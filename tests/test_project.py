@@ -27,3 +27,11 @@ def test_benchmarks_run_and_print_targets():
     assert result.returncode == 0, result.stderr
     assert "target <= 8x" in result.stdout
     assert "forward+bptt" in result.stdout
+
+
+def test_readme_python_examples_run():
+    text = (ROOT / "README.md").read_text()
+    blocks = [b.split("```", 1)[0] for b in text.split("```python\n")[1:]]
+    assert blocks, "the README shows how to call rnnnum"
+    for block in blocks:
+        exec(compile(block, "README.md", "exec"), {})
