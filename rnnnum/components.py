@@ -192,8 +192,8 @@ def _row_norms(D: FloatArray) -> FloatArray:
     flat = D.reshape(D.shape[0], -1)
     sq = np.einsum("ij,ij->i", flat, flat)
     out = np.sqrt(sq)
-    suspect = ~np.isfinite(sq) | (sq < _SMALLEST_SAFE_SQUARE)
-    if suspect.any():
+    if sq.size and not _SMALLEST_SAFE_SQUARE <= sq.min() <= sq.max() < np.inf:  # NaN fails too
+        suspect = ~np.isfinite(sq) | (sq < _SMALLEST_SAFE_SQUARE)
         out[suspect] = _scaled_row_norms(flat[suspect])
     return out
 
