@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import platform
 import timeit
 from collections.abc import Callable
@@ -16,6 +17,23 @@ def best_time(fn: Callable[[], object], repeat: int = 5) -> float:
     return min(timer.repeat(repeat=repeat, number=number)) / number
 
 
+def paired_ratios(
+    numerator: Callable[[], object], denominator: Callable[[], object], rounds: int = 7
+) -> list[float]:
+    """time(numerator) / time(denominator), measured in interleaved pairs.
+
+    Each round times both back to back, so a ratio compares the two under the same
+    machine state; on a shared 2-core machine the multithreaded BLAS alternates
+    between fast and contended phases, which separate best-of timings would mix.
+    """
+    ratios = []
+    for _ in range(rounds):
+        top = best_time(numerator, repeat=1)
+        bottom = best_time(denominator, repeat=1)
+        ratios.append(top / bottom)
+    return sorted(ratios)
+
+
 def seconds(t: float) -> str:
     """A duration with a unit that keeps three significant digits."""
     if t < 1e-3:
@@ -28,9 +46,10 @@ def seconds(t: float) -> str:
 def header(title: str) -> None:
     """Print a section title with the machine facts that explain the figures."""
     print(f"\n== {title}")
+    threads = os.environ.get("OPENBLAS_NUM_THREADS", "default")
     print(
-        f"   python {platform.python_version()}, numpy {np.__version__}, "
-        f"{platform.machine()}, float64"
+        f"   python {platform.python_version()}, numpy {np.__version__}, {platform.machine()}, "
+        f"{os.cpu_count()} cores, OPENBLAS_NUM_THREADS={threads}, float64"
     )
 
 
