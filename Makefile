@@ -18,7 +18,7 @@ PYTHON ?= $(firstword $(foreach p,$(PY312_CANDIDATES),$(if $(shell $(p) -c \
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
-EXTRAS := test,docs,lint,bench
+EXTRAS := tests,docs,lint,bench
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
