@@ -20,13 +20,12 @@ import numpy as np
 
 from rnnnum._checks import FloatArray, describe
 from rnnnum._overflow import BACKWARD_REMEDY, OnOverflow, OverflowGuard, largest
-from rnnnum.activations import get_activation
 from rnnnum.errors import DTypeError, MismatchedCacheError
 from rnnnum.forward import ForwardCache
 from rnnnum.losses import get_loss
 from rnnnum.params import GRADIENT_NAMES, PARAM_NAMES, RNNParams
 
-__all__ = ["Gradients", "bptt", "output_signals"]
+__all__ = ["Gradients", "bptt", "direct_hidden_signals", "output_signals"]
 
 
 @dataclass(frozen=True, eq=False)
@@ -89,6 +88,11 @@ def output_signals(cache: ForwardCache) -> FloatArray:
     return get_loss(cache.loss_name).gradient(cache.y, cache.targets)
 
 
+def direct_hidden_signals(params: RNNParams, cache: ForwardCache) -> FloatArray:
+    """dL_t/dh_t through y_t only (not through later states), (N, T, H): dL_t/dy_t W_yh^T."""
+    return output_signals(cache) @ params.Wyh.T
+
+
 def gradients_from_signals(
     params: RNNParams, cache: ForwardCache, dY: FloatArray, dA: FloatArray, dh0: FloatArray
 ) -> Gradients:
@@ -121,11 +125,10 @@ def bptt(params: RNNParams, cache: ForwardCache, *, on_overflow: OnOverflow = "r
         `Gradients` with fields ``Wxh, Whh, Wyh, bh, by, X, h0``.
     """
     check_cache(params, cache)
-    f = get_activation(cache.activation)
     guard = OverflowGuard(on_overflow, "bptt", BACKWARD_REMEDY)
     N, T = cache.N, cache.T
     dY = output_signals(cache)  # dL_t/dy_t, (N, T, V)
-    fprime = f.derivative(cache.a, cache.h)  # f'(a_t), (N, T, H)
+    fprime = cache.fprime  # f'(a_t), (N, T, H)
     dA = np.empty((N, T, params.H))
     dh_next = np.zeros((N, params.H))  # dL/dh_t through h_{t+1}; nothing comes after h_T
     with np.errstate(over="ignore", invalid="ignore"):

@@ -25,8 +25,7 @@ import numpy as np
 
 from rnnnum._checks import FloatArray, choice, positive_int
 from rnnnum._overflow import BACKWARD_REMEDY, OnOverflow, OverflowGuard
-from rnnnum.activations import get_activation
-from rnnnum.bptt import check_cache, output_signals
+from rnnnum.bptt import check_cache, direct_hidden_signals, output_signals
 from rnnnum.forward import ForwardCache
 from rnnnum.jacobians import jacobian_signals
 from rnnnum.params import GRADIENT_NAMES, RNNParams
@@ -58,8 +57,8 @@ def backward_signals(
     check_cache(params, cache)
     N, T, H = cache.N, cache.T, params.H
     w = T if window is None else min(positive_int(window, "window"), T)
-    fprime = get_activation(cache.activation).derivative(cache.a, cache.h)  # (N, T, H)
-    g = output_signals(cache) @ params.Wyh.T  # dL_i/dh_i through y_i, (N, T, H)
+    fprime = cache.fprime  # (N, T, H)
+    g = direct_hidden_signals(params, cache)  # dL_i/dh_i through y_i, (N, T, H)
     WhhT = np.ascontiguousarray(params.Whh.T)
     buf = np.empty((T, N, H))  # buf[i] holds dL_{i+1}/da_{t+1} for the current t
     carried = np.empty((T * N, H))  # scratch for the product, so no step allocates

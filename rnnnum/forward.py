@@ -19,16 +19,17 @@ is multiplied on the right):
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
 
-from rnnnum._checks import FloatArray, choice, describe, real_array
+from rnnnum._checks import FloatArray, describe, real_array
 from rnnnum._overflow import OnOverflow, OverflowGuard, largest
-from rnnnum.activations import ACTIVATIONS, get_activation
+from rnnnum.activations import get_activation
 from rnnnum.errors import DTypeError, ShapeError, TargetRangeError
-from rnnnum.losses import LOSSES, get_loss, log_softmax
+from rnnnum.losses import get_loss, log_softmax
 from rnnnum.params import RNNParams
 
 __all__ = ["ForwardCache", "forward"]
@@ -78,10 +79,20 @@ class ForwardCache:
         """Sequence length."""
         return int(self.X.shape[1])
 
-    @property
+    @cached_property
     def h_prev(self) -> FloatArray:
-        """h_0..h_{T-1}: the state each step reads, (N, T, H)."""
-        return np.concatenate([self.h0[:, None, :], self.h[:, :-1, :]], axis=1)
+        """h_0..h_{T-1}: the state each step reads, (N, T, H); computed once, read-only."""
+        return _read_only(np.concatenate([self.h0[:, None, :], self.h[:, :-1, :]], axis=1))
+
+    @cached_property
+    def fprime(self) -> FloatArray:
+        """f'(a_t) at every step, (N, T, H): the diagonal of dh_t/da_t; computed once, read-only."""
+        return _read_only(get_activation(self.activation).derivative(self.a, self.h))
+
+
+def _read_only(arr: FloatArray) -> FloatArray:
+    arr.setflags(write=False)
+    return arr
 
 
 def _check_X(X: Any, params: RNNParams) -> FloatArray:
@@ -187,8 +198,8 @@ def forward(
             f"params must be an RNNParams; got {describe(params)}. Build one with "
             "RNNParams(Wxh=..., Whh=..., Wyh=..., bh=..., by=...) or rnnnum.init_params(...)."
         )
-    f = get_activation(choice(activation, "activation", ACTIVATIONS))
-    loss_fn = get_loss(choice(loss, "loss", LOSSES))
+    f = get_activation(activation)
+    loss_fn = get_loss(loss)
     X = _check_X(X, params)
     N, T, _ = X.shape
     targets = _check_targets(targets, loss, N, T, params.V)

@@ -21,8 +21,7 @@ import numpy as np
 
 from rnnnum._checks import FloatArray
 from rnnnum._overflow import OnOverflow, OverflowGuard
-from rnnnum.activations import get_activation
-from rnnnum.bptt import check_cache, output_signals
+from rnnnum.bptt import check_cache, direct_hidden_signals
 from rnnnum.errors import OutOfRangeError
 from rnnnum.forward import ForwardCache
 from rnnnum.params import RNNParams
@@ -37,7 +36,7 @@ MAX_JACOBIAN_BYTES = 2 * 1024**3
 def step_jacobians(params: RNNParams, cache: ForwardCache) -> FloatArray:
     """One-step Jacobians M_t = dh_t/dh_{t-1} = W_hh diag(f'(a_t)), (N, T, H, H); [:, t-1] = M_t."""
     check_cache(params, cache)
-    fprime = get_activation(cache.activation).derivative(cache.a, cache.h)  # (N, T, H)
+    fprime = cache.fprime  # (N, T, H)
     return params.Whh[None, None, :, :] * fprime[:, :, None, :]  # scales column j by f'(a_t)_j
 
 
@@ -102,8 +101,8 @@ def jacobian_signals(params: RNNParams, cache: ForwardCache) -> Iterator[tuple[i
     """
     check_cache(params, cache)
     M = step_jacobians(params, cache)  # (N, T, H, H)
-    fprime = get_activation(cache.activation).derivative(cache.a, cache.h)  # (N, T, H)
-    g = output_signals(cache) @ params.Wyh.T  # dL_i/dh_i through y_i only, (N, T, H)
+    fprime = cache.fprime  # (N, T, H)
+    g = direct_hidden_signals(params, cache)  # dL_i/dh_i through y_i only, (N, T, H)
     N, T, H = cache.N, cache.T, params.H
     for t in reversed(range(T)):
         P = np.broadcast_to(np.eye(H), (N, H, H))  # dh_t/dh_t

@@ -89,3 +89,6 @@ def test_cache_keeps_its_own_copy_of_the_parameters(rng):
     c = problem.forward()
     with pytest.raises(ValueError, match="read-only"):
         c.params.Whh[0, 0] = 1.0
+    for derived in (c.h_prev, c.fprime):  # cached once, shared by every backward stage
+        with pytest.raises(ValueError, match="read-only"):
+            derived[0, 0, 0] = 1.0
