@@ -1,5 +1,75 @@
-"""Symbolic derivation of backpropagation through time (SymPy).
+r"""derivations: backpropagation through time derived by SymPy, for any T.
 
-This package is built under the `derivations` issue; the foundation only
-reserves its place in the distribution.
+The data flow, one module per stage:
+`notation` (names and LaTeX) -> `spec` (T, activation, loss, sizes) -> `unroll`
+(the straight-line program in scalar symbols) -> `terms` (a term: factors, loss i,
+step k) -> `gradients` (expanded sums, Jacobian products, the backward loop) ->
+`lambdified` (one compiled function) -> `render` (LaTeX, Markdown, JSON) and
+`proofs` / `verify` (exact proofs, checks against `rnnnum`) -> `cli`.
+
+Example:
+
+    >>> from derivations import ModelSpec, expanded_sum
+    >>> terms = expanded_sum("Wxh", 3)
+    >>> [(t.loss, t.step) for t in terms]
+    [(1, 1), (2, 1), (2, 2), (3, 1), (3, 2), (3, 3)]
+    >>> terms[3].latex(ModelSpec())  # doctest: +NORMALIZE_WHITESPACE
+    'x_{1}^\\top\\,\\frac{\\partial L_{3}}{\\partial y_{3}}\\,W_{yh}^\\top\\,\\operatorname{diag}(1 - h_{3}^{2})\\,W_{hh}^\\top\\,\\operatorname{diag}(1 - h_{2}^{2})\\,W_{hh}^\\top\\,\\operatorname{diag}(1 - h_{1}^{2})'
 """
+
+from derivations.errors import DerivationError, OutOfRangeError, TooLargeError, UnknownChoiceError
+from derivations.gradients import RULES, backward_loop, expanded_sum, jacobian, loop_map, pairs
+from derivations.lambdified import Evaluation, Lambdified, lambdify_model
+from derivations.notation import (
+    ACTIVATION_NAMES,
+    GRADIENT_NAMES,
+    LOSS_NAMES,
+    PARAM_NAMES,
+    QUANTITIES,
+)
+from derivations.render import (
+    compact_latex,
+    derivation_json,
+    derivation_markdown,
+    elementwise_latex,
+    jacobian_latex,
+    loop_code,
+    written_out_latex,
+)
+from derivations.spec import ModelSpec
+from derivations.terms import Factor, JacobianProduct, Term
+from derivations.unroll import Unrolled, unroll
+
+__all__ = [
+    "ACTIVATION_NAMES",
+    "GRADIENT_NAMES",
+    "LOSS_NAMES",
+    "PARAM_NAMES",
+    "QUANTITIES",
+    "RULES",
+    "DerivationError",
+    "Evaluation",
+    "Factor",
+    "JacobianProduct",
+    "Lambdified",
+    "ModelSpec",
+    "OutOfRangeError",
+    "Term",
+    "TooLargeError",
+    "UnknownChoiceError",
+    "Unrolled",
+    "backward_loop",
+    "compact_latex",
+    "derivation_json",
+    "derivation_markdown",
+    "elementwise_latex",
+    "expanded_sum",
+    "jacobian",
+    "jacobian_latex",
+    "lambdify_model",
+    "loop_code",
+    "loop_map",
+    "pairs",
+    "unroll",
+    "written_out_latex",
+]

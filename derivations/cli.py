@@ -1,0 +1,135 @@
+"""``python -m derivations`` (console script ``unrolled``): run any derivation from a shell.
+
+    unrolled derive --param Wxh --steps 3 [--activation tanh] [--loss cross_entropy]
+                    [--format latex|markdown|json] [--form full|compact]
+    unrolled jacobian --from 3 --to 1 [--steps 3] [--activation tanh] [--form full|compact]
+    unrolled verify [--steps 6] [--detail]
+
+Exit status: 0 on success, 1 when ``verify`` finds a failed check, 2 on a usage error
+(the message names the valid choices or the limit and what to do instead).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from collections.abc import Sequence
+
+from derivations.errors import DerivationError
+from derivations.notation import ACTIVATION_NAMES, GRADIENT_NAMES, LOSS_NAMES
+from derivations.render import (
+    compact_latex,
+    derivation_json,
+    derivation_markdown,
+    jacobian_latex,
+    local_derivatives_latex,
+    written_out_latex,
+)
+from derivations.spec import MAX_STEPS, ModelSpec
+from derivations.verify import verify
+
+__all__ = ["main"]
+
+USAGE_ERROR = 2
+#: verify runs T = 1..N; beyond this, finite differences and 60 compilations per T get slow
+MAX_VERIFY_STEPS = 12
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="unrolled",
+        description="Symbolic backpropagation through time: expanded sums, Jacobian products, "
+        "and their verification against rnnnum.",
+    )
+    sub = parser.add_subparsers(dest="command", required=True, metavar="{derive,jacobian,verify}")
+
+    def model_options(p: argparse.ArgumentParser) -> None:
+        p.add_argument("--steps", type=int, default=3, metavar="T",
+                       help=f"sequence length T, 1..{MAX_STEPS} (default 3)")  # fmt: skip
+        p.add_argument("--activation", choices=ACTIVATION_NAMES, default="tanh")
+        p.add_argument("--loss", choices=LOSS_NAMES, default="cross_entropy")
+        p.add_argument("--form", choices=("full", "compact"), default="full",
+                       help="full: every term written out (T <= 10); compact: sum and product signs")  # fmt: skip
+
+    derive = sub.add_parser("derive", help="the expanded sum of one gradient")
+    derive.add_argument("--param", choices=GRADIENT_NAMES, required=True,
+                        help="the gradient: dL/dparam")  # fmt: skip
+    model_options(derive)
+    derive.add_argument("--format", choices=("latex", "markdown", "json"), default="latex")
+
+    jac = sub.add_parser("jacobian", help="the Jacobian product dh_i/dh_k")
+    jac.add_argument("--from", dest="i", type=int, required=True, metavar="I",
+                     help="the later step i")  # fmt: skip
+    jac.add_argument("--to", dest="k", type=int, required=True, metavar="K",
+                     help="the earlier step k <= i")  # fmt: skip
+    model_options(jac)
+    jac.set_defaults(steps=None)
+
+    ver = sub.add_parser("verify", help="check every derivation against rnnnum and finite differences")
+    ver.add_argument("--steps", type=int, default=6, metavar="N",
+                     help=f"check T = 1..N (default 6, at most {MAX_VERIFY_STEPS})")  # fmt: skip
+    ver.add_argument("--detail", action="store_true", help="print every check, not the summary")
+    return parser
+
+
+def _derive(args: argparse.Namespace) -> str:
+    spec = ModelSpec(T=args.steps, activation=args.activation, loss=args.loss)
+    if args.format == "json":
+        return json.dumps(derivation_json(args.param, spec, form=args.form), indent=2)
+    if args.format == "markdown":
+        return derivation_markdown(args.param, spec, form=args.form)
+    lines = [compact_latex(args.param, spec), local_derivatives_latex(spec)]
+    if args.form == "full":
+        lines.append(written_out_latex(args.param, spec))
+    return "\n\n".join(lines)
+
+
+def _jacobian(args: argparse.Namespace) -> str:
+    steps = args.steps if args.steps is not None else max(args.i, 1)
+    spec = ModelSpec(T=steps, activation=args.activation, loss=args.loss)
+    return jacobian_latex(args.i, args.k, spec, compact=args.form == "compact")
+
+
+def _verify(args: argparse.Namespace) -> tuple[str, int]:
+    if not 1 <= args.steps <= MAX_VERIFY_STEPS:
+        raise DerivationError(
+            f"--steps for verify must be from 1 to {MAX_VERIFY_STEPS}; got {args.steps}. "
+            "It checks every T from 1 to N; the default 6 is what the site uses."
+        )
+    started = time.perf_counter()
+
+    def progress(done: int, total: int, spec: ModelSpec) -> None:
+        print(f"verify: [{done + 1}/{total}] T={spec.T} {spec.activation} {spec.loss} "
+              f"({time.perf_counter() - started:.1f} s)", file=sys.stderr, flush=True)  # fmt: skip
+
+    table = verify(range(1, args.steps + 1), progress=progress)
+    if args.detail:
+        rows = [f"{r.check:<30} {r.wrt:<10} T={r.T} {r.activation:<10} {r.loss:<13} "
+                f"{r.max_error:.1e} {'ok' if r.passed else 'FAILED'}" for r in table.rows]  # fmt: skip
+        text = "\n".join([*rows, table.text().splitlines()[-1]])
+    else:
+        text = table.text()
+    return text, 0 if table.passed else 1
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the CLI; returns the exit status (also used by ``python -m derivations``)."""
+    parser = _parser()
+    args = parser.parse_args(argv)  # argparse exits 2 on unknown commands or choices
+    try:
+        if args.command == "derive":
+            print(_derive(args))
+            return 0
+        if args.command == "jacobian":
+            print(_jacobian(args))
+            return 0
+        text, status = _verify(args)
+        print(text)
+        return status
+    except DerivationError as error:
+        parser.exit(USAGE_ERROR, f"{parser.prog} {args.command}: error: {error}\n")
+    except BrokenPipeError:  # e.g. piped into head
+        return 0
+    return 0  # pragma: no cover - parser.exit raises SystemExit

@@ -1,0 +1,270 @@
+r"""LaTeX, Markdown and JSON of the derivations: pure functions of (gradient, spec).
+
+Nothing here is typed by hand per formula: every expression is assembled from the
+`RULES` and `Factor`s of `derivations.gradients` / `derivations.terms` (the same
+data the proofs multiply out and the checks evaluate), and the element-wise form is
+printed by SymPy's LaTeX printer from the straight-line program.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import sympy as sp
+
+from derivations.errors import TooLargeError
+from derivations.gradients import RULES, backward_loop, check_gradient_name, expanded_sum
+from derivations.gradients import jacobian as jacobian_product
+from derivations.gradients import loop_map, pairs
+from derivations.notation import QUANTITIES
+from derivations.spec import ModelSpec
+from derivations.terms import Factor, Term
+from derivations.unroll import unroll
+
+__all__ = [
+    "MAX_JACOBIAN_SPAN",
+    "MAX_WRITTEN_STEPS",
+    "compact_latex",
+    "derivation_json",
+    "derivation_markdown",
+    "elementwise_latex",
+    "jacobian_latex",
+    "local_derivatives_latex",
+    "loop_code",
+    "loop_map_rows",
+    "written_out_latex",
+]
+
+#: Longest sequence whose expanded sum is written out term by term: T = 10 already
+#: gives 55 terms of up to 21 factors each; beyond that only the compact form reads.
+MAX_WRITTEN_STEPS = 10
+#: Longest explicit Jacobian product written out (i - k one-step factors).
+MAX_JACOBIAN_SPAN = 20
+
+_I, _K = sp.Symbol("i"), sp.Symbol("k")
+
+
+def _lhs(name: str, at: str = "k") -> str:
+    target = QUANTITIES["X"].at(at) if name == "X" else QUANTITIES[name].latex
+    return rf"\frac{{\partial L}}{{\partial {target}}}"
+
+
+def _fprime(t: Any) -> str:
+    return rf"\operatorname{{diag}}(f'(a_{{{t}}}))"
+
+
+def _signal(i: Any, k: Any) -> str:
+    """Compact LaTeX of delta_{i,k} = dL_i/da_k with the product sign."""
+    return (
+        rf"\frac{{\partial L_{{{i}}}}}{{\partial y_{{{i}}}}}\,W_{{yh}}^\top"
+        rf"\Big(\prod_{{t={sp.latex(sp.sympify(k) + 1)}}}^{{{i}}} W_{{hh}}\,{_fprime('t')}\Big)^{{\!\top}}"
+        rf"{_fprime(k)}"
+    )
+
+
+def local_derivatives_latex(spec: ModelSpec) -> str:
+    """The local derivatives the chains are made of, for this activation and loss."""
+    act = spec.act.derivative_latex("a_t", "h_t")
+    return (
+        rf"\frac{{\partial L_t}}{{\partial y_t}} = {spec.loss_def.gradient_latex('t')},\qquad "
+        rf"f'(a_t) = {act}"
+    )
+
+
+def compact_latex(name: str, spec: ModelSpec) -> str:
+    """dL/d`name` as sums over (i, k) of chains with a product sign, for T = spec.T."""
+    rule = RULES[check_gradient_name(name)]
+    T = spec.T
+    left, right = rule.left(_I, _K), rule.right(_I, _K)
+    lt = left.latex(spec) + r"\," if left else ""
+    rt = r"\," + right.latex(spec) if right else ""
+    if rule.steps == "diagonal":
+        return rf"{_lhs(name)} = \sum_{{i=1}}^{{{T}}} {lt}\frac{{\partial L_i}}{{\partial y_i}}{rt}"
+    if rule.steps == "first":
+        left1 = rule.left(_I, 1)
+        right1 = rule.right(_I, 1)
+        lt = left1.latex(spec) + r"\," if left1 else ""
+        rt = r"\," + right1.latex(spec) if right1 else ""
+        return rf"{_lhs(name)} = \sum_{{i=1}}^{{{T}}} {lt}{_signal('i', 1)}{rt}"
+    if name == "X":
+        return rf"{_lhs(name)} = \sum_{{i=k}}^{{{T}}} {lt}{_signal('i', 'k')}{rt}"
+    return rf"{_lhs(name)} = \sum_{{i=1}}^{{{T}}}\sum_{{k=1}}^{{i}} {lt}{_signal('i', 'k')}{rt}"
+
+
+def _check_written(name: str, spec: ModelSpec) -> None:
+    if spec.T > MAX_WRITTEN_STEPS:
+        n = len(pairs(name, spec.T))
+        raise TooLargeError(
+            f"T={spec.T} gives {n} terms for dL/d{name}, too many to write out (the written-out "
+            f"form stops at T <= {MAX_WRITTEN_STEPS}). Ask for the compact form (--form compact: "
+            f"sums and products, any T) or use --steps {MAX_WRITTEN_STEPS} or fewer."
+        )
+
+
+def written_out_latex(name: str, spec: ModelSpec) -> str:
+    """Every term written out, one line per term, for T <= `MAX_WRITTEN_STEPS`.
+
+    For ``X`` one equation per input x_k; otherwise one equation for the gradient.
+    """
+    _check_written(name, spec)
+    terms = expanded_sum(name, spec.T)
+    groups: dict[int, list[Term]] = {}
+    for term in terms:
+        groups.setdefault(term.step if name == "X" else 0, []).append(term)
+    blocks = []
+    for key, group in groups.items():
+        lhs = _lhs(name, str(key)) if name == "X" else _lhs(name)
+        lines = [
+            (r"&= " if n == 0 else r"&\quad + ")
+            + term.latex(spec)
+            + rf"\qquad && (i={term.loss},\ k={term.step})"
+            for n, term in enumerate(group)
+        ]
+        blocks.append(lhs + r" " + r" \\ ".join(lines))
+    return r"\begin{aligned}" + r" \\[4pt] ".join(blocks) + r"\end{aligned}"
+
+
+def jacobian_latex(i: int, k: int, spec: ModelSpec, *, compact: bool = False) -> str:
+    """dh_i/dh_k as an explicit product (or with a product sign when ``compact``)."""
+    product = jacobian_product(i, k, spec.T)
+    lhs = rf"\frac{{\partial h_{{{i}}}}}{{\partial h_{{{k}}}}}"
+    general = rf"\prod_{{t={k + 1}}}^{{{i}}} W_{{hh}}\,{_fprime('t')}" if i > k else "I"
+    if compact:
+        return rf"{lhs} = {general}"
+    if i - k > MAX_JACOBIAN_SPAN:
+        raise TooLargeError(
+            f"dh_{i}/dh_{k} has {i - k} one-step factors, too many to write out (at most "
+            f"{MAX_JACOBIAN_SPAN}). Ask for the compact form (--form compact) or a shorter span."
+        )
+    return rf"{lhs} = {product.latex(spec)}"
+
+
+LOOP_HEADER = (
+    "dh_next = 0                      # d(L_{t+1} + ... + L_T)/dh_t: nothing yet at t = T",
+    "for t in T, T-1, ..., 1:",
+    "    dh = g[t] @ Wyh.T + dh_next  # dL/dh_t: direct path through y_t, plus the carry",
+    "    delta = dh * fprime(a[t])    # dL/da_t = sum over i >= t of dL_i/da_t",
+)
+
+
+def loop_code(names: tuple[str, ...] | None = None) -> str:
+    """The backward loop as code, with the update line of each gradient in `names`."""
+    chosen = names or tuple(RULES)
+    updates = [f"    {RULES[n].code}" for n in chosen if n != "h0"]
+    lines = [*LOOP_HEADER, *updates, "    dh_next = delta @ Whh.T      # carried to step t-1"]
+    if "h0" in chosen:
+        lines.append("dh0 = dh_next                    # after t = 1: dL/dh_0")
+    return "\n".join(lines)
+
+
+def loop_map_rows(name: str, spec: ModelSpec) -> list[tuple[int, list[tuple[int, int]]]]:
+    """(iteration t, the (i, k) terms it adds to dL/d`name`), from T down to 1."""
+    return [(t, added) for t, added in loop_map(name, spec.T).items() if added]
+
+
+def elementwise_latex(name: str, spec: ModelSpec) -> str:
+    """The gradient entry by entry, in the loop's scalar signals, printed by SymPy.
+
+    Lines: each entry of dL/d`name`; then the signals delta_{t,j} and \\bar h_{t,j}
+    (total dL/dh_t) it uses; then the local derivatives g_{t,v} and f'(a_{t,j}).
+    """
+    _check_written(name, spec)
+    model = unroll(spec)
+    loop = backward_loop(model)
+    names = dict(model.latex_names)
+    for family, symbol in ((loop.dh, r"\bar h"), (loop.delta, r"\delta"), (loop.carry, "c")):
+        for t, row in family.items():
+            for j, s in enumerate(row, start=1):
+                names[s] = f"{symbol}_{{{t},{j}}}"
+
+    def tex(expr: Any) -> str:
+        return sp.latex(expr, symbol_names=names)
+
+    lines = []
+    blocks = loop.gradients[name] if name != "X" else loop.gradients["X"]
+    matrices = blocks if name == "X" else [blocks]
+    for n, matrix in enumerate(matrices, start=1):
+        for r in range(matrix.rows):
+            for c in range(matrix.cols):
+                index = (c + 1,) if matrix.rows == 1 else (r + 1, c + 1)
+                base = QUANTITIES["X"].at(n) if name == "X" else QUANTITIES[name].latex
+                sub = ",".join(str(i) for i in index)
+                lines.append(rf"\frac{{\partial L}}{{\partial ({base})_{{{sub}}}}} &= {tex(matrix[r, c])}")
+    definitions = dict(loop.assignments)
+    for t in sorted(loop.delta, reverse=True):
+        for s in loop.delta[t]:
+            lines.append(rf"{names[s]} &= {tex(definitions[s])}")
+        for s in loop.dh[t]:
+            lines.append(rf"{names[s]} &= {tex(definitions[s].xreplace(_carry_to_delta(loop)))}")
+    forward = dict(model.assignments)
+    for t in range(1, spec.T + 1):
+        for s in (*model.g[t], *model.d[t]):
+            lines.append(rf"{names[s]} &= {tex(forward[s])}")
+    return r"\begin{aligned}" + r" \\ ".join(lines) + r"\end{aligned}"
+
+
+def _carry_to_delta(loop: Any) -> dict[sp.Symbol, Any]:
+    """Show the carry c_{t+1} through its definition delta_{t+1} W_hh^T, entry-wise."""
+    definitions = dict(loop.assignments)
+    return {s: definitions[s] for row in loop.carry.values() for s in row}
+
+
+def derivation_json(name: str, spec: ModelSpec, *, form: str = "full") -> dict[str, Any]:
+    """The derivation as a JSON-ready dict; ``terms`` holds loss, step, latex, factors."""
+    name = check_gradient_name(name)
+    out: dict[str, Any] = {
+        "param": name,
+        "steps": spec.T,
+        "activation": spec.activation,
+        "loss": spec.loss,
+        "compact": compact_latex(name, spec),
+        "local_derivatives": local_derivatives_latex(spec),
+        "loop_update": RULES[name].update,
+    }
+    if form == "full":
+        _check_written(name, spec)
+        out["written_out"] = written_out_latex(name, spec)
+        out["terms"] = [
+            {"loss": t.loss, "step": t.step, "latex": t.latex(spec),
+             "factors": [_factor_json(f) for f in t.factors]}
+            for t in expanded_sum(name, spec.T)
+        ]  # fmt: skip
+        out["loop_map"] = [{"iteration": t, "adds": [list(p) for p in added]}
+                           for t, added in loop_map_rows(name, spec)]  # fmt: skip
+    return out
+
+
+def _factor_json(factor: Factor) -> dict[str, Any]:
+    return {"kind": factor.kind, "t": factor.t}
+
+
+def derivation_markdown(name: str, spec: ModelSpec, *, form: str = "full", level: int = 2) -> str:
+    """A Markdown section: compact sum, written-out terms, Jacobians, loop map, element-wise."""
+    name = check_gradient_name(name)
+    h = "#" * level
+    title = QUANTITIES["X"].at("k") if name == "X" else QUANTITIES[name].latex
+    parts = [
+        f"{h} $\\partial L / \\partial {title}$ ({spec.T} steps, {spec.activation}, {spec.loss})",
+        "",
+        "As a sum over losses $L_i$ and steps $k$:",
+        "",
+        f"$$\n{compact_latex(name, spec)}\n$$",
+        "",
+        "with the local derivatives",
+        "",
+        f"$$\n{local_derivatives_latex(spec)}\n$$",
+    ]
+    if form == "full":
+        n = len(pairs(name, spec.T))
+        parts += ["", f"Written out for T = {spec.T} ({n} terms):", "",
+                  f"$$\n{written_out_latex(name, spec)}\n$$"]  # fmt: skip
+        spans = sorted({(i, k) for i, k in pairs(name, spec.T) if i > k and RULES[name].via == "a"})
+        if spans:
+            parts += ["", "The Jacobian products in these terms:", ""]
+            parts += [f"$$\n{jacobian_latex(i, k, spec)}\n$$" for i, k in spans]
+        parts += ["", f"{h}# The backward loop", "", "```python", loop_code((name,)), "```", "",
+                  "| iteration t | terms (i, k) it adds |", "| --- | --- |"]  # fmt: skip
+        parts += [f"| {t} | {', '.join(f'({i}, {k})' for i, k in added)} |"
+                  for t, added in loop_map_rows(name, spec)]  # fmt: skip
+        parts += ["", f"{h}# Element-wise", "", f"$$\n{elementwise_latex(name, spec)}\n$$"]
+    return "\n".join(parts) + "\n"
