@@ -1,0 +1,72 @@
+"""The notation is rnnnum's, and every hand-written local derivative is sympy.diff's."""
+
+from __future__ import annotations
+
+import pytest
+import sympy as sp
+
+import rnnnum
+from derivations import ModelSpec, OutOfRangeError, UnknownChoiceError
+from derivations.notation import ACTIVATION_NAMES, GRADIENT_NAMES, LOSS_NAMES, PARAM_NAMES
+from derivations.spec import ACTIVATIONS, LOSSES
+
+
+def test_names_are_rnnnums() -> None:
+    assert PARAM_NAMES == rnnnum.PARAM_NAMES
+    assert GRADIENT_NAMES == rnnnum.GRADIENT_NAMES
+    assert set(ACTIVATION_NAMES) == set(rnnnum.ACTIVATIONS)
+    assert set(LOSS_NAMES) == set(rnnnum.LOSSES)
+
+
+@pytest.mark.parametrize("name", ACTIVATION_NAMES)
+def test_activation_derivative_is_diff_of_forward(name: str) -> None:
+    act = ACTIVATIONS[name]
+    a = sp.Symbol("a", real=True)
+    h = act.forward(a)
+    stated = act.derivative(a, h)
+    for point in (sp.Rational(-3, 2), sp.Rational(1, 3), sp.Integer(2)):  # both sides of a kink
+        exact = sp.diff(h, a).subs(a, point)
+        assert sp.simplify(stated.subs(a, point) - exact) == 0, (name, point)
+    if name in ("tanh", "sigmoid", "identity"):  # smooth: the identity holds for every a
+        assert sp.simplify(sp.diff(h, a) - stated) == 0
+
+
+@pytest.mark.parametrize("name", ACTIVATION_NAMES)
+def test_activation_gamma_is_sup_of_derivative(name: str) -> None:
+    act = ACTIVATIONS[name]
+    a = sp.Symbol("a", real=True)
+    derivative = sp.lambdify(a, act.derivative(a, act.forward(a)))
+    samples = [derivative(x / 100) for x in range(-500, 501)]
+    assert max(abs(s) for s in samples) == pytest.approx(float(act.gamma), rel=1e-12)
+    assert float(act.gamma) == rnnnum.ACTIVATIONS[name].gamma
+
+
+@pytest.mark.parametrize("name", LOSS_NAMES)
+def test_loss_gradient_is_diff_of_value(name: str) -> None:
+    loss = LOSSES[name]
+    y = list(sp.symbols("y1:4", real=True))
+    r = [sp.Integer(0), sp.Integer(1), sp.Integer(0)] if name == "cross_entropy" else list(
+        sp.symbols("r1:4", real=True)
+    )
+    value = loss.value(y, r)
+    z = sp.Add(*(sp.exp(v) for v in y))
+    p = [sp.exp(v) / z for v in y] if loss.uses_softmax else None
+    stated = loss.gradient(y, p, r)
+    for v, s in zip(y, stated, strict=True):
+        assert sp.simplify(sp.diff(value, v) - s) == 0
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"T": 0}, "T (the number of steps) must be an integer from 1 to 500; got 0"),
+        ({"T": 2.5}, "got 2.5"),
+        ({"H": 17}, "H must be an integer from 1 to 16; got 17"),
+        ({"activation": "Tanh"}, "activation must be one of tanh, sigmoid, relu"),
+        ({"loss": "nll"}, "loss must be one of cross_entropy, mse; got 'nll'"),
+    ],
+)
+def test_bad_spec_is_rejected_with_the_rule(kwargs: dict[str, object], message: str) -> None:
+    error = UnknownChoiceError if set(kwargs) & {"activation", "loss"} else OutOfRangeError
+    with pytest.raises(error, match=message.replace("(", r"\(").replace(")", r"\)")):
+        ModelSpec(**kwargs)  # type: ignore[arg-type]
