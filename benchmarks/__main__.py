@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from benchmarks import rnnnum_bench
+from benchmarks import derivations_bench, rnnnum_bench
 
 
 def main() -> None:
@@ -14,6 +14,7 @@ def main() -> None:
     )
     args = parser.parse_args()
     rnnnum_bench.main(quick=args.quick)
+    derivations_bench.main(quick=args.quick)
 
 
 if __name__ == "__main__":

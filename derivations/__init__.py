@@ -13,8 +13,8 @@ Example:
     >>> terms = expanded_sum("Wxh", 3)
     >>> [(t.loss, t.step) for t in terms]
     [(1, 1), (2, 1), (2, 2), (3, 1), (3, 2), (3, 3)]
-    >>> terms[3].latex(ModelSpec())  # doctest: +NORMALIZE_WHITESPACE
-    'x_{1}^\\top\\,\\frac{\\partial L_{3}}{\\partial y_{3}}\\,W_{yh}^\\top\\,\\operatorname{diag}(1 - h_{3}^{2})\\,W_{hh}^\\top\\,\\operatorname{diag}(1 - h_{2}^{2})\\,W_{hh}^\\top\\,\\operatorname{diag}(1 - h_{1}^{2})'
+    >>> [f.kind for f in terms[3].factors]  # x_1^T dL_3/dy_3 W_yh^T D_3 W_hh^T D_2 W_hh^T D_1
+    ['xT', 'g', 'WyhT', 'D', 'WhhT', 'D', 'WhhT', 'D']
 """
 
 from derivations.errors import DerivationError, OutOfRangeError, TooLargeError, UnknownChoiceError

@@ -46,30 +46,49 @@ def _parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True, metavar="{derive,jacobian,verify}")
 
     def model_options(p: argparse.ArgumentParser) -> None:
-        p.add_argument("--steps", type=int, default=3, metavar="T",
-                       help=f"sequence length T, 1..{MAX_STEPS} (default 3)")  # fmt: skip
+        p.add_argument(
+            "--steps",
+            type=int,
+            default=3,
+            metavar="T",
+            help=f"sequence length T, 1..{MAX_STEPS} (default 3)",
+        )
         p.add_argument("--activation", choices=ACTIVATION_NAMES, default="tanh")
         p.add_argument("--loss", choices=LOSS_NAMES, default="cross_entropy")
-        p.add_argument("--form", choices=("full", "compact"), default="full",
-                       help="full: every term written out (T <= 10); compact: sum and product signs")  # fmt: skip
+        p.add_argument(
+            "--form",
+            choices=("full", "compact"),
+            default="full",
+            help="full: every term written out (T <= 10); compact: sum and product signs",
+        )
 
     derive = sub.add_parser("derive", help="the expanded sum of one gradient")
-    derive.add_argument("--param", choices=GRADIENT_NAMES, required=True,
-                        help="the gradient: dL/dparam")  # fmt: skip
+    derive.add_argument(
+        "--param", choices=GRADIENT_NAMES, required=True, help="the gradient: dL/dparam"
+    )
     model_options(derive)
     derive.add_argument("--format", choices=("latex", "markdown", "json"), default="latex")
 
     jac = sub.add_parser("jacobian", help="the Jacobian product dh_i/dh_k")
-    jac.add_argument("--from", dest="i", type=int, required=True, metavar="I",
-                     help="the later step i")  # fmt: skip
-    jac.add_argument("--to", dest="k", type=int, required=True, metavar="K",
-                     help="the earlier step k <= i")  # fmt: skip
+    jac.add_argument(
+        "--from", dest="i", type=int, required=True, metavar="I", help="the later step i"
+    )
+    jac.add_argument(
+        "--to", dest="k", type=int, required=True, metavar="K", help="the earlier step k <= i"
+    )
     model_options(jac)
     jac.set_defaults(steps=None)
 
-    ver = sub.add_parser("verify", help="check every derivation against rnnnum and finite differences")
-    ver.add_argument("--steps", type=int, default=6, metavar="N",
-                     help=f"check T = 1..N (default 6, at most {MAX_VERIFY_STEPS})")  # fmt: skip
+    ver = sub.add_parser(
+        "verify", help="check every derivation against rnnnum and finite differences"
+    )
+    ver.add_argument(
+        "--steps",
+        type=int,
+        default=6,
+        metavar="N",
+        help=f"check T = 1..N (default 6, at most {MAX_VERIFY_STEPS})",
+    )
     ver.add_argument("--detail", action="store_true", help="print every check, not the summary")
     return parser
 
@@ -101,13 +120,20 @@ def _verify(args: argparse.Namespace) -> tuple[str, int]:
     started = time.perf_counter()
 
     def progress(done: int, total: int, spec: ModelSpec) -> None:
-        print(f"verify: [{done + 1}/{total}] T={spec.T} {spec.activation} {spec.loss} "
-              f"({time.perf_counter() - started:.1f} s)", file=sys.stderr, flush=True)  # fmt: skip
+        print(
+            f"verify: [{done + 1}/{total}] T={spec.T} {spec.activation} {spec.loss} "
+            f"({time.perf_counter() - started:.1f} s)",
+            file=sys.stderr,
+            flush=True,
+        )
 
     table = verify(range(1, args.steps + 1), progress=progress)
     if args.detail:
-        rows = [f"{r.check:<30} {r.wrt:<10} T={r.T} {r.activation:<10} {r.loss:<13} "
-                f"{r.max_error:.1e} {'ok' if r.passed else 'FAILED'}" for r in table.rows]  # fmt: skip
+        rows = [
+            f"{r.check:<30} {r.wrt:<10} T={r.T} {r.activation:<10} {r.loss:<13} "
+            f"{r.max_error:.1e} {'ok' if r.passed else 'FAILED'}"
+            for r in table.rows
+        ]
         text = "\n".join([*rows, table.text().splitlines()[-1]])
     else:
         text = table.text()

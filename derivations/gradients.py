@@ -68,35 +68,84 @@ def _none(i: int, k: int) -> Factor | None:
 
 
 RULES: dict[str, Rule] = {
-    "Wxh": Rule("Wxh", "a", lambda i, k: Factor("xT", k), _none, "all",
-                "dWxh += x[t].T @ delta", r"\bar W_{xh} \mathrel{+}= x_t^\top \delta_t",
-                r"\partial a_k / \partial W_{xh}: \text{the outer product with } x_k^\top",
-                lambda m, t, delta, g: m.x[t].T * delta),
-    "Whh": Rule("Whh", "a", lambda i, k: Factor("hT", k - 1), _none, "all",
-                "dWhh += h[t-1].T @ delta", r"\bar W_{hh} \mathrel{+}= h_{t-1}^\top \delta_t",
-                r"\partial a_k / \partial W_{hh}: \text{the outer product with } h_{k-1}^\top",
-                lambda m, t, delta, g: m.h[t - 1].T * delta),
-    "Wyh": Rule("Wyh", "y", lambda i, k: Factor("hT", i), _none, "diagonal",
-                "dWyh += h[t].T @ g[t]", r"\bar W_{yh} \mathrel{+}= h_t^\top g_t",
-                r"\partial y_i / \partial W_{yh}: \text{the outer product with } h_i^\top",
-                lambda m, t, delta, g: m.h[t].T * g),
-    "bh": Rule("bh", "a", _none, _none, "all",
-               "dbh += delta", r"\bar b_h \mathrel{+}= \delta_t",
-               r"\partial a_k / \partial b_h = I",
-               lambda m, t, delta, g: delta),
-    "by": Rule("by", "y", _none, _none, "diagonal",
-               "dby += g[t]", r"\bar b_y \mathrel{+}= g_t",
-               r"\partial y_i / \partial b_y = I",
-               lambda m, t, delta, g: g),
-    "X": Rule("X", "a", _none, lambda i, k: Factor("WxhT", None), "all",
-              "dX[t] = delta @ Wxh.T", r"\bar x_t = \delta_t W_{xh}^\top",
-              r"\partial a_k / \partial x_k = W_{xh} \text{ (applied as } W_{xh}^\top)",
-              lambda m, t, delta, g: delta * m.params["Wxh"].T),
-    "h0": Rule("h0", "a", _none, lambda i, k: Factor("WhhT", None), "first",
-               "dh0 = dh_next  (after t = 1)", r"\bar h_0 = \delta_1 W_{hh}^\top",
-               r"\partial a_1 / \partial h_0 = W_{hh} \text{ (applied as } W_{hh}^\top)",
-               lambda m, t, delta, g: delta * m.params["Whh"].T),
-}  # fmt: skip
+    "Wxh": Rule(
+        "Wxh",
+        "a",
+        lambda i, k: Factor("xT", k),
+        _none,
+        "all",
+        "dWxh += x[t].T @ delta",
+        r"\bar W_{xh} \mathrel{+}= x_t^\top \delta_t",
+        r"\partial a_k / \partial W_{xh}: \text{the outer product with } x_k^\top",
+        lambda m, t, delta, g: m.x[t].T * delta,
+    ),
+    "Whh": Rule(
+        "Whh",
+        "a",
+        lambda i, k: Factor("hT", k - 1),
+        _none,
+        "all",
+        "dWhh += h[t-1].T @ delta",
+        r"\bar W_{hh} \mathrel{+}= h_{t-1}^\top \delta_t",
+        r"\partial a_k / \partial W_{hh}: \text{the outer product with } h_{k-1}^\top",
+        lambda m, t, delta, g: m.h[t - 1].T * delta,
+    ),
+    "Wyh": Rule(
+        "Wyh",
+        "y",
+        lambda i, k: Factor("hT", i),
+        _none,
+        "diagonal",
+        "dWyh += h[t].T @ g[t]",
+        r"\bar W_{yh} \mathrel{+}= h_t^\top g_t",
+        r"\partial y_i / \partial W_{yh}: \text{the outer product with } h_i^\top",
+        lambda m, t, delta, g: m.h[t].T * g,
+    ),
+    "bh": Rule(
+        "bh",
+        "a",
+        _none,
+        _none,
+        "all",
+        "dbh += delta",
+        r"\bar b_h \mathrel{+}= \delta_t",
+        r"\partial a_k / \partial b_h = I",
+        lambda m, t, delta, g: delta,
+    ),
+    "by": Rule(
+        "by",
+        "y",
+        _none,
+        _none,
+        "diagonal",
+        "dby += g[t]",
+        r"\bar b_y \mathrel{+}= g_t",
+        r"\partial y_i / \partial b_y = I",
+        lambda m, t, delta, g: g,
+    ),
+    "X": Rule(
+        "X",
+        "a",
+        _none,
+        lambda i, k: Factor("WxhT", None),
+        "all",
+        "dX[t] = delta @ Wxh.T",
+        r"\bar x_t = \delta_t W_{xh}^\top",
+        r"\partial a_k / \partial x_k = W_{xh} \text{ (applied as } W_{xh}^\top)",
+        lambda m, t, delta, g: delta * m.params["Wxh"].T,
+    ),
+    "h0": Rule(
+        "h0",
+        "a",
+        _none,
+        lambda i, k: Factor("WhhT", None),
+        "first",
+        "dh0 = dh_next  (after t = 1)",
+        r"\bar h_0 = \delta_1 W_{hh}^\top",
+        r"\partial a_1 / \partial h_0 = W_{hh} \text{ (applied as } W_{hh}^\top)",
+        lambda m, t, delta, g: delta * m.params["Whh"].T,
+    ),
+}
 
 
 def check_gradient_name(name: object) -> str:
@@ -123,7 +172,10 @@ def expanded_sum(name: str, T: int) -> list[Term]:
 
 
 def jacobian(i: int, k: int, T: int | None = None) -> JacobianProduct:
-    r"""$\partial h_i / \partial h_k = \prod_{t=k+1}^{i} W_{hh}\,\mathrm{diag}(f'(a_t))$ for 0 <= k <= i."""
+    r"""The explicit product for 0 <= k <= i (at most T if given).
+
+    $\partial h_i / \partial h_k = \prod_{t=k+1}^{i} W_{hh}\,\mathrm{diag}(f'(a_t))$.
+    """
     for value, what in ((i, "the later step i (--from)"), (k, "the earlier step k (--to)")):
         if isinstance(value, bool) or not isinstance(value, int) or value < 0:
             raise OutOfRangeError(f"{what} must be an integer >= 0; got {value!r}.")
@@ -134,7 +186,8 @@ def jacobian(i: int, k: int, T: int | None = None) -> JacobianProduct:
         )
     if T is not None and i > T:
         raise OutOfRangeError(
-            f"step i must be at most T={T}; got i={i}. Unroll more steps (--steps {i}) or pick i <= {T}."
+            f"step i must be at most T={T}; got i={i}. "
+            f"Unroll more steps (--steps {i}) or pick i <= {T}."
         )
     factors: list[Factor] = []
     for t in range(k + 1, i + 1):
@@ -199,10 +252,10 @@ def backward_loop(model: Unrolled) -> Loop:
 
 
 def _sum(matrices: list[sp.Matrix]) -> sp.Matrix:
-    total = matrices[0]
-    for m in matrices[1:]:
-        total = total + m
-    return total
+    """Entry-wise sum in one Add per entry: adding matrices pairwise re-flattens a
+    growing Add T times, which made the loop quadratic in T."""
+    first = matrices[0]
+    return sp.Matrix(first.rows, first.cols, lambda r, c: sp.Add(*(m[r, c] for m in matrices)))
 
 
 def loop_map(name: str, T: int) -> dict[int, list[tuple[int, int]]]:

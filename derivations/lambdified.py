@@ -23,7 +23,7 @@ from derivations.gradients import Loop, backward_loop
 from derivations.notation import GRADIENT_NAMES
 from derivations.unroll import Unrolled
 
-__all__ = ["Evaluation", "Lambdified", "lambdify_model", "one_hot"]
+__all__ = ["Evaluation", "Lambdified", "flat_inputs", "lambdify_model", "one_hot"]
 
 FloatArray = NDArray[np.float64]
 
@@ -61,8 +61,7 @@ class Lambdified:
         X (T, D), h0 (H,) (optional, zeros), targets ((T,) class indices for
         cross-entropy, (T, V) reals for mse)."""
         arrays = check_values(self.model, values)
-        flat = np.concatenate([arrays[name].ravel() for name in _INPUT_ORDER])
-        out = np.asarray(self.function(*flat.tolist()), dtype=np.float64)
+        out = np.asarray(self.function(*_flatten(arrays)), dtype=np.float64)
         return self._unpack(out, arrays)
 
     def _unpack(self, out: FloatArray, arrays: dict[str, FloatArray]) -> Evaluation:
@@ -95,6 +94,15 @@ class Lambdified:
 _INPUT_ORDER = ("Wxh", "Whh", "Wyh", "bh", "by", "X", "h0", "R")
 
 
+def _flatten(arrays: dict[str, FloatArray]) -> list[float]:
+    return np.concatenate([arrays[name].ravel() for name in _INPUT_ORDER]).tolist()
+
+
+def flat_inputs(model: Unrolled, values: Mapping[str, Any]) -> list[float]:
+    """The numeric inputs in `Unrolled.inputs()` order (validated, targets one-hot)."""
+    return _flatten(check_values(model, values))
+
+
 def _width(spec: Any, name: str) -> int:
     return {"a": spec.H, "h": spec.H, "d": spec.H, "y": spec.V, "p": spec.V, "g": spec.V}[name]
 
@@ -119,8 +127,15 @@ def check_values(model: Unrolled, values: Mapping[str, Any]) -> dict[str, FloatA
     """Validate and convert the numeric inputs of `Lambdified.__call__`."""
     spec = model.spec
     T, D, H, V = spec.T, spec.D, spec.H, spec.V
-    shapes = {"Wxh": (D, H), "Whh": (H, H), "Wyh": (H, V), "bh": (H,), "by": (V,),
-              "X": (T, D), "h0": (H,)}  # fmt: skip
+    shapes = {
+        "Wxh": (D, H),
+        "Whh": (H, H),
+        "Wyh": (H, V),
+        "bh": (H,),
+        "by": (V,),
+        "X": (T, D),
+        "h0": (H,),
+    }
     unknown = set(values) - {*shapes, "targets"}
     if unknown:
         raise OutOfRangeError(
@@ -181,7 +196,10 @@ def lambdify_model(model: Unrolled, loop: Loop | None = None) -> Lambdified:
             emit(name, None, loop.gradients[name])
     program = [*model.assignments, *loop.assignments]
     function = sp.lambdify(
-        model.inputs(), outputs, modules="math", cse=lambda exprs: (program, exprs),
+        model.inputs(),
+        outputs,
+        modules="math",
+        cse=lambda exprs: (program, exprs),
         docstring_limit=0,
-    )  # fmt: skip
+    )
     return Lambdified(model, loop, function, layout)

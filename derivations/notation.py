@@ -69,28 +69,26 @@ QUANTITIES: dict[str, Quantity] = {
         Quantity("p", "p_{{{t}}}", "(V,)", "softmax of y_t", per_step=True),
         Quantity(
             "r", "r_{{{t}}}", "(V,)", "target at step t (one-hot for cross-entropy)", per_step=True
-        ),  # fmt: skip
+        ),
         Quantity("L", "L_{{{t}}}", "()", "loss at step t", per_step=True),
         Quantity(
             "g", "g_{{{t}}}", "(V,)", r"local derivative \partial L_t/\partial y_t", per_step=True
-        ),  # fmt: skip
-        Quantity(
-            "d", "f'(a_{{{t}}})", "(H,)", "local derivative of the activation", per_step=True
-        ),  # fmt: skip
+        ),
+        Quantity("d", "f'(a_{{{t}}})", "(H,)", "local derivative of the activation", per_step=True),
         Quantity(
             "delta",
             r"\delta_{{{t}}}",
             "(H,)",
             r"total backward signal \partial L/\partial a_t",
             per_step=True,
-        ),  # fmt: skip
+        ),
         Quantity(
             "dh",
             r"\bar h_{{{t}}}",
             "(H,)",
             r"total derivative \partial L/\partial h_t",
             per_step=True,
-        ),  # fmt: skip
+        ),
     )
 }
 

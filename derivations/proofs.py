@@ -30,7 +30,7 @@ import numpy as np
 import sympy as sp
 
 from derivations.gradients import backward_loop, expanded_sum, loop_map
-from derivations.lambdified import lambdify_model
+from derivations.lambdified import flat_inputs, lambdify_model
 from derivations.notation import GRADIENT_NAMES
 from derivations.spec import ModelSpec
 from derivations.terms import Term, signal_factors
@@ -85,8 +85,14 @@ class NumericCheck:
 
 def sum_of_terms(model: Unrolled, terms: list[Term], shape: tuple[int, int]) -> sp.Matrix:
     """The expanded sum as a SymPy matrix in the program's symbols, entry-wise sums."""
-    matrices = [term.matrix(model) for term in terms]
-    return sp.Matrix(*shape, lambda r, c: sp.Add(*(m[r, c] for m in matrices)))
+    del shape  # the terms' own shape; kept in the signature for readers
+    return sum_of_matrices([term.matrix(model) for term in terms])
+
+
+def sum_of_matrices(matrices: list[sp.Matrix]) -> sp.Matrix:
+    """Entry-wise sum of equally shaped matrices, one Add per entry."""
+    first = matrices[0]
+    return sp.Matrix(first.rows, first.cols, lambda r, c: sp.Add(*(m[r, c] for m in matrices)))
 
 
 def _wrt_blocks(model: Unrolled, name: str) -> list[tuple[sp.Matrix, list[Term]]]:
@@ -170,9 +176,16 @@ def prove_sum_equals_diff(spec: ModelSpec, names: tuple[str, ...] = GRADIENT_NAM
     for name in names:
         region_text = f", {len(regions)} activation patterns" if len(regions) > 1 else ""
         proofs.append(
-            Proof("expanded sum = sympy.diff(L)", name, spec, counts[name], name not in failures,
-                  failures.get(name, f"difference expands to 0{region_text}"), seconds / len(names))
-        )  # fmt: skip
+            Proof(
+                "expanded sum = sympy.diff(L)",
+                name,
+                spec,
+                counts[name],
+                name not in failures,
+                failures.get(name, f"difference expands to 0{region_text}"),
+                seconds / len(names),
+            )
+        )
     return proofs
 
 
@@ -200,17 +213,23 @@ def prove_loop_equals_sum(spec: ModelSpec, names: tuple[str, ...] = GRADIENT_NAM
                 Term("h0", i, t, "a", None, None).matrix(model) * model.params["Whh"].T
                 for i in range(t, T + 1)
             ]
-            expected = sp.Matrix(1, spec.H, lambda r, c: sp.Add(*(p[r, c] for p in paths)))
+            expected = sum_of_matrices(paths)
             entries += spec.H
             if (carry.xreplace(loop_defs) - expected).applyfunc(sp.expand) != sp.zeros(1, spec.H):
                 failure = (
                     failure or f"carry after iteration t={t} is not sum_(i>={t}) dL_i/dh_{t - 1}"
                 )
         proofs.append(
-            Proof("backward loop = expanded sum", name, spec, entries, not failure,
-                  failure or "every iteration and carry expands to 0 difference",
-                  time.perf_counter() - started)
-        )  # fmt: skip
+            Proof(
+                "backward loop = expanded sum",
+                name,
+                spec,
+                entries,
+                not failure,
+                failure or "every iteration and carry expands to 0 difference",
+                time.perf_counter() - started,
+            )
+        )
     return proofs
 
 
@@ -237,10 +256,14 @@ def random_point(spec: ModelSpec, rng: np.random.Generator) -> dict[str, Any]:
     """Random inputs for `spec`: W_hh scaled by 1/sqrt(H), small biases, random h_0."""
     T, D, H, V = spec.T, spec.D, spec.H, spec.V
     values: dict[str, Any] = {
-        "Wxh": rng.normal(size=(D, H)), "Whh": rng.normal(size=(H, H)) / np.sqrt(H),
-        "Wyh": rng.normal(size=(H, V)), "bh": 0.1 * rng.normal(size=H),
-        "by": 0.1 * rng.normal(size=V), "X": rng.normal(size=(T, D)), "h0": rng.normal(size=H),
-    }  # fmt: skip
+        "Wxh": rng.normal(size=(D, H)),
+        "Whh": rng.normal(size=(H, H)) / np.sqrt(H),
+        "Wyh": rng.normal(size=(H, V)),
+        "bh": 0.1 * rng.normal(size=H),
+        "by": 0.1 * rng.normal(size=V),
+        "X": rng.normal(size=(T, D)),
+        "h0": rng.normal(size=H),
+    }
     values["targets"] = (
         rng.integers(0, V, size=T) if spec.loss == "cross_entropy" else rng.normal(size=(T, V))
     )
@@ -287,15 +310,14 @@ def check_sum_equals_derivative(
                     err = abs(mine - reference) / max(scale, np.finfo(float).tiny)
                     worst[name] = max(worst[name], float(err))
             offset += size
-    return [NumericCheck("expanded sum = forward-mode diff", n, spec, worst[n], NUMERIC_RTOL)
-            for n in names]  # fmt: skip
+    return [
+        NumericCheck("expanded sum = forward-mode diff", n, spec, worst[n], NUMERIC_RTOL)
+        for n in names
+    ]
 
 
 def _flat_inputs(compiled: Any, values: dict[str, Any]) -> list[float]:
-    from derivations.lambdified import _INPUT_ORDER, check_values
-
-    arrays = check_values(compiled.model, values)
-    return np.concatenate([arrays[n].ravel() for n in _INPUT_ORDER]).tolist()
+    return flat_inputs(compiled.model, values)
 
 
 def _input_position(spec: ModelSpec, name: str, entry: int) -> int:
@@ -324,8 +346,12 @@ def check_loop_equals_sum(
         for name in names:
             terms = expanded_sum(name, spec.T)
             if name == "X":
-                mine = np.stack([sum(t.value(trace) for t in terms if t.step == k)
-                                 for k in range(1, spec.T + 1)])  # fmt: skip
+                mine = np.stack(
+                    [
+                        sum(t.value(trace) for t in terms if t.step == k)
+                        for k in range(1, spec.T + 1)
+                    ]
+                )
                 scale = np.stack([_scale(terms, trace, k) for k in range(1, spec.T + 1)])
             else:
                 mine = sum(t.value(trace) for t in terms)
@@ -334,8 +360,9 @@ def check_loop_equals_sum(
                 scale, np.finfo(float).tiny
             )
             worst[name] = max(worst[name], float(err.max()))
-    return [NumericCheck("backward loop = expanded sum", n, spec, worst[n], NUMERIC_RTOL)
-            for n in names]  # fmt: skip
+    return [
+        NumericCheck("backward loop = expanded sum", n, spec, worst[n], NUMERIC_RTOL) for n in names
+    ]
 
 
 # signal_factors is re-exported for the proofs' readers: the chain each term is built from

@@ -13,9 +13,15 @@ from typing import Any
 import sympy as sp
 
 from derivations.errors import TooLargeError
-from derivations.gradients import RULES, backward_loop, check_gradient_name, expanded_sum
+from derivations.gradients import (
+    RULES,
+    backward_loop,
+    check_gradient_name,
+    expanded_sum,
+    loop_map,
+    pairs,
+)
 from derivations.gradients import jacobian as jacobian_product
-from derivations.gradients import loop_map, pairs
 from derivations.notation import QUANTITIES
 from derivations.spec import ModelSpec
 from derivations.terms import Factor, Term
@@ -57,7 +63,8 @@ def _signal(i: Any, k: Any) -> str:
     """Compact LaTeX of delta_{i,k} = dL_i/da_k with the product sign."""
     return (
         rf"\frac{{\partial L_{{{i}}}}}{{\partial y_{{{i}}}}}\,W_{{yh}}^\top"
-        rf"\Big(\prod_{{t={sp.latex(sp.sympify(k) + 1)}}}^{{{i}}} W_{{hh}}\,{_fprime('t')}\Big)^{{\!\top}}"
+        rf"\Big(\prod_{{t={sp.latex(sp.sympify(k) + 1)}}}^{{{i}}} W_{{hh}}\,{_fprime('t')}"
+        rf"\Big)^{{\!\top}}"
         rf"{_fprime(k)}"
     )
 
@@ -189,7 +196,9 @@ def elementwise_latex(name: str, spec: ModelSpec) -> str:
                 index = (c + 1,) if matrix.rows == 1 else (r + 1, c + 1)
                 base = QUANTITIES["X"].at(n) if name == "X" else QUANTITIES[name].latex
                 sub = ",".join(str(i) for i in index)
-                lines.append(rf"\frac{{\partial L}}{{\partial ({base})_{{{sub}}}}} &= {tex(matrix[r, c])}")
+                lines.append(
+                    rf"\frac{{\partial L}}{{\partial ({base})_{{{sub}}}}} &= {tex(matrix[r, c])}"
+                )
     definitions = dict(loop.assignments)
     for t in sorted(loop.delta, reverse=True):
         for s in loop.delta[t]:
@@ -225,12 +234,18 @@ def derivation_json(name: str, spec: ModelSpec, *, form: str = "full") -> dict[s
         _check_written(name, spec)
         out["written_out"] = written_out_latex(name, spec)
         out["terms"] = [
-            {"loss": t.loss, "step": t.step, "latex": t.latex(spec),
-             "factors": [_factor_json(f) for f in t.factors]}
+            {
+                "loss": t.loss,
+                "step": t.step,
+                "latex": t.latex(spec),
+                "factors": [_factor_json(f) for f in t.factors],
+            }
             for t in expanded_sum(name, spec.T)
-        ]  # fmt: skip
-        out["loop_map"] = [{"iteration": t, "adds": [list(p) for p in added]}
-                           for t, added in loop_map_rows(name, spec)]  # fmt: skip
+        ]
+        out["loop_map"] = [
+            {"iteration": t, "adds": [list(p) for p in added]}
+            for t, added in loop_map_rows(name, spec)
+        ]
     return out
 
 
@@ -256,15 +271,30 @@ def derivation_markdown(name: str, spec: ModelSpec, *, form: str = "full", level
     ]
     if form == "full":
         n = len(pairs(name, spec.T))
-        parts += ["", f"Written out for T = {spec.T} ({n} terms):", "",
-                  f"$$\n{written_out_latex(name, spec)}\n$$"]  # fmt: skip
+        parts += [
+            "",
+            f"Written out for T = {spec.T} ({n} terms):",
+            "",
+            f"$$\n{written_out_latex(name, spec)}\n$$",
+        ]
         spans = sorted({(i, k) for i, k in pairs(name, spec.T) if i > k and RULES[name].via == "a"})
         if spans:
             parts += ["", "The Jacobian products in these terms:", ""]
             parts += [f"$$\n{jacobian_latex(i, k, spec)}\n$$" for i, k in spans]
-        parts += ["", f"{h}# The backward loop", "", "```python", loop_code((name,)), "```", "",
-                  "| iteration t | terms (i, k) it adds |", "| --- | --- |"]  # fmt: skip
-        parts += [f"| {t} | {', '.join(f'({i}, {k})' for i, k in added)} |"
-                  for t, added in loop_map_rows(name, spec)]  # fmt: skip
+        parts += [
+            "",
+            f"{h}# The backward loop",
+            "",
+            "```python",
+            loop_code((name,)),
+            "```",
+            "",
+            "| iteration t | terms (i, k) it adds |",
+            "| --- | --- |",
+        ]
+        parts += [
+            f"| {t} | {', '.join(f'({i}, {k})' for i, k in added)} |"
+            for t, added in loop_map_rows(name, spec)
+        ]
         parts += ["", f"{h}# Element-wise", "", f"$$\n{elementwise_latex(name, spec)}\n$$"]
     return "\n".join(parts) + "\n"

@@ -181,11 +181,21 @@ class ModelSpec:
     V: int = 4
 
     def __post_init__(self) -> None:
-        _check_int(self.T, "T (the number of steps)", 1, MAX_STEPS,
-                   "Unroll at least one step; for long sequences use rnnnum, which has no limit.")  # fmt: skip
+        _check_int(
+            self.T,
+            "T (the number of steps)",
+            1,
+            MAX_STEPS,
+            "Unroll at least one step; for long sequences use rnnnum, which has no limit.",
+        )
         for size in ("D", "H", "V"):
-            _check_int(getattr(self, size), size, 1, MAX_SIZE,
-                       "The symbolic model is for reading and proving; use rnnnum for large sizes.")  # fmt: skip
+            _check_int(
+                getattr(self, size),
+                size,
+                1,
+                MAX_SIZE,
+                "The symbolic model is for reading and proving; use rnnnum for large sizes.",
+            )
         check_choice(self.activation, "activation", ACTIVATION_NAMES)
         check_choice(self.loss, "loss", LOSS_NAMES)
 

@@ -52,7 +52,7 @@ class Factor:
     kind: str
     t: int | None = None
 
-    def latex(self, spec: ModelSpec) -> str:
+    def latex(self, spec: ModelSpec) -> str:  # noqa: PLR0911 - one case per factor kind
         """LaTeX of the factor; empty for diag(f') of the identity activation (it is I)."""
         t = self.t
         match self.kind:
@@ -77,7 +77,7 @@ class Factor:
                 return r"W_{xh}^\top"
         raise AssertionError(self.kind)  # pragma: no cover - kinds are fixed above
 
-    def matrix(self, model: Unrolled) -> sp.Matrix:
+    def matrix(self, model: Unrolled) -> sp.Matrix:  # noqa: PLR0911 - one case per kind
         """The factor as a SymPy matrix in the program's symbols."""
         t = self.t if self.t is not None else 0
         match self.kind:
@@ -99,7 +99,7 @@ class Factor:
                 return model.params["Wxh"].T
         raise AssertionError(self.kind)  # pragma: no cover
 
-    def value(self, trace: Trace) -> FloatArray:
+    def value(self, trace: Trace) -> FloatArray:  # noqa: PLR0911 - one case per kind
         """The factor as a float64 array, from the numeric `trace`."""
         t = self.t if self.t is not None else 0
         match self.kind:
@@ -209,8 +209,9 @@ class JacobianProduct:
     def matrix(self, model: Unrolled) -> sp.Matrix:
         """The product as a SymPy matrix in the program's symbols."""
         H = model.spec.H
-        return reduce(lambda left, right: left * right,
-                      (f.matrix(model) for f in self.factors), sp.eye(H))  # fmt: skip
+        return reduce(
+            lambda left, right: left * right, (f.matrix(model) for f in self.factors), sp.eye(H)
+        )
 
     def value(self, trace: Trace) -> FloatArray:
         """The product as a float64 (H, H) array."""

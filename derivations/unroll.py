@@ -123,8 +123,16 @@ class Unrolled:
         for key, matrix in self.params.items():
             for (i, j), s in _entries(matrix):
                 names[s] = entry_latex(key, j) if matrix.rows == 1 else entry_latex(key, i, j)
-        for key, family in (("X", self.x), ("r", self.r), ("a", self.a), ("h", self.h),
-                            ("y", self.y), ("p", self.p), ("g", self.g), ("d", self.d)):  # fmt: skip
+        for key, family in (
+            ("X", self.x),
+            ("r", self.r),
+            ("a", self.a),
+            ("h", self.h),
+            ("y", self.y),
+            ("p", self.p),
+            ("g", self.g),
+            ("d", self.d),
+        ):
             base = "x" if key == "X" else key
             for t, matrix in family.items():
                 for (_, j), s in _entries(matrix):
@@ -198,6 +206,17 @@ def unroll(spec: ModelSpec | None = None) -> Unrolled:
         g[t] = matrix_of_symbols("g", 1, V, t=t)
         define(g[t], sp.Matrix(1, V, loss_def.gradient(list(y[t]), probabilities, list(r[t]))))
     return Unrolled(
-        spec=spec, params=params, x=x, r=r, a=a, h=h, y=y, p=p, L=L, g=g, d=d,
-        assignments=tuple(program), loss=sp.Add(*L.values()),
-    )  # fmt: skip
+        spec=spec,
+        params=params,
+        x=x,
+        r=r,
+        a=a,
+        h=h,
+        y=y,
+        p=p,
+        L=L,
+        g=g,
+        d=d,
+        assignments=tuple(program),
+        loss=sp.Add(*L.values()),
+    )

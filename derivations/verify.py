@@ -112,33 +112,58 @@ class VerificationTable:
                 rows = [r for r in self.rows if r.check == check and r.wrt == wrt]
                 if not rows:
                     continue
-                out.append(SummaryRow(
-                    check, wrt, len(rows), max(r.max_error for r in rows),
-                    max(r.max_error / max(r.max_reference, 1e-300) for r in rows),
-                    rows[0].rtol, rows[0].atol, sum(not r.passed for r in rows),
-                ))  # fmt: skip
+                out.append(
+                    SummaryRow(
+                        check,
+                        wrt,
+                        len(rows),
+                        max(r.max_error for r in rows),
+                        max(r.max_error / max(r.max_reference, 1e-300) for r in rows),
+                        rows[0].rtol,
+                        rows[0].atol,
+                        sum(not r.passed for r in rows),
+                    )
+                )
         return out
 
     def text(self) -> str:
         """The summary as a plain-text table, with the verdict on the last line."""
-        header = f"{'check':<30} {'gradient':<10} {'cases':>5} {'max |err|':>10} {'max rel':>9} {'rtol':>7} result"
+        header = (
+            f"{'check':<30} {'gradient':<10} {'cases':>5} {'max |err|':>10} {'max rel':>9} "
+            f"{'rtol':>7} result"
+        )
         lines = [header, "-" * len(header)]
         for s in self.summary():
             verdict = "ok" if not s.failures else f"FAILED {s.failures}"
-            lines.append(f"{s.check:<30} {s.wrt:<10} {s.cases:>5} {s.max_error:>10.1e} "
-                         f"{s.max_relative:>9.1e} {s.rtol:>7.0e} {verdict}")  # fmt: skip
-        lines.append(f"{len(self.rows)} checks, {len(self.failures)} failed: "
-                     + ("PASSED" if self.passed else "FAILED"))  # fmt: skip
+            lines.append(
+                f"{s.check:<30} {s.wrt:<10} {s.cases:>5} {s.max_error:>10.1e} "
+                f"{s.max_relative:>9.1e} {s.rtol:>7.0e} {verdict}"
+            )
+        lines.append(
+            f"{len(self.rows)} checks, {len(self.failures)} failed: "
+            + ("PASSED" if self.passed else "FAILED")
+        )
         return "\n".join(lines)
 
 
-def _compare(check: str, wrt: str, spec: ModelSpec, ours: Any, theirs: Any,
-             rtol: float, atol: float) -> Check:  # fmt: skip
+def _compare(
+    check: str, wrt: str, spec: ModelSpec, ours: Any, theirs: Any, rtol: float, atol: float
+) -> Check:
     ours, theirs = np.asarray(ours, dtype=np.float64), np.asarray(theirs, dtype=np.float64)
     error = np.abs(ours - theirs)
     passed = ours.shape == theirs.shape and bool(np.all(error <= atol + rtol * np.abs(theirs)))
-    return Check(check, wrt, spec.activation, spec.loss, spec.T, float(error.max(initial=0.0)),
-                 float(np.abs(theirs).max(initial=0.0)), rtol, atol, passed)  # fmt: skip
+    return Check(
+        check,
+        wrt,
+        spec.activation,
+        spec.loss,
+        spec.T,
+        float(error.max(initial=0.0)),
+        float(np.abs(theirs).max(initial=0.0)),
+        rtol,
+        atol,
+        passed,
+    )
 
 
 def _rnnnum_problem(spec: ModelSpec, seed: int) -> tuple[dict[str, Any], Any, Any]:
@@ -148,25 +173,42 @@ def _rnnnum_problem(spec: ModelSpec, seed: int) -> tuple[dict[str, Any], Any, An
         values = random_point(spec, rng)
         params = rnnnum.RNNParams(**{n: values[n] for n in rnnnum.PARAM_NAMES})
         targets = values["targets"][None]
-        cache = rnnnum.forward(params, values["X"][None], targets, h0=values["h0"][None],
-                               activation=spec.activation, loss=spec.loss)  # fmt: skip
+        cache = rnnnum.forward(
+            params,
+            values["X"][None],
+            targets,
+            h0=values["h0"][None],
+            activation=spec.activation,
+            loss=spec.loss,
+        )
         if rnnnum.distance_to_kink(cache) > KINK_MARGIN:
             return values, params, cache
     raise AssertionError("no point away from the kinks in 100 draws")  # pragma: no cover
 
 
-def verify_spec(spec: ModelSpec, *, seed: int = 0, names: Iterable[str] = GRADIENT_NAMES,
-                finite_differences: bool = True) -> list[Check]:  # fmt: skip
+def verify_spec(
+    spec: ModelSpec,
+    *,
+    seed: int = 0,
+    names: Iterable[str] = GRADIENT_NAMES,
+    finite_differences: bool = True,
+) -> list[Check]:
     """Every check of the module docstring for one model spec."""
     values, params, cache = _rnnnum_problem(spec, seed)
     evaluation = lambdify_model(unroll(spec))(values)
     trace = evaluation.trace
     reference = rnnnum.bptt(params, cache)
     numeric = (
-        rnnnum.numerical_gradients(params, values["X"][None], values["targets"][None],
-                                   h0=values["h0"][None], activation=spec.activation,
-                                   loss=spec.loss)  # fmt: skip
-        if finite_differences else None
+        rnnnum.numerical_gradients(
+            params,
+            values["X"][None],
+            values["targets"][None],
+            h0=values["h0"][None],
+            activation=spec.activation,
+            loss=spec.loss,
+        )
+        if finite_differences
+        else None
     )
     rows = []
     for name in names:
@@ -186,8 +228,17 @@ def verify_spec(spec: ModelSpec, *, seed: int = 0, names: Iterable[str] = GRADIE
             rows.append(_compare(CHECKS[2], name, spec, ours, fd, rnnnum.FD_RTOL, rnnnum.FD_ATOL))
     products = rnnnum.jacobian_products(params, cache).matrices[0]
     T = spec.T
-    ours_j = np.stack([np.stack([jacobian(i, k).value(trace) if k <= i else np.zeros((spec.H, spec.H))
-                                 for k in range(T + 1)]) for i in range(T + 1)])  # fmt: skip
+    ours_j = np.stack(
+        [
+            np.stack(
+                [
+                    jacobian(i, k).value(trace) if k <= i else np.zeros((spec.H, spec.H))
+                    for k in range(T + 1)
+                ]
+            )
+            for i in range(T + 1)
+        ]
+    )
     rows.append(_compare(CHECKS[3], "dh_i/dh_k", spec, ours_j, products, EXACT_RTOL, EXACT_ATOL))
     return rows
 
@@ -208,12 +259,17 @@ def verify(
     ``progress(done, total, spec)`` is called before each model, e.g. to report on stderr.
     """
     names = tuple(names)
-    specs = [ModelSpec(T=T, activation=a, loss=loss, D=sizes[0], H=sizes[1], V=sizes[2])
-             for a in activations for loss in losses for T in steps]  # fmt: skip
+    specs = [
+        ModelSpec(T=T, activation=a, loss=loss, D=sizes[0], H=sizes[1], V=sizes[2])
+        for a in activations
+        for loss in losses
+        for T in steps
+    ]
     rows: list[Check] = []
     for done, spec in enumerate(specs):
         if progress is not None:
             progress(done, len(specs), spec)
-        rows += verify_spec(spec, seed=seed + done, names=names,
-                            finite_differences=finite_differences)  # fmt: skip
+        rows += verify_spec(
+            spec, seed=seed + done, names=names, finite_differences=finite_differences
+        )
     return VerificationTable(tuple(rows))

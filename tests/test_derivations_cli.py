@@ -11,21 +11,35 @@ import pytest
 
 
 def run(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "derivations", *args], capture_output=True,
-                          text=True, check=False, timeout=300)  # fmt: skip
+    return subprocess.run(
+        [sys.executable, "-m", "derivations", *args],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=300,
+    )
 
 
 def test_derive_json_has_six_terms() -> None:
     out = run("derive", "--param", "Wxh", "--steps", "3", "--format", "json")
     assert out.returncode == 0, out.stderr
     data = json.loads(out.stdout)
-    assert [(t["loss"], t["step"]) for t in data["terms"]] == [(1, 1), (2, 1), (2, 2), (3, 1), (3, 2), (3, 3)]
+    assert [(t["loss"], t["step"]) for t in data["terms"]] == [
+        (1, 1),
+        (2, 1),
+        (2, 2),
+        (3, 1),
+        (3, 2),
+        (3, 3),
+    ]
     assert all(t["latex"] for t in data["terms"])
 
 
 @pytest.mark.parametrize("fmt", ["latex", "markdown"])
 def test_derive_text_formats(fmt: str) -> None:
-    out = run("derive", "--param", "h0", "--activation", "sigmoid", "--loss", "mse", "--format", fmt)
+    out = run(
+        "derive", "--param", "h0", "--activation", "sigmoid", "--loss", "mse", "--format", fmt
+    )
     assert out.returncode == 0, out.stderr
     assert r"h_{1} \odot (1 - h_{1})" in out.stdout
 

@@ -46,8 +46,10 @@ def test_loop_equals_expanded_sum_exactly(T: int) -> None:
 def test_larger_T_numerically(T: int, activation: str, seed: int) -> None:
     for loss in LOSS_NAMES:
         spec = ModelSpec(T=T, activation=activation, loss=loss)
-        for check in (*check_sum_equals_derivative(spec, seed=seed),
-                      *check_loop_equals_sum(spec, seed=seed)):  # fmt: skip
+        for check in (
+            *check_sum_equals_derivative(spec, seed=seed),
+            *check_loop_equals_sum(spec, seed=seed),
+        ):
             assert check.holds, (check.claim, check.wrt, check.max_error)
 
 

@@ -37,7 +37,8 @@ def test_six_terms_of_dL_dWxh_at_T3() -> None:
 
 
 @pytest.mark.parametrize(
-    ("name", "count"), [("Wxh", 10), ("Whh", 10), ("bh", 10), ("X", 10), ("Wyh", 4), ("by", 4), ("h0", 4)]
+    ("name", "count"),
+    [("Wxh", 10), ("Whh", 10), ("bh", 10), ("X", 10), ("Wyh", 4), ("by", 4), ("h0", 4)],
 )
 def test_term_counts_at_T4(name: str, count: int) -> None:
     assert len(expanded_sum(name, 4)) == count
@@ -68,7 +69,14 @@ def test_written_out_form_refuses_large_T_and_offers_compact() -> None:
 
 def test_json_terms_carry_loss_step_and_latex() -> None:
     data = json.loads(json.dumps(derivation_json("Wxh", ModelSpec())))
-    assert [(t["loss"], t["step"]) for t in data["terms"]] == [(1, 1), (2, 1), (2, 2), (3, 1), (3, 2), (3, 3)]
+    assert [(t["loss"], t["step"]) for t in data["terms"]] == [
+        (1, 1),
+        (2, 1),
+        (2, 2),
+        (3, 1),
+        (3, 2),
+        (3, 3),
+    ]
     assert all(t["latex"].startswith(rf"x_{{{t['step']}}}^\top") for t in data["terms"])
     assert data["loop_map"][0] == {"iteration": 3, "adds": [[3, 3]]}
 
@@ -103,7 +111,9 @@ def test_term_symbolic_and_numeric_products_agree(rng: np.random.Generator) -> N
             subs.update({s: float(v) for s, v in zip(matrix, np.ravel(trace[key]), strict=True)})
         for term in expanded_sum(name, 3):
             symbolic = np.array(term.matrix(model).xreplace(subs), dtype=float)
-            np.testing.assert_allclose(symbolic.ravel(), term.value(trace).ravel(), rtol=IR_RTOL, atol=1e-15)
+            np.testing.assert_allclose(
+                symbolic.ravel(), term.value(trace).ravel(), rtol=IR_RTOL, atol=1e-15
+            )
 
 
 def test_elementwise_form_is_sympys_print_of_the_loop() -> None:
@@ -116,6 +126,22 @@ def test_elementwise_form_is_sympys_print_of_the_loop() -> None:
 
 def test_markdown_section_has_every_part() -> None:
     text = derivation_markdown("Whh", ModelSpec())
-    for part in ("As a sum over losses", "Written out for T = 3 (6 terms)", "Jacobian products",
-                 "The backward loop", "| 1 | (1, 1), (2, 1), (3, 1) |", "Element-wise"):  # fmt: skip
+    for part in (
+        "As a sum over losses",
+        "Written out for T = 3 (6 terms)",
+        "Jacobian products",
+        "The backward loop",
+        "| 1 | (1, 1), (2, 1), (3, 1) |",
+        "Element-wise",
+    ):
         assert part in text
+
+
+def test_package_docstring_example() -> None:
+    import doctest
+
+    import derivations
+
+    result = doctest.testmod(derivations)
+    assert result.attempted >= 3
+    assert result.failed == 0

@@ -45,8 +45,10 @@ def test_activation_gamma_is_sup_of_derivative(name: str) -> None:
 def test_loss_gradient_is_diff_of_value(name: str) -> None:
     loss = LOSSES[name]
     y = list(sp.symbols("y1:4", real=True))
-    r = [sp.Integer(0), sp.Integer(1), sp.Integer(0)] if name == "cross_entropy" else list(
-        sp.symbols("r1:4", real=True)
+    r = (
+        [sp.Integer(0), sp.Integer(1), sp.Integer(0)]
+        if name == "cross_entropy"
+        else list(sp.symbols("r1:4", real=True))
     )
     value = loss.value(y, r)
     z = sp.Add(*(sp.exp(v) for v in y))

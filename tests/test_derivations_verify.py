@@ -36,8 +36,14 @@ def test_lambdified_loss_is_rnnnums(activation: str, loss: str, rng: np.random.G
     values = random_point(spec, rng)
     ours = lambdify_model(unroll(spec))(values)
     params = rnnnum.RNNParams(**{n: values[n] for n in rnnnum.PARAM_NAMES})
-    cache = rnnnum.forward(params, values["X"][None], values["targets"][None],
-                           h0=values["h0"][None], activation=activation, loss=loss)  # fmt: skip
+    cache = rnnnum.forward(
+        params,
+        values["X"][None],
+        values["targets"][None],
+        h0=values["h0"][None],
+        activation=activation,
+        loss=loss,
+    )
     np.testing.assert_allclose(ours.losses, cache.losses, rtol=LOSS_RTOL, atol=0)
 
 
@@ -63,8 +69,13 @@ def test_a_wrong_rule_fails_verification(monkeypatch: pytest.MonkeyPatch) -> Non
     rule = gradients_module.RULES["Whh"]
     broken = type(rule)(**{**rule.__dict__, "left": lambda i, k: Factor("hT", k)})
     monkeypatch.setitem(gradients_module.RULES, "Whh", broken)
-    table = verify(range(2, 4), activations=("tanh",), losses=("mse",), names=("Whh",),
-                   finite_differences=False)  # fmt: skip
+    table = verify(
+        range(2, 4),
+        activations=("tanh",),
+        losses=("mse",),
+        names=("Whh",),
+        finite_differences=False,
+    )
     assert not table.passed
     assert {r.check for r in table.failures} == {"terms vs rnnnum.components"}
     assert "FAILED" in table.text()

@@ -27,6 +27,7 @@ def test_benchmarks_run_and_print_targets():
     assert result.returncode == 0, result.stderr
     assert "target <= 8x" in result.stdout
     assert "forward+bptt" in result.stdout
+    assert "derive + lambdify all 7 gradients" in result.stdout
 
 
 def test_readme_python_examples_run():
