@@ -33,7 +33,7 @@ from derivations.gradients import backward_loop, expanded_sum, loop_map
 from derivations.lambdified import flat_inputs, lambdify_model
 from derivations.notation import GRADIENT_NAMES
 from derivations.spec import ModelSpec
-from derivations.terms import Term, signal_factors
+from derivations.terms import Term
 from derivations.unroll import Unrolled, unroll
 
 __all__ = [
@@ -83,9 +83,8 @@ class NumericCheck:
         return bool(self.max_error <= self.tolerance)
 
 
-def sum_of_terms(model: Unrolled, terms: list[Term], shape: tuple[int, int]) -> sp.Matrix:
+def sum_of_terms(model: Unrolled, terms: list[Term]) -> sp.Matrix:
     """The expanded sum as a SymPy matrix in the program's symbols, entry-wise sums."""
-    del shape  # the terms' own shape; kept in the signature for readers
     return sum_of_matrices([term.matrix(model) for term in terms])
 
 
@@ -153,8 +152,7 @@ def prove_sum_equals_diff(spec: ModelSpec, names: tuple[str, ...] = GRADIENT_NAM
     regions = _regions(model)
     blocks = {name: _wrt_blocks(model, name) for name in names}
     sums = {
-        name: [(wrt, sum_of_terms(model, terms, wrt.shape)) for wrt, terms in blocks[name]]
-        for name in names
+        name: [(wrt, sum_of_terms(model, terms)) for wrt, terms in blocks[name]] for name in names
     }
     failures: dict[str, str] = {}
     counts = dict.fromkeys(names, 0)
@@ -204,7 +202,7 @@ def prove_loop_equals_sum(spec: ModelSpec, names: tuple[str, ...] = GRADIENT_NAM
             if t not in loop.increments[name]:
                 continue
             increment = loop.increments[name][t].xreplace(loop_defs)
-            expected = sum_of_terms(model, [by_pair[p] for p in pairs_at_t], increment.shape)
+            expected = sum_of_terms(model, [by_pair[p] for p in pairs_at_t])
             entries += len(increment)
             if (increment - expected).applyfunc(sp.expand) != sp.zeros(*increment.shape):
                 failure = failure or f"iteration t={t} adds something other than {pairs_at_t}"
@@ -289,8 +287,7 @@ def check_sum_equals_derivative(
         values = random_point(spec, rng)
         evaluation = compiled(values)
         trace = evaluation.trace
-        flat = _flat_inputs(compiled, values)
-        offset = 0
+        flat = flat_inputs(model, values)
         for name in GRADIENT_NAMES:
             size = evaluation.gradients[name].size
             if name in names:
@@ -309,15 +306,10 @@ def check_sum_equals_derivative(
                         scale = np.ravel(_scale(terms, trace, None))[e]
                     err = abs(mine - reference) / max(scale, np.finfo(float).tiny)
                     worst[name] = max(worst[name], float(err))
-            offset += size
     return [
         NumericCheck("expanded sum = forward-mode diff", n, spec, worst[n], NUMERIC_RTOL)
         for n in names
     ]
-
-
-def _flat_inputs(compiled: Any, values: dict[str, Any]) -> list[float]:
-    return flat_inputs(compiled.model, values)
 
 
 def _input_position(spec: ModelSpec, name: str, entry: int) -> int:
@@ -363,7 +355,3 @@ def check_loop_equals_sum(
     return [
         NumericCheck("backward loop = expanded sum", n, spec, worst[n], NUMERIC_RTOL) for n in names
     ]
-
-
-# signal_factors is re-exported for the proofs' readers: the chain each term is built from
-_ = signal_factors
