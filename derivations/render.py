@@ -199,15 +199,16 @@ def elementwise_latex(name: str, spec: ModelSpec) -> str:
                 lines.append(
                     rf"\frac{{\partial L}}{{\partial ({base})_{{{sub}}}}} &= {tex(matrix[r, c])}"
                 )
+    through_a = RULES[name].via == "a"  # W_yh and b_y need only g_t, not the signals
     definitions = dict(loop.assignments)
-    for t in sorted(loop.delta, reverse=True):
+    for t in sorted(loop.delta, reverse=True) if through_a else ():
         for s in loop.delta[t]:
             lines.append(rf"{names[s]} &= {tex(definitions[s])}")
         for s in loop.dh[t]:
             lines.append(rf"{names[s]} &= {tex(definitions[s].xreplace(_carry_to_delta(loop)))}")
     forward = dict(model.assignments)
     for t in range(1, spec.T + 1):
-        for s in (*model.g[t], *model.d[t]):
+        for s in (*model.g[t], *(model.d[t] if through_a else ())):
             lines.append(rf"{names[s]} &= {tex(forward[s])}")
     return r"\begin{aligned}" + r" \\ ".join(lines) + r"\end{aligned}"
 
