@@ -26,7 +26,7 @@ from derivations.errors import OutOfRangeError
 from derivations.notation import GRADIENT_NAMES
 from derivations.spec import check_choice
 from derivations.terms import Factor, JacobianProduct, Term
-from derivations.unroll import Assignment, Unrolled, matrix_of_symbols
+from derivations.unroll import Assignment, Unrolled, back_substitute, matrix_of_symbols
 
 __all__ = [
     "RULES",
@@ -216,10 +216,7 @@ class Loop:
     @property
     def definitions(self) -> dict[sp.Symbol, Any]:
         """Each loop symbol in terms of g_t, f'(a_t), h_t, x_t and the parameters."""
-        nested: dict[sp.Symbol, Any] = {}
-        for symbol, expr in self.assignments:
-            nested[symbol] = expr.xreplace(nested)
-        return nested
+        return back_substitute(self.assignments)
 
 
 def backward_loop(model: Unrolled) -> Loop:

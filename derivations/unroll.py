@@ -23,10 +23,18 @@ import sympy as sp
 from derivations.notation import entry_latex, entry_name
 from derivations.spec import ModelSpec
 
-__all__ = ["Assignment", "Unrolled", "matrix_of_symbols", "unroll"]
+__all__ = ["Assignment", "Unrolled", "back_substitute", "matrix_of_symbols", "unroll"]
 
 Expr = Any
 Assignment = tuple[sp.Symbol, Expr]
+
+
+def back_substitute(program: tuple[Assignment, ...]) -> dict[sp.Symbol, Expr]:
+    """Each symbol of a straight-line `program` as an expression in the program's inputs."""
+    nested: dict[sp.Symbol, Expr] = {}
+    for symbol, expr in program:
+        nested[symbol] = expr.xreplace(nested)
+    return nested
 
 
 def matrix_of_symbols(name: str, rows: int, cols: int, *, t: int | None = None) -> sp.Matrix:
@@ -107,10 +115,7 @@ class Unrolled:
     @cached_property
     def definitions(self) -> dict[sp.Symbol, Expr]:
         """Each intermediate symbol's expression in the inputs alone (back-substituted)."""
-        nested: dict[sp.Symbol, Expr] = {}
-        for symbol, expr in self.assignments:
-            nested[symbol] = expr.xreplace(nested)
-        return nested
+        return back_substitute(self.assignments)
 
     def nested(self, expr: Expr) -> Expr:
         """`expr` with every intermediate symbol replaced by its definition in the inputs."""
