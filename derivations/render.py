@@ -24,7 +24,7 @@ from derivations.gradients import (
 from derivations.gradients import jacobian as jacobian_product
 from derivations.notation import QUANTITIES
 from derivations.spec import ModelSpec
-from derivations.terms import Factor, Term
+from derivations.terms import Factor, Term, _product_latex, signal_factors
 from derivations.unroll import unroll
 
 __all__ = [
@@ -34,10 +34,17 @@ __all__ = [
     "derivation_json",
     "derivation_markdown",
     "elementwise_latex",
+    "forward_entry_latex",
+    "forward_latex",
+    "hidden_latex",
+    "hidden_path_factors",
     "jacobian_latex",
     "local_derivatives_latex",
+    "local_jacobians_latex",
     "loop_code",
     "loop_map_rows",
+    "model_latex",
+    "parameter_locals_latex",
     "written_out_latex",
 ]
 
@@ -299,3 +306,116 @@ def derivation_markdown(name: str, spec: ModelSpec, *, form: str = "full", level
         ]
         parts += ["", f"{h}# Element-wise", "", f"$$\n{elementwise_latex(name, spec)}\n$$"]
     return "\n".join(parts) + "\n"
+
+
+# --- The forward pass, the local derivatives and the paths to a hidden state --------
+
+
+def _q(name: str, t: Any = None) -> str:
+    return QUANTITIES[name].at(t)
+
+
+def _step_equations(spec: ModelSpec, t: Any, prev: Any) -> list[tuple[str, str]]:
+    """(lhs, rhs) of one forward step, in the notation; `prev` is the index of h_{t-1}."""
+    h_prev = QUANTITIES["h0"].latex if prev == 0 else _q("h", prev)
+    rows = [
+        (_q("a", t), rf"{_q('X', t)} W_{{xh}} + {h_prev} W_{{hh}} + b_h"),
+        (_q("h", t), spec.act.latex(_q("a", t))),
+        (_q("y", t), rf"{_q('h', t)} W_{{yh}} + b_y"),
+    ]
+    if spec.loss_def.uses_softmax:
+        rows.append((_q("p", t), rf"\operatorname{{softmax}}({_q('y', t)})"))
+    rows.append((_q("L", t), spec.loss_def.value_latex(t)))
+    return rows
+
+
+def model_latex(spec: ModelSpec) -> str:
+    """The recurrence at a general step t, and the total loss, for this activation and loss."""
+    rows = _step_equations(spec, "t", "t-1")
+    lines = [rf"{lhs} &= {rhs}" for lhs, rhs in rows]
+    lines.append(r"L &= \sum_{t=1}^{T} L_{t}")
+    return r"\begin{aligned}" + r" \\ ".join(lines) + r"\end{aligned}"
+
+
+def forward_latex(spec: ModelSpec) -> str:
+    """The forward pass written out step by step for t = 1..T, one block per step."""
+    _check_written("Wxh", spec)
+    blocks = []
+    for t in range(1, spec.T + 1):
+        rows = _step_equations(spec, t, t - 1)
+        blocks.append(r" \\ ".join(rf"{lhs} &= {rhs}" for lhs, rhs in rows))
+    total = " + ".join(_q("L", t) for t in range(1, spec.T + 1))
+    blocks.append(rf"L &= {total}")
+    return r"\begin{aligned}" + r" \\[6pt] ".join(blocks) + r"\end{aligned}"
+
+
+def forward_entry_latex(spec: ModelSpec, t: int, j: int) -> str:
+    """Entry j of a_t and of h_t as the symbolic model defines them, printed by SymPy."""
+    model = unroll(spec)
+    definitions = dict(model.assignments)
+    names = model.latex_names
+    lines = []
+    for family in (model.a, model.h):
+        symbol = family[t][j - 1]
+        lines.append(
+            rf"{names[symbol]} &= {sp.latex(definitions[symbol], symbol_names=names)}"
+        )
+    return r"\begin{aligned}" + r" \\ ".join(lines) + r"\end{aligned}"
+
+
+def local_jacobians_latex(spec: ModelSpec) -> str:
+    r"""Every local derivative of one step, each a Jacobian in the row convention.
+
+    Entry (j, l) of $\partial u / \partial v$ is $\partial u_l / \partial v_j$, so a
+    backward step multiplies a row of signals by the transpose.
+    """
+    fprime = spec.act.derivative_latex(_q("a", "t"), _q("h", "t"))
+    lines = [
+        rf"\frac{{\partial L_t}}{{\partial y_t}} &= {spec.loss_def.gradient_latex('t')}",
+        r"\frac{\partial y_t}{\partial h_t} &= W_{yh}",
+        rf"\frac{{\partial h_t}}{{\partial a_t}} &= \operatorname{{diag}}(f'(a_t)) = "
+        rf"\operatorname{{diag}}({fprime})",
+        r"\frac{\partial a_t}{\partial h_{t-1}} &= W_{hh}",
+        r"\frac{\partial a_t}{\partial x_t} &= W_{xh}",
+    ]
+    return r"\begin{aligned}" + r" \\ ".join(lines) + r"\end{aligned}"
+
+
+def parameter_locals_latex() -> str:
+    """How each parameter and input enters its step: the local rule of every gradient."""
+    lines = [RULES[name].local.replace(":", " &:", 1) for name in RULES]
+    lines = [line if "&" in line else line.replace(" = ", " &= ", 1) for line in lines]
+    return r"\begin{aligned}" + r" \\ ".join(lines) + r"\end{aligned}"
+
+
+def hidden_path_factors(i: int, t: int) -> tuple[Factor, ...]:
+    r"""Factors of $\partial L_i / \partial h_t$, (1, H), for t <= i: the one path from L_i.
+
+    $g_i W_{yh}^\top$ when t = i; else $\delta_{i,t+1} W_{hh}^\top$, back through h_{t+1}.
+    """
+    if not 1 <= t <= i:
+        raise TooLargeError(f"L_{i} depends on h_{t} only for 1 <= t <= i; got i={i}, t={t}.")
+    if t == i:
+        return (Factor("g", i), Factor("WyhT"))
+    return (*signal_factors(i, t + 1), Factor("WhhT"))
+
+
+def hidden_latex(t: int, spec: ModelSpec, *, losses: tuple[int, ...] | None = None) -> str:
+    r"""$\partial L_i/\partial h_t$ for one loss, or the total $\bar h_t$ over `losses`.
+
+    With one loss the left side is the partial derivative of that loss; with several
+    (default: every i >= t) it is the total derivative, one path per loss.
+    """
+    chosen = losses or tuple(range(t, spec.T + 1))
+    paths = [_product_latex(hidden_path_factors(i, t), spec, "I") for i in chosen]
+    if len(chosen) == 1:
+        (i,) = chosen
+        return rf"\frac{{\partial L_{{{i}}}}}{{\partial h_{{{t}}}}} = {paths[0]}"
+    named = " + ".join(rf"\frac{{\partial L_{{{i}}}}}{{\partial h_{{{t}}}}}" for i in chosen)
+    return (
+        rf"\begin{{aligned}}{_q('dh', t)} = \frac{{d L}}{{d h_{{{t}}}}} &= {named} \\ "
+        + r" \\ ".join(
+            ("&= " if n == 0 else "&\\quad + ") + path for n, path in enumerate(paths)
+        )
+        + r"\end{aligned}"
+    )

@@ -50,6 +50,8 @@ class SymbolicActivation:
     derivative_latex: Callable[[str, str], str]
     #: sup |f'|, the constant of the vanishing/exploding criterion
     gamma: sp.Rational
+    #: LaTeX of f itself, applied to the LaTeX of its argument
+    latex: Callable[[str], str] = lambda a: f"f({a})"
 
 
 def _piecewise_linear(slope: Expr) -> SymbolicActivation:
@@ -66,6 +68,11 @@ def _piecewise_linear(slope: Expr) -> SymbolicActivation:
             )
         ),
         gamma=sp.Integer(1),
+        latex=(
+            (lambda a: rf"\max(0, {a})")
+            if slope == 0
+            else (lambda a: rf"\max(\tfrac{{1}}{{100}}\,{a},\ {a})")
+        ),
     )
 
 
@@ -76,6 +83,7 @@ ACTIVATIONS: dict[str, SymbolicActivation] = {
         derivative=lambda a, h: 1 - h**2,  # d tanh(a)/da = 1 - tanh(a)^2
         derivative_latex=lambda a, h: rf"1 - {h}^{{2}}",
         gamma=sp.Integer(1),
+        latex=lambda a: rf"\tanh({a})",
     ),
     "sigmoid": SymbolicActivation(
         "sigmoid",
@@ -85,6 +93,7 @@ ACTIVATIONS: dict[str, SymbolicActivation] = {
         derivative=lambda a, h: h * (1 - h),  # s'(a) = s(a)(1 - s(a))
         derivative_latex=lambda a, h: rf"{h} \odot (1 - {h})",
         gamma=sp.Rational(1, 4),
+        latex=lambda a: rf"\sigma({a})",
     ),
     "relu": _piecewise_linear(sp.Integer(0)),  # f'(0) = 0, as in rnnnum
     "leaky_relu": _piecewise_linear(LEAKY_SLOPE),
@@ -94,6 +103,7 @@ ACTIVATIONS: dict[str, SymbolicActivation] = {
         derivative=lambda a, h: sp.Integer(1),  # linear RNN: the Jacobians are W_hh alone
         derivative_latex=lambda a, h: "1",
         gamma=sp.Integer(1),
+        latex=lambda a: a,
     ),
 }
 
@@ -107,6 +117,8 @@ class SymbolicLoss:
     #: dL_t/dy_t from (y_t, p_t, r_t); p_t is None for losses without a softmax
     gradient: Callable[[list[Expr], list[Expr] | None, list[Expr]], list[Expr]]
     gradient_latex: Callable[[int | str], str]
+    #: LaTeX of L_t itself, at step t
+    value_latex: Callable[[int | str], str]
     uses_softmax: bool
     #: what r_t must be
     target_rule: str
@@ -125,6 +137,10 @@ LOSSES: dict[str, SymbolicLoss] = {
         # p - r, which is dL/dy whenever sum_v r_v = 1 (a one-hot target)
         gradient=lambda y, p, r: [pv - rv for pv, rv in zip(p or [], r, strict=True)],
         gradient_latex=lambda t: rf"p_{{{t}}} - r_{{{t}}}",
+        # -log p_t[target_t], written with the one-hot row r_t
+        value_latex=lambda t: (
+            rf"-\log p_{{{t}}}[\mathrm{{target}}_{{{t}}}] = -r_{{{t}}} \cdot \log p_{{{t}}}"
+        ),
         uses_softmax=True,
         target_rule="one-hot rows (r_t = onehot(target_t)), so that sum_v r_t,v = 1",
     ),
@@ -137,6 +153,7 @@ LOSSES: dict[str, SymbolicLoss] = {
             yv - rv for yv, rv in zip(y, r, strict=True)
         ],  # the 1/2 cancels the 2
         gradient_latex=lambda t: rf"y_{{{t}}} - r_{{{t}}}",
+        value_latex=lambda t: rf"\tfrac{{1}}{{2}}\lVert y_{{{t}}} - r_{{{t}}}\rVert^{{2}}",
         uses_softmax=False,
         target_rule="real rows r_t of length V",
     ),

@@ -25,7 +25,8 @@ def truncated_bptt(
     """Gradients keeping only the (i, k) terms with i - k < `window`; O(T * window) steps of work.
 
     Args:
-        params, cache: as for `rnnnum.bptt`.
+        params: as for `rnnnum.bptt`.
+        cache: as for `rnnnum.bptt`.
         window: how many steps back (counting step i itself) each loss L_i reaches; >= 1.
         on_overflow: as for `rnnnum.bptt`.
     """

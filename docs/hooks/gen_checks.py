@@ -1,0 +1,97 @@
+"""Generator jobs ``checks`` and ``proofs``: the symbolic-vs-numeric gate of the build.
+
+``checks`` runs `derivations.verify` (every gradient x activation x loss x T = 1..6,
+four checks each) and returns its summary as Markdown tables: one per gradient for
+the generated pages (``checks.<name>``) and one for everything (``checks.all``).
+``proofs`` runs the exact proof that the backward loop computes the expanded sum.
+Either job raises `ChecksFailed` (exit 1, the build stops) when anything fails.
+"""
+
+from __future__ import annotations
+
+from derivations.notation import GRADIENT_NAMES
+from derivations.proofs import prove_loop_equals_sum
+from derivations.spec import ModelSpec
+from derivations.verify import CHECKS, SummaryRow, VerificationTable, verify
+from gen_format import code, sci, table
+
+#: Sequence lengths of the build-time verification (as `python -m derivations verify`).
+VERIFY_STEPS = range(1, 7)
+#: Sequence lengths of the build-time exact loop proofs (T = 4 takes ~3 s more).
+PROOF_STEPS = (1, 2, 3)
+
+
+class ChecksFailed(Exception):
+    """A check or proof failed; the message lists which."""
+
+
+def _rows(summary: list[SummaryRow], *, with_gradient: bool) -> list[list[str]]:
+    rows = []
+    for s in summary:
+        verdict = "passed" if not s.failures else f"**FAILED {s.failures}**"
+        cells = [s.check, str(s.cases), sci(s.max_error), sci(s.max_relative)]
+        cells += [f"{sci(s.rtol)} rel. + {sci(s.atol)} abs.", verdict]
+        rows.append(([code(s.wrt)] if with_gradient else []) + cells)
+    return rows
+
+
+HEADER = ["check", "cases", "max abs. error", "max rel. error", "tolerance", "result"]
+
+
+def check_fragments(result: VerificationTable) -> dict[str, str]:
+    """The Markdown fragments of one verification run."""
+    summary = result.summary()
+    fragments = {
+        f"checks.{name}": table(HEADER, _rows([s for s in summary if s.wrt == name],
+                                              with_gradient=False))
+        for name in GRADIENT_NAMES
+    }
+    fragments["checks.jacobians"] = table(
+        HEADER, _rows([s for s in summary if s.wrt == "dh_i/dh_k"], with_gradient=False)
+    )
+    fragments["checks.all"] = table(["gradient", *HEADER], _rows(summary, with_gradient=True))
+    fragments["checks.count"] = str(len(result.rows))
+    fragments["checks.kinds"] = str(len(CHECKS))
+    fragments["checks.steps"] = f"{VERIFY_STEPS.start} to {VERIFY_STEPS.stop - 1}"
+    worst = max(result.rows, key=lambda r: r.max_error / max(r.max_reference, 1e-300))
+    fragments["checks.worst"] = (
+        f"{sci(worst.max_error / max(worst.max_reference, 1e-300))} "
+        f"({worst.check}, {code(worst.wrt)}, {worst.activation}, {worst.loss}, T = {worst.T})"
+    )
+    return fragments
+
+
+def checks_job() -> dict[str, dict[str, str]]:
+    result = verify(VERIFY_STEPS)
+    if not result.passed:
+        lines = [
+            f"  {c.check} for d/d{c.wrt} ({c.activation}, {c.loss}, T={c.T}): "
+            f"max |error| {c.max_error:.3e} > {c.atol:.0e} + {c.rtol:.0e} * |reference|"
+            for c in result.failures
+        ]
+        raise ChecksFailed(
+            f"derivations.verify: {len(result.failures)} of {len(result.rows)} checks failed:\n"
+            + "\n".join(lines[:40])
+            + ("\n  ..." if len(lines) > 40 else "")
+            + "\nRun `python -m derivations verify --detail` to see them all."
+        )
+    return {"fragments": check_fragments(result)}
+
+
+def proofs_job() -> dict[str, dict[str, str]]:
+    rows, failed = [], []
+    for T in PROOF_STEPS:
+        spec = ModelSpec(T=T)
+        for proof in prove_loop_equals_sum(spec):
+            rows.append([code(proof.wrt), str(T), f"{spec.D}, {spec.H}, {spec.V}",
+                         str(proof.entries), "holds" if proof.holds else "**FAILS**"])
+            if not proof.holds:
+                failed.append(f"  d/d{proof.wrt}, T={T}: {proof.detail}")
+    if failed:
+        raise ChecksFailed("the backward loop is not the expanded sum:\n" + "\n".join(failed))
+    header = ["gradient", "T", "D, H, V", "entries compared", "exact difference is 0"]
+    return {"fragments": {
+        "proofs.loop": table(header, rows),
+        "proofs.steps": ", ".join(str(T) for T in PROOF_STEPS),
+        "proofs.count": str(len(rows)),
+    }}

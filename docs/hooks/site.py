@@ -1,0 +1,183 @@
+"""MkDocs hooks of the site: generated pages, computed fragments, local MathJax.
+
+On every build (and every rebuild under ``mkdocs serve``):
+
+- ``on_config`` keys mkdocs-jupyter's notebook cache to a hash of the sources the
+  notebooks import (``rnnnum/``, ``derivations/``), so an edit there re-executes them;
+- ``on_files`` runs the generator jobs of ``generate.py`` in fresh Python processes,
+  in parallel, so edited modules are always imported anew (no restart, no reload
+  tricks). The jobs return generated pages, figures and named Markdown fragments;
+  a failed check makes its job exit non-zero and this hook fails the build. It also
+  adds MathJax 3 from the installed ``django-static-mathjax`` wheel and the
+  notebooks as downloadable ``.ipynb``;
+- ``on_page_markdown`` replaces each ``{{ name }}`` in a hand-written page by the
+  fragment of that name (an unknown name fails the build);
+- ``on_page_context`` points a notebook page's download button at its ``.ipynb``.
+
+Nothing generated is written into ``docs/``: generated files exist only in the
+build (MkDocs ``File.generated``).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+import subprocess
+import sys
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+import jupytext
+from mkdocs.exceptions import PluginError
+from mkdocs.plugins import get_plugin_logger
+from mkdocs.structure.files import File, Files
+
+log = get_plugin_logger("unrolled")
+
+HOOKS = Path(__file__).resolve().parent
+ROOT = HOOKS.parent.parent
+#: The generator jobs (see generate.py); each runs in its own process.
+JOBS = ("checks", "proofs", "pages", "figures")  # slowest first
+#: Packages whose sources the generated content and the notebooks depend on.
+SOURCE_PACKAGES = ("rnnnum", "derivations")
+#: Where the MathJax files go in the site, and which of the wheel's files are served.
+MATHJAX_DIR = "assets/mathjax"
+MATHJAX_PARTS = ("tex-chtml.js", "input/tex/extensions", "output/chtml/fonts/woff-v2", "ui",
+                 "a11y", "sre")
+FRAGMENT = re.compile(r"\{\{\s*([A-Za-z][\w.\-]*)\s*\}\}")
+
+_fragments: dict[str, str] = {}
+
+
+def source_hash(root: Path = ROOT) -> str:
+    """SHA-256 (first 16 hex digits) of every .py file of `SOURCE_PACKAGES`, by path."""
+    digest = hashlib.sha256()
+    for package in SOURCE_PACKAGES:
+        for path in sorted((root / package).rglob("*.py")):
+            digest.update(path.relative_to(root).as_posix().encode() + b"\0")
+            digest.update(path.read_bytes() + b"\0")
+    return digest.hexdigest()[:16]
+
+
+def on_config(config: Any) -> Any:
+    plugin = config.plugins.get("mkdocs-jupyter")
+    if plugin is not None:
+        plugin.config["cache_dir"] = str(ROOT / ".cache" / "mkdocs-jupyter" / source_hash())
+    return config
+
+
+def _run_job(job: str) -> dict[str, Any]:
+    env = dict(os.environ)
+    # the checkout beside this mkdocs.yml first, whatever is installed
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, (str(ROOT), env.get("PYTHONPATH"))))
+    env["MPLBACKEND"] = "svg"
+    env["PYTHONHASHSEED"] = "0"
+    started = time.perf_counter()
+    done = subprocess.run(
+        [sys.executable, str(HOOKS / "generate.py"), job],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env=env,
+        check=False,
+    )
+    if done.returncode != 0:
+        raise PluginError(
+            f"generating the site failed in job {job!r} (exit {done.returncode}); "
+            f"nothing is published until it passes:\n{done.stderr.strip()}"
+        )
+    log.info("generated %r in %.2f s", job, time.perf_counter() - started)
+    return json.loads(done.stdout)
+
+
+def generate() -> dict[str, Any]:
+    """Run every job in parallel; merge their pages, files and fragments."""
+    with ThreadPoolExecutor(len(JOBS)) as pool:
+        results = list(pool.map(_run_job, JOBS))
+    merged: dict[str, dict[str, str]] = {"pages": {}, "files": {}, "fragments": {}}
+    for result in results:
+        for kind, items in merged.items():
+            clash = items.keys() & result.get(kind, {}).keys()
+            if clash:
+                raise PluginError(f"two generator jobs produced the same {kind}: {sorted(clash)}")
+            items.update(result.get(kind, {}))
+    return merged
+
+
+def _mathjax_files(config: Any) -> list[File]:
+    try:
+        import mathjax  # the django-static-mathjax wheel; no Django needed
+    except ImportError as error:
+        raise PluginError(
+            "MathJax is served from the django-static-mathjax package, which is not "
+            "installed. Install the docs extra: pip install -e '.[docs]' (or run make docs)."
+        ) from error
+    es5 = Path(mathjax.__file__).parent / "static" / "mathjax" / "es5"
+    files = [File.generated(config, f"{MATHJAX_DIR}/LICENSE", abs_src_path=str(es5.parent / "LICENSE"))]
+    for part in MATHJAX_PARTS:
+        source = es5 / part
+        paths = [source] if source.is_file() else sorted(p for p in source.rglob("*") if p.is_file())
+        for path in paths:
+            uri = f"{MATHJAX_DIR}/{path.relative_to(es5).as_posix()}"
+            files.append(File.generated(config, uri, abs_src_path=str(path)))
+    return files
+
+
+def _notebook_downloads(files: Files, config: Any) -> list[File]:
+    """Each jupytext notebook (notebooks/*.py) also as .ipynb, for the download button."""
+    out = []
+    for file in files.documentation_pages():
+        if file.src_uri.startswith("notebooks/") and file.src_uri.endswith(".py"):
+            notebook = jupytext.read(file.abs_src_path)
+            uri = file.src_uri.removesuffix(".py") + ".ipynb"
+            out.append(File.generated(config, uri, content=jupytext.writes(notebook, "ipynb")))
+    return out
+
+
+def on_files(files: Files, config: Any) -> Files:
+    generated = generate()
+    _fragments.clear()
+    _fragments.update(generated["fragments"])
+    for uri, text in sorted(generated["pages"].items()):
+        files.append(File.generated(config, uri, content=text))
+    for uri, text in sorted(generated["files"].items()):
+        files.append(File.generated(config, uri, content=text))
+    for file in [*_mathjax_files(config), *_notebook_downloads(files, config)]:
+        files.append(file)
+    return files
+
+
+def fill(markdown: str, fragments: dict[str, str], where: str) -> str:
+    """Replace each ``{{ name }}`` by its fragment; an unknown name is an error."""
+
+    def one(match: re.Match[str]) -> str:
+        name = match.group(1)
+        if name not in fragments:
+            close = sorted(k for k in fragments if k.split(".")[0] == name.split(".")[0])
+            raise PluginError(
+                f"{where}: no generated fragment named {name!r}. Fragments come from "
+                f"docs/hooks/generate.py; names of this kind: {', '.join(close) or 'none'}."
+            )
+        text = fragments[name]
+        line_start = markdown.rfind("\n", 0, match.start()) + 1
+        indent = markdown[line_start : match.start()]
+        # inside an indented block (a tab, an admonition) every line keeps the indent
+        return text.replace("\n", "\n" + indent) if indent and not indent.strip() else text
+
+    return FRAGMENT.sub(one, markdown)
+
+
+def on_page_markdown(markdown: str, page: Any, config: Any, files: Files) -> str:
+    if page.file.src_uri.endswith(".py"):  # notebooks: code cells may hold braces
+        return markdown
+    return fill(markdown, _fragments, page.file.src_uri)
+
+
+def on_page_context(context: Any, page: Any, config: Any, nav: Any) -> Any:
+    if getattr(page, "nb_url", None):
+        page.nb_url = page.nb_url.removesuffix(".py") + ".ipynb"
+    return context

@@ -1,0 +1,193 @@
+"""Drive Debian's Chromium (never a downloaded browser) over a built site, with Playwright.
+
+`serve(site_dir)` serves a built site on 127.0.0.1; `Browser` opens pages in headless
+Chromium, records console errors and every request that leaves loopback (and
+aborts it), and `math_report(page)` inspects the typeset math of the page shown.
+Used by tests/test_site_browser.py and by the benchmark of the site.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import http.server
+import os
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+#: Debian's Chromium (apt-get install chromium); override with UNROLLED_CHROMIUM.
+CHROMIUM = Path(os.environ.get("UNROLLED_CHROMIUM", "/usr/bin/chromium"))
+#: Set to 1 (as .ci/run does) to turn a missing browser into a failure, not a skip.
+REQUIRE_ENV = "UNROLLED_REQUIRE_BROWSER"
+INSTALL_HINT = (
+    f"Chromium not found at {CHROMIUM}. Install Debian's package (apt-get install chromium) "
+    f"or point UNROLLED_CHROMIUM at a Chromium binary; the tests never download a browser."
+)
+#: Flags for a headless Chromium on a machine without network: without the
+#: background-networking ones it keeps trying to reach Google's hosts.
+CHROMIUM_ARGS = (
+    "--headless=new",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-dev-shm-usage",
+)
+LOOPBACK = {"127.0.0.1", "localhost", "::1", "[::1]"}
+#: How long MathJax may take to typeset one page (the largest page has ~3000 glyphs).
+TYPESET_TIMEOUT_MS = 60_000
+
+
+class _QuietHandler(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib signature
+        pass
+
+
+@contextlib.contextmanager
+def serve(site_dir: Path) -> Iterator[str]:
+    """Serve `site_dir` on 127.0.0.1 (a free port); yields the base URL."""
+    handler = functools.partial(_QuietHandler, directory=str(site_dir))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}/"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+@dataclass
+class Traffic:
+    """What the open pages did: console errors and requests that left loopback."""
+
+    console_errors: list[str] = field(default_factory=list)
+    outside_requests: list[str] = field(default_factory=list)
+
+
+# One function in the page does the whole inspection, so that the report is taken
+# at one instant. `raw` looks for TeX left untypeset outside code, `invisible`
+# for CHTML glyphs whose ::before has no content (the glyph lost its CSS).
+_REPORT_JS = r"""
+() => {
+  const containers = Array.from(document.querySelectorAll('mjx-container'));
+  const sources = Array.from(document.querySelectorAll('.arithmatex'));
+  const untypeset = sources.filter(el => !el.querySelector('mjx-container'));
+  const doubled = sources.filter(el => el.querySelectorAll(':scope > mjx-container').length > 1);
+  const errors = Array.from(document.querySelectorAll('mjx-merror, [data-mjx-error]'))
+    .map(el => el.getAttribute('data-mjx-error') || el.textContent);
+  const glyphs = Array.from(document.querySelectorAll('mjx-container mjx-c'));
+  const invisible = glyphs.filter(el => getComputedStyle(el, '::before').content === 'none')
+    .map(el => el.className);
+  const skip = new Set(['PRE', 'CODE', 'SCRIPT', 'STYLE', 'MJX-CONTAINER', 'TEXTAREA']);
+  const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT, {
+    acceptNode(node) {
+      for (let el = node.parentElement; el; el = el.parentElement) {
+        if (skip.has(el.tagName)) return NodeFilter.FILTER_REJECT;
+      }
+      return NodeFilter.FILTER_ACCEPT;
+    }
+  });
+  const raw = [];
+  const delimiters = /\\\(|\\\)|\\\[|\\\]|\$\$|\\frac|\\begin\{|\\partial|\\operatorname/;
+  for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+    if (delimiters.test(node.textContent)) raw.push(node.textContent.trim().slice(0, 120));
+  }
+  return {
+    url: location.href, title: document.title, formulas: containers.length,
+    sources: sources.length, untypeset: untypeset.length, doubled: doubled.length,
+    errors, glyphs: glyphs.length, invisible: invisible.slice(0, 10),
+    invisibleCount: invisible.length, raw: raw.slice(0, 10),
+  };
+}
+"""
+
+_TYPESET_DONE_JS = r"""
+() => {
+  if (!window.MathJax || !MathJax.startup || !MathJax.startup.promise) return false;
+  const sources = Array.from(document.querySelectorAll('.arithmatex'));
+  return sources.every(el => el.querySelector('mjx-container'));
+}
+"""
+
+
+@dataclass(frozen=True)
+class MathReport:
+    """The state of the math on one page, as `_REPORT_JS` found it."""
+
+    url: str
+    title: str
+    formulas: int
+    sources: int
+    untypeset: int
+    doubled: int
+    errors: list[str]
+    glyphs: int
+    invisible: list[str]
+    invisibleCount: int  # noqa: N815 - the JavaScript field name
+    raw: list[str]
+
+    def problems(self) -> list[str]:
+        """Everything wrong with the math of this page, in words; empty when all is well."""
+        found = []
+        if self.untypeset:
+            found.append(f"{self.untypeset} of {self.sources} formulas were never typeset")
+        if self.doubled:
+            found.append(f"{self.doubled} formulas were typeset twice")
+        if self.errors:
+            found.append(f"MathJax errors: {self.errors[:5]}")
+        if self.invisibleCount:
+            found.append(
+                f"{self.invisibleCount} of {self.glyphs} glyphs are invisible (::before content "
+                f"none), e.g. {self.invisible[:3]}"
+            )
+        if self.raw:
+            found.append(f"raw TeX left in the text: {self.raw[:3]}")
+        return found
+
+
+def wait_for_math(page: Any) -> MathReport:
+    """Wait until MathJax has typeset every formula of the page shown, then report."""
+    page.wait_for_function(_TYPESET_DONE_JS, timeout=TYPESET_TIMEOUT_MS)
+    page.evaluate("() => MathJax.startup.promise")
+    return MathReport(**page.evaluate(_REPORT_JS))
+
+
+@contextlib.contextmanager
+def browser() -> Iterator[tuple[Any, Traffic]]:
+    """A headless Chromium page that aborts and records every non-loopback request."""
+    from playwright.sync_api import sync_playwright
+
+    traffic = Traffic()
+
+    def route(route: Any) -> None:
+        url = route.request.url
+        host = urlsplit(url).hostname
+        if url.startswith(("data:", "blob:", "about:")) or host in LOOPBACK:
+            route.continue_()
+        else:
+            traffic.outside_requests.append(url)
+            route.abort()
+
+    def console(message: Any) -> None:
+        if message.type == "error":
+            traffic.console_errors.append(f"{message.text} ({message.location.get('url')})")
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        try:
+            context = chromium.new_context(viewport={"width": 1280, "height": 900})
+            context.route("**/*", route)
+            page = context.new_page()
+            page.on("console", console)
+            page.on("pageerror", lambda error: traffic.console_errors.append(f"page error: {error}"))
+            yield page, traffic
+        finally:
+            chromium.close()
