@@ -8,7 +8,10 @@ report shows the seed needed to reproduce it.
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 import zlib
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -35,3 +38,25 @@ def seed(request: pytest.FixtureRequest) -> int:
 def rng(seed: int) -> np.random.Generator:
     """A numpy Generator seeded by `seed`."""
     return np.random.default_rng(seed)
+
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def build_site(site_dir: Path, root: Path = ROOT) -> subprocess.CompletedProcess[str]:
+    """`mkdocs build --strict` of the checkout at `root` into `site_dir`."""
+    mkdocs = Path(sys.executable).with_name("mkdocs")
+    env = {**os.environ, "NO_MKDOCS_2_WARNING": "1"}
+    return subprocess.run(
+        [str(mkdocs), "build", "--strict", "--site-dir", str(site_dir)],
+        cwd=root, capture_output=True, text=True, check=False, env=env,
+    )  # fmt: skip
+
+
+@pytest.fixture(scope="session")
+def built_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The whole site, built once per test session with `mkdocs build --strict`."""
+    site_dir = tmp_path_factory.mktemp("site") / "site"
+    result = build_site(site_dir)
+    assert result.returncode == 0, f"mkdocs build --strict failed:\n{result.stderr[-5000:]}"
+    return site_dir

@@ -34,7 +34,10 @@ def gradient_page(name: str, spec: ModelSpec) -> str:
         f"unrolled derive --param {name} --steps {spec.T} --activation {spec.activation} "
         f"--loss {spec.loss} --format markdown"
     )
-    body = derivation_markdown(name, spec, level=2)
+    # its first line is a heading with math in it; the page has its own plain title,
+    # and the table of contents (plain text) cannot show math
+    heading, body = derivation_markdown(name, spec, level=2).split("\n", 1)
+    assert heading.startswith("## "), heading
     return "\n".join(
         [
             "---",
@@ -56,6 +59,8 @@ def gradient_page(name: str, spec: ModelSpec) -> str:
             f"    {command}",
             "    ```",
             "",
+            f"## The sum over losses and steps ({spec.T} steps, {spec.activation}, "
+            f"{spec.loss.replace('_', '-')})",
             body,
             "## Checks",
             "",

@@ -1,0 +1,17 @@
+"""Load docs/hooks/site.py the way MkDocs does: as a module from its file path."""
+
+from __future__ import annotations
+
+import importlib.util
+from pathlib import Path
+from types import ModuleType
+
+HOOKS = Path(__file__).resolve().parent.parent / "docs" / "hooks" / "site.py"
+
+
+def load_site_hooks() -> ModuleType:
+    spec = importlib.util.spec_from_file_location("unrolled_site_hooks", HOOKS)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module

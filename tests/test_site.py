@@ -1,0 +1,125 @@
+"""The site build: generated content, its gate, its determinism, and its hooks.
+
+The browser checks of the built pages are in tests/test_site_browser.py.
+"""
+
+from __future__ import annotations
+
+import shutil
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from conftest import ROOT, build_site
+
+sys.path.insert(0, str(ROOT / "docs" / "hooks"))
+
+import rnnnum  # noqa: E402
+from derivations.lambdified import lambdify_model  # noqa: E402
+from derivations.render import hidden_latex, hidden_path_factors  # noqa: E402
+from derivations.spec import ModelSpec  # noqa: E402
+from derivations.terms import _product_value  # noqa: E402
+from derivations.unroll import unroll  # noqa: E402
+from derivations.verify import _rnnnum_problem  # noqa: E402
+
+GENERATED = [f"expanded-sum/{n}/index.html" for n in ("Wxh", "Whh", "Wyh", "bh", "by", "X", "h0")]
+#: Two float64 evaluations of the same chain in different orders: a few ulps.
+PATH_RTOL = 1e-12
+PATH_ATOL = 1e-14
+
+
+def test_generated_pages_hold_every_term_and_their_checks(built_site):
+    html = (built_site / "expanded-sum/Whh/index.html").read_text()
+    assert "Generated page" in html
+    assert html.count("(i=") == 6  # the six (i, k) terms of dL/dW_hh at T = 3
+    assert "terms vs rnnnum.components" in html
+    assert "FAILED" not in html
+    # every fragment was filled: no placeholder survives anywhere
+    for page in built_site.rglob("*.html"):
+        assert "{{" not in page.read_text().replace("{{{", ""), page
+
+
+def test_generated_files_are_not_in_the_repository():
+    for name in ("Wxh", "h0"):
+        assert not (ROOT / "docs" / "expanded-sum" / f"{name}.md").exists()
+    assert not (ROOT / "docs" / "figures").exists()
+
+
+def test_two_builds_give_byte_identical_generated_pages(built_site, tmp_path):
+    again = tmp_path / "again"
+    result = build_site(again)
+    assert result.returncode == 0, result.stderr[-3000:]
+    outputs = [*GENERATED, "checks/index.html", "loop/index.html", "how-fast/index.html"]
+    outputs += [f"figures/{p.name}" for p in (built_site / "figures").glob("*.svg")]
+    assert len(outputs) > len(GENERATED) + 3, "no figures were generated"
+    for path in outputs:
+        assert (built_site / path).read_bytes() == (again / path).read_bytes(), path
+
+
+def _copy_checkout(target: Path) -> Path:
+    for part in ("derivations", "rnnnum", "docs"):
+        shutil.copytree(ROOT / part, target / part,
+                        ignore=shutil.ignore_patterns("__pycache__"))  # fmt: skip
+    shutil.copy(ROOT / "mkdocs.yml", target / "mkdocs.yml")
+    return target
+
+
+def test_a_dropped_term_fails_the_build(tmp_path):
+    checkout = _copy_checkout(tmp_path / "checkout")
+    gradients = checkout / "derivations" / "gradients.py"
+    text = gradients.read_text()
+    original = "    return [(i, k) for i in range(1, T + 1) for k in range(1, i + 1)]"
+    assert original in text
+    # the fault: the term of the last loss from the first step goes missing
+    broken = "    return [(i, k) for i in range(1, T + 1) for k in range(1, i + 1) if (i, k) != (T, 1)]"
+    gradients.write_text(text.replace(original, broken))
+    result = build_site(tmp_path / "site", root=checkout)
+    assert result.returncode != 0
+    assert "terms vs rnnnum.components" in result.stderr
+    assert "nothing is published until it passes" in result.stderr
+    assert not (tmp_path / "site" / "index.html").exists()
+
+
+def test_an_unknown_fragment_is_an_error_and_indentation_is_kept():
+    from mkdocs.exceptions import PluginError
+    from site_hooks_loader import load_site_hooks
+
+    hooks = load_site_hooks()
+    fragments = {"eq.x": "\n\n$$\na\n$$\n\n"}
+    filled = hooks.fill("=== \"tab\"\n\n    {{ eq.x }}\n", fragments, "page.md")
+    assert "\n    $$\n    a\n    $$" in filled
+    with pytest.raises(PluginError, match=r"no generated fragment named 'eq\.y'.*eq\.x"):
+        hooks.fill("{{ eq.y }}", fragments, "page.md")
+
+
+@pytest.mark.parametrize("activation", ["tanh", "sigmoid", "identity"])
+def test_hidden_paths_equal_rnnnum_restarted_from_that_state(activation):
+    """dL_i/dh_t from the path factors vs rnnnum started at h_t as its initial state.
+
+    Restarting rnnnum at h_t on the remaining inputs makes dL_i/dh_t the derivative
+    with respect to h0 there: an independent computation of the same quantity.
+    """
+    spec = ModelSpec(T=4, activation=activation)
+    values, params, cache = _rnnnum_problem(spec, seed=7)
+    trace = lambdify_model(unroll(spec))(values).trace
+    for t in range(1, spec.T + 1):
+        later = rnnnum.forward(
+            params, values["X"][None, t:], values["targets"][None, t:],
+            h0=cache.h[:, t - 1], activation=activation,
+        ) if t < spec.T else None  # fmt: skip
+        restarted = rnnnum.components(params, later, "h0").terms if later else None
+        for i in range(t, spec.T + 1):
+            ours = _product_value(hidden_path_factors(i, t), trace, 0).ravel()
+            if i == t:  # the direct path: dL_t/dy_t W_yh^T
+                grad_y = cache.p[0, t - 1] - np.eye(spec.V)[values["targets"][t - 1]]
+                theirs = grad_y @ params.Wyh.T
+            else:
+                theirs = restarted[i - t - 1, 0, 0]
+            np.testing.assert_allclose(ours, theirs, rtol=PATH_RTOL, atol=PATH_ATOL)
+
+
+def test_total_derivative_lists_one_path_per_later_loss():
+    latex = hidden_latex(1, ModelSpec(T=3))
+    assert latex.count(r"\frac{\partial L_{") == 3 + 3  # named, then each path's dL_i/dy_i
+    assert hidden_latex(2, ModelSpec(T=3), losses=(2,)).startswith(r"\frac{\partial L_{2}}")

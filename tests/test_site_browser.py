@@ -1,0 +1,102 @@
+"""The built site in Debian's Chromium: every page's math typeset once, offline, visible.
+
+For every page: wait for MathJax, count the typeset formulas, and assert no MathJax
+error, no TeX left untypeset, no formula typeset twice, no invisible glyph (a CHTML
+glyph whose ::before content is none), no console error and no request to any host
+but 127.0.0.1. Then follow navigation links (Material's instant navigation replaces
+the page without reloading it) and check the math of each page reached.
+
+Without Chromium the test is skipped with how to install it; with
+UNROLLED_REQUIRE_BROWSER=1 (set by .ci/run) a missing browser is a failure.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from browser import CHROMIUM, INSTALL_HINT, REQUIRE_ENV, browser, serve, wait_for_math  # noqa: E402
+
+#: Pages whose formulas are the point of the page: each must show at least this many.
+MATH_PAGES = {
+    "model/": 3,
+    "local-derivatives/": 10,
+    "paths/": 5,
+    "expanded-sum/": 10,
+    "expanded-sum/Wxh/": 5,
+    "how-fast/": 5,
+    "column-convention/": 2,
+}
+#: Navigation links followed from the home page, by their text in the side bar.
+NAV_TRAIL = {
+    "Paths through time": "paths/",
+    "Wxh: input-to-hidden weights": "expanded-sum/Wxh/",
+    "The heat map": "notebooks/heat-map/",
+    "How fast, and when": "how-fast/",
+    "The model, unrolled": "model/",
+}
+_H1 = "() => document.querySelector('article h1')?.textContent"
+
+
+def _require_browser() -> None:
+    missing = None
+    if not CHROMIUM.is_file():
+        missing = INSTALL_HINT
+    else:
+        try:
+            import playwright.sync_api  # noqa: F401
+        except ImportError:
+            missing = "playwright is not installed: pip install -e '.[tests]' (or make test)."
+    if missing:
+        if os.environ.get(REQUIRE_ENV) == "1":
+            pytest.fail(f"{missing} ({REQUIRE_ENV}=1 makes this a failure, not a skip)")
+        pytest.skip(missing)
+
+
+def _pages(site: Path) -> list[str]:
+    paths = sorted(str(p.parent.relative_to(site)) for p in site.rglob("index.html"))
+    return ["" if p == "." else p + "/" for p in paths]
+
+
+def test_every_page_renders_its_math_offline(built_site):
+    _require_browser()
+    pages = _pages(built_site)
+    assert len(pages) >= 20, pages
+    counts = {}
+    with serve(built_site) as base, browser() as (page, traffic):
+        for path in pages:
+            page.goto(base + path)
+            report = wait_for_math(page)
+            assert not report.problems(), f"{path}: {report.problems()}"
+            counts[path] = report.formulas
+        assert not traffic.console_errors, traffic.console_errors
+        assert not traffic.outside_requests, traffic.outside_requests
+    for path, least in MATH_PAGES.items():
+        assert counts[path] >= least, f"{path}: {counts[path]} formulas, expected >= {least}"
+    assert sum(counts.values()) > 150
+
+
+def test_math_renders_after_instant_navigation(built_site):
+    _require_browser()
+    with serve(built_site) as base, browser() as (page, traffic):
+        page.goto(base)
+        wait_for_math(page)
+        for text, path in NAV_TRAIL.items():
+            before = page.evaluate("() => window.performance.getEntriesByType('navigation').length")
+            title = page.evaluate(_H1)
+            page.locator("nav.md-nav--primary").get_by_role("link", name=text, exact=True).click()
+            page.wait_for_url(base + path)
+            page.wait_for_function(f"(old) => ({_H1})() && ({_H1})() !== old", arg=title)
+            report = wait_for_math(page)
+            assert not report.problems(), f"after clicking {text!r}: {report.problems()}"
+            assert report.formulas > 0 or "heat-map" in report.url, (text, report)
+            # instant navigation: the document was replaced, not reloaded
+            after = page.evaluate("() => window.performance.getEntriesByType('navigation').length")
+            assert after == before
+        assert not traffic.console_errors, traffic.console_errors
+        assert not traffic.outside_requests, traffic.outside_requests
