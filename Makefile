@@ -19,6 +19,8 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 EXTRAS := tests,docs,lint,bench
+# Material 9.7+ prints a banner about MkDocs 2 on every command; it is not about this site.
+export NO_MKDOCS_2_WARNING := 1
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
@@ -61,5 +63,5 @@ format: $(STAMP)  ## apply ruff's formatter and safe fixes
 	$(BIN)/ruff check --fix .
 
 clean:  ## remove the virtualenv, the built site and caches
-	rm -rf $(VENV) site .pytest_cache .hypothesis .ruff_cache .mypy_cache
+	rm -rf $(VENV) site .cache .pytest_cache .hypothesis .ruff_cache .mypy_cache
 	find . -name __pycache__ -type d -prune -exec rm -rf {} +

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import argparse
 
-from benchmarks import derivations_bench, rnnnum_bench
+from benchmarks import derivations_bench, docs_bench, rnnnum_bench
+
+SUITES = {"rnnnum": rnnnum_bench, "derivations": derivations_bench, "site": docs_bench}
 
 
 def main() -> None:
@@ -12,9 +14,13 @@ def main() -> None:
     parser.add_argument(
         "--quick", action="store_true", help="tiny sizes, one repeat: checks the benchmarks run"
     )
+    parser.add_argument(
+        "--only", choices=tuple(SUITES), action="append",
+        help="run only this suite (repeatable); default: all",
+    )  # fmt: skip
     args = parser.parse_args()
-    rnnnum_bench.main(quick=args.quick)
-    derivations_bench.main(quick=args.quick)
+    for name in args.only or SUITES:
+        SUITES[name].main(quick=args.quick)
 
 
 if __name__ == "__main__":

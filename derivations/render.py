@@ -357,9 +357,7 @@ def forward_entry_latex(spec: ModelSpec, t: int, j: int) -> str:
     lines = []
     for family in (model.a, model.h):
         symbol = family[t][j - 1]
-        lines.append(
-            rf"{names[symbol]} &= {sp.latex(definitions[symbol], symbol_names=names)}"
-        )
+        lines.append(rf"{names[symbol]} &= {sp.latex(definitions[symbol], symbol_names=names)}")
     return r"\begin{aligned}" + r" \\ ".join(lines) + r"\end{aligned}"
 
 
@@ -414,8 +412,6 @@ def hidden_latex(t: int, spec: ModelSpec, *, losses: tuple[int, ...] | None = No
     named = " + ".join(rf"\frac{{\partial L_{{{i}}}}}{{\partial h_{{{t}}}}}" for i in chosen)
     return (
         rf"\begin{{aligned}}{_q('dh', t)} = \frac{{d L}}{{d h_{{{t}}}}} &= {named} \\ "
-        + r" \\ ".join(
-            ("&= " if n == 0 else "&\\quad + ") + path for n, path in enumerate(paths)
-        )
+        + r" \\ ".join(("&= " if n == 0 else "&\\quad + ") + path for n, path in enumerate(paths))
         + r"\end{aligned}"
     )

@@ -46,7 +46,7 @@ TYPESET_TIMEOUT_MS = 60_000
 
 
 class _QuietHandler(http.server.SimpleHTTPRequestHandler):
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib signature
+    def log_message(self, format: str, *args: Any) -> None:
         pass
 
 
@@ -131,7 +131,7 @@ class MathReport:
     errors: list[str]
     glyphs: int
     invisible: list[str]
-    invisibleCount: int  # noqa: N815 - the JavaScript field name
+    invisibleCount: int
     raw: list[str]
 
     def problems(self) -> list[str]:
@@ -187,7 +187,9 @@ def browser() -> Iterator[tuple[Any, Traffic]]:
             context.route("**/*", route)
             page = context.new_page()
             page.on("console", console)
-            page.on("pageerror", lambda error: traffic.console_errors.append(f"page error: {error}"))
+            page.on(
+                "pageerror", lambda error: traffic.console_errors.append(f"page error: {error}")
+            )
             yield page, traffic
         finally:
             chromium.close()

@@ -11,8 +11,13 @@ ROOT = Path(__file__).resolve().parent.parent
 
 def test_site_builds_strictly(built_site):
     # the fixture runs `mkdocs build --strict`, which fails on any warning
-    for page in ("index.html", "expanded-sum/Wxh/index.html", "notebooks/heat-map/index.html",
-                 "reference/derivations/index.html", "checks/index.html"):
+    for page in (
+        "index.html",
+        "expanded-sum/Wxh/index.html",
+        "notebooks/heat-map/index.html",
+        "reference/derivations/index.html",
+        "checks/index.html",
+    ):
         assert (built_site / page).is_file(), page
 
 

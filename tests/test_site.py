@@ -15,13 +15,13 @@ from conftest import ROOT, build_site
 
 sys.path.insert(0, str(ROOT / "docs" / "hooks"))
 
-import rnnnum  # noqa: E402
-from derivations.lambdified import lambdify_model  # noqa: E402
-from derivations.render import hidden_latex, hidden_path_factors  # noqa: E402
-from derivations.spec import ModelSpec  # noqa: E402
-from derivations.terms import _product_value  # noqa: E402
-from derivations.unroll import unroll  # noqa: E402
-from derivations.verify import _rnnnum_problem  # noqa: E402
+import rnnnum
+from derivations.lambdified import lambdify_model
+from derivations.render import hidden_latex, hidden_path_factors
+from derivations.spec import ModelSpec
+from derivations.terms import _product_value
+from derivations.unroll import unroll
+from derivations.verify import _rnnnum_problem
 
 GENERATED = [f"expanded-sum/{n}/index.html" for n in ("Wxh", "Whh", "Wyh", "bh", "by", "X", "h0")]
 #: Two float64 evaluations of the same chain in different orders: a few ulps.
@@ -72,7 +72,9 @@ def test_a_dropped_term_fails_the_build(tmp_path):
     original = "    return [(i, k) for i in range(1, T + 1) for k in range(1, i + 1)]"
     assert original in text
     # the fault: the term of the last loss from the first step goes missing
-    broken = "    return [(i, k) for i in range(1, T + 1) for k in range(1, i + 1) if (i, k) != (T, 1)]"
+    broken = (
+        "    return [(i, k) for i in range(1, T + 1) for k in range(1, i + 1) if (i, k) != (T, 1)]"
+    )
     gradients.write_text(text.replace(original, broken))
     result = build_site(tmp_path / "site", root=checkout)
     assert result.returncode != 0
@@ -87,7 +89,7 @@ def test_an_unknown_fragment_is_an_error_and_indentation_is_kept():
 
     hooks = load_site_hooks()
     fragments = {"eq.x": "\n\n$$\na\n$$\n\n"}
-    filled = hooks.fill("=== \"tab\"\n\n    {{ eq.x }}\n", fragments, "page.md")
+    filled = hooks.fill('=== "tab"\n\n    {{ eq.x }}\n', fragments, "page.md")
     assert "\n    $$\n    a\n    $$" in filled
     with pytest.raises(PluginError, match=r"no generated fragment named 'eq\.y'.*eq\.x"):
         hooks.fill("{{ eq.y }}", fragments, "page.md")

@@ -20,7 +20,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from browser import CHROMIUM, INSTALL_HINT, REQUIRE_ENV, browser, serve, wait_for_math  # noqa: E402
+from browser import CHROMIUM, INSTALL_HINT, REQUIRE_ENV, browser, serve, wait_for_math
 
 #: Pages whose formulas are the point of the page: each must show at least this many.
 MATH_PAGES = {

@@ -8,24 +8,27 @@ their numbers from `rnnnum`. The SVGs are byte-identical from build to build
 from __future__ import annotations
 
 import io
+import itertools
 
 import matplotlib as mpl
 
 mpl.use("svg")
-import matplotlib.pyplot as plt  # noqa: E402 - after choosing the backend
-import numpy as np  # noqa: E402
-from matplotlib.patches import FancyArrowPatch  # noqa: E402
+import matplotlib.pyplot as plt
+import numpy as np
+from gen_fragments import NONNORMAL_W
+from matplotlib.patches import FancyArrowPatch
 
-import rnnnum  # noqa: E402
-from derivations.notation import QUANTITIES  # noqa: E402
-from gen_fragments import NONNORMAL_W  # noqa: E402
+import rnnnum
+from derivations.notation import QUANTITIES
 
-mpl.rcParams.update({
-    "svg.hashsalt": "unrolled",
-    "svg.fonttype": "path",
-    "font.size": 11,
-    "mathtext.fontset": "cm",
-})
+mpl.rcParams.update(
+    {
+        "svg.hashsalt": "unrolled",
+        "svg.fonttype": "path",
+        "font.size": 11,
+        "mathtext.fontset": "cm",
+    }
+)
 
 #: Sequence length of the graph figures.
 STEPS = 3
@@ -65,25 +68,47 @@ def draw_graph(paths: tuple[tuple[str, ...], ...] = (), title: str = "") -> str:
     fig, ax = plt.subplots(figsize=(7.2, 4.4))
     highlighted: dict[tuple[str, str], str] = {}
     for colour, path in zip(PATH_COLOURS, paths, strict=False):
-        for later, earlier in zip(path, path[1:], strict=False):
+        for later, earlier in itertools.pairwise(path):
             highlighted[(earlier, later)] = colour
     for source, target, label in _edges():
         (x0, y0, _), (x1, y1, _) = nodes[source], nodes[target]
         colour = highlighted.get((source, target))
-        ax.add_patch(FancyArrowPatch(
-            (x0, y0), (x1, y1), arrowstyle="-|>", mutation_scale=14, shrinkA=17, shrinkB=17,
-            color=colour or (GREY if paths else "#333333"), lw=2.6 if colour else 1.2,
-        ))
+        ax.add_patch(
+            FancyArrowPatch(
+                (x0, y0),
+                (x1, y1),
+                arrowstyle="-|>",
+                mutation_scale=14,
+                shrinkA=17,
+                shrinkB=17,
+                color=colour or (GREY if paths else "#333333"),
+                lw=2.6 if colour else 1.2,
+            )
+        )
         if label:
             offset = (0.0, 0.13) if y0 == y1 else (0.12, 0.0)
-            ax.text((x0 + x1) / 2 + offset[0], (y0 + y1) / 2 + offset[1], label, ha="center",
-                    va="center", fontsize=9, color="#555555")
+            ax.text(
+                (x0 + x1) / 2 + offset[0],
+                (y0 + y1) / 2 + offset[1],
+                label,
+                ha="center",
+                va="center",
+                fontsize=9,
+                color="#555555",
+            )
     on_path = {key for path in paths for key in path}
     for key, (x, y, label) in nodes.items():
         edge = "#333333" if not paths or key in on_path else GREY
         ax.add_patch(plt.Circle((x, y), 0.21, facecolor="white", edgecolor=edge, lw=1.4))
-        ax.text(x, y, label, ha="center", va="center", fontsize=13,
-                color="#111111" if edge == "#333333" else GREY)
+        ax.text(
+            x,
+            y,
+            label,
+            ha="center",
+            va="center",
+            fontsize=13,
+            color="#111111" if edge == "#333333" else GREY,
+        )
     ax.set_xlim(-0.5, STEPS + 0.5)
     ax.set_ylim(-0.45, ROWS["L"] + 0.45)
     ax.set_aspect("equal")
@@ -95,8 +120,9 @@ def draw_graph(paths: tuple[tuple[str, ...], ...] = (), title: str = "") -> str:
 
 def _svg(fig: plt.Figure) -> str:
     buffer = io.StringIO()
-    fig.savefig(buffer, format="svg", bbox_inches="tight", metadata={"Date": None},
-                facecolor="white")
+    fig.savefig(
+        buffer, format="svg", bbox_inches="tight", metadata={"Date": None}, facecolor="white"
+    )
     plt.close(fig)
     return buffer.getvalue()
 
@@ -111,8 +137,9 @@ def distance_plot() -> str:
         X = rng.standard_normal((1, T, 2))
         cache = rnnnum.forward(params, X, np.zeros((1, T), dtype=int), activation="identity")
         norms = rnnnum.jacobian_products(params, cache).norms[0]
-        left.semilogy(range(T + 1), norms[T, ::-1], color=colour, lw=2,
-                      label=rf"$\Vert W_{{hh}}\Vert = {s}$")
+        left.semilogy(
+            range(T + 1), norms[T, ::-1], color=colour, lw=2, label=rf"$\Vert W_{{hh}}\Vert = {s}$"
+        )
     left.set_xlabel("distance t − k")
     left.set_ylabel(r"$\Vert \partial h_t / \partial h_k \Vert$")
     left.set_title("linear RNN, $W_{hh} = sQ$", fontsize=11)
@@ -120,10 +147,16 @@ def distance_plot() -> str:
     W = np.array(NONNORMAL_W)
     radius = float(np.max(np.abs(np.linalg.eigvals(W))))
     n = np.arange(0, 61)
-    right.semilogy(n, [np.linalg.norm(np.linalg.matrix_power(W, int(k)), 2) for k in n],
-                   color="#d62728", lw=2, label=r"$\Vert W^n \Vert$ (largest singular value)")
-    right.semilogy(n, radius ** n, color="#1f77b4", lw=2, ls="--",
-                   label=r"$\rho(W)^n$ (spectral radius)")
+    right.semilogy(
+        n,
+        [np.linalg.norm(np.linalg.matrix_power(W, int(k)), 2) for k in n],
+        color="#d62728",
+        lw=2,
+        label=r"$\Vert W^n \Vert$ (largest singular value)",
+    )
+    right.semilogy(
+        n, radius**n, color="#1f77b4", lw=2, ls="--", label=r"$\rho(W)^n$ (spectral radius)"
+    )
     right.axhline(1.0, color=GREY, lw=1)
     right.set_xlabel("distance n = t − k")
     right.set_title(f"non-normal $W$: radius {radius:g}, yet transient growth", fontsize=11)
@@ -135,9 +168,11 @@ def distance_plot() -> str:
 def figures_job() -> dict[str, dict[str, str]]:
     direct = ("L2", "y2", "h2")
     through = ("L3", "y3", "h3", "h2")
-    return {"files": {
-        "figures/unrolled.svg": draw_graph(),
-        "figures/paths-L2-h2.svg": draw_graph((direct,)),
-        "figures/paths-L-h2.svg": draw_graph((direct, through)),
-        "figures/distance.svg": distance_plot(),
-    }}
+    return {
+        "files": {
+            "figures/unrolled.svg": draw_graph(),
+            "figures/paths-L2-h2.svg": draw_graph((direct,)),
+            "figures/paths-L-h2.svg": draw_graph((direct, through)),
+            "figures/distance.svg": distance_plot(),
+        }
+    }

@@ -14,6 +14,7 @@ from collections.abc import Callable
 
 import numpy as np
 import sympy as sp
+from gen_format import NONNORMAL_W, code, display, math, sci, table
 
 import rnnnum
 from derivations.gradients import RULES, pairs
@@ -32,7 +33,6 @@ from derivations.render import (
     written_out_latex,
 )
 from derivations.spec import ACTIVATIONS, ModelSpec
-from gen_format import code, display, math, sci, table
 
 #: The seed of every random draw on the site's pages.
 SEED = 2013
@@ -44,8 +44,6 @@ COLUMN_ATOL = 1e-8
 #: The bound (gamma sigma)^(t-k) is exact math; float64 products and SVDs of 40
 #: factors err by ~1e-14 relative, so a ratio above 1 + 1e-9 is a real violation.
 BOUND_SLACK = 1e-9
-#: A non-normal recurrent matrix: spectral radius 0.8 < 1, largest singular value > 1.
-NONNORMAL_W = ((0.8, 3.0), (0.0, 0.8))
 #: The two distances the vanishing page quotes in its prose.
 VANISH_DISTANCES = (10, 20)
 #: Sizes of the criterion and gradient-reach measurements: (H, T), and seeds for reach.
@@ -71,10 +69,18 @@ def fmt(x: float, digits: int = 3) -> str:
 
 def notation_fragments() -> dict[str, str]:
     out = {f"sym.{name}": math(q.at("t")) for name, q in QUANTITIES.items()}
-    out.update({f"sym.{name}.{t}": math(q.at(t)) for name, q in QUANTITIES.items()
-                if q.per_step for t in (1, 2, 3, "k", "i", "t-1", "T")})
-    rows = [[code(q.name), math(q.at("t")), q.shape, q.meaning.replace("\\partial", "∂")]
-            for q in QUANTITIES.values()]
+    out.update(
+        {
+            f"sym.{name}.{t}": math(q.at(t))
+            for name, q in QUANTITIES.items()
+            if q.per_step
+            for t in (1, 2, 3, "k", "i", "t-1", "T")
+        }
+    )
+    rows = [
+        [code(q.name), math(q.at("t")), q.shape, q.meaning.replace("\\partial", "∂")]
+        for q in QUANTITIES.values()
+    ]
     out["table.notation"] = table(["code name", "symbol", "shape", "what it is"], rows)
     out["eq.model"] = display(model_latex(EXAMPLE))
     out["eq.model.mse"] = display(model_latex(ModelSpec(loss="mse")))
@@ -84,8 +90,13 @@ def notation_fragments() -> dict[str, str]:
 def model_fragments() -> dict[str, str]:
     spec = EXAMPLE
     sizes = {"D": spec.D, "H": spec.H, "V": spec.V}
-    shapes = {"Wxh": (spec.D, spec.H), "Whh": (spec.H, spec.H), "Wyh": (spec.H, spec.V),
-              "bh": (spec.H,), "by": (spec.V,)}
+    shapes = {
+        "Wxh": (spec.D, spec.H),
+        "Whh": (spec.H, spec.H),
+        "Wyh": (spec.H, spec.V),
+        "bh": (spec.H,),
+        "by": (spec.V,),
+    }
     count = sum(int(np.prod(s)) for s in shapes.values())
     return {
         "eq.forward.T3": display(forward_latex(spec)),
@@ -108,15 +119,22 @@ def local_fragments() -> dict[str, str]:
         values = [abs(float(fprime.subs(a, v))) for v in grid]
         if max(values) > float(act.gamma) * (1 + 1e-12):
             raise AssertionError(f"sup |f'| of {name} exceeds its gamma {act.gamma}")
-        rows.append([name, math(act.latex("a")),
-                     math(act.derivative_latex("a", "h")), math(sp.latex(act.gamma)),
-                     math(sp.latex(1 / act.gamma))])
+        rows.append(
+            [
+                name,
+                math(act.latex("a")),
+                math(act.derivative_latex("a", "h")),
+                math(sp.latex(act.gamma)),
+                math(sp.latex(1 / act.gamma)),
+            ]
+        )
     return {
         "eq.local": display(local_jacobians_latex(EXAMPLE)),
         "eq.local.mse": display(local_jacobians_latex(ModelSpec(loss="mse"))),
         "eq.param_locals": display(parameter_locals_latex()),
         "table.activations": table(
-            ["activation", "h = f(a)", "f'(a)", "γ = sup |f'|", "1/γ"], rows),
+            ["activation", "h = f(a)", "f'(a)", "γ = sup |f'|", "1/γ"], rows
+        ),
     }
 
 
@@ -135,21 +153,25 @@ def sum_fragments() -> dict[str, str]:
     for T in WRITTEN_TABS:
         out[f"eq.written.Wxh.T{T}"] = display(written_out_latex("Wxh", ModelSpec(T=T)))
     header = ["gradient", *(f"T = {T}" for T in range(1, 7)), "T = 100"]
-    rows = [[code(n), *(str(len(pairs(n, T))) for T in (*range(1, 7), 100))]
-            for n in GRADIENT_NAMES]
+    rows = [
+        [code(n), *(str(len(pairs(n, T))) for T in (*range(1, 7), 100))] for n in GRADIENT_NAMES
+    ]
     out["table.termcounts"] = table(header, rows)
     out["num.terms.Wxh.T3"] = str(len(pairs("Wxh", 3)))
     out["table.updates"] = table(
         ["gradient", "update in the loop"],
-        [[code(n), math(RULES[n].update)] for n in GRADIENT_NAMES])
+        [[code(n), math(RULES[n].update)] for n in GRADIENT_NAMES],
+    )
     return out
 
 
 def loop_fragments() -> dict[str, str]:
     out = {"code.loop": "\n\n```python\n" + loop_code() + "\n```\n\n"}
     for name, T in (("Wxh", 3), ("Wxh", 4), ("h0", 3), ("Wyh", 3)):
-        rows = [[str(t), ", ".join(f"({i}, {k})" for i, k in added)]
-                for t, added in loop_map_rows(name, ModelSpec(T=T))]
+        rows = [
+            [str(t), ", ".join(f"({i}, {k})" for i, k in added)]
+            for t, added in loop_map_rows(name, ModelSpec(T=T))
+        ]
         out[f"table.loopmap.{name}.T{T}"] = table(["iteration t", "terms (i, k) it adds"], rows)
     return out
 
@@ -157,9 +179,18 @@ def loop_fragments() -> dict[str, str]:
 # --- numbers --------------------------------------------------------------------
 
 
-def _problem(T: int, *, H: int = 16, D: int = 4, V: int = 4, kind: str = "xavier",
-             activation: str = "tanh", seed: int = SEED, on_overflow: str = "raise",
-             **options: float):
+def _problem(
+    T: int,
+    *,
+    H: int = 16,
+    D: int = 4,
+    V: int = 4,
+    kind: str = "xavier",
+    activation: str = "tanh",
+    seed: int = SEED,
+    on_overflow: str = "raise",
+    **options: float,
+):
     """A random one-sequence problem: params, inputs (1, T, D), targets (1, T), cache."""
     rng = np.random.default_rng(seed)
     params = rnnnum.init_params(kind, D, H, V, rng, **options)
@@ -178,8 +209,10 @@ def vanishing_fragments() -> dict[str, str]:
     error = float(np.abs(parts.total() - total).max())
     last = norms[T - 1]
     d1, d2 = VANISH_DISTANCES
-    rows = [[str(k), str(T - k), fmt(float(last[k - 1])), fmt(float(last[k - 1] / last[T - 1]))]
-            for k in (T, T - 1, T - 2, T - 5, T - d1, T - d2, 1)]
+    rows = [
+        [str(k), str(T - k), fmt(float(last[k - 1])), fmt(float(last[k - 1] / last[T - 1]))]
+        for k in (T, T - 1, T - 2, T - 5, T - d1, T - d2, 1)
+    ]
     per_loss = np.array([np.linalg.norm(parts.terms[i].sum(axis=0)) for i in range(T)])
     d1, d2 = VANISH_DISTANCES
     return {
@@ -190,8 +223,8 @@ def vanishing_fragments() -> dict[str, str]:
         "vanish.T": str(T),
         "vanish.H": str(params.H),
         "table.vanish.last": table(
-            ["input step k", "distance i − k", "norm of the component", "relative to k = i"],
-            rows),
+            ["input step k", "distance i − k", "norm of the component", "relative to k = i"], rows
+        ),
         "vanish.sum_error": fmt(error),
         "vanish.total_norm": fmt(float(np.linalg.norm(total))),
         "vanish.far_share": fmt(float(last[: T - d1].sum() / last.sum())),
@@ -204,9 +237,9 @@ def _distance_profile(params: rnnnum.RNNParams, cache: rnnnum.ForwardCache) -> n
     """Median over losses i of |component (i, i-d)| / |component (i, i)|, for each distance d."""
     norms = rnnnum.component_norms(params, cache, "Wxh")
     T = norms.shape[0]
-    return np.array([
-        np.median([norms[i, i - d] / norms[i, i] for i in range(d, T)]) for d in range(T)
-    ])
+    return np.array(
+        [np.median([norms[i, i - d] / norms[i, i] for i in range(d, T)]) for d in range(T)]
+    )
 
 
 def speed_fragments() -> dict[str, str]:
@@ -219,8 +252,7 @@ def speed_fragments() -> dict[str, str]:
     # the linear RNN with W_hh = s Q: every product has norm exactly s^(t-k)
     deviations = []
     for s in (0.9, 1.0, 1.1):
-        params, _, _, cache = _problem(40, H=8, kind="orthogonal", activation="identity",
-                                       gain=s)
+        params, _, _, cache = _problem(40, H=8, kind="orthogonal", activation="identity", gain=s)
         norms = rnnnum.jacobian_products(params, cache).norms[0]
         i, k = np.tril_indices(41)
         deviations.append(np.max(np.abs(norms[i, k] / s ** (i - k).astype(float) - 1)))
@@ -230,28 +262,47 @@ def speed_fragments() -> dict[str, str]:
     for activation, sigma in (("tanh", 0.9), ("tanh", 1.5), ("sigmoid", 3.0), ("sigmoid", 6.0)):
         gamma = float(ACTIVATIONS[activation].gamma)
         H, T = CRITERION_SIZE
-        params, _, _, cache = _problem(T, H=H, kind="spectral", sigma_max=sigma,
-                                       activation=activation)
+        params, _, _, cache = _problem(
+            T, H=H, kind="spectral", sigma_max=sigma, activation=activation
+        )
         norms = rnnnum.jacobian_products(params, cache).norms[0]
         i, k = np.tril_indices(T + 1, -1)
         bound = (gamma * sigma) ** (i - k).astype(float)
         ratio = float(np.max(norms[i, k] / bound))
         if ratio > 1 + BOUND_SLACK:
             raise AssertionError(f"the bound (gamma sigma)^(t-k) fails: ratio {ratio}")
-        rows.append([activation, fmt(sigma), fmt(1 / gamma), fmt(ratio),
-                     fmt(float(norms[T, 0])), fmt(float((gamma * sigma) ** T))])
+        rows.append(
+            [
+                activation,
+                fmt(sigma),
+                fmt(1 / gamma),
+                fmt(ratio),
+                fmt(float(norms[T, 0])),
+                fmt(float((gamma * sigma) ** T)),
+            ]
+        )
     H, T = CRITERION_SIZE
     out["criterion.H"], out["criterion.T"] = str(H), str(T)
     out["table.criterion"] = table(
-        ["activation", "σ_max of W_hh", "1/γ", "largest norm / bound", f"norm of ∂h_{T}/∂h_0",
-         f"bound at distance {T}"], rows)
+        [
+            "activation",
+            "σ_max of W_hh",
+            "1/γ",
+            "largest norm / bound",
+            f"norm of ∂h_{T}/∂h_0",
+            f"bound at distance {T}",
+        ],
+        rows,
+    )
     out["eq.bound.linear"] = display(
         r"\Big\lVert \frac{\partial h_t}{\partial h_k} \Big\rVert \le "
-        r"\lVert W_{hh} \rVert^{\,t-k}")
+        r"\lVert W_{hh} \rVert^{\,t-k}"
+    )
     out["eq.bound.nonlinear"] = display(
         r"\Big\lVert \frac{\partial h_t}{\partial h_k} \Big\rVert = \Big\lVert "
         r"\prod_{s=k+1}^{t} W_{hh}\,\operatorname{diag}(f'(a_s)) \Big\rVert \le "
-        r"\big(\gamma\, \sigma_{\max}(W_{hh})\big)^{t-k}")
+        r"\big(\gamma\, \sigma_{\max}(W_{hh})\big)^{t-k}"
+    )
     # spectral radius vs largest singular value: a non-normal 2 x 2 matrix
     W = np.array(NONNORMAL_W)
     radius = float(np.max(np.abs(np.linalg.eigvals(W))))
@@ -259,22 +310,26 @@ def speed_fragments() -> dict[str, str]:
     powers = [float(np.linalg.norm(np.linalg.matrix_power(W, n), 2)) for n in range(1, 61)]
     peak = int(np.argmax(powers)) + 1
     below = next(n for n in range(1, 61) if powers[n - 1] < 1 and n > peak)
-    out.update({
-        "nonnormal.W": math(sp.latex(sp.Matrix(NONNORMAL_W).applyfunc(sp.nsimplify))),
-        "nonnormal.radius": fmt(radius),
-        "nonnormal.sigma": fmt(sigma),
-        "nonnormal.peak": fmt(powers[peak - 1]),
-        "nonnormal.peak_step": str(peak),
-        "nonnormal.below_one": str(below),
-        "nonnormal.at60": fmt(powers[59]),
-    })
+    out.update(
+        {
+            "nonnormal.W": math(sp.latex(sp.Matrix(NONNORMAL_W).applyfunc(sp.nsimplify))),
+            "nonnormal.radius": fmt(radius),
+            "nonnormal.sigma": fmt(sigma),
+            "nonnormal.peak": fmt(powers[peak - 1]),
+            "nonnormal.peak_step": str(peak),
+            "nonnormal.below_one": str(below),
+            "nonnormal.at60": fmt(powers[59]),
+        }
+    )
     # gradient reach: how far back the median component stays above 1% of the nearest
     rows, standard = [], []
     H, T = REACH_SIZE
-    for label, kind, options in (("Xavier (Glorot)", "xavier", {}),
-                                 ("orthogonal, gain 1", "orthogonal", {"gain": 1.0}),
-                                 ("σ_max = 0.5", "spectral", {"sigma_max": 0.5}),
-                                 ("σ_max = 2", "spectral", {"sigma_max": 2.0})):
+    for label, kind, options in (
+        ("Xavier (Glorot)", "xavier", {}),
+        ("orthogonal, gain 1", "orthogonal", {"gain": 1.0}),
+        ("σ_max = 0.5", "spectral", {"sigma_max": 0.5}),
+        ("σ_max = 2", "spectral", {"sigma_max": 2.0}),
+    ):
         reach = []
         for seed in range(REACH_SEEDS):
             params, _, _, cache = _problem(T, H=H, kind=kind, seed=SEED + seed, **options)
@@ -286,11 +341,14 @@ def speed_fragments() -> dict[str, str]:
             standard.append(median)
         rows.append([label, ", ".join(str(r) for r in reach), str(median)])
     out["table.reach"] = table(
-        ["initialisation of W_hh", f"distance below 1 % ({REACH_SEEDS} seeds)", "median"], rows)
+        ["initialisation of W_hh", f"distance below 1 % ({REACH_SEEDS} seeds)", "median"], rows
+    )
     out["reach.H"], out["reach.T"], out["reach.seeds"] = str(H), str(T), str(REACH_SEEDS)
     out["reach.standard"] = (
-        f"{min(standard)} to {max(standard)}" if min(standard) != max(standard)
-        else str(standard[0]))
+        f"{min(standard)} to {max(standard)}"
+        if min(standard) != max(standard)
+        else str(standard[0])
+    )
     return out
 
 
@@ -300,16 +358,19 @@ def exploding_fragments() -> dict[str, str]:
     for T in (10, 50, 100, 200, 400, 700):
         with warnings.catch_warnings(record=True) as caught, np.errstate(all="ignore"):
             warnings.simplefilter("always")
-            params, _, _, cache = _problem(T, H=8, kind="orthogonal", activation="identity",
-                                           gain=3.0, on_overflow="warn")
+            params, _, _, cache = _problem(
+                T, H=8, kind="orthogonal", activation="identity", gain=3.0, on_overflow="warn"
+            )
             grads = rnnnum.bptt(params, cache, on_overflow="warn")
             norm = rnnnum.global_norm(grads.Whh)  # scale-safe: no overflow in the squares
             h_max = float(np.max(np.abs(cache.h)))
         first = next((str(w.message).split(";")[0] for w in caught), "none")
-        rows.append([str(T), fmt(h_max), fmt(float(cache.loss)), fmt(norm),
-                     str(len(caught)), first])
+        rows.append(
+            [str(T), fmt(h_max), fmt(float(cache.loss)), fmt(norm), str(len(caught)), first]
+        )
     out["table.overflow"] = table(
-        ["T", "largest entry of h_t", "loss L", "‖∂L/∂W_hh‖", "warnings", "first warning"], rows)
+        ["T", "largest entry of h_t", "loss L", "‖∂L/∂W_hh‖", "warnings", "first warning"], rows
+    )
     out["overflow.gain"] = "3"
     out["overflow.limit"] = fmt(float(np.finfo(np.float64).max))
     out["overflow.steps"] = str(int(np.log(np.finfo(np.float64).max) / np.log(3.0)))
@@ -323,14 +384,15 @@ def exploding_fragments() -> dict[str, str]:
             clipped = clip(grads, threshold)
             flat = np.concatenate([getattr(clipped, n).ravel() for n in rnnnum.PARAM_NAMES])
             cosine = float(raw @ flat / (np.linalg.norm(raw) * np.linalg.norm(flat)))
-            rows.append([how, fmt(threshold), fmt(float(np.linalg.norm(flat))),
-                         f"{cosine:.6f}"])
+            rows.append([how, fmt(threshold), fmt(float(np.linalg.norm(flat))), f"{cosine:.6f}"])
     out["clip.raw_norm"] = fmt(float(np.linalg.norm(raw)))
     out["table.clipping"] = table(
-        ["clipping", "threshold θ", "norm after", "cosine with the raw gradient"], rows)
+        ["clipping", "threshold θ", "norm after", "cosine with the raw gradient"], rows
+    )
     out["eq.clip.norm"] = display(
         r"g \leftarrow \begin{cases} \theta\, g / \lVert g \rVert & \text{if } "
-        r"\lVert g \rVert > \theta \\ g & \text{otherwise} \end{cases}")
+        r"\lVert g \rVert > \theta \\ g & \text{otherwise} \end{cases}"
+    )
     out["eq.clip.value"] = display(r"g_j \leftarrow \min(\max(g_j, -\theta), \theta)")
     return out
 
@@ -345,10 +407,12 @@ def column_fragments() -> dict[str, str]:
     def step(h: np.ndarray) -> np.ndarray:  # h_2 = tanh(U h_1 + W x_2 + b), columns
         return np.tanh(U @ h + W @ X[0, 1] + b)
 
-    theirs = np.column_stack([
-        (step(h1 + rnnnum.FD_STEP * e) - step(h1 - rnnnum.FD_STEP * e)) / (2 * rnnnum.FD_STEP)
-        for e in np.eye(params.H)
-    ])  # entry (l, j) = d h_2,l / d h_1,j: numerator layout
+    theirs = np.column_stack(
+        [
+            (step(h1 + rnnnum.FD_STEP * e) - step(h1 - rnnnum.FD_STEP * e)) / (2 * rnnnum.FD_STEP)
+            for e in np.eye(params.H)
+        ]
+    )  # entry (l, j) = d h_2,l / d h_1,j: numerator layout
     error = float(np.abs(theirs - ours.T).max())
     if error > COLUMN_ATOL:
         raise AssertionError(f"the column-convention Jacobian is not our transpose: {error:.2e}")
@@ -356,10 +420,12 @@ def column_fragments() -> dict[str, str]:
         "column.error": sci(error),
         "eq.column.model": display(
             r"h_t = f(U h_{t-1} + W x_t + b),\qquad U = W_{hh}^\top,\ W = W_{xh}^\top,\ "
-            r"b = b_h^\top"),
+            r"b = b_h^\top"
+        ),
         "eq.column.jacobian": display(
             r"\Big(\frac{\partial h_t}{\partial h_{t-1}}\Big)_{\text{column}} = "
-            r"\operatorname{diag}(f'(a_t))\,U = \big(W_{hh}\,\operatorname{diag}(f'(a_t))\big)^\top"),
+            r"\operatorname{diag}(f'(a_t))\,U = \big(W_{hh}\,\operatorname{diag}(f'(a_t))\big)^\top"
+        ),
     }
 
 

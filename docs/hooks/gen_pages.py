@@ -6,11 +6,12 @@ proofs multiply out and the checks evaluate); every number from a computation he
 
 from __future__ import annotations
 
+from gen_fragments import prose_fragments
+
 from derivations.gradients import expanded_sum
 from derivations.notation import GRADIENT_NAMES, QUANTITIES
 from derivations.render import derivation_markdown
 from derivations.spec import ModelSpec
-from gen_fragments import prose_fragments
 
 #: The sequence length of the generated pages (the issue's default).
 PAGE_STEPS = 3
@@ -64,11 +65,11 @@ def gradient_page(name: str, spec: ModelSpec) -> str:
             body,
             "## Checks",
             "",
-            f"Each row compares this gradient with `rnnnum`, over every activation, both "
-            f"losses and T = {{{{ checks.steps }}}}: the compiled symbolic loop against "
-            f"`rnnnum.bptt`, every term (i, k) above against `rnnnum.components`, and the "
-            f"gradient against central finite differences of `rnnnum.forward`, which uses "
-            f"no backward code at all. A failed row stops the build.",
+            "Each row compares this gradient with `rnnnum`, over every activation, both "
+            "losses and T = {{ checks.steps }}: the compiled symbolic loop against "
+            "`rnnnum.bptt`, every term (i, k) above against `rnnnum.components`, and the "
+            "gradient against central finite differences of `rnnnum.forward`, which uses "
+            "no backward code at all. A failed row stops the build.",
             "",
             f"{{{{ checks.{name} }}}}",
         ]

@@ -1,4 +1,4 @@
-"""Run one generator job and print its result as JSON: ``python generate.py JOB``.
+"""Run generator jobs and print their merged result as JSON: ``python generate.py JOB...``.
 
 docs/hooks/site.py starts one fresh process per job on every build, so whatever is
 on disk in ``derivations/`` and ``rnnnum/`` is what the site shows. A job returns
@@ -15,6 +15,7 @@ import sys
 from collections.abc import Callable
 from typing import Any
 
+from gen_format import ChecksFailed
 
 #: Job name -> (module, function); each process imports only its own job's module.
 JOBS = {
@@ -32,20 +33,22 @@ def _job(name: str) -> Callable[[], dict[str, Any]]:
 
 
 def main(argv: list[str]) -> int:
-    if len(argv) != 1 or argv[0] not in JOB_NAMES:
+    if not argv or any(name not in JOB_NAMES for name in argv):
         print(
-            f"usage: generate.py JOB, with JOB one of {', '.join(JOB_NAMES)}; got {argv!r}",
+            f"usage: generate.py JOB [JOB ...], each JOB one of {', '.join(JOB_NAMES)}; "
+            f"got {argv!r}",
             file=sys.stderr,
         )
         return 2
-    from gen_checks import ChecksFailed
-
+    merged: dict[str, dict[str, str]] = {}
     try:
-        result = _job(argv[0])()
+        for name in argv:
+            for kind, items in _job(name)().items():
+                merged.setdefault(kind, {}).update(items)
     except ChecksFailed as failure:
         print(failure, file=sys.stderr)
         return 1
-    json.dump(result, sys.stdout, sort_keys=True)
+    json.dump(merged, sys.stdout, sort_keys=True)
     return 0
 
 

@@ -54,8 +54,9 @@ plt.show()
 
 # %%
 distance = np.arange(T)
-median = np.array([np.median([norms[i, i - d] / norms[i, i] for i in range(d, T)])
-                   for d in distance])
+median = np.array(
+    [np.median([norms[i, i - d] / norms[i, i] for i in range(d, T)]) for d in distance]
+)
 for d in (0, 1, 5, 10, 20, 40):
     print(f"distance {d:2d}: median norm relative to the loss's own step {median[d]:.2e}")
 

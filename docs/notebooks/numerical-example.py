@@ -56,8 +56,10 @@ for k in (3, 2, 1):
 # %%
 norms = parts.norms()[2]  # Frobenius norms of the components of loss 3, k = 1, 2, 3
 for k in (3, 2, 1):
-    print(f"k = {k}  distance {3 - k}  norm {norms[k - 1]:.3e}  "
-          f"relative to k = 3: {norms[k - 1] / norms[2]:.3e}")
+    print(
+        f"k = {k}  distance {3 - k}  norm {norms[k - 1]:.3e}  "
+        f"relative to k = 3: {norms[k - 1] / norms[2]:.3e}"
+    )
 assert norms[0] < norms[1] < norms[2], "expected the components to shrink with distance"
 
 # %% [markdown]
@@ -71,8 +73,10 @@ assert norms[0] < norms[1] < norms[2], "expected the components to shrink with d
 # %%
 grads = rnnnum.bptt(params, cache)
 total = parts.terms.sum(axis=(0, 1))  # all six (i, k) terms
-print("largest difference, sum of the six components vs bptt:",
-      f"{np.abs(total - grads.Wxh).max():.2e}")
+print(
+    "largest difference, sum of the six components vs bptt:",
+    f"{np.abs(total - grads.Wxh).max():.2e}",
+)
 np.testing.assert_allclose(total, grads.Wxh, rtol=1e-12, atol=1e-14)
 
 # %% [markdown]
