@@ -44,6 +44,9 @@ COLUMN_ATOL = 1e-8
 #: The bound (gamma sigma)^(t-k) is exact math; float64 products and SVDs of 40
 #: factors err by ~1e-14 relative, so a ratio above 1 + 1e-9 is a real violation.
 BOUND_SLACK = 1e-9
+#: Components of O(1) gradients summed in two orders: a few ulps; 1e-12 is still
+#: three orders above what T = 30 terms can accumulate.
+SUM_ATOL = 1e-12
 #: The two distances the vanishing page quotes in its prose.
 VANISH_DISTANCES = (10, 20)
 #: Sizes of the criterion and gradient-reach measurements: (H, T), and seeds for reach.
@@ -207,6 +210,8 @@ def vanishing_fragments() -> dict[str, str]:
     norms = parts.norms()  # (T, T): [i-1, k-1]
     total = rnnnum.bptt(params, cache).Wxh
     error = float(np.abs(parts.total() - total).max())
+    if error > SUM_ATOL:  # the page calls this difference rounding error
+        raise AssertionError(f"components do not add up to bptt: {error:.2e}")
     last = norms[T - 1]
     d1, d2 = VANISH_DISTANCES
     rows = [
