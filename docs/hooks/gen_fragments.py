@@ -132,6 +132,7 @@ def local_fragments() -> dict[str, str]:
             ]
         )
     return {
+        **{f"gamma.{name}": math(sp.latex(act.gamma)) for name, act in ACTIVATIONS.items()},
         "eq.local": display(local_jacobians_latex(EXAMPLE)),
         "eq.local.mse": display(local_jacobians_latex(ModelSpec(loss="mse"))),
         "eq.param_locals": display(parameter_locals_latex()),
