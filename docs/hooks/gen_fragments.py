@@ -14,7 +14,7 @@ from collections.abc import Callable
 
 import numpy as np
 import sympy as sp
-from gen_format import NONNORMAL_W, code, display, math, sci, table
+from gen_format import NONNORMAL_W, ChecksFailed, code, display, math, sci, table
 
 import rnnnum
 from derivations.gradients import RULES, pairs
@@ -49,12 +49,22 @@ BOUND_SLACK = 1e-9
 SUM_ATOL = 1e-12
 #: The two distances the vanishing page quotes in its prose.
 VANISH_DISTANCES = (10, 20)
+#: Gain of the orthogonal W_hh of the overflow demonstration (linear RNN).
+OVERFLOW_GAIN = 3.0
+#: Norm clipping rescales exactly, up to float64 rounding of one division and a norm.
+CLIP_RTOL = 1e-12
 #: Sizes of the criterion and gradient-reach measurements: (H, T), and seeds for reach.
 CRITERION_SIZE = (8, 40)
 REACH_SIZE = (32, 80)
 REACH_SEEDS = 5
 #: Sequence lengths shown written out in tabs on the expanded-sum page.
 WRITTEN_TABS = (1, 2, 3, 4)
+
+
+def claim(holds: bool, statement: str) -> None:
+    """A sentence the prose states about a computed result: if false, the build fails."""
+    if not holds:
+        raise ChecksFailed(f"the prose says: {statement}; the numbers computed now disagree")
 
 
 def fmt(x: float, digits: int = 3) -> str:
@@ -86,7 +96,6 @@ def notation_fragments() -> dict[str, str]:
     ]
     out["table.notation"] = table(["code name", "symbol", "shape", "what it is"], rows)
     out["eq.model"] = display(model_latex(EXAMPLE))
-    out["eq.model.mse"] = display(model_latex(ModelSpec(loss="mse")))
     return out
 
 
@@ -120,8 +129,10 @@ def local_fragments() -> dict[str, str]:
         grid = [sp.Rational(n, 4) for n in range(-40, 41) if n != 0]
         fprime = sp.diff(h, a)
         values = [abs(float(fprime.subs(a, v))) for v in grid]
-        if max(values) > float(act.gamma) * (1 + 1e-12):
-            raise AssertionError(f"sup |f'| of {name} exceeds its gamma {act.gamma}")
+        claim(
+            max(values) <= float(act.gamma) * (1 + 1e-12),
+            f"sup |f'| of {name} is its gamma {act.gamma}",
+        )
         rows.append(
             [
                 name,
@@ -211,8 +222,7 @@ def vanishing_fragments() -> dict[str, str]:
     norms = parts.norms()  # (T, T): [i-1, k-1]
     total = rnnnum.bptt(params, cache).Wxh
     error = float(np.abs(parts.total() - total).max())
-    if error > SUM_ATOL:  # the page calls this difference rounding error
-        raise AssertionError(f"components do not add up to bptt: {error:.2e}")
+    claim(error <= SUM_ATOL, f"the components add up to bptt up to rounding ({error:.2e})")
     last = norms[T - 1]
     d1, d2 = VANISH_DISTANCES
     rows = [
@@ -275,8 +285,9 @@ def speed_fragments() -> dict[str, str]:
         i, k = np.tril_indices(T + 1, -1)
         bound = (gamma * sigma) ** (i - k).astype(float)
         ratio = float(np.max(norms[i, k] / bound))
-        if ratio > 1 + BOUND_SLACK:
-            raise AssertionError(f"the bound (gamma sigma)^(t-k) fails: ratio {ratio}")
+        claim(ratio <= 1 + BOUND_SLACK, f"the bound (gamma sigma)^(t-k) holds (ratio {ratio})")
+        if sigma > 1 / gamma:
+            claim(norms[T, 0] < 1, f"above 1/gamma the product still vanishes ({activation})")
         rows.append(
             [
                 activation,
@@ -360,26 +371,35 @@ def speed_fragments() -> dict[str, str]:
 
 def exploding_fragments() -> dict[str, str]:
     out: dict[str, str] = {}
-    rows = []
+    rows, overflowed_first, nan_at_end = [], False, False
     for T in (10, 50, 100, 200, 400, 700):
         with warnings.catch_warnings(record=True) as caught, np.errstate(all="ignore"):
             warnings.simplefilter("always")
             params, _, _, cache = _problem(
-                T, H=8, kind="orthogonal", activation="identity", gain=3.0, on_overflow="warn"
+                T,
+                H=8,
+                kind="orthogonal",
+                activation="identity",
+                gain=OVERFLOW_GAIN,
+                on_overflow="warn",
             )
             grads = rnnnum.bptt(params, cache, on_overflow="warn")
             norm = rnnnum.global_norm(grads.Whh)  # scale-safe: no overflow in the squares
             h_max = float(np.max(np.abs(cache.h)))
         first = next((str(w.message).split(";")[0] for w in caught), "none")
+        overflowed_first |= bool(np.isinf(norm) and np.isfinite(h_max) and np.isfinite(cache.loss))
+        nan_at_end = bool(np.isnan(norm) and np.isnan(cache.loss))
         rows.append(
             [str(T), fmt(h_max), fmt(float(cache.loss)), fmt(norm), str(len(caught)), first]
         )
     out["table.overflow"] = table(
         ["T", "largest entry of h_t", "loss L", "‖∂L/∂W_hh‖", "warnings", "first warning"], rows
     )
-    out["overflow.gain"] = "3"
+    claim(overflowed_first, "the gradient overflows while the states and the loss are finite")
+    claim(nan_at_end, "at the longest length everything is NaN")
+    out["overflow.gain"] = fmt(OVERFLOW_GAIN)
     out["overflow.limit"] = fmt(float(np.finfo(np.float64).max))
-    out["overflow.steps"] = str(int(np.log(np.finfo(np.float64).max) / np.log(3.0)))
+    out["overflow.steps"] = str(int(np.log(np.finfo(np.float64).max) / np.log(OVERFLOW_GAIN)))
     # clipping a large gradient by norm and by value
     params, _, _, cache = _problem(30, H=8, kind="spectral", sigma_max=1.6)
     grads = rnnnum.bptt(params, cache)
@@ -390,6 +410,16 @@ def exploding_fragments() -> dict[str, str]:
             clipped = clip(grads, threshold)
             flat = np.concatenate([getattr(clipped, n).ravel() for n in rnnnum.PARAM_NAMES])
             cosine = float(raw @ flat / (np.linalg.norm(raw) * np.linalg.norm(flat)))
+            if how == "by norm":
+                claim(
+                    abs(np.linalg.norm(flat) / threshold - 1) < CLIP_RTOL
+                    and abs(cosine - 1) < CLIP_RTOL,
+                    "norm clipping gives the threshold as the norm and a cosine of 1",
+                )
+            elif threshold == 1.0:
+                claim(
+                    cosine < 1 - 1e-3, "value clipping turns the gradient away from its direction"
+                )
             rows.append([how, fmt(threshold), fmt(float(np.linalg.norm(flat))), f"{cosine:.6f}"])
     out["clip.raw_norm"] = fmt(float(np.linalg.norm(raw)))
     out["table.clipping"] = table(
@@ -420,8 +450,7 @@ def column_fragments() -> dict[str, str]:
         ]
     )  # entry (l, j) = d h_2,l / d h_1,j: numerator layout
     error = float(np.abs(theirs - ours.T).max())
-    if error > COLUMN_ATOL:
-        raise AssertionError(f"the column-convention Jacobian is not our transpose: {error:.2e}")
+    claim(error <= COLUMN_ATOL, f"the column-convention Jacobian is our transpose ({error:.2e})")
     return {
         "column.error": sci(error),
         "eq.column.model": display(
