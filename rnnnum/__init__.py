@@ -7,11 +7,13 @@ y_t = h_t W_{yh} + b_y,\quad L = \sum_t L_t.$$
 
 Data flow, one module per stage: `params`/`init` -> `forward` -> `bptt` ->
 `components` (per-(loss, step) terms) and `jacobians` -> `gradcheck`,
-`clipping`, `truncation`.
+`clipping`, `truncation`. The laboratory adds `cells` -> `tasks` -> `training` ->
+`horizon` (the trained memory horizon) and the gradient experiments in `lab`.
 """
 
 from rnnnum.activations import ACTIVATIONS, LEAKY_SLOPE, Activation, get_activation
 from rnnnum.bptt import Gradients, bptt
+from rnnnum.cells import Cell, VanillaCell
 from rnnnum.clipping import clip_by_norm, clip_by_value, global_norm
 from rnnnum.components import (
     Components,
@@ -44,6 +46,7 @@ from rnnnum.gradcheck import (
 )
 from rnnnum.init import (
     INITIALISERS,
+    init_identity,
     init_normal,
     init_orthogonal,
     init_params,
@@ -54,6 +57,8 @@ from rnnnum.init import (
 from rnnnum.jacobians import JacobianProducts, jacobian_products, step_jacobians
 from rnnnum.losses import LOSSES, Loss, get_loss
 from rnnnum.params import GRADIENT_NAMES, PARAM_NAMES, RNNParams
+from rnnnum.tasks import RecallTask
+from rnnnum.training import Model, TrainConfig, TrainResult, train
 from rnnnum.truncation import truncated_bptt
 
 __all__ = [
@@ -67,6 +72,7 @@ __all__ = [
     "LOSSES",
     "PARAM_NAMES",
     "Activation",
+    "Cell",
     "Components",
     "DTypeError",
     "DirectionalCheck",
@@ -75,15 +81,20 @@ __all__ = [
     "JacobianProducts",
     "Loss",
     "MismatchedCacheError",
+    "Model",
     "NonFiniteError",
     "NumericalOverflowError",
     "NumericalOverflowWarning",
     "OutOfRangeError",
     "RNNNumError",
     "RNNParams",
+    "RecallTask",
     "ShapeError",
     "TargetRangeError",
+    "TrainConfig",
+    "TrainResult",
     "UnknownChoiceError",
+    "VanillaCell",
     "all_component_norms",
     "backward_signals",
     "bptt",
@@ -97,6 +108,7 @@ __all__ = [
     "get_activation",
     "get_loss",
     "global_norm",
+    "init_identity",
     "init_normal",
     "init_orthogonal",
     "init_params",
@@ -106,5 +118,6 @@ __all__ = [
     "numerical_gradients",
     "orthogonal_matrix",
     "step_jacobians",
+    "train",
     "truncated_bptt",
 ]

@@ -17,6 +17,7 @@ from rnnnum.params import RNNParams
 
 __all__ = [
     "INITIALISERS",
+    "init_identity",
     "init_normal",
     "init_orthogonal",
     "init_params",
@@ -111,6 +112,16 @@ def init_orthogonal(
     )
 
 
+def init_identity(
+    D: int, H: int, V: int, rng: np.random.Generator, *, gain: float = 1.0
+) -> RNNParams:
+    """``Whh = gain * I``; Glorot elsewhere. With ReLU this is the IRNN of Le, Jaitly
+    and Hinton (2015): at the start every state is carried forward unchanged."""
+    D, H, V = _sizes(D, H, V)
+    rng, gain = _check_rng(rng), positive_float(gain, "gain")
+    return _assemble(_glorot(D, H, rng, "uniform"), gain * np.eye(H), _glorot(H, V, rng, "uniform"))
+
+
 def init_spectral(
     D: int, H: int, V: int, rng: np.random.Generator, *, sigma_max: float
 ) -> RNNParams:
@@ -132,6 +143,7 @@ INITIALISERS = {
     "normal": init_normal,
     "xavier": init_xavier,
     "orthogonal": init_orthogonal,
+    "identity": init_identity,
     "spectral": init_spectral,
 }
 

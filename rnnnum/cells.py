@@ -1,0 +1,155 @@
+r"""Recurrent cells for the training laboratory: one step forward, one step back.
+
+A cell owns its recurrent parameters and maps an input sequence to its last
+state; the trainer (`rnnnum.training`) adds a read-out on top. Two cells exist:
+
+- `VanillaCell` is the network of the whole project,
+  $h_t = f(x_t W_{xh} + h_{t-1} W_{hh} + b_h)$;
+- with ``residual=True`` it becomes residual through time,
+  $h_t = h_{t-1} + f(x_t W_{xh} + h_{t-1} W_{hh} + b_h)$, whose one-step Jacobian
+  (row convention) is $I + W_{hh}\,\mathrm{diag}(f'(a_t))$: the identity gives the
+  gradient a path that no factor shrinks.
+
+A gated cell (LSTM, GRU) fits the same `Cell` protocol: its own parameter names,
+``init``, ``forward`` to the last state, ``backward`` from dL/dh_T, and
+``step_jacobians``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+import numpy as np
+
+from rnnnum._checks import FloatArray, choice, positive_float, positive_int, real_array
+from rnnnum.activations import ACTIVATIONS, get_activation
+from rnnnum.errors import ShapeError
+from rnnnum.init import INITIALISERS, init_params
+
+__all__ = ["CELL_INITS", "Cell", "Tape", "VanillaCell"]
+
+#: The initialisations a cell accepts for W_hh (the names of `rnnnum.INITIALISERS`).
+CELL_INITS = tuple(INITIALISERS)
+
+Params = dict[str, FloatArray]
+
+
+@dataclass(frozen=True, eq=False)
+class Tape:
+    """What a cell's forward pass keeps for its backward pass.
+
+    Attributes:
+        X: inputs (N, T, D).
+        h: states h_0..h_T, (N, T+1, H); ``h[:, 0]`` is the zero initial state.
+        fprime: f'(a_t) for t = 1..T, (N, T, H).
+    """
+
+    X: FloatArray
+    h: FloatArray
+    fprime: FloatArray
+
+
+class Cell(Protocol):
+    """What the trainer needs from a recurrent cell."""
+
+    @property
+    def name(self) -> str: ...
+
+    def init(self, D: int, H: int, rng: np.random.Generator) -> Params:
+        """Fresh recurrent parameters by name."""
+        ...
+
+    def forward(self, params: Params, X: FloatArray) -> tuple[FloatArray, Tape]:
+        """Last state h_T (N, H) and the tape, from inputs X (N, T, D)."""
+        ...
+
+    def backward(self, params: Params, tape: Tape, dh_last: FloatArray) -> Params:
+        """Gradients of the loss for every recurrent parameter, given dL/dh_T (N, H)."""
+        ...
+
+    def step_jacobians(self, params: Params, tape: Tape) -> FloatArray:
+        """dh_t/dh_{t-1} for t = 1..T, (N, T, H, H), row convention."""
+        ...
+
+
+@dataclass(frozen=True)
+class VanillaCell:
+    """The vanilla RNN cell, optionally residual through time.
+
+    Args:
+        activation: a name from `rnnnum.ACTIVATIONS`.
+        scheme: how W_hh starts: a name from `rnnnum.INITIALISERS` (``xavier``,
+            ``orthogonal``, ``normal``, ``spectral``); W_xh follows the same scheme.
+        residual: if True, h_t = h_{t-1} + f(a_t).
+        init_options: keyword options of the initialiser, e.g. ``(("gain", 1.0),)``.
+    """
+
+    activation: str = "tanh"
+    scheme: str = "xavier"
+    residual: bool = False
+    init_options: tuple[tuple[str, float], ...] = ()
+
+    def __post_init__(self) -> None:
+        choice(self.activation, "activation", ACTIVATIONS)
+        choice(self.scheme, "scheme", CELL_INITS)
+        for key, value in self.init_options:
+            positive_float(value, f"init option {key}")
+
+    @property
+    def name(self) -> str:
+        options = "".join(f", {k}={v:g}" for k, v in self.init_options)
+        kind = "residual" if self.residual else "vanilla"
+        return f"{kind} {self.activation}, {self.scheme}{options}"
+
+    def init(self, D: int, H: int, rng: np.random.Generator) -> Params:
+        """W_xh (D, H), W_hh (H, H), b_h (H,) drawn by `rnnnum.init_params`."""
+        D, H = positive_int(D, "D"), positive_int(H, "H")
+        params = init_params(self.scheme, D, H, 1, rng, **dict(self.init_options))
+        return {"Wxh": params.Wxh.copy(), "Whh": params.Whh.copy(), "bh": params.bh.copy()}
+
+    def forward(self, params: Params, X: Any) -> tuple[FloatArray, Tape]:
+        """h_T (N, H) and the tape; X is (N, T, D)."""
+        X = real_array(X, "X", ndim=3, layout="(N, T, D)")
+        Wxh, Whh, bh = params["Wxh"], params["Whh"], params["bh"]
+        N, T, D = X.shape
+        if Wxh.shape[0] != D:
+            raise ShapeError(
+                f"X must have D = {Wxh.shape[0]} features (the rows of Wxh); got X.shape = "
+                f"{X.shape}. Encode the inputs with {Wxh.shape[0]} features."
+            )
+        f = get_activation(self.activation)
+        H = Whh.shape[0]
+        h = np.zeros((N, T + 1, H))
+        fprime = np.empty((N, T, H))
+        inputs = X @ Wxh + bh  # x_t W_xh + b_h for every step at once, (N, T, H)
+        for t in range(T):
+            a = inputs[:, t] + h[:, t] @ Whh  # a_t, (N, H)
+            out = f.forward(a)
+            fprime[:, t] = f.derivative(a, out)
+            h[:, t + 1] = h[:, t] + out if self.residual else out
+        return h[:, T], Tape(X=X, h=h, fprime=fprime)
+
+    def backward(self, params: Params, tape: Tape, dh_last: FloatArray) -> Params:
+        """BPTT through the cell from dL/dh_T alone (the loss reads only the last state)."""
+        Whh_T = params["Whh"].T
+        T = tape.X.shape[1]
+        dA = np.empty_like(tape.fprime)  # dL/da_t, (N, T, H)
+        dh = dh_last
+        for t in reversed(range(T)):
+            dA[:, t] = dh * tape.fprime[:, t]
+            back = dA[:, t] @ Whh_T  # through a_t's use of h_{t-1}
+            dh = dh + back if self.residual else back  # the identity path of h_{t-1}
+        pairs = ([0, 1], [0, 1])
+        return {
+            "Wxh": np.tensordot(tape.X, dA, axes=pairs),  # sum_t x_t^T dL/da_t
+            "Whh": np.tensordot(tape.h[:, :-1], dA, axes=pairs),  # sum_t h_{t-1}^T dL/da_t
+            "bh": dA.sum(axis=(0, 1)),
+        }
+
+    def step_jacobians(self, params: Params, tape: Tape) -> FloatArray:
+        """dh_t/dh_{t-1} = [I +] W_hh diag(f'(a_t)), (N, T, H, H)."""
+        M = params["Whh"][None, None] * tape.fprime[:, :, None, :]
+        if self.residual:
+            M = M + np.eye(M.shape[-1])
+        return M

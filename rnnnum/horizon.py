@@ -1,0 +1,253 @@
+r"""The memory horizon: how far back can a trained network recall, measured.
+
+For each variant (a cell with or without a remedy), lag L and seed, train on
+`rnnnum.RecallTask` with `rnnnum.train` and record the held-out accuracy. A run
+*solves* its lag when the accuracy reaches `SOLVED`; a seed's horizon is the
+largest lag of the grid below which every lag was solved. Each (variant, lag,
+seed) is trained with every rate in `LEARNING_RATES` and the better one counts,
+so no variant loses for want of a suitable step size.
+
+The full grid takes minutes, so it is not run by the site build: this module's
+command line writes a results file with its command, seeds, configuration and
+package versions; the site plots from that file, and the tests rerun a slice of
+it and compare. Add a gated cell by adding an entry to `VARIANTS`.
+
+Run it with ``python -m rnnnum.horizon --out docs/results/memory-horizon.json``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from rnnnum.cells import Cell, VanillaCell
+from rnnnum.tasks import RecallTask
+from rnnnum.training import TrainConfig, train
+
+__all__ = [
+    "CHANCE_MARGIN",
+    "LAGS",
+    "LEARNING_RATES",
+    "SEEDS",
+    "SOLVED",
+    "VARIANTS",
+    "Run",
+    "Variant",
+    "load_results",
+    "run_grid",
+    "run_one",
+    "seed_horizons",
+]
+
+#: The lags of the issue: the claim "10 to 20 steps" sits in the middle of them.
+LAGS = (2, 5, 10, 15, 20, 30, 50)
+#: Five seeds: enough to see the spread, small enough for a few minutes of CPU.
+SEEDS = (0, 1, 2, 3, 4)
+#: Each run is trained with both; the better held-out accuracy counts.
+LEARNING_RATES = (0.05, 0.01)
+#: A lag is solved when held-out accuracy reaches this (chance is 1/4 with 4 symbols).
+SOLVED = 0.9
+#: Three binomial standard errors of an accuracy at chance (p = 1/4) on 1000 held-out
+#: sequences: sqrt(p (1 - p) / 1000) = 0.0137. Closer to 1/4 than this is "at chance".
+CHANCE_MARGIN = 3 * float(np.sqrt(0.25 * 0.75 / 1000))
+#: Everything else about training, fixed for every variant.
+CONFIG = TrainConfig()
+#: The task's alphabet sizes (the lag varies).
+SYMBOLS, DISTRACTORS = 4, 4
+
+
+@dataclass(frozen=True)
+class Variant:
+    """A network to train: a label for the page and a factory for its cell."""
+
+    label: str
+    cell: Callable[[], Cell]
+
+
+#: key -> variant. The first has no remedy: tanh with the small N(0, 0.01^2) weights of
+#: the classic examples. Each of the others changes one thing.
+VARIANTS: dict[str, Variant] = {
+    "normal-tanh": Variant(
+        "tanh, scaled normal (no remedy)", lambda: VanillaCell("tanh", "normal")
+    ),
+    "xavier-tanh": Variant("tanh, Xavier", lambda: VanillaCell("tanh", "xavier")),
+    "orthogonal-tanh": Variant("tanh, orthogonal", lambda: VanillaCell("tanh", "orthogonal")),
+    "irnn-relu": Variant("ReLU, identity (IRNN)", lambda: VanillaCell("relu", "identity")),
+    "residual-tanh": Variant(
+        "residual tanh, scaled normal", lambda: VanillaCell("tanh", "normal", residual=True)
+    ),
+}
+
+
+@dataclass(frozen=True)
+class Run:
+    """One (variant, lag, seed) with the better of the learning rates."""
+
+    variant: str
+    lag: int
+    seed: int
+    accuracy: float
+    learning_rate: float
+    steps: int
+    accuracies: tuple[float, ...]  # per learning rate, in LEARNING_RATES order
+    seconds: float
+
+
+def run_one(variant: str, lag: int, seed: int, config: TrainConfig = CONFIG) -> Run:
+    """Train one variant at one lag from one seed, with every learning rate."""
+    if variant not in VARIANTS:
+        raise KeyError(f"variant must be one of {', '.join(map(repr, VARIANTS))}; got {variant!r}")
+    start = time.perf_counter()
+    task = RecallTask(lag, SYMBOLS, DISTRACTORS)
+    results = []
+    for rate in LEARNING_RATES:
+        cfg = TrainConfig(**{**asdict(config), "learning_rate": rate})
+        _, result = train(VARIANTS[variant].cell(), task, cfg, seed)
+        results.append((rate, result))
+    best_rate, best = max(results, key=lambda r: r[1].accuracy)
+    return Run(
+        variant=variant,
+        lag=lag,
+        seed=seed,
+        accuracy=best.accuracy,
+        learning_rate=best_rate,
+        steps=best.steps,
+        accuracies=tuple(r.accuracy for _, r in results),
+        seconds=time.perf_counter() - start,
+    )
+
+
+def _run_args(args: tuple[str, int, int]) -> Run:
+    return run_one(*args)
+
+
+def run_grid(
+    variants: Sequence[str] = tuple(VARIANTS),
+    lags: Sequence[int] = LAGS,
+    seeds: Sequence[int] = SEEDS,
+    jobs: int = 1,
+) -> list[Run]:
+    """Every (variant, lag, seed), longest lags first so the workers finish together."""
+    work = sorted(
+        ((v, lag, s) for v in variants for lag in lags for s in seeds), key=lambda w: -w[1]
+    )
+    if jobs == 1:
+        runs = [_run_args(w) for w in work]
+    else:
+        with ProcessPoolExecutor(jobs) as pool:
+            runs = list(pool.map(_run_args, work))
+    order = {v: i for i, v in enumerate(variants)}
+    return sorted(runs, key=lambda r: (order[r.variant], r.lag, r.seed))
+
+
+def seed_horizons(runs: Sequence[Run], variant: str) -> dict[int, int]:
+    """Per seed: the largest lag with every lag up to it solved (0 if the first is not)."""
+    out = {}
+    for seed in sorted({r.seed for r in runs if r.variant == variant}):
+        horizon = 0
+        for run in sorted((r for r in runs if r.variant == variant and r.seed == seed),
+                          key=lambda r: r.lag):  # fmt: skip
+            if run.accuracy < SOLVED:
+                break
+            horizon = run.lag
+        out[seed] = horizon
+    return out
+
+
+def _commit() -> str:
+    """The git commit of the code that ran, marked if the work tree had changes."""
+    here = Path(__file__).parent
+    try:
+
+        def git(*args: str) -> str:
+            run = subprocess.run(["git", *args], cwd=here, capture_output=True, check=True)
+            return run.stdout.decode().strip()
+
+        sha, dirty = git("rev-parse", "HEAD"), git("status", "--porcelain", "--", ".")
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown (not a git checkout)"
+    return sha + (" with uncommitted changes to rnnnum" if dirty else "")
+
+
+def _provenance(argv: Sequence[str], seconds: float, jobs: int) -> dict[str, Any]:
+    return {
+        "command": "python -m rnnnum.horizon " + " ".join(argv),
+        "commit": _commit(),
+        "python": platform.python_version(),
+        "numpy": np.__version__,
+        "machine": f"{platform.machine()}, {os.cpu_count()} cores, {jobs} worker processes",
+        "seconds": round(seconds, 1),
+    }
+
+
+def _settings(variants: Sequence[str], lags: Sequence[int], seeds: Sequence[int]) -> dict[str, Any]:
+    return {
+        "task": {"name": "RecallTask", "symbols": SYMBOLS, "distractors": DISTRACTORS},
+        "train": asdict(CONFIG),
+        "learning_rates": list(LEARNING_RATES),
+        "solved": SOLVED,
+        "chance": 1 / SYMBOLS,
+        "chance_margin": CHANCE_MARGIN,
+        "variants": {v: VARIANTS[v].label for v in variants},
+        "lags": list(lags),
+        "seeds": list(seeds),
+    }
+
+
+def load_results(path: str | Path) -> tuple[dict[str, Any], list[Run]]:
+    """The header (provenance and settings) and the runs of a results file."""
+    data = json.loads(Path(path).read_text())
+    runs = [Run(**{**r, "accuracies": tuple(r["accuracies"])}) for r in data["runs"]]
+    return {k: v for k, v in data.items() if k != "runs"}, runs
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Command line: run the grid (or part of it) and write the results file."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    parser = argparse.ArgumentParser(prog="python -m rnnnum.horizon", description=__doc__)
+    parser.add_argument("--out", required=True, help="results file to write (JSON)")
+    parser.add_argument("--variants", nargs="+", choices=list(VARIANTS), default=list(VARIANTS))
+    parser.add_argument("--lags", nargs="+", type=int, default=list(LAGS))
+    parser.add_argument("--seeds", nargs="+", type=int, default=list(SEEDS))
+    parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1)
+    args = parser.parse_args(argv)
+    if args.jobs < 1:
+        parser.error(f"--jobs must be at least 1; got {args.jobs}")
+    bad = [lag for lag in args.lags if lag < 1]
+    if bad:
+        parser.error(f"--lags must be at least 1 (the distractors between symbol and answer); "
+                     f"got {bad}")  # fmt: skip
+    start = time.perf_counter()
+    runs = run_grid(args.variants, args.lags, args.seeds, args.jobs)
+    seconds = time.perf_counter() - start
+    data = {
+        "provenance": _provenance(argv, seconds, args.jobs),
+        "settings": _settings(args.variants, args.lags, args.seeds),
+        "runs": [asdict(r) for r in runs],
+    }
+    Path(args.out).parent.mkdir(parents=True, exist_ok=True)
+    Path(args.out).write_text(json.dumps(data, indent=1) + "\n")
+    for variant in args.variants:
+        horizons = seed_horizons(runs, variant)
+        print(
+            f"{VARIANTS[variant].label:34s} horizon per seed {list(horizons.values())}",
+            file=sys.stderr,
+        )
+    print(f"{len(runs)} runs in {seconds:.0f} s -> {args.out}", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
