@@ -44,6 +44,18 @@ class OverflowGuard:
             f"({n_bad} of {arr.size} entries){context() if context else ''}"
         )
 
+    def check_total(self, arr: FloatArray, quantity: str) -> None:
+        """Report `quantity`, a sum over steps, if non-finite though its terms were finite."""
+        if self.tripped or np.isfinite(arr).all():
+            return
+        n_bad = int((~np.isfinite(arr)).sum())
+        self._report(
+            f"{quantity} became non-finite (inf or NaN) in the sum over steps ({n_bad} of "
+            f"{arr.size} entries), although every backward signal was finite",
+            "The states and signals are at the edge of float64: shrink W_hh (largest singular "
+            "value below 1/gamma) or shorten the sequence.",
+        )
+
     def check_pairs(self, table: FloatArray, quantity: str, *, first_index: int = 1) -> None:
         """Report the non-finite (i, k) entries of `table`, (T, T, ...), i and k from `first_index`.
 
@@ -62,10 +74,10 @@ class OverflowGuard:
             f"{int(bad.sum())} (i, k) pairs are non-finite"
         )
 
-    def _report(self, what: str) -> None:
+    def _report(self, what: str, remedy: str | None = None) -> None:
         self.tripped = True
         message = (
-            f"{self.stage}: {what}. This is an exploding regime. {self.remedy} "
+            f"{self.stage}: {what}. This is an exploding regime. {remedy or self.remedy} "
             "Pass on_overflow='warn' to receive the inf/NaN values anyway."
         )
         if self.mode == "raise":

@@ -112,6 +112,13 @@ def gradients_from_signals(
     )
 
 
+def checked_gradients(guard: OverflowGuard, grads: Gradients) -> Gradients:
+    """`grads` after reporting any gradient that overflowed in its sum over steps."""
+    for name, value in grads.as_dict().items():
+        guard.check_total(value, f"the gradient dL/d{name}")
+    return grads
+
+
 def bptt(params: RNNParams, cache: ForwardCache, *, on_overflow: OnOverflow = "raise") -> Gradients:
     """Gradients of L = sum_t L_t for every parameter, every input and h0, in one reverse sweep.
 
@@ -143,4 +150,5 @@ def bptt(params: RNNParams, cache: ForwardCache, *, on_overflow: OnOverflow = "r
                 T,
                 lambda: f"; largest |dL/dh_{t + 1}| was {largest(dh)}",  # noqa: B023 (called at once)
             )
-        return gradients_from_signals(params, cache, dY, dA, dh_next)
+        grads = gradients_from_signals(params, cache, dY, dA, dh_next)
+    return checked_gradients(guard, grads)

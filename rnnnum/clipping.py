@@ -34,8 +34,17 @@ def _arrays(grads: Gradients | FloatArray, names: Iterable[str]) -> list[FloatAr
 
 
 def global_norm(grads: Gradients | FloatArray, names: Iterable[str] = PARAM_NAMES) -> float:
-    """Euclidean norm over every entry of the named gradients (the parameters by default)."""
-    return float(np.sqrt(sum(float(np.sum(a * a)) for a in _arrays(grads, names))))
+    """Euclidean norm over every entry of the named gradients (the parameters by default).
+
+    Computed as m sqrt(sum((g/m)^2)) with m the largest |entry|, so entries beyond
+    1e154, whose squares overflow, still give their finite norm; inf or NaN entries
+    give an inf or NaN norm.
+    """
+    arrays = _arrays(grads, names)
+    m = max((float(np.max(np.abs(a))) if a.size else 0.0 for a in arrays), default=0.0)
+    if m == 0.0 or not np.isfinite(m):
+        return m
+    return m * float(np.sqrt(sum(float(np.sum((a / m) ** 2)) for a in arrays)))
 
 
 def _finite_norm(grads: Gradients | FloatArray, names: tuple[str, ...]) -> float:

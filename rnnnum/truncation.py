@@ -11,7 +11,13 @@ import numpy as np
 
 from rnnnum._checks import positive_int
 from rnnnum._overflow import BACKWARD_REMEDY, OnOverflow, OverflowGuard
-from rnnnum.bptt import Gradients, check_cache, gradients_from_signals, output_signals
+from rnnnum.bptt import (
+    Gradients,
+    check_cache,
+    checked_gradients,
+    gradients_from_signals,
+    output_signals,
+)
 from rnnnum.components import backward_signals
 from rnnnum.forward import ForwardCache
 from rnnnum.params import RNNParams
@@ -41,4 +47,5 @@ def truncated_bptt(
             guard.check(dA[:, t], f"dL/da_{t + 1}", t + 1, cache.T)
             if t == 0:
                 dh0 = dA[:, 0] @ params.Whh.T
-        return gradients_from_signals(params, cache, output_signals(cache), dA, dh0)
+        grads = gradients_from_signals(params, cache, output_signals(cache), dA, dh0)
+    return checked_gradients(guard, grads)

@@ -73,3 +73,17 @@ def test_a_non_finite_gradient_cannot_be_clipped():
         rnnnum.clip_by_norm(np.array([np.inf, 1.0]), 1.0)
     with pytest.raises(rnnnum.NonFiniteError):
         rnnnum.clip_by_value(np.array([np.nan, 1.0]), 1.0)
+
+
+@pytest.mark.parametrize("scale", [1e-300, 1.0, 1e200, 1e300])
+def test_global_norm_is_exact_where_the_squares_would_overflow_or_underflow(scale):
+    # math.hypot is an independent scaled computation of the same norm
+    import math
+
+    values = np.array([3.0, -4.0, 12.0]) * scale
+    assert rnnnum.global_norm(values) == pytest.approx(math.hypot(*values), rel=1e-15)
+
+
+def test_global_norm_of_non_finite_entries_is_not_finite():
+    assert np.isinf(rnnnum.global_norm(np.array([np.inf, 1.0])))
+    assert np.isnan(rnnnum.global_norm(np.array([np.nan, 1.0])))

@@ -100,3 +100,14 @@ def test_components_overflow_can_be_observed_with_warn(rng):
         norms = rnnnum.component_norms(problem.params, cache, "Wxh", on_overflow="warn")
     assert np.isfinite(np.diag(norms)).all()
     assert not np.isfinite(norms[-1, :50]).all()
+
+
+def test_bptt_reports_a_gradient_whose_sum_over_steps_overflows():
+    # Linear RNN, W_hh = 3Q: the states reach ~1e307 at T = 646 and stay finite, but the
+    # gradient (states times signals, summed) passes the float64 limit: no silent inf.
+    from rnnnum.lab import problem
+
+    params, _, _, cache = problem(646, H=8, kind="orthogonal", activation="identity", gain=3.0)
+    assert np.isfinite(cache.h).all()
+    with pytest.raises(rnnnum.NumericalOverflowError, match=r"dL/dWhh became non-finite .* sum"):
+        rnnnum.bptt(params, cache)
