@@ -1,0 +1,92 @@
+r"""Remedies measured in the gradient itself: residual paths and truncated BPTT.
+
+- Residual through time, $h_t = h_{t-1} + f(a_t)$: the one-step Jacobian becomes
+  $I + W_{hh}\,\mathrm{diag}(f'(a_t))$, and the identity keeps the product from
+  collapsing.
+- Truncated BPTT with a window of w steps keeps the terms (i, k) with i - k < w
+  and drops the rest of the expanded sum; how much of the full gradient's
+  direction survives is the cosine between the two.
+
+Initialisation and activation are compared with `rnnnum.lab.shares.gradient_reach`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from rnnnum._checks import FloatArray, positive_int
+from rnnnum.bptt import Gradients, bptt
+from rnnnum.cells import VanillaCell
+from rnnnum.forward import ForwardCache
+from rnnnum.params import PARAM_NAMES, RNNParams
+from rnnnum.truncation import truncated_bptt
+
+__all__ = ["TruncationPoint", "dropped_pairs", "residual_jacobian_norms", "truncation_curve"]
+
+
+def residual_jacobian_norms(
+    *, T: int = 60, H: int = 16, D: int = 4, scheme: str = "xavier", seed: int = 2013
+) -> dict[str, FloatArray]:
+    """||dh_T/dh_{T-d}|| for d = 0..T, vanilla and residual tanh cells with the same weights.
+
+    Returns ``{"vanilla": (T+1,), "residual": (T+1,)}``; entry d is the spectral norm of
+    the product of the last d one-step Jacobians on one random input sequence.
+    """
+    rng = np.random.default_rng(seed)
+    params = VanillaCell("tanh", scheme).init(D, H, rng)
+    X = rng.standard_normal((1, positive_int(T, "T"), D))
+    out = {}
+    for name, residual in (("vanilla", False), ("residual", True)):
+        cell = VanillaCell("tanh", scheme, residual=residual)
+        _, tape = cell.forward(params, X)
+        M = cell.step_jacobians(params, tape)[0]  # (T, H, H)
+        product, norms = np.eye(H), [1.0]
+        for t in reversed(range(T)):  # dh_T/dh_{t} = M_{t+1} ... M_T, grown from the right
+            product = M[t] @ product
+            norms.append(float(np.linalg.norm(product, 2)))
+        out[name] = np.array(norms)
+    return out
+
+
+def dropped_pairs(T: int, window: int) -> list[tuple[int, int]]:
+    """The (loss i, step k) pairs, 1-based, that a window of `window` drops: i - k >= window."""
+    T, window = positive_int(T, "T"), positive_int(window, "window")
+    return [(i, k) for i in range(1, T + 1) for k in range(1, i + 1) if i - k >= window]
+
+
+@dataclass(frozen=True)
+class TruncationPoint:
+    """Truncated against full BPTT at one window.
+
+    Attributes:
+        window: w.
+        dropped: how many (i, k) pairs are dropped, of T (T+1) / 2.
+        cosine: between the truncated and the full gradient (all parameters together).
+        relative_error: ||truncated - full|| / ||full||.
+    """
+
+    window: int
+    dropped: int
+    cosine: float
+    relative_error: float
+
+
+def _flat(grads: Gradients) -> FloatArray:
+    return np.concatenate([getattr(grads, n).ravel() for n in PARAM_NAMES])
+
+
+def truncation_curve(
+    params: RNNParams, cache: ForwardCache, windows: Sequence[int]
+) -> list[TruncationPoint]:
+    """Cosine and error of `rnnnum.truncated_bptt` against `rnnnum.bptt` for each window."""
+    full = _flat(bptt(params, cache))
+    points = []
+    for w in windows:
+        cut = _flat(truncated_bptt(params, cache, w))
+        cosine = float(cut @ full / (np.linalg.norm(cut) * np.linalg.norm(full)))
+        error = float(np.linalg.norm(cut - full) / np.linalg.norm(full))
+        points.append(TruncationPoint(w, len(dropped_pairs(cache.T, w)), cosine, error))
+    return points
