@@ -4,9 +4,14 @@ from __future__ import annotations
 
 import argparse
 
-from benchmarks import derivations_bench, docs_bench, rnnnum_bench
+from benchmarks import derivations_bench, docs_bench, lab_bench, rnnnum_bench
 
-SUITES = {"rnnnum": rnnnum_bench, "derivations": derivations_bench, "site": docs_bench}
+SUITES = {
+    "rnnnum": rnnnum_bench,
+    "derivations": derivations_bench,
+    "lab": lab_bench,
+    "site": docs_bench,
+}
 
 
 def main() -> None:

@@ -43,10 +43,17 @@ def rng(seed: int) -> np.random.Generator:
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def build_site(site_dir: Path, root: Path = ROOT) -> subprocess.CompletedProcess[str]:
-    """`mkdocs build --strict` of the checkout at `root` into `site_dir`."""
+def build_site(
+    site_dir: Path, root: Path = ROOT, *, fresh: bool = False
+) -> subprocess.CompletedProcess[str]:
+    """`mkdocs build --strict` of the checkout at `root` into `site_dir`.
+
+    With `fresh`, every generator process runs, reusing nothing from ``.cache/generated``.
+    """
     mkdocs = Path(sys.executable).with_name("mkdocs")
     env = {**os.environ, "NO_MKDOCS_2_WARNING": "1"}
+    if fresh:
+        env["UNROLLED_FRESH"] = "1"
     return subprocess.run(
         [str(mkdocs), "build", "--strict", "--site-dir", str(site_dir)],
         cwd=root, capture_output=True, text=True, check=False, env=env,

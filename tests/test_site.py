@@ -40,6 +40,16 @@ def test_generated_pages_hold_every_term_and_their_checks(built_site):
         assert "{{" not in page.read_text().replace("{{{", ""), page
 
 
+#: The laboratory's pages and the figures each must show.
+LAB_PAGES = {
+    "how-fast": ("distance.svg", "bound.svg"),
+    "gradient-shares": ("shares-heatmaps.svg", "shares-by-distance.svg"),
+    "exploding": ("exploding.svg",),
+    "remedies": ("residual.svg", "truncation.svg"),
+    "memory-horizon": ("horizon.svg",),
+}
+
+
 def test_generated_files_are_not_in_the_repository():
     for name in ("Wxh", "h0"):
         assert not (ROOT / "docs" / "expanded-sum" / f"{name}.md").exists()
@@ -48,9 +58,11 @@ def test_generated_files_are_not_in_the_repository():
 
 def test_two_builds_give_byte_identical_generated_pages(built_site, tmp_path):
     again = tmp_path / "again"
-    result = build_site(again)
+    result = build_site(again, fresh=True)  # regenerate everything, reuse nothing
     assert result.returncode == 0, result.stderr[-3000:]
+    assert "reused" not in result.stderr
     outputs = [*GENERATED, "checks/index.html", "loop/index.html", "how-fast/index.html"]
+    outputs += [f"{page}/index.html" for page in LAB_PAGES]
     outputs += [f"figures/{p.name}" for p in (built_site / "figures").glob("*.svg")]
     assert len(outputs) > len(GENERATED) + 3, "no figures were generated"
     for path in outputs:
@@ -125,3 +137,34 @@ def test_total_derivative_lists_one_path_per_later_loss():
     latex = hidden_latex(1, ModelSpec(T=3))
     assert latex.count(r"\frac{\partial L_{") == 3 + 3  # named, then each path's dL_i/dy_i
     assert hidden_latex(2, ModelSpec(T=3), losses=(2,)).startswith(r"\frac{\partial L_{2}}")
+
+
+def test_generated_output_is_reused_only_while_its_sources_are_unchanged(tmp_path):
+    checkout = _copy_checkout(tmp_path / "checkout")
+    first = build_site(tmp_path / "one", root=checkout)
+    assert first.returncode == 0, first.stderr[-3000:]
+    assert "reused" not in first.stderr
+    # a module only the pages job imports: the laboratory is reused, the pages are not
+    render = checkout / "derivations" / "render.py"
+    render.write_text(render.read_text() + "\n# edited\n")
+    second = build_site(tmp_path / "two", root=checkout)
+    assert second.returncode == 0, second.stderr[-3000:]
+    assert "reused lab" in second.stderr
+    assert "generated pages + figures" in second.stderr
+    # a module the laboratory imports, and its recorded results: it runs again
+    for path in (checkout / "rnnnum" / "lab" / "shares.py", checkout / "docs" / "results"
+                 / "memory-horizon.json"):  # fmt: skip
+        path.write_text(path.read_text() + "\n")
+        again = build_site(tmp_path / "three", root=checkout)
+        assert again.returncode == 0, again.stderr[-3000:]
+        assert "generated lab" in again.stderr, path
+
+
+def test_lab_pages_show_their_figures_and_no_placeholder(built_site):
+    for page, figures in LAB_PAGES.items():
+        html = (built_site / page / "index.html").read_text()
+        for figure in figures:
+            assert f"figures/{figure}" in html, (page, figure)
+            assert (built_site / "figures" / figure).stat().st_size > 5000, figure
+        assert "{{" not in html, page
+    assert (built_site / "results" / "memory-horizon.json").is_file()

@@ -30,6 +30,9 @@ MATH_PAGES = {
     "expanded-sum/": 10,
     "expanded-sum/Wxh/": 5,
     "how-fast/": 5,
+    "gradient-shares/": 1,
+    "exploding/": 3,
+    "remedies/": 5,
     "column-convention/": 2,
 }
 #: Navigation links followed from the home page, by their text in the side bar.
@@ -38,6 +41,7 @@ NAV_TRAIL = {
     "Wxh: input-to-hidden weights": "expanded-sum/Wxh/",
     "The heat map": "notebooks/heat-map/",
     "How fast, and when": "how-fast/",
+    "Remedies": "remedies/",
     "The model, unrolled": "model/",
 }
 _H1 = "() => document.querySelector('article h1')?.textContent"

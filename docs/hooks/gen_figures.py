@@ -14,11 +14,8 @@ import matplotlib as mpl
 
 mpl.use("svg")
 import matplotlib.pyplot as plt
-import numpy as np
-from gen_fragments import NONNORMAL_W
 from matplotlib.patches import FancyArrowPatch
 
-import rnnnum
 from derivations.notation import QUANTITIES
 
 mpl.rcParams.update(
@@ -127,44 +124,6 @@ def _svg(fig: plt.Figure) -> str:
     return buffer.getvalue()
 
 
-def distance_plot() -> str:
-    """||dh_t/dh_k|| against t - k: linear RNN with W_hh = sQ, and a non-normal W_hh."""
-    fig, (left, right) = plt.subplots(1, 2, figsize=(9.0, 3.6))
-    T, H = 50, 8
-    rng = np.random.default_rng(2013)
-    for s, colour in zip((0.9, 1.0, 1.1), ("#1f77b4", "#333333", "#d62728"), strict=True):
-        params = rnnnum.init_orthogonal(2, H, 2, np.random.default_rng(2013), gain=s)
-        X = rng.standard_normal((1, T, 2))
-        cache = rnnnum.forward(params, X, np.zeros((1, T), dtype=int), activation="identity")
-        norms = rnnnum.jacobian_products(params, cache).norms[0]
-        left.semilogy(
-            range(T + 1), norms[T, ::-1], color=colour, lw=2, label=rf"$\Vert W_{{hh}}\Vert = {s}$"
-        )
-    left.set_xlabel("distance t − k")
-    left.set_ylabel(r"$\Vert \partial h_t / \partial h_k \Vert$")
-    left.set_title("linear RNN, $W_{hh} = sQ$", fontsize=11)
-    left.legend(frameon=False)
-    W = np.array(NONNORMAL_W)
-    radius = float(np.max(np.abs(np.linalg.eigvals(W))))
-    n = np.arange(0, 61)
-    right.semilogy(
-        n,
-        [np.linalg.norm(np.linalg.matrix_power(W, int(k)), 2) for k in n],
-        color="#d62728",
-        lw=2,
-        label=r"$\Vert W^n \Vert$ (largest singular value)",
-    )
-    right.semilogy(
-        n, radius**n, color="#1f77b4", lw=2, ls="--", label=r"$\rho(W)^n$ (spectral radius)"
-    )
-    right.axhline(1.0, color=GREY, lw=1)
-    right.set_xlabel("distance n = t − k")
-    right.set_title(f"non-normal $W$: radius {radius:g}, yet transient growth", fontsize=11)
-    right.legend(frameon=False)
-    fig.tight_layout()
-    return _svg(fig)
-
-
 def figures_job() -> dict[str, dict[str, str]]:
     direct = ("L2", "y2", "h2")
     through = ("L3", "y3", "h3", "h2")
@@ -173,6 +132,5 @@ def figures_job() -> dict[str, dict[str, str]]:
             "figures/unrolled.svg": draw_graph(),
             "figures/paths-L2-h2.svg": draw_graph((direct,)),
             "figures/paths-L-h2.svg": draw_graph((direct, through)),
-            "figures/distance.svg": distance_plot(),
         }
     }

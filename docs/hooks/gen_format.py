@@ -4,10 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-#: A non-normal recurrent matrix: spectral radius 0.8 < 1, largest singular value > 1
-#: (used by a fragment and by a figure of the "how fast" page).
-NONNORMAL_W = ((0.8, 3.0), (0.0, 0.8))
-
 
 class ChecksFailed(Exception):
     """A check or proof failed while generating the site; the message lists which."""

@@ -3,8 +3,10 @@
 docs/hooks/site.py starts one fresh process per job on every build, so whatever is
 on disk in ``derivations/`` and ``rnnnum/`` is what the site shows. A job returns
 ``{"pages": {uri: markdown}, "files": {uri: text}, "fragments": {name: markdown}}``
-(any of the three may be missing). Exit status 1 with a message on stderr means a
-check failed; 2 means the command was used wrongly.
+(any of the three may be missing), and may name data files it read under ``"inputs"``.
+The merged output adds ``"sources"``: every file of the checkout the jobs imported or
+read, so that site.py can reuse the output while none of them changes. Exit status 1
+with a message on stderr means a check failed; 2 means the command was used wrongly.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ import importlib
 import json
 import sys
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from gen_format import ChecksFailed
@@ -23,8 +26,20 @@ JOBS = {
     "checks": ("gen_checks", "checks_job"),
     "proofs": ("gen_checks", "proofs_job"),
     "figures": ("gen_figures", "figures_job"),
+    "lab": ("gen_lab", "lab_job"),
 }
 JOB_NAMES = tuple(JOBS)
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _sources(inputs: set[str]) -> list[str]:
+    """Paths (relative to the checkout) of every loaded module and input file inside it."""
+    found = set(inputs)
+    for module in list(sys.modules.values()):
+        path = Path(getattr(module, "__file__", None) or "/").resolve()
+        if path.is_relative_to(ROOT) and ".venv" not in path.parts:
+            found.add(path.relative_to(ROOT).as_posix())
+    return sorted(found)
 
 
 def _job(name: str) -> Callable[[], dict[str, Any]]:
@@ -40,14 +55,19 @@ def main(argv: list[str]) -> int:
             file=sys.stderr,
         )
         return 2
-    merged: dict[str, dict[str, str]] = {}
+    merged: dict[str, Any] = {}
+    inputs: set[str] = set()
     try:
         for name in argv:
             for kind, items in _job(name)().items():
-                merged.setdefault(kind, {}).update(items)
+                if kind == "inputs":
+                    inputs.update(items)
+                else:
+                    merged.setdefault(kind, {}).update(items)
     except ChecksFailed as failure:
         print(failure, file=sys.stderr)
         return 1
+    merged["sources"] = _sources(inputs)
     json.dump(merged, sys.stdout, sort_keys=True)
     return 0
 

@@ -7,7 +7,11 @@ On every build (and every rebuild under ``mkdocs serve``):
   there re-executes them;
 - ``on_files`` runs the generator jobs of ``generate.py`` in fresh Python processes,
   in parallel, so edited modules are always imported anew (no restart, no reload
-  tricks). The jobs return generated pages, figures and named Markdown fragments;
+  tricks). Each process reports the files of the checkout it imported or read; its
+  output is kept in ``.cache/generated`` and reused while none of those files (nor
+  the NumPy, SymPy, Matplotlib or Python version) has changed, so an edit to
+  ``derivations/render.py`` does not rerun the laboratory (``UNROLLED_FRESH=1``
+  reuses nothing). The jobs return generated pages, figures and named Markdown fragments;
   a failed check makes its job exit non-zero and this hook fails the build. It also
   adds MathJax 3 from the installed ``django-static-mathjax`` wheel and the
   notebooks as downloadable ``.ipynb``;
@@ -29,6 +33,7 @@ import subprocess
 import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
+from importlib import metadata
 from pathlib import Path
 from typing import Any
 
@@ -44,7 +49,15 @@ ROOT = HOOKS.parent.parent
 #: The generator jobs (see generate.py), grouped into one process per core: each
 #: process pays ~0.4 s to import SymPy and NumPy, and the two groups take about
 #: the same time.
-PROCESSES = (("checks", "proofs"), ("pages", "figures"))
+PROCESSES = (("checks", "proofs"), ("pages", "figures"), ("lab",))
+#: Where each process's output is kept, with the files it was made from.
+GENERATED_CACHE = ROOT / ".cache" / "generated"
+#: Files a generator process can read: its output is reused while the ones it did
+#: read (it reports them) are unchanged, together with these package versions.
+WATCHED = ("rnnnum/**/*.py", "derivations/**/*.py", "docs/hooks/*.py", "docs/results/*.json")
+VERSIONED = ("numpy", "sympy", "matplotlib")
+#: Set this environment variable to run every generator process, reusing nothing.
+FRESH_VARIABLE = "UNROLLED_FRESH"
 #: Packages whose sources the generated content and the notebooks depend on.
 SOURCE_PACKAGES = ("rnnnum", "derivations")
 #: Where the MathJax files go in the site, and which of the wheel's files are served.
@@ -92,7 +105,42 @@ def on_config(config: Any) -> Any:
     return config
 
 
+def _snapshot() -> dict[str, str]:
+    """SHA-256 of every watched file, by path relative to the checkout, plus the versions."""
+    out = {
+        path.relative_to(ROOT).as_posix(): hashlib.sha256(path.read_bytes()).hexdigest()
+        for pattern in WATCHED
+        for path in ROOT.glob(pattern)
+    }
+    out.update({f"version:{name}": metadata.version(name) for name in VERSIONED})
+    out["version:python"] = sys.version
+    return out
+
+
+def _key(snapshot: dict[str, str], sources: list[str]) -> dict[str, str | None]:
+    names = [*sources, *(k for k in snapshot if k.startswith("version:"))]
+    return {name: snapshot.get(name) for name in names}
+
+
 def _run_jobs(jobs: tuple[str, ...]) -> dict[str, Any]:
+    """The jobs' output: reused if no file they read has changed since, else run afresh."""
+    cache = GENERATED_CACHE / f"{'+'.join(jobs)}.json"
+    snapshot = _snapshot()  # before running, so an edit made meanwhile is not missed
+    if cache.is_file() and not os.environ.get(FRESH_VARIABLE):
+        stored = json.loads(cache.read_text())
+        if stored["key"] == _key(snapshot, list(stored["key"])[: stored["n_sources"]]):
+            log.info("reused %s: none of its %d sources changed", " + ".join(jobs),
+                     stored["n_sources"])  # fmt: skip
+            return stored["result"]
+    result = _execute(jobs)
+    sources = result.pop("sources")
+    GENERATED_CACHE.mkdir(parents=True, exist_ok=True)
+    cache.write_text(json.dumps({"key": _key(snapshot, sources), "n_sources": len(sources),
+                                 "result": result}))  # fmt: skip
+    return result
+
+
+def _execute(jobs: tuple[str, ...]) -> dict[str, Any]:
     env = dict(os.environ)
     # the checkout beside this mkdocs.yml first, whatever is installed
     env["PYTHONPATH"] = os.pathsep.join(filter(None, (str(ROOT), env.get("PYTHONPATH"))))
@@ -118,7 +166,7 @@ def _run_jobs(jobs: tuple[str, ...]) -> dict[str, Any]:
 
 def generate() -> dict[str, Any]:
     """Run every job, the processes in parallel; merge their pages, files and fragments."""
-    with ThreadPoolExecutor(len(PROCESSES)) as pool:
+    with ThreadPoolExecutor(len(PROCESSES)) as pool:  # threads that wait for processes
         results = list(pool.map(_run_jobs, PROCESSES))
     merged: dict[str, dict[str, str]] = {"pages": {}, "files": {}, "fragments": {}}
     for result in results:

@@ -1,0 +1,55 @@
+"""The gradient laboratory: each experiment at the size the site publishes, and the horizon run.
+
+Each section of ``docs/hooks/gen_lab.py`` runs its `rnnnum.lab` experiments at their
+published sizes and draws their figures; it is timed here exactly as the site build
+runs it. The memory-horizon grid is not part of the build: its recorded duration is
+read from the results file, and one of its slowest single runs is timed live.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from pathlib import Path
+
+from benchmarks.report import header, row, seconds
+
+ROOT = Path(__file__).resolve().parent.parent
+#: The lab job runs in its own process during a build, beside the two others on two
+#: cores; kept under the cold-build budget's share, a third of 60 s.
+LAB_TARGET_S = 20.0
+
+
+def _sections():
+    sys.path.insert(0, str(ROOT / "docs" / "hooks"))
+    import gen_lab
+
+    return gen_lab
+
+
+def main(quick: bool = False) -> None:
+    header("lab: each experiment at its published size (as the site build runs it)")
+    gen_lab = _sections()
+    total = 0.0
+    for section in gen_lab.SECTIONS:
+        started = time.perf_counter()
+        section({}, {})
+        elapsed = time.perf_counter() - started
+        total += elapsed
+        row(f"{section.__name__}: experiments + figures", seconds(elapsed), "(reported)")
+    row("lab job, all sections", seconds(total), f"< {LAB_TARGET_S:.0f} s",
+        "met" if total < LAB_TARGET_S else "NOT MET")  # fmt: skip
+    from rnnnum import horizon
+
+    head, runs = horizon.load_results(gen_lab.HORIZON_RESULTS)
+    recorded = head["provenance"]
+    row(f"memory-horizon grid, {len(runs)} runs (recorded)", seconds(recorded["seconds"]),
+        "(separate run)", recorded["machine"])  # fmt: skip
+    slowest = max(runs, key=lambda r: r.seconds)
+    row(f"slowest run recorded: {slowest.variant}, L = {slowest.lag}", seconds(slowest.seconds),
+        "(reported)")  # fmt: skip
+    if quick:
+        return
+    started = time.perf_counter()
+    horizon.run_one(slowest.variant, slowest.lag, slowest.seed)
+    row("  the same run, timed now", seconds(time.perf_counter() - started), "(reported)")
