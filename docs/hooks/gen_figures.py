@@ -1,37 +1,24 @@
 """Generator job ``figures``: every figure of the site, drawn by matplotlib as SVG.
 
-The graph figures take their labels from `derivations.notation`; the plots take
-their numbers from `rnnnum`. The SVGs are byte-identical from build to build
+The graph figures take their labels from `derivations.notation` (the laboratory's
+plots are drawn by `gen_lab`). The SVGs are byte-identical from build to build
 (fixed hash salt, no date, glyphs as paths so no font is requested).
 """
 
 from __future__ import annotations
 
-import io
 import itertools
 
-import matplotlib as mpl
-
-mpl.use("svg")
 import matplotlib.pyplot as plt
+from gen_plot import GREY, svg_text
 from matplotlib.patches import FancyArrowPatch
 
 from derivations.notation import QUANTITIES
-
-mpl.rcParams.update(
-    {
-        "svg.hashsalt": "unrolled",
-        "svg.fonttype": "path",
-        "font.size": 11,
-        "mathtext.fontset": "cm",
-    }
-)
 
 #: Sequence length of the graph figures.
 STEPS = 3
 ROWS = {"x": 0.0, "h": 1.0, "y": 2.0, "L": 3.0}
 PATH_COLOURS = ("#d62728", "#1f77b4")
-GREY = "#9a9a9a"
 
 
 def _tex(name: str, t: int | None = None) -> str:
@@ -112,16 +99,7 @@ def draw_graph(paths: tuple[tuple[str, ...], ...] = (), title: str = "") -> str:
     ax.axis("off")
     if title:
         ax.set_title(title, fontsize=11)
-    return _svg(fig)
-
-
-def _svg(fig: plt.Figure) -> str:
-    buffer = io.StringIO()
-    fig.savefig(
-        buffer, format="svg", bbox_inches="tight", metadata={"Date": None}, facecolor="white"
-    )
-    plt.close(fig)
-    return buffer.getvalue()
+    return svg_text(fig)
 
 
 def figures_job() -> dict[str, dict[str, str]]:

@@ -4,6 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+import numpy as np
+
+#: The seed of every random draw on the site's pages.
+SEED = 2013
+
 
 class ChecksFailed(Exception):
     """A check or proof failed while generating the site; the message lists which."""
@@ -34,3 +39,25 @@ def math(latex: str) -> str:
 def display(latex: str) -> str:
     """Display math for arithmatex, as its own block."""
     return "\n\n$$\n" + latex + "\n$$\n\n"
+
+
+def claim(holds: bool, statement: str) -> None:
+    """A sentence the prose states about a computed result: if false, the build fails."""
+    if not holds:
+        raise ChecksFailed(f"the prose says: {statement}; the numbers computed now disagree")
+
+
+def fmt(x: float, digits: int = 3) -> str:
+    """A number for prose: `digits` significant digits, scientific when tiny or huge."""
+    if x == 0 or not np.isfinite(x):
+        return {"inf": "∞", "-inf": "−∞", "nan": "NaN"}.get(str(x), str(x))
+    if 1e-3 <= abs(x) < 1e5:
+        return f"{x:.{digits}g}"
+    mantissa, exponent = f"{x:.{digits - 1}e}".split("e")
+    return rf"\({mantissa} \times 10^{{{int(exponent)}}}\)"
+
+
+def matrix(rows: Sequence[Sequence[float]]) -> str:
+    """LaTeX of a small numeric matrix, each entry printed with up to 3 significant digits."""
+    body = r" \\ ".join(" & ".join(f"{x:.3g}" for x in row) for row in rows)
+    return r"\begin{pmatrix} " + body + r" \end{pmatrix}"

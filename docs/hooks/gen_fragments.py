@@ -13,7 +13,7 @@ from collections.abc import Callable
 
 import numpy as np
 import sympy as sp
-from gen_format import ChecksFailed, code, display, math, sci, table
+from gen_format import claim, code, display, fmt, math, sci, table
 
 import rnnnum
 from derivations.gradients import RULES, pairs
@@ -34,8 +34,6 @@ from derivations.render import (
 from derivations.spec import ACTIVATIONS, ModelSpec
 from rnnnum.lab import problem
 
-#: The seed of every random draw on the site's pages.
-SEED = 2013
 #: The sizes of the small numeric examples (the symbolic default: D=2, H=3, V=4).
 EXAMPLE = ModelSpec()
 #: Central differences with rnnnum.FD_STEP on O(1) entries err by ~1e-10 (truncation
@@ -48,22 +46,6 @@ SUM_ATOL = 1e-12
 VANISH_DISTANCES = (10, 20)
 #: Sequence lengths shown written out in tabs on the expanded-sum page.
 WRITTEN_TABS = (1, 2, 3, 4)
-
-
-def claim(holds: bool, statement: str) -> None:
-    """A sentence the prose states about a computed result: if false, the build fails."""
-    if not holds:
-        raise ChecksFailed(f"the prose says: {statement}; the numbers computed now disagree")
-
-
-def fmt(x: float, digits: int = 3) -> str:
-    """A number for prose: `digits` significant digits, scientific when tiny or huge."""
-    if x == 0 or not np.isfinite(x):
-        return {"inf": "∞", "-inf": "−∞", "nan": "NaN"}.get(str(x), str(x))
-    if 1e-3 <= abs(x) < 1e5:
-        return f"{x:.{digits}g}"
-    mantissa, exponent = f"{x:.{digits - 1}e}".split("e")
-    return rf"\({mantissa} \times 10^{{{int(exponent)}}}\)"
 
 
 # --- formulas -------------------------------------------------------------------
