@@ -48,10 +48,14 @@ INITS: dict[str, tuple[str, dict[str, float]]] = {
 ACTIVATION_NAMES = ("tanh", "relu", "leaky_relu")
 #: Gain of the orthogonal W_hh of the overflow demonstration (linear RNN).
 OVERFLOW_GAIN = 3.0
+#: The linear network of the one-step demonstration: gain of W_hh = gain Q, and length.
+STEP_GAIN, STEP_T = 1.5, 100
 #: Norm clipping rescales exactly, up to float64 rounding of one division and a norm.
 CLIP_RTOL = 1e-12
 #: Thresholds of the clipping plot (the raw gradient's norm lies inside this range).
 CLIP_SWEEP = tuple(float(t) for t in np.geomspace(0.01, 100, 25))
+#: The residual-through-time comparison: (H, T).
+RESIDUAL_SIZE = (16, 60)
 #: Truncated BPTT: the windows of the cosine curve, and the small picture of dropped terms.
 WINDOWS = (1, 2, 3, 5, 10, 20, 40, 80, 120)
 TRUNCATION_PICTURE = (8, 3)  # (T, window)
@@ -244,6 +248,7 @@ def shares(out: dict[str, str], files: dict[str, str]) -> None:
         out[f"shares.far20.{key}"] = fmt(far[20])
         out[f"shares.total.{key}"] = fmt(totals[key])
         out[f"shares.fprime.{key}"] = fmt(fprime[key], 2)
+        out[f"shares.sigma.{key}"] = fmt(REGIMES[key][2].get("sigma_max", float("nan")))
     claim(far20["small"] < 1e-6 < far20["xavier"], "with sigma 0.5 the far share is negligible")
     claim(
         far20["saturating"] > far20["xavier"]
@@ -356,7 +361,11 @@ def exploding(out: dict[str, str], files: dict[str, str]) -> None:
     out["overflow.edge"] = str(edge.T)
     out["overflow.beyond"] = str(beyond.T)
     rate = 0.01
-    loss, raw_norm, outcomes = lab.exploding_step(learning_rate=rate, thresholds=(1.0, 5.0))
+    gain, T = STEP_GAIN, STEP_T
+    loss, raw_norm, outcomes = lab.exploding_step(
+        T=T, gain=gain, learning_rate=rate, thresholds=(1.0, 5.0)
+    )
+    out["step.gain"], out["step.T"] = fmt(gain), str(T)
     raw = outcomes[0]
     claim(
         not np.isfinite(raw.loss_after) and raw.overflow_step > 0,
@@ -489,8 +498,11 @@ def remedies(out: dict[str, str], files: dict[str, str]) -> None:
         r"h_t = h_{t-1} + f\big(x_t W_{xh} + h_{t-1} W_{hh} + b_h\big),\qquad "
         r"\frac{\partial h_t}{\partial h_{t-1}} = I + W_{hh}\,\operatorname{diag}(f'(a_t))"
     )
+    out["residual.H"], out["residual.T"] = str(RESIDUAL_SIZE[0]), str(RESIDUAL_SIZE[1])
     residual = {
-        scheme: lab.residual_jacobian_norms(T=60, H=16, scheme=scheme, seed=SEED)
+        scheme: lab.residual_jacobian_norms(
+            T=RESIDUAL_SIZE[1], H=RESIDUAL_SIZE[0], scheme=scheme, seed=SEED
+        )
         for scheme in ("normal", "xavier")
     }
     for scheme, norms in residual.items():
@@ -691,6 +703,7 @@ def memory(out: dict[str, str], files: dict[str, str]) -> None:
             "horizon.clip": fmt(train["clip"]),
             "horizon.rates": " and ".join(fmt(r) for r in settings["learning_rates"]),
             "horizon.eval": str(train["eval_size"]),
+            "horizon.stop": fmt(train["stop_accuracy"]),
             "horizon.runs": str(len(runs)),
             "horizon.command": code(provenance["command"]),
             "horizon.provenance": table(
