@@ -206,7 +206,8 @@ def _bound_figure(checks: list[lab.BoundCheck]) -> str:
                 label=f"bound (γσ_max)^d = {check.gamma * check.sigma_max:g}^d",
             )
         ax.set_title(
-            f"{activation}, γ = {checks[0].gamma if activation == 'tanh' else 0.25:g}", fontsize=11
+            f"{activation}, γ = {next(c.gamma for c in checks if c.activation == activation):g}",
+            fontsize=11,
         )
         ax.set_xlabel("distance d = t − k")
         ax.legend(frameon=False, fontsize=8)
@@ -519,7 +520,6 @@ def remedies(out: dict[str, str], files: dict[str, str]) -> None:
     files["figures/residual.svg"] = _residual_figure(residual)
     T, window = TRUNCATION_PICTURE
     dropped = lab.dropped_pairs(T, window)
-    claim(all(i - k >= window for i, k in dropped), "a window of w drops the pairs i - k >= w")
     out["trunc.picture.T"], out["trunc.picture.w"] = str(T), str(window)
     out["trunc.picture.dropped"] = str(len(dropped))
     out["trunc.picture.total"] = str(T * (T + 1) // 2)

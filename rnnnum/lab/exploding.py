@@ -17,10 +17,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from rnnnum._checks import FloatArray
 from rnnnum.bptt import Gradients, bptt
 from rnnnum.clipping import clip_by_norm, clip_by_value, global_norm
 from rnnnum.forward import forward
+from rnnnum.lab._vectors import cosine, flat
 from rnnnum.lab.shares import problem
 from rnnnum.params import PARAM_NAMES, RNNParams
 
@@ -74,14 +74,6 @@ def overflow_by_length(
     return rows
 
 
-def _flat(grads: Gradients) -> FloatArray:
-    return np.concatenate([getattr(grads, n).ravel() for n in PARAM_NAMES])
-
-
-def _cosine(a: FloatArray, b: FloatArray) -> float:
-    return float(a @ b / (np.linalg.norm(a) * np.linalg.norm(b)))
-
-
 @dataclass(frozen=True)
 class ClippingRow:
     """Clipping one gradient: how, the threshold, the norm after, cosine with the raw one."""
@@ -94,14 +86,13 @@ class ClippingRow:
 
 def clipping_table(grads: Gradients, thresholds: Sequence[float] = (1.0, 5.0)) -> list[ClippingRow]:
     """Clip `grads` by norm and by value at each threshold; measure norm and direction."""
-    raw = _flat(grads)
+    raw = flat(grads)
     rows = []
     for threshold in thresholds:
         for how, clip in (("by norm", clip_by_norm), ("by value", clip_by_value)):
-            flat = _flat(clip(grads, threshold))
-            rows.append(
-                ClippingRow(how, threshold, float(np.linalg.norm(flat)), _cosine(raw, flat))
-            )
+            clipped = flat(clip(grads, threshold))
+            norm = float(np.linalg.norm(clipped))
+            rows.append(ClippingRow(how, threshold, norm, cosine(raw, clipped)))
     return rows
 
 

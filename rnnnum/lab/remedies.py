@@ -18,10 +18,11 @@ from dataclasses import dataclass
 import numpy as np
 
 from rnnnum._checks import FloatArray, positive_int
-from rnnnum.bptt import Gradients, bptt
+from rnnnum.bptt import bptt
 from rnnnum.cells import VanillaCell
 from rnnnum.forward import ForwardCache
-from rnnnum.params import PARAM_NAMES, RNNParams
+from rnnnum.lab._vectors import cosine, flat
+from rnnnum.params import RNNParams
 from rnnnum.truncation import truncated_bptt
 
 __all__ = ["TruncationPoint", "dropped_pairs", "residual_jacobian_norms", "truncation_curve"]
@@ -74,19 +75,14 @@ class TruncationPoint:
     relative_error: float
 
 
-def _flat(grads: Gradients) -> FloatArray:
-    return np.concatenate([getattr(grads, n).ravel() for n in PARAM_NAMES])
-
-
 def truncation_curve(
     params: RNNParams, cache: ForwardCache, windows: Sequence[int]
 ) -> list[TruncationPoint]:
     """Cosine and error of `rnnnum.truncated_bptt` against `rnnnum.bptt` for each window."""
-    full = _flat(bptt(params, cache))
+    full = flat(bptt(params, cache))
     points = []
     for w in windows:
-        cut = _flat(truncated_bptt(params, cache, w))
-        cosine = float(cut @ full / (np.linalg.norm(cut) * np.linalg.norm(full)))
+        cut = flat(truncated_bptt(params, cache, w))
         error = float(np.linalg.norm(cut - full) / np.linalg.norm(full))
-        points.append(TruncationPoint(w, len(dropped_pairs(cache.T, w)), cosine, error))
+        points.append(TruncationPoint(w, len(dropped_pairs(cache.T, w)), cosine(cut, full), error))
     return points
