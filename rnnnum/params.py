@@ -10,7 +10,7 @@ length T has exactly these five arrays.
 from __future__ import annotations
 
 from dataclasses import dataclass, field, fields
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 
@@ -42,6 +42,11 @@ class RNNParams:
         ShapeError: if the five shapes do not agree on D, H and V.
         DTypeError, NonFiniteError: for non-real or non-finite entries.
     """
+
+    #: The arrays of this kind of parameters, and everything `rnnnum.bptt` differentiates.
+    param_names: ClassVar[tuple[str, ...]] = PARAM_NAMES
+    gradient_names: ClassVar[tuple[str, ...]] = GRADIENT_NAMES
+    cell: ClassVar[str] = "vanilla"
 
     Wxh: FloatArray = field(repr=False)
     Whh: FloatArray = field(repr=False)

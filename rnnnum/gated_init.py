@@ -1,0 +1,87 @@
+"""Initialisers of the gated cells: each gate block drawn on its own, from a Generator.
+
+Every block of ``Wx`` is Glorot (Xavier) uniform with fan-in D and fan-out H; every
+block of ``Wh`` is Glorot (``scheme="xavier"``) or a random orthogonal H x H matrix
+(``scheme="orthogonal"``): drawn per gate, so each gate's recurrent map has the
+scale of a vanilla W_hh rather than a quarter of it. Biases start at zero, except
+the LSTM's forget-gate bias when `forget_bias` is given: b_f = 1 makes f = sigma(1)
+~ 0.73 at the start, so the cell state is kept rather than halved at every step
+(Gers, Schmidhuber and Cummins 2000; Jozefowicz, Zaremba and Sutskever 2015).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from rnnnum._checks import FloatArray, choice, describe
+from rnnnum.errors import DTypeError, NonFiniteError
+from rnnnum.gated_params import GRU_GATES, LSTM_GATES, GRUParams, LSTMParams
+from rnnnum.init import _check_rng, _glorot, _sizes, orthogonal_matrix
+
+__all__ = ["GATED_INITS", "init_gru", "init_lstm"]
+
+#: How the recurrent blocks are drawn.
+GATED_INITS = ("xavier", "orthogonal")
+
+
+def _stacked(
+    D: int, H: int, gates: int, scheme: str, rng: np.random.Generator
+) -> tuple[FloatArray, FloatArray]:
+    """Wx (D, G H) and Wh (H, G H), one independently drawn block per gate."""
+    scheme = choice(scheme, "scheme", GATED_INITS)
+    Wx = np.concatenate([_glorot(D, H, rng, "uniform") for _ in range(gates)], axis=1)
+    if scheme == "xavier":
+        blocks = [_glorot(H, H, rng, "uniform") for _ in range(gates)]
+    else:
+        blocks = [orthogonal_matrix(H, rng) for _ in range(gates)]
+    return Wx, np.concatenate(blocks, axis=1)
+
+
+def _real(value: Any, name: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float | np.integer | np.floating):
+        raise DTypeError(f"{name} must be a real number; got {describe(value)}.")
+    if not np.isfinite(value):
+        raise NonFiniteError(f"{name} must be finite; got {value!r}. Use 1.0 for the usual remedy.")
+    return float(value)
+
+
+def init_lstm(
+    D: int,
+    H: int,
+    V: int,
+    rng: np.random.Generator,
+    *,
+    scheme: str = "xavier",
+    forget_bias: float = 0.0,
+) -> LSTMParams:
+    """An LSTM: Glorot input blocks, `scheme` recurrent blocks, b_f = `forget_bias`, others 0."""
+    D, H, V = _sizes(D, H, V)
+    rng = _check_rng(rng)
+    forget_bias = _real(forget_bias, "forget_bias")
+    Wx, Wh = _stacked(D, H, len(LSTM_GATES), scheme, rng)
+    b = np.zeros(4 * H)
+    f = LSTM_GATES.index("f")
+    b[f * H : (f + 1) * H] = forget_bias
+    return LSTMParams(Wx=Wx, Wh=Wh, b=b, Wyh=_glorot(H, V, rng, "uniform"), by=np.zeros(V))
+
+
+def init_gru(
+    D: int,
+    H: int,
+    V: int,
+    rng: np.random.Generator,
+    *,
+    scheme: str = "xavier",
+    reset: str = "after",
+) -> GRUParams:
+    """A GRU: Glorot input blocks, `scheme` recurrent blocks, zero biases, the given `reset`."""
+    D, H, V = _sizes(D, H, V)
+    rng = _check_rng(rng)
+    Wx, Wh = _stacked(D, H, len(GRU_GATES), scheme, rng)
+    zeros = np.zeros(3 * H)
+    return GRUParams(
+        Wx=Wx, Wh=Wh, bx=zeros, bh=zeros, Wyh=_glorot(H, V, rng, "uniform"), by=np.zeros(V),
+        reset=reset,
+    )  # fmt: skip
