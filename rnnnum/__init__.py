@@ -23,6 +23,7 @@ from rnnnum.components import (
     components,
 )
 from rnnnum.errors import (
+    CellMismatchError,
     DTypeError,
     MismatchedCacheError,
     NonFiniteError,
@@ -35,6 +36,7 @@ from rnnnum.errors import (
     UnknownChoiceError,
 )
 from rnnnum.forward import ForwardCache, forward
+from rnnnum.gated import GRUCache, GRUGradients, LSTMCache, LSTMGradients
 from rnnnum.gated_init import GATED_INITS, init_gru, init_lstm
 from rnnnum.gated_params import (
     GRU_GATES,
@@ -53,6 +55,7 @@ from rnnnum.gradcheck import (
     distance_to_kink,
     numerical_gradients,
 )
+from rnnnum.gru import GRUTape
 from rnnnum.init import (
     INITIALISERS,
     init_identity,
@@ -65,6 +68,7 @@ from rnnnum.init import (
 )
 from rnnnum.jacobians import JacobianProducts, jacobian_products, step_jacobians
 from rnnnum.losses import LOSSES, Loss, get_loss
+from rnnnum.lstm import LSTMTape
 from rnnnum.params import GRADIENT_NAMES, PARAM_NAMES, RNNParams
 from rnnnum.tasks import RecallTask
 from rnnnum.training import Model, TrainConfig, TrainResult, train
@@ -87,14 +91,21 @@ __all__ = [
     "TORCH_LSTM_GATES",
     "Activation",
     "Cell",
+    "CellMismatchError",
     "Components",
     "DTypeError",
     "DirectionalCheck",
     "ForwardCache",
+    "GRUCache",
+    "GRUGradients",
     "GRUParams",
+    "GRUTape",
     "Gradients",
     "JacobianProducts",
+    "LSTMCache",
+    "LSTMGradients",
     "LSTMParams",
+    "LSTMTape",
     "Loss",
     "MismatchedCacheError",
     "Model",

@@ -15,17 +15,22 @@ $dL/dW_{xh} = \sum_t x_t^\top \, dL/da_t$.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import overload
 
 import numpy as np
 
 from rnnnum._checks import FloatArray, describe
 from rnnnum._overflow import BACKWARD_REMEDY, OnOverflow, OverflowGuard, largest
 from rnnnum.errors import DTypeError, MismatchedCacheError
-from rnnnum.forward import ForwardCache
+from rnnnum.forward import AnyCache, AnyParams, ForwardCache
+from rnnnum.gated import GRUCache, GRUGradients, LSTMCache, LSTMGradients, gated_gradients
+from rnnnum.gated_params import GRUParams, LSTMParams
+from rnnnum.gru import gru_backward
 from rnnnum.losses import get_loss
+from rnnnum.lstm import lstm_backward
 from rnnnum.params import GRADIENT_NAMES, PARAM_NAMES, RNNParams
 
-__all__ = ["Gradients", "bptt", "direct_hidden_signals", "output_signals"]
+__all__ = ["AnyGradients", "Gradients", "bptt", "direct_hidden_signals", "output_signals"]
 
 
 @dataclass(frozen=True, eq=False)
@@ -59,20 +64,40 @@ class Gradients:
         return f"Gradients({norms})"
 
 
-def check_cache(params: RNNParams, cache: ForwardCache) -> None:
-    """Raise unless `cache` is a `ForwardCache` produced by `forward` with these `params`."""
-    if not isinstance(cache, ForwardCache):
+#: What `bptt` returns for each kind of parameters.
+AnyGradients = Gradients | LSTMGradients | GRUGradients
+_CACHE_TYPES: dict[type, type] = {
+    RNNParams: ForwardCache,
+    LSTMParams: LSTMCache,
+    GRUParams: GRUCache,
+}
+
+
+def check_cache(params: AnyParams, cache: AnyCache) -> None:
+    """Raise unless `cache` is what `forward` returned for these `params`."""
+    if type(params) not in _CACHE_TYPES:
         raise DTypeError(
-            f"cache must be the ForwardCache returned by rnnnum.forward; got {describe(cache)}."
+            f"params must be an RNNParams, LSTMParams or GRUParams; got {describe(params)}."
         )
-    if not isinstance(params, RNNParams):
-        raise DTypeError(f"params must be an RNNParams; got {describe(params)}.")
-    if params is not cache.params and not params.same_as(cache.params):
+    want = _CACHE_TYPES[type(params)]
+    if not isinstance(cache, want):
+        raise DTypeError(
+            f"cache must be the {want.__name__} returned by rnnnum.forward for "
+            f"{type(params).__name__}; got {describe(cache)}."
+        )
+    other: AnyParams = cache.params
+    if params is not other and not params.same_as(other):  # type: ignore[arg-type]
+        gru = isinstance(params, GRUParams) and isinstance(other, GRUParams)
+        if gru and params.reset != other.reset:  # type: ignore[union-attr]
+            raise MismatchedCacheError(
+                f"the cache comes from a GRU with reset={other.reset!r}, these parameters "  # type: ignore[union-attr]
+                f"have reset={params.reset!r}. Call rnnnum.forward(params, ...) again."  # type: ignore[union-attr]
+            )
         changed = [
             name
             for name, (a, b) in zip(
-                PARAM_NAMES,
-                zip(params.as_dict().values(), cache.params.as_dict().values(), strict=True),
+                params.param_names,
+                zip(params.as_dict().values(), other.as_dict().values(), strict=True),
                 strict=True,
             )
             if a.shape != b.shape or not np.array_equal(a, b)
@@ -83,13 +108,14 @@ def check_cache(params: RNNParams, cache: ForwardCache) -> None:
         )
 
 
-def output_signals(cache: ForwardCache) -> FloatArray:
-    """dL_t/dy_t for every step, (N, T, V): ``p_t - onehot`` or ``y_t - r_t``."""
+def output_signals(cache: AnyCache) -> FloatArray:
+    """∂L_t/∂y_t for every step, (N, T, V): ``p_t - onehot`` or ``y_t - r_t``."""
     return get_loss(cache.loss_name).gradient(cache.y, cache.targets)
 
 
-def direct_hidden_signals(params: RNNParams, cache: ForwardCache) -> FloatArray:
-    """dL_t/dh_t through y_t only (not through later states), (N, T, H): dL_t/dy_t W_yh^T."""
+def direct_hidden_signals(params: AnyParams, cache: AnyCache) -> FloatArray:
+    """What L_t sends into h_t through y_t only (not through later states), (N, T, H):
+    ∂L_t/∂y_t W_yhᵀ (∂y_t/∂h_t = W_yh)."""
     return output_signals(cache) @ params.Wyh.T
 
 
@@ -112,27 +138,44 @@ def gradients_from_signals(
     )
 
 
-def checked_gradients(guard: OverflowGuard, grads: Gradients) -> Gradients:
+def checked_gradients[G: AnyGradients](guard: OverflowGuard, grads: G) -> G:
     """`grads` after reporting any gradient that overflowed in its sum over steps."""
     for name, value in grads.as_dict().items():
         guard.check_total(value, f"the gradient dL/d{name}")
     return grads
 
 
-def bptt(params: RNNParams, cache: ForwardCache, *, on_overflow: OnOverflow = "raise") -> Gradients:
+@overload
+def bptt(params: RNNParams, cache: ForwardCache, *, on_overflow: OnOverflow = ...) -> Gradients: ...
+@overload
+def bptt(
+    params: LSTMParams, cache: LSTMCache, *, on_overflow: OnOverflow = ...
+) -> LSTMGradients: ...
+@overload
+def bptt(params: GRUParams, cache: GRUCache, *, on_overflow: OnOverflow = ...) -> GRUGradients: ...
+@overload
+def bptt(params: AnyParams, cache: AnyCache, *, on_overflow: OnOverflow = ...) -> AnyGradients: ...
+def bptt(params: AnyParams, cache: AnyCache, *, on_overflow: OnOverflow = "raise") -> AnyGradients:
     """Gradients of L = sum_t L_t for every parameter, every input and h0, in one reverse sweep.
 
     Args:
-        params: the parameters given to `rnnnum.forward` (checked).
+        params: the parameters given to `rnnnum.forward` (checked): `RNNParams`,
+            `LSTMParams` or `GRUParams`.
         cache: what `rnnnum.forward` returned.
         on_overflow: ``"raise"`` stops at the first inf/NaN signal with
             `NumericalOverflowError`; ``"warn"`` warns and carries on.
 
     Returns:
-        `Gradients` with fields ``Wxh, Whh, Wyh, bh, by, X, h0``.
+        `Gradients` with fields ``Wxh, Whh, Wyh, bh, by, X, h0`` for the vanilla cell;
+        `LSTMGradients` (``Wx, Wh, b, Wyh, by, X, h0, c0``) or `GRUGradients`
+        (``Wx, Wh, bx, bh, Wyh, by, X, h0``) for the gated cells.
     """
     check_cache(params, cache)
     guard = OverflowGuard(on_overflow, "bptt", BACKWARD_REMEDY)
+    if not isinstance(params, RNNParams):
+        assert isinstance(cache, LSTMCache | GRUCache)
+        return _bptt_gated(params, cache, guard)
+    assert isinstance(cache, ForwardCache)
     N, T = cache.N, cache.T
     dY = output_signals(cache)  # dL_t/dy_t, (N, T, V)
     fprime = cache.fprime  # f'(a_t), (N, T, H)
@@ -151,4 +194,25 @@ def bptt(params: RNNParams, cache: ForwardCache, *, on_overflow: OnOverflow = "r
                 lambda: f"; largest |dL/dh_{t + 1}| was {largest(dh)}",  # noqa: B023 (called at once)
             )
         grads = gradients_from_signals(params, cache, dY, dA, dh_next)
+    return checked_gradients(guard, grads)
+
+
+def _bptt_gated(
+    params: LSTMParams | GRUParams, cache: LSTMCache | GRUCache, guard: OverflowGuard
+) -> LSTMGradients | GRUGradients:
+    """The gated cells' reverse sweep (`rnnnum.lstm`, `rnnnum.gru`), then every gradient."""
+    dY = output_signals(cache)  # ∂L_t/∂y_t, (N, T, V)
+    with np.errstate(over="ignore", invalid="ignore"):
+        direct = dY @ params.Wyh.T  # ∂L_t/∂y_t W_yhᵀ, (N, T, H)
+        dc0 = None
+        if isinstance(cache, LSTMCache):
+            dU, dh0, dc0 = lstm_backward(params.Wh, cache.tape, direct)
+            dV = dU  # one pre-activation a_t: δ_t = dL/da_t
+        else:
+            dU, dV, dh0 = gru_backward(params.Wh, cache.tape, direct)
+        bad = ~(np.isfinite(dU).all(axis=(0, 2)) & np.isfinite(dV).all(axis=(0, 2)))
+        if bad.any():  # the last bad step is where the backward sweep first overflowed
+            t = int(np.flatnonzero(bad)[-1])
+            guard.check(dU[:, t] * dV[:, t], f"dL/da_{t + 1}", t + 1, cache.T)
+        grads = gated_gradients(params, cache.tape, dY, dU, dV, dh0, dc0)
     return checked_gradients(guard, grads)

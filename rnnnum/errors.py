@@ -10,6 +10,7 @@ Each class also derives from the built-in exception a caller would expect
 from __future__ import annotations
 
 __all__ = [
+    "CellMismatchError",
     "DTypeError",
     "MismatchedCacheError",
     "NonFiniteError",
@@ -37,6 +38,10 @@ class DTypeError(RNNNumError, TypeError):
 
 class NonFiniteError(RNNNumError, ValueError):
     """An input contains NaN or infinity."""
+
+
+class CellMismatchError(RNNNumError, TypeError):
+    """An argument that does not belong to this kind of cell (an activation for an LSTM, ...)."""
 
 
 class OutOfRangeError(RNNNumError, ValueError):

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Any
+from typing import Any, overload
 
 import numpy as np
 from numpy.typing import NDArray
@@ -28,11 +28,18 @@ from numpy.typing import NDArray
 from rnnnum._checks import FloatArray, describe, real_array
 from rnnnum._overflow import OnOverflow, OverflowGuard, largest
 from rnnnum.activations import get_activation
-from rnnnum.errors import DTypeError, ShapeError, TargetRangeError
-from rnnnum.losses import get_loss, log_softmax
+from rnnnum.errors import CellMismatchError, DTypeError, ShapeError, TargetRangeError
+from rnnnum.gated import GRUCache, LSTMCache
+from rnnnum.gated_params import GRUParams, LSTMParams
+from rnnnum.gru import gru_forward
+from rnnnum.losses import Loss, get_loss, log_softmax
+from rnnnum.lstm import lstm_forward
 from rnnnum.params import RNNParams
 
-__all__ = ["ForwardCache", "forward"]
+__all__ = ["AnyCache", "AnyParams", "ForwardCache", "forward"]
+
+#: Any of the three kinds of parameters `forward` accepts.
+AnyParams = RNNParams | LSTMParams | GRUParams
 
 
 @dataclass(frozen=True, eq=False)
@@ -95,7 +102,7 @@ def _read_only(arr: FloatArray) -> FloatArray:
     return arr
 
 
-def _check_X(X: Any, params: RNNParams) -> FloatArray:
+def _check_X(X: Any, params: AnyParams) -> FloatArray:
     X = real_array(X, "X", ndim=3, layout="(N, T, D)")
     N, T, D = X.shape
     if N < 1:
@@ -107,7 +114,8 @@ def _check_X(X: Any, params: RNNParams) -> FloatArray:
         )
     if D != params.D:
         raise ShapeError(
-            f"X must have shape (N, T, D) with D = {params.D} (the rows of Wxh); got X.shape = "
+            f"X must have shape (N, T, D) with D = {params.D} (the rows of "
+            f"{'Wxh' if isinstance(params, RNNParams) else 'Wx'}); got X.shape = "
             f"{X.shape}. Pass inputs with {params.D} features, or build parameters with D = {D}."
         )
     return X
@@ -153,57 +161,184 @@ def _check_targets(targets: Any, loss: str, N: int, T: int, V: int) -> NDArray[A
     return out
 
 
-def _check_h0(h0: Any, N: int, H: int) -> FloatArray:
+def _check_h0(h0: Any, N: int, H: int, name: str = "h0") -> FloatArray:
     if h0 is None:
         return np.zeros((N, H))
-    out = real_array(h0, "h0", ndim=2, layout="(N, H)")
+    out = real_array(h0, name, ndim=2, layout="(N, H)")
     if out.shape != (N, H):
         raise ShapeError(
-            f"h0 must have shape (N, H) = ({N}, {H}); got {out.shape}. For one state shared by "
-            "the batch pass numpy.tile(h0, (N, 1))."
+            f"{name} must have shape (N, H) = ({N}, {H}); got {out.shape}. For one state shared "
+            f"by the batch pass numpy.tile({name}, (N, 1))."
         )
     return out
 
 
+def _readout(
+    params: AnyParams, h: FloatArray, targets: NDArray[Any], loss_fn: Loss
+) -> tuple[FloatArray, FloatArray | None, FloatArray]:
+    """y_t = h_t W_yh + b_y for every step (N, T, V), p_t for cross-entropy, and L_1..L_T (T,)."""
+    N, T, H = h.shape
+    y = (h.reshape(N * T, H) @ params.Wyh).reshape(N, T, params.V)
+    y += params.by
+    if not loss_fn.class_targets:
+        return y, None, 0.5 * np.einsum("ntv,ntv->t", y - targets, y - targets)
+    logp = log_softmax(y)
+    picked = np.take_along_axis(logp, targets[..., None], axis=-1)[..., 0]  # (N, T)
+    return y, np.exp(logp), -np.ascontiguousarray(picked.T).sum(axis=1)
+
+
+def _forward_gated(
+    params: LSTMParams | GRUParams,
+    X: FloatArray,
+    targets: NDArray[Any],
+    h0: FloatArray,
+    c0: Any,
+    loss_fn: Loss,
+    guard: OverflowGuard,
+) -> LSTMCache | GRUCache:
+    """The gated cells' forward pass: the cell module's loop, then the vanilla read-out."""
+    N, T, _ = X.shape
+    with np.errstate(over="ignore", invalid="ignore"):
+        if isinstance(params, LSTMParams):
+            c0 = _check_h0(c0, N, params.H, "c0")
+            tape: Any = lstm_forward(params.Wx, params.Wh, params.b, X, h0, c0)
+            state, name = tape.c[:, 1:], "the cell state c_{t}"
+        else:
+            if c0 is not None:
+                raise CellMismatchError(
+                    "c0 is the LSTM's cell state; a GRU has the state h only; got c0 with "
+                    "GRUParams. Pass the initial state as h0."
+                )
+            tape = gru_forward(params.Wx, params.Wh, params.bx, params.bh, X, h0, params.reset)
+            state, name = tape.h[:, 1:], "the state h_{t}"
+        y, p, losses = _readout(params, tape.h[:, 1:], targets, loss_fn)
+    bad_state = ~np.isfinite(state).all(axis=(0, 2))
+    bad = bad_state | ~np.isfinite(losses)
+    if bad.any():  # report the first step at which anything became non-finite
+        t = int(np.argmax(bad))
+        if bad_state[t]:
+            guard.check(state[:, t], name.format(t=t + 1), t + 1, T)
+        guard.check(losses[t : t + 1], f"the loss L_{t + 1}", t + 1, T)
+    common: dict[str, Any] = {
+        "X": X, "targets": targets, "h0": h0, "loss_name": loss_fn.name,
+        "y": y, "p": p, "losses": losses, "loss": float(losses.sum()),
+    }  # fmt: skip
+    if isinstance(params, LSTMParams):
+        return LSTMCache(params=params, c0=c0, tape=tape, **common)
+    return GRUCache(params=params, tape=tape, **common)
+
+
+#: What `forward` returns for each kind of parameters.
+AnyCache = ForwardCache | LSTMCache | GRUCache
+
+
+@overload
 def forward(
     params: RNNParams,
     X: Any,
     targets: Any,
     *,
+    h0: Any = ...,
+    c0: Any = ...,
+    activation: str | None = ...,
+    loss: str = ...,
+    on_overflow: OnOverflow = ...,
+) -> ForwardCache: ...
+@overload
+def forward(
+    params: LSTMParams,
+    X: Any,
+    targets: Any,
+    *,
+    h0: Any = ...,
+    c0: Any = ...,
+    activation: str | None = ...,
+    loss: str = ...,
+    on_overflow: OnOverflow = ...,
+) -> LSTMCache: ...
+@overload
+def forward(
+    params: GRUParams,
+    X: Any,
+    targets: Any,
+    *,
+    h0: Any = ...,
+    c0: Any = ...,
+    activation: str | None = ...,
+    loss: str = ...,
+    on_overflow: OnOverflow = ...,
+) -> GRUCache: ...
+@overload
+def forward(
+    params: AnyParams,
+    X: Any,
+    targets: Any,
+    *,
+    h0: Any = ...,
+    c0: Any = ...,
+    activation: str | None = ...,
+    loss: str = ...,
+    on_overflow: OnOverflow = ...,
+) -> AnyCache: ...
+def forward(
+    params: AnyParams,
+    X: Any,
+    targets: Any,
+    *,
     h0: Any = None,
-    activation: str = "tanh",
+    c0: Any = None,
+    activation: str | None = None,
     loss: str = "cross_entropy",
     on_overflow: OnOverflow = "raise",
-) -> ForwardCache:
-    """Run the RNN over every step and keep what backpropagation needs.
+) -> AnyCache:
+    """Run the network over every step and keep what backpropagation needs.
 
     Args:
-        params: weights and biases (`RNNParams`).
+        params: `RNNParams` (vanilla), `LSTMParams` or `GRUParams`.
         X: inputs, (N, T, D), real.
         targets: integer class indices (N, T) for ``loss="cross_entropy"``; real
             vectors (N, T, V) for ``loss="mse"``.
         h0: initial state (N, H); zeros if None.
-        activation: one of ``tanh``, ``sigmoid``, ``relu``, ``leaky_relu``, ``identity``.
+        c0: the LSTM's initial cell state (N, H); zeros if None. LSTM only.
+        activation: the vanilla cell's f, one of ``tanh`` (the default, also for None),
+            ``sigmoid``, ``relu``, ``leaky_relu``, ``identity``. The gated cells fix
+            their own (sigmoid gates, tanh candidate), so passing one with them is an error.
         loss: ``cross_entropy`` or ``mse``.
         on_overflow: ``"raise"`` (default) stops at the first inf/NaN with
             `NumericalOverflowError`; ``"warn"`` issues `NumericalOverflowWarning`
             and returns the non-finite values.
 
     Returns:
-        A `ForwardCache`; ``cache.losses[t-1]`` is L_t summed over the batch and
-        ``cache.loss`` their sum.
+        A `ForwardCache` (vanilla), `LSTMCache` or `GRUCache`; ``cache.losses[t-1]`` is
+        L_t summed over the batch and ``cache.loss`` their sum.
     """
-    if not isinstance(params, RNNParams):
+    if not isinstance(params, RNNParams | LSTMParams | GRUParams):
         raise DTypeError(
-            f"params must be an RNNParams; got {describe(params)}. Build one with "
-            "RNNParams(Wxh=..., Whh=..., Wyh=..., bh=..., by=...) or rnnnum.init_params(...)."
+            f"params must be an RNNParams, LSTMParams or GRUParams; got {describe(params)}. "
+            "Build one with rnnnum.init_params(...), rnnnum.init_lstm(...) or rnnnum.init_gru(...)."
         )
-    f = get_activation(activation)
+    gated = not isinstance(params, RNNParams)
+    if gated and activation is not None:
+        raise CellMismatchError(
+            f"activation applies to the vanilla cell only; the {params.cell} fixes its own "
+            f"(sigmoid gates, tanh candidate); got activation={activation!r}. Drop the argument."
+        )
+    if not gated and c0 is not None:
+        raise CellMismatchError(
+            "c0 is the LSTM's cell state; the vanilla RNN has the state h only; got c0 with "
+            "RNNParams. Pass the initial state as h0."
+        )
+    f = get_activation("tanh" if activation is None else activation)
     loss_fn = get_loss(loss)
     X = _check_X(X, params)
     N, T, _ = X.shape
     targets = _check_targets(targets, loss, N, T, params.V)
     h0 = _check_h0(h0, N, params.H)
+    if gated:
+        assert isinstance(params, LSTMParams | GRUParams)
+        guard = OverflowGuard(on_overflow, "forward", "Scale the inputs or weights down.")
+        return _forward_gated(params, X, targets, h0, c0, loss_fn, guard)
+    assert isinstance(params, RNNParams)
     guard = OverflowGuard(
         on_overflow,
         "forward",

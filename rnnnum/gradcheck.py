@@ -18,9 +18,10 @@ from typing import Any
 import numpy as np
 
 from rnnnum._checks import FloatArray, positive_float, positive_int
-from rnnnum.bptt import Gradients
-from rnnnum.forward import ForwardCache, forward
-from rnnnum.params import GRADIENT_NAMES, PARAM_NAMES, RNNParams
+from rnnnum.bptt import AnyGradients, Gradients
+from rnnnum.forward import AnyCache, AnyParams, ForwardCache, forward
+from rnnnum.gated import GRUGradients, LSTMGradients
+from rnnnum.gated_params import GRUParams, LSTMParams
 
 __all__ = [
     "FD_ATOL",
@@ -45,44 +46,74 @@ FD_ATOL = 1e-7
 N_DIRECTIONS = 3
 
 
+_GRADIENT_TYPES: dict[type, type[AnyGradients]] = {
+    LSTMParams: LSTMGradients,
+    GRUParams: GRUGradients,
+}
+
+
 class _Objective:
-    """L as a function of any one of the seven quantities, the others held fixed."""
+    """L as a function of any one quantity (parameter, X, h0, c0), the others held fixed."""
 
     def __init__(
-        self, params: RNNParams, X: Any, targets: Any, *, h0: Any, activation: str, loss: str
+        self,
+        params: AnyParams,
+        X: Any,
+        targets: Any,
+        *,
+        h0: Any,
+        c0: Any = None,
+        activation: str | None,
+        loss: str,
     ) -> None:
-        base = forward(params, X, targets, h0=h0, activation=activation, loss=loss)
-        self.cache: ForwardCache = base
+        kwargs: dict[str, Any] = {"h0": h0, "activation": activation, "loss": loss}
+        if c0 is not None:
+            kwargs["c0"] = c0
+        base: AnyCache = forward(params, X, targets, **kwargs)
+        self.cache = base
+        self.names: tuple[str, ...] = params.gradient_names
         self.values: dict[str, FloatArray] = {**params.as_dict(), "X": base.X, "h0": base.h0}
+        if isinstance(params, LSTMParams):
+            self.values["c0"] = base.c0  # type: ignore[union-attr]
+        self.kwargs: dict[str, Any] = {"activation": activation, "loss": loss}
 
     def __call__(self, name: str, value: FloatArray) -> float:
         c = self.cache
-        params = c.params.replace(**{name: value}) if name in PARAM_NAMES else c.params
+        p = c.params
+        params = p.replace(**{name: value}) if name in p.param_names else p
+        states: dict[str, Any] = {"h0": value if name == "h0" else c.h0}
+        if "c0" in self.values:
+            states["c0"] = value if name == "c0" else self.values["c0"]
         return forward(
-            params,
-            value if name == "X" else c.X,
-            c.targets,
-            h0=value if name == "h0" else c.h0,
-            activation=c.activation,
-            loss=c.loss_name,
+            params, value if name == "X" else c.X, c.targets, **states, **self.kwargs
         ).loss
+
+    def gradients(self, arrays: dict[str, FloatArray]) -> AnyGradients:
+        """`arrays` as the gradient type of these parameters."""
+        kind = _GRADIENT_TYPES.get(type(self.cache.params), Gradients)
+        return kind(**arrays)
 
 
 def numerical_gradients(
-    params: RNNParams,
+    params: AnyParams,
     X: Any,
     targets: Any,
     *,
     h0: Any = None,
-    activation: str = "tanh",
+    c0: Any = None,
+    activation: str | None = None,
     loss: str = "cross_entropy",
     step: float = FD_STEP,
-) -> Gradients:
-    """dL/d(every entry of every quantity) by central differences: 2 forward passes per entry."""
+) -> AnyGradients:
+    """dL/d(every entry of every quantity) by central differences: 2 forward passes per entry.
+
+    Accepts the parameters of every cell (`RNNParams`, `LSTMParams`, `GRUParams`) and
+    returns the matching gradient type; `c0` is the LSTM's initial cell state.
+    """
     step = positive_float(step, "step")
-    objective = _Objective(params, X, targets, h0=h0, activation=activation, loss=loss)
+    objective = _Objective(params, X, targets, h0=h0, c0=c0, activation=activation, loss=loss)
     grads = {}
-    for name in GRADIENT_NAMES:
+    for name in objective.names:
         x = objective.values[name]
         g = np.empty_like(x)
         for idx in np.ndindex(x.shape):
@@ -91,7 +122,7 @@ def numerical_gradients(
             minus[idx] -= step
             g[idx] = (objective(name, plus) - objective(name, minus)) / (2 * step)
         grads[name] = g
-    return Gradients(**grads)
+    return objective.gradients(grads)
 
 
 @dataclass(frozen=True)
@@ -124,14 +155,15 @@ class DirectionalCheck:
 
 
 def directional_checks(
-    params: RNNParams,
+    params: AnyParams,
     X: Any,
     targets: Any,
-    grads: Gradients,
+    grads: AnyGradients,
     rng: np.random.Generator,
     *,
     h0: Any = None,
-    activation: str = "tanh",
+    c0: Any = None,
+    activation: str | None = None,
     loss: str = "cross_entropy",
     directions: int = N_DIRECTIONS,
     step: float = FD_STEP,
@@ -145,9 +177,9 @@ def directional_checks(
     """
     directions = positive_int(directions, "directions")
     step = positive_float(step, "step")
-    objective = _Objective(params, X, targets, h0=h0, activation=activation, loss=loss)
+    objective = _Objective(params, X, targets, h0=h0, c0=c0, activation=activation, loss=loss)
     checks = []
-    for name in GRADIENT_NAMES:
+    for name in objective.names:
         x = objective.values[name]
         for d in range(directions):
             v = rng.standard_normal(x.shape)
@@ -158,8 +190,11 @@ def directional_checks(
     return checks
 
 
-def distance_to_kink(cache: ForwardCache) -> float:
-    """Smallest |a_t| over all pre-activations for ReLU-family activations, else infinity."""
-    if cache.activation in ("relu", "leaky_relu"):
+def distance_to_kink(cache: AnyCache) -> float:
+    """Smallest |a_t| over all pre-activations for ReLU-family activations, else infinity.
+
+    The gated cells are smooth everywhere (sigmoid and tanh): infinity.
+    """
+    if isinstance(cache, ForwardCache) and cache.activation in ("relu", "leaky_relu"):
         return float(np.abs(cache.a).min())
     return float("inf")

@@ -1,0 +1,214 @@
+r"""The GRU step, forward and back: the one place its mathematics is written.
+
+Row vectors, batch first; gate blocks r, z, n (`rnnnum.GRUParams`). With the
+input side $u_t = x_t W_x + b_x$ (all steps in one product) and, for
+``reset="after"``, the hidden side $v_t = h_{t-1} W_h + b_h$:
+
+$$r_t = \sigma(u^r_t + v^r_t),\quad z_t = \sigma(u^z_t + v^z_t),\quad
+n_t = \tanh(u^n_t + r_t \odot v^n_t),\quad h_t = (1 - z_t) \odot n_t + z_t \odot h_{t-1}.$$
+
+For ``reset="before"`` (Cho et al. 2014) the reset gate acts on the state before the
+product: $v^n_t = (r_t \odot h_{t-1}) W_{hn} + b_{hn}$, so the n block needs r_t first
+and each step makes two products with W_h instead of one.
+
+``z`` keeps the old state: z = 1 copies h_{t-1}, z = 0 replaces it by n_t (PyTorch's
+convention and Cho et al.'s; texts that swap z and 1 - z describe the same cell with
+the gate's sign flipped).
+
+Local derivatives used going back: ∂h_t/∂n_t = diag(1 - z_t), ∂h_t/∂z_t =
+diag(h_{t-1} - n_t), ∂h_t/∂h_{t-1} (through the copy only) = diag(z_t); for "after"
+the pre-activation of n has ∂/∂r_t = diag(v^n_t) and ∂/∂v^n_t = diag(r_t); for
+"before" ∂/∂(r_t ⊙ h_{t-1}) = W_hn. The full twin and `rnnnum.GRUCell` both call
+`gru_forward` and `gru_step_back`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from rnnnum._checks import FloatArray
+
+__all__ = ["GRUTape", "gru_backward", "gru_forward", "gru_step_back", "gru_step_jacobians"]
+
+
+@dataclass(frozen=True, eq=False)
+class GRUTape:
+    """What the GRU's forward pass keeps for going back; batch first.
+
+    Attributes:
+        X: inputs (N, T, D).
+        h: states h_0..h_T, (N, T+1, H).
+        gates: r, z, n of every step, (N, T, 3H).
+        vn: the hidden side of n's pre-activation, (N, T, H): h_{t-1} W_hn + b_hn
+            ("after") or (r_t ⊙ h_{t-1}) W_hn + b_hn ("before").
+        reset: ``"after"`` or ``"before"``.
+    """
+
+    X: FloatArray
+    h: FloatArray
+    gates: FloatArray
+    vn: FloatArray
+    reset: str
+
+    def gate(self, name: str) -> FloatArray:
+        """One gate over every step, (N, T, H): ``"r"``, ``"z"`` or ``"n"``."""
+        k = "rzn".index(name)
+        H = self.h.shape[-1]
+        return self.gates[..., k * H : (k + 1) * H]
+
+
+def _sigmoid_(a: FloatArray) -> None:
+    """sigma(a) = (1 + tanh(a/2)) / 2 in place: never overflows (as rnnnum.activations)."""
+    a *= 0.5
+    np.tanh(a, out=a)
+    a += 1.0
+    a *= 0.5
+
+
+def gru_forward(
+    Wx: FloatArray,
+    Wh: FloatArray,
+    bx: FloatArray,
+    bh: FloatArray,
+    X: FloatArray,
+    h0: FloatArray,
+    reset: str,
+) -> GRUTape:
+    """Run the GRU over X (N, T, D) from h0 (N, H); no checks (callers validate)."""
+    N, T, D = X.shape
+    H = Wh.shape[0]
+    h = np.empty((N, T + 1, H))
+    h[:, 0] = h0
+    gates = (X.reshape(N * T, D) @ Wx).reshape(N, T, 3 * H)  # u_t = x_t W_x for all steps
+    gates += bx  # + b_x; the loop adds the hidden side and activates in place
+    vn = np.empty((N, T, H))
+    v = np.empty((N, 3 * H))
+    after = reset == "after"
+    for t in range(T):
+        a = gates[:, t]  # (N, 3H)
+        if after:
+            np.matmul(h[:, t], Wh, out=v)  # v_t = h_{t-1} W_h + b_h, all three blocks
+            v += bh
+            a[:, : 2 * H] += v[:, : 2 * H]
+            _sigmoid_(a[:, : 2 * H])  # r, z
+            np.add(v[:, 2 * H :], 0.0, out=vn[:, t])
+        else:
+            np.matmul(h[:, t], Wh[:, : 2 * H], out=v[:, : 2 * H])
+            a[:, : 2 * H] += v[:, : 2 * H]
+            a[:, : 2 * H] += bh[: 2 * H]
+            _sigmoid_(a[:, : 2 * H])
+            np.matmul(a[:, :H] * h[:, t], Wh[:, 2 * H :], out=vn[:, t])  # (r ⊙ h_{t-1}) W_hn
+            vn[:, t] += bh[2 * H :]
+        r, z, n = a[:, :H], a[:, H : 2 * H], a[:, 2 * H :]
+        if after:
+            n += r * vn[:, t]
+        else:
+            n += vn[:, t]
+        np.tanh(n, out=n)
+        np.subtract(h[:, t], n, out=h[:, t + 1])  # h_t = n + z (h_{t-1} - n)
+        h[:, t + 1] *= z  #     = (1 - z) n + z h_{t-1}
+        h[:, t + 1] += n
+    return GRUTape(X=X, h=h, gates=gates, vn=vn, reset=reset)
+
+
+def gru_step_back(
+    tape: GRUTape,
+    t: int,
+    dh: FloatArray,
+    Wh: FloatArray,
+    du: FloatArray | None = None,
+) -> tuple[FloatArray, FloatArray, FloatArray]:
+    """One step back from step t+1 (0-based t), for any number of leading loss axes.
+
+    Args:
+        tape: the forward pass.  t: the step (0-based).
+        dh: dL/dh_t, total, (..., N, H).
+        Wh: the recurrent weights (H, 3H).
+        du: optional output buffer for dL/du_t, (..., N, 3H).
+
+    Returns:
+        dL/du_t (..., N, 3H), the signal of the input side x_t W_x + b_x;
+        dL/dv_t (..., N, 3H), the signal of the hidden side (h_{t-1} W_h + b_h for
+        "after"; for "before" the n block is that of (r ⊙ h_{t-1}) W_hn + b_hn);
+        dL/dh_{t-1} (..., N, H).
+    """
+    H = tape.h.shape[-1]
+    gates = tape.gates[:, t]
+    r, z, n = gates[:, :H], gates[:, H : 2 * H], gates[:, 2 * H :]
+    h_prev = tape.h[:, t]
+    if du is None:
+        du = np.empty((*dh.shape[:-1], 3 * H))
+    dan = np.multiply(dh * (1.0 - z), 1.0 - n * n, out=du[..., 2 * H :])  # ∂h_t/∂n_t, tanh'
+    np.multiply(dh * (h_prev - n), z * (1.0 - z), out=du[..., H : 2 * H])  # ∂h_t/∂z_t, σ'
+    if tape.reset == "after":
+        np.multiply(dan * tape.vn[:, t], r * (1.0 - r), out=du[..., :H])  # ∂/∂r_t = diag(v^n_t)
+        dv = du.copy()
+        dv[..., 2 * H :] *= r  # ∂(r ⊙ v^n)/∂v^n = diag(r_t)
+        dh_prev = dv @ Wh.T
+    else:
+        d_rh = dan @ Wh[:, 2 * H :].T  # dL/d(r_t ⊙ h_{t-1}): ∂/∂(r ⊙ h) = W_hn
+        np.multiply(d_rh * h_prev, r * (1.0 - r), out=du[..., :H])
+        dv = du
+        dh_prev = du[..., : 2 * H] @ Wh[:, : 2 * H].T + d_rh * r
+    dh_prev += dh * z  # the copy z_t ⊙ h_{t-1}
+    return du, dv, dh_prev
+
+
+def gru_backward(
+    Wh: FloatArray, tape: GRUTape, dh_direct: FloatArray
+) -> tuple[FloatArray, FloatArray, FloatArray]:
+    """The reverse sweep: dL/du_t (N, T, 3H), dL/dv_t (N, T, 3H) and dL/dh_0 (N, H).
+
+    `dh_direct` (N, T, H) is the part of dL/dh_t that arrives through the losses at
+    step t; the sweep adds the part through step t+1.
+    """
+    N, T, H = dh_direct.shape
+    dU = np.empty((N, T, 3 * H))
+    dV = dU if tape.reset == "before" else np.empty((N, T, 3 * H))
+    dh_next = np.zeros((N, H))
+    for t in reversed(range(T)):
+        _, dv, dh_next = gru_step_back(tape, t, dh_direct[:, t] + dh_next, Wh, dU[:, t])
+        if dV is not dU:
+            dV[:, t] = dv
+    return dU, dV, dh_next
+
+
+def gru_wh_inputs(tape: GRUTape) -> tuple[FloatArray, FloatArray]:
+    """What W_h multiplies at each step, (N, T, H) each: for the r, z blocks and for n.
+
+    Both are h_{t-1} for "after"; for "before" the n block multiplies r_t ⊙ h_{t-1}.
+    """
+    h_prev = tape.h[:, :-1]
+    if tape.reset == "after":
+        return h_prev, h_prev
+    return h_prev, tape.gate("r") * h_prev
+
+
+def gru_step_jacobians(Wh: FloatArray, tape: GRUTape) -> FloatArray:
+    r"""dh_t/dh_{t-1} for one step of the cell (x_t held fixed), (N, T, H, H), row convention.
+
+    With s = (1 - n²)(1 - z), the derivative of h_t through n_t's pre-activation:
+
+    - "after": $\mathrm{diag}(z) + W_{hz}\,\mathrm{diag}(\sigma'_z (h_{t-1} - n))
+      + \big(W_{hn}\,\mathrm{diag}(r) + W_{hr}\,\mathrm{diag}(\sigma'_r v^n)\big)\mathrm{diag}(s)$;
+    - "before": $\mathrm{diag}(z) + W_{hz}\,\mathrm{diag}(\sigma'_z (h_{t-1} - n))
+      + \big(\mathrm{diag}(r) + W_{hr}\,\mathrm{diag}(\sigma'_r h_{t-1})\big)
+      W_{hn}\,\mathrm{diag}(s)$.
+    """
+    H = tape.vn.shape[-1]
+    r, z, n = tape.gate("r"), tape.gate("z"), tape.gate("n")
+    h_prev = tape.h[:, :-1]
+    Whr, Whz, Whn = Wh[:, :H], Wh[:, H : 2 * H], Wh[:, 2 * H :]
+    s = (1.0 - n * n) * (1.0 - z)  # (N, T, H)
+    M = Whz * (z * (1.0 - z) * (h_prev - n))[:, :, None, :]
+    if tape.reset == "after":
+        M += Whn * (r * s)[:, :, None, :]
+        M += Whr * (r * (1.0 - r) * tape.vn * s)[:, :, None, :]
+    else:
+        into_n = r[..., :, None] * np.eye(H) + Whr * (r * (1.0 - r) * h_prev)[:, :, None, :]
+        M += (into_n @ Whn) * s[:, :, None, :]
+    diag = np.arange(H)
+    M[:, :, diag, diag] += z
+    return M

@@ -1,0 +1,174 @@
+r"""The LSTM step, forward and back: the one place its mathematics is written.
+
+Row vectors, batch first. With the stacked pre-activation split into the gate blocks
+i, f, o, g (`rnnnum.LSTMParams`):
+
+$$a_t = x_t W_x + h_{t-1} W_h + b,\quad i, f, o = \sigma(a^{i,f,o}_t),\ g = \tanh(a^g_t),\quad
+c_t = f \odot c_{t-1} + i \odot g,\quad h_t = o \odot \tanh(c_t).$$
+
+Local derivatives used going back (each holds the other inputs of its one equation fixed):
+∂h_t/∂o_t = diag(tanh c_t), ∂h_t/∂c_t = diag(o_t (1 - tanh² c_t)),
+∂c_t/∂f_t = diag(c_{t-1}), ∂c_t/∂i_t = diag(g_t), ∂c_t/∂g_t = diag(i_t),
+∂c_t/∂c_{t-1} = diag(f_t), σ' = σ(1 - σ), tanh' = 1 - tanh², and ∂a_t/∂h_{t-1} = W_h.
+The total derivative dL/dc_t collects the path through h_t and the path through c_{t+1}:
+
+$$\frac{dL}{dc_t} = \frac{dL}{dh_t} \odot o_t \odot (1 - \tanh^2 c_t)
+  + \frac{dL}{dc_{t+1}} \odot f_{t+1}.$$
+
+The full twin (`rnnnum.forward`, `rnnnum.bptt`, the components) and the training cell
+(`rnnnum.LSTMCell`) both call `lstm_forward` and `lstm_step_back`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from rnnnum._checks import FloatArray
+
+__all__ = ["LSTMTape", "lstm_backward", "lstm_forward", "lstm_step_back", "lstm_step_jacobians"]
+
+
+@dataclass(frozen=True, eq=False)
+class LSTMTape:
+    """What the LSTM's forward pass keeps for going back; batch first.
+
+    Attributes:
+        X: inputs (N, T, D).
+        h: states h_0..h_T, (N, T+1, H).  c: cell states c_0..c_T, (N, T+1, H).
+        gates: the activated gates of every step, (N, T, 4H), blocks i, f, o, g.
+        tanh_c: tanh(c_t) for t = 1..T, (N, T, H).
+    """
+
+    X: FloatArray
+    h: FloatArray
+    c: FloatArray
+    gates: FloatArray
+    tanh_c: FloatArray
+
+    def gate(self, name: str) -> FloatArray:
+        """One gate over every step, (N, T, H): ``"i"``, ``"f"``, ``"o"`` or ``"g"``."""
+        k = "ifog".index(name)
+        H = self.h.shape[-1]
+        return self.gates[..., k * H : (k + 1) * H]
+
+
+def lstm_forward(
+    Wx: FloatArray, Wh: FloatArray, b: FloatArray, X: FloatArray, h0: FloatArray, c0: FloatArray
+) -> LSTMTape:
+    """Run the LSTM over X (N, T, D) from h0, c0 (N, H); no checks (callers validate)."""
+    N, T, D = X.shape
+    H = Wh.shape[0]
+    h = np.empty((N, T + 1, H))
+    c = np.empty((N, T + 1, H))
+    h[:, 0], c[:, 0] = h0, c0
+    gates = (X.reshape(N * T, D) @ Wx).reshape(N, T, 4 * H)  # x_t W_x for all steps at once
+    gates += b  # then + b; the loop adds h_{t-1} W_h and activates in place
+    tanh_c = np.empty((N, T, H))
+    hw = np.empty((N, 4 * H))
+    ig = np.empty((N, H))
+    for t in range(T):
+        a = gates[:, t]  # (N, 4H): a_t = x_t W_x + b + h_{t-1} W_h, then the gates
+        np.matmul(h[:, t], Wh, out=hw)
+        a += hw
+        sig = a[:, : 3 * H]  # sigma(a) = (1 + tanh(a/2)) / 2: never overflows (activations.py)
+        sig *= 0.5
+        np.tanh(sig, out=sig)
+        sig += 1.0
+        sig *= 0.5
+        np.tanh(a[:, 3 * H :], out=a[:, 3 * H :])  # g
+        np.multiply(a[:, H : 2 * H], c[:, t], out=c[:, t + 1])  # f * c_{t-1}
+        np.multiply(a[:, :H], a[:, 3 * H :], out=ig)  # i * g
+        c[:, t + 1] += ig
+        np.tanh(c[:, t + 1], out=tanh_c[:, t])
+        np.multiply(a[:, 2 * H : 3 * H], tanh_c[:, t], out=h[:, t + 1])  # o * tanh(c_t)
+    return LSTMTape(X=X, h=h, c=c, gates=gates, tanh_c=tanh_c)
+
+
+def lstm_step_back(
+    tape: LSTMTape,
+    t: int,
+    dh: FloatArray,
+    dc: FloatArray | None,
+    WhT: FloatArray,
+    da: FloatArray | None = None,
+) -> tuple[FloatArray, FloatArray, FloatArray]:
+    """One step back from step t+1 (0-based t), for any number of leading loss axes.
+
+    Args:
+        tape: the forward pass.  t: the step (0-based).
+        dh: dL/dh_t, total, (..., N, H).
+        dc: dL/dc_t through c_{t+1} only (None for zero), (..., N, H).
+        WhT: W_h transposed, (4H, H).
+        da: optional output buffer for dL/da_t, (..., N, 4H).
+
+    Returns:
+        dL/da_t (..., N, 4H), dL/dh_{t-1} = dL/da_t W_hᵀ and dL/dc_{t-1} = dL/dc_t ⊙ f_t.
+    """
+    H = tape.h.shape[-1]
+    gates = tape.gates[:, t]
+    i, f, o, g = gates[:, :H], gates[:, H : 2 * H], gates[:, 2 * H : 3 * H], gates[:, 3 * H :]
+    tc = tape.tanh_c[:, t]
+    if da is None:
+        da = np.empty((*dh.shape[:-1], 4 * H))
+    dc_t = dh * o * (1.0 - tc * tc)  # via h_t: ∂h_t/∂c_t = diag(o (1 - tanh² c_t))
+    if dc is not None:
+        dc_t += dc  # via c_{t+1}
+    np.multiply(dh * tc, o * (1.0 - o), out=da[..., 2 * H : 3 * H])  # o: ∂h_t/∂o_t, σ'
+    np.multiply(dc_t * g, i * (1.0 - i), out=da[..., :H])  # i: ∂c_t/∂i_t = diag(g), σ'
+    np.multiply(dc_t * tape.c[:, t], f * (1.0 - f), out=da[..., H : 2 * H])  # f: diag(c_{t-1})
+    np.multiply(dc_t * i, 1.0 - g * g, out=da[..., 3 * H :])  # g: ∂c_t/∂g_t = diag(i), tanh'
+    return da, da @ WhT, np.multiply(dc_t, f, out=dc_t)  # ∂a_t/∂h_{t-1} = W_h; ∂c_t/∂c_{t-1}
+
+
+def lstm_backward(
+    Wh: FloatArray, tape: LSTMTape, dh_direct: FloatArray
+) -> tuple[FloatArray, FloatArray, FloatArray]:
+    """The reverse sweep for losses that read h_t directly: dL/da_t (N, T, 4H), dL/dh_0, dL/dc_0.
+
+    `dh_direct` (N, T, H) is the part of dL/dh_t that arrives through the losses at
+    step t (zero where no loss reads h_t); the sweep adds the part through step t+1.
+    """
+    N, T, H = dh_direct.shape
+    WhT = np.ascontiguousarray(Wh.T)
+    dA = np.empty((N, T, 4 * H))
+    dh_next = np.zeros((N, H))  # dL/dh_t through h_{t+1}: nothing after h_T
+    dc_next: FloatArray | None = None
+    for t in reversed(range(T)):
+        dh = dh_direct[:, t] + dh_next
+        _, dh_next, dc_next = lstm_step_back(tape, t, dh, dc_next, WhT, dA[:, t])
+    assert dc_next is not None or T == 0
+    return dA, dh_next, dc_next if dc_next is not None else np.zeros((N, H))
+
+
+def lstm_step_jacobians(Wh: FloatArray, tape: LSTMTape) -> FloatArray:
+    r"""The block Jacobians of s_t = (h_t, c_t) against s_{t-1}, (N, T, 2H, 2H), row convention.
+
+    Rows index (h_{t-1}, c_{t-1}), columns (h_t, c_t), so a row perturbation moves as
+    ds_t = ds_{t-1} M_t:
+
+    $$M_t = \begin{pmatrix} \partial h_t/\partial h_{t-1} & \partial c_t/\partial h_{t-1} \\
+    \partial h_t/\partial c_{t-1} & \partial c_t/\partial c_{t-1} \end{pmatrix},\qquad
+    \frac{\partial c_t}{\partial c_{t-1}} = \mathrm{diag}(f_t),\quad
+    \frac{\partial h_t}{\partial c_{t-1}} = \mathrm{diag}(f_t\, o_t (1 - \tanh^2 c_t)).$$
+
+    Here ∂ means one step of the cell with x_t held fixed; the two blocks in the top row
+    go through every gate, e.g. ∂c_t/∂h_{t-1} = W_hi diag(g σ'_i) + W_hf diag(c_{t-1} σ'_f)
+    + W_hg diag(i tanh'_g).
+    """
+    N, T, H = tape.tanh_c.shape
+    gates, tc, c_prev = tape.gates, tape.tanh_c, tape.c[:, :-1]
+    i, f, o, g = (gates[..., k * H : (k + 1) * H] for k in range(4))
+    dtanh = o * (1.0 - tc * tc)  # ∂h_t/∂c_t, (N, T, H)
+    scale_c = np.concatenate([g * i * (1 - i), c_prev * f * (1 - f), i * (1 - g * g)], axis=-1)
+    Wh_c = np.concatenate([Wh[:, :H], Wh[:, H : 2 * H], Wh[:, 3 * H :]], axis=1)  # (H, 3H)
+    dc_dh = np.einsum("jk,ntk->ntjk", Wh_c, scale_c).reshape(N, T, H, 3, H).sum(axis=3)
+    M = np.zeros((N, T, 2 * H, 2 * H))
+    M[:, :, :H, :H] = Wh[None, None, :, 2 * H : 3 * H] * (tc * o * (1 - o))[:, :, None, :]
+    M[:, :, :H, :H] += dc_dh * dtanh[:, :, None, :]
+    M[:, :, :H, H:] = dc_dh
+    diag = np.arange(H)
+    M[:, :, H + diag, diag] = f * dtanh  # ∂h_t/∂c_{t-1}
+    M[:, :, H + diag, H + diag] = f  # ∂c_t/∂c_{t-1}
+    return M
