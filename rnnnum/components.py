@@ -25,8 +25,12 @@ import numpy as np
 
 from rnnnum._checks import FloatArray, choice, positive_int
 from rnnnum._overflow import BACKWARD_REMEDY, OnOverflow, OverflowGuard
-from rnnnum.bptt import check_cache, direct_hidden_signals, output_signals
-from rnnnum.forward import ForwardCache
+from rnnnum._terms import outer_norms, readout_terms, row_norms
+from rnnnum.bptt import check_cache, direct_hidden_signals
+from rnnnum.errors import CellMismatchError
+from rnnnum.forward import AnyCache, AnyParams, ForwardCache
+from rnnnum.gated import GRUCache, LSTMCache
+from rnnnum.gated_components import gated_component_norms, gated_components
 from rnnnum.jacobians import jacobian_signals
 from rnnnum.params import GRADIENT_NAMES, RNNParams
 
@@ -55,6 +59,11 @@ def backward_signals(
     memory. ``D`` is a view that the next iteration overwrites: copy it to keep it.
     """
     check_cache(params, cache)
+    if not isinstance(params, RNNParams):
+        raise CellMismatchError(
+            f"backward_signals yields the vanilla cell's dL_i/da_k; got {type(params).__name__}. "
+            "For the gated cells use rnnnum.gated.gated_signals (or rnnnum.components)."
+        )
     N, T, H = cache.N, cache.T, params.H
     w = T if window is None else min(positive_int(window, "window"), T)
     fprime = cache.fprime  # (N, T, H)
@@ -96,7 +105,7 @@ class Components:
     def norms(self) -> FloatArray:
         """Frobenius norm of every component, (T, T)."""
         T = self.terms.shape[0]
-        return _row_norms(self.terms.reshape(T * T, -1)).reshape(T, T)
+        return row_norms(self.terms.reshape(T * T, -1)).reshape(T, T)
 
 
 def _step_terms(
@@ -114,14 +123,6 @@ def _step_terms(
     return D @ params.Whh.T  # h0 (t = 0 only): dL_i/dh_0, (I, N, H)
 
 
-def _diagonal(wrt: str, cache: ForwardCache) -> FloatArray:
-    """Components (i, i) of Wyh or by, (T, *shape): only y_i reads the copy used at step i."""
-    dY = output_signals(cache)  # (N, T, V)
-    if wrt == "Wyh":
-        return np.einsum("nth,ntv->thv", cache.h, dY)  # h_i^T dL_i/dy_i
-    return dY.sum(axis=0)
-
-
 def _signals(
     params: RNNParams, cache: ForwardCache, method: str
 ) -> Iterator[tuple[int, FloatArray]]:
@@ -131,13 +132,23 @@ def _signals(
     return backward_signals(params, cache)
 
 
-def _check_wrt(wrt: str) -> str:
-    return choice(wrt, "wrt", GRADIENT_NAMES)
+def _check_wrt(wrt: str, params: AnyParams | None = None) -> str:
+    return choice(wrt, "wrt", GRADIENT_NAMES if params is None else params.gradient_names)
+
+
+def _gated_method(method: str) -> None:
+    """The gated cells have the recursion only; say so for the vanilla-only reference."""
+    if choice(method, "method", METHODS) != "recursive":
+        raise CellMismatchError(
+            "method='jacobian' (explicit products of the vanilla cell's Jacobians) exists for "
+            "RNNParams only; got it with a gated cell. Use method='recursive', or "
+            "rnnnum.jacobian_products for the gated cells' block Jacobians."
+        )
 
 
 def components(
-    params: RNNParams,
-    cache: ForwardCache,
+    params: AnyParams,
+    cache: AnyCache,
     wrt: str,
     *,
     method: str = "recursive",
@@ -145,13 +156,23 @@ def components(
 ) -> Components:
     """Every (loss i, step k) component of dL/d`wrt`; they sum to `rnnnum.bptt`'s total.
 
+    Works for every cell; `wrt` is one of the cell's gradient names (for the LSTM
+    ``Wx, Wh, b, Wyh, by, X, h0, c0``; for the GRU ``Wx, Wh, bx, bh, Wyh, by, X, h0``).
     Memory is O(T^2) times the size of `wrt`: for long sequences use `component_norms`.
     A non-finite component raises `NumericalOverflowError` naming the first (i, k)
     pair that overflowed, unless ``on_overflow="warn"``.
     """
-    wrt = _check_wrt(wrt)
     check_cache(params, cache)
+    wrt = _check_wrt(wrt, params)
     guard = OverflowGuard(on_overflow, "components", BACKWARD_REMEDY)
+    if not isinstance(params, RNNParams):
+        _gated_method(method)
+        assert isinstance(cache, LSTMCache | GRUCache)
+        with np.errstate(over="ignore", invalid="ignore"):
+            gated = gated_components(params, cache, wrt)
+        guard.check_pairs(gated, f"the component of dL/d{wrt} for loss L_i through step k")
+        return Components(wrt, gated)
+    assert isinstance(cache, ForwardCache)
     T = cache.T
     D_, H, N, V = params.D, params.H, cache.N, params.V
     shape = {"Wxh": (D_, H), "Whh": (H, H), "Wyh": (H, V), "bh": (H,), "by": (V,),
@@ -159,7 +180,7 @@ def components(
     terms = np.zeros((T, T, *shape))
     with np.errstate(over="ignore", invalid="ignore"):
         if wrt in ("Wyh", "by"):
-            terms[np.arange(T), np.arange(T)] = _diagonal(wrt, cache)
+            terms[np.arange(T), np.arange(T)] = readout_terms(wrt, cache)
         else:
             for t, D in _signals(params, cache, method):
                 if wrt != "h0" or t == 0:  # h0 is read by step 1 only
@@ -168,77 +189,33 @@ def components(
     return Components(wrt, terms)
 
 
-#: Below this, a sum of squares has lost precision to underflow (subnormal numbers begin
-#: at 2.2e-308; 2**52 times that keeps all 53 bits of the mantissa).
-_SMALLEST_SAFE_SQUARE = np.finfo(np.float64).tiny * 2.0**52
-
-
-def _scaled_row_norms(flat: FloatArray) -> FloatArray:
-    """Row norms computed as m sqrt(sum((x/m)^2)), m = max |x|: no overflow, no underflow."""
-    m = np.abs(flat).max(axis=1)
-    safe = np.where((m > 0) & np.isfinite(m), m, 1.0)
-    scaled = flat / safe[:, None]
-    return np.where((m > 0) & np.isfinite(m), safe * np.sqrt(np.sum(scaled * scaled, 1)), m)
-
-
-def _row_norms(D: FloatArray) -> FloatArray:
-    """Frobenius norm of each D[j], (I,), exact even where squares would over- or underflow.
-
-    The fast sum of squares is used where it is safe; the few rows where it is not
-    (entries beyond ~1e154 or below ~1e-146, the exploding and vanishing extremes)
-    are recomputed with scaling.
-    """
-    flat = D.reshape(D.shape[0], -1)
-    sq = np.einsum("ij,ij->i", flat, flat)
-    out = np.sqrt(sq)
-    if sq.size and not _SMALLEST_SAFE_SQUARE <= sq.min() <= sq.max() < np.inf:  # NaN fails too
-        suspect = ~np.isfinite(sq) | (sq < _SMALLEST_SAFE_SQUARE)
-        out[suspect] = _scaled_row_norms(flat[suspect])
-    return out
-
-
-def _outer_norms(A: FloatArray, a_norm: float, D: FloatArray, d_norms: FloatArray) -> FloatArray:
-    """||A^T D[j]||_F for every j; A (N, P), D (I, N, H), a_norm = ||A||_F, d_norms = _row_norms(D).
-
-    One example: rank one, ||a^T d|| = ||a|| ||d||. Several: the cheaper of the
-    Gram route, ||A^T d||_F^2 = sum_{n,m} (A A^T)_{nm} (d d^T)_{nm} (cost N^2 H per j),
-    and forming the (P, H) product (cost N P H per j). A and each D[j] are divided
-    by their norms first so the squares stay in range; the norms are multiplied back.
-    """
-    N, P = A.shape
-    if N == 1 or a_norm == 0.0:
-        return a_norm * d_norms
-    rows, _, H = D.shape
-    scale = a_norm * np.where((d_norms > 0) & np.isfinite(d_norms), d_norms, 1.0)
-    A = A / a_norm
-    wide = D.transpose(1, 0, 2).reshape(N, rows * H) / np.repeat(scale / a_norm, H)
-    if N < P:  # one GEMM for all rows instead of one per row
-        GD = (A @ A.T) @ wide  # (N, rows*H)
-        sq = np.einsum("nih,nih->i", GD.reshape(N, rows, H), wide.reshape(N, rows, H))
-        return scale * np.sqrt(np.maximum(sq, 0.0))
-    prod = (A.T @ wide).reshape(P, rows, H)
-    return scale * np.sqrt(np.einsum("pih,pih->i", prod, prod))
-
-
 def all_component_norms(
-    params: RNNParams,
-    cache: ForwardCache,
-    wrt: Iterable[str] = GRADIENT_NAMES,
+    params: AnyParams,
+    cache: AnyCache,
+    wrt: Iterable[str] | None = None,
     *,
     method: str = "recursive",
     on_overflow: OnOverflow = "raise",
 ) -> dict[str, FloatArray]:
     """Frobenius norms of every (i, k) component, (T, T) per quantity, in one backward sweep.
 
+    `wrt` defaults to every gradient name of the cell (``params.gradient_names``).
     Never holds more than one step's signals: O(T N H) memory and O(T^2 N H^2)
     matrix-vector work (batched over losses), so T in the hundreds is fine.
-    ``method="jacobian"`` forms the Jacobian products instead (slow; the reference).
+    ``method="jacobian"`` forms the Jacobian products instead (slow; the reference;
+    vanilla cell only).
     """
-    names = [_check_wrt(w) for w in wrt]
     check_cache(params, cache)
+    names = [_check_wrt(w, params) for w in (params.gradient_names if wrt is None else wrt)]
     guard = OverflowGuard(on_overflow, "component_norms", BACKWARD_REMEDY)
     with np.errstate(over="ignore", invalid="ignore"):
-        out = _norm_tables(params, cache, names, method)
+        if isinstance(params, RNNParams):
+            assert isinstance(cache, ForwardCache)
+            out = _norm_tables(params, cache, names, method)
+        else:
+            _gated_method(method)
+            assert isinstance(cache, LSTMCache | GRUCache)
+            out = gated_component_norms(params, cache, names)
     for name, table in out.items():
         guard.check_pairs(table, f"the norm of the (i, k) component of dL/d{name}")
     return out
@@ -251,31 +228,31 @@ def _norm_tables(
     out = {name: np.zeros((T, T)) for name in names}
     diagonal = np.arange(T)
     for name in {"Wyh", "by"}.intersection(names):
-        out[name][diagonal, diagonal] = _row_norms(_diagonal(name, cache))
+        out[name][diagonal, diagonal] = row_norms(readout_terms(name, cache))
     per_step = [n for n in names if n not in ("Wyh", "by")]
     if not per_step:
         return out
     h_prev = cache.h_prev
-    x_norms = _row_norms(cache.X.transpose(1, 0, 2))  # ||x_k||_F over the batch, (T,)
-    h_norms = _row_norms(h_prev.transpose(1, 0, 2))  # ||h_{k-1}||_F, (T,)
+    x_norms = row_norms(cache.X.transpose(1, 0, 2))  # ||x_k||_F over the batch, (T,)
+    h_norms = row_norms(h_prev.transpose(1, 0, 2))  # ||h_{k-1}||_F, (T,)
     for t, D in _signals(params, cache, method):
         rows = slice(t, t + len(D))
-        d_norms = _row_norms(D)  # ||dL_i/da_k||_F over the batch
+        d_norms = row_norms(D)  # ||dL_i/da_k||_F over the batch
         for name in per_step:
             if name == "Wxh":
-                out[name][rows, t] = _outer_norms(cache.X[:, t], x_norms[t], D, d_norms)
+                out[name][rows, t] = outer_norms(cache.X[:, t], x_norms[t], D, d_norms)
             elif name == "Whh":
-                out[name][rows, t] = _outer_norms(h_prev[:, t], h_norms[t], D, d_norms)
+                out[name][rows, t] = outer_norms(h_prev[:, t], h_norms[t], D, d_norms)
             elif name == "bh":
-                out[name][rows, t] = d_norms if cache.N == 1 else _row_norms(D.sum(axis=1))
+                out[name][rows, t] = d_norms if cache.N == 1 else row_norms(D.sum(axis=1))
             elif name != "h0" or t == 0:  # X, and h0 at step 1
-                out[name][rows, t] = _row_norms(_step_terms(name, t, D, cache, params))
+                out[name][rows, t] = row_norms(_step_terms(name, t, D, cache, params))
     return out
 
 
 def component_norms(
-    params: RNNParams,
-    cache: ForwardCache,
+    params: AnyParams,
+    cache: AnyCache,
     wrt: str,
     *,
     method: str = "recursive",
@@ -287,4 +264,4 @@ def component_norms(
     components: see `all_component_norms`.
     """
     tables = all_component_norms(params, cache, (wrt,), method=method, on_overflow=on_overflow)
-    return tables[_check_wrt(wrt)]
+    return tables[_check_wrt(wrt, params)]
