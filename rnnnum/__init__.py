@@ -66,7 +66,12 @@ from rnnnum.init import (
     init_xavier,
     orthogonal_matrix,
 )
-from rnnnum.jacobians import JacobianProducts, jacobian_products, step_jacobians
+from rnnnum.jacobians import (
+    JacobianProducts,
+    cell_state_path,
+    jacobian_products,
+    step_jacobians,
+)
 from rnnnum.losses import LOSSES, Loss, get_loss
 from rnnnum.lstm import LSTMTape
 from rnnnum.params import GRADIENT_NAMES, PARAM_NAMES, RNNParams
@@ -125,6 +130,7 @@ __all__ = [
     "all_component_norms",
     "backward_signals",
     "bptt",
+    "cell_state_path",
     "clip_by_norm",
     "clip_by_value",
     "component_norms",

@@ -9,64 +9,110 @@ $$M_t = \frac{\partial h_t}{\partial h_{t-1}} = W_{hh}\,\mathrm{diag}(f'(a_t)),
 
 The column convention ($h_t = f(W h_{t-1} + \dots)$, Pascanu et al. 2013) writes the
 transpose, $\mathrm{diag}(f'(a_t))\, W_{hh}^\top$; norms and singular values agree.
-A gradient travels back with the transpose: $dL/dh_k = dL/dh_i\,(\partial h_i/\partial h_k)^\top$.
+A gradient travels back with the transpose: $dL/dh_k = dL/dh_i\,(dh_i/dh_k)^\top$.
+The one-step M_t is a local derivative (one equation, x_t held fixed); the product
+$dh_i/dh_k$ is a total one, following every path from h_k to h_i.
+
+The gated cells have the same structure with their own state: the GRU's is h, the
+LSTM's is the pair s_t = (h_t, c_t), whose one-step Jacobian is a 2x2 block matrix
+(`rnnnum.lstm.lstm_step_jacobians`) and whose products ds_i/ds_k hold the four blocks
+dh_i/dh_k, dc_i/dh_k, dh_i/dc_k, dc_i/dc_k. The *cell-state path* alone, dc_i/dc_k
+with h held fixed, is the product of the forget gates diag(f_{k+1}) ... diag(f_i):
+the constant error carousel of Hochreiter and Schmidhuber (1997) (`cell_state_path`).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
-from rnnnum._checks import FloatArray
+from rnnnum._checks import FloatArray, choice
 from rnnnum._overflow import OnOverflow, OverflowGuard
 from rnnnum.bptt import check_cache, direct_hidden_signals
-from rnnnum.errors import OutOfRangeError
-from rnnnum.forward import ForwardCache
+from rnnnum.errors import CellMismatchError, OutOfRangeError
+from rnnnum.forward import AnyCache, AnyParams, ForwardCache
+from rnnnum.gated import LSTMCache
+from rnnnum.gru import GRUTape, gru_step_jacobians
+from rnnnum.lstm import lstm_step_jacobians
 from rnnnum.params import RNNParams
 
-__all__ = ["MAX_JACOBIAN_BYTES", "JacobianProducts", "jacobian_products", "step_jacobians"]
+__all__ = [
+    "MAX_JACOBIAN_BYTES",
+    "JacobianProducts",
+    "cell_state_path",
+    "jacobian_products",
+    "step_jacobians",
+]
 
 #: Refuse to materialise all products beyond this size (N (T+1)^2 H^2 float64 values);
 #: 2 GiB leaves room for the SVD's workspace on a 24 GiB machine.
 MAX_JACOBIAN_BYTES = 2 * 1024**3
 
 
-def step_jacobians(params: RNNParams, cache: ForwardCache) -> FloatArray:
-    """One-step Jacobians M_t = dh_t/dh_{t-1} = W_hh diag(f'(a_t)), (N, T, H, H); [:, t-1] = M_t."""
+def step_jacobians(params: AnyParams, cache: AnyCache) -> FloatArray:
+    """One-step Jacobians M_t of the state, (N, T, n, n) with n = H (LSTM: 2H); [:, t-1] = M_t.
+
+    Vanilla: M_t = ∂h_t/∂h_{t-1} = W_hh diag(f'(a_t)). GRU: ∂h_t/∂h_{t-1} through the
+    gates and the copy z_t ⊙ h_{t-1} (`rnnnum.gru.gru_step_jacobians`). LSTM: the block
+    matrix of (h_t, c_t) against (h_{t-1}, c_{t-1}), rows (h, c) of step t-1 and columns
+    (h, c) of step t (`rnnnum.lstm.lstm_step_jacobians`).
+    """
     check_cache(params, cache)
+    if not isinstance(cache, ForwardCache):
+        if isinstance(cache.tape, GRUTape):
+            return gru_step_jacobians(params.Wh, cache.tape)  # type: ignore[union-attr]
+        return lstm_step_jacobians(params.Wh, cache.tape)  # type: ignore[union-attr]
+    assert isinstance(params, RNNParams)
     fprime = cache.fprime  # (N, T, H)
     return params.Whh[None, None, :, :] * fprime[:, :, None, :]  # scales column j by f'(a_t)_j
 
 
 @dataclass(frozen=True, eq=False)
 class JacobianProducts:
-    """All products dh_i/dh_k for 0 <= k <= i <= T, per example.
+    """All products ds_i/ds_k of the state s for 0 <= k <= i <= T, per example.
+
+    The state is h for the vanilla cell and the GRU, (h, c) for the LSTM.
 
     Attributes:
-        matrices: (N, T+1, T+1, H, H); ``matrices[n, i, k]`` is dh_i/dh_k for
-            example n (row convention), the identity when i = k, and zero when
-            k > i (h_i does not depend on later states).
-        singular_values: (N, T+1, T+1, H), descending.
+        matrices: (N, T+1, T+1, n, n), n = H (LSTM: 2H); ``matrices[n, i, k]`` is
+            ds_i/ds_k for example n (row convention: rows index s_k, columns s_i), the
+            identity when i = k, and zero when k > i (s_i does not depend on later states).
+        singular_values: (N, T+1, T+1, n), descending.
         norms: (N, T+1, T+1), the spectral norm (largest singular value).
+        states: the parts of the state, in the order of the blocks: ``("h",)`` or ``("h", "c")``.
+        cell_path: LSTM only: the diagonal of dc_i/dc_k with h held fixed, (N, T+1, T+1, H):
+            the product of the forget gates f_{k+1} ⊙ ... ⊙ f_i (see `cell_state_path`).
     """
 
     matrices: FloatArray = field(repr=False)
     singular_values: FloatArray = field(repr=False)
     norms: FloatArray = field(repr=False)
+    states: tuple[str, ...] = ("h",)
+    cell_path: FloatArray | None = field(default=None, repr=False)
+
+    def block(self, of: str, wrt: str) -> FloatArray:
+        """d(of)_i/d(wrt)_k for every i, k: (N, T+1, T+1, H, H), e.g. ``block("c", "c")``."""
+        p = self.states.index(choice(of, "of", self.states))
+        q = self.states.index(choice(wrt, "wrt", self.states))
+        H = self.matrices.shape[-1] // len(self.states)
+        return self.matrices[..., q * H : (q + 1) * H, p * H : (p + 1) * H]
 
 
 def jacobian_products(
-    params: RNNParams, cache: ForwardCache, *, on_overflow: OnOverflow = "raise"
+    params: AnyParams, cache: AnyCache, *, on_overflow: OnOverflow = "raise"
 ) -> JacobianProducts:
-    """Every dh_i/dh_k (including h_0) for every example, with norms and singular values.
+    """Every ds_i/ds_k (including s_0) for every example, with norms and singular values.
 
-    Cost O(N T^2 H^3) time and O(N T^2 H^2) memory: meant for small T and H.
-    For long sequences use `rnnnum.component_norms`, which never forms these matrices.
+    s is h, or (h, c) for the LSTM (then ``.block(of, wrt)`` picks one of the four
+    blocks and ``.cell_path`` holds the forget-gate products beside them).
+    Cost O(N T^2 n^3) time and O(N T^2 n^2) memory (n = H, or 2H): meant for small T
+    and H. For long sequences use `rnnnum.component_norms`, which never forms these.
     """
-    M = step_jacobians(params, cache)  # (N, T, H, H)
-    N, T, H = cache.N, cache.T, params.H
+    M = step_jacobians(params, cache)  # (N, T, n, n)
+    N, T, H = cache.N, cache.T, M.shape[-1]
     size = N * (T + 1) ** 2 * H * H * 8
     if size > MAX_JACOBIAN_BYTES:
         raise OutOfRangeError(
@@ -78,6 +124,9 @@ def jacobian_products(
     guard = OverflowGuard(
         on_overflow, "jacobian_products", "Shrink W_hh or use a shorter sequence."
     )
+    extra: dict[str, Any] = {}
+    if isinstance(cache, LSTMCache):
+        extra = {"states": ("h", "c"), "cell_path": cell_state_path(params, cache)}
     P = np.zeros((N, T + 1, T + 1, H, H))
     P[:, np.arange(T + 1), np.arange(T + 1)] = np.eye(H)
     with np.errstate(over="ignore", invalid="ignore"):
@@ -86,9 +135,33 @@ def jacobian_products(
     guard.check_pairs(np.moveaxis(P, 0, 2), "the product dh_i/dh_k", first_index=0)
     if not np.isfinite(P).all():  # on_overflow="warn": SVD is undefined, report NaN
         s = np.full((N, T + 1, T + 1, H), np.nan)
-        return JacobianProducts(matrices=P, singular_values=s, norms=s[..., 0])
+        return JacobianProducts(matrices=P, singular_values=s, norms=s[..., 0], **extra)
     s = np.linalg.svd(P, compute_uv=False)
-    return JacobianProducts(matrices=P, singular_values=s, norms=s[..., 0])
+    return JacobianProducts(matrices=P, singular_values=s, norms=s[..., 0], **extra)
+
+
+def cell_state_path(params: AnyParams, cache: AnyCache) -> FloatArray:
+    r"""The LSTM's cell-state path: dc_i/dc_k with h held fixed, as diagonals (N, T+1, T+1, H).
+
+    Holding every h_t fixed, c_t = f_t ⊙ c_{t-1} + i_t ⊙ g_t depends on c_{t-1} through
+    diag(f_t) alone, so the path is $\mathrm{diag}(f_{k+1}) \cdots \mathrm{diag}(f_i)$:
+    entry ``[n, i, k, j]`` is $\prod_{t=k+1}^{i} f_t[n, j]$ (1 when i = k, 0 when k > i).
+    The full dc_i/dc_k (``jacobian_products(...).block("c", "c")``) adds the paths that
+    leave the cell state through h and come back through the gates.
+    """
+    check_cache(params, cache)
+    if not isinstance(cache, LSTMCache):
+        raise CellMismatchError(
+            f"the cell-state path exists for the LSTM only; got {type(params).__name__}, "
+            "whose state is h alone. Use rnnnum.jacobian_products for dh_i/dh_k."
+        )
+    f = cache.f  # (N, T, H)
+    N, T, H = f.shape
+    P = np.zeros((N, T + 1, T + 1, H))
+    P[:, np.arange(T + 1), np.arange(T + 1)] = 1.0
+    for i in range(1, T + 1):
+        P[:, i, :i] = P[:, i - 1, :i] * f[:, None, i - 1]  # ... diag(f_i)
+    return P
 
 
 def jacobian_signals(params: RNNParams, cache: ForwardCache) -> Iterator[tuple[int, FloatArray]]:
