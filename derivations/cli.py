@@ -3,7 +3,7 @@
     unrolled derive --param Wxh --steps 3 [--activation tanh] [--loss cross_entropy]
                     [--format latex|markdown|json] [--form full|compact]
     unrolled jacobian --from 3 --to 1 [--steps 3] [--activation tanh] [--form full|compact]
-    unrolled verify [--steps 6] [--detail]
+    unrolled verify [--steps N] [--detail]
 
 Exit status: 0 on success, 1 when ``verify`` finds a failed check, 2 on a usage error
 (the message names the valid choices or the limit and what to do instead).
@@ -28,11 +28,13 @@ from derivations.render import (
     written_out_latex,
 )
 from derivations.spec import MAX_STEPS, ModelSpec
-from derivations.verify import verify
+from derivations.verify import BUILD_STEPS, DEFAULT_STEPS, verify
 
 __all__ = ["main"]
 
 USAGE_ERROR = 2
+#: What the site's build checks, for the help and the error of ``verify --steps``.
+_BUILD_NOTE = f"the site's build checks T = {BUILD_STEPS.start} to {BUILD_STEPS.stop - 1}"
 #: verify runs T = 1..N; beyond this, finite differences and 60 compilations per T get slow
 MAX_VERIFY_STEPS = 12
 
@@ -85,9 +87,9 @@ def _parser() -> argparse.ArgumentParser:
     ver.add_argument(
         "--steps",
         type=int,
-        default=6,
+        default=DEFAULT_STEPS,
         metavar="N",
-        help=f"check T = 1..N (default 6, at most {MAX_VERIFY_STEPS})",
+        help=f"check T = 1..N (default {DEFAULT_STEPS}, at most {MAX_VERIFY_STEPS}; {_BUILD_NOTE})",
     )
     ver.add_argument("--detail", action="store_true", help="print every check, not the summary")
     return parser
@@ -115,7 +117,7 @@ def _verify(args: argparse.Namespace) -> tuple[str, int]:
     if not 1 <= args.steps <= MAX_VERIFY_STEPS:
         raise DerivationError(
             f"--steps for verify must be from 1 to {MAX_VERIFY_STEPS}; got {args.steps}. "
-            "It checks every T from 1 to N; the default 6 is what the site uses."
+            f"It checks every T from 1 to N (default {DEFAULT_STEPS}); {_BUILD_NOTE}."
         )
     started = time.perf_counter()
 

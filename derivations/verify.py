@@ -31,6 +31,8 @@ from derivations.spec import ModelSpec
 from derivations.unroll import unroll
 
 __all__ = [
+    "BUILD_STEPS",
+    "DEFAULT_STEPS",
     "EXACT_ATOL",
     "EXACT_RTOL",
     "KINK_MARGIN",
@@ -39,6 +41,13 @@ __all__ = [
     "VerificationTable",
     "verify",
 ]
+
+#: Sequence lengths the site's build gate verifies (docs/hooks/gen_checks.py): T <= 4 is
+#: 880 checks in ~1.5 s, which keeps a rebuild under `mkdocs serve` within its 5 s
+#: target (T = 6 alone costs another second).
+BUILD_STEPS = range(1, 5)
+#: `unrolled verify` and the test suite check T = 1..DEFAULT_STEPS, beyond the build.
+DEFAULT_STEPS = 6
 
 #: Two float64 implementations of the same sums in different orders differ by a few
 #: ulps of the largest term (~1e-15 relative for T <= 6 and O(1) values); 1e-10

@@ -72,7 +72,7 @@ def test_large_T_compact_form_works() -> None:
 def test_jacobian() -> None:
     out = run("jacobian", "--from", "3", "--to", "1")
     assert out.returncode == 0
-    assert out.stdout.startswith(r"\frac{\partial h_{3}}{\partial h_{1}} = W_{hh}")
+    assert out.stdout.startswith(r"\frac{\mathrm{d} h_{3}}{\mathrm{d} h_{1}} = W_{hh}")
 
 
 def test_verify_prints_table_and_progress() -> None:
@@ -87,3 +87,26 @@ def test_console_script_is_installed() -> None:
     script = subprocess.run([script_path, "--help"], capture_output=True, text=True, check=False)
     assert script.returncode == 0
     assert "derive" in script.stdout
+
+
+def test_verify_states_what_the_site_checks() -> None:
+    """The help and the error name the T the build gate really verifies (gen_checks.py)."""
+    import importlib.util
+
+    hooks = Path(__file__).resolve().parent.parent / "docs" / "hooks"
+    sys.path.insert(0, str(hooks))
+    try:
+        spec = importlib.util.spec_from_file_location("gen_checks", hooks / "gen_checks.py")
+        assert spec is not None and spec.loader is not None
+        gen_checks = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(gen_checks)
+    finally:
+        sys.path.remove(str(hooks))
+    steps = gen_checks.VERIFY_STEPS
+    said = f"the site's build checks T = {steps.start} to {steps.stop - 1}"
+    help_text = " ".join(run("verify", "--help").stdout.split())
+    assert said in help_text
+    error = run("verify", "--steps", "99")
+    assert error.returncode == 2
+    assert said in error.stderr and "Traceback" not in error.stderr
+    assert "what the site uses" not in help_text + error.stderr

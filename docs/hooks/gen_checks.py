@@ -14,12 +14,10 @@ from gen_format import ChecksFailed, code, sci, table
 from derivations.notation import GRADIENT_NAMES
 from derivations.proofs import prove_loop_equals_sum
 from derivations.spec import ModelSpec
-from derivations.verify import CHECKS, SummaryRow, VerificationTable, verify
+from derivations.verify import BUILD_STEPS, CHECKS, SummaryRow, VerificationTable, verify
 
-#: Sequence lengths of the build-time verification: T <= 4 is 880 checks in ~1.5 s,
-#: which keeps a rebuild under `mkdocs serve` within its 5 s target (T = 6 alone
-#: costs another second). `unrolled verify` and the test suite go up to T = 6.
-VERIFY_STEPS = range(1, 5)
+#: Sequence lengths of the build-time verification (why these: `BUILD_STEPS`).
+VERIFY_STEPS = BUILD_STEPS
 #: Sequence lengths of the build-time exact loop proofs: T = 3 alone would add 0.8 s
 #: to every rebuild; tests/test_derivations_proofs.py proves T = 1..4 on every run.
 PROOF_STEPS = (1, 2)
