@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import sympy as sp
+from sympy.calculus.util import maximum, minimum
 
 from derivations.errors import OutOfRangeError, UnknownChoiceError
 from derivations.notation import ACTIVATION_NAMES, LOSS_NAMES
@@ -27,6 +28,7 @@ __all__ = [
     "SymbolicActivation",
     "SymbolicLoss",
     "check_choice",
+    "derivative_supremum",
 ]
 
 #: Slope of leaky ReLU for a <= 0, exact (rnnnum uses the float 0.01).
@@ -108,13 +110,45 @@ ACTIVATIONS: dict[str, SymbolicActivation] = {
 }
 
 
+def derivative_supremum(act: SymbolicActivation) -> tuple[Expr, Any]:
+    """sup |f'(a)| over the real line, exactly, and the set of a where |f'(a)| equals it.
+
+    Computed by SymPy from its own derivative of ``act.forward`` (not from
+    ``act.derivative``), so it checks ``act.gamma`` from both sides: nothing exceeds
+    the supremum, and an empty set would say it is never reached. A piecewise f' is
+    bounded piece by piece, each over the part of the line where that piece applies.
+    """
+    a = sp.Symbol("a", real=True)
+    fprime = sp.diff(act.forward(a), a)
+    pieces = fprime.args if isinstance(fprime, sp.Piecewise) else ((fprime, sp.true),)
+    remaining: Any = sp.S.Reals
+    parts = []  # (f' on this piece, where the piece applies)
+    for expr, condition in pieces:
+        domain = remaining.intersect(condition.as_set())
+        remaining = remaining - domain
+        if domain is not sp.S.EmptySet:
+            parts.append((expr, domain))
+    bounds = []
+    for expr, domain in parts:
+        if expr.free_symbols:
+            bounds += [abs(maximum(expr, a, domain)), abs(minimum(expr, a, domain))]
+        else:
+            bounds.append(abs(expr))
+    supremum = sp.Max(*bounds)
+    attained: Any = sp.S.EmptySet
+    for expr, domain in parts:
+        for target in (supremum, -supremum):
+            attained = attained.union(sp.solveset(sp.Eq(expr, target), a, domain))
+    return supremum, attained
+
+
 @dataclass(frozen=True)
 class SymbolicLoss:
-    r"""L_t as a function of (y_t, r_t) (row lists of V expressions), and dL_t/dy_t."""
+    r"""L_t as a function of (y_t, r_t) (row lists of V expressions), and ∂L_t/∂y_t."""
 
     name: str
     value: Callable[[list[Expr], list[Expr]], Expr]
-    #: dL_t/dy_t from (y_t, p_t, r_t); p_t is None for losses without a softmax
+    #: ∂L_t/∂y_t from (y_t, p_t, r_t); p_t is None for losses without a softmax
     gradient: Callable[[list[Expr], list[Expr] | None, list[Expr]], list[Expr]]
     gradient_latex: Callable[[int | str], str]
     #: LaTeX of L_t itself, at step t
@@ -134,7 +168,7 @@ LOSSES: dict[str, SymbolicLoss] = {
     "cross_entropy": SymbolicLoss(
         "cross_entropy",
         value=_ce_value,
-        # p - r, which is dL/dy whenever sum_v r_v = 1 (a one-hot target)
+        # p - r, which is ∂L_t/∂y_t whenever sum_v r_v = 1 (a one-hot target)
         gradient=lambda y, p, r: [pv - rv for pv, rv in zip(p or [], r, strict=True)],
         gradient_latex=lambda t: rf"p_{{{t}}} - r_{{{t}}}",
         # -log p_t[target_t], written with the one-hot row r_t

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
+import numpy as np
 import pytest
 import sympy as sp
 
 import rnnnum
 from derivations import ModelSpec, OutOfRangeError, UnknownChoiceError
 from derivations.notation import ACTIVATION_NAMES, GRADIENT_NAMES, LOSS_NAMES, PARAM_NAMES
-from derivations.spec import ACTIVATIONS, LOSSES
+from derivations.spec import ACTIVATIONS, LOSSES, derivative_supremum
 
 
 def test_names_are_rnnnums() -> None:
@@ -39,6 +42,27 @@ def test_activation_gamma_is_sup_of_derivative(name: str) -> None:
     samples = [derivative(x / 100) for x in range(-500, 501)]
     assert max(abs(s) for s in samples) == pytest.approx(float(act.gamma), rel=1e-12)
     assert float(act.gamma) == rnnnum.ACTIVATIONS[name].gamma
+
+
+@pytest.mark.parametrize("name", ACTIVATION_NAMES)
+def test_exact_supremum_of_the_derivative(name: str) -> None:
+    """SymPy's exact sup |f'| and where it is reached, against rnnnum's NumPy f' on a grid."""
+    supremum, attained = derivative_supremum(ACTIVATIONS[name])
+    assert supremum == ACTIVATIONS[name].gamma
+    act = rnnnum.ACTIVATIONS[name]
+    grid = np.linspace(-6.0, 6.0, 12001)  # step 1e-3, 0 included
+    values = np.abs(act.derivative(grid, act.forward(grid)))
+    assert values.max() <= float(supremum) * (1 + 1e-15)  # nothing exceeds it
+    reached = grid[values == values.max()]
+    assert all(attained.contains(sp.Float(x)) for x in reached)  # SymPy's set holds the peaks
+    assert values.max() == pytest.approx(float(supremum), rel=1e-12)
+
+
+def test_a_wrong_gamma_is_found_from_both_sides() -> None:
+    """A gamma above the true supremum (which a one-sided check passes) is told apart."""
+    too_big = replace(ACTIVATIONS["sigmoid"], gamma=sp.Rational(1, 2))
+    supremum, _ = derivative_supremum(too_big)
+    assert supremum != too_big.gamma
 
 
 @pytest.mark.parametrize("name", LOSS_NAMES)
