@@ -3,10 +3,11 @@ r"""The gradients: expanded sums over (loss i, step k), Jacobian products, and t
 Every gradient of $L = \sum_i L_i$ is a sum of terms, one per loss $L_i$ and per
 step $k \le i$ at which the shared weight (or the input, or $h_0$) was used:
 
-$$\frac{\partial L}{\partial W_{xh}} = \sum_{i=1}^{T}\sum_{k=1}^{i} x_k^\top\,\delta_{i,k},
-\qquad \delta_{i,k} = \frac{\partial L_i}{\partial a_k}
+$$\frac{\mathrm{d}L}{\mathrm{d}W_{xh}} = \sum_{i=1}^{T}\sum_{k=1}^{i} x_k^\top\,\delta_{i,k},$$
+
+$$\delta_{i,k} = \frac{\mathrm{d}L_i}{\mathrm{d}a_k}
 = \frac{\partial L_i}{\partial y_i}\,W_{yh}^\top
-\Big(\frac{\partial h_i}{\partial h_k}\Big)^{\!\top}\mathrm{diag}(f'(a_k)).$$
+\Big(\frac{\mathrm{d}h_i}{\mathrm{d}h_k}\Big)^{\!\top}\mathrm{diag}(f'(a_k)).$$
 
 `RULES` says, for each of the seven gradients, which local derivative closes the
 chain at step k (the factor left or right of $\delta_{i,k}$); `expanded_sum` turns
@@ -174,7 +175,7 @@ def expanded_sum(name: str, T: int) -> list[Term]:
 def jacobian(i: int, k: int, T: int | None = None) -> JacobianProduct:
     r"""The explicit product for 0 <= k <= i (at most T if given).
 
-    $\partial h_i / \partial h_k = \prod_{t=k+1}^{i} W_{hh}\,\mathrm{diag}(f'(a_t))$.
+    $\mathrm{d}h_i / \mathrm{d}h_k = \prod_{t=k+1}^{i} W_{hh}\,\mathrm{diag}(f'(a_t))$.
     """
     for value, what in ((i, "the later step i (--from)"), (k, "the earlier step k (--to)")):
         if isinstance(value, bool) or not isinstance(value, int) or value < 0:

@@ -8,10 +8,17 @@ y_t = h_t W_{yh} + b_y,\quad L = \sum_{t=1}^{T} L_t.$$
 
 The code names (``Wxh``, ``Whh``, ``Wyh``, ``bh``, ``by``, ``X``, ``h0``) are the
 names `rnnnum` uses for the same arrays; the tests check that the two lists agree.
-Partial derivatives of one loss term are written $\partial L_i / \partial \cdot$;
-the total derivative of $L = \sum_i L_i$ is $\partial L / \partial \cdot$.
-Backward signals: $\delta_{i,k} = \partial L_i / \partial a_k$ (one loss, one step)
-and $\delta_t = \partial L / \partial a_t = \sum_{i \ge t} \delta_{i,t}$ (all losses).
+
+Derivatives follow one rule (`LOCAL_RULE`, `TOTAL_RULE`). A *local* derivative
+$\partial u / \partial v$ differentiates the left side of one equation of the model
+by one of its arguments, holding that equation's other arguments fixed
+($\partial L_t/\partial y_t$, $\partial a_t/\partial h_{t-1} = W_{hh}$). A *total*
+derivative $\mathrm{d}u / \mathrm{d}v$ follows every path from $v$ to $u$ through the
+unrolled graph: every gradient $\mathrm{d}L/\mathrm{d}W_{xh}$, the backward signals
+$\delta_{i,k} = \mathrm{d}L_i / \mathrm{d}a_k$ (one loss, one step) and
+$\delta_t = \mathrm{d}L / \mathrm{d}a_t = \sum_{i \ge t} \delta_{i,t}$ (all losses),
+and the Jacobian products $\mathrm{d}h_i/\mathrm{d}h_k$. Plain text (code comments,
+the command line) writes the same two forms as ``∂L_t/∂y_t`` and ``dL/dh_t``.
 """
 
 from __future__ import annotations
@@ -21,13 +28,17 @@ from dataclasses import dataclass
 __all__ = [
     "ACTIVATION_NAMES",
     "GRADIENT_NAMES",
+    "LOCAL_RULE",
     "LOSS_NAMES",
     "PARAM_NAMES",
     "QUANTITIES",
+    "TOTAL_RULE",
     "Quantity",
     "entry_latex",
     "entry_name",
+    "local_derivative",
     "step_latex",
+    "total_derivative",
 ]
 
 #: The five parameters, in the order `rnnnum.PARAM_NAMES` uses.
@@ -36,6 +47,30 @@ PARAM_NAMES = ("Wxh", "Whh", "Wyh", "bh", "by")
 GRADIENT_NAMES = (*PARAM_NAMES, "X", "h0")
 ACTIVATION_NAMES = ("tanh", "sigmoid", "relu", "leaky_relu", "identity")
 LOSS_NAMES = ("cross_entropy", "mse")
+
+#: The two kinds of derivative, in words (the notation page quotes these).
+LOCAL_RULE = (
+    "a local derivative ∂u/∂v differentiates the left side u of one equation of the model by "
+    "one of its arguments v, holding that equation's other arguments fixed"
+)
+TOTAL_RULE = (
+    "a total derivative du/dv follows every path from v to u through the unrolled graph, "
+    "adding the chain-rule product along each"
+)
+
+
+def local_derivative(numerator: str, denominator: str, *, inline: bool = False) -> str:
+    r"""A local derivative: ``\frac{\partial L_{t}}{\partial y_{t}}`` (or inline ``a/b``)."""
+    if inline:
+        return rf"\partial {numerator} / \partial {denominator}"
+    return rf"\frac{{\partial {numerator}}}{{\partial {denominator}}}"
+
+
+def total_derivative(numerator: str, denominator: str, *, inline: bool = False) -> str:
+    r"""A total derivative: ``\frac{\mathrm{d} L}{\mathrm{d} W_{xh}}`` (or inline ``a/b``)."""
+    if inline:
+        return rf"\mathrm{{d}} {numerator} / \mathrm{{d}} {denominator}"
+    return rf"\frac{{\mathrm{{d}} {numerator}}}{{\mathrm{{d}} {denominator}}}"
 
 
 @dataclass(frozen=True)
@@ -71,22 +106,20 @@ QUANTITIES: dict[str, Quantity] = {
             "r", "r_{{{t}}}", "(V,)", "target at step t (one-hot for cross-entropy)", per_step=True
         ),
         Quantity("L", "L_{{{t}}}", "()", "loss at step t", per_step=True),
-        Quantity(
-            "g", "g_{{{t}}}", "(V,)", r"local derivative \partial L_t/\partial y_t", per_step=True
-        ),
+        Quantity("g", "g_{{{t}}}", "(V,)", r"local derivative ∂L_t/∂y_t", per_step=True),
         Quantity("d", "f'(a_{{{t}}})", "(H,)", "local derivative of the activation", per_step=True),
         Quantity(
             "delta",
             r"\delta_{{{t}}}",
             "(H,)",
-            r"total backward signal \partial L/\partial a_t",
+            "total backward signal dL/da_t",
             per_step=True,
         ),
         Quantity(
             "dh",
             r"\bar h_{{{t}}}",
             "(H,)",
-            r"total derivative \partial L/\partial h_t",
+            "total derivative dL/dh_t",
             per_step=True,
         ),
     )

@@ -7,11 +7,11 @@ the proof runs once per activation pattern (which units are on at which step), o
 every pattern, so it covers every region between the kinks; at a kink the
 derivative is the convention f'(0) = 0 (ReLU) or 1/100 (leaky ReLU) on both sides.
 
-(b) **Loop = sum.** In the symbols g_t = dL_t/dy_t and f'(a_t) left free (so the
+(b) **Loop = sum.** In the symbols g_t = ∂L_t/∂y_t and f'(a_t) left free (so the
 statement holds for every loss and activation at once), what iteration t of the
 backward loop adds to each gradient equals the sum of the terms with step k = t
 (`loop_map`), and the carry after iteration t equals
-$\sum_{i \ge t} \partial L_i/\partial h_{t-1}$; both expand to exactly zero difference.
+$\sum_{i \ge t} \mathrm{d}L_i/\mathrm{d}h_{t-1}$; both expand to exactly zero difference.
 
 For larger T the same equalities are checked numerically at random points:
 (a) against forward-mode differentiation of the straight-line program (each local

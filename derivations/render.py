@@ -22,7 +22,7 @@ from derivations.gradients import (
     pairs,
 )
 from derivations.gradients import jacobian as jacobian_product
-from derivations.notation import QUANTITIES
+from derivations.notation import QUANTITIES, total_derivative
 from derivations.spec import ModelSpec
 from derivations.terms import Factor, Term, _product_latex, signal_factors
 from derivations.unroll import unroll
@@ -53,13 +53,58 @@ __all__ = [
 MAX_WRITTEN_STEPS = 10
 #: Longest explicit Jacobian product written out (i - k one-step factors).
 MAX_JACOBIAN_SPAN = 20
+#: Most factors on one line of a written-out term. A T = 3 term has up to 8; on one
+#: line the longest ran past the 688-px text column of a 1280-px page. Longer terms
+#: are split into equal lines of at most this many factors.
+FACTORS_PER_LINE = 6
+#: Most summands on one line of an entry-wise sum (element-wise form, forward entries):
+#: the seven-summand lines of the element-wise form were 900 px wide on one line.
+SUMMANDS_PER_LINE = 4
+#: How a broken line goes on inside ``aligned``: a continued product is indented past
+#: the ``+`` of its term, a continued sum starts with its sign.
+CONTINUED_PRODUCT = r" \\ &\qquad\qquad "
+CONTINUED_SUM = r" \\ &\quad "
 
 _I, _K = sp.Symbol("i"), sp.Symbol("k")
 
 
 def _lhs(name: str, at: str = "k") -> str:
+    """dL/d`name` (total: it follows every path from the quantity to L)."""
     target = QUANTITIES["X"].at(at) if name == "X" else QUANTITIES[name].latex
-    return rf"\frac{{\partial L}}{{\partial {target}}}"
+    return total_derivative("L", target)
+
+
+def _balanced(items: list[str], per_line: int) -> list[list[str]]:
+    """`items` cut into as few lines of at most `per_line` as possible, of equal length."""
+    lines = max(1, -(-len(items) // per_line))
+    size = -(-len(items) // lines)
+    return [items[n : n + size] for n in range(0, len(items), size)]
+
+
+def _broken_product(factors: tuple[Factor, ...], spec: ModelSpec) -> str:
+    """A chain of factors for an ``aligned`` row, continued on new lines when long."""
+    parts = [p for p in (f.latex(spec) for f in factors) if p] or ["I"]
+    return CONTINUED_PRODUCT.join(r"\,".join(line) for line in _balanced(parts, FACTORS_PER_LINE))
+
+
+def _broken_sum(expr: Any, names: dict[sp.Symbol, str]) -> str:
+    """SymPy's LaTeX of `expr` for an ``aligned`` row, a new line every few summands.
+
+    The summands, their order and their signs are those of SymPy's own ``_print_Add``
+    (``as_ordered_terms`` and ``could_extract_minus_sign``); only the breaks are added.
+    """
+
+    def tex(e: Any) -> str:
+        return sp.latex(e, symbol_names=names)
+
+    if not isinstance(expr, sp.Add):
+        return tex(expr)
+    first, *others = expr.as_ordered_terms()
+    summands = [tex(first)] + [
+        f"- {tex(-term)}" if term.could_extract_minus_sign() else f"+ {tex(term)}"
+        for term in others
+    ]
+    return CONTINUED_SUM.join(" ".join(line) for line in _balanced(summands, SUMMANDS_PER_LINE))
 
 
 def _fprime(t: Any) -> str:
@@ -128,12 +173,12 @@ def written_out_latex(name: str, spec: ModelSpec) -> str:
     blocks = []
     for key, group in groups.items():
         lhs = _lhs(name, str(key)) if name == "X" else _lhs(name)
-        lines = [
-            (r"&= " if n == 0 else r"&\quad + ")
-            + term.latex(spec)
-            + rf"\qquad && (i={term.loss},\ k={term.step})"
-            for n, term in enumerate(group)
-        ]
+        lines = []
+        for n, term in enumerate(group):
+            first, *rest = _broken_product(term.factors, spec).split(CONTINUED_PRODUCT)
+            tag = rf"\qquad && (i={term.loss},\ k={term.step})"
+            lead = r"&= " if n == 0 else r"&\quad + "
+            lines.append(CONTINUED_PRODUCT.join([lead + first + tag, *rest]))
         blocks.append(lhs + r" " + r" \\ ".join(lines))
     return r"\begin{aligned}" + r" \\[4pt] ".join(blocks) + r"\end{aligned}"
 
@@ -141,7 +186,7 @@ def written_out_latex(name: str, spec: ModelSpec) -> str:
 def jacobian_latex(i: int, k: int, spec: ModelSpec, *, compact: bool = False) -> str:
     """dh_i/dh_k as an explicit product (or with a product sign when ``compact``)."""
     product = jacobian_product(i, k, spec.T)
-    lhs = rf"\frac{{\partial h_{{{i}}}}}{{\partial h_{{{k}}}}}"
+    lhs = total_derivative(f"h_{{{i}}}", f"h_{{{k}}}")
     general = rf"\prod_{{t={k + 1}}}^{{{i}}} W_{{hh}}\,{_fprime('t')}" if i > k else "I"
     if compact:
         return rf"{lhs} = {general}"
@@ -154,9 +199,9 @@ def jacobian_latex(i: int, k: int, spec: ModelSpec, *, compact: bool = False) ->
 
 
 LOOP_HEADER = (
-    "dh_next = 0                      # d(L_{t+1} + ... + L_T)/dh_t: nothing yet at t = T",
+    "dh_next = 0                      # d(L_{t+1} + ... + L_T)/dh_t: 0 at t = T",
     "for t in T, T-1, ..., 1:",
-    "    dh = g[t] @ Wyh.T + dh_next  # dL/dh_t: direct path through y_t, plus the carry",
+    "    dh = g[t] @ Wyh.T + dh_next  # dL/dh_t: through y_t, plus the carry",
     "    delta = dh * fprime(a[t])    # dL/da_t = sum over i >= t of dL_i/da_t",
 )
 
@@ -192,7 +237,7 @@ def elementwise_latex(name: str, spec: ModelSpec) -> str:
                 names[s] = f"{symbol}_{{{t},{j}}}"
 
     def tex(expr: Any) -> str:
-        return sp.latex(expr, symbol_names=names)
+        return _broken_sum(expr, names)
 
     lines = []
     blocks = loop.gradients[name] if name != "X" else loop.gradients["X"]
@@ -203,9 +248,8 @@ def elementwise_latex(name: str, spec: ModelSpec) -> str:
                 index = (c + 1,) if matrix.rows == 1 else (r + 1, c + 1)
                 base = QUANTITIES["X"].at(n) if name == "X" else QUANTITIES[name].latex
                 sub = ",".join(str(i) for i in index)
-                lines.append(
-                    rf"\frac{{\partial L}}{{\partial ({base})_{{{sub}}}}} &= {tex(matrix[r, c])}"
-                )
+                lhs = total_derivative("L", f"({base})_{{{sub}}}")
+                lines.append(rf"{lhs} &= {tex(matrix[r, c])}")
     through_a = RULES[name].via == "a"  # W_yh and b_y need only g_t, not the signals
     definitions = dict(loop.assignments)
     for t in sorted(loop.delta, reverse=True) if through_a else ():
@@ -267,7 +311,8 @@ def derivation_markdown(name: str, spec: ModelSpec, *, form: str = "full", level
     h = "#" * level
     title = QUANTITIES["X"].at("k") if name == "X" else QUANTITIES[name].latex
     parts = [
-        f"{h} $\\partial L / \\partial {title}$ ({spec.T} steps, {spec.activation}, {spec.loss})",
+        f"{h} ${total_derivative('L', title, inline=True)}$ ({spec.T} steps, {spec.activation}, "
+        f"{spec.loss})",
         "",
         "As a sum over losses $L_i$ and steps $k$:",
         "",
@@ -288,7 +333,9 @@ def derivation_markdown(name: str, spec: ModelSpec, *, form: str = "full", level
         spans = sorted({(i, k) for i, k in pairs(name, spec.T) if i > k and RULES[name].via == "a"})
         if spans:
             parts += ["", "The Jacobian products in these terms:", ""]
-            parts += [f"$$\n{jacobian_latex(i, k, spec)}\n$$" for i, k in spans]
+            # one display block per product, a blank line between: back to back,
+            # arithmatex reads "$$ ... $$\n$$ ... $$" as one formula with "$$$$" inside
+            parts.append("\n\n".join(f"$$\n{jacobian_latex(i, k, spec)}\n$$" for i, k in spans))
         parts += [
             "",
             f"{h}# The backward loop",
@@ -357,7 +404,7 @@ def forward_entry_latex(spec: ModelSpec, t: int, j: int) -> str:
     lines = []
     for family in (model.a, model.h):
         symbol = family[t][j - 1]
-        lines.append(rf"{names[symbol]} &= {sp.latex(definitions[symbol], symbol_names=names)}")
+        lines.append(rf"{names[symbol]} &= {_broken_sum(definitions[symbol], names)}")
     return r"\begin{aligned}" + r" \\ ".join(lines) + r"\end{aligned}"
 
 
@@ -387,7 +434,7 @@ def parameter_locals_latex() -> str:
 
 
 def hidden_path_factors(i: int, t: int) -> tuple[Factor, ...]:
-    r"""Factors of $\partial L_i / \partial h_t$, (1, H), for t <= i: the one path from L_i.
+    r"""Factors of $\mathrm{d}L_i / \mathrm{d}h_t$, (1, H), for t <= i: the one path from L_i.
 
     $g_i W_{yh}^\top$ when t = i; else $\delta_{i,t+1} W_{hh}^\top$, back through h_{t+1}.
     """
@@ -399,19 +446,20 @@ def hidden_path_factors(i: int, t: int) -> tuple[Factor, ...]:
 
 
 def hidden_latex(t: int, spec: ModelSpec, *, losses: tuple[int, ...] | None = None) -> str:
-    r"""$\partial L_i/\partial h_t$ for one loss, or the total $\bar h_t$ over `losses`.
+    r"""$\mathrm{d}L_i/\mathrm{d}h_t$ for one loss, or $\bar h_t = \mathrm{d}L/\mathrm{d}h_t$.
 
-    With one loss the left side is the partial derivative of that loss; with several
-    (default: every i >= t) it is the total derivative, one path per loss.
+    Both are total derivatives (they follow the path from h_t through later states);
+    with one loss the left side names that loss, with several (default: every
+    i >= t) it is the derivative of L, one path per loss.
     """
     chosen = losses or tuple(range(t, spec.T + 1))
     paths = [_product_latex(hidden_path_factors(i, t), spec, "I") for i in chosen]
     if len(chosen) == 1:
         (i,) = chosen
-        return rf"\frac{{\partial L_{{{i}}}}}{{\partial h_{{{t}}}}} = {paths[0]}"
-    named = " + ".join(rf"\frac{{\partial L_{{{i}}}}}{{\partial h_{{{t}}}}}" for i in chosen)
+        return f"{total_derivative(f'L_{{{i}}}', f'h_{{{t}}}')} = {paths[0]}"
+    named = " + ".join(total_derivative(f"L_{{{i}}}", f"h_{{{t}}}") for i in chosen)
     return (
-        rf"\begin{{aligned}}{_q('dh', t)} = \frac{{d L}}{{d h_{{{t}}}}} &= {named} \\ "
+        rf"\begin{{aligned}}{_q('dh', t)} = {total_derivative('L', f'h_{{{t}}}')} &= {named} \\ "
         + r" \\ ".join(("&= " if n == 0 else "&\\quad + ") + path for n, path in enumerate(paths))
         + r"\end{aligned}"
     )

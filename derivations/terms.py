@@ -4,10 +4,11 @@ A `Term` is an ordered product of `Factor`s, each a matrix: its value is the pla
 matrix product, so the same data renders to LaTeX (`Term.latex`), to a SymPy matrix
 (`Term.matrix`) and to a number (`Term.value`). Display and check cannot drift apart.
 
-Example, $\partial L_3/\partial W_{xh}$ through $x_1$ (tanh):
-$x_1^\top\,\frac{\partial L_3}{\partial y_3}\,W_{yh}^\top\,\mathrm{diag}(1-h_3^2)\,
-W_{hh}^\top\,\mathrm{diag}(1-h_2^2)\,W_{hh}^\top\,\mathrm{diag}(1-h_1^2)$,
-a (D, 1)(1, V)(V, H)(H, H)... product of shape (D, H).
+Example, the term of $\mathrm{d}L/\mathrm{d}W_{xh}$ from $L_3$ through $x_1$ (tanh), a
+(D, 1)(1, V)(V, H)(H, H)... product of shape (D, H):
+
+$$x_1^\top\,\frac{\partial L_3}{\partial y_3}\,W_{yh}^\top\,\mathrm{diag}(1-h_3^2)\,
+W_{hh}^\top\,\mathrm{diag}(1-h_2^2)\,W_{hh}^\top\,\mathrm{diag}(1-h_1^2).$$
 """
 
 from __future__ import annotations
@@ -34,14 +35,14 @@ Trace = Mapping[str, FloatArray]
 
 #: kind -> (what it is, shape in D/H/V)
 FACTOR_KINDS = {
-    "g": ("dL_t/dy_t, the loss's local derivative", "(1, V)"),
-    "WyhT": ("W_yh^T, dy_t/dh_t as it acts on a row gradient", "(V, H)"),
-    "D": ("diag(f'(a_t)), dh_t/da_t", "(H, H)"),
-    "WhhT": ("W_hh^T, da_t/dh_{t-1} as it acts on a row gradient", "(H, H)"),
+    "g": ("∂L_t/∂y_t, the loss's local derivative", "(1, V)"),
+    "WyhT": ("W_yh^T, ∂y_t/∂h_t as it acts on a row gradient", "(V, H)"),
+    "D": ("diag(f'(a_t)), ∂h_t/∂a_t", "(H, H)"),
+    "WhhT": ("W_hh^T, ∂a_t/∂h_{t-1} as it acts on a row gradient", "(H, H)"),
     "Whh": ("W_hh, the forward step of a perturbation of h_{t-1}", "(H, H)"),
-    "xT": ("x_t^T, da_t/dW_xh", "(D, 1)"),
-    "hT": ("h_t^T, da_{t+1}/dW_hh or dy_t/dW_yh", "(H, 1)"),
-    "WxhT": ("W_xh^T, da_t/dx_t as it acts on a row gradient", "(H, D)"),
+    "xT": ("x_t^T, ∂a_t/∂W_xh", "(D, 1)"),
+    "hT": ("h_t^T, ∂a_{t+1}/∂W_hh or ∂y_t/∂W_yh", "(H, 1)"),
+    "WxhT": ("W_xh^T, ∂a_t/∂x_t as it acts on a row gradient", "(H, D)"),
 }
 
 
@@ -136,10 +137,10 @@ def _product_value(factors: tuple[Factor, ...], trace: Trace, size: int) -> Floa
 
 
 def signal_factors(i: int, k: int) -> tuple[Factor, ...]:
-    r"""Factors of $\delta_{i,k} = \partial L_i/\partial a_k$, (1, H), for 1 <= k <= i.
+    r"""Factors of $\delta_{i,k} = \mathrm{d}L_i/\mathrm{d}a_k$, (1, H), for 1 <= k <= i.
 
-    $\frac{\partial L_i}{\partial y_i} W_{yh}^\top \mathrm{diag}(f'(a_i)) W_{hh}^\top
-    \mathrm{diag}(f'(a_{i-1})) \cdots W_{hh}^\top \mathrm{diag}(f'(a_k))$.
+    $$\frac{\partial L_i}{\partial y_i} W_{yh}^\top \mathrm{diag}(f'(a_i)) W_{hh}^\top
+    \mathrm{diag}(f'(a_{i-1})) \cdots W_{hh}^\top \mathrm{diag}(f'(a_k)).$$
     """
     factors = [Factor("g", i), Factor("WyhT"), Factor("D", i)]
     for t in range(i - 1, k - 1, -1):
@@ -192,9 +193,10 @@ class Term:
 
 @dataclass(frozen=True)
 class JacobianProduct:
-    r"""$\partial h_i/\partial h_k = \prod_{t=k+1}^{i} W_{hh}\,\mathrm{diag}(f'(a_t))$, (H, H).
+    r"""$\mathrm{d}h_i/\mathrm{d}h_k = \prod_{t=k+1}^{i} W_{hh}\,\mathrm{diag}(f'(a_t))$, (H, H).
 
-    Row convention: a perturbation $dh_k$ moves $h_i$ by $dh_k\,(\partial h_i/\partial h_k)$.
+    Row convention: a small change $\Delta h_k$ moves $h_i$ by
+    $\Delta h_k\,(\mathrm{d}h_i/\mathrm{d}h_k)$.
     The identity when i = k.
     """
 

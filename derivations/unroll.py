@@ -122,6 +122,39 @@ class Unrolled:
         return sp.sympify(expr).xreplace(self.definitions)
 
     @cached_property
+    def owners(self) -> dict[sp.Symbol, tuple[str, int | None]]:
+        """Each scalar symbol's quantity and step: ``("a", 2)``, ``("h", 0)``, ``("Whh", None)``."""
+        out: dict[sp.Symbol, tuple[str, int | None]] = {}
+        for key, matrix in self.params.items():
+            out.update(dict.fromkeys(matrix, (key, None)))
+        families = (("x", self.x), ("r", self.r), ("a", self.a), ("h", self.h), ("y", self.y))
+        families += (("p", self.p), ("g", self.g), ("d", self.d))
+        for key, family in families:
+            for t, matrix in family.items():
+                out.update(dict.fromkeys(matrix, (key, t)))
+        out.update({s: ("L", t) for t, s in self.L.items()})
+        return out
+
+    def equation_arguments(self) -> dict[tuple[str, int | None], set[tuple[str, int | None]]]:
+        """The arguments of each equation of the model, read off the program.
+
+        Keys are the quantities the model defines, ``("a", t)``, ``("h", t)``, ``("y", t)``,
+        ``("p", t)``, ``("L", t)`` and the total ``("L", None)``; values the quantities
+        its right side reads. A derivative of a key by one of its arguments is *local*
+        (`derivations.notation`); every other derivative is total. The local
+        derivatives g_t and f'(a_t) are symbols of the program but not equations of
+        the model, so they are left out.
+        """
+        out: dict[tuple[str, int | None], set[tuple[str, int | None]]] = {}
+        for symbol, expr in self.assignments:
+            key = self.owners[symbol]
+            if key[0] in ("g", "d"):
+                continue
+            out.setdefault(key, set()).update(self.owners[s] for s in expr.free_symbols)
+        out[("L", None)] = {("L", t) for t in self.L}
+        return out
+
+    @cached_property
     def latex_names(self) -> dict[sp.Symbol, str]:
         """LaTeX of every symbol, for ``sympy.latex(expr, symbol_names=...)``."""
         names: dict[sp.Symbol, str] = {}
@@ -164,8 +197,9 @@ def unroll(spec: ModelSpec | None = None) -> Unrolled:
 
     Per step, next to each forward quantity, its local derivative:
 
-    $$a_t = x_t W_{xh} + h_{t-1} W_{hh} + b_h,\ h_t = f(a_t),\ d_t = f'(a_t),\quad
-    y_t = h_t W_{yh} + b_y,\ L_t = \ell(y_t, r_t),\ g_t = \partial L_t / \partial y_t.$$
+    $$\begin{aligned} a_t &= x_t W_{xh} + h_{t-1} W_{hh} + b_h, & h_t &= f(a_t), &
+    d_t &= f'(a_t), \\ y_t &= h_t W_{yh} + b_y, & L_t &= \ell(y_t, r_t), &
+    g_t &= \partial L_t / \partial y_t. \end{aligned}$$
     """
     spec = spec or ModelSpec()
     T, D, H, V = spec.T, spec.D, spec.H, spec.V

@@ -43,6 +43,10 @@ CHROMIUM_ARGS = (
 LOOPBACK = {"127.0.0.1", "localhost", "::1", "[::1]"}
 #: How long MathJax may take to typeset one page (the largest page has ~3000 glyphs).
 TYPESET_TIMEOUT_MS = 60_000
+#: The viewports a reader brings: the desktop every formula must fit (its text column
+#: is 688 px wide), and a phone, where a formula may scroll but the page may not.
+DESKTOP = {"width": 1280, "height": 900}
+PHONE = {"width": 390, "height": 844}
 
 
 class _QuietHandler(http.server.SimpleHTTPRequestHandler):
@@ -100,11 +104,55 @@ _REPORT_JS = r"""
   for (let node = walker.nextNode(); node; node = walker.nextNode()) {
     if (delimiters.test(node.textContent)) raw.push(node.textContent.trim().slice(0, 120));
   }
+  // Inside the math: the TeX of every item MathJax typeset, read token by token
+  // (a control sequence is a backslash and one non-letter or a run of letters, so
+  // the row break "\\[4pt]" is not mistaken for "\["). A "$", "\(", "\)", "\[" or
+  // "\]" there means two formulas were glued into one (or one was cut open).
+  const delimited = [];
+  for (const item of MathJax.startup.document.math) {
+    const tex = item.math;
+    for (let i = 0; i < tex.length; i++) {
+      const c = tex[i];
+      if (c === '\\') {
+        const next = tex[i + 1] || '';
+        if ('()[]'.includes(next)) { delimited.push(tex.trim().slice(0, 160)); break; }
+        if (/[A-Za-z]/.test(next)) { while (/[A-Za-z]/.test(tex[i + 1] || '')) i++; } else { i++; }
+      } else if (c === '$') { delimited.push(tex.trim().slice(0, 160)); break; }
+    }
+  }
+  // Width: every display formula against the text column, with the blocks of
+  // every tab set shown at once (a hidden tab has no width to measure).
+  const reveal = document.createElement('style');
+  reveal.textContent =
+    '.tabbed-set > .tabbed-content > .tabbed-block { display: block !important; }';
+  document.head.appendChild(reveal);
+  const column = document.querySelector('article.md-content__inner');
+  const box = column.getBoundingClientRect();
+  const style = getComputedStyle(column);
+  const columnWidth = box.width - parseFloat(style.paddingLeft) - parseFloat(style.paddingRight);
+  const texOf = new Map();
+  for (const item of MathJax.startup.document.math) texOf.set(item.typesetRoot, item.math);
+  const wide = [];
+  const unscrollable = [];
+  for (const c of document.querySelectorAll('mjx-container[display="true"]')) {
+    const width = c.querySelector('mjx-math').getBoundingClientRect().width;
+    if (width > columnWidth + 0.5) {
+      const tex = (texOf.get(c) || '').trim().slice(0, 100);
+      wide.push(`${Math.round(width)} px > ${Math.round(columnWidth)} px: ${tex}`);
+      const holder = c.closest('.arithmatex');
+      const overflow = holder ? getComputedStyle(holder).overflowX : 'visible';
+      if (!['auto', 'scroll'].includes(overflow)) unscrollable.push(tex);
+    }
+  }
+  reveal.remove();
   return {
     url: location.href, title: document.title, formulas: containers.length,
     sources: sources.length, untypeset: untypeset.length, doubled: doubled.length,
     errors, glyphs: glyphs.length, invisible: invisible.slice(0, 10),
     invisibleCount: invisible.length, raw: raw.slice(0, 10),
+    delimited: delimited.slice(0, 5), wide, unscrollable,
+    pageOverflow: document.documentElement.scrollWidth - window.innerWidth,
+    viewport: window.innerWidth,
   };
 }
 """
@@ -133,9 +181,19 @@ class MathReport:
     invisible: list[str]
     invisibleCount: int
     raw: list[str]
+    delimited: list[str]
+    wide: list[str]
+    unscrollable: list[str]
+    pageOverflow: int
+    viewport: int
 
-    def problems(self) -> list[str]:
-        """Everything wrong with the math of this page, in words; empty when all is well."""
+    def problems(self, *, fit: bool = True) -> list[str]:
+        """Everything wrong with the math of this page, in words; empty when all is well.
+
+        With `fit` (a desktop viewport) every display formula must fit the text column;
+        without it (a phone) a wider one must scroll inside its own box. Either way the
+        page itself must not become wider than the viewport.
+        """
         found = []
         if self.untypeset:
             found.append(f"{self.untypeset} of {self.sources} formulas were never typeset")
@@ -150,6 +208,19 @@ class MathReport:
             )
         if self.raw:
             found.append(f"raw TeX left in the text: {self.raw[:3]}")
+        if self.delimited:
+            found.append(f"math delimiters inside a typeset formula: {self.delimited[:3]}")
+        if fit and self.wide:
+            found.append(
+                f"{len(self.wide)} display formulas wider than the text column at "
+                f"{self.viewport} px: {self.wide[:3]}"
+            )
+        if self.unscrollable:
+            found.append(f"wide formulas that cannot scroll in their box: {self.unscrollable[:3]}")
+        if self.pageOverflow > 0:
+            found.append(
+                f"the page is {self.pageOverflow} px wider than the {self.viewport}-px viewport"
+            )
         return found
 
 
@@ -183,7 +254,7 @@ def browser() -> Iterator[tuple[Any, Traffic]]:
     with sync_playwright() as playwright:
         chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
         try:
-            context = chromium.new_context(viewport={"width": 1280, "height": 900})
+            context = chromium.new_context(viewport=dict(DESKTOP))
             context.route("**/*", route)
             page = context.new_page()
             page.on("console", console)

@@ -12,6 +12,7 @@ import sympy as sp
 from derivations import (
     ModelSpec,
     TooLargeError,
+    backward_loop,
     compact_latex,
     derivation_json,
     derivation_markdown,
@@ -21,6 +22,7 @@ from derivations import (
     jacobian_latex,
     lambdify_model,
     loop_map,
+    render,
     unroll,
     written_out_latex,
 )
@@ -118,7 +120,7 @@ def test_term_symbolic_and_numeric_products_agree(rng: np.random.Generator) -> N
 
 def test_elementwise_form_is_sympys_print_of_the_loop() -> None:
     latex = elementwise_latex("bh", ModelSpec(T=2, D=1, H=2, V=2))
-    assert r"\frac{\partial L}{\partial (b_h)_{1}} &= \delta_{1,1} + \delta_{2,1}" in latex
+    assert r"\frac{\mathrm{d} L}{\mathrm{d} (b_h)_{1}} &= \delta_{1,1} + \delta_{2,1}" in latex
     assert r"f'(a_{2,1}) &= 1 - h_{2,1}^{2}" in latex
     assert re.search(r"g_\{1,1\} &= p_\{1,1\} - r_\{1,1\}", latex)
     assert sp.latex(sp.Symbol("x")) == "x"  # the printer, not hand-written text
@@ -145,3 +147,50 @@ def test_package_docstring_example() -> None:
     result = doctest.testmod(derivations)
     assert result.attempted >= 3
     assert result.failed == 0
+
+
+def _unbroken(latex: str, marker: str) -> str:
+    return latex.replace(marker, " ")
+
+
+def test_long_sums_are_broken_but_otherwise_sympys_print() -> None:
+    """The element-wise lines equal SymPy's own print once the line breaks are taken out."""
+    spec = ModelSpec(T=3)
+    model = unroll(spec)
+    loop = backward_loop(model)
+    names = dict(model.latex_names)
+    for family, symbol in ((loop.dh, r"\bar h"), (loop.delta, r"\delta"), (loop.carry, "c")):
+        for t, row in family.items():
+            for j, s in enumerate(row, start=1):
+                names[s] = f"{symbol}_{{{t},{j}}}"
+    checked = 0
+    for _, expr in loop.assignments:
+        broken = render._broken_sum(expr, names)
+        whole = sp.latex(expr, symbol_names=names)
+        assert " ".join(_unbroken(broken, render.CONTINUED_SUM).split()) == " ".join(whole.split())
+        for line in broken.split(render.CONTINUED_SUM):
+            summands = 1 + line.count(" + ") + line.count(" - ")
+            assert summands <= render.SUMMANDS_PER_LINE, line
+        checked += render.CONTINUED_SUM in broken
+    assert checked > 0  # some lines were long enough to break
+
+
+def test_written_out_terms_are_broken_into_short_equal_lines() -> None:
+    spec = ModelSpec(T=4)
+    latex = written_out_latex("Wxh", spec)
+    rows = latex.removeprefix(r"\begin{aligned}").removesuffix(r"\end{aligned}").split(r" \\ ")
+    widest = max(row.count(r"\,") + 1 for row in rows)
+    assert widest <= render.FACTORS_PER_LINE
+    longest = max(expanded_sum("Wxh", 4), key=lambda t: len(t.factors))
+    assert len(longest.factors) > render.FACTORS_PER_LINE  # so a break was needed
+    assert longest.latex(spec).replace(r"\,", " ") in " ".join(
+        _unbroken(latex, render.CONTINUED_PRODUCT).replace(r"\,", " ").split()
+    ).replace(rf"\qquad && (i={longest.loss},\ k={longest.step})", "")
+
+
+def test_display_blocks_never_touch() -> None:
+    """Back-to-back $$ blocks read as one formula with "$$$$" inside (arithmatex)."""
+    for name in ("Wxh", "Whh", "bh", "X", "h0"):
+        text = derivation_markdown(name, ModelSpec())
+        assert "$$\n$$" not in text, name
+        assert text.count("$$") % 2 == 0

@@ -135,8 +135,9 @@ def test_hidden_paths_equal_rnnnum_restarted_from_that_state(activation):
 
 def test_total_derivative_lists_one_path_per_later_loss():
     latex = hidden_latex(1, ModelSpec(T=3))
-    assert latex.count(r"\frac{\partial L_{") == 3 + 3  # named, then each path's dL_i/dy_i
-    assert hidden_latex(2, ModelSpec(T=3), losses=(2,)).startswith(r"\frac{\partial L_{2}}")
+    assert latex.count(r"\frac{\mathrm{d} L_{") == 3  # the three losses, named
+    assert latex.count(r"\frac{\partial L_{") == 3  # each path's local ∂L_i/∂y_i
+    assert hidden_latex(2, ModelSpec(T=3), losses=(2,)).startswith(r"\frac{\mathrm{d} L_{2}}")
 
 
 def test_generated_output_is_reused_only_while_its_sources_are_unchanged(tmp_path):

@@ -20,7 +20,15 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from browser import CHROMIUM, INSTALL_HINT, REQUIRE_ENV, browser, serve, wait_for_math
+from browser import (
+    CHROMIUM,
+    INSTALL_HINT,
+    PHONE,
+    REQUIRE_ENV,
+    browser,
+    serve,
+    wait_for_math,
+)
 
 #: Pages whose formulas are the point of the page: each must show at least this many.
 MATH_PAGES = {
@@ -78,6 +86,11 @@ def test_every_page_renders_its_math_offline(built_site):
             report = wait_for_math(page)
             assert not report.problems(), f"{path}: {report.problems()}"
             counts[path] = report.formulas
+        page.set_viewport_size(PHONE)
+        for path in pages:
+            page.goto(base + path)
+            report = wait_for_math(page)
+            assert not report.problems(fit=False), f"{path} on a phone: {report.problems()}"
         assert not traffic.console_errors, traffic.console_errors
         assert not traffic.outside_requests, traffic.outside_requests
     for path, least in MATH_PAGES.items():
@@ -104,3 +117,39 @@ def test_math_renders_after_instant_navigation(built_site):
             assert after == before
         assert not traffic.console_errors, traffic.console_errors
         assert not traffic.outside_requests, traffic.outside_requests
+
+
+def _glued_blocks_html() -> str:
+    """What arithmatex makes of two display blocks written back to back (the old renderer)."""
+    import markdown
+
+    glued = "$$\na = b\n$$\n$$\nc = d\n$$"
+    config = {"pymdownx.arithmatex": {"generic": True}}
+    return markdown.markdown(glued, extensions=["pymdownx.arithmatex"], extension_configs=config)
+
+
+def test_report_catches_glued_and_overwide_formulas(built_site, tmp_path):
+    """The checks above can fail: a page with the two faults readers found is reported."""
+    _require_browser()
+    import shutil
+
+    site = tmp_path / "site"
+    shutil.copytree(built_site, site)
+    target = site / "expanded-sum" / "Wxh" / "index.html"
+    chain = r"\,".join([r"W_{hh}^\top\,\operatorname{diag}(1 - h_{3}^{2})"] * 12)
+    faults = _glued_blocks_html() + f'<div class="arithmatex">\\[{chain}\\]</div>'
+    html = target.read_text()
+    marker = '<h1 id="the-gradient-with-respect-to-wxh'
+    assert marker in html
+    target.write_text(html.replace(marker, faults + marker, 1))
+    with serve(site) as base, browser() as (page, _):
+        page.goto(base + "expanded-sum/Wxh/")
+        report = wait_for_math(page)
+        found = " | ".join(report.problems())
+        assert "math delimiters inside a typeset formula" in found, found
+        assert "$$" in " ".join(report.delimited), report.delimited
+        assert "wider than the text column at 1280 px" in found, found
+        page.set_viewport_size(PHONE)
+        page.reload()
+        phone = wait_for_math(page)
+        assert phone.wide and not phone.unscrollable and phone.pageOverflow <= 0, phone

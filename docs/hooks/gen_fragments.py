@@ -17,7 +17,13 @@ from gen_format import claim, code, display, fmt, math, sci, table
 
 import rnnnum
 from derivations.gradients import RULES, pairs
-from derivations.notation import GRADIENT_NAMES, QUANTITIES
+from derivations.notation import (
+    GRADIENT_NAMES,
+    QUANTITIES,
+    local_derivative,
+    step_latex,
+    total_derivative,
+)
 from derivations.render import (
     compact_latex,
     forward_entry_latex,
@@ -31,7 +37,7 @@ from derivations.render import (
     parameter_locals_latex,
     written_out_latex,
 )
-from derivations.spec import ACTIVATIONS, ModelSpec
+from derivations.spec import ACTIVATIONS, ModelSpec, derivative_supremum
 from rnnnum.lab import problem
 
 #: The sizes of the small numeric examples (the symbolic default: D=2, H=3, V=4).
@@ -61,13 +67,32 @@ def notation_fragments() -> dict[str, str]:
             for t in (1, 2, 3, "k", "i", "t-1", "T")
         }
     )
-    rows = [
-        [code(q.name), math(q.at("t")), q.shape, q.meaning.replace("\\partial", "∂")]
-        for q in QUANTITIES.values()
-    ]
+    rows = [[code(q.name), math(q.at("t")), q.shape, q.meaning] for q in QUANTITIES.values()]
     out["table.notation"] = table(["code name", "symbol", "shape", "what it is"], rows)
     out["eq.model"] = display(model_latex(EXAMPLE))
+    out.update(rule_fragments())
     return out
+
+
+def rule_fragments() -> dict[str, str]:
+    """Examples of the two kinds of derivative, printed by the notation's own helpers."""
+    q = step_latex
+    local = [
+        local_derivative(q("L", "t"), q("y", "t")),
+        rf"{local_derivative(q('a', 't'), q('h', 't-1'))} = W_{{hh}}",
+        rf"{local_derivative(q('a', 't'), QUANTITIES['Wxh'].latex)}",
+    ]
+    total = [
+        total_derivative("L", QUANTITIES["Wxh"].latex),
+        rf"{q('dh', 't')} = {total_derivative('L', q('h', 't'))}",
+        rf"\delta_{{i,k}} = {total_derivative(q('L', 'i'), q('a', 'k'))}",
+        total_derivative(q("h", "i"), q("h", "k")),
+    ]
+    return {
+        "eq.rule.local": display(r",\qquad ".join(local)),
+        "eq.rule.total": display(r",\qquad ".join(total)),
+        "rule.total.one_loss": math(total_derivative(q("L", "i"), q("h", "t"), inline=True)),
+    }
 
 
 def model_fragments() -> dict[str, str]:
@@ -93,16 +118,13 @@ def model_fragments() -> dict[str, str]:
 def local_fragments() -> dict[str, str]:
     rows = []
     for name, act in ACTIVATIONS.items():
-        a = sp.Symbol("a", real=True)
-        h = act.forward(a)
-        # gamma = sup |f'| checked against SymPy's derivative at a grid of points
-        # (f' peaks at 0 for tanh and sigmoid, and is piecewise constant otherwise)
-        grid = [sp.Rational(n, 4) for n in range(-40, 41) if n != 0]
-        fprime = sp.diff(h, a)
-        values = [abs(float(fprime.subs(a, v))) for v in grid]
+        # gamma against the exact supremum of SymPy's own f' (both sides: nothing
+        # exceeds it, and it is reached)
+        supremum, attained = derivative_supremum(act)
         claim(
-            max(values) <= float(act.gamma) * (1 + 1e-12),
-            f"sup |f'| of {name} is its gamma {act.gamma}",
+            supremum == act.gamma and attained is not sp.S.EmptySet,
+            f"sup |f'| of {name} is its gamma {act.gamma}, reached at some a "
+            f"(SymPy: sup {supremum}, reached on {attained})",
         )
         rows.append(
             [
@@ -110,6 +132,7 @@ def local_fragments() -> dict[str, str]:
                 math(act.latex("a")),
                 math(act.derivative_latex("a", "h")),
                 math(sp.latex(act.gamma)),
+                math(r"a \in " + sp.latex(attained)),
                 math(sp.latex(1 / act.gamma)),
             ]
         )
@@ -119,7 +142,7 @@ def local_fragments() -> dict[str, str]:
         "eq.local.mse": display(local_jacobians_latex(ModelSpec(loss="mse"))),
         "eq.param_locals": display(parameter_locals_latex()),
         "table.activations": table(
-            ["activation", "h = f(a)", "f'(a)", "γ = sup |f'|", "1/γ"], rows
+            ["activation", "h = f(a)", "f'(a)", "γ = sup |f'|", "where |f'| = γ", "1/γ"], rows
         ),
     }
 
@@ -225,7 +248,7 @@ def column_fragments() -> dict[str, str]:
             r"b = b_h^\top"
         ),
         "eq.column.jacobian": display(
-            r"\Big(\frac{\partial h_t}{\partial h_{t-1}}\Big)_{\text{column}} = "
+            r"\Big(\frac{\mathrm{d} h_t}{\mathrm{d} h_{t-1}}\Big)_{\text{column}} = "
             r"\operatorname{diag}(f'(a_t))\,U = \big(W_{hh}\,\operatorname{diag}(f'(a_t))\big)^\top"
         ),
     }

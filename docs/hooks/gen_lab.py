@@ -124,7 +124,7 @@ def speed(out: dict[str, str], files: dict[str, str]) -> None:
             "1/γ",
             "largest norm / bound",
             "median ratio at distance 10",
-            f"norm of ∂h_{T}/∂h_0",
+            f"norm of dh_{T}/dh_0",
             f"bound at distance {T}",
         ],
         rows,
@@ -132,11 +132,11 @@ def speed(out: dict[str, str], files: dict[str, str]) -> None:
     out["criterion.loosest10"] = fmt(float(min(c.median_ratio[10] for c in checks)))
     out["criterion.tightest10"] = fmt(float(max(c.median_ratio[10] for c in checks)))
     out["eq.bound.linear"] = display(
-        r"\Big\lVert \frac{\partial h_t}{\partial h_k} \Big\rVert \le "
+        r"\Big\lVert \frac{\mathrm{d} h_t}{\mathrm{d} h_k} \Big\rVert \le "
         r"\lVert W_{hh} \rVert^{\,t-k}"
     )
     out["eq.bound.nonlinear"] = display(
-        r"\Big\lVert \frac{\partial h_t}{\partial h_k} \Big\rVert = \Big\lVert "
+        r"\Big\lVert \frac{\mathrm{d} h_t}{\mathrm{d} h_k} \Big\rVert = \Big\lVert "
         r"\prod_{s=k+1}^{t} W_{hh}\,\operatorname{diag}(f'(a_s)) \Big\rVert \le "
         r"\big(\gamma\, \sigma_{\max}(W_{hh})\big)^{t-k}"
     )
@@ -167,7 +167,7 @@ def _distance_figure(law: lab.DistanceLaw, growth: lab.Transient) -> str:
             range(T + 1), law.norms[j][T, ::-1], color=colour, lw=2, label=rf"$W_{{hh}} = {s:g}\,Q$"
         )
     left.set_xlabel("distance t − k")
-    left.set_ylabel(r"$\Vert \partial h_t / \partial h_k \Vert$")
+    left.set_ylabel(r"$\Vert \mathrm{d} h_t / \mathrm{d} h_k \Vert$")
     left.set_title("linear RNN: exactly $s^{t-k}$", fontsize=11)
     left.legend(frameon=False)
     n = np.arange(growth.norms.size)
@@ -211,7 +211,7 @@ def _bound_figure(checks: list[lab.BoundCheck]) -> str:
         )
         ax.set_xlabel("distance d = t − k")
         ax.legend(frameon=False, fontsize=8)
-    axes[0].set_ylabel(r"median $\Vert \partial h_t / \partial h_{t-d} \Vert$")
+    axes[0].set_ylabel(r"median $\Vert \mathrm{d} h_t / \mathrm{d} h_{t-d} \Vert$")
     fig.tight_layout()
     return svg_text(fig)
 
@@ -264,7 +264,7 @@ def shares(out: dict[str, str], files: dict[str, str]) -> None:
             "share from the loss's own step",
             "share from 10 or more steps back",
             "share from 20 or more steps back",
-            "‖∂L/∂W_xh‖",
+            "‖dL/dW_xh‖",
         ],
         rows,
     )
@@ -343,7 +343,7 @@ def exploding(out: dict[str, str], files: dict[str, str]) -> None:
     )
     claim(np.isnan(beyond.loss) and np.isnan(beyond.grad_norm), "beyond it everything is NaN")
     out["table.overflow"] = table(
-        ["T", "largest entry of h_t", "loss L", "‖∂L/∂W_hh‖", "warnings", "first warning"],
+        ["T", "largest entry of h_t", "loss L", "‖dL/dW_hh‖", "warnings", "first warning"],
         [
             [
                 str(r.T),
@@ -434,7 +434,11 @@ def _exploding_figure(
     T = np.array([r.T for r in growth])
     for values, colour, label in (
         ([r.h_max for r in growth], "#1f77b4", r"largest $|h_t|$"),
-        ([r.grad_norm for r in growth], "#d62728", r"$\Vert \partial L / \partial W_{hh} \Vert$"),
+        (
+            [r.grad_norm for r in growth],
+            "#d62728",
+            r"$\Vert \mathrm{d} L / \mathrm{d} W_{hh} \Vert$",
+        ),
     ):
         finite = np.isfinite(values)
         left.plot(
@@ -480,7 +484,9 @@ def _exploding_figure(
 
 
 def remedies(out: dict[str, str], files: dict[str, str]) -> None:
-    out["eq.gd"] = display(r"\theta \leftarrow \theta - \eta\, \frac{\partial L}{\partial \theta}")
+    out["eq.gd"] = display(
+        r"\theta \leftarrow \theta - \eta\, \frac{\mathrm{d} L}{\mathrm{d} \theta}"
+    )
     rows = []
     for label, (kind, options) in INITS.items():
         rows.append([label, *_seeds_row(_reach(kind, options))])
@@ -497,7 +503,7 @@ def remedies(out: dict[str, str], files: dict[str, str]) -> None:
     )
     out["eq.residual"] = display(
         r"h_t = h_{t-1} + f\big(x_t W_{xh} + h_{t-1} W_{hh} + b_h\big),\qquad "
-        r"\frac{\partial h_t}{\partial h_{t-1}} = I + W_{hh}\,\operatorname{diag}(f'(a_t))"
+        r"\frac{\mathrm{d} h_t}{\mathrm{d} h_{t-1}} = I + W_{hh}\,\operatorname{diag}(f'(a_t))"
     )
     out["residual.H"], out["residual.T"] = str(RESIDUAL_SIZE[0]), str(RESIDUAL_SIZE[1])
     residual = {
@@ -568,7 +574,7 @@ def _residual_figure(residual: dict[str, dict[str, np.ndarray]]) -> str:
             )
     ax.axhline(1.0, color=GREY, lw=1)
     ax.set_xlabel("distance d")
-    ax.set_ylabel(r"$\Vert \partial h_T / \partial h_{T-d} \Vert$")
+    ax.set_ylabel(r"$\Vert \mathrm{d} h_T / \mathrm{d} h_{T-d} \Vert$")
     ax.legend(frameon=False, fontsize=9)
     fig.tight_layout()
     return svg_text(fig)

@@ -1,0 +1,117 @@
+"""The derivative rule of the notation page, applied to everything a reader sees.
+
+Local derivatives carry the partial sign, total ones an upright d (see
+`derivations.notation`). The scanner (`notation_rule`) is first shown to tell the two
+apart on known cases, then run over every generated page of the built site, every
+command-line output and the docstrings of both packages.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from notation_rule import derivatives, html_text, local_offsets, violations
+
+from derivations.cli import main
+from derivations.notation import GRADIENT_NAMES
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(scope="module")
+def table():
+    return local_offsets()
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        r"\frac{\partial L_{t}}{\partial y_{t}}",
+        r"\frac{\partial a_t}{\partial h_{t-1}} = W_{hh}",
+        r"\partial a_k / \partial W_{xh}",
+        r"\partial a_1 / \partial h_0",
+        r"\frac{\mathrm{d} L}{\mathrm{d} (W_{xh})_{1,2}}",
+        r"\frac{\mathrm{d} h_{3}}{\mathrm{d} h_{1}}",
+        r"\frac{\mathrm{d} L_{2}}{\mathrm{d} h_{2}}",
+        "dh = g[t] @ Wyh.T + dh_next  # dL/dh_t",
+        "∂L_t/∂y_t, the loss's local derivative",
+    ],
+)
+def test_rule_accepts(text, table):
+    assert derivatives(text, "case"), f"nothing found in {text!r}"
+    assert violations(text, "case", table) == ([], 0)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        r"\frac{\partial L}{\partial W_{xh}}",  # the gradient is total
+        r"\frac{\partial h_{3}}{\partial h_{1}}",  # a product of steps
+        r"\frac{\partial L_{2}}{\partial h_{2}}",  # through y_2: two equations
+        r"\partial L / \partial a_t",
+        r"\frac{\mathrm{d} a_t}{\mathrm{d} h_{t-1}}",  # local, written as total
+        r"\frac{\partial a_{2}}{\partial h_{2}}",  # a_2 reads h_1, not h_2
+        "dL_t/dy_t",
+        "∂h_i/∂h_k",
+    ],
+)
+def test_rule_rejects(text, table):
+    bad, _ = violations(text, "case", table)
+    assert len(bad) == 1, (text, bad)
+
+
+def _cli(argv: list[str], capsys: pytest.CaptureFixture[str]) -> str:
+    try:
+        status = main(argv)
+    except SystemExit as exit_:  # --help
+        status = exit_.code
+    assert status == 0, argv
+    return capsys.readouterr().out
+
+
+def test_cli_outputs_follow_the_rule(table, capsys):
+    runs = [
+        ["derive", "--param", name, "--format", fmt]
+        for name in GRADIENT_NAMES
+        for fmt in ("latex", "markdown", "json")
+    ]
+    runs += [["derive", "--param", "Whh", "--steps", "20", "--form", "compact"]]
+    runs += [["jacobian", "--from", "3", "--to", "1"], ["jacobian", "--from", "9", "--to", "2"]]
+    runs += [["--help"], ["derive", "--help"], ["jacobian", "--help"], ["verify", "--help"]]
+    judged, bad = 0, []
+    for argv in runs:
+        text = _cli(argv, capsys)
+        found, undecided = violations(text, " ".join(argv), table)
+        bad += found
+        judged += len(derivatives(text, "")) - undecided
+    assert not bad, "\n".join(bad[:20])
+    assert judged > 150, judged
+
+
+def test_site_follows_the_rule(built_site, table):
+    judged, bad = 0, []
+    pages = sorted(built_site.rglob("*.html"))
+    assert len(pages) >= 20
+    for page in pages:
+        text = html_text(page.read_text(encoding="utf-8"))
+        found, undecided = violations(text, str(page.relative_to(built_site)), table)
+        bad += found
+        judged += len(derivatives(text, "")) - undecided
+    assert not bad, "\n".join(bad[:20])
+    assert judged > 500, judged
+
+
+def test_docstrings_and_comments_follow_the_rule(table):
+    bad, judged = [], 0
+    for path in sorted(ROOT.glob("derivations/*.py")):
+        text = path.read_text(encoding="utf-8")
+        found, undecided = violations(text, str(path.relative_to(ROOT)), table)
+        bad += found
+        judged += len(derivatives(text, "")) - undecided
+    assert not bad, "\n".join(bad[:30])
+    assert judged > 50, judged
