@@ -37,6 +37,7 @@ from rnnnum.errors import (
 )
 from rnnnum.forward import ForwardCache, forward
 from rnnnum.gated import GRUCache, GRUGradients, LSTMCache, LSTMGradients
+from rnnnum.gated_cells import GRUCell, LSTMCell
 from rnnnum.gated_init import GATED_INITS, init_gru, init_lstm
 from rnnnum.gated_params import (
     GRU_GATES,
@@ -102,12 +103,14 @@ __all__ = [
     "DirectionalCheck",
     "ForwardCache",
     "GRUCache",
+    "GRUCell",
     "GRUGradients",
     "GRUParams",
     "GRUTape",
     "Gradients",
     "JacobianProducts",
     "LSTMCache",
+    "LSTMCell",
     "LSTMGradients",
     "LSTMParams",
     "LSTMTape",

@@ -10,15 +10,15 @@ state; the trainer (`rnnnum.training`) adds a read-out on top. Two cells exist:
   (row convention) is $I + W_{hh}\,\mathrm{diag}(f'(a_t))$: the identity gives the
   gradient a path that no factor shrinks.
 
-A gated cell (LSTM, GRU) fits the same `Cell` protocol: its own parameter names,
-``init``, ``forward`` to the last state, ``backward`` from dL/dh_T, and
-``step_jacobians``.
+The gated cells `rnnnum.LSTMCell` and `rnnnum.GRUCell` (`rnnnum.gated_cells`) fit the
+same `Cell` protocol: their own parameter names, ``init``, ``forward`` to the last
+state, ``backward`` from dL/dh_T, and ``step_jacobians``; each keeps its own tape.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 import numpy as np
 
@@ -27,7 +27,7 @@ from rnnnum.activations import ACTIVATIONS, get_activation
 from rnnnum.errors import ShapeError
 from rnnnum.init import INITIALISERS, init_params
 
-__all__ = ["CELL_INITS", "Cell", "Tape", "VanillaCell"]
+__all__ = ["CELL_INITS", "Cell", "Tape", "VanillaCell", "cell_inputs"]
 
 #: The initialisations a cell accepts for W_hh (the names of `rnnnum.INITIALISERS`).
 CELL_INITS = tuple(INITIALISERS)
@@ -50,8 +50,11 @@ class Tape:
     fprime: FloatArray
 
 
-class Cell(Protocol):
-    """What the trainer needs from a recurrent cell."""
+TapeT = TypeVar("TapeT")
+
+
+class Cell(Protocol[TapeT]):
+    """What the trainer needs from a recurrent cell; `TapeT` is what its forward pass keeps."""
 
     @property
     def name(self) -> str: ...
@@ -60,17 +63,29 @@ class Cell(Protocol):
         """Fresh recurrent parameters by name."""
         ...
 
-    def forward(self, params: Params, X: FloatArray) -> tuple[FloatArray, Tape]:
+    def forward(self, params: Params, X: FloatArray) -> tuple[FloatArray, TapeT]:
         """Last state h_T (N, H) and the tape, from inputs X (N, T, D)."""
         ...
 
-    def backward(self, params: Params, tape: Tape, dh_last: FloatArray) -> Params:
+    def backward(self, params: Params, tape: TapeT, dh_last: FloatArray) -> Params:
         """Gradients of the loss for every recurrent parameter, given dL/dh_T (N, H)."""
         ...
 
-    def step_jacobians(self, params: Params, tape: Tape) -> FloatArray:
-        """dh_t/dh_{t-1} for t = 1..T, (N, T, H, H), row convention."""
+    def step_jacobians(self, params: Params, tape: TapeT) -> FloatArray:
+        """∂s_t/∂s_{t-1} of the cell's state s for t = 1..T, (N, T, n, n), row convention
+        (n = H; the LSTM's state is (h, c), n = 2H)."""
         ...
+
+
+def cell_inputs(X: Any, Wx: FloatArray, name: str) -> FloatArray:
+    """X as a float64 (N, T, D) array whose D matches the rows of the input weights `Wx`."""
+    X = real_array(X, "X", ndim=3, layout="(N, T, D)")
+    if Wx.shape[0] != X.shape[2]:
+        raise ShapeError(
+            f"X must have D = {Wx.shape[0]} features (the rows of {name}); got X.shape = "
+            f"{X.shape}. Encode the inputs with {Wx.shape[0]} features."
+        )
+    return X
 
 
 @dataclass(frozen=True)
@@ -110,14 +125,9 @@ class VanillaCell:
 
     def forward(self, params: Params, X: Any) -> tuple[FloatArray, Tape]:
         """h_T (N, H) and the tape; X is (N, T, D)."""
-        X = real_array(X, "X", ndim=3, layout="(N, T, D)")
         Wxh, Whh, bh = params["Wxh"], params["Whh"], params["bh"]
-        N, T, D = X.shape
-        if Wxh.shape[0] != D:
-            raise ShapeError(
-                f"X must have D = {Wxh.shape[0]} features (the rows of Wxh); got X.shape = "
-                f"{X.shape}. Encode the inputs with {Wxh.shape[0]} features."
-            )
+        X = cell_inputs(X, Wxh, "Wxh")
+        N, T, _ = X.shape
         f = get_activation(self.activation)
         H = Whh.shape[0]
         h = np.zeros((N, T + 1, H))

@@ -177,6 +177,25 @@ def wh_gradient(tape: LSTMTape | GRUTape, dV: FloatArray) -> FloatArray:
     )
 
 
+def cell_gradients(
+    tape: LSTMTape | GRUTape, dU: FloatArray, dV: FloatArray
+) -> dict[str, FloatArray]:
+    """The cell's own parameter gradients from the signals dL/du_t, dL/dv_t (N, T, GH).
+
+    LSTM: ``Wx, Wh, b``; GRU: ``Wx, Wh, bx, bh``. Shared by the full twin and the
+    training cells (`rnnnum.LSTMCell`, `rnnnum.GRUCell`).
+    """
+    out = {
+        "Wx": np.tensordot(tape.X, dU, axes=_PAIRS),  # sum_t x_tᵀ dL/du_t
+        "Wh": wh_gradient(tape, dV),
+    }
+    if isinstance(tape, LSTMTape):
+        out["b"] = dU.sum(axis=(0, 1))
+    else:
+        out["bx"], out["bh"] = dU.sum(axis=(0, 1)), dV.sum(axis=(0, 1))
+    return out
+
+
 def gated_gradients(
     params: GatedParams,
     tape: LSTMTape | GRUTape,
@@ -188,10 +207,8 @@ def gated_gradients(
 ) -> LSTMGradients | GRUGradients:
     """Every gradient from dL_t/dy_t (N, T, V), the input-side and hidden-side signals
     dL/du_t, dL/dv_t (N, T, GH; one array for the LSTM) and dL/dh_0, dL/dc_0 (N, H)."""
-    X = tape.X
     common = {
-        "Wx": np.tensordot(X, dU, axes=_PAIRS),  # sum_t x_tᵀ dL/du_t
-        "Wh": wh_gradient(tape, dV),
+        **cell_gradients(tape, dU, dV),
         "Wyh": np.tensordot(tape.h[:, 1:], dY, axes=_PAIRS),  # sum_t h_tᵀ ∂L_t/∂y_t
         "by": dY.sum(axis=(0, 1)),
         "X": dU @ params.Wx.T,  # dL/dx_t = dL/du_t W_xᵀ
@@ -199,8 +216,8 @@ def gated_gradients(
     }
     if isinstance(params, LSTMParams):
         assert dc0 is not None
-        return LSTMGradients(b=dU.sum(axis=(0, 1)), c0=dc0, **common)
-    return GRUGradients(bx=dU.sum(axis=(0, 1)), bh=dV.sum(axis=(0, 1)), **common)
+        return LSTMGradients(c0=dc0, **common)
+    return GRUGradients(**common)
 
 
 @dataclass(frozen=True, eq=False)

@@ -39,7 +39,25 @@ def _stacked(
     return Wx, np.concatenate(blocks, axis=1)
 
 
-def _real(value: Any, name: str) -> float:
+def lstm_arrays(
+    D: int, H: int, rng: np.random.Generator, scheme: str, forget_bias: float
+) -> dict[str, FloatArray]:
+    """The LSTM cell's own arrays ``Wx`` (D, 4H), ``Wh`` (H, 4H), ``b`` (4H,), b_f = forget_bias."""
+    forget_bias = real_number(forget_bias, "forget_bias")
+    Wx, Wh = _stacked(D, H, len(LSTM_GATES), scheme, rng)
+    b = np.zeros(4 * H)
+    f = LSTM_GATES.index("f")
+    b[f * H : (f + 1) * H] = forget_bias
+    return {"Wx": Wx, "Wh": Wh, "b": b}
+
+
+def gru_arrays(D: int, H: int, rng: np.random.Generator, scheme: str) -> dict[str, FloatArray]:
+    """The GRU cell's own arrays ``Wx`` (D, 3H), ``Wh`` (H, 3H), ``bx``, ``bh`` (3H,) = 0."""
+    Wx, Wh = _stacked(D, H, len(GRU_GATES), scheme, rng)
+    return {"Wx": Wx, "Wh": Wh, "bx": np.zeros(3 * H), "bh": np.zeros(3 * H)}
+
+
+def real_number(value: Any, name: str) -> float:
     if isinstance(value, bool) or not isinstance(value, int | float | np.integer | np.floating):
         raise DTypeError(f"{name} must be a real number; got {describe(value)}.")
     if not np.isfinite(value):
@@ -58,13 +76,8 @@ def init_lstm(
 ) -> LSTMParams:
     """An LSTM: Glorot input blocks, `scheme` recurrent blocks, b_f = `forget_bias`, others 0."""
     D, H, V = _sizes(D, H, V)
-    rng = _check_rng(rng)
-    forget_bias = _real(forget_bias, "forget_bias")
-    Wx, Wh = _stacked(D, H, len(LSTM_GATES), scheme, rng)
-    b = np.zeros(4 * H)
-    f = LSTM_GATES.index("f")
-    b[f * H : (f + 1) * H] = forget_bias
-    return LSTMParams(Wx=Wx, Wh=Wh, b=b, Wyh=_glorot(H, V, rng, "uniform"), by=np.zeros(V))
+    cell = lstm_arrays(D, H, _check_rng(rng), scheme, forget_bias)
+    return LSTMParams(**cell, Wyh=_glorot(H, V, rng, "uniform"), by=np.zeros(V))
 
 
 def init_gru(
@@ -78,10 +91,5 @@ def init_gru(
 ) -> GRUParams:
     """A GRU: Glorot input blocks, `scheme` recurrent blocks, zero biases, the given `reset`."""
     D, H, V = _sizes(D, H, V)
-    rng = _check_rng(rng)
-    Wx, Wh = _stacked(D, H, len(GRU_GATES), scheme, rng)
-    zeros = np.zeros(3 * H)
-    return GRUParams(
-        Wx=Wx, Wh=Wh, bx=zeros, bh=zeros, Wyh=_glorot(H, V, rng, "uniform"), by=np.zeros(V),
-        reset=reset,
-    )  # fmt: skip
+    cell = gru_arrays(D, H, _check_rng(rng), scheme)
+    return GRUParams(**cell, Wyh=_glorot(H, V, rng, "uniform"), by=np.zeros(V), reset=reset)

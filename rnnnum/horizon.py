@@ -10,9 +10,17 @@ so no variant loses for want of a suitable step size.
 The full grid takes minutes, so it is not run by the site build: this module's
 command line writes a results file with its command, seeds, configuration and
 package versions; the site plots from that file, and the tests rerun a slice of
-it and compare. Add a gated cell by adding an entry to `VARIANTS`.
+it and compare.
 
-Run it with ``python -m rnnnum.horizon --out docs/results/memory-horizon.json``.
+The gated networks (`GATED_VARIANTS`: the LSTM with forget-gate bias 0 and 1, the GRU)
+remember far longer, so their grid extends the lags (`GATED_LAGS`, up to L = 500) and
+stops for a network once its median accuracy over the seeds has fallen to chance:
+lags are then run in rounds, shortest first. They are kept apart from `VARIANTS`, the
+networks of the recorded vanilla run, so that file stays what it says it is.
+
+Run it with ``python -m rnnnum.horizon --out docs/results/memory-horizon.json``, and the
+gated grid with ``python -m rnnnum.horizon --out docs/results/memory-horizon-gated.json
+--variants lstm-f0 lstm-f1 gru`` (gated variants get `GATED_LAGS` unless ``--lags`` is given).
 """
 
 from __future__ import annotations
@@ -33,13 +41,17 @@ from typing import Any
 import numpy as np
 
 from rnnnum.cells import Cell, VanillaCell
+from rnnnum.gated_cells import GRUCell, LSTMCell
 from rnnnum.tasks import RecallTask
 from rnnnum.training import TrainConfig, train
 
 __all__ = [
     "CHANCE_MARGIN",
+    "GATED_LAGS",
+    "GATED_VARIANTS",
     "LAGS",
     "LEARNING_RATES",
+    "NETWORKS",
     "SEEDS",
     "SOLVED",
     "VARIANTS",
@@ -75,7 +87,7 @@ class Variant:
     """A network to train: a label for the page and a factory for its cell."""
 
     label: str
-    cell: Callable[[], Cell]
+    cell: Callable[[], Cell[Any]]
 
 
 #: key -> variant. The first has no remedy: tanh with the small N(0, 0.01^2) weights of
@@ -91,6 +103,20 @@ VARIANTS: dict[str, Variant] = {
         "residual tanh, scaled normal", lambda: VanillaCell("tanh", "normal", residual=True)
     ),
 }
+
+#: The gated networks, orthogonal recurrent blocks: forget-gate bias 0 against the usual
+#: remedy 1 (Gers, Schmidhuber and Cummins 2000; Jozefowicz et al. 2015), and the GRU with
+#: PyTorch's reset placement.
+GATED_VARIANTS: dict[str, Variant] = {
+    "lstm-f0": Variant("LSTM, forget-gate bias 0", lambda: LSTMCell("orthogonal", 0.0)),
+    "lstm-f1": Variant("LSTM, forget-gate bias 1", lambda: LSTMCell("orthogonal", 1.0)),
+    "gru": Variant("GRU (reset after)", lambda: GRUCell("orthogonal", "after")),
+}
+#: Every network the runner knows.
+NETWORKS: dict[str, Variant] = {**VARIANTS, **GATED_VARIANTS}
+#: The vanilla lags, then on to L = 500 for the gated networks: the grid runs them
+#: shortest first and stops for a network once its median accuracy is at chance.
+GATED_LAGS = (*LAGS, 150, 200, 300, 500)
 
 
 @dataclass(frozen=True)
@@ -109,14 +135,14 @@ class Run:
 
 def run_one(variant: str, lag: int, seed: int, config: TrainConfig = CONFIG) -> Run:
     """Train one variant at one lag from one seed, with every learning rate."""
-    if variant not in VARIANTS:
-        raise KeyError(f"variant must be one of {', '.join(map(repr, VARIANTS))}; got {variant!r}")
+    if variant not in NETWORKS:
+        raise KeyError(f"variant must be one of {', '.join(map(repr, NETWORKS))}; got {variant!r}")
     start = time.perf_counter()
     task = RecallTask(lag, SYMBOLS, DISTRACTORS)
     results = []
     for rate in LEARNING_RATES:
         cfg = TrainConfig(**{**asdict(config), "learning_rate": rate})
-        _, result = train(VARIANTS[variant].cell(), task, cfg, seed)
+        _, result = train(NETWORKS[variant].cell(), task, cfg, seed)
         results.append((rate, result))
     best_rate, best = max(results, key=lambda r: r[1].accuracy)
     return Run(
@@ -135,21 +161,46 @@ def _run_args(args: tuple[str, int, int]) -> Run:
     return run_one(*args)
 
 
+def _run_all(work: list[tuple[str, int, int]], jobs: int) -> list[Run]:
+    if jobs == 1:
+        return [_run_args(w) for w in work]
+    with ProcessPoolExecutor(jobs) as pool:
+        return list(pool.map(_run_args, work))
+
+
+def at_chance(runs: Sequence[Run], variant: str, lag: int) -> bool:
+    """True if the median accuracy of `variant` at `lag` is within `CHANCE_MARGIN` of chance."""
+    accuracies = [r.accuracy for r in runs if r.variant == variant and r.lag == lag]
+    return bool(accuracies) and float(np.median(accuracies)) < 1 / SYMBOLS + CHANCE_MARGIN
+
+
 def run_grid(
     variants: Sequence[str] = tuple(VARIANTS),
     lags: Sequence[int] = LAGS,
     seeds: Sequence[int] = SEEDS,
     jobs: int = 1,
+    *,
+    until_chance: bool = False,
 ) -> list[Run]:
-    """Every (variant, lag, seed), longest lags first so the workers finish together."""
-    work = sorted(
-        ((v, lag, s) for v in variants for lag in lags for s in seeds), key=lambda w: -w[1]
-    )
-    if jobs == 1:
-        runs = [_run_args(w) for w in work]
+    """Every (variant, lag, seed), longest lags first so the workers finish together.
+
+    With `until_chance`, the lags run in rounds, shortest first, and a variant stops
+    after the first lag at which its median accuracy is at chance (`at_chance`): the
+    longer lags cannot be solved and would cost the most.
+    """
+    if until_chance:
+        runs: list[Run] = []
+        active = list(variants)
+        for lag in sorted(lags):
+            runs += _run_all([(v, lag, s) for v in active for s in seeds], jobs)
+            active = [v for v in active if not at_chance(runs, v, lag)]
+            if not active:
+                break
     else:
-        with ProcessPoolExecutor(jobs) as pool:
-            runs = list(pool.map(_run_args, work))
+        work = sorted(
+            ((v, lag, s) for v in variants for lag in lags for s in seeds), key=lambda w: -w[1]
+        )
+        runs = _run_all(work, jobs)
     order = {v: i for i, v in enumerate(variants)}
     return sorted(runs, key=lambda r: (order[r.variant], r.lag, r.seed))
 
@@ -194,15 +245,19 @@ def _provenance(argv: Sequence[str], seconds: float, jobs: int) -> dict[str, Any
     }
 
 
-def _settings(variants: Sequence[str], lags: Sequence[int], seeds: Sequence[int]) -> dict[str, Any]:
+def _settings(
+    variants: Sequence[str], lags: Sequence[int], seeds: Sequence[int], until_chance: bool
+) -> dict[str, Any]:
+    extra = {"until_chance": True} if until_chance else {}
     return {
+        **extra,
         "task": {"name": "RecallTask", "symbols": SYMBOLS, "distractors": DISTRACTORS},
         "train": asdict(CONFIG),
         "learning_rates": list(LEARNING_RATES),
         "solved": SOLVED,
         "chance": 1 / SYMBOLS,
         "chance_margin": CHANCE_MARGIN,
-        "variants": {v: VARIANTS[v].label for v in variants},
+        "variants": {v: NETWORKS[v].label for v in variants},
         "lags": list(lags),
         "seeds": list(seeds),
     }
@@ -220,23 +275,29 @@ def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     parser = argparse.ArgumentParser(prog="python -m rnnnum.horizon", description=__doc__)
     parser.add_argument("--out", required=True, help="results file to write (JSON)")
-    parser.add_argument("--variants", nargs="+", choices=list(VARIANTS), default=list(VARIANTS))
-    parser.add_argument("--lags", nargs="+", type=int, default=list(LAGS))
+    parser.add_argument("--variants", nargs="+", choices=list(NETWORKS), default=list(VARIANTS))
+    parser.add_argument(
+        "--lags", nargs="+", type=int, default=None,
+        help="default: LAGS, or GATED_LAGS run until chance when every variant is gated",
+    )  # fmt: skip
     parser.add_argument("--seeds", nargs="+", type=int, default=list(SEEDS))
     parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1)
     args = parser.parse_args(argv)
     if args.jobs < 1:
         parser.error(f"--jobs must be at least 1; got {args.jobs}")
-    bad = [lag for lag in args.lags if lag < 1]
+    bad = [lag for lag in args.lags or () if lag < 1]
     if bad:
         parser.error(f"--lags must be at least 1 (the distractors between symbol and answer); "
                      f"got {bad}")  # fmt: skip
+    gated = all(v in GATED_VARIANTS for v in args.variants)
+    until_chance = gated and args.lags is None
+    lags = list(GATED_LAGS if until_chance else LAGS) if args.lags is None else args.lags
     start = time.perf_counter()
-    runs = run_grid(args.variants, args.lags, args.seeds, args.jobs)
+    runs = run_grid(args.variants, lags, args.seeds, args.jobs, until_chance=until_chance)
     seconds = time.perf_counter() - start
     data = {
         "provenance": _provenance(argv, seconds, args.jobs),
-        "settings": _settings(args.variants, args.lags, args.seeds),
+        "settings": _settings(args.variants, lags, args.seeds, until_chance),
         "runs": [asdict(r) for r in runs],
     }
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
@@ -244,7 +305,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     for variant in args.variants:
         horizons = seed_horizons(runs, variant)
         print(
-            f"{VARIANTS[variant].label:34s} horizon per seed {list(horizons.values())}",
+            f"{NETWORKS[variant].label:34s} horizon per seed {list(horizons.values())}",
             file=sys.stderr,
         )
     print(f"{len(runs)} runs in {seconds:.0f} s -> {args.out}", file=sys.stderr)

@@ -20,6 +20,7 @@ steps to move the weights as far, which is why vanishing gradients mean slow
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
@@ -41,11 +42,11 @@ READOUT_NAMES = ("Wyh", "by")
 class Model:
     """A cell and its parameters, including the read-out W_yh (H, K) and b_y (K,)."""
 
-    cell: Cell
+    cell: Cell[Any]
     params: Params = field(repr=False)
 
     @classmethod
-    def create(cls, cell: Cell, D: int, H: int, K: int, rng: np.random.Generator) -> Model:
+    def create(cls, cell: Cell[Any], D: int, H: int, K: int, rng: np.random.Generator) -> Model:
         """Fresh parameters: the cell's own initialisation, Glorot for the read-out."""
         params = cell.init(D, H, rng)
         params["Wyh"] = _glorot(H, K, rng, "uniform")
@@ -141,7 +142,7 @@ class TrainResult:
 
 
 def train(
-    cell: Cell, task: RecallTask, config: TrainConfig, seed: int
+    cell: Cell[Any], task: RecallTask, config: TrainConfig, seed: int
 ) -> tuple[Model, TrainResult]:
     """Train `cell` on `task` from `seed` (initialisation, batches and held-out set)."""
     rng = np.random.default_rng(seed)

@@ -89,3 +89,29 @@ def test_a_tiny_grid_runs_end_to_end_and_writes_its_provenance(tmp_path):
     header, runs = horizon.load_results(out)
     assert [(r.variant, r.lag, r.seed) for r in runs] == [("xavier-tanh", 2, 0)]
     assert header["provenance"]["command"].endswith("--jobs 1")
+
+
+def test_gated_networks_run_until_their_median_falls_to_chance(monkeypatch):
+    # a fake trainer: solves lags up to 10, guesses (accuracy 1/4) beyond
+    def fake(args):
+        variant, lag, seed = args
+        return _run(variant, lag, seed, 1.0 if lag <= 10 else 0.25)
+
+    monkeypatch.setattr(horizon, "_run_args", fake)
+    runs = horizon.run_grid(("lstm-f1", "gru"), horizon.GATED_LAGS, (0, 1, 2), until_chance=True)
+    assert sorted({r.lag for r in runs}) == [2, 5, 10, 15]  # stopped at the first chance lag
+    assert len(runs) == 4 * 2 * 3
+    assert horizon.seed_horizons(runs, "gru") == {0: 10, 1: 10, 2: 10}
+    assert max(horizon.GATED_LAGS) == 500 and set(horizon.LAGS) < set(horizon.GATED_LAGS)
+
+
+def test_a_gated_slice_runs_end_to_end(tmp_path):
+    out = tmp_path / "g.json"
+    assert horizon.main(["--out", str(out), "--variants", "lstm-f1", "gru", "--lags", "2",
+                         "--seeds", "0", "--jobs", "1"]) == 0  # fmt: skip
+    header, runs = horizon.load_results(out)
+    assert [(r.variant, r.lag) for r in runs] == [("lstm-f1", 2), ("gru", 2)]
+    assert all(r.accuracy >= horizon.SOLVED for r in runs), runs
+    assert header["settings"]["variants"] == {
+        "lstm-f1": "LSTM, forget-gate bias 1", "gru": "GRU (reset after)"
+    }  # fmt: skip
