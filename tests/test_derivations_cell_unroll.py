@@ -1,0 +1,170 @@
+"""The generic unroll: the vanilla program exactly, and rnnnum's LSTM and GRU numerically.
+
+For the vanilla cell, `unroll_cell` must build the very program `derivations.unroll`
+builds (same symbols, same expressions, once the two renamed families are mapped).
+For the gated cells, the program run on random numbers must give rnnnum's states,
+losses and one-step Jacobians, with rnnnum's stacked parameters assembled from the
+per-gate values in the cell's stacking order: the names/shapes/gate-order contract.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import sympy as sp
+
+import rnnnum
+from derivations import OutOfRangeError
+from derivations.cell_unroll import UnrolledCell, unroll_cell
+from derivations.cells import gru, lstm, vanilla
+from derivations.notation import ACTIVATION_NAMES, LOSS_NAMES
+from derivations.spec import ModelSpec
+from derivations.unroll import unroll
+from rnnnum.gru import gru_step_jacobians
+from rnnnum.lstm import lstm_step_jacobians
+
+#: SymPy's float64 evaluation, one rounding per operation, against NumPy's: the two
+#: orders of summation differ by a few ulps over a T = 3 program
+RTOL = 1e-12
+ATOL = 1e-13
+T, D, H, V = 3, 2, 2, 3
+
+
+@pytest.mark.parametrize("loss", LOSS_NAMES)
+@pytest.mark.parametrize("activation", ACTIVATION_NAMES)
+def test_vanilla_is_the_same_program_as_unroll(activation: str, loss: str) -> None:
+    theirs = unroll(ModelSpec(T=2, activation=activation, loss=loss, D=2, H=3, V=3))
+    mine = unroll_cell(vanilla(activation), T=2, D=2, H=3, V=3, loss=loss)
+    rename = {}  # the targets are "target" here (GRU has an r), ∂L_t/∂y_t "dy" (LSTM has a g)
+    for t in range(1, 3):
+        rename.update(zip(theirs.r[t], mine.targets[t], strict=True))
+        rename.update(zip(theirs.g[t], mine.dy[t], strict=True))
+    expected = {
+        rename.get(symbol, symbol): expr.xreplace(rename)
+        for symbol, expr in theirs.assignments
+        if theirs.owners[symbol][0] != "d"  # f'(a_t): the cell derives it from the tree
+    }
+    program = dict(mine.assignments)
+    assert list(program) == list(expected)  # same symbols, same order
+    for symbol, expr in expected.items():
+        assert program[symbol] == expr, (symbol, program[symbol], expr)
+    assert set(mine.inputs()) == {rename.get(s, s) for s in theirs.inputs()}
+    assert mine.loss == theirs.loss
+
+
+def _numbers(
+    program: UnrolledCell, rng: np.random.Generator, loss: str
+) -> tuple[dict[sp.Symbol, float], np.ndarray]:
+    """Random inputs (one-hot targets for cross-entropy) and rnnnum's targets (1, T[, V])."""
+    numbers = {s: rng.uniform(-1.0, 1.0) for s in program.inputs()}
+    if loss == "cross_entropy":
+        classes = rng.integers(0, V, size=(1, T))
+        for t in range(1, T + 1):
+            for v, symbol in enumerate(program.targets[t]):
+                numbers[symbol] = float(v == classes[0, t - 1])
+        return numbers, classes
+    targets = np.array([[[numbers[s] for s in program.targets[t]] for t in range(1, T + 1)]])
+    return numbers, targets
+
+
+def _array(program: UnrolledCell, numbers: dict[sp.Symbol, float], name: str) -> np.ndarray:
+    matrix = program.params[name]
+    out = np.array([[numbers[s] for s in matrix.row(i)] for i in range(matrix.rows)])
+    return out[0] if matrix.rows == 1 else out
+
+
+def _rnnnum_params(program: UnrolledCell, numbers: dict[sp.Symbol, float], reset: str | None):
+    """rnnnum's stacked parameters: the per-gate blocks side by side in the cell's order."""
+    stacked = {
+        name: np.concatenate([_array(program, numbers, b) for b in blocks], axis=-1)
+        for name, blocks in program.cell.stacking().items()
+    }
+    readout = {n: _array(program, numbers, n) for n in ("Wyh", "by")}
+    if reset is None:
+        return rnnnum.LSTMParams(**stacked, **readout)
+    return rnnnum.GRUParams(**stacked, **readout, reset=reset)
+
+
+def _row(program: UnrolledCell, values: dict[sp.Symbol, float], name: str, t: int) -> np.ndarray:
+    return np.array([values[s] for s in program.values[name][t]])
+
+
+@pytest.mark.parametrize("loss", LOSS_NAMES)
+@pytest.mark.parametrize("reset", [None, "after", "before"], ids=["lstm", "gru", "gru-before"])
+def test_gated_programs_agree_with_rnnnum(
+    reset: str | None, loss: str, rng: np.random.Generator
+) -> None:
+    cell = lstm() if reset is None else gru(reset)
+    program = unroll_cell(cell, T=T, D=D, H=H, V=V, loss=loss)
+    numbers, targets = _numbers(program, rng, loss)
+    values = program.evaluate(numbers)
+    X = np.array([[[numbers[s] for s in program.x[t]] for t in range(1, T + 1)]])
+    initial = {s: _row(program, numbers, s, 0)[None, :] for s in cell.state_names}
+    params = _rnnnum_params(program, numbers, reset)
+    cache = rnnnum.forward(params, X, targets, loss=loss, h0=initial["h"], c0=initial.get("c"))
+    for t in range(1, T + 1):
+        label = f"{cell.name}, {loss}, step {t}"
+        np.testing.assert_allclose(
+            _row(program, values, "h", t), cache.h[0, t - 1], rtol=RTOL, atol=ATOL, err_msg=label
+        )
+        if reset is None:
+            np.testing.assert_allclose(
+                _row(program, values, "c", t), cache.c[0, t - 1], rtol=RTOL, atol=ATOL
+            )
+        np.testing.assert_allclose(
+            values[program.L[t]], cache.losses[t - 1], rtol=RTOL, atol=ATOL, err_msg=label
+        )
+
+
+@pytest.mark.parametrize("reset", [None, "after", "before"], ids=["lstm", "gru", "gru-before"])
+def test_step_blocks_agree_with_rnnnums_step_jacobians(
+    reset: str | None, rng: np.random.Generator
+) -> None:
+    """The blocks' NumPy values (from the program's trace) against rnnnum's own M_t."""
+    cell = lstm() if reset is None else gru(reset)
+    program = unroll_cell(cell, T=T, D=D, H=H, V=V, loss="mse")
+    numbers, targets = _numbers(program, rng, "mse")
+    trace = program.trace(numbers)
+    X = trace["x"][None, 1:]
+    params = _rnnnum_params(program, numbers, reset)
+    initial = {s: trace[s][0][None, :] for s in cell.state_names}
+    cache = rnnnum.forward(params, X, targets, loss="mse", h0=initial["h"], c0=initial.get("c"))
+    blocks = cell.step_jacobian_blocks()
+    if reset is None:
+        M = lstm_step_jacobians(params.Wh, cache.tape)[0]  # rows (h, c)_{t-1}, cols (h, c)_t
+        where = {("h", "h"): (0, 0), ("c", "h"): (0, 1), ("h", "c"): (1, 0), ("c", "c"): (1, 1)}
+    else:
+        M = gru_step_jacobians(params.Wh, cache.tape)[0]
+        where = {("h", "h"): (0, 0)}
+    for t in range(1, T + 1):
+        scope = program.numeric_scope(trace, t)
+        for key, (row, col) in where.items():
+            expected = M[t - 1, row * H : (row + 1) * H, col * H : (col + 1) * H]
+            np.testing.assert_allclose(
+                blocks[key].value(scope, H, H), expected, rtol=RTOL, atol=ATOL, err_msg=str(key)
+            )
+
+
+def test_program_shapes_and_names() -> None:
+    program = unroll_cell(lstm(), T=2, D=3, H=2, V=4)
+    assert program.params["Wxf"].shape == (3, 2)
+    assert program.params["bf"].shape == (1, 2)
+    assert program.values["c"][0].shape == (1, 2)  # c_0 is an input
+    assert str(program.values["c"][0][1]) == "c0_2"
+    assert str(program.values["ai"][2][0]) == "ai_2_1"
+    inputs = program.inputs()
+    # four gates (Wx, Wh, b), Wyh, by, x_1..x_2, h_0 and c_0, targets
+    assert len(inputs) == len(set(inputs)) == 4 * (6 + 4 + 2) + 8 + 4 + 6 + 4 + 8
+    defined = [s for s, _ in program.assignments]
+    assert len(defined) == len(set(defined))
+    assert not set(defined) & set(inputs)
+    names = program.latex_names
+    assert names[program.values["ai"][2][0]] == "a^{i}_{2,1}"
+    assert names[program.params["Wxf"][0, 1]] == "(W_{xf})_{1,2}"
+
+
+def test_sizes_are_checked_as_modelspec_checks_them() -> None:
+    with pytest.raises(OutOfRangeError, match="T \\(the number of steps\\) must be an integer"):
+        unroll_cell(lstm(), T=0)
+    with pytest.raises(OutOfRangeError, match="H must be an integer from 1 to 16"):
+        unroll_cell(gru(), H=40)
