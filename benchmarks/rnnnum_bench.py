@@ -1,14 +1,21 @@
-"""rnnnum: forward+backward time, and all-components norms against plain bptt."""
+"""rnnnum: forward+backward time of every cell against a minimal NumPy loop, and
+all-components norms against plain bptt."""
 
 from __future__ import annotations
+
+from collections.abc import Callable
 
 import numpy as np
 
 import rnnnum
+from benchmarks import minimal_loops
 from benchmarks.report import best_time, header, paired_ratios, row, seconds, verdict
 
 #: (N, T, D, H, V) of the forward+backward figures named by the foundation issue.
 FWD_BWD_SIZES = ((1, 3, 3, 4, 4), (64, 50, 64, 128, 64), (64, 200, 128, 256, 64))
+#: Target of issue 12: forward + bptt of every cell at most this multiple of a minimal
+#: NumPy loop of the same mathematics (benchmarks/minimal_loops.py).
+LOOP_TARGET_RATIO = 1.15
 #: The all-components norms figure: one long sequence, T = 200, H = 128, D = 64 (V = 64).
 NORMS_SIZE = (1, 200, 64, 128, 64)
 #: Batches reported beside it: the exact all-pairs work grows like T/2 times bptt's.
@@ -25,18 +32,46 @@ def _problem(N: int, T: int, D: int, H: int, V: int, seed: int = 0):
     return params, X, targets
 
 
+def _cells(N: int, T: int, D: int, H: int, V: int) -> dict[str, tuple[Callable[[], object], ...]]:
+    """Per cell: rnnnum's forward + bptt, and the minimal loop on the same arrays."""
+    params, X, targets = _problem(N, T, D, H, V)
+    rng = np.random.default_rng(1)
+    lstm, gru = rnnnum.init_lstm(D, H, V, rng), rnnnum.init_gru(D, H, V, rng)
+    p = params
+    return {
+        "vanilla": (
+            lambda: rnnnum.bptt(p, rnnnum.forward(p, X, targets)),
+            lambda: minimal_loops.vanilla(p.Wxh, p.Whh, p.Wyh, p.bh, p.by, X, targets),
+        ),
+        "LSTM": (
+            lambda: rnnnum.bptt(lstm, rnnnum.forward(lstm, X, targets)),
+            lambda: minimal_loops.lstm(lstm.Wx, lstm.Wh, lstm.b, lstm.Wyh, lstm.by, X, targets),
+        ),
+        "GRU": (
+            lambda: rnnnum.bptt(gru, rnnnum.forward(gru, X, targets)),
+            lambda: minimal_loops.gru(gru.Wx, gru.Wh, gru.bx, gru.bh, gru.Wyh, gru.by, X, targets),
+        ),
+    }
+
+
 def forward_backward(quick: bool = False) -> None:
-    """Forward + bptt wall time for the three sizes of the issue."""
-    header("rnnnum: forward + backward (float64)")
+    """Forward + bptt of every cell at the three sizes, each beside the minimal loop."""
+    header("rnnnum: forward + backward (float64) against a minimal NumPy loop")
     sizes = FWD_BWD_SIZES[:1] if quick else FWD_BWD_SIZES
     for N, T, D, H, V in sizes:
-        params, X, targets = _problem(N, T, D, H, V)
-
-        def step(params=params, X=X, targets=targets) -> object:
-            return rnnnum.bptt(params, rnnnum.forward(params, X, targets))
-
-        t = best_time(step, repeat=1 if quick else 5)
-        row(f"forward+bptt (N,T,D,H,V)={(N, T, D, H, V)}", seconds(t), "none set (reported)")
+        for cell, (real, loop) in _cells(N, T, D, H, V).items():
+            t_real = best_time(real, repeat=1 if quick else 5)
+            t_loop = best_time(loop, repeat=1 if quick else 5)
+            ratios = paired_ratios(real, loop, rounds=3 if quick else 9)
+            median = ratios[len(ratios) // 2]
+            row(
+                f"{cell} forward+bptt {(N, T, D, H, V)}",
+                f"{median:.2f}x loop",
+                f"<= {LOOP_TARGET_RATIO:g}x",
+                verdict(median <= LOOP_TARGET_RATIO)
+                + f" ({seconds(t_real)} vs {seconds(t_loop)}; {len(ratios)} paired runs "
+                f"{ratios[0]:.2f}x-{ratios[-1]:.2f}x)",
+            )
 
 
 def component_norms(quick: bool = False) -> None:

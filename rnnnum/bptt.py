@@ -109,8 +109,17 @@ def check_cache(params: AnyParams, cache: AnyCache) -> None:
 
 
 def output_signals(cache: AnyCache) -> FloatArray:
-    """∂L_t/∂y_t for every step, (N, T, V): ``p_t - onehot`` or ``y_t - r_t``."""
-    return get_loss(cache.loss_name).gradient(cache.y, cache.targets)
+    """∂L_t/∂y_t for every step, (N, T, V): ``p_t - onehot`` or ``y_t - r_t``.
+
+    For cross-entropy p_t is taken from the cache, not computed again.
+    """
+    if cache.p is None:
+        return get_loss(cache.loss_name).gradient(cache.y, cache.targets)
+    dY = cache.p.copy()
+    np.put_along_axis(  # p_t - onehot(target_t), the arithmetic of rnnnum.losses
+        dY, cache.targets[..., None], np.take_along_axis(dY, cache.targets[..., None], -1) - 1.0, -1
+    )
+    return dY
 
 
 def direct_hidden_signals(params: AnyParams, cache: AnyCache) -> FloatArray:
@@ -176,16 +185,35 @@ def bptt(params: AnyParams, cache: AnyCache, *, on_overflow: OnOverflow = "raise
         assert isinstance(cache, LSTMCache | GRUCache)
         return _bptt_gated(params, cache, guard)
     assert isinstance(cache, ForwardCache)
-    N, T = cache.N, cache.T
-    dY = output_signals(cache)  # dL_t/dy_t, (N, T, V)
-    fprime = cache.fprime  # f'(a_t), (N, T, H)
-    dA = np.empty((N, T, params.H))
-    dh_next = np.zeros((N, params.H))  # dL/dh_t through h_{t+1}; nothing comes after h_T
+    dY = output_signals(cache)  # ∂L_t/∂y_t, (N, T, V)
     with np.errstate(over="ignore", invalid="ignore"):
-        for t in reversed(range(T)):
-            dh = dY[:, t] @ params.Wyh.T + dh_next  # dL/dh_t: via y_t, plus via h_{t+1}
-            dA[:, t] = dh * fprime[:, t]  # dL/da_t = dL/dh_t diag(f'(a_t))
-            dh_next = dA[:, t] @ params.Whh.T  # dL/dh_{t-1} = dL/da_t W_hh^T
+        dA, dh0 = _vanilla_sweep(params, cache, dY, None)
+        if not (np.isfinite(dA).all() and np.isfinite(dh0).all()):
+            dA, dh0 = _vanilla_sweep(params, cache, dY, guard)  # again, to say where
+        grads = gradients_from_signals(params, cache, dY, dA, dh0)
+    return checked_gradients(guard, grads)
+
+
+def _vanilla_sweep(
+    params: RNNParams, cache: ForwardCache, dY: FloatArray, guard: OverflowGuard | None
+) -> tuple[FloatArray, FloatArray]:
+    """dL/da_t (N, T, H) and dL/dh_0 (N, H); with a `guard`, stop at the first inf/NaN.
+
+    The loop runs without checks first (one test of the result afterwards); only a
+    result that overflowed is swept again with the guard, to name the step.
+    """
+    N, T, H = cache.N, cache.T, params.H
+    fprime = cache.fprime  # f'(a_t), (N, T, H)
+    WyhT, WhhT = params.Wyh.T, params.Whh.T
+    dA = np.empty((N, T, H))
+    dh = np.empty((N, H))
+    dh_next = np.zeros((N, H))  # dL/dh_t through h_{t+1}; nothing comes after h_T
+    for t in reversed(range(T)):
+        np.matmul(dY[:, t], WyhT, out=dh)  # dL/dh_t: via y_t (∂y_t/∂h_t = W_yh) ...
+        dh += dh_next  # ... plus via h_{t+1}
+        np.multiply(dh, fprime[:, t], out=dA[:, t])  # dL/da_t = dL/dh_t diag(f'(a_t))
+        dh_next = dA[:, t] @ WhhT  # dL/dh_{t-1} = dL/da_t W_hhᵀ (∂a_t/∂h_{t-1} = W_hh)
+        if guard is not None:
             guard.check(
                 dh_next,
                 f"dL/dh_{t}",
@@ -193,8 +221,7 @@ def bptt(params: AnyParams, cache: AnyCache, *, on_overflow: OnOverflow = "raise
                 T,
                 lambda: f"; largest |dL/dh_{t + 1}| was {largest(dh)}",  # noqa: B023 (called at once)
             )
-        grads = gradients_from_signals(params, cache, dY, dA, dh_next)
-    return checked_gradients(guard, grads)
+    return dA, dh_next
 
 
 def _bptt_gated(

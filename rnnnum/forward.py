@@ -177,11 +177,14 @@ def _readout(
     params: AnyParams, h: FloatArray, targets: NDArray[Any], loss_fn: Loss
 ) -> tuple[FloatArray, FloatArray | None, FloatArray]:
     """y_t = h_t W_yh + b_y for every step (N, T, V), p_t for cross-entropy, and L_1..L_T (T,)."""
-    N, T, H = h.shape
-    y = (h.reshape(N * T, H) @ params.Wyh).reshape(N, T, params.V)
+    N, T, _ = h.shape
+    y = np.empty((N, T, params.V))
+    for t in range(T):  # per step: the same products whatever T (BLAS may round by shape)
+        np.matmul(h[:, t], params.Wyh, out=y[:, t])  # y_t = h_t W_yh + b_y; ∂y_t/∂h_t = W_yh
     y += params.by
     if not loss_fn.class_targets:
-        return y, None, 0.5 * np.einsum("ntv,ntv->t", y - targets, y - targets)
+        sq = (y - targets) ** 2  # L_t = ½ sum_n ||y_t - r_t||², summed per step as one block
+        return y, None, 0.5 * np.ascontiguousarray(sq.transpose(1, 0, 2)).reshape(T, -1).sum(1)
     logp = log_softmax(y)
     picked = np.take_along_axis(logp, targets[..., None], axis=-1)[..., 0]  # (N, T)
     return y, np.exp(logp), -np.ascontiguousarray(picked.T).sum(axis=1)
@@ -346,27 +349,27 @@ def forward(
         "rnnnum.init_spectral(..., sigma_max=0.9).",
     )
 
-    a = np.empty((N, T, params.H))
-    h = np.empty((N, T, params.H))
-    y = np.empty((N, T, params.V))
-    losses = np.empty(T)
+    H = params.H
+    a = np.empty((N, T, H))
+    h = np.empty((N, T, H))
+    hw = np.empty((N, H))
     h_prev = h0
     with np.errstate(over="ignore", invalid="ignore"):  # the guard reports instead of NumPy
+        np.matmul(X, params.Wxh, out=a)  # x_t W_xh for every step in one product
         for t in range(T):
-            a[:, t] = X[:, t] @ params.Wxh + h_prev @ params.Whh + params.bh  # (N, H)
-            guard.check(
-                a[:, t],
-                f"the pre-activation a_{t + 1}",
-                t + 1,
-                T,
-                lambda: f"; largest |h_{t}| was {largest(h_prev)}",  # noqa: B023 (called at once)
-            )
-            h[:, t] = f.forward(a[:, t])  # (N, H); local derivative: diag(f'(a_t))
-            y[:, t] = h[:, t] @ params.Wyh + params.by  # (N, V); local derivative: W_yh^T
-            losses[t] = loss_fn.value(y[:, t], targets[:, t])  # L_t; dL_t/dy_t in losses.py
-            guard.check(losses[t : t + 1], f"the loss L_{t + 1}", t + 1, T)
+            np.matmul(h_prev, params.Whh, out=hw)
+            a[:, t] += hw  # a_t = x_t W_xh + h_{t-1} W_hh + b_h, (N, H)
+            a[:, t] += params.bh
+            h[:, t] = f.forward(a[:, t])  # (N, H); local derivative: ∂h_t/∂a_t = diag(f'(a_t))
             h_prev = h[:, t]
-        p = np.exp(log_softmax(y)) if loss_fn.class_targets else None
+        y, p, losses = _readout(params, h, targets, loss_fn)  # ∂L_t/∂y_t in losses.py
+    bad_a, bad_loss = ~np.isfinite(a).all(axis=(0, 2)), ~np.isfinite(losses)
+    if bad_a.any() or bad_loss.any():  # report the first step at which anything overflowed
+        t = int(np.argmax(bad_a | bad_loss))
+        states = np.concatenate([h0[:, None], h], axis=1)
+        context = f"; largest |h_{t}| was {largest(states[:, t])}"
+        guard.check(a[:, t], f"the pre-activation a_{t + 1}", t + 1, T, lambda: context)
+        guard.check(losses[t : t + 1], f"the loss L_{t + 1}", t + 1, T)
 
     return ForwardCache(
         params=params,

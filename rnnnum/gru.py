@@ -93,7 +93,7 @@ def gru_forward(
             v += bh
             a[:, : 2 * H] += v[:, : 2 * H]
             _sigmoid_(a[:, : 2 * H])  # r, z
-            np.add(v[:, 2 * H :], 0.0, out=vn[:, t])
+            vn[:, t] = v[:, 2 * H :]
         else:
             np.matmul(h[:, t], Wh[:, : 2 * H], out=v[:, : 2 * H])
             a[:, : 2 * H] += v[:, : 2 * H]
@@ -119,6 +119,7 @@ def gru_step_back(
     dh: FloatArray,
     Wh: FloatArray,
     du: FloatArray | None = None,
+    dv: FloatArray | None = None,
 ) -> tuple[FloatArray, FloatArray, FloatArray]:
     """One step back from step t+1 (0-based t), for any number of leading loss axes.
 
@@ -126,7 +127,7 @@ def gru_step_back(
         tape: the forward pass.  t: the step (0-based).
         dh: dL/dh_t, total, (..., N, H).
         Wh: the recurrent weights (H, 3H).
-        du: optional output buffer for dL/du_t, (..., N, 3H).
+        du, dv: optional output buffers for dL/du_t and dL/dv_t, (..., N, 3H).
 
     Returns:
         dL/du_t (..., N, 3H), the signal of the input side x_t W_x + b_x;
@@ -144,8 +145,10 @@ def gru_step_back(
     np.multiply(dh * (h_prev - n), z * (1.0 - z), out=du[..., H : 2 * H])  # ∂h_t/∂z_t, σ'
     if tape.reset == "after":
         np.multiply(dan * tape.vn[:, t], r * (1.0 - r), out=du[..., :H])  # ∂/∂r_t = diag(v^n_t)
-        dv = du.copy()
-        dv[..., 2 * H :] *= r  # ∂(r ⊙ v^n)/∂v^n = diag(r_t)
+        if dv is None:
+            dv = np.empty_like(du)
+        dv[..., : 2 * H] = du[..., : 2 * H]
+        np.multiply(dan, r, out=dv[..., 2 * H :])  # ∂(r ⊙ v^n)/∂v^n = diag(r_t)
         dh_prev = dv @ Wh.T
     else:
         d_rh = dan @ Wh[:, 2 * H :].T  # dL/d(r_t ⊙ h_{t-1}): ∂/∂(r ⊙ h) = W_hn
@@ -168,10 +171,10 @@ def gru_backward(
     dU = np.empty((N, T, 3 * H))
     dV = dU if tape.reset == "before" else np.empty((N, T, 3 * H))
     dh_next = np.zeros((N, H))
+    after = dV is not dU
     for t in reversed(range(T)):
-        _, dv, dh_next = gru_step_back(tape, t, dh_direct[:, t] + dh_next, Wh, dU[:, t])
-        if dV is not dU:
-            dV[:, t] = dv
+        dh = dh_direct[:, t] + dh_next
+        _, _, dh_next = gru_step_back(tape, t, dh, Wh, dU[:, t], dV[:, t] if after else None)
     return dU, dV, dh_next
 
 
