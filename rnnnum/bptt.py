@@ -131,7 +131,7 @@ def direct_hidden_signals(params: AnyParams, cache: AnyCache) -> FloatArray:
 def gradients_from_signals(
     params: RNNParams, cache: ForwardCache, dY: FloatArray, dA: FloatArray, dh0: FloatArray
 ) -> Gradients:
-    """Assemble every gradient from dL/dy_t (N, T, V), dL/da_t (N, T, H) and dL/dh_0 (N, H).
+    """Assemble every gradient from ∂L_t/∂y_t (N, T, V), dL/da_t (N, T, H) and dL/dh_0 (N, H).
 
     Each line is a sum over steps t (and the batch) of a local derivative times a signal.
     """
@@ -139,9 +139,9 @@ def gradients_from_signals(
     return Gradients(
         Wxh=np.tensordot(cache.X, dA, axes=pairs),  # sum_t x_t^T dL/da_t        (D, H)
         Whh=np.tensordot(cache.h_prev, dA, axes=pairs),  # sum_t h_{t-1}^T dL/da_t (H, H)
-        Wyh=np.tensordot(cache.h, dY, axes=pairs),  # sum_t h_t^T dL_t/dy_t        (H, V)
+        Wyh=np.tensordot(cache.h, dY, axes=pairs),  # sum_t h_t^T ∂L_t/∂y_t        (H, V)
         bh=dA.sum(axis=(0, 1)),  # sum_t dL/da_t                                  (H,)
-        by=dY.sum(axis=(0, 1)),  # sum_t dL_t/dy_t                                (V,)
+        by=dY.sum(axis=(0, 1)),  # sum_t ∂L_t/∂y_t                                (V,)
         X=dA @ params.Wxh.T,  # dL/dx_t = dL/da_t W_xh^T                      (N, T, D)
         h0=dh0,  # dL/dh_0 = dL/da_1 W_hh^T                                       (N, H)
     )

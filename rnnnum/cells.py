@@ -158,7 +158,7 @@ class VanillaCell:
         }
 
     def step_jacobians(self, params: Params, tape: Tape) -> FloatArray:
-        """dh_t/dh_{t-1} = [I +] W_hh diag(f'(a_t)), (N, T, H, H)."""
+        """∂h_t/∂h_{t-1} = [I +] W_hh diag(f'(a_t)) (one step, x_t held fixed), (N, T, H, H)."""
         M = params["Whh"][None, None] * tape.fprime[:, :, None, :]
         if self.residual:
             M = M + np.eye(M.shape[-1])

@@ -6,7 +6,7 @@ $L_i$, one contribution through each step $k \le i$:
 $$\frac{dL}{dW_{xh}} = \sum_{i=1}^{T}\sum_{k=1}^{i} x_k^\top\,\delta_{i,k},\qquad
 \delta_{i,k} = \frac{dL_i}{da_k}
  = \frac{\partial L_i}{\partial y_i} W_{yh}^\top\,
-   \Big(\frac{\partial h_i}{\partial h_k}\Big)^{\!\top} \odot f'(a_k).$$
+   \Big(\frac{dh_i}{dh_k}\Big)^{\!\top} \odot f'(a_k).$$
 
 Component ``(i, k)`` is the derivative of $L_i$ with respect to the copy of the
 quantity used at step $k$. So ``Wyh`` and ``by`` (used in $y_k$) have only
@@ -67,7 +67,7 @@ def backward_signals(
     N, T, H = cache.N, cache.T, params.H
     w = T if window is None else min(positive_int(window, "window"), T)
     fprime = cache.fprime  # (N, T, H)
-    g = direct_hidden_signals(params, cache)  # dL_i/dh_i through y_i, (N, T, H)
+    g = direct_hidden_signals(params, cache)  # ∂L_i/∂y_i W_yhᵀ: what L_i sends into h_i, (N, T, H)
     WhhT = np.ascontiguousarray(params.Whh.T)
     buf = np.empty((T, N, H))  # buf[i] holds dL_{i+1}/da_{t+1} for the current t
     carried = np.empty((T * N, H))  # scratch for the product, so no step allocates

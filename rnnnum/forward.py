@@ -93,7 +93,7 @@ class ForwardCache:
 
     @cached_property
     def fprime(self) -> FloatArray:
-        """f'(a_t) at every step, (N, T, H): the diagonal of dh_t/da_t; computed once, read-only."""
+        """f'(a_t) at every step, (N, T, H): the diagonal of ∂h_t/∂a_t; computed once, read-only."""
         return _read_only(get_activation(self.activation).derivative(self.a, self.h))
 
 

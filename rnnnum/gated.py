@@ -205,7 +205,7 @@ def gated_gradients(
     dh0: FloatArray,
     dc0: FloatArray | None,
 ) -> LSTMGradients | GRUGradients:
-    """Every gradient from dL_t/dy_t (N, T, V), the input-side and hidden-side signals
+    """Every gradient from ∂L_t/∂y_t (N, T, V), the input-side and hidden-side signals
     dL/du_t, dL/dv_t (N, T, GH; one array for the LSTM) and dL/dh_0, dL/dc_0 (N, H)."""
     common = {
         **cell_gradients(tape, dU, dV),

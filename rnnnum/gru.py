@@ -190,7 +190,7 @@ def gru_wh_inputs(tape: GRUTape) -> tuple[FloatArray, FloatArray]:
 
 
 def gru_step_jacobians(Wh: FloatArray, tape: GRUTape) -> FloatArray:
-    r"""dh_t/dh_{t-1} for one step of the cell (x_t held fixed), (N, T, H, H), row convention.
+    r"""∂h_t/∂h_{t-1} for one step of the cell (x_t held fixed), (N, T, H, H), row convention.
 
     With s = (1 - n²)(1 - z), the derivative of h_t through n_t's pre-activation:
 

@@ -5,7 +5,7 @@ $dh_t = dh_{t-1}\, W_{hh}\, \mathrm{diag}(f'(a_t))$, so the one-step Jacobian
 (as the matrix that multiplies a row vector) is
 
 $$M_t = \frac{\partial h_t}{\partial h_{t-1}} = W_{hh}\,\mathrm{diag}(f'(a_t)),
-\qquad \frac{\partial h_i}{\partial h_k} = M_{k+1} M_{k+2} \cdots M_i \quad (i \ge k).$$
+\qquad \frac{dh_i}{dh_k} = M_{k+1} M_{k+2} \cdots M_i \quad (i \ge k).$$
 
 The column convention ($h_t = f(W h_{t-1} + \dots)$, Pascanu et al. 2013) writes the
 transpose, $\mathrm{diag}(f'(a_t))\, W_{hh}^\top$; norms and singular values agree.
@@ -175,7 +175,7 @@ def jacobian_signals(params: RNNParams, cache: ForwardCache) -> Iterator[tuple[i
     check_cache(params, cache)
     M = step_jacobians(params, cache)  # (N, T, H, H)
     fprime = cache.fprime  # (N, T, H)
-    g = direct_hidden_signals(params, cache)  # dL_i/dh_i through y_i only, (N, T, H)
+    g = direct_hidden_signals(params, cache)  # ∂L_i/∂y_i W_yhᵀ = dL_i/dh_i, (N, T, H)
     N, T, H = cache.N, cache.T, params.H
     for t in reversed(range(T)):
         P = np.broadcast_to(np.eye(H), (N, H, H))  # dh_t/dh_t

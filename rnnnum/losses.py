@@ -34,12 +34,12 @@ def log_softmax(y: FloatArray) -> FloatArray:
 
 @dataclass(frozen=True)
 class Loss:
-    """A per-step loss: value (summed over the batch), dL/dy, and the probabilities if any."""
+    """A per-step loss: value (summed over the batch), ∂L_t/∂y_t, and the probabilities if any."""
 
     name: str
     #: (y (..., V), targets (...) or (..., V)) -> the loss summed over every leading axis
     value: Callable[[FloatArray, NDArray[Any]], float]
-    #: (y (..., V), targets) -> dL/dy, shaped like y
+    #: (y (..., V), targets) -> ∂L_t/∂y_t, shaped like y
     gradient: Callable[[FloatArray, NDArray[Any]], FloatArray]
     #: True if targets are class indices (N, T); False if real vectors (N, T, V)
     class_targets: bool

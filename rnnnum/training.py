@@ -69,7 +69,7 @@ def loss_and_gradients(model: Model, X: FloatArray, answers: IntArray) -> tuple[
     loss = float(-logp[np.arange(N), answers].mean())
     dy = np.exp(logp)
     dy[np.arange(N), answers] -= 1.0
-    dy /= N  # dl/dy of the mean loss, (N, K)
+    dy /= N  # ∂l/∂y of the mean loss, (N, K)
     grads = model.cell.backward(p, tape, dy @ p["Wyh"].T)
     grads["Wyh"] = h_last.T @ dy
     grads["by"] = dy.sum(axis=0)

@@ -1,8 +1,8 @@
 r"""How fast a product of recurrent Jacobians shrinks or grows with the distance t - k.
 
 - Linear RNN with $W_{hh} = sQ$ (Q orthogonal): every product
-  $\partial h_t/\partial h_k = W_{hh}^{t-k}$ has norm exactly $s^{t-k}$.
-- With an activation: $\lVert \partial h_t/\partial h_k \rVert \le
+  $dh_t/dh_k = W_{hh}^{t-k}$ has norm exactly $s^{t-k}$.
+- With an activation: $\lVert dh_t/dh_k \rVert \le
   (\gamma\,\sigma_{\max}(W_{hh}))^{t-k}$, $\gamma = \sup|f'|$; so
   $\sigma_{\max} < 1/\gamma$ is sufficient for vanishing and $\sigma_{\max} > 1/\gamma$
   necessary for exploding (Pascanu, Mikolov and Bengio 2013).
