@@ -17,6 +17,10 @@ Example:
     ['xT', 'g', 'WyhT', 'D', 'WhhT', 'D', 'WhhT', 'D']
 """
 
+from derivations.cell import Cell, CellDefinitionError, Equation, Param, Stack, State
+from derivations.cell_factors import LocalFactor, LocalSum
+from derivations.cell_unroll import UnrolledCell, unroll_cell
+from derivations.cells import BUILTIN_CELLS, CellLoadError, load_cell
 from derivations.errors import DerivationError, OutOfRangeError, TooLargeError, UnknownChoiceError
 from derivations.gradients import RULES, backward_loop, expanded_sum, jacobian, loop_map, pairs
 from derivations.lambdified import Evaluation, Lambdified, lambdify_model
@@ -42,22 +46,33 @@ from derivations.unroll import Unrolled, unroll
 
 __all__ = [
     "ACTIVATION_NAMES",
+    "BUILTIN_CELLS",
     "GRADIENT_NAMES",
     "LOSS_NAMES",
     "PARAM_NAMES",
     "QUANTITIES",
     "RULES",
+    "Cell",
+    "CellDefinitionError",
+    "CellLoadError",
     "DerivationError",
+    "Equation",
     "Evaluation",
     "Factor",
     "JacobianProduct",
     "Lambdified",
+    "LocalFactor",
+    "LocalSum",
     "ModelSpec",
     "OutOfRangeError",
+    "Param",
+    "Stack",
+    "State",
     "Term",
     "TooLargeError",
     "UnknownChoiceError",
     "Unrolled",
+    "UnrolledCell",
     "backward_loop",
     "compact_latex",
     "derivation_json",
@@ -67,9 +82,11 @@ __all__ = [
     "jacobian",
     "jacobian_latex",
     "lambdify_model",
+    "load_cell",
     "loop_code",
     "loop_map",
     "pairs",
     "unroll",
+    "unroll_cell",
     "written_out_latex",
 ]

@@ -2,7 +2,7 @@ r"""A recurrent cell written once, as equations: the data every derivation reads
 
 A `Cell` is its parameters (`Param`), its states (`State`) and an ordered tuple of
 `Equation`s, each defining one variable of step t by an expression tree
-(`derivations.cell_nodes`). For the LSTM, in part:
+(`derivations.cell_nodes`, `derivations.cell_ops`). For the LSTM, in part:
 
 $$c_{t} = f_{t} \odot c_{t-1} + i_{t} \odot g_{t},\qquad
 h_{t} = o_{t} \odot \tanh(c_{t}).$$
@@ -24,20 +24,30 @@ from functools import cached_property
 from typing import Any
 
 from derivations.cell_factors import ZERO, FloatArray, LocalSum, Notation, Scope
-from derivations.cell_nodes import (
-    Bias,
-    CellDefinitionError,
-    MatMul,
-    Node,
-    ParamUse,
-    Prev,
-    Ref,
-    leaves,
-)
+from derivations.cell_nodes import CellDefinitionError, Input, Node, ParamUse, Prev, Ref, leaves
+from derivations.cell_ops import Add, Bias, Func, MatMul, Mul, OneMinus
 from derivations.notation import ACTIVATION_NAMES
 from derivations.spec import check_choice
 
-__all__ = ["RESERVED_NAMES", "Cell", "CellDefinitionError", "Equation", "Param", "Stack", "State"]
+# the node types are re-exported so that a cell can be written from this module alone
+__all__ = [
+    "RESERVED_NAMES",
+    "Add",
+    "Bias",
+    "Cell",
+    "CellDefinitionError",
+    "Equation",
+    "Func",
+    "Input",
+    "MatMul",
+    "Mul",
+    "OneMinus",
+    "Param",
+    "Prev",
+    "Ref",
+    "Stack",
+    "State",
+]
 
 Expr = Any
 #: Names the unrolled program uses for its own symbols; a cell may not take them.

@@ -21,8 +21,23 @@ from __future__ import annotations
 import importlib
 from collections.abc import Callable
 
-from derivations.cell import Cell, Equation, Param, Stack, State
-from derivations.cell_nodes import Add, Bias, Func, Input, MatMul, Mul, Node, OneMinus, Prev, Ref
+from derivations.cell import (
+    Add,
+    Bias,
+    Cell,
+    Equation,
+    Func,
+    Input,
+    MatMul,
+    Mul,
+    OneMinus,
+    Param,
+    Prev,
+    Ref,
+    Stack,
+    State,
+)
+from derivations.cell_nodes import Node
 from derivations.errors import DerivationError, UnknownChoiceError
 from derivations.notation import QUANTITIES
 from derivations.spec import check_choice

@@ -1,9 +1,9 @@
 """Every node type's local chain rule is sympy.diff of its own forward map; bad cells fail clearly.
 
-The rules of `derivations.cell_nodes` (leaf Jacobians J, parameter derivatives) are
-checked entry by entry against `sympy.diff` on small symbolic rows with D != H, so
-that a transposed factor cannot pass; the numeric value of each `LocalSum` is checked
-against its SymPy matrix at a random point.
+The rules of `derivations.cell_nodes` and `derivations.cell_ops` (leaf Jacobians J,
+parameter derivatives) are checked entry by entry against `sympy.diff` on small
+symbolic rows with D != H, so that a transposed factor cannot pass; the numeric value
+of each `LocalSum` is checked against its SymPy matrix at a random point.
 """
 
 from __future__ import annotations
@@ -13,20 +13,24 @@ import pytest
 import sympy as sp
 
 from derivations import DerivationError, UnknownChoiceError
-from derivations.cell import Cell, CellDefinitionError, Equation, Param, State
-from derivations.cell_factors import ONE, ZERO, LocalFactor, LocalSum, Notation, Scope, Weight
-from derivations.cell_nodes import (
+from derivations.cell import (
     Add,
     Bias,
+    Cell,
+    CellDefinitionError,
+    Equation,
     Func,
     Input,
     MatMul,
     Mul,
-    Node,
     OneMinus,
+    Param,
     Prev,
     Ref,
+    State,
 )
+from derivations.cell_factors import ONE, ZERO, LocalFactor, LocalSum, Notation, Scope, Weight
+from derivations.cell_nodes import Node
 from derivations.notation import ACTIVATION_NAMES
 
 D, H = 2, 3  # different, so that a transposed factor has the wrong shape
@@ -90,9 +94,28 @@ NODES: list[Node] = [
 ]
 
 
-def _same(a: sp.Expr, b: sp.Expr) -> bool:
+#: random points at which a difference that `expand` leaves must vanish before `simplify`
+PROBES = 3
+#: |difference| at 40 digits beyond which two expressions surely differ
+PROBE_ZERO = 1e-30
+
+
+def same(a: sp.Expr, b: sp.Expr, seed: int = 0) -> bool:
+    """a == b exactly: zero after `expand`, or else zero at random points and after `simplify`.
+
+    The numeric probe first makes a wrong rule fail in milliseconds: `simplify` of a
+    difference that is not zero can take minutes.
+    """
     difference = sp.expand(a - b)
-    return difference == 0 or sp.simplify(difference) == 0
+    if difference == 0:
+        return True
+    rng = np.random.default_rng(seed)
+    symbols = sorted(difference.free_symbols, key=str)
+    for _ in range(PROBES):
+        point = {s: sp.Rational(int(rng.integers(-900, 900)), 617) for s in symbols}
+        if abs(difference.xreplace(point).evalf(40)) > PROBE_ZERO:
+            return False
+    return bool(sp.simplify(difference) == 0)
 
 
 def _check_jacobian(node: Node, scope: Scope, out_name: str) -> None:
@@ -103,7 +126,7 @@ def _check_jacobian(node: Node, scope: Scope, out_name: str) -> None:
         for j in range(width):
             for m in range(len(out)):
                 exact = sp.diff(out[m], row[j])
-                assert _same(stated[j, m], exact), (out_name, leaf, j, m, stated[j, m], exact)
+                assert same(stated[j, m], exact), (out_name, leaf, j, m, stated[j, m], exact)
 
 
 @pytest.mark.parametrize("node", NODES, ids=repr)
@@ -134,7 +157,7 @@ def test_parameter_derivative_is_diff_of_forward(node: Node, param: str) -> None
         for k in range(cols):
             for m in range(len(out)):
                 exact = sp.diff(out[m], matrix[j, k])
-                assert _same(stated[j][k][m], exact), (node, param, j, k, m)
+                assert same(stated[j][k][m], exact), (node, param, j, k, m)
 
 
 @pytest.mark.parametrize("node", NODES, ids=repr)

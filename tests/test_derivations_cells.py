@@ -8,16 +8,37 @@ only here goes through the loader and the same checks.
 
 from __future__ import annotations
 
+import sys
+from pathlib import Path
+
 import pytest
 import sympy as sp
 
 import rnnnum
 from derivations import UnknownChoiceError
-from derivations.cell import Cell, Equation, Param, State
-from derivations.cell_nodes import Add, Bias, Func, Input, MatMul, Mul, Node, OneMinus, Prev, Ref
+from derivations.cell import (
+    Add,
+    Bias,
+    Cell,
+    Equation,
+    Func,
+    Input,
+    MatMul,
+    Mul,
+    OneMinus,
+    Param,
+    Prev,
+    Ref,
+    State,
+)
+from derivations.cell_nodes import Node
 from derivations.cell_unroll import UnrolledCell, unroll_cell
 from derivations.cells import BUILTIN_CELLS, CellLoadError, gru, load_cell, lstm, residual, vanilla
 from rnnnum.gated_params import GRU_GATES, LSTM_GATES
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from test_derivations_cell import same  # the exact comparison of two expressions
 
 D = H = 2  # small enough for exact comparison of every entry
 
@@ -57,11 +78,6 @@ CELLS = {
 }
 
 
-def _same(a: sp.Expr, b: sp.Expr) -> bool:
-    difference = sp.expand(a - b)
-    return difference == 0 or sp.simplify(difference) == 0
-
-
 @pytest.fixture(scope="module", params=sorted(CELLS))
 def program(request: pytest.FixtureRequest) -> UnrolledCell:
     return unroll_cell(CELLS[request.param], T=1, D=D, H=H, V=2, loss="mse")
@@ -86,7 +102,7 @@ def test_every_local_jacobian_is_diff_of_its_equation(program: UnrolledCell) -> 
             for j in range(width):
                 for m in range(len(rows)):
                     exact = sp.diff(rows[m], leaf_row[j])
-                    assert _same(stated[j, m], exact), (cell.name, eq.name, leaf, j, m)
+                    assert same(stated[j, m], exact), (cell.name, eq.name, leaf, j, m)
             checked += 1
     assert checked >= len(cell.equations)
 
@@ -109,7 +125,7 @@ def test_every_parameter_derivative_is_diff_of_its_equation(program: UnrolledCel
                             sp.Integer(0),
                         )
                         exact = sp.diff(rows[m], matrix[j, k])
-                        assert _same(sp.sympify(stated).xreplace(own), exact), (eq.name, param)
+                        assert same(sp.sympify(stated).xreplace(own), exact), (eq.name, param)
 
 
 def test_step_blocks_are_diff_of_the_program(program: UnrolledCell) -> None:
@@ -123,7 +139,7 @@ def test_step_blocks_are_diff_of_the_program(program: UnrolledCell) -> None:
         for j, s0 in enumerate(program.values[source][0]):
             for m in range(H):
                 exact = sp.diff(s1[m], s0)
-                assert _same(stated[j, m], exact), (cell.name, target, source, j, m)
+                assert same(stated[j, m], exact), (cell.name, target, source, j, m)
 
 
 def test_lstm_blocks_and_paths() -> None:
