@@ -69,38 +69,25 @@ class CellLoadError(DerivationError, ValueError):
     """A cell spec could not be loaded: the message says which part failed and why."""
 
 
-def _vanilla_params() -> tuple[Param, ...]:
-    return tuple(
-        Param(name, rows, latex=QUANTITIES[name].latex, meaning=QUANTITIES[name].meaning)
-        for name, rows in (("Wxh", "D"), ("Whh", "H"), ("bh", None))
+def _one_layer(name: str, h: Node, activation: str) -> Cell:
+    """The vanilla cell's parameters and pre-activation a_t, with the state equation `h`."""
+    params = tuple(
+        Param(p, rows, latex=QUANTITIES[p].latex, meaning=QUANTITIES[p].meaning)
+        for p, rows in (("Wxh", "D"), ("Whh", "H"), ("bh", None))
     )
-
-
-def _pre_activation() -> Equation:
     a = Add(MatMul(Input(), "Wxh"), MatMul(H_PREV, "Whh"), Bias("bh"))
-    return Equation("a", a, "a")
+    equations = (Equation("a", a, "a"), Equation("h", h, "h"))
+    return Cell(name, params, (State("h", "h"),), equations, activation=activation)
 
 
 def vanilla(activation: str = "tanh") -> Cell:
     r"""$a_t = x_t W_{xh} + h_{t-1} W_{hh} + b_h,\ h_t = f(a_t)$; f is `activation`."""
-    return Cell(
-        "vanilla",
-        _vanilla_params(),
-        (State("h", "h"),),
-        (_pre_activation(), Equation("h", Func("act", Ref("a")), "h")),
-        activation=activation,
-    )
+    return _one_layer("vanilla", Func("act", Ref("a")), activation)
 
 
 def residual(activation: str = "tanh") -> Cell:
     r"""Residual through time: $a_t$ as in `vanilla`, $h_t = h_{t-1} + f(a_t)$."""
-    return Cell(
-        "residual",
-        _vanilla_params(),
-        (State("h", "h"),),
-        (_pre_activation(), Equation("h", Add(H_PREV, Func("act", Ref("a"))), "h")),
-        activation=activation,
-    )
+    return _one_layer("residual", Add(H_PREV, Func("act", Ref("a"))), activation)
 
 
 def _gate_params(gate: str, biases: tuple[str, ...]) -> tuple[Param, ...]:
