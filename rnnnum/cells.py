@@ -72,7 +72,7 @@ class Cell(Protocol[TapeT]):
         ...
 
     def step_jacobians(self, params: Params, tape: TapeT) -> FloatArray:
-        """∂s_t/∂s_{t-1} of the cell's state s for t = 1..T, (N, T, n, n), row convention
+        """ds_t/ds_{t-1} of the cell's state s for t = 1..T, (N, T, n, n), row convention
         (n = H; the LSTM's state is (h, c), n = 2H)."""
         ...
 
@@ -158,7 +158,7 @@ class VanillaCell:
         }
 
     def step_jacobians(self, params: Params, tape: Tape) -> FloatArray:
-        """∂h_t/∂h_{t-1} = [I +] W_hh diag(f'(a_t)) (one step, x_t held fixed), (N, T, H, H)."""
+        """dh_t/dh_{t-1} = [I +] W_hh diag(f'(a_t)) (one step, x_t held fixed), (N, T, H, H)."""
         M = params["Whh"][None, None] * tape.fprime[:, :, None, :]
         if self.residual:
             M = M + np.eye(M.shape[-1])

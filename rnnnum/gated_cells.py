@@ -112,5 +112,5 @@ class GRUCell:
         return cell_gradients(tape, dU, dV)
 
     def step_jacobians(self, params: Params, tape: GRUTape) -> FloatArray:
-        """∂h_t/∂h_{t-1} (one step, x_t held fixed), (N, T, H, H)."""
+        """dh_t/dh_{t-1} (one step, x_t held fixed), (N, T, H, H)."""
         return gru_step_jacobians(params["Wh"], tape)

@@ -16,7 +16,7 @@ convention and Cho et al.'s; texts that swap z and 1 - z describe the same cell 
 the gate's sign flipped).
 
 Local derivatives used going back: ∂h_t/∂n_t = diag(1 - z_t), ∂h_t/∂z_t =
-diag(h_{t-1} - n_t), ∂h_t/∂h_{t-1} (through the copy only) = diag(z_t); for "after"
+diag(h_{t-1} - n_t), and through the copy z_t ⊙ h_{t-1} alone diag(z_t); for "after"
 the pre-activation of n has ∂/∂r_t = diag(v^n_t) and ∂/∂v^n_t = diag(r_t); for
 "before" ∂/∂(r_t ⊙ h_{t-1}) = W_hn. The full twin and `rnnnum.GRUCell` both call
 `gru_forward` and `gru_step_back`.
@@ -190,7 +190,7 @@ def gru_wh_inputs(tape: GRUTape) -> tuple[FloatArray, FloatArray]:
 
 
 def gru_step_jacobians(Wh: FloatArray, tape: GRUTape) -> FloatArray:
-    r"""∂h_t/∂h_{t-1} for one step of the cell (x_t held fixed), (N, T, H, H), row convention.
+    r"""The one-step Jacobian M_t of h_t against h_{t-1} (x_t fixed), (N, T, H, H), row convention.
 
     With s = (1 - n²)(1 - z), the derivative of h_t through n_t's pre-activation:
 

@@ -4,14 +4,15 @@ In the row convention a perturbation of $h_{t-1}$ moves $h_t$ by
 $dh_t = dh_{t-1}\, W_{hh}\, \mathrm{diag}(f'(a_t))$, so the one-step Jacobian
 (as the matrix that multiplies a row vector) is
 
-$$M_t = \frac{\partial h_t}{\partial h_{t-1}} = W_{hh}\,\mathrm{diag}(f'(a_t)),
+$$M_t = \frac{dh_t}{dh_{t-1}} = W_{hh}\,\mathrm{diag}(f'(a_t)),
 \qquad \frac{dh_i}{dh_k} = M_{k+1} M_{k+2} \cdots M_i \quad (i \ge k).$$
 
 The column convention ($h_t = f(W h_{t-1} + \dots)$, Pascanu et al. 2013) writes the
 transpose, $\mathrm{diag}(f'(a_t))\, W_{hh}^\top$; norms and singular values agree.
 A gradient travels back with the transpose: $dL/dh_k = dL/dh_i\,(dh_i/dh_k)^\top$.
-The one-step M_t is a local derivative (one equation, x_t held fixed); the product
-$dh_i/dh_k$ is a total one, following every path from h_k to h_i.
+M_t and the products are total derivatives: h_t reaches h_{t-1} through a_t (two
+equations), with the local factors $\partial h_t/\partial a_t = \mathrm{diag}(f'(a_t))$
+and $\partial a_t/\partial h_{t-1} = W_{hh}$.
 
 The gated cells have the same structure with their own state: the GRU's is h, the
 LSTM's is the pair s_t = (h_t, c_t), whose one-step Jacobian is a 2x2 block matrix
@@ -55,7 +56,7 @@ MAX_JACOBIAN_BYTES = 2 * 1024**3
 def step_jacobians(params: AnyParams, cache: AnyCache) -> FloatArray:
     """One-step Jacobians M_t of the state, (N, T, n, n) with n = H (LSTM: 2H); [:, t-1] = M_t.
 
-    Vanilla: M_t = ∂h_t/∂h_{t-1} = W_hh diag(f'(a_t)). GRU: ∂h_t/∂h_{t-1} through the
+    Vanilla: M_t = dh_t/dh_{t-1} = W_hh diag(f'(a_t)). GRU: dh_t/dh_{t-1} through the
     gates and the copy z_t ⊙ h_{t-1} (`rnnnum.gru.gru_step_jacobians`). LSTM: the block
     matrix of (h_t, c_t) against (h_{t-1}, c_{t-1}), rows (h, c) of step t-1 and columns
     (h, c) of step t (`rnnnum.lstm.lstm_step_jacobians`).

@@ -148,14 +148,14 @@ def lstm_step_jacobians(Wh: FloatArray, tape: LSTMTape) -> FloatArray:
     Rows index (h_{t-1}, c_{t-1}), columns (h_t, c_t), so a row perturbation moves as
     ds_t = ds_{t-1} M_t:
 
-    $$M_t = \begin{pmatrix} \partial h_t/\partial h_{t-1} & \partial c_t/\partial h_{t-1} \\
-    \partial h_t/\partial c_{t-1} & \partial c_t/\partial c_{t-1} \end{pmatrix},\qquad
+    $$M_t = \begin{pmatrix} dh_t/dh_{t-1} & dc_t/dh_{t-1} \\
+    dh_t/dc_{t-1} & \partial c_t/\partial c_{t-1} \end{pmatrix},\qquad
     \frac{\partial c_t}{\partial c_{t-1}} = \mathrm{diag}(f_t),\quad
-    \frac{\partial h_t}{\partial c_{t-1}} = \mathrm{diag}(f_t\, o_t (1 - \tanh^2 c_t)).$$
+    \frac{dh_t}{dc_{t-1}} = \mathrm{diag}(f_t\, o_t (1 - \tanh^2 c_t)).$$
 
-    Here ∂ means one step of the cell with x_t held fixed; the two blocks in the top row
-    go through every gate, e.g. ∂c_t/∂h_{t-1} = W_hi diag(g σ'_i) + W_hf diag(c_{t-1} σ'_f)
-    + W_hg diag(i tanh'_g).
+    Only ∂c_t/∂c_{t-1} is local (c_{t-1} is an argument of c_t's own equation); the
+    other blocks follow several equations of the step (x_t held fixed) and are total, e.g.
+    dc_t/dh_{t-1} = W_hi diag(g σ'_i) + W_hf diag(c_{t-1} σ'_f) + W_hg diag(i tanh'_g).
     """
     N, T, H = tape.tanh_c.shape
     gates, tc, c_prev = tape.gates, tape.tanh_c, tape.c[:, :-1]
@@ -169,6 +169,6 @@ def lstm_step_jacobians(Wh: FloatArray, tape: LSTMTape) -> FloatArray:
     M[:, :, :H, :H] += dc_dh * dtanh[:, :, None, :]
     M[:, :, :H, H:] = dc_dh
     diag = np.arange(H)
-    M[:, :, H + diag, diag] = f * dtanh  # ∂h_t/∂c_{t-1}
+    M[:, :, H + diag, diag] = f * dtanh  # dh_t/dc_{t-1}
     M[:, :, H + diag, H + diag] = f  # ∂c_t/∂c_{t-1}
     return M
