@@ -5,7 +5,9 @@ A derivative written with the partial sign (``\frac{\partial u}{\partial v}``,
 equation that defines u. One written with an upright or plain d
 (``\frac{\mathrm{d} u}{\mathrm{d} v}``, ``\mathrm{d} u / \mathrm{d} v``, ``du/dv``) must
 not be local. Which derivatives are local is read off the model's own program
-(`derivations.unroll.Unrolled.equation_arguments`), not typed here.
+(`derivations.unroll.Unrolled.equation_arguments`), not typed here: `local_offsets`
+reads the vanilla model, `cell_offsets` any cell of `derivations.cells` (a gated cell's
+h_t reads h_{t-1} directly, the vanilla one's does not).
 
 A derivative whose quantities this module cannot name (``\theta``, an LSTM's c_t, a
 sum in parentheses) is left undecided and counted, never judged.
@@ -17,10 +19,11 @@ import html
 import re
 from dataclasses import dataclass
 
+from derivations.cell import Cell, Input, Prev, Ref
 from derivations.unroll import unroll
 
-#: Quantities with a time index, by the letter the pages write.
-PER_STEP = ("L", "y", "p", "h", "a", "x")
+#: Quantities with a time index that every table knows, by the letter the pages write.
+PER_STEP = ("L", "y", "p", "h", "x")
 #: Parameters, by every spelling the pages, docstrings and code comments use.
 PARAMETERS = {
     "W_{xh}": "Wxh", "W_xh": "Wxh", "Wxh": "Wxh",
@@ -87,7 +90,7 @@ def derivatives(text: str, source: str) -> list[Derivative]:
     return found
 
 
-def _quantity(text: str) -> tuple[str, str | None] | None:
+def _quantity(text: str, letters: set[str]) -> tuple[str, str | None] | None:
     """(quantity, index) of a written quantity: ``h_{t-1}`` -> ("h", "t-1"); None if unknown."""
     text = text.strip()
     while text.startswith("{") and text.endswith("}"):
@@ -100,7 +103,7 @@ def _quantity(text: str) -> tuple[str, str | None] | None:
     if text in ("h_0", "h_{0}", "h0"):
         return "h", "0"
     match = re.fullmatch(r"([A-Za-z])(?:_\{?([^{}]*)\}?)?", text)
-    if not match or match[1] not in PER_STEP:
+    if not match or match[1] not in letters:
         return None
     index = match[2].split(",")[0] if match[2] else None
     return match[1], index
@@ -135,9 +138,36 @@ def local_offsets() -> dict[str | None, set[tuple[str, int | None]]]:
     return out
 
 
+def cell_offsets(*cells: Cell) -> dict[str | None, set[tuple[str, int | None]]]:
+    """`local_offsets` for the given cells' own equations (their union), same read-out."""
+    out = {k: set(v) for k, v in local_offsets().items() if k in (None, "y", "p", "L")}
+    for cell in cells:
+        for equation in cell.equations:
+            arguments = out.setdefault(equation.name, set())
+            for leaf in cell.leaves(equation.name):
+                if isinstance(leaf, Input):
+                    arguments.add(("x", 0))
+                elif isinstance(leaf, Prev):
+                    arguments.add((leaf.state, -1))
+                elif isinstance(leaf, Ref):
+                    arguments.add((leaf.name, 0))
+            arguments.update(
+                (p, None) for p in cell.param_names if cell.param_uses(equation.name, p)
+            )
+    return out
+
+
+def _letters(table: dict) -> set[str]:
+    """The one-letter quantities a table can judge: its equations and their arguments."""
+    names = {k for k in table if k} | {a for args in table.values() for a, _ in args}
+    return {n for n in names if len(n) == 1} | set(PER_STEP)
+
+
 def is_local(derivative: Derivative, table: dict) -> bool | None:  # noqa: PLR0911
     """Whether the derivative is local by the model's equations; None when undecidable."""
-    top, bottom = _quantity(derivative.numerator), _quantity(derivative.denominator)
+    letters = _letters(table)
+    top = _quantity(derivative.numerator, letters)
+    bottom = _quantity(derivative.denominator, letters)
     if top is None or bottom is None:
         return None
     if top == ("L", None):  # the total loss: its one equation is L = sum_t L_t

@@ -15,8 +15,9 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from notation_rule import derivatives, html_text, local_offsets, violations
+from notation_rule import cell_offsets, derivatives, html_text, local_offsets, violations
 
+from derivations.cells import BUILTIN_CELLS
 from derivations.cli import main
 from derivations.notation import GRADIENT_NAMES
 
@@ -106,12 +107,30 @@ def test_site_follows_the_rule(built_site, table):
     assert judged > 500, judged
 
 
+#: Modules about one gated cell are judged by that cell's equations; the rest by the
+#: vanilla model's (a gated h_t reads h_{t-1} directly: its ∂h_t/∂h_{t-1} is local).
+CELL_OF_MODULE = {"lstm.py": ("lstm",), "gru.py": ("gru", "gru-before")}
+
+
 def test_docstrings_and_comments_follow_the_rule(table):
     bad, judged = [], 0
-    for path in sorted(ROOT.glob("derivations/*.py")):
+    paths = (*ROOT.glob("derivations/*.py"), *ROOT.glob("rnnnum/**/*.py"))
+    for path in sorted(paths):
         text = path.read_text(encoding="utf-8")
-        found, undecided = violations(text, str(path.relative_to(ROOT)), table)
+        cells = CELL_OF_MODULE.get(path.name)
+        rules = cell_offsets(*(BUILTIN_CELLS[c]() for c in cells)) if cells else table
+        found, undecided = violations(text, str(path.relative_to(ROOT)), rules)
         bad += found
         judged += len(derivatives(text, "")) - undecided
     assert not bad, "\n".join(bad[:30])
-    assert judged > 50, judged
+    assert judged > 100, judged
+
+
+def test_a_gated_cells_own_equations_decide(table):
+    """∂h_t/∂h_{t-1} is local for the GRU (h_t reads h_{t-1}), total for the vanilla RNN."""
+    text = r"\frac{\partial h_t}{\partial h_{t-1}}"
+    assert violations(text, "gru", cell_offsets(BUILTIN_CELLS["gru"]())) == ([], 0)
+    assert len(violations(text, "vanilla", table)[0]) == 1
+    lstm = cell_offsets(BUILTIN_CELLS["lstm"]())
+    assert violations(r"\partial c_t / \partial c_{t-1}", "lstm", lstm) == ([], 0)
+    assert len(violations(r"\partial h_t / \partial c_{t-1}", "lstm", lstm)[0]) == 1
