@@ -26,6 +26,7 @@ gated grid with ``python -m rnnnum.horizon --out docs/results/memory-horizon-gat
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import os
 import platform
@@ -33,7 +34,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable, Sequence
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -161,11 +162,61 @@ def _run_args(args: tuple[str, int, int]) -> Run:
     return run_one(*args)
 
 
-def _run_all(work: list[tuple[str, int, int]], jobs: int) -> list[Run]:
+Work = tuple[str, int, int]  # (variant, lag, seed)
+
+
+class Progress:
+    """A log of finished runs, one JSON line each, so a grid stopped part-way can resume.
+
+    The first line holds the grid's settings and a hash of rnnnum's sources: a log made
+    by other code or for another grid is refused, never mixed in. Without a path it
+    only remembers in memory.
+    """
+
+    def __init__(self, path: Path | None, settings: dict[str, Any]) -> None:
+        self.path, self.done = path, {}
+        head = {"settings": settings, "code": _code_hash()}
+        if path is not None and path.exists():
+            first, *lines = path.read_text().splitlines()
+            if json.loads(first) != head:
+                raise SystemExit(
+                    f"{path} was written for other settings or other rnnnum code; it cannot be "
+                    "resumed. Delete it to start the grid again, or run the code that wrote it."
+                )
+            for line in lines:
+                run = Run(**{**(r := json.loads(line)), "accuracies": tuple(r["accuracies"])})
+                self.done[(run.variant, run.lag, run.seed)] = run
+        elif path is not None:
+            path.write_text(json.dumps(head) + "\n")
+
+    def record(self, run: Run) -> Run:
+        self.done[(run.variant, run.lag, run.seed)] = run
+        if self.path is not None:
+            with self.path.open("a") as log:
+                log.write(json.dumps(asdict(run)) + "\n")
+        return run
+
+
+def _code_hash() -> str:
+    """sha256 of every rnnnum source file: a resumed grid must run the same code."""
+    digest = hashlib.sha256()
+    for path in sorted(Path(__file__).parent.rglob("*.py")):
+        digest.update(path.relative_to(Path(__file__).parent).as_posix().encode())
+        digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
+def _run_all(work: list[Work], jobs: int, progress: Progress | None = None) -> list[Run]:
+    progress = progress or Progress(None, {})
+    todo = [w for w in work if w not in progress.done]
     if jobs == 1:
-        return [_run_args(w) for w in work]
-    with ProcessPoolExecutor(jobs) as pool:
-        return list(pool.map(_run_args, work))
+        for w in todo:
+            progress.record(_run_args(w))
+    elif todo:
+        with ProcessPoolExecutor(jobs) as pool:
+            for future in as_completed([pool.submit(_run_args, w) for w in todo]):
+                progress.record(future.result())
+    return [progress.done[w] for w in work]
 
 
 def at_chance(runs: Sequence[Run], variant: str, lag: int) -> bool:
@@ -181,18 +232,20 @@ def run_grid(
     jobs: int = 1,
     *,
     until_chance: bool = False,
+    progress: Progress | None = None,
 ) -> list[Run]:
     """Every (variant, lag, seed), longest lags first so the workers finish together.
 
     With `until_chance`, the lags run in rounds, shortest first, and a variant stops
     after the first lag at which its median accuracy is at chance (`at_chance`): the
-    longer lags cannot be solved and would cost the most.
+    longer lags cannot be solved and would cost the most. With `progress`, runs it
+    already holds are not run again and every new one is logged as it finishes.
     """
     if until_chance:
         runs: list[Run] = []
         active = list(variants)
         for lag in sorted(lags):
-            runs += _run_all([(v, lag, s) for v in active for s in seeds], jobs)
+            runs += _run_all([(v, lag, s) for v in active for s in seeds], jobs, progress)
             active = [v for v in active if not at_chance(runs, v, lag)]
             if not active:
                 break
@@ -200,7 +253,7 @@ def run_grid(
         work = sorted(
             ((v, lag, s) for v in variants for lag in lags for s in seeds), key=lambda w: -w[1]
         )
-        runs = _run_all(work, jobs)
+        runs = _run_all(work, jobs, progress)
     order = {v: i for i, v in enumerate(variants)}
     return sorted(runs, key=lambda r: (order[r.variant], r.lag, r.seed))
 
@@ -282,6 +335,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     )  # fmt: skip
     parser.add_argument("--seeds", nargs="+", type=int, default=list(SEEDS))
     parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1)
+    parser.add_argument(
+        "--resume", action="store_true",
+        help="log each finished run to OUT.partial.jsonl and skip the runs already logged "
+        "there (same settings and rnnnum code only), so a long grid can stop and go on",
+    )  # fmt: skip
     args = parser.parse_args(argv)
     if args.jobs < 1:
         parser.error(f"--jobs must be at least 1; got {args.jobs}")
@@ -292,16 +350,24 @@ def main(argv: Sequence[str] | None = None) -> int:
     gated = all(v in GATED_VARIANTS for v in args.variants)
     until_chance = gated and args.lags is None
     lags = list(GATED_LAGS if until_chance else LAGS) if args.lags is None else args.lags
+    settings = _settings(args.variants, lags, args.seeds, until_chance)
+    log = Path(args.out + ".partial.jsonl") if args.resume else None
+    progress = Progress(log, settings)
+    earlier = sum(r.seconds for r in progress.done.values()) / args.jobs  # an estimate
     start = time.perf_counter()
-    runs = run_grid(args.variants, lags, args.seeds, args.jobs, until_chance=until_chance)
-    seconds = time.perf_counter() - start
+    runs = run_grid(
+        args.variants, lags, args.seeds, args.jobs, until_chance=until_chance, progress=progress
+    )
+    seconds = time.perf_counter() - start + earlier
     data = {
         "provenance": _provenance(argv, seconds, args.jobs),
-        "settings": _settings(args.variants, lags, args.seeds, until_chance),
+        "settings": settings,
         "runs": [asdict(r) for r in runs],
     }
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
     Path(args.out).write_text(json.dumps(data, indent=1) + "\n")
+    if log is not None:
+        log.unlink()  # the results file now holds every run
     for variant in args.variants:
         horizons = seed_horizons(runs, variant)
         print(

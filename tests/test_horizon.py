@@ -115,3 +115,27 @@ def test_a_gated_slice_runs_end_to_end(tmp_path):
     assert header["settings"]["variants"] == {
         "lstm-f1": "LSTM, forget-gate bias 1", "gru": "GRU (reset after)"
     }  # fmt: skip
+
+
+def _fake(variant, lag, seed):
+    return horizon.Run(variant, lag, seed, 1.0 / lag, 0.05, 10, (1.0 / lag,), 0.0)
+
+
+def test_a_stopped_grid_resumes_from_its_log_without_rerunning(tmp_path, monkeypatch):
+    calls = []
+    monkeypatch.setattr(horizon, "_run_args", lambda w: calls.append(w) or _fake(*w))
+    log = tmp_path / "grid.json.partial.jsonl"
+    work = [("gru", lag, seed) for lag in (2, 5) for seed in (0, 1)]
+    first = horizon._run_all(work[:3], 1, horizon.Progress(log, {"grid": 1}))
+    assert calls == work[:3] and len(log.read_text().splitlines()) == 4  # header + 3 runs
+    calls.clear()
+    again = horizon._run_all(work, 1, horizon.Progress(log, {"grid": 1}))
+    assert calls == [work[3]]  # only the run that had not finished
+    assert again[:3] == first and again[3] == _fake(*work[3])
+
+
+def test_a_log_of_another_grid_is_refused(tmp_path):
+    log = tmp_path / "grid.json.partial.jsonl"
+    horizon.Progress(log, {"grid": 1})
+    with pytest.raises(SystemExit, match="cannot be resumed"):
+        horizon.Progress(log, {"grid": 2})
