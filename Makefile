@@ -24,7 +24,7 @@ export NO_MKDOCS_2_WARNING := 1
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: help setup serve docs test bench horizon lint format clean
+.PHONY: help setup serve docs test bench horizon horizon-gated lint format clean
 
 help:  ## list the targets
 	@grep -E '^[a-z]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
@@ -55,6 +55,10 @@ bench: $(STAMP)  ## run the benchmarks; each figure is printed next to its targe
 
 horizon: $(STAMP)  ## rerun the memory-horizon grid into docs/results/memory-horizon.json
 	OPENBLAS_NUM_THREADS=1 $(BIN)/python -m rnnnum.horizon --out docs/results/memory-horizon.json
+
+horizon-gated: $(STAMP)  ## the LSTM/GRU grid (hours): resumable, run again to go on
+	OPENBLAS_NUM_THREADS=1 $(BIN)/python -m rnnnum.horizon --out docs/results/memory-horizon-gated.json \
+	  --variants lstm-f0 lstm-f1 gru --jobs 2 --resume
 
 lint: $(STAMP)  ## ruff (lint and format check) and mypy
 	$(BIN)/ruff check .
