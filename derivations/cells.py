@@ -63,6 +63,8 @@ GRU_GATES = ("r", "z", "n")
 RESETS = ("after", "before")
 
 H_PREV = Prev("h")
+#: How many of a module's names an error about a missing attribute shows.
+_SHOWN_NAMES = 8
 
 
 class CellLoadError(DerivationError, ValueError):
@@ -226,10 +228,17 @@ def load_cell(spec: str, *, activation: str | None = None) -> Cell:
             f"cells: {names}."
         ) from error
     if not hasattr(module, attribute):
-        public = ", ".join(n for n in dir(module) if not n.startswith("_")) or "nothing public"
+        cells = [n for n in dir(module) if isinstance(getattr(module, n), Cell)]
+        public = [n for n in dir(module) if not n.startswith("_")]
+        shown = (
+            f"its cells: {', '.join(cells)}"
+            if cells
+            else f"no Cell among its {len(public)} public names"
+            + (f", e.g. {', '.join(public[:_SHOWN_NAMES])}" if public else "")
+        )
         raise CellLoadError(
             f"cell spec {spec!r}: module {module_name} has no attribute {attribute!r} "
-            f"(it defines {public}). Built-in cells: {names}."
+            f"({shown}). Built-in cells: {names}."
         )
     value = getattr(module, attribute)
     cell = value() if callable(value) and not isinstance(value, Cell) else value

@@ -4,6 +4,11 @@
                     [--format latex|markdown|json] [--form full|compact]
     unrolled jacobian --from 3 --to 1 [--steps 3] [--activation tanh] [--form full|compact]
     unrolled verify [--steps N] [--detail]
+    unrolled params --cell NAME [--format text|json]
+    unrolled paths --cell NAME --from I --to K [--of STATE] [--wrt STATE] [--format text|json]
+
+``--cell`` takes a built-in cell (vanilla, residual, lstm, gru, gru-before) or a user's
+own as ``package.module:attribute`` (a `derivations.Cell`, or a function returning one).
 
 Exit status: 0 on success, 1 when ``verify`` finds a failed check, 2 on a usage error
 (the message names the valid choices or the limit and what to do instead).
@@ -17,6 +22,9 @@ import sys
 import time
 from collections.abc import Sequence
 
+from derivations.cell import Cell
+from derivations.cell_paths import routes, routes_json, routes_text
+from derivations.cells import BUILTIN_CELLS, load_cell
 from derivations.errors import DerivationError
 from derivations.notation import ACTIVATION_NAMES, GRADIENT_NAMES, LOSS_NAMES
 from derivations.render import (
@@ -45,7 +53,9 @@ def _parser() -> argparse.ArgumentParser:
         description="Symbolic backpropagation through time: expanded sums, Jacobian products, "
         "and their verification against rnnnum.",
     )
-    sub = parser.add_subparsers(dest="command", required=True, metavar="{derive,jacobian,verify}")
+    sub = parser.add_subparsers(
+        dest="command", required=True, metavar="{derive,jacobian,verify,params,paths}"
+    )
 
     def model_options(p: argparse.ArgumentParser) -> None:
         p.add_argument(
@@ -92,7 +102,68 @@ def _parser() -> argparse.ArgumentParser:
         help=f"check T = 1..N (default {DEFAULT_STEPS}, at most {MAX_VERIFY_STEPS}; {_BUILD_NOTE})",
     )
     ver.add_argument("--detail", action="store_true", help="print every check, not the summary")
+
+    def cell_options(p: argparse.ArgumentParser) -> None:
+        p.add_argument(
+            "--cell",
+            default="vanilla",
+            metavar="CELL",
+            help=f"a built-in cell ({', '.join(BUILTIN_CELLS)}) or package.module:attribute "
+            "for your own (default vanilla)",
+        )
+        p.add_argument("--activation", choices=ACTIVATION_NAMES, default=None, help=_ACT_HELP)
+        p.add_argument("--format", choices=("text", "json"), default="text")
+
+    params = sub.add_parser("params", help="a cell's parameters: names, shapes, LaTeX")
+    cell_options(params)
+    paths = sub.add_parser("paths", help="the paths from a state at step i back to step k")
+    paths.add_argument("--from", dest="i", type=int, required=True, metavar="I")
+    paths.add_argument("--to", dest="k", type=int, required=True, metavar="K", help="k < i")
+    paths.add_argument("--of", default=None, metavar="STATE", help="the later state (all)")
+    paths.add_argument("--wrt", default=None, metavar="STATE", help="the earlier state (all)")
+    cell_options(paths)
     return parser
+
+
+#: The vanilla and residual cells take an activation; the gated ones fix their own.
+_ACT_HELP = "the activation of the vanilla or residual cell (default tanh)"
+
+
+def _cell(args: argparse.Namespace) -> Cell:
+    return load_cell(args.cell, activation=args.activation)
+
+
+def _params(args: argparse.Namespace) -> str:
+    cell = _cell(args)
+    stacked = {name: field for field, names in cell.stacking().items() for name in names}
+    rows = [
+        {
+            "name": p.name,
+            "shape": f"({p.rows}, {p.cols})" if p.rows else f"({p.cols},)",
+            "latex": p.latex,
+            "meaning": p.meaning,
+            "stacked_in": stacked.get(p.name),
+        }
+        for p in cell.params
+    ]
+    if args.format == "json":
+        return json.dumps({"cell": cell.name, "params": rows}, indent=2)
+    width = max(len(r["name"]) for r in rows)
+    lines = [f"{len(rows)} parameters of the {cell.name} cell (read-out Wyh, by shared):"]
+    for r in rows:
+        where = f", block of {r['stacked_in']} in rnnnum" if r["stacked_in"] else ""
+        lines.append(
+            f"{r['name']:<{width}}  {r['shape']:<7} {r['latex']:<10} {r['meaning']}{where}"
+        )
+    return "\n".join(lines)
+
+
+def _paths(args: argparse.Namespace) -> str:
+    cell = _cell(args)
+    found = routes(cell, args.i, args.k, of=args.of, wrt=args.wrt)
+    if args.format == "json":
+        return json.dumps(routes_json(cell, found), indent=2)
+    return routes_text(cell, found)
 
 
 def _derive(args: argparse.Namespace) -> str:
@@ -152,6 +223,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             return 0
         if args.command == "jacobian":
             print(_jacobian(args))
+            return 0
+        if args.command in ("params", "paths"):
+            print(_params(args) if args.command == "params" else _paths(args))
             return 0
         text, status = _verify(args)
         print(text)

@@ -163,15 +163,18 @@ def _letters(table: dict) -> set[str]:
     return {n for n in names if len(n) == 1} | set(PER_STEP)
 
 
-def is_local(derivative: Derivative, table: dict) -> bool | None:  # noqa: PLR0911
-    """Whether the derivative is local by the model's equations; None when undecidable."""
+Edge = tuple[str, str, int | None]  # (quantity, argument, step offset of the argument)
+
+
+def local_edge(derivative: Derivative, table: dict) -> Edge | bool | None:  # noqa: PLR0911
+    """The equation edge that makes the derivative local, False if none, None if undecidable."""
     letters = _letters(table)
     top = _quantity(derivative.numerator, letters)
     bottom = _quantity(derivative.denominator, letters)
     if top is None or bottom is None:
         return None
     if top == ("L", None):  # the total loss: its one equation is L = sum_t L_t
-        return bottom[0] == "L" and bottom[1] is not None
+        return ("L", "L", None) if bottom[0] == "L" and bottom[1] is not None else False
     if top[0] not in table:
         return False  # a parameter or an input is defined by no equation
     here, there = _step(top[1]), _step(bottom[1])
@@ -179,24 +182,51 @@ def is_local(derivative: Derivative, table: dict) -> bool | None:  # noqa: PLR09
         if name != bottom[0]:
             continue
         if offset is None:
-            return True
+            return top[0], name, None
         if here is None or there is None:
             return None
         if here[0] == there[0] and there[1] - here[1] == offset:
-            return True
+            return top[0], name, offset
+    return False
+
+
+def is_local(derivative: Derivative, table: dict) -> bool | None:
+    """Whether the derivative is local by the model's equations; None when undecidable."""
+    edge = local_edge(derivative, table)
+    return edge if edge is None else bool(edge)
+
+
+def _reaches(table: dict, name: str, target: str, offset: int | None, seen: frozenset) -> bool:
+    """Whether `name` reads (target, offset) through another variable of its step too."""
+    for argument, step in table.get(name, ()):
+        if step == 0 and argument in table and argument not in seen:
+            inner = table[argument]
+            if (target, offset) in inner or _reaches(
+                table, argument, target, offset, seen | {argument}
+            ):
+                return True
     return False
 
 
 def violations(text: str, source: str, table: dict) -> tuple[list[str], int]:
-    """The derivatives of `text` that break the rule, in words, and how many were undecided."""
+    """The derivatives of `text` that break the rule, in words, and how many were undecided.
+
+    A total derivative along a local edge is allowed only where it differs from the
+    local one: where another path of the step joins the two (the GRU's dh_t/dh_{t-1}
+    also runs through its gates; its ∂h_t/∂h_{t-1} is the copy z_t alone).
+    """
     bad, undecided = [], 0
     for d in derivatives(text, source):
-        local = is_local(d, table)
-        if local is None:
+        edge = local_edge(d, table)
+        if edge is None:
             undecided += 1
-        elif local != (d.kind == "partial"):
-            need = "∂ (it is local)" if local else "d (it is total)"
-            bad.append(f"{d}: should be written with {need}")
+            continue
+        if d.kind == "partial" and not edge:
+            bad.append(f"{d}: should be written with d (it is total)")
+        elif d.kind == "total" and isinstance(edge, tuple):
+            top, argument, offset = edge
+            if not _reaches(table, top, argument, offset, frozenset({top})):
+                bad.append(f"{d}: should be written with ∂ (it is local)")
     return bad, undecided
 
 

@@ -134,3 +134,8 @@ def test_a_gated_cells_own_equations_decide(table):
     lstm = cell_offsets(BUILTIN_CELLS["lstm"]())
     assert violations(r"\partial c_t / \partial c_{t-1}", "lstm", lstm) == ([], 0)
     assert len(violations(r"\partial h_t / \partial c_{t-1}", "lstm", lstm)[0]) == 1
+    # the GRU's total one-step derivative differs from its local one (it also runs
+    # through the gates), so both are written; the LSTM's dc_t/dc_{t-1} has no other path
+    gru = cell_offsets(BUILTIN_CELLS["gru"]())
+    assert violations(r"\frac{\mathrm{d} h_t}{\mathrm{d} h_{t-1}}", "gru", gru) == ([], 0)
+    assert len(violations(r"\mathrm{d} c_t / \mathrm{d} c_{t-1}", "lstm", lstm)[0]) == 1

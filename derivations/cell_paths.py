@@ -1,0 +1,152 @@
+r"""Paths between two states of an unrolled cell, read off its one-step blocks.
+
+In the row convention the total derivative of a state at step i with respect to a
+state at an earlier step k is a sum over *routes*, one choice of state per step in
+between, each the product of the one-step blocks it takes:
+
+$$\frac{\mathrm{d} s_i}{\mathrm{d} s'_k} = \sum_{s_{k+1}, \dots, s_{i-1}}
+  B_{k+1}(s_{k+1}, s'_k)\, B_{k+2}(s_{k+2}, s_{k+1}) \cdots B_i(s_i, s_{i-1}),$$
+
+with $B_t(s, s') = \mathrm{d} s_t / \mathrm{d} s'_{t-1}$ (`Cell.step_jacobian_blocks`). Each
+block is itself a sum of products, one per way through the step's equations, so a route
+holds the product of their counts of paths. The vanilla cell has one state and one
+path per step; the LSTM's cell-state path is the route that stays on c, a product of
+forget gates with h held fixed.
+"""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass
+from math import prod
+from typing import Any
+
+from derivations.cell import Cell
+from derivations.cell_factors import LocalSum
+from derivations.errors import OutOfRangeError, UnknownChoiceError
+from derivations.notation import local_derivative, total_derivative
+
+__all__ = ["MAX_ROUTE_SPAN", "Route", "routes", "routes_json", "routes_text"]
+
+#: Longest span i - k listed route by route: a two-state cell has 2^(i-k-1) routes
+#: between two states, 128 at the limit; beyond it only the block product reads.
+MAX_ROUTE_SPAN = 8
+
+
+@dataclass(frozen=True)
+class Route:
+    """One choice of state per step from s_i back to s'_k, with the block of each step.
+
+    ``states[j]`` is the state at step ``i - j`` (so ``states[0]`` is the later one);
+    ``blocks[j]`` is the block from ``states[j + 1]`` at step ``i - j - 1`` to
+    ``states[j]`` at step ``i - j``.
+    """
+
+    i: int
+    k: int
+    states: tuple[str, ...]
+    blocks: tuple[LocalSum, ...]
+
+    @property
+    def paths(self) -> int:
+        """The number of paths through the equations along this route."""
+        return prod(len(b) for b in self.blocks)
+
+    def label(self) -> str:
+        """``h_3 <- c_2 <- h_1``: the states the route visits, later first."""
+        return " <- ".join(f"{s}_{self.i - j}" for j, s in enumerate(self.states))
+
+    def factors_latex(self, cell: Cell) -> list[str]:
+        """The blocks as LaTeX, earliest step first (the order they multiply in).
+
+        A block whose only path is the state's own equation reading the earlier state
+        (the LSTM's c_t from c_{t-1}) is a local derivative and is written with ∂; every
+        other block follows several equations and is a total one (`derivations.notation`).
+        """
+        out = []
+        for j in reversed(range(len(self.blocks))):
+            t, block = self.i - j, self.blocks[j]
+            local = all(term.via == (self.states[j],) for term in block.terms)
+            derivative = local_derivative if local else total_derivative
+            lhs = derivative(f"{self.states[j]}_{{{t}}}", f"{self.states[j + 1]}_{{{t - 1}}}")
+            out.append(f"{lhs} = {block.latex(t, cell.notation)}")
+        return out
+
+
+def _check_steps(i: object, k: object) -> tuple[int, int]:
+    for value, what in ((i, "the later step i (--from)"), (k, "the earlier step k (--to)")):
+        if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+            raise OutOfRangeError(f"{what} must be an integer >= 0; got {value!r}.")
+    assert isinstance(i, int) and isinstance(k, int)
+    if k >= i:
+        raise OutOfRangeError(
+            f"a path runs from a later state back to an earlier one, so k < i; got i={i}, k={k}. "
+            f"Swap them (--from {max(i, k)} --to {min(i, k)}) or pick two different steps."
+        )
+    if i - k > MAX_ROUTE_SPAN:
+        raise OutOfRangeError(
+            f"i - k = {i - k} steps is too long to list route by route (at most "
+            f"{MAX_ROUTE_SPAN}); pick a shorter span, or use `unrolled jacobian --form compact`."
+        )
+    return i, k
+
+
+def routes(
+    cell: Cell, i: int, k: int, of: str | None = None, wrt: str | None = None
+) -> list[Route]:
+    """Every route from state `of` at step i back to state `wrt` at step k (all pairs if None).
+
+    Routes with a zero block (no path through that step) are left out.
+    """
+    i, k = _check_steps(i, k)
+    names = cell.state_names
+    for value, what in ((of, "--of"), (wrt, "--wrt")):
+        if value is not None and value not in names:
+            raise UnknownChoiceError(
+                f"{what} must be a state of the {cell.name} cell, one of {', '.join(names)}; "
+                f"got {value!r}."
+            )
+    blocks = cell.step_jacobian_blocks()
+    found = []
+    for end, start in itertools.product(names, names):
+        if (of is not None and end != of) or (wrt is not None and start != wrt):
+            continue
+        for middle in itertools.product(names, repeat=i - k - 1):
+            states = (end, *middle, start)
+            chosen = tuple(blocks[states[j], states[j + 1]] for j in range(i - k))
+            if all(chosen):
+                found.append(Route(i, k, states, chosen))
+    return found
+
+
+def routes_json(cell: Cell, found: list[Route]) -> dict[str, Any]:
+    """The routes as a JSON-ready dict: states, path counts, block LaTeX, the ways through."""
+    return {
+        "cell": cell.name,
+        "routes": [
+            {
+                "states": [f"{s}_{r.i - j}" for j, s in enumerate(r.states)],
+                "paths": r.paths,
+                "blocks": r.factors_latex(cell),
+                "through": [
+                    [list(term.via) for term in block.terms] for block in reversed(r.blocks)
+                ],
+            }
+            for r in found
+        ],
+    }
+
+
+def routes_text(cell: Cell, found: list[Route]) -> str:
+    """The routes for a terminal: one line per route, then each step's block in LaTeX."""
+    if not found:
+        return f"no path: the {cell.name} cell's later state does not depend on that one"
+    total = sum(r.paths for r in found)
+    plural = "s" if len(found) != 1 else ""
+    lines = [
+        f"{len(found)} route{plural} through the states of the {cell.name} cell, {total} paths:"
+    ]
+    for r in found:
+        lines.append(f"{r.label()}  ({r.paths} path{'s' if r.paths != 1 else ''})")
+        lines += [f"    {block}" for block in r.factors_latex(cell)]
+    return "\n".join(lines)
