@@ -139,3 +139,37 @@ def test_a_log_of_another_grid_is_refused(tmp_path):
     horizon.Progress(log, {"grid": 1})
     with pytest.raises(SystemExit, match="cannot be resumed"):
         horizon.Progress(log, {"grid": 2})
+
+
+GATED_RESULTS = ROOT / "docs" / "results" / "memory-horizon-gated.json"
+#: The gated slice, the recorded difference the forget-gate bias makes: at lag 20 the
+#: LSTM with b_f = 1 solves (in ~1 s) and the one with b_f = 0 is at chance (3000 steps
+#: at both rates, ~20 s).
+GATED_SLICE = (("lstm-f1", 20, 1), ("lstm-f0", 20, 1))
+
+
+@pytest.fixture(scope="module")
+def recorded_gated():
+    return horizon.load_results(GATED_RESULTS)
+
+
+def test_the_gated_file_ran_every_lag_until_each_median_was_at_chance(recorded_gated):
+    header, runs = recorded_gated
+    settings, provenance = header["settings"], header["provenance"]
+    assert settings["until_chance"] is True
+    assert settings["lags"] == list(horizon.GATED_LAGS)
+    assert settings["variants"] == {k: v.label for k, v in horizon.GATED_VARIANTS.items()}
+    assert settings["train"] == dataclasses.asdict(horizon.CONFIG)
+    assert "uncommitted" not in provenance["commit"] and provenance["command"]
+    for variant in horizon.GATED_VARIANTS:
+        lags = sorted({r.lag for r in runs if r.variant == variant})
+        assert lags == list(horizon.GATED_LAGS[: len(lags)])  # shortest first, no gaps
+        assert all(len([r for r in runs if (r.variant, r.lag) == (variant, lag)]) == 5
+                   for lag in lags)  # fmt: skip
+        at_chance = [lag for lag in lags if horizon.at_chance(runs, variant, lag)]
+        assert at_chance == [lags[-1]], (variant, at_chance)  # stopped at the first one
+
+
+@pytest.mark.parametrize(("variant", "lag", "seed"), GATED_SLICE)
+def test_a_slice_of_the_gated_grid_trains_to_the_same_result(recorded_gated, variant, lag, seed):
+    test_a_slice_of_the_recorded_grid_trains_to_the_same_result(recorded_gated, variant, lag, seed)
