@@ -221,6 +221,16 @@ def loop_map_rows(name: str, spec: ModelSpec) -> list[tuple[int, list[tuple[int,
     return [(t, added) for t, added in loop_map(name, spec.T).items() if added]
 
 
+def loop_latex_names(model: Any, loop: Any) -> dict[sp.Symbol, str]:
+    r"""LaTeX of every symbol of the model and of its backward loop (\bar h_{t,j}, \delta_{t,j})."""
+    names = dict(model.latex_names)
+    for family, symbol in ((loop.dh, r"\bar h"), (loop.delta, r"\delta"), (loop.carry, "c")):
+        for t, row in family.items():
+            for j, s in enumerate(row, start=1):
+                names[s] = f"{symbol}_{{{t},{j}}}"
+    return names
+
+
 def elementwise_latex(name: str, spec: ModelSpec) -> str:
     """The gradient entry by entry, in the loop's scalar signals, printed by SymPy.
 
@@ -230,11 +240,7 @@ def elementwise_latex(name: str, spec: ModelSpec) -> str:
     _check_written(name, spec)
     model = unroll(spec)
     loop = backward_loop(model)
-    names = dict(model.latex_names)
-    for family, symbol in ((loop.dh, r"\bar h"), (loop.delta, r"\delta"), (loop.carry, "c")):
-        for t, row in family.items():
-            for j, s in enumerate(row, start=1):
-                names[s] = f"{symbol}_{{{t},{j}}}"
+    names = loop_latex_names(model, loop)
 
     def tex(expr: Any) -> str:
         return _broken_sum(expr, names)

@@ -158,11 +158,7 @@ def test_long_sums_are_broken_but_otherwise_sympys_print() -> None:
     spec = ModelSpec(T=3)
     model = unroll(spec)
     loop = backward_loop(model)
-    names = dict(model.latex_names)
-    for family, symbol in ((loop.dh, r"\bar h"), (loop.delta, r"\delta"), (loop.carry, "c")):
-        for t, row in family.items():
-            for j, s in enumerate(row, start=1):
-                names[s] = f"{symbol}_{{{t},{j}}}"
+    names = render.loop_latex_names(model, loop)
     checked = 0
     for _, expr in loop.assignments:
         broken = render._broken_sum(expr, names)
