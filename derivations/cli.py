@@ -148,7 +148,7 @@ def _params(args: argparse.Namespace) -> str:
     ]
     if args.format == "json":
         return json.dumps({"cell": cell.name, "params": rows}, indent=2)
-    width = max(len(r["name"]) for r in rows)
+    width = max(len(p.name) for p in cell.params)
     lines = [f"{len(rows)} parameters of the {cell.name} cell (read-out Wyh, by shared):"]
     for r in rows:
         where = f", block of {r['stacked_in']} in rnnnum" if r["stacked_in"] else ""
@@ -234,4 +234,3 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.exit(USAGE_ERROR, f"{parser.prog} {args.command}: error: {error}\n")
     except BrokenPipeError:  # e.g. piped into head
         return 0
-    return 0  # pragma: no cover - parser.exit raises SystemExit

@@ -24,6 +24,7 @@ from __future__ import annotations
 import itertools
 import time
 from dataclasses import dataclass
+from functools import reduce
 from typing import Any
 
 import numpy as np
@@ -346,7 +347,7 @@ def check_loop_equals_sum(
                 )
                 scale = np.stack([_scale(terms, trace, k) for k in range(1, spec.T + 1)])
             else:
-                mine = sum(t.value(trace) for t in terms)
+                mine = reduce(np.add, (t.value(trace) for t in terms))
                 scale = _scale(terms, trace, None)
             err = np.abs(mine - evaluation.gradients[name]) / np.maximum(
                 scale, np.finfo(float).tiny

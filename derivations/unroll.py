@@ -127,9 +127,9 @@ class Unrolled:
         out: dict[sp.Symbol, tuple[str, int | None]] = {}
         for key, matrix in self.params.items():
             out.update(dict.fromkeys(matrix, (key, None)))
-        families = (("x", self.x), ("r", self.r), ("a", self.a), ("h", self.h), ("y", self.y))
-        families += (("p", self.p), ("g", self.g), ("d", self.d))
-        for key, family in families:
+        families = {"x": self.x, "r": self.r, "a": self.a, "h": self.h, "y": self.y}
+        families |= {"p": self.p, "g": self.g, "d": self.d}
+        for key, family in families.items():
             for t, matrix in family.items():
                 out.update(dict.fromkeys(matrix, (key, t)))
         out.update({s: ("L", t) for t, s in self.L.items()})
