@@ -137,3 +137,26 @@ def gated_reference(problem: Problem) -> dict[str, Any]:
         "c0": zeros if problem.c0 is None else problem.c0,
         "loss": problem.loss,
     }
+
+
+def trainer_numerical_gradients(model: Any, X: Any, answers: Any) -> dict[str, Any]:
+    """Central differences of the trainer's loss for every parameter entry of `model`.
+
+    Uses only `loss_and_gradients`' loss value, never its gradients: the independent
+    side of a gradient check of a training cell.
+    """
+    from rnnnum.training import loss_and_gradients
+
+    out = {}
+    for name, value in model.params.items():
+        numeric = np.zeros_like(value)
+        for index in np.ndindex(value.shape):
+            original = value[index]
+            value[index] = original + rnnnum.FD_STEP
+            up, _ = loss_and_gradients(model, X, answers)
+            value[index] = original - rnnnum.FD_STEP
+            down, _ = loss_and_gradients(model, X, answers)
+            value[index] = original
+            numeric[index] = (up - down) / (2 * rnnnum.FD_STEP)
+        out[name] = numeric
+    return out

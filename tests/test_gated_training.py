@@ -9,6 +9,7 @@ import pytest
 import rnnnum
 from rnnnum.training import loss_and_gradients
 
+from problems import trainer_numerical_gradients
 from reference_gated import run
 
 #: Same budget as rnnnum.gradcheck (central differences of an O(1) loss).
@@ -37,16 +38,7 @@ def test_cell_gradients_match_finite_differences_of_the_trainer_loss(rng, cell):
     X, answers = task.sample(5, rng)
     _, grads = loss_and_gradients(model, X, answers)
     assert set(grads) == set(model.params)
-    for name, value in model.params.items():
-        numeric = np.zeros_like(value)
-        for index in np.ndindex(value.shape):
-            original = value[index]
-            value[index] = original + rnnnum.FD_STEP
-            up, _ = loss_and_gradients(model, X, answers)
-            value[index] = original - rnnnum.FD_STEP
-            down, _ = loss_and_gradients(model, X, answers)
-            value[index] = original
-            numeric[index] = (up - down) / (2 * rnnnum.FD_STEP)
+    for name, numeric in trainer_numerical_gradients(model, X, answers).items():
         np.testing.assert_allclose(grads[name], numeric, rtol=FD_RTOL, atol=FD_ATOL, err_msg=name)
 
 

@@ -16,6 +16,8 @@ import pytest
 import rnnnum
 from rnnnum.training import loss_and_gradients
 
+from problems import trainer_numerical_gradients
+
 #: Same budget as rnnnum.gradcheck: central differences with h = 1e-6 on O(1) losses
 #: err by ~1e-10 (truncation h^2 f''' plus rounding eps/h); a wrong term errs by O(1e-2).
 FD_RTOL, FD_ATOL = rnnnum.FD_RTOL, rnnnum.FD_ATOL
@@ -43,16 +45,7 @@ def test_cell_gradients_match_finite_differences(rng, cell):
     model = _model(cell, rng, task)
     X, answers = task.sample(6, rng)
     _, grads = loss_and_gradients(model, X, answers)
-    for name, value in model.params.items():
-        numeric = np.zeros_like(value)
-        for index in np.ndindex(value.shape):
-            original = value[index]
-            value[index] = original + rnnnum.FD_STEP
-            up, _ = loss_and_gradients(model, X, answers)
-            value[index] = original - rnnnum.FD_STEP
-            down, _ = loss_and_gradients(model, X, answers)
-            value[index] = original
-            numeric[index] = (up - down) / (2 * rnnnum.FD_STEP)
+    for name, numeric in trainer_numerical_gradients(model, X, answers).items():
         np.testing.assert_allclose(grads[name], numeric, rtol=FD_RTOL, atol=FD_ATOL, err_msg=name)
 
 
