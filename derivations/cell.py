@@ -176,6 +176,15 @@ class Cell:
         """The parameters' names in order."""
         return tuple(p.name for p in self.params)
 
+    @property
+    def gradient_names(self) -> tuple[str, ...]:
+        """Every quantity L has a gradient with respect to: the cell's parameters, the
+        read-out ``Wyh`` and ``by``, the inputs ``X`` and each initial state (``h0``, ``c0``).
+
+        The same names `rnnnum` gives the gradient fields (per gate here, stacked there).
+        """
+        return (*self.param_names, "Wyh", "by", "X", *(f"{s}0" for s in self.state_names))
+
     def param(self, name: str) -> Param:
         """The parameter called `name`."""
         return next(p for p in self.params if p.name == name)
