@@ -28,7 +28,7 @@ from gen_plot import GREY, svg_text
 from matplotlib.mathtext import MathTextParser
 from matplotlib.patches import FancyArrowPatch
 
-from derivations.cell import Cell, Input, Prev
+from derivations.cell import Cell, Input
 from derivations.cell_factors import LocalSum, Notation, Weight
 from derivations.cell_paths import routes
 from derivations.errors import OutOfRangeError, UnknownChoiceError
