@@ -130,6 +130,13 @@ def test_each_edge_is_named_by_what_it_carries():
     assert heads("lstm", "c", "c") == (r"\operatorname{diag}(f_{t})",)
     assert set(heads("lstm", "h", "c")) == {"W_{hf}", "W_{hi}", "W_{hg}"}
     assert heads("gru", "h", "h")[0] == r"\operatorname{diag}(z_{t})"
+    # reset before: the path through r multiplies by W_hr, then by W_hn; named by W_hr
+    assert heads("gru-before", "h", "h") == (
+        r"\operatorname{diag}(z_{t})",
+        "W_{hz}",
+        "W_{hn}",
+        "W_{hr}",
+    )
     carry = {(e.source, e.target) for e in figures.cell_edges(CELLS["lstm"], 1) if e.carry}
     assert carry == {("c0", "c1"), ("c0", "h1")}  # paths through no weight matrix
 
