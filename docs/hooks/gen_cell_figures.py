@@ -253,10 +253,12 @@ def _draw(
             # above a horizontal edge of h (as in the vanilla figure), below one of another
             # state (above it rises the diagonal to h); right of a vertical one
             below = y0 == y1 and edge.target.rstrip("0123456789") != "h"
+            # a vertical label halfway to the next row: x_t -> h_t may pass another state's
+            at = ((x0 + x1) / 2, (y0 + y1) / 2) if y0 == y1 else (x0, y0 + 0.5)
             offset = (0.0, -0.13 if below else 0.13) if y0 == y1 else (0.05, 0.0)
             ax.text(
-                (x0 + x1) / 2 + offset[0],
-                (y0 + y1) / 2 + offset[1],
+                at[0] + offset[0],
+                at[1] + offset[1],
                 mathtext(", ".join(edge.heads)),
                 ha="center" if y0 == y1 else "left",
                 va="center",

@@ -77,7 +77,10 @@ def cell_path_figure(
 
     The y axes are shared, so the gain of b_f = 1 over b_f = 0 reads across the panels.
     """
-    fig, axes = plt.subplots(1, len(keys), figsize=(4.6 * len(keys), 3.8), sharey=True)
+    # panels stacked, 6.4 in wide like `gen_lab._by_distance`: legible on a phone too
+    fig, axes = plt.subplots(
+        len(keys), 1, figsize=(6.4, 2.7 * len(keys) + 1.0), sharex=True, sharey=True
+    )
     axes = np.atleast_1d(axes)
     for ax, key in zip(axes, keys, strict=True):
         curves = regimes[key]
@@ -85,14 +88,14 @@ def cell_path_figure(
             _curve(ax, getattr(curves, name), color=colour, ls=ls, label=text)
         ax.axhline(1.0, color=GREY, lw=1)
         ax.set_title(f"LSTM, {label(curves.label)}", fontsize=11)
-        ax.set_xlabel(_DISTANCE)
-    axes[0].set_ylabel(_MEDIAN)
+        ax.set_ylabel("median norm")
+    axes[-1].set_xlabel(_DISTANCE + "  (median over pairs (i, k) and seeds)")
     _floor(axes, [regimes[k] for k in keys])
     handles, texts = axes[0].get_legend_handles_labels()
     fig.legend(handles, texts, loc="lower center", ncol=2, frameon=False, fontsize=9)
     size = regimes[keys[0]]
     fig.suptitle(f"H = {_hidden(size)}, T = {size.T}, {len(size.seeds)} seeds", fontsize=10)
-    fig.tight_layout(rect=(0, 0.13, 1, 1))
+    fig.tight_layout(rect=(0, 0.1, 1, 1))
     return svg_text(fig)
 
 
@@ -108,25 +111,25 @@ def _floor(axes: np.ndarray, cases: Sequence[lab.CellPathCurves]) -> None:
 
 
 def regimes_figure(regimes: Mapping[str, lab.CellPathCurves]) -> str:
-    """Left: the cell-state path of every case; right: the full ||dc_i/dc_k|| of every case.
+    """Top: the cell-state path of every case; below: the full ||dc_i/dc_k|| of every case.
 
     The closing gates (b_f = -3) vanish on both sides; the large recurrent weights
     leave the cell path below 1 while the full block grows past it.
     """
     # separate y axes: the closing gates fall by tens of decades, the explosion is a few
-    fig, (left, right) = plt.subplots(1, 2, figsize=(9.5, 3.8))
+    fig, (left, right) = plt.subplots(2, 1, figsize=(6.4, 6.4), sharex=True)
     for curves, colour in zip(regimes.values(), COLOURS, strict=False):
         for ax, name in ((left, "cell_path"), (right, "cell_cell")):
             _curve(ax, getattr(curves, name), color=colour, label=label(curves.label))
     for ax, name in ((left, "cell_path"), (right, "cell_cell")):
         ax.axhline(1.0, color=GREY, lw=1)
-        ax.set_xlabel(_DISTANCE)
+        ax.set_ylabel("median norm")
         ax.set_title(CURVES[name][0][0].upper() + CURVES[name][0][1:], fontsize=10)
-    left.set_ylabel(_MEDIAN)
+    right.set_xlabel(_DISTANCE + "  (median over pairs (i, k) and seeds)")
     left.set_ylim(top=10.0)  # the cell path never exceeds 1
     handles, texts = left.get_legend_handles_labels()
     fig.legend(handles, texts, loc="lower center", ncol=2, frameon=False, fontsize=9)
-    fig.tight_layout(rect=(0, 0.13, 1, 1))
+    fig.tight_layout(rect=(0, 0.08, 1, 1))
     return svg_text(fig)
 
 
