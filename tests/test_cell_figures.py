@@ -1,0 +1,270 @@
+"""The gated chapter's figures: the unrolled graph of any cell and the lab's gated plots.
+
+- the graph's edges are checked against `sympy.diff` of one step of each cell (an edge
+  s'_{t-1} -> s_t exactly where some entry of s_t depends on s'_{t-1}; x_t -> s_t where
+  s_t depends on x_t), and against sets written by hand for a user cell whose second
+  state does not feed the first, and for the routes of the LSTM;
+- each SVG is byte-identical from call to call, requests no font, carries no date and
+  names the nodes it should (matplotlib writes each text as a comment before its glyphs);
+- the plots' labels follow the notation rule, and their module imports no SymPy.
+
+The hook modules are loaded from their files, as `site_hooks_loader` loads the hooks.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import re
+import subprocess
+import sys
+from pathlib import Path
+from types import ModuleType
+
+import pytest
+import sympy as sp
+from notation_rule import cell_offsets, violations
+
+from derivations.cell import Add, Bias, Cell, Equation, Func, MatMul, Param, Prev, Ref, State
+from derivations.cell_factors import Scope
+from derivations.cell_nodes import Input
+from derivations.cells import BUILTIN_CELLS, load_cell
+from derivations.errors import OutOfRangeError, UnknownChoiceError
+from rnnnum import lab
+
+HOOKS = Path(__file__).resolve().parent.parent / "docs" / "hooks"
+#: Sizes of the one symbolic step whose derivatives decide the edges (small: exact SymPy).
+D, H = 2, 2
+#: Small lab results for the plots (the plots only draw them).
+LAB_T, LAB_H = 12, 4
+
+
+def _load(name: str) -> ModuleType:
+    if str(HOOKS) not in sys.path:
+        sys.path.insert(0, str(HOOKS))  # the hooks import gen_plot by name, as MkDocs runs them
+    spec = importlib.util.spec_from_file_location(f"unrolled_{name}", HOOKS / f"{name}.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # a module's dataclasses look themselves up there
+    spec.loader.exec_module(module)
+    return module
+
+
+figures = _load("gen_cell_figures")
+plots = _load("gen_gated_plots")
+
+
+def two_state_cell() -> Cell:
+    r"""A user cell: $h_t = \tanh(x_t W_{xh} + h_{t-1} W_{hh} + b_h)$ and
+    $m_t = \tanh(h_{t-1} W_{hm} + m_{t-1} W_{mm})$: m reads h, h never reads m."""
+    params = (
+        Param("Wxh", "D", latex="W_{xh}"),
+        Param("Whh", "H", latex="W_{hh}"),
+        Param("bh", None, latex="b_h"),
+        Param("Whm", "H", latex="W_{hm}"),
+        Param("Wmm", "H", latex="W_{mm}"),
+    )
+    a = Add(MatMul(Input(), "Wxh"), MatMul(Prev("h"), "Whh"), Bias("bh"))
+    m = Func("act", Add(MatMul(Prev("h"), "Whm"), MatMul(Prev("m"), "Wmm")))
+    equations = (
+        Equation("a", a, "a"),
+        Equation("h", Func("act", Ref("a")), "h"),
+        Equation("m", m, "m"),
+    )
+    return Cell("twostate", params, (State("h", "h"), State("m", "m")), equations)
+
+
+CELLS = {name: load_cell(name) for name in BUILTIN_CELLS} | {"twostate": two_state_cell()}
+
+
+def _sympy_edges(cell: Cell) -> tuple[set[tuple[str, str]], set[str]]:
+    """(s', s) where some entry of s_t depends on s'_{t-1}, and the states that read x_t,
+    by `sympy.diff` of the step's expressions in fresh symbols."""
+    x = list(sp.symbols(f"x0:{D}"))
+    prev = {s: list(sp.symbols(f"{s}prev0:{H}")) for s in cell.state_names}
+    params = {
+        p.name: sp.Matrix(*p.shape(D, H), sp.symbols(f"{p.name}0:{p.shape(D, H)[0] * H}"))
+        for p in cell.params
+    }
+    rows = cell.forward(Scope(x, prev, {}, params, cell.activation))
+
+    def depends(state: str, symbols: list[sp.Symbol]) -> bool:
+        return any(sp.diff(e, v) != 0 for e in rows[state] for v in symbols)
+
+    states = cell.state_names
+    edges = {(s0, s1) for s0 in states for s1 in states if depends(s1, prev[s0])}
+    return edges, {s for s in states if depends(s, x)}
+
+
+@pytest.mark.parametrize("name", list(CELLS))
+def test_the_graph_has_an_edge_exactly_where_a_state_depends_on_one_step_earlier(name):
+    cell = CELLS[name]
+    expected, reads_input = _sympy_edges(cell)
+    assert set(figures.state_blocks(cell)) == expected
+    steps = 3
+    edges = figures.cell_edges(cell, steps)
+    drawn = {(e.source, e.target) for e in edges if e.kind == "state"}
+    assert drawn == {(f"{a}{t - 1}", f"{b}{t}") for a, b in expected for t in range(1, steps + 1)}
+    inputs = {(e.source, e.target) for e in edges if e.kind == "input"}
+    assert inputs == {(f"x{t}", f"{s}{t}") for s in reads_input for t in range(1, steps + 1)}
+
+
+def test_the_user_cells_second_state_does_not_feed_the_first():
+    edges = figures.state_blocks(CELLS["twostate"])
+    assert set(edges) == {("h", "h"), ("h", "m"), ("m", "m")}
+    assert set(figures.input_blocks(CELLS["twostate"])) == {"h"}
+    assert set(figures.state_blocks(CELLS["lstm"])) == {
+        ("h", "h"),
+        ("h", "c"),
+        ("c", "h"),
+        ("c", "c"),
+    }
+
+
+def test_each_edge_is_named_by_what_it_carries():
+    def heads(name: str, source: str, target: str) -> tuple[str, ...]:
+        cell = CELLS[name]
+        return figures.carried(figures.state_blocks(cell)[source, target], "t", cell.notation)
+
+    assert heads("vanilla", "h", "h") == ("W_{hh}",)  # as in the vanilla figure
+    assert heads("residual", "h", "h") == ("I", "W_{hh}")
+    assert heads("lstm", "c", "c") == (r"\operatorname{diag}(f_{t})",)
+    assert set(heads("lstm", "h", "c")) == {"W_{hf}", "W_{hi}", "W_{hg}"}
+    assert heads("gru", "h", "h")[0] == r"\operatorname{diag}(z_{t})"
+    # reset before: the path through r multiplies by W_hr, then by W_hn; named by W_hr
+    assert heads("gru-before", "h", "h") == (
+        r"\operatorname{diag}(z_{t})",
+        "W_{hz}",
+        "W_{hn}",
+        "W_{hr}",
+    )
+    carry = {(e.source, e.target) for e in figures.cell_edges(CELLS["lstm"], 1) if e.carry}
+    assert carry == {("c0", "c1"), ("c0", "h1")}  # paths through no weight matrix
+
+
+def _texts(svg: str) -> list[str]:
+    """The texts matplotlib drew (it writes each as a comment before its glyph paths)."""
+    return re.findall(r"<!-- (.*?) -->", svg)
+
+
+def _assert_clean(svg: str) -> None:
+    assert "<text" not in svg and "font-family" not in svg and "@font-face" not in svg
+    assert "dc:date" not in svg and not re.search(r"\b20\d\d-\d\d-\d\d", svg)
+
+
+@pytest.mark.parametrize("name", ["vanilla", "lstm", "gru", "twostate"])
+def test_the_graph_svg_is_stable_and_names_every_node(name):
+    cell = CELLS[name]
+    svg = figures.unrolled_cell_svg(cell)
+    assert svg == figures.unrolled_cell_svg(cell)
+    _assert_clean(svg)
+    texts = set(_texts(svg))
+    for t in range(4):
+        for s in cell.state_names:
+            assert f"${s}_{{{t}}}$" in texts
+    for t in range(1, 4):
+        assert {f"$x_{{{t}}}$", f"$y_{{{t}}}$", f"$L_{{{t}}}$"} <= texts
+    if name != "lstm":
+        assert not any(text.startswith("$c_") for text in texts)
+
+
+def test_the_vanilla_graph_draws_what_the_vanilla_figure_draws():
+    gen_figures = _load("gen_figures")
+    old = _texts(gen_figures.draw_graph())
+    new = _texts(figures.unrolled_cell_svg(CELLS["vanilla"]))
+    normalise = {"$h_0$": "$h_{0}$"}  # QUANTITIES["h0"] writes the step without braces
+    assert sorted(normalise.get(t, t) for t in old) == sorted(new)
+
+
+def test_the_lstm_graph_labels_its_cell_state_path():
+    texts = _texts(figures.unrolled_cell_svg(CELLS["lstm"]))
+    assert texts.count(r"$\mathrm{diag}(f_{t})$") == 3  # on c_{t-1} -> c_t, every step
+
+
+def test_routes_are_highlighted_along_the_cells_own_paths():
+    lstm = CELLS["lstm"]
+    along_c = figures.route_edges(lstm, 3, 1, "c", "c", within=("c",))
+    assert along_c == {("c1", "c2"), ("c2", "c3")}
+    all_h = figures.route_edges(lstm, 3, 1, "h", "h")
+    assert all_h == {("h1", "h2"), ("h2", "h3"), ("h1", "c2"), ("c2", "h3")}
+    assert figures.route_edges(CELLS["twostate"], 3, 1, "m", "h") == {  # m_3 back to h_1
+        ("h1", "h2"),
+        ("h2", "m3"),
+        ("h1", "m2"),
+        ("m2", "m3"),
+    }
+    svg = figures.cell_path_svg(lstm, 3, "c", "c", within=("c",))
+    assert svg == figures.cell_path_svg(lstm, 3, "c", "c", within=("c",))
+    _assert_clean(svg)
+    assert svg.count(figures.ROUTE_COLOUR) >= 2
+
+
+def test_a_route_that_does_not_exist_is_refused():
+    with pytest.raises(OutOfRangeError, match="no route joins h_3 back to m_1"):
+        figures.cell_path_svg(CELLS["twostate"], 3, "h", "m")
+    with pytest.raises(UnknownChoiceError, match="one of h, c; got 'z'"):
+        figures.cell_path_svg(CELLS["lstm"], 3, "z", "c")
+    with pytest.raises(OutOfRangeError, match="from 1 to 6"):
+        figures.unrolled_cell_svg(CELLS["lstm"], steps=0)
+
+
+def test_labels_are_converted_for_mathtext_or_refused():
+    assert figures.mathtext(r"\operatorname{diag}(f_{t})") == r"$\mathrm{diag}(f_{t})$"
+    assert figures.mathtext(r"\lVert x \rVert") == r"$\Vert x \Vert$"
+    with pytest.raises(ValueError, match="does not render"):
+        figures.mathtext(r"\notacommand{x}")
+
+
+# --- the numeric plots -----------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def results():
+    regimes = lab.lstm_regimes(T=LAB_T, H=LAB_H, seeds=(2013,))
+    shares = lab.shares_beside(T=LAB_T, H=LAB_H)
+    resets = lab.reset_difference(T=LAB_T, H=LAB_H)
+    opened = lab.reset_difference(T=LAB_T, H=LAB_H, reset_bias=lab.OPEN_RESET_BIAS)
+    return regimes, shares, resets, opened
+
+
+def _plots(results) -> dict[str, str]:
+    regimes, shares, resets, opened = results
+    return {
+        "cell path": plots.cell_path_figure(regimes),
+        "regimes": plots.regimes_figure(regimes),
+        "shares": plots.shares_figure(shares),
+        "by distance": plots.shares_by_distance_figure(shares),
+        "resets": plots.resets_figure(resets, opened),
+    }
+
+
+def test_the_plots_are_stable_and_labelled_in_the_sites_notation(results):
+    first, second = _plots(results), _plots(results)
+    table = cell_offsets(BUILTIN_CELLS["lstm"](), BUILTIN_CELLS["gru"]())
+    for name, svg in first.items():
+        assert svg == second[name], name
+        _assert_clean(svg)
+        bad, _ = violations("\n".join(_texts(svg)), name, table)
+        assert bad == [], name
+    texts = _texts(first["cell path"])
+    for label, _, _ in plots.CURVES.values():
+        assert label in texts
+    assert r"$\Vert \mathrm{d} h_t / \mathrm{d} h_{t-1} \Vert$ (median over steps)" in _texts(
+        first["resets"]
+    )
+    assert "log10 share of loss i's gradient" in _texts(first["shares"])
+
+
+def test_the_heat_maps_refuse_networks_of_different_lengths(results):
+    _, shares, _, _ = results
+    other = lab.shares_beside({"gru": lab.SHARE_CASES["gru"]}, T=LAB_T + 1, H=LAB_H)
+    with pytest.raises(ValueError, match="one sequence"):
+        plots.shares_figure({**shares, "gru": other["gru"]})
+
+
+def test_the_plots_module_reads_no_sympy_and_no_derivations():
+    code = (
+        f"import sys; sys.path.insert(0, {str(HOOKS)!r}); import gen_gated_plots; "
+        "bad = [m for m in sys.modules if m.split('.')[0] in ('sympy', 'derivations')]; "
+        "assert not bad, bad"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True)
