@@ -166,9 +166,9 @@ def cell_loop_code(cell: Cell, names: tuple[str, ...] | None = None) -> str:
         out.append(f"{_INDENT}dWyh += h[t].T @ dy[t]")
     if "by" in chosen:
         out.append(f"{_INDENT}dby += dy[t]")
-    for n, (state, parts) in enumerate(plan.carries.items()):
+    for n, (state, rows) in enumerate(plan.carries.items()):
         note = "carried to step t-1" if n == 0 else ""
-        code = [names_.code(p) for p in parts] or ["zeros((1, H))"]
+        code = [names_.code(p) for p in rows] or ["zeros((1, H))"]
         out += _line(f"d{state}_next", "=", code, _INDENT, note)
     for state in cell.state_names:
         if f"{state}0" in chosen:
