@@ -23,7 +23,14 @@ from derivations.cell_unroll import UnrolledCell
 from derivations.errors import OutOfRangeError
 from derivations.lambdified import one_hot
 
-__all__ = ["CellEvaluation", "CellLambdified", "cell_input_shapes", "lambdify_cell"]
+__all__ = [
+    "CellEvaluation",
+    "CellLambdified",
+    "cell_input_shapes",
+    "check_cell_values",
+    "flat_cell_inputs",
+    "lambdify_cell",
+]
 
 
 @dataclass(frozen=True)
@@ -98,6 +105,16 @@ def check_cell_values(program: UnrolledCell, values: Mapping[str, Any]) -> dict[
     return arrays
 
 
+def _flatten(program: UnrolledCell, arrays: dict[str, FloatArray]) -> list[float]:
+    order = [*cell_input_shapes(program), "R"]
+    return np.concatenate([arrays[name].ravel() for name in order]).tolist()
+
+
+def flat_cell_inputs(program: UnrolledCell, values: Mapping[str, Any]) -> list[float]:
+    """The numeric inputs in `UnrolledCell.inputs()` order (validated, targets one-hot)."""
+    return _flatten(program, check_cell_values(program, values))
+
+
 @dataclass(frozen=True, eq=False)
 class CellLambdified:
     """The compiled program of one `UnrolledCell`; call it with numeric inputs."""
@@ -111,9 +128,7 @@ class CellLambdified:
         initial states (``h0``, ``c0``; optional, zeros) and the targets ((T,) class indices
         for cross-entropy, (T, V) reals for mse)."""
         arrays = check_cell_values(self.program, values)
-        order = [*cell_input_shapes(self.program), "R"]
-        flat = np.concatenate([arrays[name].ravel() for name in order]).tolist()
-        out = np.asarray(self.function(*flat), dtype=np.float64)
+        out = np.asarray(self.function(*_flatten(self.program, arrays)), dtype=np.float64)
         return self._unpack(out, arrays)
 
     def _unpack(self, out: FloatArray, arrays: dict[str, FloatArray]) -> CellEvaluation:

@@ -181,7 +181,11 @@ def _entry_lhs(cell: Cell, wrt: str, matrix: sp.Matrix, r: int, c: int, k: int) 
     base = {"Wyh": "W_{yh}", "by": "b_y", "X": f"x_{{{k}}}"}.get(wrt)
     if base is None:
         base = latex[wrt[:-1]] + "_{0}" if wrt.endswith("0") else latex[wrt]
-    index = f"{c + 1}" if matrix.rows == 1 else f"{r + 1},{c + 1}"
+    if wrt in cell.param_names:
+        vector = cell.param(wrt).rows is None
+    else:
+        vector = wrt != "Wyh"  # b_y, a row x_k, an initial state
+    index = f"{c + 1}" if vector else f"{r + 1},{c + 1}"
     return total_derivative("L", f"({base})_{{{index}}}")
 
 
