@@ -172,7 +172,7 @@ def check_cell_loop(
     """The numeric check of the module docstring, one `CellLoopCheck` per gradient."""
     program = unroll_cell(cell, T=T, D=D, H=H, V=V, loss=loss)
     compiled = lambdify_cell(program)
-    jvp = _forward_mode(program)
+    jvp = _forward_mode(program)  # type: ignore[arg-type]  # reads inputs(), assignments, L
     inputs = program.inputs()
     position = {s: n for n, s in enumerate(inputs)}
     rng = np.random.default_rng(seed)

@@ -181,10 +181,8 @@ def _entry_lhs(cell: Cell, wrt: str, matrix: sp.Matrix, r: int, c: int, k: int) 
     base = {"Wyh": "W_{yh}", "by": "b_y", "X": f"x_{{{k}}}"}.get(wrt)
     if base is None:
         base = latex[wrt[:-1]] + "_{0}" if wrt.endswith("0") else latex[wrt]
-    if wrt in cell.param_names:
-        vector = cell.param(wrt).rows is None
-    else:
-        vector = wrt != "Wyh"  # b_y, a row x_k, an initial state
+    # a bias, b_y, a row x_k and an initial state are vectors
+    vector = cell.param(wrt).rows is None if wrt in cell.param_names else wrt != "Wyh"
     index = f"{c + 1}" if vector else f"{r + 1},{c + 1}"
     return total_derivative("L", f"({base})_{{{index}}}")
 

@@ -186,16 +186,21 @@ def test_the_printed_listing_runs_and_gives_rnnnums_gradients(key: str, loss: st
         Wyh, by = array(program.params["Wyh"], numbers), array(program.params["by"], numbers)
         y = forward["h"][1:, 0] @ Wyh + by
         dy = get_loss(loss).gradient(y[None], targets)[0]
+    inputs = np.array([[numbers[s] for s in program.x[t]] for t in range(1, T + 1)])
     namespace = {
         **forward,
-        "x": np.vstack([np.full((1, D), np.nan), np.array([[numbers[s] for s in program.x[t]]
-                        for t in range(1, T + 1)])])[:, None, :],  # fmt: skip
+        "x": np.vstack([np.full((1, D), np.nan), inputs])[:, None, :],
         "dy": np.concatenate([np.full((1, V), np.nan), dy])[:, None, :],
         **{n: array(program.params[n], numbers) for n in (*cell.param_names, "Wyh", "by")},
-        "T": T, "D": D, "H": H, "zeros": np.zeros, "zeros_like": np.zeros_like,
-        "tanh": np.tanh, "sigmoid": lambda a: 1.0 / (1.0 + np.exp(-a)),
-    }  # fmt: skip
-    exec(compile(listing, f"<{key} listing>", "exec"), namespace)  # noqa: S102 - the point
+        "T": T,
+        "D": D,
+        "H": H,
+        "zeros": np.zeros,
+        "zeros_like": np.zeros_like,
+        "tanh": np.tanh,
+        "sigmoid": lambda a: 1.0 / (1.0 + np.exp(-a)),
+    }
+    exec(compile(listing, f"<{key} listing>", "exec"), namespace)  # the point of the test
     mine = {n: namespace[f"d{n}"] for n in cell.gradient_names if n != "X"}
     mine["X"] = namespace["dX"][1:]
     assert_gradients(cell, mine, theirs, f"{key} listing, {loss}")
