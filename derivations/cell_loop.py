@@ -256,12 +256,12 @@ class CellLoop:
                     for j, s in enumerate(row, 1):
                         if isinstance(s, sp.Symbol):
                             names[s] = pattern.format(latex[name]) + f"_{{{t},{j}}}"
-        for key, family in self.signals.items():
-            index, _, name = key.partition("_")
-            mark = latex[name] + ("," + index[5:] if index[5:] else "")
-            for t, row in family.items():
-                for j, s in enumerate(row, 1):
-                    names[s] = rf"\delta^{{{mark}}}_{{{t},{j}}}"
+        for define in loop_plan(self.program.cell).defines:
+            if isinstance(signal := define.target, Signal):
+                mark = latex[signal.name] + (f",{signal.index}" if signal.index > 1 else "")
+                for t, row in self.signals[signal_symbol_name(signal)].items():
+                    for j, s in enumerate(row, 1):
+                        names[s] = rf"\delta^{{{mark}}}_{{{t},{j}}}"
         return names
 
 

@@ -42,6 +42,8 @@ CELLS = {
     "gru": gru("after"),
     "gru-before": gru("before"),
 }
+#: the piecewise-linear activations: listing and loop against rnnnum, not in the exact proofs
+PIECEWISE = {"vanilla-relu": vanilla("relu"), "vanilla-leaky_relu": vanilla("leaky_relu")}
 
 
 def problem(cell: Cell, T: int, loss: str, rng: np.random.Generator):
@@ -142,9 +144,9 @@ def assert_gradients(cell: Cell, mine: dict, theirs: dict, label: str) -> None:
 
 @pytest.mark.parametrize("loss", LOSS_NAMES)
 @pytest.mark.parametrize("T", [1, 2, 5])
-@pytest.mark.parametrize("key", CELLS)
+@pytest.mark.parametrize("key", [*CELLS, *PIECEWISE])
 def test_loop_gradients_match_rnnnum(key: str, T: int, loss: str, rng) -> None:
-    cell = CELLS[key]
+    cell = {**CELLS, **PIECEWISE}[key]
     program, numbers, targets = problem(cell, T, loss, rng)
     theirs, _ = reference(cell, program, numbers, targets, loss)
     assert_gradients(cell, run_loop(program, numbers), theirs, f"{key}, T={T}, {loss}")
@@ -171,9 +173,9 @@ def forward_rows(cell: Cell, program: UnrolledCell, numbers: dict) -> dict[str, 
 
 
 @pytest.mark.parametrize("loss", LOSS_NAMES)
-@pytest.mark.parametrize("key", CELLS)
+@pytest.mark.parametrize("key", [*CELLS, *PIECEWISE])
 def test_the_printed_listing_runs_and_gives_rnnnums_gradients(key: str, loss: str, rng) -> None:
-    cell, T = CELLS[key], 3
+    cell, T = {**CELLS, **PIECEWISE}[key], 3
     listing = cell_loop_code(cell)
     assert max(len(line) for line in listing.splitlines()) <= LISTING_WIDTH
     program, numbers, targets = problem(cell, T, loss, rng)
@@ -199,6 +201,9 @@ def test_the_printed_listing_runs_and_gives_rnnnums_gradients(key: str, loss: st
         "zeros_like": np.zeros_like,
         "tanh": np.tanh,
         "sigmoid": lambda a: 1.0 / (1.0 + np.exp(-a)),
+        "relu": lambda a: np.maximum(a, 0.0),
+        "leaky_relu": lambda a: np.where(a > 0, a, 0.01 * a),
+        **{name: getattr(np, name) for name in ("select", "greater", "nan")},  # SymPy's print
     }
     exec(compile(listing, f"<{key} listing>", "exec"), namespace)  # the point of the test
     mine = {n: namespace[f"d{n}"] for n in cell.gradient_names if n != "X"}
