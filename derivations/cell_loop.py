@@ -249,6 +249,11 @@ class CellLoop:
         r"""LaTeX of the program's and the loop's symbols: \bar{c}_{t,j}, \delta^{r}_{t,j}, ..."""
         latex = self.program.cell.notation.latex
         names = dict(self.program.latex_names)
+        # the targets are r_t unless the cell has an r of its own (the GRU's reset gate)
+        target = r"\mathrm{target}" if "r" in latex.values() else "r"
+        for t, row in self.program.targets.items():
+            for v, s in enumerate(row, 1):
+                names[s] = f"{target}_{{{t},{v}}}"
         families = [(self.adjoints, r"\bar{{{}}}"), (self.carries, r"\kappa^{{{}}}")]
         for rows, pattern in families:
             for name, family in rows.items():

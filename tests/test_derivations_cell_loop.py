@@ -9,6 +9,8 @@ residual training cell), the only independent float forward of it there is.
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pytest
 import sympy as sp
@@ -259,6 +261,15 @@ def test_elementwise_form_names_the_loops_signals() -> None:
     assert r"\bar{" not in cell_elementwise_latex(lstm(), "by", 2, D=1, H=1, V=2)
     with pytest.raises(TooLargeError, match="at most 10 steps"):
         cell_elementwise_latex(lstm(), "Wxf", 11)
+
+
+@pytest.mark.parametrize("key", CELLS)
+def test_every_symbol_of_the_elementwise_form_has_a_latex_name(key: str) -> None:
+    cell = CELLS[key]
+    for wrt in (cell.param_names[1], "X", "h0"):
+        text = cell_elementwise_latex(cell, wrt, 2, D=1, H=2, V=2)
+        # an unnamed symbol bar_c_2_1 would print as bar_{c 2 1}: a subscript with spaces
+        assert not re.search(r"_\{[^{}]* [^{}]*\}", text), (wrt, text)
 
 
 #: the sizes of the exact proofs: every built-in cell, every gradient, both losses;
