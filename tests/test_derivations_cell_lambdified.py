@@ -100,3 +100,13 @@ def test_bad_inputs_are_named(rng) -> None:
     shaped = {n: rng.normal(size=s) for n, s in cell_input_shapes(mse.program).items()}
     with pytest.raises(OutOfRangeError, match="mse targets must have shape \\(2, 3\\)"):
         mse({**shaped, "targets": np.zeros(2)})
+
+
+@pytest.mark.parametrize("key", ["lstm", "gru-before"])
+def test_the_trace_is_keyed_and_valued_like_the_programs_own(key: str, rng) -> None:
+    program, numbers, targets = problem(CELLS[key], 2, "mse", rng)
+    expected = program.trace(numbers)  # SymPy's evaluation of the same program
+    trace = lambdify_cell(program)(inputs(program, numbers, targets)).trace
+    assert set(trace) == set(expected)
+    for name, values in expected.items():
+        np.testing.assert_allclose(trace[name], values, rtol=ROUNDOFF, atol=ROUNDOFF, err_msg=name)
