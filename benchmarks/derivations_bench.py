@@ -1,4 +1,5 @@
-"""Benchmarks of `derivations`: derive + lambdify all seven gradients, against naive diff.
+"""Benchmarks of `derivations`: derive + lambdify all seven gradients, against naive diff;
+then, for every built-in cell, unroll + backward loop + lambdify of every gradient.
 
 "Derive and lambdify" is, for one model: the symbolic unroll (straight-line
 program), the backward loop in symbols, the expanded-sum terms of all seven
@@ -16,6 +17,10 @@ import sympy as sp
 
 from benchmarks.report import header, row, seconds, verdict
 from derivations import GRADIENT_NAMES, ModelSpec, expanded_sum, jacobian, lambdify_model, unroll
+from derivations.cell_lambdified import lambdify_cell
+from derivations.cell_loop import cell_backward_loop
+from derivations.cell_unroll import unroll_cell
+from derivations.cells import BUILTIN_CELLS, load_cell
 
 #: Targets of the derivations issue, in seconds (T = 3; T = 50 and 100) and as a ratio.
 TARGET_T3 = 1.0
@@ -35,6 +40,37 @@ def derive_and_lambdify(T: int) -> float:
         for k in range(i + 1):
             jacobian(i, k, T)
     return time.perf_counter() - started
+
+
+def cell_loop_and_lambdify(name: str, T: int) -> float:
+    """Seconds to unroll a built-in cell (default sizes), build its loop, lambdify everything."""
+    cell = load_cell(name)
+    sp.core.cache.clear_cache()
+    started = time.perf_counter()
+    program = unroll_cell(cell, T=T)
+    lambdify_cell(program, cell_backward_loop(program))
+    return time.perf_counter() - started
+
+
+def cell_rows(quick: bool) -> None:
+    """Per built-in cell: unroll + backward loop + lambdify of every gradient, three lengths."""
+    header(
+        "derivations, any cell: unroll + backward loop + lambdify every gradient (D=2, H=3, V=4)"
+    )
+    short, long_a, long_b = (2, 5, 10) if quick else (3, 50, 100)
+    for name in BUILTIN_CELLS:
+        t_short = min(cell_loop_and_lambdify(name, short) for _ in range(1 if quick else 3))
+        row(f"{name}, T = {short}", seconds(t_short), f"< {TARGET_T3:.0f} s",
+            verdict(t_short < TARGET_T3))  # fmt: skip
+        t_a = cell_loop_and_lambdify(name, long_a)
+        row(f"{name}, T = {long_a}", seconds(t_a), f"< {TARGET_LONG:.0f} s",
+            verdict(t_a < TARGET_LONG))  # fmt: skip
+        t_b = cell_loop_and_lambdify(name, long_b)
+        row(f"{name}, T = {long_b}", seconds(t_b), f"< {TARGET_LONG:.0f} s",
+            verdict(t_b < TARGET_LONG))  # fmt: skip
+        ratio = t_b / t_a
+        row(f"{name}, t({long_b}) / t({long_a})", f"{ratio:.2f}", f"<= {TARGET_RATIO}",
+            verdict(ratio <= TARGET_RATIO))  # fmt: skip
 
 
 def naive(T: int) -> tuple[float, float]:
@@ -81,3 +117,4 @@ def main(quick: bool = False) -> None:
     )
     if not quick:
         row("  straight-line form is faster by", f"{total / t_short:.0f}x", "(reported)")
+    cell_rows(quick)

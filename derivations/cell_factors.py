@@ -19,6 +19,8 @@ what is displayed and what is checked cannot drift apart.
 
 from __future__ import annotations
 
+import keyword
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import reduce
@@ -41,6 +43,7 @@ __all__ = [
     "Piece",
     "Scope",
     "Weight",
+    "code_name",
     "step_label",
 ]
 
@@ -92,6 +95,11 @@ def step_label(t: int | str, offset: int = 0) -> str:
     return f"{t}{offset:+d}"
 
 
+def code_name(name: str) -> str:
+    """A cell name as a Python identifier: itself, or with ``_`` appended if a keyword (``do_``)."""
+    return f"{name}_" if keyword.iskeyword(name) else name
+
+
 @dataclass(frozen=True)
 class Weight:
     r"""A parameter matrix as a factor: $W$ (``transposed=False``) or $W^\top$."""
@@ -117,6 +125,15 @@ class Weight:
         """``W_{hf}`` or ``W_{hf}^\\top``."""
         return notation.latex[self.name] + (r"^\top" if self.transposed else "")
 
+    def pull(self, row: sp.Matrix, scope: Scope) -> sp.Matrix:
+        r"""A row gradient sent back through this piece P: $\bar g\,P^\top$ (SymPy)."""
+        w: sp.Matrix = scope.params[self.name]
+        return row * (w if self.transposed else w.T)
+
+    def code(self, row: str, activation: str) -> str:
+        """`pull` as NumPy code on the row named `row`: ``row @ W.T`` (``row @ W`` if flagged)."""
+        return f"{row} @ {code_name(self.name)}" + ("" if self.transposed else ".T")
+
 
 @dataclass(frozen=True)
 class Diag:
@@ -140,6 +157,18 @@ class Diag:
         r"""``\operatorname{diag}(f_{t})``; empty when the diagonal is 1 (the identity)."""
         inner = self.expr.latex(t, notation)
         return "" if inner == "1" else rf"\operatorname{{diag}}({inner})"
+
+    def pull(self, row: sp.Matrix, scope: Scope) -> sp.Matrix:
+        r"""$\bar g\,\operatorname{diag}(e) = \bar g \odot e$ for a SymPy row $\bar g$."""
+        return row.multiply_elementwise(sp.Matrix([self.expr.forward(scope)]))
+
+    def code(self, row: str, activation: str) -> str:
+        """`pull` as NumPy code: ``row * e`` (nothing when e is 1), e in parentheses if a sum."""
+        inner = self.expr.code(activation)
+        if inner == "1":
+            return row
+        sum_like = re.search(r" [-+] ", inner) or inner.startswith("-")
+        return f"{row} * ({inner})" if sum_like else f"{row} * {inner}"
 
 
 Piece = Weight | Diag

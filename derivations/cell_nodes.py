@@ -21,10 +21,20 @@ from typing import Any, Protocol
 import numpy as np
 import sympy as sp
 
-from derivations.cell_factors import ONE, ZERO, FloatArray, LocalSum, Notation, Scope
+from derivations.cell_factors import ONE, ZERO, FloatArray, LocalSum, Notation, Scope, code_name
 from derivations.errors import DerivationError
 
-__all__ = ["CellDefinitionError", "Input", "Node", "ParamUse", "Prev", "Ref", "Shapes", "leaves"]
+__all__ = [
+    "CellDefinitionError",
+    "Input",
+    "Node",
+    "ParamUse",
+    "Prev",
+    "Ref",
+    "Shapes",
+    "code_name",
+    "leaves",
+]
 
 Expr = Any  # a SymPy expression
 
@@ -68,6 +78,13 @@ class Node:
 
     def latex(self, t: int | str, notation: Notation) -> str:
         """The expression at step t."""
+        raise NotImplementedError
+
+    def code(self, activation: str) -> str:
+        """The node at step t as NumPy code on rows: ``f[t] * c[t-1] + i[t] * g[t]``.
+
+        `activation` is what ``Func("act", ...)`` applies; a function prints by its name.
+        """
         raise NotImplementedError
 
     def edges(self, out: Node) -> tuple[LocalSum, ...]:
@@ -114,6 +131,9 @@ class Input(_Leaf):
     def latex(self, t: int | str, notation: Notation) -> str:
         return rf"x_{{{t}}}"
 
+    def code(self, activation: str) -> str:
+        return "x[t]"
+
 
 @dataclass(frozen=True)
 class Prev(_Leaf):
@@ -133,6 +153,9 @@ class Prev(_Leaf):
     def latex(self, t: int | str, notation: Notation) -> str:
         return notation.at(self.state, t, -1)
 
+    def code(self, activation: str) -> str:
+        return f"{code_name(self.state)}[t-1]"
+
 
 @dataclass(frozen=True)
 class Ref(_Leaf):
@@ -151,6 +174,9 @@ class Ref(_Leaf):
 
     def latex(self, t: int | str, notation: Notation) -> str:
         return notation.at(self.name, t)
+
+    def code(self, activation: str) -> str:
+        return f"{code_name(self.name)}[t]"
 
 
 @dataclass(frozen=True)

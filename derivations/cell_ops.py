@@ -27,6 +27,7 @@ from typing import Any
 
 import numpy as np
 import sympy as sp
+from sympy.printing.numpy import NumPyPrinter
 
 from derivations.cell_factors import (
     ONE,
@@ -38,7 +39,7 @@ from derivations.cell_factors import (
     Scope,
     Weight,
 )
-from derivations.cell_nodes import CellDefinitionError, Node, ParamUse, Shapes
+from derivations.cell_nodes import CellDefinitionError, Node, ParamUse, Shapes, code_name
 from derivations.spec import ACTIVATIONS, SymbolicActivation
 
 __all__ = [
@@ -76,6 +77,11 @@ def _wrap(node: Node, t: int | str, notation: Notation, *kinds: type) -> str:
     return f"({text})" if isinstance(node, kinds) else text
 
 
+def _wrap_code(node: Node, activation: str, *kinds: type) -> str:
+    text = node.code(activation)
+    return f"({text})" if isinstance(node, kinds) else text
+
+
 @dataclass(frozen=True)
 class MatMul(Node):
     r"""$e\,W$: a row times a parameter matrix; $\partial(eW)/\partial e = W$."""
@@ -107,6 +113,9 @@ class MatMul(Node):
     def latex(self, t: int | str, notation: Notation) -> str:
         row = _wrap(self.expr, t, notation, Add, Mul, OneMinus)
         return f"{row} {notation.latex[self.param]}"
+
+    def code(self, activation: str) -> str:
+        return f"{_wrap_code(self.expr, activation, Add, Mul, OneMinus)} @ {code_name(self.param)}"
 
     def edges(self, out: Node) -> tuple[LocalSum, ...]:
         return (LocalSum((LocalFactor((Weight(self.param),)),)),)  # J_e W
@@ -140,6 +149,9 @@ class Bias(Node):
     def latex(self, t: int | str, notation: Notation) -> str:
         return notation.latex[self.param]
 
+    def code(self, activation: str) -> str:
+        return code_name(self.param)
+
     def param_uses(self, name: str, out: Node | None = None) -> tuple[ParamUse, ...]:
         return (ParamUse(None, ONE),) if name == self.param else ()
 
@@ -168,6 +180,9 @@ class Add(Node):
 
     def latex(self, t: int | str, notation: Notation) -> str:
         return " + ".join(term.latex(t, notation) for term in self.terms)
+
+    def code(self, activation: str) -> str:
+        return " + ".join(term.code(activation) for term in self.terms)
 
     def edges(self, out: Node) -> tuple[LocalSum, ...]:
         return (ONE,) * len(self.terms)
@@ -200,6 +215,10 @@ class Mul(Node):
         a = _wrap(self.a, t, notation, Add, OneMinus)
         b = _wrap(self.b, t, notation, Add, OneMinus)
         return rf"{a} \odot {b}"
+
+    def code(self, activation: str) -> str:
+        a = _wrap_code(self.a, activation, Add, OneMinus)
+        return f"{a} * {_wrap_code(self.b, activation, Add, OneMinus)}"
 
     def edges(self, out: Node) -> tuple[LocalSum, ...]:
         return (
@@ -240,6 +259,10 @@ class Func(Node):
     def latex(self, t: int | str, notation: Notation) -> str:
         return function(self.kind, notation.activation).latex(self.a.latex(t, notation))
 
+    def code(self, activation: str) -> str:
+        name = activation if self.kind == "act" else self.kind
+        return f"{name}({self.a.code(activation)})"
+
     def edges(self, out: Node) -> tuple[LocalSum, ...]:
         return (LocalSum((LocalFactor((Diag(Slope(self.kind, self.a, out)),)),)),)
 
@@ -264,6 +287,9 @@ class OneMinus(Node):
 
     def latex(self, t: int | str, notation: Notation) -> str:
         return f"1 - {_wrap(self.a, t, notation, Add, OneMinus)}"
+
+    def code(self, activation: str) -> str:
+        return f"1 - {_wrap_code(self.a, activation, Add, OneMinus)}"
 
     def edges(self, out: Node) -> tuple[LocalSum, ...]:
         return (LocalSum((LocalFactor((), -1),)),)
@@ -300,6 +326,12 @@ class Slope(Node):
         act = function(self.kind, notation.activation)
         a = self.a.latex(t, notation)
         return act.derivative_latex(a, self.out.latex(t, notation))
+
+    def code(self, activation: str) -> str:
+        """f'(a) printed by SymPy's NumPy printer from the activation's own derivative."""
+        a, out = sp.Symbol(self.a.code(activation)), sp.Symbol(self.out.code(activation))
+        derivative = function(self.kind, activation).derivative(a, out)
+        return str(NumPyPrinter({"fully_qualified_modules": False}).doprint(derivative))
 
 
 def _same_width(node: Node, parts: tuple[Node, ...], shapes: Shapes, where: str) -> str:
