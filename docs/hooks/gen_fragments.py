@@ -16,6 +16,19 @@ import sympy as sp
 from gen_format import claim, code, display, fmt, math, sci, table
 
 import rnnnum
+from derivations.cell_factors import Scope
+from derivations.cells import residual, vanilla
+from derivations.formulas import (
+    PASCANU_NAMES,
+    column_block,
+    column_equation,
+    column_notation,
+    column_scope,
+    generic_equation,
+    generic_sum,
+    product_bound,
+    step_derivative,
+)
 from derivations.gradients import RULES, pairs
 from derivations.notation import (
     GRADIENT_NAMES,
@@ -241,16 +254,49 @@ def column_fragments() -> dict[str, str]:
     )  # entry (l, j) = d h_2,l / d h_1,j: numerator layout
     error = float(np.abs(theirs - ours.T).max())
     claim(error <= COLUMN_ATOL, f"the column-convention Jacobian is our transpose ({error:.2e})")
+    # the printed column Jacobian, evaluated on the column matrices, is the same matrix
+    cell = vanilla()
+    block = cell.step_jacobian_blocks()["h", "h"]
+    row_params = {"Wxh": params.Wxh, "Whh": params.Whh, "bh": params.bh}
+    refs = {"a": cache.a[0, 1], "h": cache.h[0, 1]}
+    scope = Scope(X[0, 1], {"h": h1}, refs, row_params, cell.activation)
+    printed = column_block(block).value(column_scope(scope), params.H, params.H)
+    shown_error = float(np.abs(theirs - printed).max())
+    claim(
+        shown_error <= COLUMN_ATOL,
+        f"the printed column-convention Jacobian is the transpose of the row block "
+        f"({shown_error:.2e})",
+    )
+    column = column_notation(cell)
+    names = ",\\ ".join(
+        rf"{latex} = {cell.notation.latex[name]}^\top" for name, latex in PASCANU_NAMES.items()
+    )
+    lhs = total_derivative(cell.notation.at("h", "t"), cell.notation.at("h", "t", -1))
     return {
         "column.error": sci(error),
-        "eq.column.model": display(
-            r"h_t = f(U h_{t-1} + W x_t + b),\qquad U = W_{hh}^\top,\ W = W_{xh}^\top,\ "
-            r"b = b_h^\top"
-        ),
+        "eq.column.model": display(column_equation(cell, "h", inline=("a",)) + rf",\qquad {names}"),
         "eq.column.jacobian": display(
-            r"\Big(\frac{\mathrm{d} h_t}{\mathrm{d} h_{t-1}}\Big)_{\text{column}} = "
-            r"\operatorname{diag}(f'(a_t))\,U = \big(W_{hh}\,\operatorname{diag}(f'(a_t))\big)^\top"
+            rf"\Big({lhs}\Big)_{{\text{{column}}}} = "
+            rf"{generic_sum(column_block(block), 't', column)} = "
+            rf"\big({generic_sum(block, 't', cell.notation)}\big)^\top"
         ),
+    }
+
+
+def statement_fragments() -> dict[str, str]:
+    """General statements of the lab pages (bounds, the residual step, gradient descent).
+
+    Printed from the cells (`derivations.formulas`) here, not in the lab job, which
+    imports neither `derivations` nor SymPy.
+    """
+    cell = residual()
+    return {
+        "eq.bound.linear": display(product_bound(vanilla("identity"), sigma=False, equality=False)),
+        "eq.bound.nonlinear": display(product_bound(vanilla())),
+        "eq.residual": display(
+            generic_equation(cell, "h", inline=("a",)) + r",\qquad " + step_derivative(cell)
+        ),
+        "eq.gd": display(rf"\theta \leftarrow \theta - \eta\, {total_derivative('L', r'\theta')}"),
     }
 
 
@@ -263,6 +309,7 @@ FRAGMENT_GROUPS: tuple[Callable[[], dict[str, str]], ...] = (
     loop_fragments,
     vanishing_fragments,
     column_fragments,
+    statement_fragments,
 )
 
 
