@@ -28,9 +28,10 @@ from derivations.unroll import Unrolled
 __all__ = ["FACTOR_KINDS", "Factor", "JacobianProduct", "Term", "Trace", "signal_factors"]
 
 FloatArray = NDArray[np.float64]
-#: Numeric values of the program: per-step arrays are indexed by t (row 0 is h_0 for
-#: "h" and unused elsewhere): "x" (T+1, D), "h" (T+1, H), "a"/"d" (T+1, H),
-#: "y"/"g"/"r" (T+1, V); parameters "Wxh" (D, H), "Whh" (H, H), "Wyh" (H, V).
+#: Numeric values of the program: per-step arrays are indexed by step t (row 0 is h_0
+#: for "h" and unused elsewhere; the layouts of `derivations.notation`): "x" (T+1, D),
+#: "h" (T+1, H), "a"/"d" (T+1, H), "y"/"g"/"r" (T+1, V); parameters "Wxh" (D, H),
+#: "Whh" (H, H), "Wyh" (H, V).
 Trace = Mapping[str, FloatArray]
 
 #: kind -> (what it is, shape in D/H/V)

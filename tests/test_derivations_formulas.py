@@ -31,7 +31,7 @@ from derivations.formulas import (
     product_bound,
     step_derivative,
 )
-from derivations.notation import ACTIVATION_NAMES
+from derivations.notation import ACTIVATION_NAMES, step_position
 
 D, H = 2, 4  # D != H: a transposed weight would have the wrong shape
 #: float64 matrix products of O(1) entries, compared after a few roundings
@@ -156,8 +156,9 @@ def test_the_bound_holds_on_rnnnums_products(activation: str, rng: np.random.Gen
     h = np.vstack([cache.h0[0], cache.h[0]])  # h[t] = h_t, t = 0..T
     product = np.eye(H)
     for t in range(1, T + 1):
-        refs = {"a": cache.a[0, t - 1], "h": h[t]}  # cache index t-1 holds step t
-        scope = Scope(X[0, t - 1], {"h": h[t - 1]}, refs, weights, activation)
+        at = step_position(t)  # the cache and X are by position, h (stacked here) by step
+        refs = {"a": cache.a[0, at], "h": h[t]}
+        scope = Scope(X[0, at], {"h": h[t - 1]}, refs, weights, activation)
         product = product @ block.value(scope, H, H)  # dh_t/dh_0, row convention
         np.testing.assert_allclose(product, products[t, 0], rtol=RTOL, atol=RTOL)
         bound = _bound(cell, block, scope) ** t

@@ -17,6 +17,7 @@ sys.path.insert(0, str(ROOT / "docs" / "hooks"))
 
 import rnnnum
 from derivations.lambdified import lambdify_model
+from derivations.notation import pair_position, step_position
 from derivations.render import hidden_latex, hidden_path_factors
 from derivations.spec import ModelSpec
 from derivations.terms import _product_value
@@ -120,7 +121,7 @@ def test_hidden_paths_equal_rnnnum_restarted_from_that_state(activation):
     for t in range(1, spec.T + 1):
         later = rnnnum.forward(
             params, values["X"][None, t:], values["targets"][None, t:],
-            h0=cache.h[:, t - 1], activation=activation,
+            h0=cache.h[:, step_position(t)], activation=activation,
         ) if t < spec.T else None  # fmt: skip
         restarted = rnnnum.components(params, later, "h0").terms if later else None
         for i in range(t, spec.T + 1):
@@ -129,7 +130,7 @@ def test_hidden_paths_equal_rnnnum_restarted_from_that_state(activation):
                 grad_y = cache.p[0, t - 1] - np.eye(spec.V)[values["targets"][t - 1]]
                 theirs = grad_y @ params.Wyh.T
             else:
-                theirs = restarted[i - t - 1, 0, 0]
+                theirs = restarted[(*pair_position(i - t, 1), 0)]  # L_i is its L_{i-t}
             np.testing.assert_allclose(ours, theirs, rtol=PATH_RTOL, atol=PATH_ATOL)
 
 
