@@ -1,7 +1,7 @@
 """Rendering: the expanded sums as LaTeX, Markdown and JSON, their limits and line breaks.
 
 The terms themselves are tested in test_derivations_terms.py, which terms each gradient
-has in test_derivations_gradients.py.
+has in test_derivations_gradients.py, the line breaks in test_derivations_render_lines.py.
 """
 
 from __future__ import annotations
@@ -15,16 +15,12 @@ import sympy as sp
 from derivations import (
     ModelSpec,
     TooLargeError,
-    backward_loop,
     compact_latex,
     derivation_json,
     derivation_markdown,
     elementwise_latex,
-    expanded_sum,
     jacobian,
     jacobian_latex,
-    render,
-    unroll,
     written_out_latex,
 )
 
@@ -93,41 +89,6 @@ def test_package_docstring_example() -> None:
     result = doctest.testmod(derivations)
     assert result.attempted >= 3
     assert result.failed == 0
-
-
-def _unbroken(latex: str, marker: str) -> str:
-    return latex.replace(marker, " ")
-
-
-def test_long_sums_are_broken_but_otherwise_sympys_print() -> None:
-    """The element-wise lines equal SymPy's own print once the line breaks are taken out."""
-    spec = ModelSpec(T=3)
-    model = unroll(spec)
-    loop = backward_loop(model)
-    names = render.loop_latex_names(model, loop)
-    checked = 0
-    for _, expr in loop.assignments:
-        broken = render._broken_sum(expr, names)
-        whole = sp.latex(expr, symbol_names=names)
-        assert " ".join(_unbroken(broken, render.CONTINUED_SUM).split()) == " ".join(whole.split())
-        for line in broken.split(render.CONTINUED_SUM):
-            summands = 1 + line.count(" + ") + line.count(" - ")
-            assert summands <= render.SUMMANDS_PER_LINE, line
-        checked += render.CONTINUED_SUM in broken
-    assert checked > 0  # some lines were long enough to break
-
-
-def test_written_out_terms_are_broken_into_short_equal_lines() -> None:
-    spec = ModelSpec(T=4)
-    latex = written_out_latex("Wxh", spec)
-    rows = latex.removeprefix(r"\begin{aligned}").removesuffix(r"\end{aligned}").split(r" \\ ")
-    widest = max(row.count(r"\,") + 1 for row in rows)
-    assert widest <= render.FACTORS_PER_LINE
-    longest = max(expanded_sum("Wxh", 4), key=lambda t: len(t.factors))
-    assert len(longest.factors) > render.FACTORS_PER_LINE  # so a break was needed
-    assert longest.latex(spec).replace(r"\,", " ") in " ".join(
-        _unbroken(latex, render.CONTINUED_PRODUCT).replace(r"\,", " ").split()
-    ).replace(rf"\qquad && (i={longest.loss},\ k={longest.step})", "")
 
 
 def test_display_blocks_never_touch() -> None:
