@@ -16,6 +16,7 @@ import sympy as sp
 from gen_format import claim, code, display, fmt, math, sci, table
 
 import rnnnum
+from derivations.cell import Prev
 from derivations.cell_factors import Scope
 from derivations.cells import residual, vanilla
 from derivations.formulas import (
@@ -92,9 +93,11 @@ def notation_fragments() -> dict[str, str]:
 def rule_fragments() -> dict[str, str]:
     """Examples of the two kinds of derivative, printed by the notation's own helpers."""
     q = step_latex
+    cell = vanilla()
+    weight = cell.local_jacobian("a", Prev("h")).latex("t", cell.notation)  # W_hh, from the cell
     local = [
         local_derivative(q("L", "t"), q("y", "t")),
-        rf"{local_derivative(q('a', 't'), q('h', 't-1'))} = W_{{hh}}",
+        rf"{local_derivative(q('a', 't'), q('h', 't-1'))} = {weight}",
         rf"{local_derivative(q('a', 't'), QUANTITIES['Wxh'].latex)}",
     ]
     total = [
