@@ -192,7 +192,7 @@ def jacobian(i: int, k: int, T: int | None = None) -> JacobianProduct:
         )
     factors: list[Factor] = []
     for t in range(k + 1, i + 1):
-        factors += [Factor("Whh"), Factor("D", t)]
+        factors += [Factor("Whh"), Factor("fprime", t)]
     return JacobianProduct(i, k, tuple(factors))
 
 

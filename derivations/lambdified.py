@@ -20,7 +20,7 @@ from numpy.typing import NDArray
 
 from derivations.errors import OutOfRangeError
 from derivations.gradients import Loop, backward_loop
-from derivations.notation import GRADIENT_NAMES
+from derivations.notation import GRADIENT_NAMES, step_position
 from derivations.unroll import Unrolled
 
 __all__ = ["Evaluation", "Lambdified", "flat_inputs", "lambdify_model", "one_hot"]
@@ -37,8 +37,9 @@ class Evaluation:
 
     ``gradients["X"]`` is (T, D), ``"h0"`` (H,), biases 1-D, matrices 2-D.
     ``trace`` maps ``a, h, d`` to (T+1, H) arrays, ``y, p, g, r`` to (T+1, V) and
-    ``x`` to (T+1, D), indexed by t (row 0 is h_0 for ``h``, NaN otherwise), plus
-    the parameters by name: what `Term.value` reads.
+    ``x`` to (T+1, D), indexed by step t (row 0 is h_0 for ``h``, NaN otherwise),
+    plus the parameters by name: what `Term.value` reads. ``losses`` is by position:
+    entry t - 1 is L_t (the layouts of `derivations.notation`).
     """
 
     loss: float
@@ -59,7 +60,8 @@ class Lambdified:
     def __call__(self, values: Mapping[str, Any]) -> Evaluation:
         """Evaluate at `values`: Wxh (D, H), Whh (H, H), Wyh (H, V), bh (H,), by (V,),
         X (T, D), h0 (H,) (optional, zeros), targets ((T,) class indices for
-        cross-entropy, (T, V) reals for mse)."""
+        cross-entropy, (T, V) reals for mse); X and targets by position (row t - 1 is
+        step t, as in rnnnum)."""
         arrays = check_values(self.model, values)
         out = np.asarray(self.function(*_flatten(arrays)), dtype=np.float64)
         return self._unpack(out, arrays)
@@ -78,11 +80,12 @@ class Lambdified:
             chunk = out[pos : pos + size]
             pos += size
             if kind == "L":
-                losses[t - 1] = chunk[0]  # type: ignore[operator]
+                losses[step_position(t)] = chunk[0]  # type: ignore[arg-type]
             elif kind in TRACE_NAMES:
                 trace[kind][t] = chunk
             else:
                 gradients[kind] = chunk.reshape(shape)
+        # the inputs come by position (row t - 1 is step t); the trace is by step
         trace["h"][0] = arrays["h0"]
         trace["x"] = np.vstack([np.full(spec.D, np.nan), arrays["X"]])
         trace["r"] = np.vstack([np.full(spec.V, np.nan), arrays["R"]])

@@ -19,11 +19,29 @@ $\delta_{i,k} = \mathrm{d}L_i / \mathrm{d}a_k$ (one loss, one step) and
 $\delta_t = \mathrm{d}L / \mathrm{d}a_t = \sum_{i \ge t} \delta_{i,t}$ (all losses),
 and the Jacobian products $\mathrm{d}h_i/\mathrm{d}h_k$. Plain text (code comments,
 the command line) writes the same two forms as ``∂L_t/∂y_t`` and ``dL/dh_t``.
+
+Time indices. Steps are t = 1..T and h_0 is the initial state everywhere in the
+formulas; the arrays hold them in one of three layouts, and every place that goes
+from one to another says so and converts with `step_position` or `pair_position`:
+
+- *by step*, T + 1 rows, row t is step t and row 0 the initial state: the symbolic
+  program (``Unrolled.h[t]``, ``h[0]`` is h_0), the numeric trace of
+  `derivations.lambdified.Evaluation` (``trace["h"][t]``) and
+  ``rnnnum.jacobian_products(...).matrices[n, i, k]`` (i, k = 0..T);
+- *by position*, T rows, position t - 1 holds step t (`step_position`): rnnnum's
+  caches (``cache.h[:, t - 1]`` is h_t, h_0 is the separate ``cache.h0``), the
+  inputs and targets a caller passes (``values["X"][t - 1]`` is x_t) and the losses;
+- *by pair*, a (T, T) table whose entry (i - 1, k - 1) is the term of loss L_i through
+  step k (`pair_position`): ``rnnnum.components(...).terms`` and the component norms.
+  A `derivations.terms.Term` names its pair directly, 1-based: ``Term.loss`` = i,
+  ``Term.step`` = k.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+
+from derivations.errors import OutOfRangeError
 
 __all__ = [
     "ACTIVATION_NAMES",
@@ -37,7 +55,9 @@ __all__ = [
     "entry_latex",
     "entry_name",
     "local_derivative",
+    "pair_position",
     "step_latex",
+    "step_position",
     "total_derivative",
 ]
 
@@ -154,3 +174,21 @@ def entry_latex(name: str, *index: int) -> str:
         symbol = r"\delta" if name == "delta" else r"\bar h"
         return f"{symbol}_{{{inner}}}"
     return f"({q.latex})_{{{','.join(str(i) for i in index)}}}"
+
+
+def step_position(t: int) -> int:
+    """Where step t (1..T) sits in a layout by position (rnnnum's caches, inputs): t - 1."""
+    if t < 1:
+        raise OutOfRangeError(
+            f"steps are numbered from 1 (h_0 has no position in this layout); got t={t}. "
+            "Read h_0 from its own field (cache.h0, values['h0'])."
+        )
+    return t - 1
+
+
+def pair_position(i: int, k: int) -> tuple[int, int]:
+    """Where the term of loss L_i through step k sits in a (T, T) table: (i - 1, k - 1).
+
+    The layout of ``rnnnum.components(...).terms`` and of the component norms.
+    """
+    return step_position(i), step_position(k)

@@ -252,7 +252,11 @@ def _forward_mode(model: Unrolled) -> Any:
 
 
 def random_point(spec: ModelSpec, rng: np.random.Generator) -> dict[str, Any]:
-    """Random inputs for `spec`: W_hh scaled by 1/sqrt(H), small biases, random h_0."""
+    """Random inputs for `spec`: W_hh scaled by 1/sqrt(H), small biases, random h_0.
+
+    The one random-point builder of `derivations` (`derivations.verify` adds rnnnum's
+    arrays to it). X (T, D) and targets are by position: row t - 1 is step t.
+    """
     T, D, H, V = spec.T, spec.D, spec.H, spec.V
     values: dict[str, Any] = {
         "Wxh": rng.normal(size=(D, H)),

@@ -23,13 +23,42 @@ from derivations.gradients import (
 )
 from derivations.gradients import jacobian as jacobian_product
 from derivations.notation import QUANTITIES, total_derivative
+from derivations.render_lines import (
+    CONTINUED_PRODUCT,
+    CONTINUED_SUM,
+    FACTORS_PER_LINE,
+    MAX_WRITTEN_STEPS,
+    SUMMANDS_PER_LINE,
+    _balanced,
+    _broken_product,
+    _broken_sum,
+    _check_written,
+)
+from derivations.render_model import (
+    forward_entry_latex,
+    forward_latex,
+    hidden_latex,
+    hidden_path_factors,
+    local_jacobians_latex,
+    model_latex,
+    parameter_locals_latex,
+)
 from derivations.spec import ModelSpec
-from derivations.terms import Factor, Term, _product_latex, signal_factors
+from derivations.terms import Factor, Term
 from derivations.unroll import unroll
 
+# the line-breaking helpers stay importable from here (the cell renderers use them)
 __all__ = [
+    "CONTINUED_PRODUCT",
+    "CONTINUED_SUM",
+    "FACTORS_PER_LINE",
     "MAX_JACOBIAN_SPAN",
     "MAX_WRITTEN_STEPS",
+    "SUMMANDS_PER_LINE",
+    "_balanced",
+    "_broken_product",
+    "_broken_sum",
+    "_check_written",
     "compact_latex",
     "derivation_json",
     "derivation_markdown",
@@ -48,22 +77,8 @@ __all__ = [
     "written_out_latex",
 ]
 
-#: Longest sequence whose expanded sum is written out term by term: T = 10 already
-#: gives 55 terms of up to 21 factors each; beyond that only the compact form reads.
-MAX_WRITTEN_STEPS = 10
 #: Longest explicit Jacobian product written out (i - k one-step factors).
 MAX_JACOBIAN_SPAN = 20
-#: Most factors on one line of a written-out term. A T = 3 term has up to 8; on one
-#: line the longest ran past the 688-px text column of a 1280-px page. Longer terms
-#: are split into equal lines of at most this many factors.
-FACTORS_PER_LINE = 6
-#: Most summands on one line of an entry-wise sum (element-wise form, forward entries):
-#: the seven-summand lines of the element-wise form were 900 px wide on one line.
-SUMMANDS_PER_LINE = 4
-#: How a broken line goes on inside ``aligned``: a continued product is indented past
-#: the ``+`` of its term, a continued sum starts with its sign.
-CONTINUED_PRODUCT = r" \\ &\qquad\qquad "
-CONTINUED_SUM = r" \\ &\quad "
 
 _I, _K = sp.Symbol("i"), sp.Symbol("k")
 
@@ -72,39 +87,6 @@ def _lhs(name: str, at: str = "k") -> str:
     """dL/d`name` (total: it follows every path from the quantity to L)."""
     target = QUANTITIES["X"].at(at) if name == "X" else QUANTITIES[name].latex
     return total_derivative("L", target)
-
-
-def _balanced(items: list[str], per_line: int) -> list[list[str]]:
-    """`items` cut into as few lines of at most `per_line` as possible, of equal length."""
-    lines = max(1, -(-len(items) // per_line))
-    size = -(-len(items) // lines)
-    return [items[n : n + size] for n in range(0, len(items), size)]
-
-
-def _broken_product(factors: tuple[Factor, ...], spec: ModelSpec) -> str:
-    """A chain of factors for an ``aligned`` row, continued on new lines when long."""
-    parts = [p for p in (f.latex(spec) for f in factors) if p] or ["I"]
-    return CONTINUED_PRODUCT.join(r"\,".join(line) for line in _balanced(parts, FACTORS_PER_LINE))
-
-
-def _broken_sum(expr: Any, names: dict[sp.Symbol, str]) -> str:
-    """SymPy's LaTeX of `expr` for an ``aligned`` row, a new line every few summands.
-
-    The summands, their order and their signs are those of SymPy's own ``_print_Add``
-    (``as_ordered_terms`` and ``could_extract_minus_sign``); only the breaks are added.
-    """
-
-    def tex(e: Any) -> str:
-        return sp.latex(e, symbol_names=names)
-
-    if not isinstance(expr, sp.Add):
-        return tex(expr)
-    first, *others = expr.as_ordered_terms()
-    summands = [tex(first)] + [
-        f"- {tex(-term)}" if term.could_extract_minus_sign() else f"+ {tex(term)}"
-        for term in others
-    ]
-    return CONTINUED_SUM.join(" ".join(line) for line in _balanced(summands, SUMMANDS_PER_LINE))
 
 
 def _fprime(t: Any) -> str:
@@ -148,16 +130,6 @@ def compact_latex(name: str, spec: ModelSpec) -> str:
     if name == "X":
         return rf"{_lhs(name)} = \sum_{{i=k}}^{{{T}}} {lt}{_signal('i', 'k')}{rt}"
     return rf"{_lhs(name)} = \sum_{{i=1}}^{{{T}}}\sum_{{k=1}}^{{i}} {lt}{_signal('i', 'k')}{rt}"
-
-
-def _check_written(name: str, spec: ModelSpec) -> None:
-    if spec.T > MAX_WRITTEN_STEPS:
-        n = len(pairs(name, spec.T))
-        raise TooLargeError(
-            f"T={spec.T} gives {n} terms for dL/d{name}, too many to write out (the written-out "
-            f"form stops at T <= {MAX_WRITTEN_STEPS}). Ask for the compact form (--form compact: "
-            f"sums and products, any T) or use --steps {MAX_WRITTEN_STEPS} or fewer."
-        )
 
 
 def written_out_latex(name: str, spec: ModelSpec) -> str:
@@ -359,113 +331,3 @@ def derivation_markdown(name: str, spec: ModelSpec, *, form: str = "full", level
         ]
         parts += ["", f"{h}# Element-wise", "", f"$$\n{elementwise_latex(name, spec)}\n$$"]
     return "\n".join(parts) + "\n"
-
-
-# --- The forward pass, the local derivatives and the paths to a hidden state --------
-
-
-def _q(name: str, t: Any = None) -> str:
-    return QUANTITIES[name].at(t)
-
-
-def _step_equations(spec: ModelSpec, t: Any, prev: Any) -> list[tuple[str, str]]:
-    """(lhs, rhs) of one forward step, in the notation; `prev` is the index of h_{t-1}."""
-    h_prev = QUANTITIES["h0"].latex if prev == 0 else _q("h", prev)
-    rows = [
-        (_q("a", t), rf"{_q('X', t)} W_{{xh}} + {h_prev} W_{{hh}} + b_h"),
-        (_q("h", t), spec.act.latex(_q("a", t))),
-        (_q("y", t), rf"{_q('h', t)} W_{{yh}} + b_y"),
-    ]
-    if spec.loss_def.uses_softmax:
-        rows.append((_q("p", t), rf"\operatorname{{softmax}}({_q('y', t)})"))
-    rows.append((_q("L", t), spec.loss_def.value_latex(t)))
-    return rows
-
-
-def model_latex(spec: ModelSpec) -> str:
-    """The recurrence at a general step t, and the total loss, for this activation and loss."""
-    rows = _step_equations(spec, "t", "t-1")
-    lines = [rf"{lhs} &= {rhs}" for lhs, rhs in rows]
-    lines.append(r"L &= \sum_{t=1}^{T} L_{t}")
-    return r"\begin{aligned}" + r" \\ ".join(lines) + r"\end{aligned}"
-
-
-def forward_latex(spec: ModelSpec) -> str:
-    """The forward pass written out step by step for t = 1..T, one block per step."""
-    _check_written("Wxh", spec)
-    blocks = []
-    for t in range(1, spec.T + 1):
-        rows = _step_equations(spec, t, t - 1)
-        blocks.append(r" \\ ".join(rf"{lhs} &= {rhs}" for lhs, rhs in rows))
-    total = " + ".join(_q("L", t) for t in range(1, spec.T + 1))
-    blocks.append(rf"L &= {total}")
-    return r"\begin{aligned}" + r" \\[6pt] ".join(blocks) + r"\end{aligned}"
-
-
-def forward_entry_latex(spec: ModelSpec, t: int, j: int) -> str:
-    """Entry j of a_t and of h_t as the symbolic model defines them, printed by SymPy."""
-    model = unroll(spec)
-    definitions = dict(model.assignments)
-    names = model.latex_names
-    lines = []
-    for family in (model.a, model.h):
-        symbol = family[t][j - 1]
-        lines.append(rf"{names[symbol]} &= {_broken_sum(definitions[symbol], names)}")
-    return r"\begin{aligned}" + r" \\ ".join(lines) + r"\end{aligned}"
-
-
-def local_jacobians_latex(spec: ModelSpec) -> str:
-    r"""Every local derivative of one step, each a Jacobian in the row convention.
-
-    Entry (j, l) of $\partial u / \partial v$ is $\partial u_l / \partial v_j$, so a
-    backward step multiplies a row of signals by the transpose.
-    """
-    fprime = spec.act.derivative_latex(_q("a", "t"), _q("h", "t"))
-    lines = [
-        rf"\frac{{\partial L_t}}{{\partial y_t}} &= {spec.loss_def.gradient_latex('t')}",
-        r"\frac{\partial y_t}{\partial h_t} &= W_{yh}",
-        rf"\frac{{\partial h_t}}{{\partial a_t}} &= \operatorname{{diag}}(f'(a_t)) = "
-        rf"\operatorname{{diag}}({fprime})",
-        r"\frac{\partial a_t}{\partial h_{t-1}} &= W_{hh}",
-        r"\frac{\partial a_t}{\partial x_t} &= W_{xh}",
-    ]
-    return r"\begin{aligned}" + r" \\ ".join(lines) + r"\end{aligned}"
-
-
-def parameter_locals_latex() -> str:
-    """How each parameter and input enters its step: the local rule of every gradient."""
-    lines = [RULES[name].local.replace(":", " &:", 1) for name in RULES]
-    lines = [line if "&" in line else line.replace(" = ", " &= ", 1) for line in lines]
-    return r"\begin{aligned}" + r" \\ ".join(lines) + r"\end{aligned}"
-
-
-def hidden_path_factors(i: int, t: int) -> tuple[Factor, ...]:
-    r"""Factors of $\mathrm{d}L_i / \mathrm{d}h_t$, (1, H), for t <= i: the one path from L_i.
-
-    $g_i W_{yh}^\top$ when t = i; else $\delta_{i,t+1} W_{hh}^\top$, back through h_{t+1}.
-    """
-    if not 1 <= t <= i:
-        raise TooLargeError(f"L_{i} depends on h_{t} only for 1 <= t <= i; got i={i}, t={t}.")
-    if t == i:
-        return (Factor("g", i), Factor("WyhT"))
-    return (*signal_factors(i, t + 1), Factor("WhhT"))
-
-
-def hidden_latex(t: int, spec: ModelSpec, *, losses: tuple[int, ...] | None = None) -> str:
-    r"""$\mathrm{d}L_i/\mathrm{d}h_t$ for one loss, or $\bar h_t = \mathrm{d}L/\mathrm{d}h_t$.
-
-    Both are total derivatives (they follow the path from h_t through later states);
-    with one loss the left side names that loss, with several (default: every
-    i >= t) it is the derivative of L, one path per loss.
-    """
-    chosen = losses or tuple(range(t, spec.T + 1))
-    paths = [_product_latex(hidden_path_factors(i, t), spec, "I") for i in chosen]
-    if len(chosen) == 1:
-        (i,) = chosen
-        return f"{total_derivative(f'L_{{{i}}}', f'h_{{{t}}}')} = {paths[0]}"
-    named = " + ".join(total_derivative(f"L_{{{i}}}", f"h_{{{t}}}") for i in chosen)
-    return (
-        rf"\begin{{aligned}}{_q('dh', t)} = {total_derivative('L', f'h_{{{t}}}')} &= {named} \\ "
-        + r" \\ ".join(("&= " if n == 0 else "&\\quad + ") + path for n, path in enumerate(paths))
-        + r"\end{aligned}"
-    )

@@ -28,16 +28,17 @@ from derivations.unroll import Unrolled
 __all__ = ["FACTOR_KINDS", "Factor", "JacobianProduct", "Term", "Trace", "signal_factors"]
 
 FloatArray = NDArray[np.float64]
-#: Numeric values of the program: per-step arrays are indexed by t (row 0 is h_0 for
-#: "h" and unused elsewhere): "x" (T+1, D), "h" (T+1, H), "a"/"d" (T+1, H),
-#: "y"/"g"/"r" (T+1, V); parameters "Wxh" (D, H), "Whh" (H, H), "Wyh" (H, V).
+#: Numeric values of the program: per-step arrays are indexed by step t (row 0 is h_0
+#: for "h" and unused elsewhere; the layouts of `derivations.notation`): "x" (T+1, D),
+#: "h" (T+1, H), "a"/"d" (T+1, H), "y"/"g"/"r" (T+1, V); parameters "Wxh" (D, H),
+#: "Whh" (H, H), "Wyh" (H, V).
 Trace = Mapping[str, FloatArray]
 
 #: kind -> (what it is, shape in D/H/V)
 FACTOR_KINDS = {
     "g": ("∂L_t/∂y_t, the loss's local derivative", "(1, V)"),
     "WyhT": ("W_yh^T, ∂y_t/∂h_t as it acts on a row gradient", "(V, H)"),
-    "D": ("diag(f'(a_t)), ∂h_t/∂a_t", "(H, H)"),
+    "fprime": ("diag(f'(a_t)), ∂h_t/∂a_t", "(H, H)"),
     "WhhT": ("W_hh^T, ∂a_t/∂h_{t-1} as it acts on a row gradient", "(H, H)"),
     "Whh": ("W_hh, the forward step of a perturbation of h_{t-1}", "(H, H)"),
     "xT": ("x_t^T, ∂a_t/∂W_xh", "(D, 1)"),
@@ -61,7 +62,7 @@ class Factor:
                 return rf"\frac{{\partial L_{{{t}}}}}{{\partial y_{{{t}}}}}"
             case "WyhT":
                 return r"W_{yh}^\top"
-            case "D":
+            case "fprime":
                 if spec.activation == "identity":
                     return ""
                 inner = spec.act.derivative_latex(step_latex("a", t), step_latex("h", t))
@@ -86,7 +87,7 @@ class Factor:
                 return model.g[t]
             case "WyhT":
                 return model.params["Wyh"].T
-            case "D":
+            case "fprime":
                 return sp.diag(*model.d[t])
             case "WhhT":
                 return model.params["Whh"].T
@@ -108,7 +109,7 @@ class Factor:
                 return trace["g"][t][None, :]
             case "WyhT":
                 return trace["Wyh"].T
-            case "D":
+            case "fprime":
                 return np.diag(trace["d"][t])
             case "WhhT":
                 return trace["Whh"].T
@@ -142,9 +143,9 @@ def signal_factors(i: int, k: int) -> tuple[Factor, ...]:
     $$\frac{\partial L_i}{\partial y_i} W_{yh}^\top \mathrm{diag}(f'(a_i)) W_{hh}^\top
     \mathrm{diag}(f'(a_{i-1})) \cdots W_{hh}^\top \mathrm{diag}(f'(a_k)).$$
     """
-    factors = [Factor("g", i), Factor("WyhT"), Factor("D", i)]
+    factors = [Factor("g", i), Factor("WyhT"), Factor("fprime", i)]
     for t in range(i - 1, k - 1, -1):
-        factors += [Factor("WhhT"), Factor("D", t)]
+        factors += [Factor("WhhT"), Factor("fprime", t)]
     return tuple(factors)
 
 

@@ -5,7 +5,9 @@ every gradient x activation x loss x T, at a random point:
 
 - **loop vs rnnnum.bptt**: the lambdified symbolic gradient against `rnnnum.bptt`;
 - **terms vs rnnnum.components**: every (i, k) `Term`, evaluated from its factors,
-  against `rnnnum.components(...).terms[i-1, k-1]`;
+  against `rnnnum.components(...).terms[i-1, k-1]` (the time-index layouts met here
+  are those of `derivations.notation`: the trace by step, rnnnum's caches by
+  position, the components by pair);
 - **loop vs finite differences**: against `rnnnum.numerical_gradients` (central
   differences of rnnnum's forward pass, no backward code involved);
 - **Jacobian products**: each dh_i/dh_k against `rnnnum.jacobian_products`.
@@ -25,7 +27,7 @@ import numpy as np
 import rnnnum
 from derivations.gradients import expanded_sum, jacobian
 from derivations.lambdified import lambdify_model
-from derivations.notation import ACTIVATION_NAMES, GRADIENT_NAMES, LOSS_NAMES
+from derivations.notation import ACTIVATION_NAMES, GRADIENT_NAMES, LOSS_NAMES, pair_position
 from derivations.proofs import random_point
 from derivations.spec import ModelSpec
 from derivations.unroll import unroll
@@ -225,17 +227,19 @@ def verify_spec(
         theirs = theirs[0] if name in ("X", "h0") else theirs
         ours = evaluation.gradients[name]
         rows.append(_compare(CHECKS[0], name, spec, ours, theirs, EXACT_RTOL, EXACT_ATOL))
-        parts = rnnnum.components(params, cache, name).terms
+        parts = rnnnum.components(params, cache, name).terms  # by pair: [i - 1, k - 1]
         mine = np.zeros_like(parts)
         for term in expanded_sum(name, spec.T):
-            value = term.value(trace)
-            mine[term.loss - 1, term.step - 1] = value[None] if name in ("X", "h0") else value
+            value = term.value(trace)  # the trace is by step: row t is step t
+            mine[pair_position(term.loss, term.step)] = (
+                value[None] if name in ("X", "h0") else value
+            )
         rows.append(_compare(CHECKS[1], name, spec, mine, parts, EXACT_RTOL, EXACT_ATOL))
         if numeric is not None:
             fd = getattr(numeric, name)
             fd = fd[0] if name in ("X", "h0") else fd
             rows.append(_compare(CHECKS[2], name, spec, ours, fd, rnnnum.FD_RTOL, rnnnum.FD_ATOL))
-    products = rnnnum.jacobian_products(params, cache).matrices[0]
+    products = rnnnum.jacobian_products(params, cache).matrices[0]  # by step: [i, k], 0..T
     T = spec.T
     ours_j = np.stack(
         [

@@ -32,14 +32,14 @@ def _scaled_row_norms(flat: FloatArray) -> FloatArray:
     return np.where((m > 0) & np.isfinite(m), safe * np.sqrt(np.sum(scaled * scaled, 1)), m)
 
 
-def row_norms(D: FloatArray) -> FloatArray:
-    """Frobenius norm of each D[j], (I,), exact even where squares would over- or underflow.
+def row_norms(S: FloatArray) -> FloatArray:
+    """Frobenius norm of each S[j], (I,), exact even where squares would over- or underflow.
 
     The fast sum of squares is used where it is safe; the few rows where it is not
     (entries beyond ~1e154 or below ~1e-146, the exploding and vanishing extremes)
     are recomputed with scaling.
     """
-    flat = D.reshape(D.shape[0], -1)
+    flat = S.reshape(S.shape[0], -1)
     sq = np.einsum("ij,ij->i", flat, flat)
     out = np.sqrt(sq)
     if sq.size and not _SMALLEST_SAFE_SQUARE <= sq.min() <= sq.max() < np.inf:  # NaN fails too
@@ -48,21 +48,21 @@ def row_norms(D: FloatArray) -> FloatArray:
     return out
 
 
-def outer_norms(A: FloatArray, a_norm: float, D: FloatArray, d_norms: FloatArray) -> FloatArray:
-    """||A^T D[j]||_F for every j; A (N, P), D (I, N, H), a_norm = ||A||_F, d_norms = row_norms(D).
+def outer_norms(A: FloatArray, a_norm: float, S: FloatArray, d_norms: FloatArray) -> FloatArray:
+    """||A^T S[j]||_F for every j; A (N, P), S (I, N, H), a_norm = ||A||_F, d_norms = row_norms(S).
 
     One example: rank one, ||a^T d|| = ||a|| ||d||. Several: the cheaper of the
     Gram route, ||A^T d||_F^2 = sum_{n,m} (A A^T)_{nm} (d d^T)_{nm} (cost N^2 H per j),
-    and forming the (P, H) product (cost N P H per j). A and each D[j] are divided
+    and forming the (P, H) product (cost N P H per j). A and each S[j] are divided
     by their norms first so the squares stay in range; the norms are multiplied back.
     """
     N, P = A.shape
     if N == 1 or a_norm == 0.0:
         return a_norm * d_norms
-    rows, _, H = D.shape
+    rows, _, H = S.shape
     scale = a_norm * np.where((d_norms > 0) & np.isfinite(d_norms), d_norms, 1.0)
     A = A / a_norm
-    wide = D.transpose(1, 0, 2).reshape(N, rows * H) / np.repeat(scale / a_norm, H)
+    wide = S.transpose(1, 0, 2).reshape(N, rows * H) / np.repeat(scale / a_norm, H)
     if N < P:  # one GEMM for all rows instead of one per row
         GD = (A @ A.T) @ wide  # (N, rows*H)
         sq = np.einsum("nih,nih->i", GD.reshape(N, rows, H), wide.reshape(N, rows, H))

@@ -50,13 +50,13 @@ METHODS = ("recursive", "jacobian")
 def backward_signals(
     params: RNNParams, cache: ForwardCache, *, window: int | None = None
 ) -> Iterator[tuple[int, FloatArray]]:
-    """Yield ``(t, D)`` for t = T-1 down to 0 (0-based; step k = t + 1).
+    """Yield ``(t, S)`` for t = T-1 down to 0 (0-based; step k = t + 1).
 
-    ``D`` has shape (I, N, H) and ``D[j] = dL_{k+j}/da_k``: the signal of loss
+    ``S`` has shape (I, N, H) and ``S[j] = dL_{k+j}/da_k``: the signal of loss
     L_{k+j} at step k, for every loss that step k reaches, j = 0..I-1, where
     I = min(T - t, window). All losses travel back together, as one
     (I*N, H) @ (H, H) product per step: O(T^2 N H^2) work in total, O(T N H)
-    memory. ``D`` is a view that the next iteration overwrites: copy it to keep it.
+    memory. ``S`` is a view that the next iteration overwrites: copy it to keep it.
     """
     check_cache(params, cache)
     if not isinstance(params, RNNParams):
@@ -109,18 +109,18 @@ class Components:
 
 
 def _step_terms(
-    wrt: str, t: int, D: FloatArray, cache: ForwardCache, params: RNNParams
+    wrt: str, t: int, S: FloatArray, cache: ForwardCache, params: RNNParams
 ) -> FloatArray:
-    """Components (i, t+1) for the rows of D, (I, *shape), for quantities used in a_t."""
+    """Components (i, t+1) for the rows of S, (I, *shape), for quantities used in a_t."""
     if wrt == "Wxh":
-        return np.matmul(cache.X[:, t].T, D)  # x_k^T delta_{i,k}, (I, D, H)
+        return np.matmul(cache.X[:, t].T, S)  # x_k^T delta_{i,k}, (I, D, H)
     if wrt == "Whh":
-        return np.matmul(cache.h_prev[:, t].T, D)  # h_{k-1}^T delta_{i,k}, (I, H, H)
+        return np.matmul(cache.h_prev[:, t].T, S)  # h_{k-1}^T delta_{i,k}, (I, H, H)
     if wrt == "bh":
-        return D.sum(axis=1)  # sum over the batch, (I, H)
+        return S.sum(axis=1)  # sum over the batch, (I, H)
     if wrt == "X":
-        return D @ params.Wxh.T  # dL_i/dx_k, (I, N, D)
-    return D @ params.Whh.T  # h0 (t = 0 only): dL_i/dh_0, (I, N, H)
+        return S @ params.Wxh.T  # dL_i/dx_k, (I, N, D)
+    return S @ params.Whh.T  # h0 (t = 0 only): dL_i/dh_0, (I, N, H)
 
 
 def _signals(
@@ -174,17 +174,17 @@ def components(
         return Components(wrt, gated)
     assert isinstance(cache, ForwardCache)
     T = cache.T
-    D_, H, N, V = params.D, params.H, cache.N, params.V
-    shape = {"Wxh": (D_, H), "Whh": (H, H), "Wyh": (H, V), "bh": (H,), "by": (V,),
-             "X": (N, D_), "h0": (N, H)}[wrt]  # fmt: skip
+    D, H, N, V = params.D, params.H, cache.N, params.V
+    shape = {"Wxh": (D, H), "Whh": (H, H), "Wyh": (H, V), "bh": (H,), "by": (V,),
+             "X": (N, D), "h0": (N, H)}[wrt]  # fmt: skip
     terms = np.zeros((T, T, *shape))
     with np.errstate(over="ignore", invalid="ignore"):
         if wrt in ("Wyh", "by"):
             terms[np.arange(T), np.arange(T)] = readout_terms(wrt, cache)
         else:
-            for t, D in _signals(params, cache, method):
+            for t, S in _signals(params, cache, method):
                 if wrt != "h0" or t == 0:  # h0 is read by step 1 only
-                    terms[t : t + len(D), t] = _step_terms(wrt, t, D, cache, params)
+                    terms[t : t + len(S), t] = _step_terms(wrt, t, S, cache, params)
     guard.check_pairs(terms, f"the component of dL/d{wrt} for loss L_i through step k")
     return Components(wrt, terms)
 
@@ -235,18 +235,18 @@ def _norm_tables(
     h_prev = cache.h_prev
     x_norms = row_norms(cache.X.transpose(1, 0, 2))  # ||x_k||_F over the batch, (T,)
     h_norms = row_norms(h_prev.transpose(1, 0, 2))  # ||h_{k-1}||_F, (T,)
-    for t, D in _signals(params, cache, method):
-        rows = slice(t, t + len(D))
-        d_norms = row_norms(D)  # ||dL_i/da_k||_F over the batch
+    for t, S in _signals(params, cache, method):
+        rows = slice(t, t + len(S))
+        d_norms = row_norms(S)  # ||dL_i/da_k||_F over the batch
         for name in per_step:
             if name == "Wxh":
-                out[name][rows, t] = outer_norms(cache.X[:, t], x_norms[t], D, d_norms)
+                out[name][rows, t] = outer_norms(cache.X[:, t], x_norms[t], S, d_norms)
             elif name == "Whh":
-                out[name][rows, t] = outer_norms(h_prev[:, t], h_norms[t], D, d_norms)
+                out[name][rows, t] = outer_norms(h_prev[:, t], h_norms[t], S, d_norms)
             elif name == "bh":
-                out[name][rows, t] = d_norms if cache.N == 1 else row_norms(D.sum(axis=1))
+                out[name][rows, t] = d_norms if cache.N == 1 else row_norms(S.sum(axis=1))
             elif name != "h0" or t == 0:  # X, and h0 at step 1
-                out[name][rows, t] = row_norms(_step_terms(name, t, D, cache, params))
+                out[name][rows, t] = row_norms(_step_terms(name, t, S, cache, params))
     return out
 
 

@@ -75,8 +75,8 @@ def truncated_bptt(
     dA = np.empty((cache.N, cache.T, params.H))
     dh0 = np.zeros((cache.N, params.H))
     with np.errstate(over="ignore", invalid="ignore"):
-        for t, D in backward_signals(params, cache, window=window):
-            dA[:, t] = D.sum(axis=0)  # dL/da_t restricted to the losses within the window
+        for t, S in backward_signals(params, cache, window=window):
+            dA[:, t] = S.sum(axis=0)  # dL/da_t restricted to the losses within the window
             guard.check(dA[:, t], f"dL/da_{t + 1}", t + 1, cache.T)
             if t == 0:
                 dh0 = dA[:, 0] @ params.Whh.T

@@ -71,13 +71,24 @@ def make_problem(
     """Glorot weights, small random biases (so b_h and b_y matter), Gaussian inputs."""
     p = rnnnum.init_xavier(D, H, V, rng)
     p = p.replace(bh=bias_scale * rng.standard_normal(H), by=bias_scale * rng.standard_normal(V))
+    X, targets, h0 = _sequence(rng, N, T, D, H, V, loss, nonzero_h0)
+    return Problem(p, X, targets, h0, activation, loss)
+
+
+def _sequence(
+    rng: np.random.Generator, N: int, T: int, D: int, H: int, V: int, loss: str, nonzero_h0: bool
+) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+    """What every problem draws after its parameters: X (N, T, D), targets, h0 (N, H) or None.
+
+    Gaussian inputs; class indices (N, T) for cross-entropy, Gaussian (N, T, V) for mse.
+    """
     X = rng.standard_normal((N, T, D))
     if loss == "cross_entropy":
         targets = rng.integers(0, V, size=(N, T))
     else:
         targets = rng.standard_normal((N, T, V))
     h0 = 0.5 * rng.standard_normal((N, H)) if nonzero_h0 else None
-    return Problem(p, X, targets, h0, activation, loss)
+    return X, targets, h0
 
 
 def assert_same(actual: np.ndarray, expected: np.ndarray, what: str) -> None:
@@ -113,12 +124,7 @@ def make_gated_problem(
             bx=bias_scale * rng.standard_normal(3 * H), bh=bias_scale * rng.standard_normal(3 * H)
         )
     p = p.replace(by=bias_scale * rng.standard_normal(V))
-    X = rng.standard_normal((N, T, D))
-    if loss == "cross_entropy":
-        targets = rng.integers(0, V, size=(N, T))
-    else:
-        targets = rng.standard_normal((N, T, V))
-    h0 = 0.5 * rng.standard_normal((N, H)) if nonzero_h0 else None
+    X, targets, h0 = _sequence(rng, N, T, D, H, V, loss, nonzero_h0)
     c0 = 0.5 * rng.standard_normal((N, H)) if nonzero_h0 and cell == "lstm" else None
     return Problem(p, X, targets, h0, None, loss, c0)
 

@@ -1,60 +1,28 @@
-"""Rendering: structure of the expanded sums, limits, JSON, and the term IR's consistency."""
+"""Rendering: the expanded sums as LaTeX, Markdown and JSON, their limits and line breaks.
+
+The terms themselves are tested in test_derivations_terms.py, which terms each gradient
+has in test_derivations_gradients.py, the line breaks in test_derivations_render_lines.py.
+"""
 
 from __future__ import annotations
 
 import json
 import re
 
-import numpy as np
 import pytest
 import sympy as sp
 
 from derivations import (
     ModelSpec,
     TooLargeError,
-    backward_loop,
     compact_latex,
     derivation_json,
     derivation_markdown,
     elementwise_latex,
-    expanded_sum,
     jacobian,
     jacobian_latex,
-    lambdify_model,
-    loop_map,
-    render,
-    unroll,
     written_out_latex,
 )
-from derivations.notation import GRADIENT_NAMES
-from derivations.proofs import random_point
-
-#: The term's SymPy product and its numeric product differ by float64 rounding only.
-IR_RTOL = 1e-12
-
-
-def test_six_terms_of_dL_dWxh_at_T3() -> None:
-    pairs = [(t.loss, t.step) for t in expanded_sum("Wxh", 3)]
-    assert pairs == [(1, 1), (2, 1), (2, 2), (3, 1), (3, 2), (3, 3)]
-
-
-@pytest.mark.parametrize(
-    ("name", "count"),
-    [("Wxh", 10), ("Whh", 10), ("bh", 10), ("X", 10), ("Wyh", 4), ("by", 4), ("h0", 4)],
-)
-def test_term_counts_at_T4(name: str, count: int) -> None:
-    assert len(expanded_sum(name, 4)) == count
-
-
-@pytest.mark.parametrize("name", ["Wxh", "Whh", "bh", "X", "h0"])
-def test_each_chain_has_one_WhhT_per_step_back(name: str) -> None:
-    spec = ModelSpec(T=5)
-    for term in expanded_sum(name, 5):
-        latex = term.latex(spec)
-        extra = 1 if name == "h0" else 0  # dL/dh_0 ends with one more W_hh^T
-        assert latex.count(r"W_{hh}^\top") == term.loss - term.step + extra
-        assert latex.count(r"\operatorname{diag}") == term.loss - term.step + 1
-        assert rf"\partial L_{{{term.loss}}}" in latex
 
 
 def test_identity_activation_drops_the_diag_factors() -> None:
@@ -83,12 +51,6 @@ def test_json_terms_carry_loss_step_and_latex() -> None:
     assert data["loop_map"][0] == {"iteration": 3, "adds": [[3, 3]]}
 
 
-def test_loop_map_adds_each_term_once() -> None:
-    for name in GRADIENT_NAMES:
-        added = [pair for pairs in loop_map(name, 4).values() for pair in pairs]
-        assert sorted(added) == sorted((t.loss, t.step) for t in expanded_sum(name, 4))
-
-
 def test_jacobian_product_latex_and_order() -> None:
     spec = ModelSpec()
     latex = jacobian_latex(3, 1, spec)
@@ -96,26 +58,6 @@ def test_jacobian_product_latex_and_order() -> None:
     assert jacobian_latex(2, 2, spec).endswith("= I")
     with pytest.raises(ValueError, match="Swap them: --from 3 --to 1"):
         jacobian(1, 3)
-
-
-def test_term_symbolic_and_numeric_products_agree(rng: np.random.Generator) -> None:
-    """The IR's SymPy matrix, evaluated at the trace, equals its numeric product."""
-    spec = ModelSpec(T=3)
-    model = unroll(spec)
-    evaluation = lambdify_model(model)(random_point(spec, rng))
-    trace = evaluation.trace
-    subs = {}
-    for key, family in (("h", model.h), ("g", model.g), ("d", model.d), ("x", model.x)):
-        for t, row in family.items():
-            subs.update({s: float(trace[key][t][j]) for j, s in enumerate(row)})
-    for name in ("Wxh", "Whh", "Wyh", "bh", "by", "X", "h0"):
-        for key, matrix in model.params.items():
-            subs.update({s: float(v) for s, v in zip(matrix, np.ravel(trace[key]), strict=True)})
-        for term in expanded_sum(name, 3):
-            symbolic = np.array(term.matrix(model).xreplace(subs), dtype=float)
-            np.testing.assert_allclose(
-                symbolic.ravel(), term.value(trace).ravel(), rtol=IR_RTOL, atol=1e-15
-            )
 
 
 def test_elementwise_form_is_sympys_print_of_the_loop() -> None:
@@ -147,41 +89,6 @@ def test_package_docstring_example() -> None:
     result = doctest.testmod(derivations)
     assert result.attempted >= 3
     assert result.failed == 0
-
-
-def _unbroken(latex: str, marker: str) -> str:
-    return latex.replace(marker, " ")
-
-
-def test_long_sums_are_broken_but_otherwise_sympys_print() -> None:
-    """The element-wise lines equal SymPy's own print once the line breaks are taken out."""
-    spec = ModelSpec(T=3)
-    model = unroll(spec)
-    loop = backward_loop(model)
-    names = render.loop_latex_names(model, loop)
-    checked = 0
-    for _, expr in loop.assignments:
-        broken = render._broken_sum(expr, names)
-        whole = sp.latex(expr, symbol_names=names)
-        assert " ".join(_unbroken(broken, render.CONTINUED_SUM).split()) == " ".join(whole.split())
-        for line in broken.split(render.CONTINUED_SUM):
-            summands = 1 + line.count(" + ") + line.count(" - ")
-            assert summands <= render.SUMMANDS_PER_LINE, line
-        checked += render.CONTINUED_SUM in broken
-    assert checked > 0  # some lines were long enough to break
-
-
-def test_written_out_terms_are_broken_into_short_equal_lines() -> None:
-    spec = ModelSpec(T=4)
-    latex = written_out_latex("Wxh", spec)
-    rows = latex.removeprefix(r"\begin{aligned}").removesuffix(r"\end{aligned}").split(r" \\ ")
-    widest = max(row.count(r"\,") + 1 for row in rows)
-    assert widest <= render.FACTORS_PER_LINE
-    longest = max(expanded_sum("Wxh", 4), key=lambda t: len(t.factors))
-    assert len(longest.factors) > render.FACTORS_PER_LINE  # so a break was needed
-    assert longest.latex(spec).replace(r"\,", " ") in " ".join(
-        _unbroken(latex, render.CONTINUED_PRODUCT).replace(r"\,", " ").split()
-    ).replace(rf"\qquad && (i={longest.loss},\ k={longest.step})", "")
 
 
 def test_display_blocks_never_touch() -> None:

@@ -1,4 +1,5 @@
-"""Gated parameters: the PyTorch converters, the per-gate views, the initialisers, bad input.
+"""Gated parameters: the PyTorch converters, the per-gate views, bad input (the
+initialisers: test_gated_init.py).
 
 The layout PyTorch documents (torch.nn.LSTM, torch.nn.GRU, "Variables"):
 ``weight_ih_l[k]`` is ``(W_ii|W_if|W_ig|W_io)`` of shape (4*hidden_size, input_size) for
@@ -83,26 +84,6 @@ def test_gate_views_are_read_only_slices(rng):
         p.Wx[0, 0] = 1.0
 
 
-@pytest.mark.parametrize("scheme", ["xavier", "orthogonal"])
-def test_initialisers_draw_each_gate_block_by_its_scheme(rng, scheme):
-    lstm = rnnnum.init_lstm(4, 6, 3, rng, scheme=scheme, forget_bias=1.0)
-    gru = rnnnum.init_gru(4, 6, 3, rng, scheme=scheme)
-    limit_x = np.sqrt(6 / (4 + 6))  # Glorot uniform per block: fan-in D, fan-out H
-    for p, gates in ((lstm, "ifog"), (gru, "rzn")):
-        for g in gates:
-            assert np.abs(getattr(p, f"Wx{g}")).max() <= limit_x
-            W = getattr(p, f"Wh{g}")
-            if scheme == "orthogonal":
-                np.testing.assert_allclose(W.T @ W, np.eye(6), rtol=0, atol=1e-14)
-            else:
-                assert np.abs(W).max() <= np.sqrt(6 / 12)
-    assert np.all(lstm.bf == 1.0) and np.all(lstm.bi == 0) and np.all(lstm.bg == 0)
-    assert np.all(gru.bx == 0) and np.all(gru.bh == 0)
-    again = rnnnum.init_lstm(4, 6, 3, np.random.default_rng(5), scheme=scheme, forget_bias=1.0)
-    assert again.same_as(rnnnum.init_lstm(4, 6, 3, np.random.default_rng(5), scheme=scheme,
-                                          forget_bias=1.0))  # fmt: skip
-
-
 BAD_PARAMS = {
     "LSTM Wx of width 3H": (
         lambda: rnnnum.LSTMParams(np.zeros((3, 6)), np.zeros((2, 8)), np.zeros(8),
@@ -138,14 +119,6 @@ BAD_PARAMS = {
         lambda: rnnnum.LSTMParams(np.zeros((3, 8)), np.zeros((2, 8)), np.zeros(8),
                                   np.zeros((3, 5)), np.zeros(5)),
         rnnnum.ShapeError, ["Wyh", "(H, V)", "(3, 5)"],
-    ),
-    "forget bias not finite": (
-        lambda: rnnnum.init_lstm(3, 2, 5, np.random.default_rng(0), forget_bias=np.inf),
-        rnnnum.NonFiniteError, ["forget_bias must be finite", "inf"],
-    ),
-    "unknown scheme": (
-        lambda: rnnnum.init_gru(3, 2, 5, np.random.default_rng(0), scheme="identity"),
-        rnnnum.UnknownChoiceError, ["'xavier'", "'orthogonal'", "'identity'"],
     ),
 }  # fmt: skip
 

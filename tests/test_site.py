@@ -9,24 +9,13 @@ import shutil
 import sys
 from pathlib import Path
 
-import numpy as np
 import pytest
 from conftest import ROOT, build_site
 
 sys.path.insert(0, str(ROOT / "docs" / "hooks"))
 
-import rnnnum
-from derivations.lambdified import lambdify_model
-from derivations.render import hidden_latex, hidden_path_factors
-from derivations.spec import ModelSpec
-from derivations.terms import _product_value
-from derivations.unroll import unroll
-from derivations.verify import _rnnnum_problem
 
 GENERATED = [f"expanded-sum/{n}/index.html" for n in ("Wxh", "Whh", "Wyh", "bh", "by", "X", "h0")]
-#: Two float64 evaluations of the same chain in different orders: a few ulps.
-PATH_RTOL = 1e-12
-PATH_ATOL = 1e-14
 
 
 def test_generated_pages_hold_every_term_and_their_checks(built_site):
@@ -105,39 +94,6 @@ def test_an_unknown_fragment_is_an_error_and_indentation_is_kept():
     assert "\n    $$\n    a\n    $$" in filled
     with pytest.raises(PluginError, match=r"no generated fragment named 'eq\.y'.*eq\.x"):
         hooks.fill("{{ eq.y }}", fragments, "page.md")
-
-
-@pytest.mark.parametrize("activation", ["tanh", "sigmoid", "identity"])
-def test_hidden_paths_equal_rnnnum_restarted_from_that_state(activation):
-    """dL_i/dh_t from the path factors vs rnnnum started at h_t as its initial state.
-
-    Restarting rnnnum at h_t on the remaining inputs makes dL_i/dh_t the derivative
-    with respect to h0 there: an independent computation of the same quantity.
-    """
-    spec = ModelSpec(T=4, activation=activation)
-    values, params, cache = _rnnnum_problem(spec, seed=7)
-    trace = lambdify_model(unroll(spec))(values).trace
-    for t in range(1, spec.T + 1):
-        later = rnnnum.forward(
-            params, values["X"][None, t:], values["targets"][None, t:],
-            h0=cache.h[:, t - 1], activation=activation,
-        ) if t < spec.T else None  # fmt: skip
-        restarted = rnnnum.components(params, later, "h0").terms if later else None
-        for i in range(t, spec.T + 1):
-            ours = _product_value(hidden_path_factors(i, t), trace, 0).ravel()
-            if i == t:  # the direct path: dL_t/dy_t W_yh^T
-                grad_y = cache.p[0, t - 1] - np.eye(spec.V)[values["targets"][t - 1]]
-                theirs = grad_y @ params.Wyh.T
-            else:
-                theirs = restarted[i - t - 1, 0, 0]
-            np.testing.assert_allclose(ours, theirs, rtol=PATH_RTOL, atol=PATH_ATOL)
-
-
-def test_total_derivative_lists_one_path_per_later_loss():
-    latex = hidden_latex(1, ModelSpec(T=3))
-    assert latex.count(r"\frac{\mathrm{d} L_{") == 3  # the three losses, named
-    assert latex.count(r"\frac{\partial L_{") == 3  # each path's local ∂L_i/∂y_i
-    assert hidden_latex(2, ModelSpec(T=3), losses=(2,)).startswith(r"\frac{\mathrm{d} L_{2}}")
 
 
 def test_generated_output_is_reused_only_while_its_sources_are_unchanged(tmp_path):

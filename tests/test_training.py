@@ -1,14 +1,11 @@
-"""Cells, the recall task and the training loop, each against something independent.
+"""The training loop, against something independent (the cells: test_cells.py; the task:
+test_tasks.py).
 
-- The vanilla cell's states against `rnnnum.forward` (a separate implementation).
-- Every cell gradient against central finite differences of the loss alone.
-- Each one-step Jacobian against finite differences of one step.
+- Every cell gradient of the trainer's loss against central finite differences of it.
 - The optimiser's update against the rule written out by hand.
 """
 
 from __future__ import annotations
-
-import dataclasses
 
 import numpy as np
 import pytest
@@ -47,78 +44,6 @@ def test_cell_gradients_match_finite_differences(rng, cell):
     _, grads = loss_and_gradients(model, X, answers)
     for name, numeric in trainer_numerical_gradients(model, X, answers).items():
         np.testing.assert_allclose(grads[name], numeric, rtol=FD_RTOL, atol=FD_ATOL, err_msg=name)
-
-
-@pytest.mark.parametrize("activation", ["tanh", "relu", "identity"])
-def test_vanilla_cell_states_match_rnnnum_forward(rng, activation):
-    cell = rnnnum.VanillaCell(activation, "xavier")
-    params = cell.init(3, 4, rng)
-    X = rng.standard_normal((2, 7, 3))
-    h_last, tape = cell.forward(params, X)
-    full = rnnnum.RNNParams(**params, Wyh=np.zeros((4, 2)), by=np.zeros(2))
-    cache = rnnnum.forward(full, X, np.zeros((2, 7), dtype=int), activation=activation)
-    np.testing.assert_array_equal(tape.h[:, 1:], cache.h)
-    np.testing.assert_array_equal(h_last, cache.h[:, -1])
-    np.testing.assert_array_equal(
-        cell.step_jacobians(params, tape), rnnnum.step_jacobians(full, cache)
-    )
-
-
-@pytest.mark.parametrize("residual", [False, True])
-def test_step_jacobians_match_finite_differences_of_one_step(rng, residual):
-    cell = rnnnum.VanillaCell("tanh", "xavier", residual=residual)
-    params = cell.init(3, 4, rng)
-    X = rng.standard_normal((1, 5, 3))
-    _, tape = cell.forward(params, X)
-    M = cell.step_jacobians(params, tape)  # (1, T, H, H)
-    t = 3  # dh_3/dh_2: rerun step 3 from perturbed copies of h_2
-
-    def step(h_prev):
-        a = X[:, t - 1] @ params["Wxh"] + h_prev @ params["Whh"] + params["bh"]
-        return (h_prev if residual else 0) + np.tanh(a)
-
-    h_prev = tape.h[:, t - 1]
-    numeric = np.stack(
-        [
-            ((step(h_prev + rnnnum.FD_STEP * e) - step(h_prev - rnnnum.FD_STEP * e)) / 2e-6)[0]
-            for e in np.eye(4)
-        ]
-    )  # row j: d h_t / d h_{t-1, j}, the row convention
-    np.testing.assert_allclose(M[0, t - 1], numeric, rtol=FD_RTOL, atol=FD_ATOL)
-
-
-def test_residual_jacobian_is_identity_plus_the_vanilla_one(rng):
-    plain = rnnnum.VanillaCell("tanh", "xavier")
-    params = plain.init(2, 3, rng)
-    X = rng.standard_normal((1, 4, 2))
-    residual = dataclasses.replace(plain, residual=True)
-    _, tape = residual.forward(params, X)
-    np.testing.assert_array_equal(
-        residual.step_jacobians(params, tape), plain.step_jacobians(params, tape) + np.eye(3)
-    )
-
-
-def test_recall_task_puts_the_answer_first_and_only_distractors_after(rng):
-    task = rnnnum.RecallTask(7, symbols=3, distractors=5)
-    X, answers = task.sample(50, rng)
-    assert X.shape == (50, 8, 8) and task.T == 8 and task.chance == pytest.approx(1 / 3)
-    np.testing.assert_array_equal(X.sum(axis=2), 1.0)  # one-hot everywhere
-    np.testing.assert_array_equal(X[:, 0].argmax(axis=1), answers)
-    assert (X[:, 1:].argmax(axis=2) >= 3).all()  # distractors come after the symbols
-    assert set(answers.tolist()) == {0, 1, 2}
-
-
-@pytest.mark.parametrize(
-    ("kwargs", "message"),
-    [
-        ({"lag": 0}, "lag must be an integer >= 1; got 0"),
-        ({"lag": 3, "symbols": 1}, "symbols must be an integer >= 2; got 1"),
-        ({"lag": 2.5}, "lag must be an integer >= 1; got float 2.5"),
-    ],
-)
-def test_recall_task_rejects_bad_sizes(kwargs, message):
-    with pytest.raises(ValueError if "float" not in message else TypeError, match=message):
-        rnnnum.RecallTask(**kwargs)
 
 
 @pytest.mark.parametrize(

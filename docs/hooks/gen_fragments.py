@@ -16,12 +16,28 @@ import sympy as sp
 from gen_format import claim, code, display, fmt, math, sci, table
 
 import rnnnum
+from derivations.cell import Prev
+from derivations.cell_factors import Scope
+from derivations.cells import residual, vanilla
+from derivations.formulas import (
+    PASCANU_NAMES,
+    column_block,
+    column_equation,
+    column_notation,
+    column_scope,
+    generic_equation,
+    generic_sum,
+    product_bound,
+    step_derivative,
+)
 from derivations.gradients import RULES, pairs
 from derivations.notation import (
     GRADIENT_NAMES,
     QUANTITIES,
     local_derivative,
+    pair_position,
     step_latex,
+    step_position,
     total_derivative,
 )
 from derivations.render import (
@@ -77,9 +93,11 @@ def notation_fragments() -> dict[str, str]:
 def rule_fragments() -> dict[str, str]:
     """Examples of the two kinds of derivative, printed by the notation's own helpers."""
     q = step_latex
+    cell = vanilla()
+    weight = cell.local_jacobian("a", Prev("h")).latex("t", cell.notation)  # W_hh, from the cell
     local = [
         local_derivative(q("L", "t"), q("y", "t")),
-        rf"{local_derivative(q('a', 't'), q('h', 't-1'))} = W_{{hh}}",
+        rf"{local_derivative(q('a', 't'), q('h', 't-1'))} = {weight}",
         rf"{local_derivative(q('a', 't'), QUANTITIES['Wxh'].latex)}",
     ]
     total = [
@@ -192,24 +210,29 @@ def vanishing_fragments() -> dict[str, str]:
     T = 30
     params, _, _, cache = problem(T, kind="spectral", sigma_max=1.0)
     parts = rnnnum.components(params, cache, "Wxh")
-    norms = parts.norms()  # (T, T): [i-1, k-1]
+    norms = parts.norms()  # (T, T), by pair: entry pair_position(i, k) is loss i, step k
     total = rnnnum.bptt(params, cache).Wxh
     error = float(np.abs(parts.total() - total).max())
     claim(error <= SUM_ATOL, f"the components add up to bptt up to rounding ({error:.2e})")
-    last = norms[T - 1]
     d1, d2 = VANISH_DISTANCES
+
+    def last(k: int) -> float:  # the component of the last loss L_T through step k
+        return float(norms[pair_position(T, k)])
+
     rows = [
-        [str(k), str(T - k), fmt(float(last[k - 1])), fmt(float(last[k - 1] / last[T - 1]))]
+        [str(k), str(T - k), fmt(last(k)), fmt(last(k) / last(T))]
         for k in (T, T - 1, T - 2, T - 5, T - d1, T - d2, 1)
     ]
-    per_loss = np.array([np.linalg.norm(parts.terms[i].sum(axis=0)) for i in range(T)])
-    d1, d2 = VANISH_DISTANCES
+    per_loss = np.array(
+        [np.linalg.norm(parts.terms[step_position(i)].sum(axis=0)) for i in range(1, T + 1)]
+    )
+    far = norms[step_position(T), : step_position(T - d1 + 1)]  # steps 1..T-d1
     return {
         "vanish.d1": str(d1),
         "vanish.d2": str(d2),
-        "vanish.rel.d1": fmt(float(last[T - 1 - d1] / last[T - 1])),
-        "vanish.rel.d2": fmt(float(last[T - 1 - d2] / last[T - 1])),
-        "gd.steps_ratio": fmt(float(last[T - 1] / last[T - 1 - d2])),
+        "vanish.rel.d1": fmt(last(T - d1) / last(T)),
+        "vanish.rel.d2": fmt(last(T - d2) / last(T)),
+        "gd.steps_ratio": fmt(last(T) / last(T - d2)),
         "vanish.T": str(T),
         "vanish.H": str(params.H),
         "table.vanish.last": table(
@@ -217,7 +240,7 @@ def vanishing_fragments() -> dict[str, str]:
         ),
         "vanish.sum_error": fmt(error),
         "vanish.total_norm": fmt(float(np.linalg.norm(total))),
-        "vanish.far_share": fmt(float(last[: T - d1].sum() / last.sum())),
+        "vanish.far_share": fmt(float(far.sum() / norms[step_position(T)].sum())),
         "vanish.loss_norm_min": fmt(float(per_loss.min())),
         "vanish.loss_norm_max": fmt(float(per_loss.max())),
     }
@@ -226,12 +249,14 @@ def vanishing_fragments() -> dict[str, str]:
 def column_fragments() -> dict[str, str]:
     """The column convention, and a numeric check that its Jacobian is our transpose."""
     params, X, _, cache = problem(3, H=5)
-    ours = rnnnum.jacobian_products(params, cache).matrices[0, 2, 1]  # dh_2/dh_1, row conv.
+    # dh_2/dh_1, row convention; the products are by step ([i, k], 0..T)
+    ours = rnnnum.jacobian_products(params, cache).matrices[0, 2, 1]
     U, W, b = params.Whh.T, params.Wxh.T, params.bh  # the column convention's matrices
-    h1 = cache.h[0, 0]
+    one, two = step_position(1), step_position(2)  # the caches and inputs are by position
+    h1, x2 = cache.h[0, one], X[0, two]
 
     def step(h: np.ndarray) -> np.ndarray:  # h_2 = tanh(U h_1 + W x_2 + b), columns
-        return np.tanh(U @ h + W @ X[0, 1] + b)
+        return np.tanh(U @ h + W @ x2 + b)
 
     theirs = np.column_stack(
         [
@@ -241,16 +266,49 @@ def column_fragments() -> dict[str, str]:
     )  # entry (l, j) = d h_2,l / d h_1,j: numerator layout
     error = float(np.abs(theirs - ours.T).max())
     claim(error <= COLUMN_ATOL, f"the column-convention Jacobian is our transpose ({error:.2e})")
+    # the printed column Jacobian, evaluated on the column matrices, is the same matrix
+    cell = vanilla()
+    block = cell.step_jacobian_blocks()["h", "h"]
+    row_params = {"Wxh": params.Wxh, "Whh": params.Whh, "bh": params.bh}
+    refs = {"a": cache.a[0, two], "h": cache.h[0, two]}
+    scope = Scope(x2, {"h": h1}, refs, row_params, cell.activation)
+    printed = column_block(block).value(column_scope(scope), params.H, params.H)
+    shown_error = float(np.abs(theirs - printed).max())
+    claim(
+        shown_error <= COLUMN_ATOL,
+        f"the printed column-convention Jacobian is the transpose of the row block "
+        f"({shown_error:.2e})",
+    )
+    column = column_notation(cell)
+    names = ",\\ ".join(
+        rf"{latex} = {cell.notation.latex[name]}^\top" for name, latex in PASCANU_NAMES.items()
+    )
+    lhs = total_derivative(cell.notation.at("h", "t"), cell.notation.at("h", "t", -1))
     return {
         "column.error": sci(error),
-        "eq.column.model": display(
-            r"h_t = f(U h_{t-1} + W x_t + b),\qquad U = W_{hh}^\top,\ W = W_{xh}^\top,\ "
-            r"b = b_h^\top"
-        ),
+        "eq.column.model": display(column_equation(cell, "h", inline=("a",)) + rf",\qquad {names}"),
         "eq.column.jacobian": display(
-            r"\Big(\frac{\mathrm{d} h_t}{\mathrm{d} h_{t-1}}\Big)_{\text{column}} = "
-            r"\operatorname{diag}(f'(a_t))\,U = \big(W_{hh}\,\operatorname{diag}(f'(a_t))\big)^\top"
+            rf"\Big({lhs}\Big)_{{\text{{column}}}} = "
+            rf"{generic_sum(column_block(block), 't', column)} = "
+            rf"\big({generic_sum(block, 't', cell.notation)}\big)^\top"
         ),
+    }
+
+
+def statement_fragments() -> dict[str, str]:
+    """General statements of the lab pages (bounds, the residual step, gradient descent).
+
+    Printed from the cells (`derivations.formulas`) here, not in the lab job, which
+    imports neither `derivations` nor SymPy.
+    """
+    cell = residual()
+    return {
+        "eq.bound.linear": display(product_bound(vanilla("identity"), sigma=False, equality=False)),
+        "eq.bound.nonlinear": display(product_bound(vanilla())),
+        "eq.residual": display(
+            generic_equation(cell, "h", inline=("a",)) + r",\qquad " + step_derivative(cell)
+        ),
+        "eq.gd": display(rf"\theta \leftarrow \theta - \eta\, {total_derivative('L', r'\theta')}"),
     }
 
 
@@ -263,6 +321,7 @@ FRAGMENT_GROUPS: tuple[Callable[[], dict[str, str]], ...] = (
     loop_fragments,
     vanishing_fragments,
     column_fragments,
+    statement_fragments,
 )
 
 

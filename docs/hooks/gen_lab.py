@@ -131,15 +131,6 @@ def speed(out: dict[str, str], files: dict[str, str]) -> None:
     )
     out["criterion.loosest10"] = fmt(float(min(c.median_ratio[10] for c in checks)))
     out["criterion.tightest10"] = fmt(float(max(c.median_ratio[10] for c in checks)))
-    out["eq.bound.linear"] = display(
-        r"\Big\lVert \frac{\mathrm{d} h_t}{\mathrm{d} h_k} \Big\rVert \le "
-        r"\lVert W_{hh} \rVert^{\,t-k}"
-    )
-    out["eq.bound.nonlinear"] = display(
-        r"\Big\lVert \frac{\mathrm{d} h_t}{\mathrm{d} h_k} \Big\rVert = \Big\lVert "
-        r"\prod_{s=k+1}^{t} W_{hh}\,\operatorname{diag}(f'(a_s)) \Big\rVert \le "
-        r"\big(\gamma\, \sigma_{\max}(W_{hh})\big)^{t-k}"
-    )
     growth = lab.transient_growth(lab.NONNORMAL_W, 60)
     claim(growth.radius < 1 < growth.sigma_max, "the matrix has radius < 1 < sigma_max")
     out.update(
@@ -484,9 +475,6 @@ def _exploding_figure(
 
 
 def remedies(out: dict[str, str], files: dict[str, str]) -> None:
-    out["eq.gd"] = display(
-        r"\theta \leftarrow \theta - \eta\, \frac{\mathrm{d} L}{\mathrm{d} \theta}"
-    )
     rows = []
     for label, (kind, options) in INITS.items():
         rows.append([label, *_seeds_row(_reach(kind, options))])
@@ -500,10 +488,6 @@ def remedies(out: dict[str, str], files: dict[str, str]) -> None:
             rows.append([code(activation), label, *_seeds_row(reach)])
     out["table.remedy.activation"] = table(
         ["activation", "initialisation", f"gradient reach ({REACH_SEEDS} seeds)", "median"], rows
-    )
-    out["eq.residual"] = display(
-        r"h_t = h_{t-1} + f\big(x_t W_{xh} + h_{t-1} W_{hh} + b_h\big),\qquad "
-        r"\frac{\mathrm{d} h_t}{\mathrm{d} h_{t-1}} = I + W_{hh}\,\operatorname{diag}(f'(a_t))"
     )
     out["residual.H"], out["residual.T"] = str(RESIDUAL_SIZE[0]), str(RESIDUAL_SIZE[1])
     residual = {
