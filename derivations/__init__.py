@@ -13,8 +13,8 @@ Example:
     >>> terms = expanded_sum("Wxh", 3)
     >>> [(t.loss, t.step) for t in terms]
     [(1, 1), (2, 1), (2, 2), (3, 1), (3, 2), (3, 3)]
-    >>> [f.kind for f in terms[3].factors]  # x_1^T ∂L_3/∂y_3 W_yh^T D_3 W_hh^T D_2 W_hh^T D_1
-    ['xT', 'g', 'WyhT', 'D', 'WhhT', 'D', 'WhhT', 'D']
+    >>> [f.kind for f in terms[3].factors]  # x_1^T ∂L_3/∂y_3 W_yh^T F_3 W_hh^T F_2 W_hh^T F_1
+    ['xT', 'g', 'WyhT', 'fprime', 'WhhT', 'fprime', 'WhhT', 'fprime']
 """
 
 from derivations.cell import Cell, CellDefinitionError, Equation, Param, Stack, State
