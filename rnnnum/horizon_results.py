@@ -8,7 +8,7 @@ groups of one file must share the design of the grid (`SHARED_SETTINGS`: task,
 training, learning rates, thresholds), so that their rows can stand side by side;
 networks, lags and seeds may differ between groups. Layout::
 
-    {"note": "...", "merges": [{"command", "commit", "added", "replaced", "from"}, ...],
+    {"note": "...", "merges": [{"command", "commit", "kept", "added", "replaced", ...}, ...],
      "groups": [{"provenance": {...}, "settings": {...}, "runs": [...]}, ...]}
 
 A file written by ``--out`` holds one run in the older layout
@@ -198,7 +198,11 @@ def write_merged(
     path = Path(path)
     own, existing = load_groups(path) if path.exists() else ({}, [])
     groups, added, replaced = merge_groups(existing, new)
-    merges = [*own.get("merges", []), {**merge, "added": added, "replaced": replaced}]
+    kept = [list(g.variants) for g in existing if list(g.variants) not in replaced]
+    step = {**merge, "kept": kept, "added": added, "replaced": replaced}
+    if existing and not own:  # a one-run file (as --out writes it) becomes the first group
+        step["kept_from"] = "the one-run file at this path, now its first group"
+    merges = [*own.get("merges", []), step]
     data = {"note": NOTE, "merges": merges, "groups": [g.as_json() for g in groups]}
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(data, indent=1) + "\n")
