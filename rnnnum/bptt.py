@@ -19,7 +19,7 @@ from typing import overload
 
 import numpy as np
 
-from rnnnum._arith import all_finite, contract_steps, pick_flat
+from rnnnum._arith import all_finite, contract_steps, frozen_record, pick_flat
 from rnnnum._checks import FloatArray, describe
 from rnnnum._overflow import BACKWARD_REMEDY, OnOverflow, OverflowGuard, largest
 from rnnnum.errors import DTypeError, MismatchedCacheError
@@ -135,7 +135,8 @@ def gradients_from_signals(
 
     Each line is a sum over steps t (and the batch) of a local derivative times a signal.
     """
-    return Gradients(
+    return frozen_record(
+        Gradients,
         Wxh=contract_steps(cache.X, dA),  # sum_t x_t^T dL/da_t                  (D, H)
         Whh=contract_steps(cache.h_prev, dA),  # sum_t h_{t-1}^T dL/da_t          (H, H)
         Wyh=contract_steps(cache.h, dY),  # sum_t h_t^T ∂L_t/∂y_t                 (H, V)

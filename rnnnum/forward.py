@@ -26,7 +26,7 @@ from typing import Any, overload
 import numpy as np
 from numpy.typing import NDArray
 
-from rnnnum._arith import all_finite, pick_flat
+from rnnnum._arith import all_finite, frozen_record, pick_flat
 from rnnnum._checks import FloatArray, describe, real_array
 from rnnnum._overflow import OnOverflow, OverflowGuard, largest
 from rnnnum.activations import get_activation
@@ -233,8 +233,8 @@ def _forward_gated(
         "y": y, "p": p, "losses": losses, "loss": loss_total,
     }  # fmt: skip
     if isinstance(params, LSTMParams):
-        return LSTMCache(params=params, c0=c0, tape=tape, **common)
-    return GRUCache(params=params, tape=tape, **common)
+        return frozen_record(LSTMCache, params=params, c0=c0, tape=tape, **common)
+    return frozen_record(GRUCache, params=params, tape=tape, **common)
 
 
 #: What `forward` returns for each kind of parameters.
@@ -384,7 +384,8 @@ def forward(
         guard.check(a[:, t], f"the pre-activation a_{t + 1}", t + 1, T, lambda: context)
         guard.check(losses[t : t + 1], f"the loss L_{t + 1}", t + 1, T)
 
-    return ForwardCache(
+    return frozen_record(
+        ForwardCache,
         params=params,
         X=X,
         targets=targets,

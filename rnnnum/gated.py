@@ -18,7 +18,7 @@ from typing import Any, ClassVar
 import numpy as np
 from numpy.typing import NDArray
 
-from rnnnum._arith import contract_steps
+from rnnnum._arith import contract_steps, frozen_record
 from rnnnum._checks import FloatArray, positive_int
 from rnnnum.gated_params import GRUParams, LSTMParams
 from rnnnum.gru import GRUTape, gru_step_back, gru_wh_inputs
@@ -216,8 +216,8 @@ def gated_gradients(
     }
     if isinstance(params, LSTMParams):
         assert dc0 is not None
-        return LSTMGradients(c0=dc0, **common)
-    return GRUGradients(**common)
+        return frozen_record(LSTMGradients, c0=dc0, **common)
+    return frozen_record(GRUGradients, **common)
 
 
 @dataclass(frozen=True, eq=False)
