@@ -13,10 +13,11 @@ package versions; the site plots from that file, and the tests rerun a slice of
 it and compare.
 
 The gated networks (`GATED_VARIANTS`: the LSTM with forget-gate bias 0 and 1, the GRU)
-remember far longer, so their grid extends the lags (`GATED_LAGS`, up to L = 500) and
-stops for a network once its median accuracy over the seeds has fallen to chance:
-lags are then run in rounds, shortest first. They are kept apart from `VARIANTS`, the
-networks of the recorded vanilla run, so that file stays what it says it is.
+are expected to remember longer, so their grid extends the lags (`GATED_LAGS`, up to
+L = 500) and stops for a network once its median accuracy over the seeds has fallen to
+chance: lags are then run in rounds, shortest first. They are kept apart from
+`VARIANTS`, the networks of the recorded vanilla run, so that each group of the results
+file stays what its provenance says it is.
 
 The results of every network live in one file, ``docs/results/memory-horizon.json``
 (layout in `rnnnum.horizon_results`): one group per run of the grid, each with its own
