@@ -53,11 +53,11 @@ test: $(STAMP)  ## set up and run the whole test suite
 bench: $(STAMP)  ## run the benchmarks; each figure is printed next to its target
 	$(BIN)/python -m benchmarks
 
-horizon: $(STAMP)  ## rerun the memory-horizon grid into docs/results/memory-horizon.json
-	OPENBLAS_NUM_THREADS=1 $(BIN)/python -m rnnnum.horizon --out docs/results/memory-horizon.json
+horizon: $(STAMP)  ## rerun the vanilla networks' grid, their group in docs/results/memory-horizon.json
+	OPENBLAS_NUM_THREADS=1 $(BIN)/python -m rnnnum.horizon --merge-into docs/results/memory-horizon.json
 
-horizon-gated: $(STAMP)  ## the LSTM/GRU grid (hours): resumable, run again to go on
-	OPENBLAS_NUM_THREADS=1 $(BIN)/python -m rnnnum.horizon --out docs/results/memory-horizon-gated.json \
+horizon-gated: $(STAMP)  ## the LSTM/GRU grid into their group of the same file: resumable
+	OPENBLAS_NUM_THREADS=1 $(BIN)/python -m rnnnum.horizon --merge-into docs/results/memory-horizon.json \
 	  --variants lstm-f0 lstm-f1 gru --jobs 2 --resume
 
 lint: $(STAMP)  ## ruff (lint and format check) and mypy

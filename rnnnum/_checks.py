@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable
 from typing import Any
 
@@ -62,7 +63,8 @@ def real_array(value: Any, name: str, *, ndim: int, layout: str) -> FloatArray:
             )
         )
     out = np.asarray(arr, dtype=np.float64)
-    if not np.isfinite(out).all():
+    # A finite sum proves every entry finite (one reduction); only otherwise look closer.
+    if not math.isfinite(np.add.reduce(out, None)) and not np.isfinite(out).all():
         bad = np.argwhere(~np.isfinite(out))[0]
         raise NonFiniteError(
             f"{name} must be finite; got {out[tuple(bad)]} at index {tuple(int(i) for i in bad)} "
@@ -74,6 +76,8 @@ def real_array(value: Any, name: str, *, ndim: int, layout: str) -> FloatArray:
 
 def choice(value: Any, name: str, choices: Iterable[str]) -> str:
     """Return `value` if it is one of `choices`, else raise `UnknownChoiceError` listing them."""
+    if isinstance(value, str) and isinstance(choices, dict | tuple) and value in choices:
+        return value  # the common case, without building the list of choices
     valid = tuple(choices)
     if not isinstance(value, str) or value not in valid:
         raise UnknownChoiceError(

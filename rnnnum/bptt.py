@@ -19,6 +19,7 @@ from typing import overload
 
 import numpy as np
 
+from rnnnum._arith import all_finite, contract_steps, frozen_record, pick_flat
 from rnnnum._checks import FloatArray, describe
 from rnnnum._overflow import BACKWARD_REMEDY, OnOverflow, OverflowGuard, largest
 from rnnnum.errors import DTypeError, MismatchedCacheError
@@ -116,9 +117,8 @@ def output_signals(cache: AnyCache) -> FloatArray:
     if cache.p is None:
         return get_loss(cache.loss_name).gradient(cache.y, cache.targets)
     dY = cache.p.copy()
-    np.put_along_axis(  # p_t - onehot(target_t), the arithmetic of rnnnum.losses
-        dY, cache.targets[..., None], np.take_along_axis(dY, cache.targets[..., None], -1) - 1.0, -1
-    )
+    flat, index = pick_flat(dY, cache.targets)
+    flat[index] -= 1.0  # p_t - onehot(target_t), the arithmetic of rnnnum.losses
     return dY
 
 
@@ -135,11 +135,11 @@ def gradients_from_signals(
 
     Each line is a sum over steps t (and the batch) of a local derivative times a signal.
     """
-    pairs = ([0, 1], [0, 1])  # contract batch and time
-    return Gradients(
-        Wxh=np.tensordot(cache.X, dA, axes=pairs),  # sum_t x_t^T dL/da_t        (D, H)
-        Whh=np.tensordot(cache.h_prev, dA, axes=pairs),  # sum_t h_{t-1}^T dL/da_t (H, H)
-        Wyh=np.tensordot(cache.h, dY, axes=pairs),  # sum_t h_t^T ∂L_t/∂y_t        (H, V)
+    return frozen_record(
+        Gradients,
+        Wxh=contract_steps(cache.X, dA),  # sum_t x_t^T dL/da_t                  (D, H)
+        Whh=contract_steps(cache.h_prev, dA),  # sum_t h_{t-1}^T dL/da_t          (H, H)
+        Wyh=contract_steps(cache.h, dY),  # sum_t h_t^T ∂L_t/∂y_t                 (H, V)
         bh=dA.sum(axis=(0, 1)),  # sum_t dL/da_t                                  (H,)
         by=dY.sum(axis=(0, 1)),  # sum_t ∂L_t/∂y_t                                (V,)
         X=dA @ params.Wxh.T,  # dL/dx_t = dL/da_t W_xh^T                      (N, T, D)
@@ -188,9 +188,14 @@ def bptt(params: AnyParams, cache: AnyCache, *, on_overflow: OnOverflow = "raise
     dY = output_signals(cache)  # ∂L_t/∂y_t, (N, T, V)
     with np.errstate(over="ignore", invalid="ignore"):
         dA, dh0 = _vanilla_sweep(params, cache, dY, None)
+        grads = gradients_from_signals(params, cache, dY, dA, dh0)
+        # One check of every result: b_h sums dL/da_t and h0 is dL/dh_0, so finite
+        # gradients mean finite signals too; only a failure looks closer.
+        if all_finite(*grads.as_dict().values()):
+            return grads
         if not (np.isfinite(dA).all() and np.isfinite(dh0).all()):
             dA, dh0 = _vanilla_sweep(params, cache, dY, guard)  # again, to say where
-        grads = gradients_from_signals(params, cache, dY, dA, dh0)
+            grads = gradients_from_signals(params, cache, dY, dA, dh0)
     return checked_gradients(guard, grads)
 
 
@@ -209,10 +214,11 @@ def _vanilla_sweep(
     dh = np.empty((N, H))
     dh_next = np.zeros((N, H))  # dL/dh_t through h_{t+1}; nothing comes after h_T
     for t in reversed(range(T)):
-        np.matmul(dY[:, t], WyhT, out=dh)  # dL/dh_t: via y_t (∂y_t/∂h_t = W_yh) ...
+        np.dot(dY[:, t], WyhT, out=dh)  # dL/dh_t: via y_t (∂y_t/∂h_t = W_yh) ...
         dh += dh_next  # ... plus via h_{t+1}
-        np.multiply(dh, fprime[:, t], out=dA[:, t])  # dL/da_t = dL/dh_t diag(f'(a_t))
-        dh_next = dA[:, t] @ WhhT  # dL/dh_{t-1} = dL/da_t W_hhᵀ (∂a_t/∂h_{t-1} = W_hh)
+        dA_t = dA[:, t]
+        np.multiply(dh, fprime[:, t], out=dA_t)  # dL/da_t = dL/dh_t diag(f'(a_t))
+        dh_next = np.dot(dA_t, WhhT)  # dL/dh_{t-1} = dL/da_t W_hhᵀ (∂a_t/∂h_{t-1} = W_hh)
         if guard is not None:
             guard.check(
                 dh_next,
@@ -237,9 +243,13 @@ def _bptt_gated(
             dV = dU  # one pre-activation a_t: δ_t = dL/da_t
         else:
             dU, dV, dh0 = gru_backward(params.Wh, cache.tape, direct)
+        grads = gated_gradients(params, cache.tape, dY, dU, dV, dh0, dc0)
+        # One check of every result: the biases sum dL/du_t and dL/dv_t (the LSTM's
+        # dV is dU), so finite gradients mean finite signals; only a failure looks closer.
+        if all_finite(*grads.as_dict().values()):
+            return grads
         bad = ~(np.isfinite(dU).all(axis=(0, 2)) & np.isfinite(dV).all(axis=(0, 2)))
         if bad.any():  # the last bad step is where the backward sweep first overflowed
             t = int(np.flatnonzero(bad)[-1])
             guard.check(dU[:, t] * dV[:, t], f"dL/da_{t + 1}", t + 1, cache.T)
-        grads = gated_gradients(params, cache.tape, dY, dU, dV, dh0, dc0)
     return checked_gradients(guard, grads)

@@ -18,6 +18,7 @@ is multiplied on the right):
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any, overload
@@ -25,6 +26,7 @@ from typing import Any, overload
 import numpy as np
 from numpy.typing import NDArray
 
+from rnnnum._arith import all_finite, frozen_record, pick_flat
 from rnnnum._checks import FloatArray, describe, real_array
 from rnnnum._overflow import OnOverflow, OverflowGuard, largest
 from rnnnum.activations import get_activation
@@ -40,6 +42,7 @@ __all__ = ["AnyCache", "AnyParams", "ForwardCache", "forward"]
 
 #: Any of the three kinds of parameters `forward` accepts.
 AnyParams = RNNParams | LSTMParams | GRUParams
+_PARAM_TYPES = (RNNParams, LSTMParams, GRUParams)
 
 
 @dataclass(frozen=True, eq=False)
@@ -140,8 +143,10 @@ def _check_targets(targets: Any, loss: str, N: int, T: int, V: int) -> NDArray[A
                 f"targets must have shape (N, T) = ({N}, {T}) to match X; got {arr.shape}. "
                 "Give one class index per example and step."
             )
-        bad = (arr < 0) | (arr >= V)
-        if bad.any():
+        classes = arr.astype(np.int64)
+        # One reduction: a negative index read as unsigned is at least 2**63 > V.
+        if int(classes.view(np.uint64).max()) >= V:
+            bad = (arr < 0) | (arr >= V)
             where = tuple(int(i) for i in np.argwhere(bad)[0])
             fix = (
                 "Class indices start at 0: re-encode the classes."
@@ -152,7 +157,7 @@ def _check_targets(targets: Any, loss: str, N: int, T: int, V: int) -> NDArray[A
                 f"targets must be class indices in 0..{V - 1} (V = {V} outputs); got {arr[where]} "
                 f"at index {where}. {fix}"
             )
-        return arr.astype(np.int64)
+        return classes
     out = real_array(targets, "targets", ndim=3, layout="(N, T, V)")
     if out.shape != (N, T, V):
         raise ShapeError(
@@ -186,7 +191,8 @@ def _readout(
         sq = (y - targets) ** 2  # L_t = ½ sum_n ||y_t - r_t||², summed per step as one block
         return y, None, 0.5 * np.ascontiguousarray(sq.transpose(1, 0, 2)).reshape(T, -1).sum(1)
     logp = log_softmax(y)
-    picked = np.take_along_axis(logp, targets[..., None], axis=-1)[..., 0]  # (N, T)
+    flat, index = pick_flat(logp, targets)
+    picked = flat[index].reshape(N, T)  # log p_t[n, target_t[n]]
     return y, np.exp(logp), -np.ascontiguousarray(picked.T).sum(axis=1)
 
 
@@ -215,20 +221,20 @@ def _forward_gated(
             tape = gru_forward(params.Wx, params.Wh, params.bx, params.bh, X, h0, params.reset)
             state, name = tape.h[:, 1:], "the state h_{t}"
         y, p, losses = _readout(params, tape.h[:, 1:], targets, loss_fn)
-    bad_state = ~np.isfinite(state).all(axis=(0, 2))
-    bad = bad_state | ~np.isfinite(losses)
-    if bad.any():  # report the first step at which anything became non-finite
-        t = int(np.argmax(bad))
+    loss_total = float(losses.sum())  # finite only if every L_t is
+    if not (math.isfinite(loss_total) and all_finite(state)):  # report the first bad step
+        bad_state = ~np.isfinite(state).all(axis=(0, 2))
+        t = int(np.argmax(bad_state | ~np.isfinite(losses)))
         if bad_state[t]:
             guard.check(state[:, t], name.format(t=t + 1), t + 1, T)
         guard.check(losses[t : t + 1], f"the loss L_{t + 1}", t + 1, T)
     common: dict[str, Any] = {
         "X": X, "targets": targets, "h0": h0, "loss_name": loss_fn.name,
-        "y": y, "p": p, "losses": losses, "loss": float(losses.sum()),
+        "y": y, "p": p, "losses": losses, "loss": loss_total,
     }  # fmt: skip
     if isinstance(params, LSTMParams):
-        return LSTMCache(params=params, c0=c0, tape=tape, **common)
-    return GRUCache(params=params, tape=tape, **common)
+        return frozen_record(LSTMCache, params=params, c0=c0, tape=tape, **common)
+    return frozen_record(GRUCache, params=params, tape=tape, **common)
 
 
 #: What `forward` returns for each kind of parameters.
@@ -315,7 +321,7 @@ def forward(
         A `ForwardCache` (vanilla), `LSTMCache` or `GRUCache`; ``cache.losses[t-1]`` is
         L_t summed over the batch and ``cache.loss`` their sum.
     """
-    if not isinstance(params, RNNParams | LSTMParams | GRUParams):
+    if not isinstance(params, _PARAM_TYPES):
         raise DTypeError(
             f"params must be an RNNParams, LSTMParams or GRUParams; got {describe(params)}. "
             "Build one with rnnnum.init_params(...), rnnnum.init_lstm(...) or rnnnum.init_gru(...)."
@@ -350,6 +356,8 @@ def forward(
     )
 
     H = params.H
+    Whh, bh, act = params.Whh, params.bh, f.forward
+    ufunc = act if isinstance(act, np.ufunc) else None  # tanh: written straight into h_t
     a = np.empty((N, T, H))
     h = np.empty((N, T, H))
     hw = np.empty((N, H))
@@ -357,21 +365,27 @@ def forward(
     with np.errstate(over="ignore", invalid="ignore"):  # the guard reports instead of NumPy
         np.matmul(X, params.Wxh, out=a)  # x_t W_xh for every step in one product
         for t in range(T):
-            np.matmul(h_prev, params.Whh, out=hw)
-            a[:, t] += hw  # a_t = x_t W_xh + h_{t-1} W_hh + b_h, (N, H)
-            a[:, t] += params.bh
-            h[:, t] = f.forward(a[:, t])  # (N, H); local derivative: ∂h_t/∂a_t = diag(f'(a_t))
+            a_t = a[:, t]
+            np.dot(h_prev, Whh, out=hw)
+            a_t += hw  # a_t = x_t W_xh + h_{t-1} W_hh + b_h, (N, H)
+            a_t += bh
             h_prev = h[:, t]
+            if ufunc is not None:  # (N, H); local derivative: ∂h_t/∂a_t = diag(f'(a_t))
+                ufunc(a_t, out=h_prev)
+            else:
+                h_prev[...] = act(a_t)
         y, p, losses = _readout(params, h, targets, loss_fn)  # ∂L_t/∂y_t in losses.py
-    bad_a, bad_loss = ~np.isfinite(a).all(axis=(0, 2)), ~np.isfinite(losses)
-    if bad_a.any() or bad_loss.any():  # report the first step at which anything overflowed
+    loss_total = float(losses.sum())  # finite only if every L_t is
+    if not (math.isfinite(loss_total) and all_finite(a)):  # report the first step that overflowed
+        bad_a, bad_loss = ~np.isfinite(a).all(axis=(0, 2)), ~np.isfinite(losses)
         t = int(np.argmax(bad_a | bad_loss))
         states = np.concatenate([h0[:, None], h], axis=1)
         context = f"; largest |h_{t}| was {largest(states[:, t])}"
         guard.check(a[:, t], f"the pre-activation a_{t + 1}", t + 1, T, lambda: context)
         guard.check(losses[t : t + 1], f"the loss L_{t + 1}", t + 1, T)
 
-    return ForwardCache(
+    return frozen_record(
+        ForwardCache,
         params=params,
         X=X,
         targets=targets,
@@ -383,5 +397,5 @@ def forward(
         y=y,
         p=p,
         losses=losses,
-        loss=float(losses.sum()),
+        loss=loss_total,
     )

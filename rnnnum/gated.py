@@ -18,6 +18,7 @@ from typing import Any, ClassVar
 import numpy as np
 from numpy.typing import NDArray
 
+from rnnnum._arith import contract_steps, frozen_record
 from rnnnum._checks import FloatArray, positive_int
 from rnnnum.gated_params import GRUParams, LSTMParams
 from rnnnum.gru import GRUTape, gru_step_back, gru_wh_inputs
@@ -34,7 +35,6 @@ __all__ = [
 ]
 
 GatedParams = LSTMParams | GRUParams
-_PAIRS = ([0, 1], [0, 1])  # contract batch and time
 
 
 @dataclass(frozen=True, eq=False)
@@ -165,13 +165,13 @@ class GRUGradients(_GatedGradients):
 def wh_gradient(tape: LSTMTape | GRUTape, dV: FloatArray) -> FloatArray:
     """sum_t (what W_h multiplied at step t)ᵀ dL/dv_t, (H, GH); dV is (N, T, GH)."""
     if isinstance(tape, LSTMTape):
-        return np.tensordot(tape.h[:, :-1], dV, axes=_PAIRS)  # sum_t h_{t-1}ᵀ δ_t
+        return contract_steps(tape.h[:, :-1], dV)  # sum_t h_{t-1}ᵀ δ_t
     H = tape.h.shape[-1]
     u_rz, u_n = gru_wh_inputs(tape)
     return np.concatenate(
         [
-            np.tensordot(u_rz, dV[..., : 2 * H], axes=_PAIRS),
-            np.tensordot(u_n, dV[..., 2 * H :], axes=_PAIRS),
+            contract_steps(u_rz, dV[..., : 2 * H]),
+            contract_steps(u_n, dV[..., 2 * H :]),
         ],
         axis=1,
     )
@@ -186,7 +186,7 @@ def cell_gradients(
     training cells (`rnnnum.LSTMCell`, `rnnnum.GRUCell`).
     """
     out = {
-        "Wx": np.tensordot(tape.X, dU, axes=_PAIRS),  # sum_t x_tᵀ dL/du_t
+        "Wx": contract_steps(tape.X, dU),  # sum_t x_tᵀ dL/du_t
         "Wh": wh_gradient(tape, dV),
     }
     if isinstance(tape, LSTMTape):
@@ -209,15 +209,15 @@ def gated_gradients(
     dL/du_t, dL/dv_t (N, T, GH; one array for the LSTM) and dL/dh_0, dL/dc_0 (N, H)."""
     common = {
         **cell_gradients(tape, dU, dV),
-        "Wyh": np.tensordot(tape.h[:, 1:], dY, axes=_PAIRS),  # sum_t h_tᵀ ∂L_t/∂y_t
+        "Wyh": contract_steps(tape.h[:, 1:], dY),  # sum_t h_tᵀ ∂L_t/∂y_t
         "by": dY.sum(axis=(0, 1)),
         "X": dU @ params.Wx.T,  # dL/dx_t = dL/du_t W_xᵀ
         "h0": dh0,
     }
     if isinstance(params, LSTMParams):
         assert dc0 is not None
-        return LSTMGradients(c0=dc0, **common)
-    return GRUGradients(**common)
+        return frozen_record(LSTMGradients, c0=dc0, **common)
+    return frozen_record(GRUGradients, **common)
 
 
 @dataclass(frozen=True, eq=False)

@@ -13,14 +13,19 @@ package versions; the site plots from that file, and the tests rerun a slice of
 it and compare.
 
 The gated networks (`GATED_VARIANTS`: the LSTM with forget-gate bias 0 and 1, the GRU)
-remember far longer, so their grid extends the lags (`GATED_LAGS`, up to L = 500) and
-stops for a network once its median accuracy over the seeds has fallen to chance:
-lags are then run in rounds, shortest first. They are kept apart from `VARIANTS`, the
-networks of the recorded vanilla run, so that file stays what it says it is.
+are expected to remember longer, so their grid extends the lags (`GATED_LAGS`, up to
+L = 500) and stops for a network once its median accuracy over the seeds has fallen to
+chance: lags are then run in rounds, shortest first. They are kept apart from
+`VARIANTS`, the networks of the recorded vanilla run, so that each group of the results
+file stays what its provenance says it is.
 
-Run it with ``python -m rnnnum.horizon --out docs/results/memory-horizon.json``, and the
-gated grid with ``python -m rnnnum.horizon --out docs/results/memory-horizon-gated.json
---variants lstm-f0 lstm-f1 gru`` (gated variants get `GATED_LAGS` unless ``--lags`` is given).
+The results of every network live in one file, ``docs/results/memory-horizon.json``
+(layout in `rnnnum.horizon_results`): one group per run of the grid, each with its own
+provenance. ``python -m rnnnum.horizon --merge-into docs/results/memory-horizon.json``
+reruns the vanilla networks and puts their group in place; ``--variants lstm-f0 lstm-f1
+gru`` does the same for the gated ones (gated variants get `GATED_LAGS` unless
+``--lags`` is given); ``--merge-into FILE --add OTHER.json`` copies the groups of an
+already recorded file without running anything. ``--out FILE`` writes one run alone.
 """
 
 from __future__ import annotations
@@ -29,8 +34,6 @@ import argparse
 import hashlib
 import json
 import os
-import platform
-import subprocess
 import sys
 import time
 from collections.abc import Callable, Sequence
@@ -41,8 +44,10 @@ from typing import Any
 
 import numpy as np
 
+from rnnnum import horizon_results
 from rnnnum.cells import Cell, VanillaCell
 from rnnnum.gated_cells import GRUCell, LSTMCell
+from rnnnum.horizon_results import MergeError, ResultGroup, Run, load_results, write_merged
 from rnnnum.tasks import RecallTask
 from rnnnum.training import TrainConfig, train
 
@@ -59,6 +64,7 @@ __all__ = [
     "Run",
     "Variant",
     "load_results",
+    "main",
     "run_grid",
     "run_one",
     "seed_horizons",
@@ -118,20 +124,6 @@ NETWORKS: dict[str, Variant] = {**VARIANTS, **GATED_VARIANTS}
 #: The vanilla lags, then on to L = 500 for the gated networks: the grid runs them
 #: shortest first and stops for a network once its median accuracy is at chance.
 GATED_LAGS = (*LAGS, 150, 200, 300, 500)
-
-
-@dataclass(frozen=True)
-class Run:
-    """One (variant, lag, seed) with the better of the learning rates."""
-
-    variant: str
-    lag: int
-    seed: int
-    accuracy: float
-    learning_rate: float
-    steps: int
-    accuracies: tuple[float, ...]  # per learning rate, in LEARNING_RATES order
-    seconds: float
 
 
 def run_one(variant: str, lag: int, seed: int, config: TrainConfig = CONFIG) -> Run:
@@ -272,32 +264,6 @@ def seed_horizons(runs: Sequence[Run], variant: str) -> dict[int, int]:
     return out
 
 
-def _commit() -> str:
-    """The git commit of the code that ran, marked if the work tree had changes."""
-    here = Path(__file__).parent
-    try:
-
-        def git(*args: str) -> str:
-            run = subprocess.run(["git", *args], cwd=here, capture_output=True, check=True)
-            return run.stdout.decode().strip()
-
-        sha, dirty = git("rev-parse", "HEAD"), git("status", "--porcelain", "--", ".")
-    except (OSError, subprocess.CalledProcessError):
-        return "unknown (not a git checkout)"
-    return sha + (" with uncommitted changes to rnnnum" if dirty else "")
-
-
-def _provenance(argv: Sequence[str], seconds: float, jobs: int) -> dict[str, Any]:
-    return {
-        "command": "python -m rnnnum.horizon " + " ".join(argv),
-        "commit": _commit(),
-        "python": platform.python_version(),
-        "numpy": np.__version__,
-        "machine": f"{platform.machine()}, {os.cpu_count()} cores, {jobs} worker processes",
-        "seconds": round(seconds, 1),
-    }
-
-
 def _settings(
     variants: Sequence[str], lags: Sequence[int], seeds: Sequence[int], until_chance: bool
 ) -> dict[str, Any]:
@@ -316,65 +282,98 @@ def _settings(
     }
 
 
-def load_results(path: str | Path) -> tuple[dict[str, Any], list[Run]]:
-    """The header (provenance and settings) and the runs of a results file."""
-    data = json.loads(Path(path).read_text())
-    runs = [Run(**{**r, "accuracies": tuple(r["accuracies"])}) for r in data["runs"]]
-    return {k: v for k, v in data.items() if k != "runs"}, runs
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    """Command line: run the grid (or part of it) and write the results file."""
-    argv = list(sys.argv[1:] if argv is None else argv)
+def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m rnnnum.horizon", description=__doc__)
-    parser.add_argument("--out", required=True, help="results file to write (JSON)")
-    parser.add_argument("--variants", nargs="+", choices=list(NETWORKS), default=list(VARIANTS))
+    where = parser.add_mutually_exclusive_group(required=True)
+    where.add_argument("--out", help="write this run alone to a results file (JSON)")
+    where.add_argument(
+        "--merge-into", metavar="FILE",
+        help="put this run's group into FILE, replacing the group of the same networks "
+        "(FILE's other groups stay; settings of another grid design are refused)",
+    )  # fmt: skip
+    parser.add_argument(
+        "--add", nargs="+", metavar="RESULTS", default=None,
+        help="with --merge-into: copy the groups of these recorded files into FILE, "
+        "provenance unchanged, without running the grid",
+    )  # fmt: skip
+    parser.add_argument("--variants", nargs="+", choices=list(NETWORKS), default=None)
     parser.add_argument(
         "--lags", nargs="+", type=int, default=None,
         help="default: LAGS, or GATED_LAGS run until chance when every variant is gated",
     )  # fmt: skip
-    parser.add_argument("--seeds", nargs="+", type=int, default=list(SEEDS))
-    parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1)
+    parser.add_argument("--seeds", nargs="+", type=int, default=None)
+    parser.add_argument("--jobs", type=int, default=None, help="default: the number of cores")
     parser.add_argument(
         "--resume", action="store_true",
-        help="log each finished run to OUT.partial.jsonl and skip the runs already logged "
-        "there (same settings and rnnnum code only), so a long grid can stop and go on",
+        help="log each finished run to a .partial.jsonl file beside the results and skip "
+        "the runs already logged there (same settings and rnnnum code only), so a long "
+        "grid can stop and go on",
     )  # fmt: skip
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Command line: run the grid (or part of it) and write or merge its results."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    parser = _parser()
     args = parser.parse_args(argv)
-    if args.jobs < 1:
-        parser.error(f"--jobs must be at least 1; got {args.jobs}")
+    if args.add is not None:
+        if args.merge_into is None:
+            parser.error("--add copies recorded groups into a file: give it with --merge-into")
+        given = [f"--{k}" for k in ("variants", "lags", "seeds", "jobs") if getattr(args, k)]
+        if given or args.resume:
+            parser.error(
+                "--add runs nothing, so it takes no grid options; got "
+                f"{', '.join(given + ['--resume'] * args.resume)}. Drop them."
+            )
+        return horizon_results.add_recorded(args.merge_into, args.add, argv)
+    variants = args.variants or list(VARIANTS)
+    seeds = args.seeds or list(SEEDS)
+    jobs = (os.cpu_count() or 1) if args.jobs is None else args.jobs
+    if jobs < 1:
+        parser.error(f"--jobs must be at least 1; got {jobs}")
     bad = [lag for lag in args.lags or () if lag < 1]
     if bad:
         parser.error(f"--lags must be at least 1 (the distractors between symbol and answer); "
                      f"got {bad}")  # fmt: skip
-    gated = all(v in GATED_VARIANTS for v in args.variants)
+    gated = all(v in GATED_VARIANTS for v in variants)
     until_chance = gated and args.lags is None
     lags = list(GATED_LAGS if until_chance else LAGS) if args.lags is None else args.lags
-    settings = _settings(args.variants, lags, args.seeds, until_chance)
-    log = Path(args.out + ".partial.jsonl") if args.resume else None
+    settings = _settings(variants, lags, seeds, until_chance)
+    target = args.out or args.merge_into
+    if args.merge_into is not None and Path(target).exists():  # refuse before hours of work
+        try:
+            horizon_results.merge_groups(
+                horizon_results.load_groups(target)[1], [ResultGroup({}, settings, ())]
+            )
+        except MergeError as exc:
+            raise SystemExit(f"{target}: {exc}") from exc
+    suffix = "" if args.out else "." + "+".join(variants)
+    log = Path(f"{target}{suffix}.partial.jsonl") if args.resume else None
     progress = Progress(log, settings)
-    earlier = sum(r.seconds for r in progress.done.values()) / args.jobs  # an estimate
+    earlier = sum(r.seconds for r in progress.done.values()) / jobs  # an estimate
     start = time.perf_counter()
-    runs = run_grid(
-        args.variants, lags, args.seeds, args.jobs, until_chance=until_chance, progress=progress
-    )
+    runs = run_grid(variants, lags, seeds, jobs, until_chance=until_chance, progress=progress)
     seconds = time.perf_counter() - start + earlier
-    data = {
-        "provenance": _provenance(argv, seconds, args.jobs),
-        "settings": settings,
-        "runs": [asdict(r) for r in runs],
-    }
-    Path(args.out).parent.mkdir(parents=True, exist_ok=True)
-    Path(args.out).write_text(json.dumps(data, indent=1) + "\n")
+    group = ResultGroup(horizon_results.provenance(argv, seconds, jobs), settings, tuple(runs))
+    if args.out:
+        Path(target).parent.mkdir(parents=True, exist_ok=True)
+        Path(target).write_text(json.dumps(group.as_json(), indent=1) + "\n")
+    else:
+        merge = {"command": group.provenance["command"], "commit": group.provenance["commit"]}
+        try:
+            write_merged(target, [group], merge)
+        except MergeError as exc:  # the file changed while the grid ran
+            raise SystemExit(f"{target}: {exc}") from exc
     if log is not None:
         log.unlink()  # the results file now holds every run
-    for variant in args.variants:
+    for variant in variants:
         horizons = seed_horizons(runs, variant)
         print(
             f"{NETWORKS[variant].label:34s} horizon per seed {list(horizons.values())}",
             file=sys.stderr,
         )
-    print(f"{len(runs)} runs in {seconds:.0f} s -> {args.out}", file=sys.stderr)
+    print(f"{len(runs)} runs in {seconds:.0f} s -> {target}", file=sys.stderr)
     return 0
 
 

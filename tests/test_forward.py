@@ -92,3 +92,25 @@ def test_cache_keeps_its_own_copy_of_the_parameters(rng):
     for derived in (c.h_prev, c.fprime):  # cached once, shared by every backward stage
         with pytest.raises(ValueError, match="read-only"):
             derived[0, 0, 0] = 1.0
+
+
+def test_caches_and_gradients_are_complete_frozen_records(rng):
+    # they are built without the dataclass __init__ (rnnnum._arith.frozen_record):
+    # every field is there, none can be reassigned, and a missing field is refused
+    import dataclasses
+
+    from rnnnum._arith import frozen_record
+
+    X, targets = rng.standard_normal((2, 3, 3)), rng.integers(0, 4, size=(2, 3))
+    cells = (rnnnum.init_xavier(3, 4, 4, rng), rnnnum.init_lstm(3, 4, 4, rng),
+             rnnnum.init_gru(3, 4, 4, rng))  # fmt: skip
+    for params in cells:
+        cache = rnnnum.forward(params, X, targets)
+        grads = rnnnum.bptt(params, cache)
+        for record in (cache, grads):
+            for f in dataclasses.fields(record):
+                assert f.name in vars(record), (type(record).__name__, f.name)
+            with pytest.raises(dataclasses.FrozenInstanceError):
+                record.X = X
+        with pytest.raises(TypeError, match=r"missing \['h0'\]"):
+            frozen_record(type(grads), **{k: v for k, v in grads.as_dict().items() if k != "h0"})

@@ -1,17 +1,20 @@
 """The memory-horizon runner: its bookkeeping, its command line, and the recorded results.
 
-The full grid takes minutes and is recorded in docs/results/memory-horizon.json;
-here a slice of it is trained again and compared with what was recorded.
+The full grid takes minutes and is recorded in docs/results/memory-horizon.json, one
+group of runs per run of the grid (the vanilla networks, the gated ones), each with its
+provenance; here every group is checked and a slice of each is trained again and
+compared with what was recorded.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import json
 
 import pytest
 from conftest import ROOT
 
-from rnnnum import horizon
+from rnnnum import horizon, horizon_results
 
 RESULTS = ROOT / "docs" / "results" / "memory-horizon.json"
 #: Training is deterministic for a seed, so a rerun on the same kind of machine gives
@@ -37,7 +40,7 @@ def test_a_seeds_horizon_is_the_last_lag_before_the_first_failure():
 
 @pytest.fixture(scope="module")
 def recorded():
-    return horizon.load_results(RESULTS)
+    return horizon.load_results(RESULTS, horizon.VARIANTS)
 
 
 def test_the_recorded_file_was_made_with_this_design_and_says_how(recorded):
@@ -50,7 +53,8 @@ def test_the_recorded_file_was_made_with_this_design_and_says_how(recorded):
     assert settings["learning_rates"] == list(horizon.LEARNING_RATES)
     assert settings["solved"] == horizon.SOLVED
     assert len(runs) == len(horizon.LAGS) * len(horizon.SEEDS) * len(horizon.VARIANTS)
-    assert provenance["command"].startswith("python -m rnnnum.horizon --out ")
+    assert provenance["command"].startswith(("python -m rnnnum.horizon --out ",
+                                             "python -m rnnnum.horizon --merge-into "))  # fmt: skip
     assert "uncommitted" not in provenance["commit"]
     for key in ("python", "numpy", "machine", "seconds"):
         assert provenance[key], key
@@ -72,7 +76,9 @@ def test_a_slice_of_the_recorded_grid_trains_to_the_same_result(recorded, varian
         (["--out", "x.json", "--jobs", "0"], "--jobs must be at least 1; got 0"),
         (["--out", "x.json", "--lags", "3", "0"], "--lags must be at least 1"),
         (["--out", "x.json", "--variants", "lstm"], "invalid choice: 'lstm'"),
-        ([], "the following arguments are required: --out"),
+        ([], "one of the arguments --out --merge-into is required"),
+        (["--out", "x.json", "--add", "y.json"], "--add copies recorded groups into a file"),
+        (["--merge-into", "x.json", "--add", "y.json", "--lags", "2"], "got --lags. Drop them"),
     ],
 )
 def test_usage_errors_exit_2_with_the_rule(capsys, argv, message):
@@ -141,7 +147,6 @@ def test_a_log_of_another_grid_is_refused(tmp_path):
         horizon.Progress(log, {"grid": 2})
 
 
-GATED_RESULTS = ROOT / "docs" / "results" / "memory-horizon-gated.json"
 #: The gated slice, the recorded difference the forget-gate bias makes: at lag 20 the
 #: LSTM with b_f = 1 solves (in ~1 s) and the one with b_f = 0 is at chance (3000 steps
 #: at both rates, ~20 s).
@@ -150,7 +155,7 @@ GATED_SLICE = (("lstm-f1", 20, 1), ("lstm-f0", 20, 1))
 
 @pytest.fixture(scope="module")
 def recorded_gated():
-    return horizon.load_results(GATED_RESULTS)
+    return horizon.load_results(RESULTS, horizon.GATED_VARIANTS)
 
 
 def test_the_gated_file_ran_every_lag_until_each_median_was_at_chance(recorded_gated):
@@ -173,3 +178,99 @@ def test_the_gated_file_ran_every_lag_until_each_median_was_at_chance(recorded_g
 @pytest.mark.parametrize(("variant", "lag", "seed"), GATED_SLICE)
 def test_a_slice_of_the_gated_grid_trains_to_the_same_result(recorded_gated, variant, lag, seed):
     test_a_slice_of_the_recorded_grid_trains_to_the_same_result(recorded_gated, variant, lag, seed)
+
+
+# --- one file for every network: groups, each with its own provenance --------------------
+
+
+def test_every_group_of_the_file_ran_its_lags_shortest_first_and_says_how():
+    own, groups = horizon_results.load_groups(RESULTS)
+    assert own["note"] and own["merges"], "the file says how its groups came together"
+    assert [set(g.variants) for g in groups] == [set(horizon.VARIANTS), set(horizon.GATED_VARIANTS)]
+    logged = [set(v) for m in own["merges"] for v in m["kept"] + m["added"] + m["replaced"]]
+    design = horizon._settings(horizon.VARIANTS, horizon.LAGS, horizon.SEEDS, False)
+    for group in groups:
+        assert set(group.variants) in logged, group.variants  # every group's merge is logged
+        settings, provenance = group.settings, group.provenance
+        for key in horizon_results.SHARED_SETTINGS:  # one grid design for the whole file
+            assert settings[key] == design[key], (group.variants, key)
+        for key in ("command", "commit", "python", "numpy", "machine", "seconds"):
+            assert provenance[key], (group.variants, key)
+        assert "uncommitted" not in provenance["commit"]
+        assert provenance["command"].startswith("python -m rnnnum.horizon ")
+        for variant in group.variants:
+            runs = [r for r in group.runs if r.variant == variant]
+            lags = sorted({r.lag for r in runs})
+            assert lags == settings["lags"][: len(lags)], variant  # shortest first, no gaps
+            for lag in lags:
+                assert sorted(r.seed for r in runs if r.lag == lag) == settings["seeds"]
+            at_chance = [lag for lag in lags if horizon.at_chance(group.runs, variant, lag)]
+            if settings.get("until_chance"):
+                assert at_chance == [lags[-1]], (variant, at_chance)  # stopped at the first
+            else:
+                assert lags == settings["lags"], variant  # every lag of the grid
+
+
+def _fake_grid(monkeypatch):
+    calls = []
+    monkeypatch.setattr(horizon, "_run_args", lambda w: calls.append(w) or _fake(*w))
+    return calls
+
+
+def _tiny(*variants):
+    return ["--variants", *variants, "--lags", "2", "5", "--seeds", "0", "--jobs", "1"]
+
+
+def test_recorded_files_merge_into_one_with_every_groups_provenance_unchanged(
+    tmp_path, monkeypatch
+):
+    calls = _fake_grid(monkeypatch)
+    a, b, merged = tmp_path / "a.json", tmp_path / "b.json", tmp_path / "m.json"
+    assert horizon.main(["--out", str(a), *_tiny("xavier-tanh")]) == 0
+    assert horizon.main(["--out", str(b), *_tiny("gru", "lstm-f1")]) == 0
+    ran = len(calls)
+    assert horizon.main(["--merge-into", str(merged), "--add", str(a), str(b)]) == 0
+    assert len(calls) == ran  # merging runs nothing
+    stored = json.loads(merged.read_text())
+    assert stored["groups"] == [json.loads(a.read_text()), json.loads(b.read_text())]
+    own = horizon_results.load_groups(merged)[0]
+    (step,) = own["merges"]
+    assert step["added"] == [["xavier-tanh"], ["gru", "lstm-f1"]] and step["replaced"] == []
+    assert step["command"] == f"python -m rnnnum.horizon --merge-into {merged} --add {a} {b}"
+    header, runs = horizon.load_results(merged, ("lstm-f1", "gru"))
+    assert header == {k: v for k, v in json.loads(b.read_text()).items() if k != "runs"}
+    assert {r.variant for r in runs} == {"gru", "lstm-f1"}
+    with pytest.raises(horizon_results.MergeError, match="holds 2 groups"):
+        horizon.load_results(merged)
+
+
+def test_a_run_replaces_its_own_group_and_keeps_the_others(tmp_path, monkeypatch):
+    _fake_grid(monkeypatch)
+    merged = tmp_path / "m.json"
+    assert horizon.main(["--merge-into", str(merged), *_tiny("xavier-tanh")]) == 0
+    assert horizon.main(["--merge-into", str(merged), *_tiny("gru")]) == 0
+    first = horizon_results.load_groups(merged)[1]
+    assert horizon.main(["--merge-into", str(merged), *_tiny("xavier-tanh"), "--lags", "2"]) == 0
+    own, groups = horizon_results.load_groups(merged)
+    assert [g.variants for g in groups] == [("xavier-tanh",), ("gru",)]
+    assert groups[1] == first[1] and groups[0].settings["lags"] == [2]
+    assert [m["added"] for m in own["merges"]] == [[["xavier-tanh"]], [["gru"]], []]
+    assert own["merges"][-1]["replaced"] == [["xavier-tanh"]]
+
+
+def test_a_merge_of_another_design_or_of_overlapping_networks_is_refused(tmp_path, monkeypatch):
+    calls = _fake_grid(monkeypatch)
+    merged, other = tmp_path / "m.json", tmp_path / "o.json"
+    assert horizon.main(["--merge-into", str(merged), *_tiny("gru", "lstm-f1")]) == 0
+    before = merged.read_text()
+    calls.clear()
+    with pytest.raises(SystemExit, match="overlap the group gru, lstm-f1 without being the same"):
+        horizon.main(["--merge-into", str(merged), *_tiny("gru")])
+    assert calls == []  # refused before training anything
+    assert horizon.main(["--out", str(other), *_tiny("xavier-tanh")]) == 0
+    data = json.loads(other.read_text())
+    data["settings"]["solved"] = 0.8
+    other.write_text(json.dumps(data))
+    with pytest.raises(SystemExit, match=r"other settings .*\(solved differ\)"):
+        horizon.main(["--merge-into", str(merged), "--add", str(other)])
+    assert merged.read_text() == before  # nothing written

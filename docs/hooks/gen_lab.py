@@ -21,7 +21,8 @@ import rnnnum
 from rnnnum import horizon, lab
 
 ROOT = Path(__file__).resolve().parents[2]
-#: The recorded memory-horizon run (see `rnnnum.horizon`); the page plots from it.
+#: The recorded memory-horizon runs (see `rnnnum.horizon`); the page plots the group of
+#: the vanilla networks (`rnnnum.horizon.VARIANTS`).
 HORIZON_RESULTS = ROOT / "docs" / "results" / "memory-horizon.json"
 #: Network of the bound and criterion measurements: (H, T).
 CRITERION_SIZE = (8, 40)
@@ -603,7 +604,7 @@ def _truncation_figure(picture, dropped, curves) -> str:
 
 
 def memory(out: dict[str, str], files: dict[str, str]) -> None:
-    header, runs = horizon.load_results(HORIZON_RESULTS)
+    header, runs = horizon.load_results(HORIZON_RESULTS, horizon.VARIANTS)
     settings, provenance = header["settings"], header["provenance"]
     variants, lags, chance = settings["variants"], settings["lags"], settings["chance"]
     claim(
