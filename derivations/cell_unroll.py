@@ -136,15 +136,16 @@ class UnrolledCell:
     def trace(self, numbers: Mapping[sp.Symbol, float]) -> dict[str, FloatArray]:
         """Numeric values by name, what `numeric_scope` reads.
 
-        Each cell variable and ``"x"`` as a (T+1, width) array, row t for step t (row 0
-        holds the initial states, NaN for the others); parameters as arrays, a bias 1-D.
+        Each cell variable, ``"x"``, ``"y"`` and ``"dy"`` (∂L_t/∂y_t) as a (T+1, width)
+        array, row t for step t (row 0 holds the initial states, NaN for the others);
+        parameters as arrays, a bias 1-D.
         """
         values = self.evaluate(numbers)
         out: dict[str, FloatArray] = {}
         for name, matrix in self.params.items():
             arr = np.array([[values[s] for s in matrix.row(i)] for i in range(matrix.rows)])
             out[name] = arr[0] if matrix.rows == 1 else arr
-        for name, family in {"x": self.x, **self.values}.items():
+        for name, family in {"x": self.x, "y": self.y, "dy": self.dy, **self.values}.items():
             width = family[1].cols
             arr = np.full((self.T + 1, width), np.nan)
             for t, row in family.items():
