@@ -40,8 +40,9 @@ class CellEvaluation:
     ``gradients`` by `Cell.gradient_names`, each shaped like its input: weights
     (rows, H), biases (H,), ``Wyh`` (H, V), ``by`` (V,), ``X`` (T, D), ``h0`` (H,)
     [``c0`` (H,)]. ``trace`` is keyed like `UnrolledCell.trace`: every variable of
-    the cell and ``"x"`` as a (T+1, width) array indexed by t (row 0: the initial
-    states, NaN for the others), the parameters as arrays (a bias 1-D).
+    the cell, ``"x"``, ``"y"`` and ``"dy"`` (∂L_t/∂y_t) as a (T+1, width) array indexed
+    by t (row 0: the initial states, NaN for the others), the parameters as arrays (a
+    bias 1-D); so the expanded sum's terms evaluate from it (`CellTerm.value`).
     """
 
     loss: float
@@ -136,7 +137,7 @@ class CellLambdified:
         shapes = cell_input_shapes(program)
         losses, pos = out[:T], T
         trace: dict[str, FloatArray] = {}
-        for name, family in program.values.items():
+        for name, family in _traced(program).items():
             width = family[1].cols
             trace[name] = np.full((T + 1, width), np.nan)
             trace[name][1:] = out[pos : pos + T * width].reshape(T, width)
@@ -153,12 +154,17 @@ class CellLambdified:
         return CellEvaluation(float(losses.sum()), losses, gradients, trace)
 
 
+def _traced(program: UnrolledCell) -> dict[str, dict[int, sp.Matrix]]:
+    """The per-step families the trace holds besides x: the cell's variables, y and dy."""
+    return {**program.values, "y": program.y, "dy": program.dy}
+
+
 def lambdify_cell(program: UnrolledCell, loop: CellLoop | None = None) -> CellLambdified:
     """Compile the forward program and the backward loop into one function (module docstring)."""
     loop = loop or cell_backward_loop(program)
     T = program.T
     outputs: list[Any] = [program.L[t] for t in range(1, T + 1)]
-    for family in program.values.values():
+    for family in _traced(program).values():
         for t in range(1, T + 1):
             outputs.extend(family[t])
     for name in program.cell.gradient_names:

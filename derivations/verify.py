@@ -118,8 +118,9 @@ class VerificationTable:
     def summary(self) -> list[SummaryRow]:
         """One row per (check, gradient), worst case first reported."""
         out = []
+        wrts = list(dict.fromkeys(r.wrt for r in self.rows))  # in the order checked
         for check in CHECKS:
-            for wrt in (*GRADIENT_NAMES, "dh_i/dh_k"):
+            for wrt in wrts:
                 rows = [r for r in self.rows if r.check == check and r.wrt == wrt]
                 if not rows:
                     continue
