@@ -26,7 +26,7 @@ from derivations.cell_factors import LocalSum
 from derivations.errors import OutOfRangeError, UnknownChoiceError
 from derivations.notation import local_derivative, total_derivative
 
-__all__ = ["MAX_ROUTE_SPAN", "Route", "routes", "routes_json", "routes_text"]
+__all__ = ["MAX_ROUTE_SPAN", "Route", "routes", "routes_json", "routes_latex", "routes_text"]
 
 #: Longest span i - k listed route by route: a two-state cell has 2^(i-k-1) routes
 #: between two states, 128 at the limit; beyond it only the block product reads.
@@ -150,3 +150,30 @@ def routes_text(cell: Cell, found: list[Route]) -> str:
         lines.append(f"{r.label()}  ({r.paths} path{'s' if r.paths != 1 else ''})")
         lines += [f"    {block}" for block in r.factors_latex(cell)]
     return "\n".join(lines)
+
+
+def routes_latex(cell: Cell, found: list[Route], of: str, wrt: str) -> str:
+    r"""$\mathrm{d}s_i/\mathrm{d}s'_k$ as the sum over `found` of products of one-step blocks.
+
+    One ``aligned`` block: the sum written in the blocks' own symbols, earliest step first
+    (the order they multiply in, row convention), then each block that occurs, defined once.
+    """
+    if not found:
+        raise OutOfRangeError(
+            f"{of} at step i does not depend on {wrt} at step k in the {cell.name} cell: "
+            "there is no route between them (`unrolled paths` lists the routes there are)."
+        )
+    i, k = found[0].i, found[0].k
+    lhs = total_derivative(cell.notation.at(of, i), cell.notation.at(wrt, k))
+    products: list[str] = []
+    defined: dict[str, str] = {}
+    for route in found:
+        symbols = []
+        for line in route.factors_latex(cell):
+            symbol, _, body = line.partition(" = ")
+            symbols.append(symbol)
+            defined.setdefault(symbol, body)
+        products.append(r"\,".join(symbols))
+    rows = [rf"{lhs} &= " + " + ".join(products)]
+    rows += [rf"{symbol} &= {body}" for symbol, body in defined.items()]
+    return r"\begin{aligned}" + r" \\ ".join(rows) + r"\end{aligned}"

@@ -19,6 +19,7 @@ and gate order (each cell's ``stacks``), which the tests check numerically.
 from __future__ import annotations
 
 import importlib
+import inspect
 from collections.abc import Callable
 
 from derivations.cell import (
@@ -189,6 +190,20 @@ BUILTIN_CELLS: dict[str, Callable[..., Cell]] = {
 _TAKES_ACTIVATION = ("vanilla", "residual")
 
 
+def _called(spec: str, attribute: str, value: Callable[..., object]) -> object:
+    """Call a cell factory with no arguments, saying so when it needs some."""
+    try:
+        inspect.signature(value).bind()
+    except TypeError as error:
+        raise CellLoadError(
+            f"cell spec {spec!r}: {attribute} must be a derivations Cell or a function of no "
+            f"arguments returning one; calling it with none fails ({error})."
+        ) from error
+    except ValueError:  # no signature to read (some built-ins): call it and see
+        pass
+    return value()
+
+
 def load_cell(spec: str, *, activation: str | None = None) -> Cell:
     """A cell by built-in name (`BUILTIN_CELLS`) or as ``"package.module:attribute"``.
 
@@ -241,7 +256,11 @@ def load_cell(spec: str, *, activation: str | None = None) -> Cell:
             f"({shown}). Built-in cells: {names}."
         )
     value = getattr(module, attribute)
-    cell = value() if callable(value) and not isinstance(value, Cell) else value
+    cell = (
+        _called(spec, attribute, value)
+        if callable(value) and not isinstance(value, Cell)
+        else value
+    )
     if not isinstance(cell, Cell):
         raise CellLoadError(
             f"cell spec {spec!r}: {attribute} must be a derivations Cell or a function of no "

@@ -1,14 +1,16 @@
 """``python -m derivations`` (console script ``unrolled``): run any derivation from a shell.
 
-    unrolled derive --param Wxh --steps 3 [--activation tanh] [--loss cross_entropy]
-                    [--format latex|markdown|json] [--form full|compact]
-    unrolled jacobian --from 3 --to 1 [--steps 3] [--activation tanh] [--form full|compact]
-    unrolled verify [--steps N] [--detail]
+    unrolled derive --param Wxh --steps 3 [--cell CELL] [--activation tanh]
+                    [--loss cross_entropy] [--format latex|markdown|json] [--form full|compact]
+    unrolled jacobian --from 3 --to 1 [--cell CELL] [--of STATE --wrt STATE] [--steps 3]
+                    [--activation tanh] [--form full|compact]
+    unrolled verify [--cell CELL] [--steps N] [--detail]
     unrolled params --cell NAME [--format text|json]
     unrolled paths --cell NAME --from I --to K [--of STATE] [--wrt STATE] [--format text|json]
 
 ``--cell`` takes a built-in cell (vanilla, residual, lstm, gru, gru-before) or a user's
-own as ``package.module:attribute`` (a `derivations.Cell`, or a function returning one).
+own as ``package.module:attribute`` (a `derivations.Cell`, or a function returning one);
+without it, derive, jacobian and verify work on the vanilla RNN, as they always have.
 
 Exit status: 0 on success, 1 when ``verify`` finds a failed check, 2 on a usage error
 (the message names the valid choices or the limit and what to do instead).
@@ -23,10 +25,14 @@ import time
 from collections.abc import Sequence
 
 from derivations.cell import Cell
-from derivations.cell_paths import routes, routes_json, routes_text
+from derivations.cell_markdown import cell_derivation_markdown, cell_derive_json, cell_derive_latex
+from derivations.cell_paths import routes, routes_json, routes_latex, routes_text
+from derivations.cell_sums_latex import block_matrix_latex
+from derivations.cell_verify import verify_cell
 from derivations.cells import BUILTIN_CELLS, load_cell
 from derivations.errors import DerivationError
-from derivations.notation import ACTIVATION_NAMES, GRADIENT_NAMES, LOSS_NAMES
+from derivations.gradients import check_gradient_name
+from derivations.notation import ACTIVATION_NAMES, GRADIENT_NAMES, LOSS_NAMES, total_derivative
 from derivations.render import (
     compact_latex,
     derivation_json,
@@ -65,7 +71,7 @@ def _parser() -> argparse.ArgumentParser:
             metavar="T",
             help=f"sequence length T, 1..{MAX_STEPS} (default 3)",
         )
-        p.add_argument("--activation", choices=ACTIVATION_NAMES, default="tanh")
+        p.add_argument("--activation", choices=ACTIVATION_NAMES, default=None, help=_ACT_HELP)
         p.add_argument("--loss", choices=LOSS_NAMES, default="cross_entropy")
         p.add_argument(
             "--form",
@@ -74,10 +80,25 @@ def _parser() -> argparse.ArgumentParser:
             help="full: every term written out (T <= 10); compact: sum and product signs",
         )
 
+    def cell_option(p: argparse.ArgumentParser) -> None:
+        p.add_argument(
+            "--cell",
+            default="vanilla",
+            metavar="CELL",
+            help=f"a built-in cell ({', '.join(BUILTIN_CELLS)}) or package.module:attribute "
+            "for your own (default vanilla)",
+        )
+
     derive = sub.add_parser("derive", help="the expanded sum of one gradient")
     derive.add_argument(
-        "--param", choices=GRADIENT_NAMES, required=True, help="the gradient: dL/dparam"
+        "--param",
+        required=True,
+        metavar="PARAM",
+        help=f"the gradient dL/dPARAM: for the vanilla cell one of {', '.join(GRADIENT_NAMES)}; "
+        "`unrolled params --cell CELL` lists another cell's parameters (its gradients are "
+        "those, Wyh, by, X and each initial state, e.g. h0, c0)",
     )
+    cell_option(derive)
     model_options(derive)
     derive.add_argument("--format", choices=("latex", "markdown", "json"), default="latex")
 
@@ -88,6 +109,9 @@ def _parser() -> argparse.ArgumentParser:
     jac.add_argument(
         "--to", dest="k", type=int, required=True, metavar="K", help="the earlier step k <= i"
     )
+    jac.add_argument("--of", default="h", metavar="STATE", help="the later state (default h)")
+    jac.add_argument("--wrt", default="h", metavar="STATE", help="the earlier state (default h)")
+    cell_option(jac)
     model_options(jac)
     jac.set_defaults(steps=None)
 
@@ -102,15 +126,17 @@ def _parser() -> argparse.ArgumentParser:
         help=f"check T = 1..N (default {DEFAULT_STEPS}, at most {MAX_VERIFY_STEPS}; {_BUILD_NOTE})",
     )
     ver.add_argument("--detail", action="store_true", help="print every check, not the summary")
+    ver.add_argument(
+        "--cell",
+        default=None,
+        metavar="CELL",
+        help=f"verify one cell ({', '.join(BUILTIN_CELLS)} or package.module:attribute) over "
+        "both losses; without it, the vanilla RNN over every activation and loss",
+    )
+    ver.add_argument("--activation", choices=ACTIVATION_NAMES, default=None, help=_ACT_HELP)
 
     def cell_options(p: argparse.ArgumentParser) -> None:
-        p.add_argument(
-            "--cell",
-            default="vanilla",
-            metavar="CELL",
-            help=f"a built-in cell ({', '.join(BUILTIN_CELLS)}) or package.module:attribute "
-            "for your own (default vanilla)",
-        )
+        cell_option(p)
         p.add_argument("--activation", choices=ACTIVATION_NAMES, default=None, help=_ACT_HELP)
         p.add_argument("--format", choices=("text", "json"), default="text")
 
@@ -166,8 +192,24 @@ def _paths(args: argparse.Namespace) -> str:
     return routes_text(cell, found)
 
 
+def _is_vanilla(args: argparse.Namespace) -> bool:
+    """The built-in vanilla cell keeps its own renderers (the pages it has always had)."""
+    return bool(args.cell == "vanilla")
+
+
 def _derive(args: argparse.Namespace) -> str:
-    spec = ModelSpec(T=args.steps, activation=args.activation, loss=args.loss)
+    if not _is_vanilla(args):
+        return _derive_cell(args)
+    if args.param not in GRADIENT_NAMES:
+        owners = [n for n in BUILTIN_CELLS if args.param in load_cell(n).gradient_names]
+        if owners:
+            raise DerivationError(
+                f"--param {args.param} is not a gradient of the vanilla cell ("
+                f"{', '.join(GRADIENT_NAMES)}); it is one of the {', '.join(owners)} cell's: "
+                f"add --cell {owners[0]}."
+            )
+    check_gradient_name(args.param)
+    spec = ModelSpec(T=args.steps, activation=args.activation or "tanh", loss=args.loss)
     if args.format == "json":
         return json.dumps(derivation_json(args.param, spec, form=args.form), indent=2)
     if args.format == "markdown":
@@ -178,10 +220,40 @@ def _derive(args: argparse.Namespace) -> str:
     return "\n\n".join(lines)
 
 
+def _derive_cell(args: argparse.Namespace) -> str:
+    cell = _cell(args)
+    ModelSpec(T=args.steps)  # the same limits on T as the vanilla cell
+    if args.format == "json":
+        return json.dumps(cell_derive_json(cell, args.param, args.steps, form=args.form), indent=2)
+    if args.format == "markdown":
+        return cell_derivation_markdown(cell, args.param, args.steps, form=args.form)
+    return cell_derive_latex(cell, args.param, args.steps, form=args.form)
+
+
 def _jacobian(args: argparse.Namespace) -> str:
     steps = args.steps if args.steps is not None else max(args.i, 1)
-    spec = ModelSpec(T=steps, activation=args.activation, loss=args.loss)
+    if not _is_vanilla(args) or (args.of, args.wrt) != ("h", "h"):
+        return _jacobian_cell(args, steps)
+    spec = ModelSpec(T=steps, activation=args.activation or "tanh", loss=args.loss)
     return jacobian_latex(args.i, args.k, spec, compact=args.form == "compact")
+
+
+def _jacobian_cell(args: argparse.Namespace, steps: int) -> str:
+    cell = _cell(args)
+    ModelSpec(T=steps)
+    if args.i > steps:
+        raise DerivationError(
+            f"step i must be at most T={steps}; got i={args.i}. Unroll more steps "
+            f"(--steps {args.i}) or pick i <= {steps}."
+        )
+    if args.form == "compact":
+        matrix, where = block_matrix_latex(cell)
+        lhs = total_derivative(f"s_{{{args.i}}}", f"s_{{{args.k}}}")
+        product = rf"\prod_{{t={args.k + 1}}}^{{{args.i}}} J_t" if args.i > args.k else "I"
+        rows = [rf"{lhs} &= {product},\qquad J_t = {matrix}", *where]
+        return r"\begin{aligned}" + r" \\ ".join(rows) + r"\end{aligned}"
+    found = routes(cell, args.i, args.k, of=args.of, wrt=args.wrt)
+    return routes_latex(cell, found, args.of, args.wrt)
 
 
 def _verify(args: argparse.Namespace) -> tuple[str, int]:
@@ -200,7 +272,24 @@ def _verify(args: argparse.Namespace) -> tuple[str, int]:
             flush=True,
         )
 
-    table = verify(range(1, args.steps + 1), progress=progress)
+    if args.cell is None:
+        if args.activation is not None:
+            raise DerivationError(
+                f"verify without --cell checks the vanilla RNN with every activation; got "
+                f"--activation {args.activation}. Add --cell vanilla (or residual) to pick one."
+            )
+        table = verify(range(1, args.steps + 1), progress=progress)
+    else:
+        cell = load_cell(args.cell, activation=args.activation)
+
+        def step(done: int, total: int, label: str) -> None:
+            print(
+                f"verify: [{done + 1}/{total}] {label} ({time.perf_counter() - started:.1f} s)",
+                file=sys.stderr,
+                flush=True,
+            )
+
+        table = verify_cell(cell, range(1, args.steps + 1), progress=step)
     if args.detail:
         rows = [
             f"{r.check:<30} {r.wrt:<10} T={r.T} {r.activation:<10} {r.loss:<13} "
