@@ -1,6 +1,12 @@
 r"""derivations: backpropagation through time derived by SymPy, for any T.
 
-The data flow, one module per stage:
+Any cell, written once as equations (`cell`, built-ins in `cells`): `cell_unroll` (its
+program) -> `cell_sums` (the expanded sum, each (i, k) term a sum over paths) and
+`cell_loop` (the backward loop, one carry per state) -> `cell_lambdified`,
+`cell_sums_latex`, `cell_loop_render`, `cell_markdown` -> `cell_proofs`,
+`cell_loop_proofs`, `cell_verify` (against `rnnnum`) -> `cli` (``--cell``).
+
+The vanilla RNN's own data flow, one module per stage:
 `notation` (names and LaTeX) -> `spec` (T, activation, loss, sizes) -> `unroll`
 (the straight-line program in scalar symbols) -> `terms` (a term: factors, loss i,
 step k) -> `gradients` (expanded sums, Jacobian products, the backward loop) ->
@@ -19,7 +25,20 @@ Example:
 
 from derivations.cell import Cell, CellDefinitionError, Equation, Param, Stack, State
 from derivations.cell_factors import LocalFactor, LocalSum
+from derivations.cell_lambdified import CellLambdified, lambdify_cell
+from derivations.cell_loop import CellLoop, cell_backward_loop, cell_loop_map
+from derivations.cell_loop_render import cell_elementwise_latex, cell_loop_code
+from derivations.cell_markdown import cell_derivation_markdown
+from derivations.cell_named_paths import named_path_latex, named_paths
+from derivations.cell_sums import CellTerm, cell_expanded_sum, cell_pairs
+from derivations.cell_sums_latex import (
+    block_matrix_latex,
+    cell_compact_latex,
+    cell_derivation_json,
+    cell_written_out_latex,
+)
 from derivations.cell_unroll import UnrolledCell, unroll_cell
+from derivations.cell_verify import verify_cell
 from derivations.cells import BUILTIN_CELLS, CellLoadError, load_cell
 from derivations.errors import DerivationError, OutOfRangeError, TooLargeError, UnknownChoiceError
 from derivations.gradients import RULES, backward_loop, expanded_sum, jacobian, loop_map, pairs
@@ -54,7 +73,10 @@ __all__ = [
     "RULES",
     "Cell",
     "CellDefinitionError",
+    "CellLambdified",
     "CellLoadError",
+    "CellLoop",
+    "CellTerm",
     "DerivationError",
     "Equation",
     "Evaluation",
@@ -74,6 +96,17 @@ __all__ = [
     "Unrolled",
     "UnrolledCell",
     "backward_loop",
+    "block_matrix_latex",
+    "cell_backward_loop",
+    "cell_compact_latex",
+    "cell_derivation_json",
+    "cell_derivation_markdown",
+    "cell_elementwise_latex",
+    "cell_expanded_sum",
+    "cell_loop_code",
+    "cell_loop_map",
+    "cell_pairs",
+    "cell_written_out_latex",
     "compact_latex",
     "derivation_json",
     "derivation_markdown",
@@ -81,12 +114,16 @@ __all__ = [
     "expanded_sum",
     "jacobian",
     "jacobian_latex",
+    "lambdify_cell",
     "lambdify_model",
     "load_cell",
     "loop_code",
     "loop_map",
+    "named_path_latex",
+    "named_paths",
     "pairs",
     "unroll",
     "unroll_cell",
+    "verify_cell",
     "written_out_latex",
 ]
