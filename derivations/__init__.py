@@ -23,7 +23,23 @@ Example:
     ['xT', 'g', 'WyhT', 'fprime', 'WhhT', 'fprime', 'WhhT', 'fprime']
 """
 
-from derivations.cell import Cell, CellDefinitionError, Equation, Param, Stack, State
+from derivations.cell import (
+    Add,
+    Bias,
+    Cell,
+    CellDefinitionError,
+    Equation,
+    Func,
+    Input,
+    MatMul,
+    Mul,
+    OneMinus,
+    Param,
+    Prev,
+    Ref,
+    Stack,
+    State,
+)
 from derivations.cell_factors import LocalFactor, LocalSum
 from derivations.cell_lambdified import CellLambdified, lambdify_cell
 from derivations.cell_loop import CellLoop, cell_backward_loop, cell_loop_map
@@ -71,6 +87,8 @@ __all__ = [
     "PARAM_NAMES",
     "QUANTITIES",
     "RULES",
+    "Add",
+    "Bias",
     "Cell",
     "CellDefinitionError",
     "CellLambdified",
@@ -81,13 +99,20 @@ __all__ = [
     "Equation",
     "Evaluation",
     "Factor",
+    "Func",
+    "Input",
     "JacobianProduct",
     "Lambdified",
     "LocalFactor",
     "LocalSum",
+    "MatMul",
     "ModelSpec",
+    "Mul",
+    "OneMinus",
     "OutOfRangeError",
     "Param",
+    "Prev",
+    "Ref",
     "Stack",
     "State",
     "Term",
