@@ -107,7 +107,8 @@ def test_every_term_of_every_gradient_matches_rnnnum(name: str, loss: str, rng) 
 
 @pytest.mark.parametrize("loss", ["cross_entropy", "mse"])
 def test_residual_terms_match_rnnnums_residual_cell(loss: str, rng) -> None:
-    """Per loss, the terms' sum over k is rnnnum's residual cell run back from dL_i/dh_i."""
+    """Per loss, the terms' sum over k is rnnnum's residual cell run back from dL_i/dh_i; each
+    (i, k) term is the closed form from rnnnum's own one-step Jacobians and f'(a_k)."""
     cell = residual()
     program = unroll_cell(cell, T=T, D=D, H=H, V=V, loss=loss)
     numbers, _ = _numbers(program, rng, loss)
@@ -122,6 +123,23 @@ def test_residual_terms_match_rnnnums_residual_cell(loss: str, rng) -> None:
         r = np.array([numbers[s] for s in program.targets[i]])
         dy = np.exp(y) / np.exp(y).sum() - r if loss == "cross_entropy" else y - r
         theirs = rnn.backward(params, tape, (dy @ trace["Wyh"].T)[None, :])
+        M, fprime = rnn.step_jacobians(params, tape)[0], tape.fprime[0]  # rnnnum's, (i, H, H)
+        back = dy @ trace["Wyh"].T  # dL_i/dh_i, then dL_i/dh_k = dL_i/dh_{k+1} M_{k+1}^T
+        for k in range(i, 0, -1):  # each (i, k) term in closed form from rnnnum's numbers
+            delta = back * fprime[k - 1]  # dL_i/da_k
+            closed = {
+                "Wxh": np.outer(X[0, k - 1], delta),
+                "Whh": np.outer(tape.h[0, k - 1], delta),
+                "bh": delta,
+                "X": delta @ params["Wxh"].T,
+            }
+            for wrt, expected in closed.items():
+                (term,) = [t for t in cell_expanded_sum(cell, wrt, T) if (t.loss, t.step) == (i, k)]
+                np.testing.assert_allclose(
+                    term.value(program, trace), expected, rtol=RTOL, atol=ATOL,
+                    err_msg=f"residual: ({i}, {k}) of dL/d{wrt}",
+                )  # fmt: skip
+            back = back @ M[k - 1].T
         for wrt in ("Wxh", "Whh", "bh"):
             ours = sum(
                 t.value(program, trace) for t in cell_expanded_sum(cell, wrt, T) if t.loss == i
