@@ -8,34 +8,21 @@
 
 from __future__ import annotations
 
-import json
-
 import numpy as np
 import pytest
 import sympy as sp
 from test_derivations_cell_unroll import ATOL, RTOL, D, H, T, V, _array, _numbers, _rnnnum_params
 
 import rnnnum
-from derivations import ModelSpec
 from derivations.cell_factors import LocalSum
-from derivations.cell_named_paths import (
-    block_product_value,
-    named_path_latex,
-    named_path_value,
-    named_paths,
-)
-from derivations.cell_paths import routes
 from derivations.cell_sums import cell_expanded_sum, cell_pairs, to_states
 from derivations.cell_sums_latex import (
     block_matrix_latex,
-    cell_compact_latex,
-    cell_derivation_json,
     cell_written_out_latex,
 )
 from derivations.cell_unroll import unroll_cell
 from derivations.cells import gru, lstm, residual, vanilla
 from derivations.errors import OutOfRangeError, TooLargeError, UnknownChoiceError
-from derivations.render import written_out_latex
 from rnnnum.cells import VanillaCell
 
 GATED = {"lstm": None, "gru": "after", "gru-before": "before"}
@@ -192,94 +179,6 @@ def test_a_gated_term_is_a_sum_over_routes_and_ways_through() -> None:
     assert any(p.sign < 0 for p in gru_h0[0].paths)  # 1 - z_t: the GRU's minus sign
 
 
-@pytest.mark.parametrize("loss", ["cross_entropy", "mse"])
-@pytest.mark.parametrize("activation", ["tanh", "sigmoid"])
-def test_vanilla_written_out_is_todays_page_byte_for_byte(activation: str, loss: str) -> None:
-    cell = vanilla(activation)
-    for steps in range(1, 5):
-        spec = ModelSpec(T=steps, activation=activation, loss=loss)
-        for wrt in cell.gradient_names:
-            assert cell_written_out_latex(cell, wrt, steps) == written_out_latex(wrt, spec), (
-                wrt,
-                steps,
-            )
-
-
-def test_lstm_block_matrix_and_compact_form() -> None:
-    matrix, where = block_matrix_latex(lstm(), "t")
-    assert matrix.startswith(r"\begin{pmatrix}") and matrix.endswith(r"\end{pmatrix}")
-    rows = matrix.removeprefix(r"\begin{pmatrix} ").removesuffix(r" \end{pmatrix}").split(r" \\ ")
-    assert [len(row.split(" & ")) for row in rows] == [2, 2]  # rows h_{t-1}, c_{t-1}
-    assert rows[1].split(" & ")[1] == r"\operatorname{diag}(f_{t})"  # dc_t/dc_{t-1}, inline
-    named = [row.split(" &= ")[0] for row in where]
-    assert named == [
-        r"\frac{\mathrm{d} h_{t}}{\mathrm{d} h_{t-1}}",
-        r"\frac{\mathrm{d} c_{t}}{\mathrm{d} h_{t-1}}",
-        r"\frac{\mathrm{d} h_{t}}{\mathrm{d} c_{t-1}}",
-    ]
-    assert rows[0].split(" & ") == named[:2]
-    assert block_matrix_latex(lstm(), 2, "bmatrix")[0].startswith(r"\begin{bmatrix}")
-    compact = cell_compact_latex(lstm(), "Wxf", 50)
-    assert r"\sum_{i=1}^{50}\sum_{k=1}^{i} x_{k}^\top" in compact
-    assert r"\begin{pmatrix} I & 0 \end{pmatrix}\big(J_{k+1} \cdots J_{i}\big)^{\!\top}" in compact
-    assert matrix in compact and all(row in compact for row in where)
-    assert compact.count(r"\frac{\mathrm{d} s_{k}}{\mathrm{d} a^{f}_{k}}") == 2  # used, defined
-    gru_compact = cell_compact_latex(gru(), "Whn", 4)
-    assert r"J_{t} &= \frac{\mathrm{d} h_{t}}{\mathrm{d} h_{t-1}} = \operatorname{diag}(z_{t})" in (
-        gru_compact
-    )
-    assert (
-        r"- W_{hz}\,\operatorname{diag}(z_{t} \odot (1 - z_{t}))\,\operatorname{diag}(n_{t})"
-        in (gru_compact)
-    )
-
-
-@pytest.mark.parametrize("reset", [None, "after", "before"], ids=["lstm", "gru", "gru-before"])
-def test_block_products_equal_the_routes_and_rnnnum(reset, rng) -> None:
-    name = "lstm" if reset is None else ("gru" if reset == "after" else "gru-before")
-    cell, program, trace, params, cache = _problem(name, "mse", rng)
-    theirs = rnnnum.jacobian_products(params, cache).matrices[0]  # [i, k] = ds_i/ds_k
-    names = cell.state_names
-    for i in range(T + 1):
-        for k in range(i + 1):
-            ours = block_product_value(cell, program, trace, i, k)
-            np.testing.assert_allclose(ours, theirs[i, k], rtol=RTOL, atol=ATOL, err_msg=f"{i},{k}")
-            if i == k:
-                continue
-            for (c, of), (r, wrt) in [(a, b) for a in enumerate(names) for b in enumerate(names)]:
-                by_routes = np.zeros((H, H))
-                for route in routes(cell, i, k, of=of, wrt=wrt):
-                    product = np.eye(H)
-                    for j in reversed(range(len(route.blocks))):
-                        scope = program.numeric_scope(trace, i - j)
-                        product = product @ route.blocks[j].value(scope, H, H)
-                    by_routes += product
-                block = ours[r * H : (r + 1) * H, c * H : (c + 1) * H]
-                np.testing.assert_allclose(block, by_routes, rtol=RTOL, atol=ATOL)
-
-
-def test_named_paths_the_cell_state_path_the_skip_and_z(rng) -> None:
-    cell, program, trace, params, cache = _problem("lstm", "cross_entropy", rng)
-    path = rnnnum.cell_state_path(params, cache)[0]  # (T+1, T+1, H) diagonals
-    for i in range(T + 1):
-        for k in range(i + 1):
-            ours = named_path_value(cell, "c", program, trace, i, k)
-            forget = np.prod(trace["f"][k + 1 : i + 1], axis=0)  # f_{k+1} ... f_i
-            np.testing.assert_allclose(ours, np.diag(path[i, k]), rtol=RTOL, atol=ATOL)
-            np.testing.assert_allclose(ours, np.diag(forget), rtol=RTOL, atol=ATOL)
-    assert (
-        named_path_latex(cell, "c", 3, 1)
-        == r"\operatorname{diag}(f_{2})\,\operatorname{diag}(f_{3})"
-    )
-    assert named_path_latex(cell, "c") == r"\prod_{t=k+1}^{i} \operatorname{diag}(f_{t})"
-    assert list(named_paths(cell)) == ["c"]  # h_t reads h_{t-1} only through the gates
-    assert named_path_latex(residual(), "h", 4, 1) == "I"
-    assert named_path_latex(gru(), "h") == r"\prod_{t=k+1}^{i} \operatorname{diag}(z_{t})"
-    assert named_paths(vanilla()) == {}
-    with pytest.raises(UnknownChoiceError, match="states that have one: none"):
-        named_path_latex(vanilla(), "h", 2, 1)
-
-
 def test_bad_input_gets_clear_errors(rng) -> None:
     with pytest.raises(UnknownChoiceError, match="one of the lstm cell's gradients, Wxi, Whi, bi"):
         cell_expanded_sum(lstm(), "Wx", 3)
@@ -319,16 +218,3 @@ def test_building_terms_multiplies_nothing(monkeypatch) -> None:
         terms = cell_expanded_sum(cell, wrt, 100)
         assert len(terms) == len(cell_pairs(cell, wrt, 100))
     assert len(cell_expanded_sum(cell, "Whf", 100)) == 5050
-
-
-def test_json_of_a_derivation() -> None:
-    out = cell_derivation_json(gru(), "bhz", 2, "mse")
-    assert json.loads(json.dumps(out)) == out
-    assert (out["cell"], out["param"], out["steps"], out["loss"]) == ("gru", "bhz", 2, "mse")
-    assert [(t["loss"], t["step"]) for t in out["terms"]] == [(1, 1), (2, 1), (2, 2)]
-    assert out["written_out"] == cell_written_out_latex(gru(), "bhz", 2)
-    assert out["compact"] == cell_compact_latex(gru(), "bhz", 2)
-    first = out["terms"][1]
-    assert len(first["paths"]) == 5 * 2  # dh_2/dh_1 (5 paths) times the two ways from z_1
-    assert {p["sign"] for p in first["paths"]} == {1, -1}
-    assert "compact" in cell_derivation_json(lstm(), "Wxf", 50, form="compact")
