@@ -143,7 +143,10 @@ class TermNumbers:
         self.block_defs = program.cell.step_jacobian_blocks()
         self.scopes: dict[int, Scope] = {}
         self.blocks: dict[tuple[int, str, str], FloatArray] = {}
-        self.entries: dict[tuple[str, int, str, int], FloatArray] = {}
+        self.entries: dict[tuple[str, int, int], FloatArray] = {}
+        self.rows: dict[tuple[str, int, int], FloatArray] = {}
+        self.stacked: dict[tuple[int, int], FloatArray] = {}
+        self.cells: dict[str, tuple[CellGradient, bool]] = {}
         self.signals: dict[tuple[int, int], dict[str, FloatArray]] = {}
 
     def scope(self, t: int) -> Scope:
@@ -160,14 +163,45 @@ class TermNumbers:
             self.blocks[key] = self.block_defs[s, s2].value(self.scope(t), H, H)
         return self.blocks[key]
 
-    def entry(self, g: CellGradient, n: int, s: str, k: int) -> FloatArray:
-        """d s_k/d u_k of entry n of `g` as numbers, (width of u, H)."""
-        key = (g.wrt, n, s, k)
+    def same_cell(self, g: CellGradient) -> bool:
+        """Whether `g` is a gradient of this program's cell (an equal one), remembered."""
+        if g.wrt not in self.cells:
+            self.cells[g.wrt] = (g, g.cell == self.program.cell)
+        held, same = self.cells[g.wrt]
+        return same if held is g else g.cell == self.program.cell
+
+    def entry(self, g: CellGradient, n: int, k: int) -> FloatArray:
+        """(d s_k/d u_k)^T of entry n of `g`, the states stacked: (n_states H, width of u)."""
+        key = (g.wrt, n, k)
         if key not in self.entries:
             entry, spec = g.entries[n], self.program.spec
-            scope = self.scope(k)
-            self.entries[key] = entry.to_state[s].value(scope, entry.rows(spec.D, spec.H), spec.H)
+            rows, scope = entry.rows(spec.D, spec.H), self.scope(k)
+            self.entries[key] = np.vstack(
+                [
+                    entry.to_state[s].value(scope, rows, spec.H).T
+                    if entry.to_state[s]
+                    else np.zeros((spec.H, rows))
+                    for s in self.states
+                ]
+            )
         return self.entries[key]
+
+    def row(self, g: CellGradient, n: int, k: int) -> FloatArray:
+        """The row e_k that entry n's weight multiplies at step k."""
+        key = (g.wrt, n, k)
+        if key not in self.rows:
+            row = g.entries[n].row
+            assert row is not None
+            self.rows[key] = row.evaluate(self.scope(k))
+        return self.rows[key]
+
+    def stacked_signal(self, i: int, t: int) -> FloatArray:
+        """dL_i/ds_t for the states side by side, (n_states H,)."""
+        key = (i, t)
+        if key not in self.stacked:
+            signal = self.signal(i, t)
+            self.stacked[key] = np.concatenate([signal[s] for s in self.states])
+        return self.stacked[key]
 
     def signal(self, i: int, t: int) -> dict[str, FloatArray]:
         """dL_i/ds_t for every state s, (H,) each; one sweep back from step i, cached."""

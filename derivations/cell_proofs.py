@@ -288,7 +288,8 @@ def check_cell_sums(
         for wrt in cell.gradient_names:
             for symbols, terms in gradient_blocks(program, wrt):
                 values = [np.ravel(term.value(program, trace)) for term in terms]
-                mine, scale = sum(values), sum(np.abs(v) for v in values)
+                stacked = np.stack(values)
+                mine, scale = stacked.sum(axis=0), np.abs(stacked).sum(axis=0)
                 for e, symbol in enumerate(symbols):
                     direction = [0.0] * len(inputs)
                     direction[position[symbol]] = 1.0

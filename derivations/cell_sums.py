@@ -186,10 +186,14 @@ class CellGradient:
             return [(i, 1) for i in range(1, T + 1)]
         return [(i, k) for i in range(1, T + 1) for k in range(1, i + 1)]
 
+    @cached_property
+    def _rows(self) -> str | None:
+        return self.cell.param(self.wrt).rows if self.kind == "param" else None
+
     def shape(self, D: int, H: int, V: int) -> tuple[int, int]:
         """The SymPy shape of a term: (rows, H) for a parameter, (H, V), (1, V), (1, D), (1, H)."""
         if self.kind == "param":
-            return self.cell.param(self.wrt).shape(D, H)
+            return {"D": D, "H": H, None: 1}[self._rows], H
         return {"Wyh": (H, V), "by": (1, V), "X": (1, D), "initial": (1, H)}[self.kind]
 
     def count_matrix(self) -> dict[tuple[str, str], int]:
@@ -338,21 +342,17 @@ class CellTerm:
             return np.outer(numbers.trace["h"][i], dy)
         if g.kind == "by":
             return np.array(dy, dtype=np.float64)
-        if g.cell != program.cell:
+        if g.cell is not program.cell and not numbers.same_cell(g):
             raise UnknownChoiceError(
                 f"the term belongs to the {g.cell.name} cell, the program to the "
                 f"{program.cell.name} cell; unroll the term's own cell (unroll_cell)."
             )
-        signal = numbers.signal(i, k)
-        D, H = program.spec.D, program.spec.H
-        total = np.zeros(g.shape(D, H, program.spec.V))
+        signal = numbers.stacked_signal(i, k)  # dL_i/ds_k for all states side by side
+        total = np.zeros(g.shape(program.spec.D, program.spec.H, program.spec.V))
         for n, entry in enumerate(g.entries):
-            back = np.zeros(entry.rows(D, H))
-            for s in g.states:
-                if entry.to_state[s]:
-                    back += signal[s] @ numbers.entry(g, n, s, k).T
+            back = signal @ numbers.entry(g, n, k)  # dL_i/du_k
             if entry.row is not None:
-                total += np.outer(entry.row.evaluate(numbers.scope(k)), back)
+                total += np.outer(numbers.row(g, n, k), back)
             else:
                 total += back
         return total.ravel() if total.shape[0] == 1 else total

@@ -1,0 +1,220 @@
+"""The expanded sums of every built-in cell: every (i, k) term against rnnnum, LaTeX, paths.
+
+`derivations.cell_sums` composes each term from the cell's own local Jacobians;
+`rnnnum.components` carries each loss back through its own hand-written step functions
+(the two share names, shapes and gate order only). The residual cell, which
+`rnnnum.components` does not know, is checked against rnnnum's residual training cell.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import sympy as sp
+from test_derivations_cell_unroll import ATOL, RTOL, D, H, T, V, _array, _numbers, _rnnnum_params
+
+import rnnnum
+from derivations.cell_factors import LocalSum
+from derivations.cell_sums import cell_expanded_sum, cell_pairs, to_states
+from derivations.cell_sums_latex import (
+    block_matrix_latex,
+    cell_written_out_latex,
+)
+from derivations.cell_unroll import unroll_cell
+from derivations.cells import gru, lstm, residual, vanilla
+from derivations.errors import OutOfRangeError, TooLargeError, UnknownChoiceError
+from rnnnum.cells import VanillaCell
+
+GATED = {"lstm": None, "gru": "after", "gru-before": "before"}
+
+
+def _cell(name: str):
+    return {"vanilla": vanilla(), "residual": residual(), "lstm": lstm()}.get(name) or gru(
+        GATED[name]
+    )
+
+
+def _problem(name: str, loss: str, rng: np.random.Generator):
+    """The program, a trace at random inputs, and rnnnum's params and cache at the same point."""
+    cell = _cell(name)
+    program = unroll_cell(cell, T=T, D=D, H=H, V=V, loss=loss)
+    numbers, targets = _numbers(program, rng, loss)
+    trace = program.trace(numbers)
+    initial = {s: trace[s][0][None, :] for s in cell.state_names}
+    X = trace["x"][None, 1:]
+    if name == "vanilla":
+        fields = {n: _array(program, numbers, n) for n in ("Wxh", "Whh", "Wyh", "bh", "by")}
+        params = rnnnum.RNNParams(**fields)
+        cache = rnnnum.forward(params, X, targets, h0=initial["h"], activation="tanh", loss=loss)
+    else:
+        params = _rnnnum_params(program, numbers, GATED[name])
+        cache = rnnnum.forward(
+            params, X, targets, loss=loss, **{f"{s}0": v for s, v in initial.items()}
+        )
+    return cell, program, trace, params, cache
+
+
+def _theirs(cell, wrt: str):
+    """rnnnum's field and column block for `wrt` (a gate's block of a stacked array)."""
+    for field, names in cell.stacking().items():
+        if wrt in names:
+            index = names.index(wrt)
+            return field, slice(index * H, (index + 1) * H)
+    return wrt, slice(None)
+
+
+@pytest.mark.parametrize("loss", ["cross_entropy", "mse"])
+@pytest.mark.parametrize("name", ["vanilla", "lstm", "gru", "gru-before"])
+def test_every_term_of_every_gradient_matches_rnnnum(name: str, loss: str, rng) -> None:
+    cell, program, trace, params, cache = _problem(name, loss, rng)
+    grads = rnnnum.bptt(params, cache)
+    checked = 0
+    for wrt in cell.gradient_names:
+        field, columns = _theirs(cell, wrt)
+        theirs = rnnnum.components(params, cache, field).terms  # (T, T, *shape)
+        if wrt in ("X", "h0", "c0"):
+            theirs = theirs[:, :, 0]  # N = 1
+        theirs = theirs[..., columns]
+        ours = np.zeros_like(theirs)
+        for term in cell_expanded_sum(cell, wrt, T):
+            ours[term.loss - 1, term.step - 1] = term.value(program, trace)
+            checked += 1
+        label = f"{name}, {loss}: dL/d{wrt}"
+        # every (i, k) term, and zero where cell_pairs says there is none
+        np.testing.assert_allclose(ours, theirs, rtol=RTOL, atol=ATOL, err_msg=label)
+        total = getattr(grads, field)[..., columns]
+        mine = ours[:, 0].sum(axis=0) if wrt in ("h0", "c0") else ours.sum(axis=(0, 1))
+        if wrt == "X":
+            mine, total = ours.sum(axis=0), total[0]
+        elif wrt in ("h0", "c0"):
+            total = total[0]
+        np.testing.assert_allclose(mine, total, rtol=RTOL, atol=ATOL, err_msg=label + " (bptt)")
+    assert checked == sum(len(cell_pairs(cell, w, T)) for w in cell.gradient_names)
+
+
+@pytest.mark.parametrize("loss", ["cross_entropy", "mse"])
+def test_residual_terms_match_rnnnums_residual_cell(loss: str, rng) -> None:
+    """Per loss, the terms' sum over k is rnnnum's residual cell run back from dL_i/dh_i; each
+    (i, k) term is the closed form from rnnnum's own one-step Jacobians and f'(a_k)."""
+    cell = residual()
+    program = unroll_cell(cell, T=T, D=D, H=H, V=V, loss=loss)
+    numbers, _ = _numbers(program, rng, loss)
+    numbers.update(dict.fromkeys(program.values["h"][0], 0.0))  # VanillaCell starts at h_0 = 0
+    trace = program.trace(numbers)
+    params = {n: _array(program, numbers, n) for n in ("Wxh", "Whh", "bh")}
+    rnn = VanillaCell("tanh", residual=True)
+    X = trace["x"][None, 1:]
+    for i in range(1, T + 1):
+        h_i, tape = rnn.forward(params, X[:, :i])
+        y = h_i[0] @ trace["Wyh"] + trace["by"]  # the read-out, in NumPy here
+        r = np.array([numbers[s] for s in program.targets[i]])
+        dy = np.exp(y) / np.exp(y).sum() - r if loss == "cross_entropy" else y - r
+        theirs = rnn.backward(params, tape, (dy @ trace["Wyh"].T)[None, :])
+        M, fprime = rnn.step_jacobians(params, tape)[0], tape.fprime[0]  # rnnnum's, (i, H, H)
+        back = dy @ trace["Wyh"].T  # dL_i/dh_i, then dL_i/dh_k = dL_i/dh_{k+1} M_{k+1}^T
+        for k in range(i, 0, -1):  # each (i, k) term in closed form from rnnnum's numbers
+            delta = back * fprime[k - 1]  # dL_i/da_k
+            closed = {
+                "Wxh": np.outer(X[0, k - 1], delta),
+                "Whh": np.outer(tape.h[0, k - 1], delta),
+                "bh": delta,
+                "X": delta @ params["Wxh"].T,
+            }
+            for wrt, expected in closed.items():
+                (term,) = [t for t in cell_expanded_sum(cell, wrt, T) if (t.loss, t.step) == (i, k)]
+                np.testing.assert_allclose(
+                    term.value(program, trace), expected, rtol=RTOL, atol=ATOL,
+                    err_msg=f"residual: ({i}, {k}) of dL/d{wrt}",
+                )  # fmt: skip
+            back = back @ M[k - 1].T
+        for wrt in ("Wxh", "Whh", "bh"):
+            ours = sum(
+                t.value(program, trace) for t in cell_expanded_sum(cell, wrt, T) if t.loss == i
+            )
+            np.testing.assert_allclose(
+                ours, theirs[wrt], rtol=RTOL, atol=ATOL, err_msg=f"{wrt}, L_{i}"
+            )
+
+
+@pytest.mark.parametrize("name", ["vanilla", "residual", "lstm", "gru", "gru-before"])
+def test_the_paths_of_a_term_add_up_to_it(name: str, rng) -> None:
+    """Listed one by one (what the page writes), the paths sum to the block-product value."""
+    cell = _cell(name)
+    program = unroll_cell(cell, T=T, D=D, H=H, V=V, loss="mse")
+    numbers, _ = _numbers(program, rng, "mse")
+    trace = program.trace(numbers)
+    for wrt in cell.gradient_names:
+        for term in cell_expanded_sum(cell, wrt, T):
+            paths = term.paths
+            assert len(paths) == term.path_count()
+            total = sum(p.value(program, trace) for p in paths)
+            np.testing.assert_allclose(
+                total, term.value(program, trace), rtol=RTOL, atol=ATOL,
+                err_msg=f"{name}: dL/d{wrt} ({term.loss}, {term.step})",
+            )  # fmt: skip
+
+
+def test_the_paths_are_the_terms_matrix_exactly() -> None:
+    """In symbols: the sum of the LSTM's path matrices minus the factored matrix expands to 0."""
+    cell = lstm()
+    program = unroll_cell(cell, T=2, D=1, H=1, V=2)
+    for wrt in ("Wxf", "Whg", "X", "c0", "h0"):
+        for term in cell_expanded_sum(cell, wrt, 2):
+            paths = sum(
+                (p.matrix(program) for p in term.paths), sp.zeros(*term.matrix(program).shape)
+            )
+            assert (paths - term.matrix(program)).applyfunc(sp.expand) == sp.zeros(*paths.shape)
+
+
+def test_a_gated_term_is_a_sum_over_routes_and_ways_through() -> None:
+    terms = {(t.loss, t.step): t for t in cell_expanded_sum(lstm(), "Wxf", 3)}
+    # h_3 <- (h or c)_2 <- (h or c)_1: 4 x 4 + 1 x 3 ways to h_1 (19) and 4 + 1 to c_1 (5)
+    assert [terms[3, k].path_count() for k in (1, 2, 3)] == [24, 5, 1]
+    first = terms[2, 1].paths[0]
+    assert first.through[0] == "af_1" and first.through[-1] == "y_2"
+    assert "c_1" in first.through and "h_2" in first.through
+    assert to_states(lstm(), "c")["h"] and not to_states(lstm(), "h")["c"]
+    gru_h0 = cell_expanded_sum(gru(), "h0", 3)
+    assert [t.path_count() for t in gru_h0] == [5, 25, 125]
+    assert any(p.sign < 0 for p in gru_h0[0].paths)  # 1 - z_t: the GRU's minus sign
+
+
+def test_bad_input_gets_clear_errors(rng) -> None:
+    with pytest.raises(UnknownChoiceError, match="one of the lstm cell's gradients, Wxi, Whi, bi"):
+        cell_expanded_sum(lstm(), "Wx", 3)
+    with pytest.raises(UnknownChoiceError, match="Wyh, by, X, h0; got 'Wxi'"):
+        cell_pairs(gru(), "Wxi", 3)
+    for steps in (0, 501, 2.0, True):
+        with pytest.raises(OutOfRangeError, match="T \\(the number of steps\\) must be an integer"):
+            cell_expanded_sum(vanilla(), "Wxh", steps)
+    with pytest.raises(TooLargeError, match="Ask for the compact form"):
+        cell_written_out_latex(lstm(), "X", 4)
+    with pytest.raises(TooLargeError, match="too many to write out"):
+        cell_written_out_latex(vanilla(), "Wxh", 11)
+    with pytest.raises(TooLargeError, match="too many to list"):
+        _ = cell_expanded_sum(lstm(), "h0", 8)[-1].paths  # the (8, 1) term
+    cell, program, trace, *_ = _problem("gru", "mse", rng)
+    with pytest.raises(OutOfRangeError, match="needs 'dy'"):
+        cell_expanded_sum(cell, "Wxr", T)[0].value(
+            program, {k: v for k, v in trace.items() if k != "dy"}
+        )
+    with pytest.raises(UnknownChoiceError, match="unroll the term's own cell"):
+        cell_expanded_sum(lstm(), "Wxi", T)[0].value(program, trace)
+    with pytest.raises(UnknownChoiceError, match="env"):
+        block_matrix_latex(lstm(), "t", "matrix")
+
+
+def test_building_terms_multiplies_nothing(monkeypatch) -> None:
+    """T = 100: 5050 terms per gradient, built without evaluating a single local Jacobian."""
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("a term was multiplied out while being built")
+
+    cell = lstm()
+    cell_expanded_sum(cell, "Wxf", 1)  # the cell's blocks are derived once, here
+    monkeypatch.setattr(LocalSum, "matrix", refuse)
+    monkeypatch.setattr(LocalSum, "value", refuse)
+    for wrt in cell.gradient_names:
+        terms = cell_expanded_sum(cell, wrt, 100)
+        assert len(terms) == len(cell_pairs(cell, wrt, 100))
+    assert len(cell_expanded_sum(cell, "Whf", 100)) == 5050
