@@ -308,8 +308,13 @@ class Slope(Node):
 
     def forward(self, scope: Scope) -> list[Expr]:
         act = function(self.kind, scope.activation)
-        rows = zip(self.a.forward(scope), self.out.forward(scope), strict=True)
-        return [act.derivative(a, o) for a, o in rows]
+        a, o = sp.Dummy("a"), sp.Dummy("o")
+        rule = act.derivative(a, o)
+        outs = self.out.forward(scope)
+        if a not in rule.free_symbols:  # through f(a) alone (tanh, σ): a is never built
+            return [rule.xreplace({o: value}) for value in outs]
+        rows = zip(self.a.forward(scope), outs, strict=True)
+        return [act.derivative(x, value) for x, value in rows]
 
     def evaluate(self, scope: Scope) -> FloatArray:
         _, fprime = _numeric(self.kind, scope.activation)
