@@ -1,5 +1,6 @@
 """Benchmarks of `derivations`: derive + lambdify all seven gradients, against naive diff;
-then, for every built-in cell, unroll + backward loop + lambdify of every gradient.
+then, for every built-in cell, unroll + backward loop + lambdify of every gradient and
+the expanded-sum terms (`CellTerm` records, paths built on demand) of each.
 
 "Derive and lambdify" is, for one model: the symbolic unroll (straight-line
 program), the backward loop in symbols, the expanded-sum terms of all seven
@@ -19,6 +20,7 @@ from benchmarks.report import header, row, seconds, verdict
 from derivations import GRADIENT_NAMES, ModelSpec, expanded_sum, jacobian, lambdify_model, unroll
 from derivations.cell_lambdified import lambdify_cell
 from derivations.cell_loop import cell_backward_loop
+from derivations.cell_sums import cell_expanded_sum
 from derivations.cell_unroll import unroll_cell
 from derivations.cells import BUILTIN_CELLS, load_cell
 
@@ -43,19 +45,23 @@ def derive_and_lambdify(T: int) -> float:
 
 
 def cell_loop_and_lambdify(name: str, T: int) -> float:
-    """Seconds to unroll a built-in cell (default sizes), build its loop, lambdify everything."""
+    """Seconds to derive a built-in cell (default sizes) as the vanilla row does: unroll,
+    backward loop, lambdify everything, and the expanded-sum terms of every gradient."""
     cell = load_cell(name)
     sp.core.cache.clear_cache()
     started = time.perf_counter()
     program = unroll_cell(cell, T=T)
     lambdify_cell(program, cell_backward_loop(program))
+    for wrt in cell.gradient_names:
+        cell_expanded_sum(cell, wrt, T)
     return time.perf_counter() - started
 
 
 def cell_rows(quick: bool) -> None:
     """Per built-in cell: unroll + backward loop + lambdify of every gradient, three lengths."""
     header(
-        "derivations, any cell: unroll + backward loop + lambdify every gradient (D=2, H=3, V=4)"
+        "derivations, any cell: unroll + loop + lambdify every gradient, expanded terms "
+        "(D=2, H=3, V=4)"
     )
     short, long_a, long_b = (2, 5, 10) if quick else (3, 50, 100)
     for name in BUILTIN_CELLS:
