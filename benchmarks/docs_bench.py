@@ -1,10 +1,13 @@
-"""Site build times: a cold `make docs` and a rebuild under `mkdocs serve`.
+"""Site build times (a cold `make docs`, a rebuild under `mkdocs serve`) and typesetting.
 
 Cold: the notebook cache is emptied, then `mkdocs build --strict` runs everything
 (the generator jobs, both notebooks executed, the API reference). Serve: `mkdocs
 serve` is started, a line is appended to a derivation module (a real edit, so the
 module's content changes), and the time from that write to the log line announcing
-the finished rebuild is measured; the module is then restored.
+the finished rebuild is measured; the module is then restored. Typesetting: every page
+of the cold build is opened in Debian's Chromium from a loopback server, and the time
+from navigation until MathJax has typeset every formula is measured; the slowest page
+is reported against its target.
 """
 
 from __future__ import annotations
@@ -30,19 +33,69 @@ EDITED = ROOT / "derivations" / "render.py"
 ENV = {**os.environ, "NO_MKDOCS_2_WARNING": "1"}
 
 
-def cold_build() -> float:
+TYPESET_TARGET_S = 1.5
+CHROMIUM = Path("/usr/bin/chromium")
+#: The flags of tests/browser.py: headless, and no background traffic off the machine.
+CHROMIUM_ARGS = (
+    "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+    "--disable-dev-shm-usage",
+)  # fmt: skip
+#: True once MathJax has started and every formula of the page holds its typeset output.
+TYPESET_DONE_JS = """() => window.MathJax && MathJax.startup && MathJax.startup.promise &&
+  Array.from(document.querySelectorAll('.arithmatex'))
+    .every(e => e.querySelector('mjx-container'))"""
+
+
+def cold_build(site_dir: Path) -> float:
     for cached in ("mkdocs-jupyter", "generated"):  # cold: nothing executed or generated before
         shutil.rmtree(ROOT / ".cache" / cached, ignore_errors=True)
-    with tempfile.TemporaryDirectory() as tmp:
-        started = time.perf_counter()
-        done = subprocess.run(
-            [str(MKDOCS), "build", "--strict", "--site-dir", str(Path(tmp) / "site")],
-            cwd=ROOT, capture_output=True, text=True, env=ENV, check=False,
-        )  # fmt: skip
-        elapsed = time.perf_counter() - started
+    started = time.perf_counter()
+    done = subprocess.run(
+        [str(MKDOCS), "build", "--strict", "--site-dir", str(site_dir)],
+        cwd=ROOT, capture_output=True, text=True, env=ENV, check=False,
+    )  # fmt: skip
+    elapsed = time.perf_counter() - started
     if done.returncode != 0:
         raise SystemExit(f"mkdocs build failed:\n{done.stderr[-3000:]}")
     return elapsed
+
+
+def typeset_times(site_dir: Path) -> list[tuple[float, str, int]]:
+    """(seconds from navigation to the last formula typeset, page, formulas) per page."""
+    import functools
+    import http.server
+
+    from playwright.sync_api import sync_playwright
+
+    class Quiet(http.server.SimpleHTTPRequestHandler):
+        def log_message(self, format: str, *args: object) -> None:
+            pass
+
+    handler = functools.partial(Quiet, directory=str(site_dir))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    base = f"http://127.0.0.1:{server.server_address[1]}/"
+    pages = sorted(p.parent.relative_to(site_dir).as_posix() for p in site_dir.rglob("index.html"))
+    out = []
+    try:
+        with sync_playwright() as playwright:
+            chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+            page = chromium.new_page(viewport={"width": 1280, "height": 900})
+            for rel in pages:
+                url = base + ("" if rel == "." else rel + "/")
+                started = time.perf_counter()
+                page.goto(url)
+                page.wait_for_function(TYPESET_DONE_JS, timeout=60_000, polling=10)
+                page.evaluate("() => MathJax.startup.promise")
+                elapsed = time.perf_counter() - started
+                formulas = page.evaluate("() => document.querySelectorAll('mjx-container').length")
+                out.append((elapsed, rel, int(formulas)))
+            chromium.close()
+    finally:
+        server.shutdown()
+        server.server_close()
+    return out
 
 
 def _free_port() -> int:
@@ -107,9 +160,23 @@ def serve_rebuilds(repeats: int) -> list[float]:
 
 def main(quick: bool = False) -> None:
     header("site: cold `make docs` (notebooks executed) and rebuild under `mkdocs serve`")
-    cold = cold_build()
-    row("cold mkdocs build --strict, lab included, no cache", seconds(cold),
-        f"< {COLD_TARGET_S:.0f} s", verdict(cold < COLD_TARGET_S))  # fmt: skip
+    with tempfile.TemporaryDirectory() as tmp:
+        site_dir = Path(tmp) / "site"
+        cold = cold_build(site_dir)
+        row("cold mkdocs build --strict, lab included, no cache", seconds(cold),
+            f"< {COLD_TARGET_S:.0f} s", verdict(cold < COLD_TARGET_S))  # fmt: skip
+        if CHROMIUM.exists():
+            times = typeset_times(site_dir)
+            slowest, page, formulas = max(times)
+            row(f"Chromium: navigation -> typeset, slowest of {len(times)} pages", seconds(slowest),
+                f"< {TYPESET_TARGET_S} s",
+                f"{verdict(slowest < TYPESET_TARGET_S)} ({page}, {formulas} formulas)")  # fmt: skip
+            heaviest = max(times, key=lambda t: t[2])
+            row(f"  the page with most formulas ({heaviest[1]}, {heaviest[2]})",
+                seconds(heaviest[0]), "(reported)")  # fmt: skip
+        else:
+            row("Chromium: navigation -> typeset", "skipped", f"< {TYPESET_TARGET_S} s",
+                f"no {CHROMIUM}: apt-get install chromium")  # fmt: skip
     if quick:
         return
     times = serve_rebuilds(3)
