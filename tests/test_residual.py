@@ -97,6 +97,9 @@ def test_components_sum_to_bptt_and_match_jacobian_products(rng, activation, non
         assert_same(parts.total(), getattr(grads, name), f"sum of residual components, {name}")
         naive = rnnnum.components(problem.params, cache, name, method="jacobian")
         assert_same(parts.terms, naive.terms, f"recursion vs Jacobian products, {name}")
+    bias = rnnnum.components(problem.params, cache, "bh", method="jacobian").terms  # (T, T, H)
+    for t, S in rnnnum.backward_signals(problem.params, cache):  # S[j] = dL_{k+j}/da_k
+        assert_same(S.sum(axis=1), bias[t:, t], f"backward_signals at step {t + 1}")
 
 
 @pytest.mark.parametrize("N", [1, 2, 7])  # the rank-one, Gram and product routes of the norms
