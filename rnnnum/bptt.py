@@ -7,6 +7,10 @@ $$\frac{dL}{dh_t} = \frac{\partial L_t}{\partial y_t} W_{yh}^\top
   + \frac{dL}{da_{t+1}} W_{hh}^\top ,\qquad
   \frac{dL}{da_t} = \frac{dL}{dh_t} \odot f'(a_t).$$
 
+The residual cell ($h_t = h_{t-1} + f(a_t)$, ``forward(..., residual=True)``) adds
+the skip to the second part, $\mathrm{d}L/\mathrm{d}h_{t+1}$ itself
+(`rnnnum.residual`); every formula below is the same for both cells.
+
 Every parameter gradient is then a sum over steps of the local derivative of
 $a_t$ (or $y_t$) times these signals, e.g.
 $dL/dW_{xh} = \sum_t x_t^\top \, dL/da_t$.
@@ -30,6 +34,7 @@ from rnnnum.gru import gru_backward
 from rnnnum.losses import get_loss
 from rnnnum.lstm import lstm_backward
 from rnnnum.params import GRADIENT_NAMES, PARAM_NAMES, RNNParams
+from rnnnum.residual import residual_sweep
 
 __all__ = ["AnyGradients", "Gradients", "bptt", "direct_hidden_signals", "output_signals"]
 
@@ -175,7 +180,8 @@ def bptt(params: AnyParams, cache: AnyCache, *, on_overflow: OnOverflow = "raise
             `NumericalOverflowError`; ``"warn"`` warns and carries on.
 
     Returns:
-        `Gradients` with fields ``Wxh, Whh, Wyh, bh, by, X, h0`` for the vanilla cell;
+        `Gradients` with fields ``Wxh, Whh, Wyh, bh, by, X, h0`` for the vanilla cell
+        (residual or not, as ``cache.residual`` says);
         `LSTMGradients` (``Wx, Wh, b, Wyh, by, X, h0, c0``) or `GRUGradients`
         (``Wx, Wh, bx, bh, Wyh, by, X, h0``) for the gated cells.
     """
@@ -187,14 +193,15 @@ def bptt(params: AnyParams, cache: AnyCache, *, on_overflow: OnOverflow = "raise
     assert isinstance(cache, ForwardCache)
     dY = output_signals(cache)  # ∂L_t/∂y_t, (N, T, V)
     with np.errstate(over="ignore", invalid="ignore"):
-        dA, dh0 = _vanilla_sweep(params, cache, dY, None)
+        sweep = _residual_sweep if cache.residual else _vanilla_sweep
+        dA, dh0 = sweep(params, cache, dY, None)
         grads = gradients_from_signals(params, cache, dY, dA, dh0)
         # One check of every result: b_h sums dL/da_t and h0 is dL/dh_0, so finite
         # gradients mean finite signals too; only a failure looks closer.
         if all_finite(*grads.as_dict().values()):
             return grads
         if not (np.isfinite(dA).all() and np.isfinite(dh0).all()):
-            dA, dh0 = _vanilla_sweep(params, cache, dY, guard)  # again, to say where
+            dA, dh0 = sweep(params, cache, dY, guard)  # again, to say where
             grads = gradients_from_signals(params, cache, dY, dA, dh0)
     return checked_gradients(guard, grads)
 
@@ -228,6 +235,13 @@ def _vanilla_sweep(
                 lambda: f"; largest |dL/dh_{t + 1}| was {largest(dh)}",  # noqa: B023 (called at once)
             )
     return dA, dh_next
+
+
+def _residual_sweep(
+    params: RNNParams, cache: ForwardCache, dY: FloatArray, guard: OverflowGuard | None
+) -> tuple[FloatArray, FloatArray]:
+    """`_vanilla_sweep` for the residual cell: dL/dh_{t-1} also receives dL/dh_t itself."""
+    return residual_sweep(params.Whh, params.Wyh, cache.fprime, dY, guard)
 
 
 def _bptt_gated(

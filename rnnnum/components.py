@@ -14,6 +14,12 @@ $k = i$ terms; ``X`` has one term per (i, k) for input $x_k$ (the gradient for
 $x_k$ is $\sum_i$ of them); ``h0`` (read by step 1) has only $k = 1$ terms.
 The $\delta_{i,k}$ follow from $\delta_{i,i} = (\partial L_i/\partial y_i)
 W_{yh}^\top \odot f'(a_i)$ and $\delta_{i,k-1} = \delta_{i,k} W_{hh}^\top \odot f'(a_{k-1})$.
+
+The residual cell (``forward(..., residual=True)``, `rnnnum.residual`) has the same
+components; its signals travel back as $\mathrm{d}L_i/\mathrm{d}h_k$ too, since the skip
+passes that on unchanged: $\mathrm{d}L_i/\mathrm{d}h_{k-1} = \mathrm{d}L_i/\mathrm{d}h_k
++ \delta_{i,k} W_{hh}^\top$, $\delta_{i,k-1} = \mathrm{d}L_i/\mathrm{d}h_{k-1} \odot
+f'(a_{k-1})$; the ``h0`` component is $\mathrm{d}L_i/\mathrm{d}h_0$ through both paths.
 """
 
 from __future__ import annotations
@@ -33,6 +39,7 @@ from rnnnum.gated import GRUCache, LSTMCache
 from rnnnum.gated_components import gated_component_norms, gated_components
 from rnnnum.jacobians import jacobian_signals
 from rnnnum.params import GRADIENT_NAMES, RNNParams
+from rnnnum.residual import residual_signals
 
 __all__ = [
     "Components",
@@ -40,6 +47,7 @@ __all__ = [
     "backward_signals",
     "component_norms",
     "components",
+    "signal_stream",
 ]
 
 #: Ways to obtain the signals dL_i/da_k: the O(T^2 H^2) vector recursion, or explicit
@@ -57,6 +65,7 @@ def backward_signals(
     I = min(T - t, window). All losses travel back together, as one
     (I*N, H) @ (H, H) product per step: O(T^2 N H^2) work in total, O(T N H)
     memory. ``S`` is a view that the next iteration overwrites: copy it to keep it.
+    A residual cache (``cache.residual``) is carried by `rnnnum.residual.residual_signals`.
     """
     check_cache(params, cache)
     if not isinstance(params, RNNParams):
@@ -68,6 +77,10 @@ def backward_signals(
     w = T if window is None else min(positive_int(window, "window"), T)
     fprime = cache.fprime  # (N, T, H)
     g = direct_hidden_signals(params, cache)  # ∂L_i/∂y_i W_yhᵀ: what L_i sends into h_i, (N, T, H)
+    if cache.residual:
+        for t, S, _ in residual_signals(params.Whh, fprime, g, w):
+            yield t, S
+        return
     WhhT = np.ascontiguousarray(params.Whh.T)
     buf = np.empty((T, N, H))  # buf[i] holds dL_{i+1}/da_{t+1} for the current t
     carried = np.empty((T * N, H))  # scratch for the product, so no step allocates
@@ -109,9 +122,17 @@ class Components:
 
 
 def _step_terms(
-    wrt: str, t: int, S: FloatArray, cache: ForwardCache, params: RNNParams
+    wrt: str,
+    t: int,
+    S: FloatArray,
+    cache: ForwardCache,
+    params: RNNParams,
+    G: FloatArray | None = None,
 ) -> FloatArray:
-    """Components (i, t+1) for the rows of S, (I, *shape), for quantities used in a_t."""
+    """Components (i, t+1) for the rows of S, (I, *shape), for quantities used in step t+1.
+
+    ``G`` (I, N, H) is dL_i/dh_1, needed for h0 in the residual cell only.
+    """
     if wrt == "Wxh":
         return np.matmul(cache.X[:, t].T, S)  # x_k^T delta_{i,k}, (I, D, H)
     if wrt == "Whh":
@@ -120,16 +141,29 @@ def _step_terms(
         return S.sum(axis=1)  # sum over the batch, (I, H)
     if wrt == "X":
         return S @ params.Wxh.T  # dL_i/dx_k, (I, N, D)
-    return S @ params.Whh.T  # h0 (t = 0 only): dL_i/dh_0, (I, N, H)
+    through_a = S @ params.Whh.T  # h0 (t = 0 only): dL_i/dh_0 through a_1, (I, N, H)
+    if cache.residual:
+        assert G is not None
+        return through_a + G  # ... and through the skip of h_1 = h_0 + f(a_1)
+    return through_a
 
 
-def _signals(
-    params: RNNParams, cache: ForwardCache, method: str
-) -> Iterator[tuple[int, FloatArray]]:
+def signal_stream(
+    params: RNNParams, cache: ForwardCache, method: str, window: int | None = None
+) -> Iterator[tuple[int, FloatArray, FloatArray | None]]:
+    """``(t, S, G)``: S as `backward_signals`; G[j] = dL_{k+j}/dh_k, or None where unneeded.
+
+    G is what the residual cell's h0 component needs; vanilla's recursion gives None.
+    `window` truncates the recursion (``method="recursive"`` only, as `truncated_bptt`).
+    """
     method = choice(method, "method", METHODS)
     if method == "jacobian":
         return jacobian_signals(params, cache)
-    return backward_signals(params, cache)
+    if cache.residual:
+        w = cache.T if window is None else min(positive_int(window, "window"), cache.T)
+        g = direct_hidden_signals(params, cache)  # ∂L_i/∂y_i W_yhᵀ, (N, T, H)
+        return residual_signals(params.Whh, cache.fprime, g, w)
+    return ((t, S, None) for t, S in backward_signals(params, cache, window=window))
 
 
 def _check_wrt(wrt: str, params: AnyParams | None = None) -> str:
@@ -182,9 +216,9 @@ def components(
         if wrt in ("Wyh", "by"):
             terms[np.arange(T), np.arange(T)] = readout_terms(wrt, cache)
         else:
-            for t, S in _signals(params, cache, method):
+            for t, S, G in signal_stream(params, cache, method):
                 if wrt != "h0" or t == 0:  # h0 is read by step 1 only
-                    terms[t : t + len(S), t] = _step_terms(wrt, t, S, cache, params)
+                    terms[t : t + len(S), t] = _step_terms(wrt, t, S, cache, params, G)
     guard.check_pairs(terms, f"the component of dL/d{wrt} for loss L_i through step k")
     return Components(wrt, terms)
 
@@ -235,7 +269,7 @@ def _norm_tables(
     h_prev = cache.h_prev
     x_norms = row_norms(cache.X.transpose(1, 0, 2))  # ||x_k||_F over the batch, (T,)
     h_norms = row_norms(h_prev.transpose(1, 0, 2))  # ||h_{k-1}||_F, (T,)
-    for t, S in _signals(params, cache, method):
+    for t, S, G in signal_stream(params, cache, method):
         rows = slice(t, t + len(S))
         d_norms = row_norms(S)  # ||dL_i/da_k||_F over the batch
         for name in per_step:
@@ -246,7 +280,7 @@ def _norm_tables(
             elif name == "bh":
                 out[name][rows, t] = d_norms if cache.N == 1 else row_norms(S.sum(axis=1))
             elif name != "h0" or t == 0:  # X, and h0 at step 1
-                out[name][rows, t] = row_norms(_step_terms(name, t, S, cache, params))
+                out[name][rows, t] = row_norms(_step_terms(name, t, S, cache, params, G))
     return out
 
 

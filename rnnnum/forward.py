@@ -5,6 +5,9 @@ For $t = 1, \dots, T$ (row vectors, batch first):
 $$a_t = x_t W_{xh} + h_{t-1} W_{hh} + b_h,\quad h_t = f(a_t),\quad
 y_t = h_t W_{yh} + b_y,\quad L = \sum_{t=1}^{T} L_t(y_t).$$
 
+With ``residual=True`` the state update is $h_t = h_{t-1} + f(a_t)$ instead (the
+residual-through-time cell, `rnnnum.residual`); everything else is the same.
+
 Local derivatives used by `rnnnum.bptt` (row convention: a row-vector gradient
 is multiplied on the right):
 
@@ -27,16 +30,18 @@ import numpy as np
 from numpy.typing import NDArray
 
 from rnnnum._arith import all_finite, frozen_record, pick_flat
-from rnnnum._checks import FloatArray, describe, real_array
+from rnnnum._checks import FloatArray, describe
+from rnnnum._inputs import check_h0, check_targets, check_X
 from rnnnum._overflow import OnOverflow, OverflowGuard, largest
 from rnnnum.activations import get_activation
-from rnnnum.errors import CellMismatchError, DTypeError, ShapeError, TargetRangeError
+from rnnnum.errors import CellMismatchError, DTypeError
 from rnnnum.gated import GRUCache, LSTMCache
 from rnnnum.gated_params import GRUParams, LSTMParams
 from rnnnum.gru import gru_forward
 from rnnnum.losses import Loss, get_loss, log_softmax
 from rnnnum.lstm import lstm_forward
 from rnnnum.params import RNNParams
+from rnnnum.residual import check_residual, residual_states
 
 __all__ = ["AnyCache", "AnyParams", "ForwardCache", "forward"]
 
@@ -58,6 +63,8 @@ class ForwardCache:
         targets: class indices (N, T) for cross-entropy, real vectors (N, T, V) for mse.
         h0: initial state, (N, H).
         activation: name of f.  loss: name of the per-step loss.
+        residual: True for the residual cell h_t = h_{t-1} + f(a_t) (`rnnnum.residual`),
+            False for the vanilla h_t = f(a_t).
         a: pre-activations a_1..a_T, (N, T, H).
         h: hidden states h_1..h_T, (N, T, H).
         y: outputs (logits) y_1..y_T, (N, T, V).
@@ -71,6 +78,7 @@ class ForwardCache:
     targets: NDArray[Any] = field(repr=False)
     h0: FloatArray = field(repr=False)
     activation: str
+    residual: bool
     loss_name: str
     a: FloatArray = field(repr=False)
     h: FloatArray = field(repr=False)
@@ -97,85 +105,14 @@ class ForwardCache:
     @cached_property
     def fprime(self) -> FloatArray:
         """f'(a_t) at every step, (N, T, H): the diagonal of ∂h_t/∂a_t; computed once, read-only."""
-        return _read_only(get_activation(self.activation).derivative(self.a, self.h))
+        f = get_activation(self.activation)
+        # The derivative reads f(a_t): h_t itself, except in the residual cell (h_{t-1} + f(a_t)).
+        return _read_only(f.derivative(self.a, f.forward(self.a) if self.residual else self.h))
 
 
 def _read_only(arr: FloatArray) -> FloatArray:
     arr.setflags(write=False)
     return arr
-
-
-def _check_X(X: Any, params: AnyParams) -> FloatArray:
-    X = real_array(X, "X", ndim=3, layout="(N, T, D)")
-    N, T, D = X.shape
-    if N < 1:
-        raise ShapeError(f"X must hold at least one sequence (N >= 1); got X.shape = {X.shape}.")
-    if T < 1:
-        raise ShapeError(
-            f"X must have at least one time step (T >= 1); got X.shape = {X.shape} (T = 0). "
-            "An empty sequence has no loss and no gradient: drop it from the batch."
-        )
-    if D != params.D:
-        raise ShapeError(
-            f"X must have shape (N, T, D) with D = {params.D} (the rows of "
-            f"{'Wxh' if isinstance(params, RNNParams) else 'Wx'}); got X.shape = "
-            f"{X.shape}. Pass inputs with {params.D} features, or build parameters with D = {D}."
-        )
-    return X
-
-
-def _check_targets(targets: Any, loss: str, N: int, T: int, V: int) -> NDArray[Any]:
-    if get_loss(loss).class_targets:
-        arr = np.asarray(targets)
-        if arr.ndim == 3:
-            raise ShapeError(
-                f"targets for loss='cross_entropy' are class indices of shape (N, T) = ({N}, {T}); "
-                f"got shape {arr.shape}. Pass targets.argmax(-1) for one-hot targets, or use "
-                "loss='mse' for real-valued targets."
-            )
-        if arr.dtype.kind not in "iu":
-            raise DTypeError(
-                "targets for loss='cross_entropy' must be integer class indices; got "
-                f"{describe(arr)}. Cast with targets.astype(numpy.int64)."
-            )
-        if arr.shape != (N, T):
-            raise ShapeError(
-                f"targets must have shape (N, T) = ({N}, {T}) to match X; got {arr.shape}. "
-                "Give one class index per example and step."
-            )
-        classes = arr.astype(np.int64)
-        # One reduction: a negative index read as unsigned is at least 2**63 > V.
-        if int(classes.view(np.uint64).max()) >= V:
-            bad = (arr < 0) | (arr >= V)
-            where = tuple(int(i) for i in np.argwhere(bad)[0])
-            fix = (
-                "Class indices start at 0: re-encode the classes."
-                if arr[where] < 0
-                else f"Use V >= {int(arr.max()) + 1} outputs or re-encode the classes."
-            )
-            raise TargetRangeError(
-                f"targets must be class indices in 0..{V - 1} (V = {V} outputs); got {arr[where]} "
-                f"at index {where}. {fix}"
-            )
-        return classes
-    out = real_array(targets, "targets", ndim=3, layout="(N, T, V)")
-    if out.shape != (N, T, V):
-        raise ShapeError(
-            f"targets for loss='mse' must have shape (N, T, V) = ({N}, {T}, {V}); got {out.shape}."
-        )
-    return out
-
-
-def _check_h0(h0: Any, N: int, H: int, name: str = "h0") -> FloatArray:
-    if h0 is None:
-        return np.zeros((N, H))
-    out = real_array(h0, name, ndim=2, layout="(N, H)")
-    if out.shape != (N, H):
-        raise ShapeError(
-            f"{name} must have shape (N, H) = ({N}, {H}); got {out.shape}. For one state shared "
-            f"by the batch pass numpy.tile({name}, (N, 1))."
-        )
-    return out
 
 
 def _readout(
@@ -209,7 +146,7 @@ def _forward_gated(
     N, T, _ = X.shape
     with np.errstate(over="ignore", invalid="ignore"):
         if isinstance(params, LSTMParams):
-            c0 = _check_h0(c0, N, params.H, "c0")
+            c0 = check_h0(c0, N, params.H, "c0")
             tape: Any = lstm_forward(params.Wx, params.Wh, params.b, X, h0, c0)
             state, name = tape.c[:, 1:], "the cell state c_{t}"
         else:
@@ -250,6 +187,7 @@ def forward(
     h0: Any = ...,
     c0: Any = ...,
     activation: str | None = ...,
+    residual: bool = ...,
     loss: str = ...,
     on_overflow: OnOverflow = ...,
 ) -> ForwardCache: ...
@@ -262,6 +200,7 @@ def forward(
     h0: Any = ...,
     c0: Any = ...,
     activation: str | None = ...,
+    residual: bool = ...,
     loss: str = ...,
     on_overflow: OnOverflow = ...,
 ) -> LSTMCache: ...
@@ -274,6 +213,7 @@ def forward(
     h0: Any = ...,
     c0: Any = ...,
     activation: str | None = ...,
+    residual: bool = ...,
     loss: str = ...,
     on_overflow: OnOverflow = ...,
 ) -> GRUCache: ...
@@ -286,6 +226,7 @@ def forward(
     h0: Any = ...,
     c0: Any = ...,
     activation: str | None = ...,
+    residual: bool = ...,
     loss: str = ...,
     on_overflow: OnOverflow = ...,
 ) -> AnyCache: ...
@@ -297,6 +238,7 @@ def forward(
     h0: Any = None,
     c0: Any = None,
     activation: str | None = None,
+    residual: bool = False,
     loss: str = "cross_entropy",
     on_overflow: OnOverflow = "raise",
 ) -> AnyCache:
@@ -312,6 +254,10 @@ def forward(
         activation: the vanilla cell's f, one of ``tanh`` (the default, also for None),
             ``sigmoid``, ``relu``, ``leaky_relu``, ``identity``. The gated cells fix
             their own (sigmoid gates, tanh candidate), so passing one with them is an error.
+        residual: if True, the residual-through-time cell h_t = h_{t-1} + f(a_t)
+            (`rnnnum.residual`), recorded as ``cache.residual`` for every later stage.
+            Vanilla cell only: True with `LSTMParams` or `GRUParams` raises
+            `CellMismatchError`; anything but a bool raises `DTypeError`.
         loss: ``cross_entropy`` or ``mse``.
         on_overflow: ``"raise"`` (default) stops at the first inf/NaN with
             `NumericalOverflowError`; ``"warn"`` issues `NumericalOverflowWarning`
@@ -326,6 +272,8 @@ def forward(
             f"params must be an RNNParams, LSTMParams or GRUParams; got {describe(params)}. "
             "Build one with rnnnum.init_params(...), rnnnum.init_lstm(...) or rnnnum.init_gru(...)."
         )
+    if residual is not False:  # the common case costs one identity test
+        residual = check_residual(residual, params)
     gated = not isinstance(params, RNNParams)
     if gated and activation is not None:
         raise CellMismatchError(
@@ -339,10 +287,10 @@ def forward(
         )
     f = get_activation("tanh" if activation is None else activation)
     loss_fn = get_loss(loss)
-    X = _check_X(X, params)
+    X = check_X(X, params)
     N, T, _ = X.shape
-    targets = _check_targets(targets, loss, N, T, params.V)
-    h0 = _check_h0(h0, N, params.H)
+    targets = check_targets(targets, loss, N, T, params.V)
+    h0 = check_h0(h0, N, params.H)
     if gated:
         assert isinstance(params, LSTMParams | GRUParams)
         guard = OverflowGuard(on_overflow, "forward", "Scale the inputs or weights down.")
@@ -355,25 +303,27 @@ def forward(
         "rnnnum.init_spectral(..., sigma_max=0.9).",
     )
 
-    H = params.H
     Whh, bh, act = params.Whh, params.bh, f.forward
-    ufunc = act if isinstance(act, np.ufunc) else None  # tanh: written straight into h_t
-    a = np.empty((N, T, H))
-    h = np.empty((N, T, H))
-    hw = np.empty((N, H))
-    h_prev = h0
     with np.errstate(over="ignore", invalid="ignore"):  # the guard reports instead of NumPy
-        np.matmul(X, params.Wxh, out=a)  # x_t W_xh for every step in one product
-        for t in range(T):
-            a_t = a[:, t]
-            np.dot(h_prev, Whh, out=hw)
-            a_t += hw  # a_t = x_t W_xh + h_{t-1} W_hh + b_h, (N, H)
-            a_t += bh
-            h_prev = h[:, t]
-            if ufunc is not None:  # (N, H); local derivative: ∂h_t/∂a_t = diag(f'(a_t))
-                ufunc(a_t, out=h_prev)
-            else:
-                h_prev[...] = act(a_t)
+        if residual:  # h_t = h_{t-1} + f(a_t): the loop of rnnnum.residual
+            a, h = residual_states(X, params.Wxh, Whh, bh, h0, act)
+        else:
+            ufunc = act if isinstance(act, np.ufunc) else None  # tanh: written into h_t
+            a = np.empty((N, T, params.H))
+            h = np.empty((N, T, params.H))
+            hw = np.empty((N, params.H))
+            h_prev = h0
+            np.matmul(X, params.Wxh, out=a)  # x_t W_xh for every step in one product
+            for t in range(T):
+                a_t = a[:, t]
+                np.dot(h_prev, Whh, out=hw)
+                a_t += hw  # a_t = x_t W_xh + h_{t-1} W_hh + b_h, (N, H)
+                a_t += bh
+                h_prev = h[:, t]
+                if ufunc is not None:  # (N, H); local derivative: ∂h_t/∂a_t = diag(f'(a_t))
+                    ufunc(a_t, out=h_prev)
+                else:
+                    h_prev[...] = act(a_t)
         y, p, losses = _readout(params, h, targets, loss_fn)  # ∂L_t/∂y_t in losses.py
     loss_total = float(losses.sum())  # finite only if every L_t is
     if not (math.isfinite(loss_total) and all_finite(a)):  # report the first step that overflowed
@@ -391,6 +341,7 @@ def forward(
         targets=targets,
         h0=h0,
         activation=f.name,
+        residual=residual,
         loss_name=loss_fn.name,
         a=a,
         h=h,

@@ -64,9 +64,12 @@ class _Objective:
         h0: Any,
         c0: Any = None,
         activation: str | None,
+        residual: bool = False,
         loss: str,
     ) -> None:
-        kwargs: dict[str, Any] = {"h0": h0, "activation": activation, "loss": loss}
+        kwargs: dict[str, Any] = {
+            "h0": h0, "activation": activation, "residual": residual, "loss": loss,
+        }  # fmt: skip
         if c0 is not None:
             kwargs["c0"] = c0
         base: AnyCache = forward(params, X, targets, **kwargs)
@@ -75,7 +78,7 @@ class _Objective:
         self.values: dict[str, FloatArray] = {**params.as_dict(), "X": base.X, "h0": base.h0}
         if isinstance(params, LSTMParams):
             self.values["c0"] = base.c0  # type: ignore[union-attr]
-        self.kwargs: dict[str, Any] = {"activation": activation, "loss": loss}
+        self.kwargs: dict[str, Any] = {k: v for k, v in kwargs.items() if k not in ("h0", "c0")}
 
     def __call__(self, name: str, value: FloatArray) -> float:
         c = self.cache
@@ -102,16 +105,20 @@ def numerical_gradients(
     h0: Any = None,
     c0: Any = None,
     activation: str | None = None,
+    residual: bool = False,
     loss: str = "cross_entropy",
     step: float = FD_STEP,
 ) -> AnyGradients:
     """dL/d(every entry of every quantity) by central differences: 2 forward passes per entry.
 
     Accepts the parameters of every cell (`RNNParams`, `LSTMParams`, `GRUParams`) and
-    returns the matching gradient type; `c0` is the LSTM's initial cell state.
+    returns the matching gradient type; `c0` is the LSTM's initial cell state and
+    ``residual=True`` the residual vanilla cell h_t = h_{t-1} + f(a_t), as in `rnnnum.forward`.
     """
     step = positive_float(step, "step")
-    objective = _Objective(params, X, targets, h0=h0, c0=c0, activation=activation, loss=loss)
+    objective = _Objective(
+        params, X, targets, h0=h0, c0=c0, activation=activation, residual=residual, loss=loss
+    )
     grads = {}
     for name in objective.names:
         x = objective.values[name]
@@ -164,6 +171,7 @@ def directional_checks(
     h0: Any = None,
     c0: Any = None,
     activation: str | None = None,
+    residual: bool = False,
     loss: str = "cross_entropy",
     directions: int = N_DIRECTIONS,
     step: float = FD_STEP,
@@ -173,11 +181,13 @@ def directional_checks(
     """Compare `grads` with central differences along random unit directions, per quantity.
 
     Cheaper than `numerical_gradients` (2 forward passes per direction, whatever
-    the size) and sensitive to every entry at once.
+    the size) and sensitive to every entry at once. `residual` as in `rnnnum.forward`.
     """
     directions = positive_int(directions, "directions")
     step = positive_float(step, "step")
-    objective = _Objective(params, X, targets, h0=h0, c0=c0, activation=activation, loss=loss)
+    objective = _Objective(
+        params, X, targets, h0=h0, c0=c0, activation=activation, residual=residual, loss=loss
+    )
     checks = []
     for name in objective.names:
         x = objective.values[name]

@@ -7,6 +7,10 @@ $dh_t = dh_{t-1}\, W_{hh}\, \mathrm{diag}(f'(a_t))$, so the one-step Jacobian
 $$M_t = \frac{dh_t}{dh_{t-1}} = W_{hh}\,\mathrm{diag}(f'(a_t)),
 \qquad \frac{dh_i}{dh_k} = M_{k+1} M_{k+2} \cdots M_i \quad (i \ge k).$$
 
+The residual cell ($h_t = h_{t-1} + f(a_t)$, ``forward(..., residual=True)``) adds the
+skip to every step: $M_t = \mathrm{d}h_t/\mathrm{d}h_{t-1} = I + W_{hh}\,\mathrm{diag}(f'(a_t))$
+(`rnnnum.residual` names its local factors).
+
 The column convention ($h_t = f(W h_{t-1} + \dots)$, Pascanu et al. 2013) writes the
 transpose, $\mathrm{diag}(f'(a_t))\, W_{hh}^\top$; norms and singular values agree.
 A gradient travels back with the transpose: $dL/dh_k = dL/dh_i\,(dh_i/dh_k)^\top$.
@@ -56,7 +60,8 @@ MAX_JACOBIAN_BYTES = 2 * 1024**3
 def step_jacobians(params: AnyParams, cache: AnyCache) -> FloatArray:
     """One-step Jacobians M_t of the state, (N, T, n, n) with n = H (LSTM: 2H); [:, t-1] = M_t.
 
-    Vanilla: M_t = dh_t/dh_{t-1} = W_hh diag(f'(a_t)). GRU: dh_t/dh_{t-1} through the
+    Vanilla: M_t = dh_t/dh_{t-1} = W_hh diag(f'(a_t)); residual (``cache.residual``):
+    I + W_hh diag(f'(a_t)). GRU: dh_t/dh_{t-1} through the
     gates and the copy z_t ⊙ h_{t-1} (`rnnnum.gru.gru_step_jacobians`). LSTM: the block
     matrix of (h_t, c_t) against (h_{t-1}, c_{t-1}), rows (h, c) of step t-1 and columns
     (h, c) of step t (`rnnnum.lstm.lstm_step_jacobians`).
@@ -68,7 +73,10 @@ def step_jacobians(params: AnyParams, cache: AnyCache) -> FloatArray:
         return lstm_step_jacobians(params.Wh, cache.tape)  # type: ignore[union-attr]
     assert isinstance(params, RNNParams)
     fprime = cache.fprime  # (N, T, H)
-    return params.Whh[None, None, :, :] * fprime[:, :, None, :]  # scales column j by f'(a_t)_j
+    M = params.Whh[None, None, :, :] * fprime[:, :, None, :]  # scales column j by f'(a_t)_j
+    if cache.residual:
+        M += np.eye(params.H)  # the skip h_t = h_{t-1} + ...: its identity path
+    return M
 
 
 @dataclass(frozen=True, eq=False)
@@ -165,13 +173,16 @@ def cell_state_path(params: AnyParams, cache: AnyCache) -> FloatArray:
     return P
 
 
-def jacobian_signals(params: RNNParams, cache: ForwardCache) -> Iterator[tuple[int, FloatArray]]:
-    """dL_i/da_k for all i >= k, formed naively from explicit Jacobian products.
+def jacobian_signals(
+    params: RNNParams, cache: ForwardCache
+) -> Iterator[tuple[int, FloatArray, FloatArray]]:
+    """dL_i/da_k and dL_i/dh_k for all i >= k, formed naively from explicit Jacobian products.
 
-    Yields ``(t, D)`` for each 0-based step t, with ``D[j] = dL_{t+j+1}/da_{t+1}``
-    of shape (T - t, N, H): the same stream as `rnnnum.components.backward_signals`
-    but at O(N T^2 H^3) cost instead of O(N T^2 H^2). Kept as the independent
-    reference and the benchmark baseline.
+    Yields ``(t, D, G)`` for each 0-based step t, with ``D[j] = dL_{t+j+1}/da_{t+1}``
+    and ``G[j] = dL_{t+j+1}/dh_{t+1}``, each (T - t, N, H): the stream of
+    `rnnnum.components.backward_signals` (and G, which the residual cell's h0 needs)
+    at O(N T^2 H^3) cost instead of O(N T^2 H^2). Kept as the independent reference
+    and the benchmark baseline; the residual cell's M_t include the skip.
     """
     check_cache(params, cache)
     M = step_jacobians(params, cache)  # (N, T, H, H)
@@ -180,10 +191,10 @@ def jacobian_signals(params: RNNParams, cache: ForwardCache) -> Iterator[tuple[i
     N, T, H = cache.N, cache.T, params.H
     for t in reversed(range(T)):
         P = np.broadcast_to(np.eye(H), (N, H, H))  # dh_t/dh_t
-        rows = np.empty((T - t, N, H))
+        rows, states = np.empty((T - t, N, H)), np.empty((T - t, N, H))
         for i in range(t, T):
             if i > t:
                 P = P @ M[:, i]  # dh_i/dh_t
-            dh = np.einsum("nba,na->nb", P, g[:, i])  # dL_i/dh_t = dL_i/dh_i (dh_i/dh_t)^T
-            rows[i - t] = dh * fprime[:, t]  # dL_i/da_t
-        yield t, rows
+            states[i - t] = np.einsum("nba,na->nb", P, g[:, i])  # dL_i/dh_t = g (dh_i/dh_t)^T
+            rows[i - t] = states[i - t] * fprime[:, t]  # dL_i/da_t
+        yield t, rows, states

@@ -2,7 +2,8 @@ r"""Truncated BPTT: each loss sends its gradient back at most `window` steps.
 
 With a window of $w$ steps, loss $L_i$ contributes through steps
 $k = i-w+1, \dots, i$ only; the terms of the expanded sum with $i - k \ge w$ are
-dropped. ``window = 1`` keeps only the $k = i$ terms; ``window >= T`` is full BPTT.
+dropped. ``window = 1`` keeps only the $k = i$ terms; ``window >= T`` is full BPTT. The
+residual cell (``cache.residual``) is truncated the same way, term by term.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from rnnnum.bptt import (
     gradients_from_signals,
     output_signals,
 )
-from rnnnum.components import backward_signals
+from rnnnum.components import signal_stream
 from rnnnum.forward import AnyCache, AnyParams, ForwardCache
 from rnnnum.gated import (
     GRUCache,
@@ -75,11 +76,13 @@ def truncated_bptt(
     dA = np.empty((cache.N, cache.T, params.H))
     dh0 = np.zeros((cache.N, params.H))
     with np.errstate(over="ignore", invalid="ignore"):
-        for t, S in backward_signals(params, cache, window=window):
+        for t, S, G in signal_stream(params, cache, "recursive", window):
             dA[:, t] = S.sum(axis=0)  # dL/da_t restricted to the losses within the window
             guard.check(dA[:, t], f"dL/da_{t + 1}", t + 1, cache.T)
             if t == 0:
-                dh0 = dA[:, 0] @ params.Whh.T
+                dh0 = dA[:, 0] @ params.Whh.T  # through a_1
+                if G is not None:  # the residual cell: and through the skip of h_1
+                    dh0 += G.sum(axis=0)
         grads = gradients_from_signals(params, cache, output_signals(cache), dA, dh0)
     return checked_gradients(guard, grads)
 

@@ -33,10 +33,12 @@ def step_losses(problem: dict, copies: dict | None = None) -> np.ndarray:
 
     `copies` maps (name, k) to the value of `name` used at step k (1-based):
     names Wxh, Whh, bh, Wyh, by; ("X", k) replaces x_k (N, D); ("h0", 1) replaces h0.
+    With ``problem["residual"]`` true, the residual cell h_t = h_{t-1} + f(a_t).
     """
     copies = copies or {}
     p, X, targets, h0 = problem["params"], problem["X"], problem["targets"], problem["h0"]
     activation, loss = problem["activation"], problem["loss"]
+    residual = problem.get("residual", False)
     N, T, _ = X.shape
     H, V = p["Whh"].shape[0], p["Wyh"].shape[1]
     out = np.zeros(T)
@@ -52,7 +54,8 @@ def step_losses(problem: dict, copies: dict | None = None) -> np.ndarray:
                 + bh[j]
                 for j in range(H)
             ]
-            h = [act(activation, aj) for aj in a]
+            fa = [act(activation, aj) for aj in a]
+            h = [h[j] + fa[j] for j in range(H)] if residual else fa
             y = [sum(h[j] * Wyh[j, v] for j in range(H)) + by[v] for v in range(V)]
             if loss == "cross_entropy":
                 top = max(y)

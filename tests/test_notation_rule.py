@@ -109,7 +109,11 @@ def test_site_follows_the_rule(built_site, table):
 
 #: Modules about one gated cell are judged by that cell's equations; the rest by the
 #: vanilla model's (a gated h_t reads h_{t-1} directly: its ∂h_t/∂h_{t-1} is local).
-CELL_OF_MODULE = {"lstm.py": ("lstm",), "gru.py": ("gru", "gru-before")}
+CELL_OF_MODULE = {
+    "lstm.py": ("lstm",),
+    "gru.py": ("gru", "gru-before"),
+    "residual.py": ("residual",),
+}
 
 
 def test_docstrings_and_comments_follow_the_rule(table):
