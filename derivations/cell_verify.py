@@ -38,11 +38,12 @@ from derivations.verify import CHECKS, EXACT_ATOL, EXACT_RTOL, KINK_MARGIN, Chec
 
 __all__ = ["TWINS", "Twin", "cell_problem", "verify_cell", "verify_cell_spec"]
 
-#: rnnnum's name for each built-in cell's twin and how its parameters are built.
-#: The residual cell has no full twin in rnnnum (only a training cell), so it is
-#: checked against finite differences of the compiled forward pass.
+#: rnnnum's parameter type for each built-in cell's twin (the residual cell is the
+#: vanilla parameters run with ``residual=True``). A cell not listed is checked against
+#: finite differences of its compiled forward pass only.
 TWINS = {
     "vanilla": "RNNParams",
+    "residual": "RNNParams",
     "lstm": "LSTMParams",
     "gru": "GRUParams",
     "gru-before": "GRUParams",
@@ -106,11 +107,17 @@ def _twin(program: UnrolledCell, values: dict[str, Any]) -> Twin | None:
     X = values["X"][None]
     targets = np.asarray(values["targets"])[None]
     initial = {f"{s}0": values[f"{s}0"][None] for s in cell.state_names}
-    options: dict[str, Any] = {"loss": spec.loss, **initial}
-    if kind == "RNNParams":
-        options["activation"] = cell.activation
-    cache = rnnnum.forward(params, X, targets, **options)
+    cache = rnnnum.forward(params, X, targets, **_options(cell, spec.loss, initial))
     return Twin(params, cache, X, targets, initial)
+
+
+def _options(cell: Cell, loss: str, initial: dict[str, FloatArray]) -> dict[str, Any]:
+    """The keywords rnnnum's forward pass (and its finite differences) need for `cell`."""
+    options: dict[str, Any] = {"loss": loss, **initial}
+    if TWINS[cell.name] == "RNNParams":
+        options["activation"] = cell.activation
+        options["residual"] = cell.name == "residual"
+    return options
 
 
 def cell_problem(
@@ -236,9 +243,7 @@ def _fd_checks(
     """The loop against central differences of a forward pass with no backward code."""
     numeric: dict[str, FloatArray] | None = None
     if twin is not None:
-        options: dict[str, Any] = {"loss": program.spec.loss, **twin.initial}
-        if cell.name == "vanilla":
-            options["activation"] = cell.activation
+        options = _options(cell, program.spec.loss, twin.initial)
         grads = rnnnum.numerical_gradients(twin.params, twin.X, twin.targets, **options)
         numeric = grads.as_dict()
     rows = []

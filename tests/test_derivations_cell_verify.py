@@ -28,7 +28,7 @@ def test_contract_names_shapes_and_gate_order(name: str) -> None:
     assert twin is not None and type(twin.params).__name__ == kind
     rnn_fields = set(twin.params.as_dict())
     grads = rnnnum.bptt(twin.params, twin.cache).as_dict()
-    if kind == "RNNParams":  # one gate: every name is rnnnum's own field name
+    if kind == "RNNParams":  # one gate (vanilla, residual): every name is rnnnum's own field
         assert set(cell.gradient_names) == set(grads)
         assert not cell.stacking()
         for p in cell.params:
