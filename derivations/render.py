@@ -12,6 +12,8 @@ from typing import Any
 
 import sympy as sp
 
+from derivations.cell_sums_latex import cell_written_out_latex
+from derivations.cells import vanilla
 from derivations.errors import TooLargeError
 from derivations.gradients import (
     RULES,
@@ -44,7 +46,7 @@ from derivations.render_model import (
     parameter_locals_latex,
 )
 from derivations.spec import ModelSpec
-from derivations.terms import Factor, Term
+from derivations.terms import Factor
 from derivations.unroll import unroll
 
 # the line-breaking helpers stay importable from here (the cell renderers use them)
@@ -136,23 +138,10 @@ def written_out_latex(name: str, spec: ModelSpec) -> str:
     """Every term written out, one line per term, for T <= `MAX_WRITTEN_STEPS`.
 
     For ``X`` one equation per input x_k; otherwise one equation for the gradient.
+    Printed from the vanilla cell's expanded sum (`cell_written_out_latex`).
     """
     _check_written(name, spec)
-    terms = expanded_sum(name, spec.T)
-    groups: dict[int, list[Term]] = {}
-    for term in terms:
-        groups.setdefault(term.step if name == "X" else 0, []).append(term)
-    blocks = []
-    for key, group in groups.items():
-        lhs = _lhs(name, str(key)) if name == "X" else _lhs(name)
-        lines = []
-        for n, term in enumerate(group):
-            first, *rest = _broken_product(term.factors, spec).split(CONTINUED_PRODUCT)
-            tag = rf"\qquad && (i={term.loss},\ k={term.step})"
-            lead = r"&= " if n == 0 else r"&\quad + "
-            lines.append(CONTINUED_PRODUCT.join([lead + first + tag, *rest]))
-        blocks.append(lhs + r" " + r" \\ ".join(lines))
-    return r"\begin{aligned}" + r" \\[4pt] ".join(blocks) + r"\end{aligned}"
+    return cell_written_out_latex(vanilla(spec.activation), name, spec.T)
 
 
 def jacobian_latex(i: int, k: int, spec: ModelSpec, *, compact: bool = False) -> str:
