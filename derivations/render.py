@@ -12,6 +12,8 @@ from typing import Any
 
 import sympy as sp
 
+from derivations.cell_loop import cell_loop_map
+from derivations.cell_loop_render import cell_loop_code
 from derivations.cell_sums_latex import cell_written_out_latex
 from derivations.cells import vanilla
 from derivations.errors import TooLargeError
@@ -20,7 +22,6 @@ from derivations.gradients import (
     backward_loop,
     check_gradient_name,
     expanded_sum,
-    loop_map,
     pairs,
 )
 from derivations.gradients import jacobian as jacobian_product
@@ -159,27 +160,20 @@ def jacobian_latex(i: int, k: int, spec: ModelSpec, *, compact: bool = False) ->
     return rf"{lhs} = {product.latex(spec)}"
 
 
-LOOP_HEADER = (
-    "dh_next = 0                      # d(L_{t+1} + ... + L_T)/dh_t: 0 at t = T",
-    "for t in T, T-1, ..., 1:",
-    "    dh = g[t] @ Wyh.T + dh_next  # dL/dh_t: through y_t, plus the carry",
-    "    delta = dh * fprime(a[t])    # dL/da_t = sum over i >= t of dL_i/da_t",
-)
+def loop_code(names: tuple[str, ...] | None = None, activation: str = "tanh") -> str:
+    """The backward loop as NumPy code, updating the gradients in `names` (default: all).
 
-
-def loop_code(names: tuple[str, ...] | None = None) -> str:
-    """The backward loop as code, with the update line of each gradient in `names`."""
-    chosen = names or tuple(RULES)
-    updates = [f"    {RULES[n].code}" for n in chosen if n != "h0"]
-    lines = [*LOOP_HEADER, *updates, "    dh_next = delta @ Whh.T      # carried to step t-1"]
-    if "h0" in chosen:
-        lines.append("dh0 = dh_next                    # after t = 1: dL/dh_0")
-    return "\n".join(lines)
+    Printed from the vanilla cell's loop plan (`cell_loop_code`), the listing a test
+    runs against `rnnnum.bptt`; f' is written out for `activation`.
+    """
+    chosen = tuple(check_gradient_name(n) for n in names) if names else None
+    return cell_loop_code(vanilla(activation), chosen)
 
 
 def loop_map_rows(name: str, spec: ModelSpec) -> list[tuple[int, list[tuple[int, int]]]]:
-    """(iteration t, the (i, k) terms it adds to dL/d`name`), from T down to 1."""
-    return [(t, added) for t, added in loop_map(name, spec.T).items() if added]
+    """(iteration t, the (i, k) terms it adds to dL/d`name`), from T down to 1 (from the cell)."""
+    rows = cell_loop_map(vanilla(spec.activation), check_gradient_name(name), spec.T)
+    return [(t, added) for t, added in rows.items() if added]
 
 
 def loop_latex_names(model: Any, loop: Any) -> dict[sp.Symbol, str]:
@@ -308,7 +302,7 @@ def derivation_markdown(name: str, spec: ModelSpec, *, form: str = "full", level
             f"{h}# The backward loop",
             "",
             "```python",
-            loop_code((name,)),
+            loop_code((name,), spec.activation),
             "```",
             "",
             "| iteration t | terms (i, k) it adds |",
