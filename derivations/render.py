@@ -1,9 +1,12 @@
 r"""LaTeX, Markdown and JSON of the derivations: pure functions of (gradient, spec).
 
-Nothing here is typed by hand per formula: every expression is assembled from the
-`RULES` and `Factor`s of `derivations.gradients` / `derivations.terms` (the same
-data the proofs multiply out and the checks evaluate), and the element-wise form is
-printed by SymPy's LaTeX printer from the straight-line program.
+Nothing here is typed by hand per formula. The written-out sums, the loop listing,
+its update lines and its loop map are printed from the vanilla cell
+(`derivations.cells.vanilla`) through the generic cell machinery; the compact sums
+and Jacobian products from the `RULES` and `Factor`s of `derivations.gradients` /
+`derivations.terms` (the vanilla model's own derivation, the one the proofs multiply
+out, read against the cell's terms in tests/test_derivations_terms_cell.py); the
+element-wise form by SymPy's LaTeX printer from the straight-line program.
 """
 
 from __future__ import annotations
@@ -12,7 +15,8 @@ from typing import Any
 
 import sympy as sp
 
-from derivations.cell_loop import cell_loop_map
+from derivations.cell_factors import Notation
+from derivations.cell_loop import Adjoint, Negated, Pulled, Row, Signal, cell_loop_map, loop_plan
 from derivations.cell_loop_render import cell_loop_code
 from derivations.cell_sums_latex import cell_written_out_latex
 from derivations.cells import vanilla
@@ -75,6 +79,7 @@ __all__ = [
     "local_jacobians_latex",
     "loop_code",
     "loop_map_rows",
+    "loop_update_latex",
     "model_latex",
     "parameter_locals_latex",
     "written_out_latex",
@@ -170,6 +175,52 @@ def loop_code(names: tuple[str, ...] | None = None, activation: str = "tanh") ->
     return cell_loop_code(vanilla(activation), chosen)
 
 
+def _row_latex(row: Row, t: int | str, notation: Notation) -> str:
+    r"""A row of the loop plan in LaTeX: $\bar a_{t}$, $\bar a_{t} W_{hh}^\top$, ..."""
+    if isinstance(row, Adjoint):
+        return rf"\bar {notation.at(row.name, t)}"
+    if isinstance(row, Signal):
+        mark = notation.latex[row.name] + (f",{row.index}" if row.index > 1 else "")
+        return rf"\delta^{{{mark}}}_{{{t}}}"
+    if isinstance(row, Pulled):
+        return f"{_row_latex(row.row, t, notation)} {row.piece.transpose().latex(t, notation)}"
+    if isinstance(row, Negated):
+        return f"-{_row_latex(row.row, t, notation)}"
+    raise AssertionError(row)  # pragma: no cover - the vanilla plan has no other rows
+
+
+def loop_update_latex(name: str, activation: str = "tanh") -> str:
+    r"""The backward loop's line for gradient `name` in LaTeX, from the vanilla cell's plan.
+
+    ``\bar W_{xh} \mathrel{+}= x_{t}^\top \bar a_{t}`` for a parameter, ``\bar x_{t} = ...``
+    for the input, ``\bar h_{0} = ...`` after t = 1; the read-out (W_yh, b_y) is shared.
+    """
+    name = check_gradient_name(name)
+    cell = vanilla(activation)
+    notation, plan = cell.notation, loop_plan(cell)
+
+    def rows(parts: tuple[Row, ...], t: int | str) -> str:
+        return " + ".join(_row_latex(r, t, notation) for r in parts).replace("+ -", "- ")
+
+    g_t = QUANTITIES["g"].at("t")
+    if name == "Wyh":
+        return rf"\bar W_{{yh}} \mathrel{{+}}= {QUANTITIES['h'].at('t')}^\top {g_t}"
+    if name == "by":
+        return rf"\bar b_y \mathrel{{+}}= {g_t}"
+    if name == "X":
+        return rf"\bar {QUANTITIES['X'].at('t')} = {rows(plan.inputs, 't')}"
+    if name == "h0":
+        return rf"\bar {notation.at('h', 0)} = {rows(plan.carries['h'], 1)}"
+    (update,) = (u for u in plan.updates if u.param == name)
+    parts = [
+        _row_latex(sig, "t", notation)
+        if node is None
+        else rf"{node.latex('t', notation)}^\top {_row_latex(sig, 't', notation)}"
+        for node, sig in update.uses
+    ]
+    return rf"\bar {notation.latex[name]} \mathrel{{+}}= {' + '.join(parts)}"
+
+
 def loop_map_rows(name: str, spec: ModelSpec) -> list[tuple[int, list[tuple[int, int]]]]:
     """(iteration t, the (i, k) terms it adds to dL/d`name`), from T down to 1 (from the cell)."""
     rows = cell_loop_map(vanilla(spec.activation), check_gradient_name(name), spec.T)
@@ -241,7 +292,7 @@ def derivation_json(name: str, spec: ModelSpec, *, form: str = "full") -> dict[s
         "loss": spec.loss,
         "compact": compact_latex(name, spec),
         "local_derivatives": local_derivatives_latex(spec),
-        "loop_update": RULES[name].update,
+        "loop_update": loop_update_latex(name, spec.activation),
     }
     if form == "full":
         _check_written(name, spec)
