@@ -36,7 +36,7 @@ from derivations.cell_nodes import CellDefinitionError, Node
 from derivations.cell_unroll import unroll_cell
 from derivations.errors import TooLargeError
 from derivations.notation import total_derivative
-from derivations.render import MAX_WRITTEN_STEPS, _broken_sum
+from derivations.render_lines import MAX_WRITTEN_STEPS, _broken_sum
 from derivations.spec import check_choice
 
 __all__ = ["LISTING_WIDTH", "cell_elementwise_latex", "cell_loop_code"]

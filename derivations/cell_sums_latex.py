@@ -29,7 +29,12 @@ from derivations.cell_sums import (
 )
 from derivations.errors import TooLargeError
 from derivations.notation import local_derivative, total_derivative
-from derivations.render import CONTINUED_PRODUCT, FACTORS_PER_LINE, MAX_WRITTEN_STEPS, _balanced
+from derivations.render_lines import (
+    CONTINUED_PRODUCT,
+    FACTORS_PER_LINE,
+    MAX_WRITTEN_STEPS,
+    _balanced,
+)
 from derivations.spec import LOSSES, check_choice
 
 __all__ = [

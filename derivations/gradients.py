@@ -48,8 +48,10 @@ class Rule:
 
     ``via`` is ``"a"`` when the quantity enters through a_k (the chain runs back from
     L_i to a_k) and ``"y"`` when it enters through y_i (only k = i). ``left`` and
-    ``right`` give the local-derivative factor at (i, k), if any; ``code`` and
-    ``update`` are the backward loop's line for it, in code and in LaTeX.
+    ``right`` give the local-derivative factor at (i, k), if any; ``increment`` is
+    what the symbolic loop adds at step t. What the pages print of the loop and of the
+    local rules comes from the vanilla cell (`derivations.render.loop_code`,
+    `loop_update_latex`, `parameter_locals_latex`); tests read these rules against it.
     """
 
     name: str
@@ -58,9 +60,6 @@ class Rule:
     right: Callable[[int, int], Factor | None]
     #: which (i, k) pairs exist: "all" (k <= i), "diagonal" (k = i), "first" (k = 1)
     steps: str
-    code: str
-    update: str
-    local: str  # LaTeX of the local derivative at step k, in words of the notation
     increment: Callable[[Unrolled, int, sp.Matrix, sp.Matrix], sp.Matrix] = field(repr=False)
 
 
@@ -75,9 +74,6 @@ RULES: dict[str, Rule] = {
         lambda i, k: Factor("xT", k),
         _none,
         "all",
-        "dWxh += x[t].T @ delta",
-        r"\bar W_{xh} \mathrel{+}= x_t^\top \delta_t",
-        r"\partial a_k / \partial W_{xh}: \text{the outer product with } x_k^\top",
         lambda m, t, delta, g: m.x[t].T * delta,
     ),
     "Whh": Rule(
@@ -86,9 +82,6 @@ RULES: dict[str, Rule] = {
         lambda i, k: Factor("hT", k - 1),
         _none,
         "all",
-        "dWhh += h[t-1].T @ delta",
-        r"\bar W_{hh} \mathrel{+}= h_{t-1}^\top \delta_t",
-        r"\partial a_k / \partial W_{hh}: \text{the outer product with } h_{k-1}^\top",
         lambda m, t, delta, g: m.h[t - 1].T * delta,
     ),
     "Wyh": Rule(
@@ -97,9 +90,6 @@ RULES: dict[str, Rule] = {
         lambda i, k: Factor("hT", i),
         _none,
         "diagonal",
-        "dWyh += h[t].T @ g[t]",
-        r"\bar W_{yh} \mathrel{+}= h_t^\top g_t",
-        r"\partial y_i / \partial W_{yh}: \text{the outer product with } h_i^\top",
         lambda m, t, delta, g: m.h[t].T * g,
     ),
     "bh": Rule(
@@ -108,9 +98,6 @@ RULES: dict[str, Rule] = {
         _none,
         _none,
         "all",
-        "dbh += delta",
-        r"\bar b_h \mathrel{+}= \delta_t",
-        r"\partial a_k / \partial b_h = I",
         lambda m, t, delta, g: delta,
     ),
     "by": Rule(
@@ -119,9 +106,6 @@ RULES: dict[str, Rule] = {
         _none,
         _none,
         "diagonal",
-        "dby += g[t]",
-        r"\bar b_y \mathrel{+}= g_t",
-        r"\partial y_i / \partial b_y = I",
         lambda m, t, delta, g: g,
     ),
     "X": Rule(
@@ -130,9 +114,6 @@ RULES: dict[str, Rule] = {
         _none,
         lambda i, k: Factor("WxhT", None),
         "all",
-        "dX[t] = delta @ Wxh.T",
-        r"\bar x_t = \delta_t W_{xh}^\top",
-        r"\partial a_k / \partial x_k = W_{xh} \text{ (applied as } W_{xh}^\top)",
         lambda m, t, delta, g: delta * m.params["Wxh"].T,
     ),
     "h0": Rule(
@@ -141,9 +122,6 @@ RULES: dict[str, Rule] = {
         _none,
         lambda i, k: Factor("WhhT", None),
         "first",
-        "dh0 = dh_next  (after t = 1)",
-        r"\bar h_0 = \delta_1 W_{hh}^\top",
-        r"\partial a_1 / \partial h_0 = W_{hh} \text{ (applied as } W_{hh}^\top)",
         lambda m, t, delta, g: delta * m.params["Whh"].T,
     ),
 }

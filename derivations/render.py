@@ -1,9 +1,12 @@
 r"""LaTeX, Markdown and JSON of the derivations: pure functions of (gradient, spec).
 
-Nothing here is typed by hand per formula: every expression is assembled from the
-`RULES` and `Factor`s of `derivations.gradients` / `derivations.terms` (the same
-data the proofs multiply out and the checks evaluate), and the element-wise form is
-printed by SymPy's LaTeX printer from the straight-line program.
+Nothing here is typed by hand per formula. The written-out sums, the loop listing,
+its update lines and its loop map are printed from the vanilla cell
+(`derivations.cells.vanilla`) through the generic cell machinery; the compact sums
+and Jacobian products from the `RULES` and `Factor`s of `derivations.gradients` /
+`derivations.terms` (the vanilla model's own derivation, the one the proofs multiply
+out, read against the cell's terms in tests/test_derivations_terms_cell.py); the
+element-wise form by SymPy's LaTeX printer from the straight-line program.
 """
 
 from __future__ import annotations
@@ -12,13 +15,17 @@ from typing import Any
 
 import sympy as sp
 
+from derivations.cell_factors import Notation
+from derivations.cell_loop import Adjoint, Negated, Pulled, Row, Signal, cell_loop_map, loop_plan
+from derivations.cell_loop_render import cell_loop_code
+from derivations.cell_sums_latex import cell_written_out_latex
+from derivations.cells import vanilla
 from derivations.errors import TooLargeError
 from derivations.gradients import (
     RULES,
     backward_loop,
     check_gradient_name,
     expanded_sum,
-    loop_map,
     pairs,
 )
 from derivations.gradients import jacobian as jacobian_product
@@ -44,7 +51,7 @@ from derivations.render_model import (
     parameter_locals_latex,
 )
 from derivations.spec import ModelSpec
-from derivations.terms import Factor, Term
+from derivations.terms import Factor
 from derivations.unroll import unroll
 
 # the line-breaking helpers stay importable from here (the cell renderers use them)
@@ -72,6 +79,7 @@ __all__ = [
     "local_jacobians_latex",
     "loop_code",
     "loop_map_rows",
+    "loop_update_latex",
     "model_latex",
     "parameter_locals_latex",
     "written_out_latex",
@@ -136,23 +144,10 @@ def written_out_latex(name: str, spec: ModelSpec) -> str:
     """Every term written out, one line per term, for T <= `MAX_WRITTEN_STEPS`.
 
     For ``X`` one equation per input x_k; otherwise one equation for the gradient.
+    Printed from the vanilla cell's expanded sum (`cell_written_out_latex`).
     """
     _check_written(name, spec)
-    terms = expanded_sum(name, spec.T)
-    groups: dict[int, list[Term]] = {}
-    for term in terms:
-        groups.setdefault(term.step if name == "X" else 0, []).append(term)
-    blocks = []
-    for key, group in groups.items():
-        lhs = _lhs(name, str(key)) if name == "X" else _lhs(name)
-        lines = []
-        for n, term in enumerate(group):
-            first, *rest = _broken_product(term.factors, spec).split(CONTINUED_PRODUCT)
-            tag = rf"\qquad && (i={term.loss},\ k={term.step})"
-            lead = r"&= " if n == 0 else r"&\quad + "
-            lines.append(CONTINUED_PRODUCT.join([lead + first + tag, *rest]))
-        blocks.append(lhs + r" " + r" \\ ".join(lines))
-    return r"\begin{aligned}" + r" \\[4pt] ".join(blocks) + r"\end{aligned}"
+    return cell_written_out_latex(vanilla(spec.activation), name, spec.T)
 
 
 def jacobian_latex(i: int, k: int, spec: ModelSpec, *, compact: bool = False) -> str:
@@ -170,27 +165,66 @@ def jacobian_latex(i: int, k: int, spec: ModelSpec, *, compact: bool = False) ->
     return rf"{lhs} = {product.latex(spec)}"
 
 
-LOOP_HEADER = (
-    "dh_next = 0                      # d(L_{t+1} + ... + L_T)/dh_t: 0 at t = T",
-    "for t in T, T-1, ..., 1:",
-    "    dh = g[t] @ Wyh.T + dh_next  # dL/dh_t: through y_t, plus the carry",
-    "    delta = dh * fprime(a[t])    # dL/da_t = sum over i >= t of dL_i/da_t",
-)
+def loop_code(names: tuple[str, ...] | None = None, activation: str = "tanh") -> str:
+    """The backward loop as NumPy code, updating the gradients in `names` (default: all).
+
+    Printed from the vanilla cell's loop plan (`cell_loop_code`), the listing a test
+    runs against `rnnnum.bptt`; f' is written out for `activation`.
+    """
+    chosen = tuple(check_gradient_name(n) for n in names) if names else None
+    return cell_loop_code(vanilla(activation), chosen)
 
 
-def loop_code(names: tuple[str, ...] | None = None) -> str:
-    """The backward loop as code, with the update line of each gradient in `names`."""
-    chosen = names or tuple(RULES)
-    updates = [f"    {RULES[n].code}" for n in chosen if n != "h0"]
-    lines = [*LOOP_HEADER, *updates, "    dh_next = delta @ Whh.T      # carried to step t-1"]
-    if "h0" in chosen:
-        lines.append("dh0 = dh_next                    # after t = 1: dL/dh_0")
-    return "\n".join(lines)
+def _row_latex(row: Row, t: int | str, notation: Notation) -> str:
+    r"""A row of the loop plan in LaTeX: $\bar a_{t}$, $\bar a_{t} W_{hh}^\top$, ..."""
+    if isinstance(row, Adjoint):
+        return rf"\bar {notation.at(row.name, t)}"
+    if isinstance(row, Signal):
+        mark = notation.latex[row.name] + (f",{row.index}" if row.index > 1 else "")
+        return rf"\delta^{{{mark}}}_{{{t}}}"
+    if isinstance(row, Pulled):
+        return f"{_row_latex(row.row, t, notation)} {row.piece.transpose().latex(t, notation)}"
+    if isinstance(row, Negated):
+        return f"-{_row_latex(row.row, t, notation)}"
+    raise AssertionError(row)  # pragma: no cover - the vanilla plan has no other rows
+
+
+def loop_update_latex(name: str, activation: str = "tanh") -> str:
+    r"""The backward loop's line for gradient `name` in LaTeX, from the vanilla cell's plan.
+
+    ``\bar W_{xh} \mathrel{+}= x_{t}^\top \bar a_{t}`` for a parameter, ``\bar x_{t} = ...``
+    for the input, ``\bar h_{0} = ...`` after t = 1; the read-out (W_yh, b_y) is shared.
+    """
+    name = check_gradient_name(name)
+    cell = vanilla(activation)
+    notation, plan = cell.notation, loop_plan(cell)
+
+    def rows(parts: tuple[Row, ...], t: int | str) -> str:
+        return " + ".join(_row_latex(r, t, notation) for r in parts).replace("+ -", "- ")
+
+    g_t = QUANTITIES["g"].at("t")
+    if name == "Wyh":
+        return rf"\bar W_{{yh}} \mathrel{{+}}= {QUANTITIES['h'].at('t')}^\top {g_t}"
+    if name == "by":
+        return rf"\bar b_y \mathrel{{+}}= {g_t}"
+    if name == "X":
+        return rf"\bar {QUANTITIES['X'].at('t')} = {rows(plan.inputs, 't')}"
+    if name == "h0":
+        return rf"\bar {notation.at('h', 0)} = {rows(plan.carries['h'], 1)}"
+    (update,) = (u for u in plan.updates if u.param == name)
+    parts = [
+        _row_latex(sig, "t", notation)
+        if node is None
+        else rf"{node.latex('t', notation)}^\top {_row_latex(sig, 't', notation)}"
+        for node, sig in update.uses
+    ]
+    return rf"\bar {notation.latex[name]} \mathrel{{+}}= {' + '.join(parts)}"
 
 
 def loop_map_rows(name: str, spec: ModelSpec) -> list[tuple[int, list[tuple[int, int]]]]:
-    """(iteration t, the (i, k) terms it adds to dL/d`name`), from T down to 1."""
-    return [(t, added) for t, added in loop_map(name, spec.T).items() if added]
+    """(iteration t, the (i, k) terms it adds to dL/d`name`), from T down to 1 (from the cell)."""
+    rows = cell_loop_map(vanilla(spec.activation), check_gradient_name(name), spec.T)
+    return [(t, added) for t, added in rows.items() if added]
 
 
 def loop_latex_names(model: Any, loop: Any) -> dict[sp.Symbol, str]:
@@ -258,7 +292,7 @@ def derivation_json(name: str, spec: ModelSpec, *, form: str = "full") -> dict[s
         "loss": spec.loss,
         "compact": compact_latex(name, spec),
         "local_derivatives": local_derivatives_latex(spec),
-        "loop_update": RULES[name].update,
+        "loop_update": loop_update_latex(name, spec.activation),
     }
     if form == "full":
         _check_written(name, spec)
@@ -319,7 +353,7 @@ def derivation_markdown(name: str, spec: ModelSpec, *, form: str = "full", level
             f"{h}# The backward loop",
             "",
             "```python",
-            loop_code((name,)),
+            loop_code((name,), spec.activation),
             "```",
             "",
             "| iteration t | terms (i, k) it adds |",

@@ -3,18 +3,22 @@ r"""LaTeX of the model itself: the recurrence, the forward pass, the local deriv
 The pages of sections 1 to 3 (the model, local derivatives, paths through time)
 print these: the step equations for a general t and written out for t = 1..T, one
 entry of a_t and h_t as SymPy defines it, every local Jacobian of one step, how
-each parameter enters its step (the `RULES` of `derivations.gradients`), and the
-paths from the losses to a hidden state, $\mathrm{d}L_i/\mathrm{d}h_t$. Re-exported
-by `derivations.render`.
+each parameter enters its step, and the paths from the losses to a hidden state,
+$\mathrm{d}L_i/\mathrm{d}h_t$. The cell's part of each (its step equations, local
+Jacobians and parameter uses) is printed from the vanilla cell; the read-out and the
+loss are shared by every cell. Re-exported by `derivations.render`.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+from derivations.cell_factors import ONE, Notation
+from derivations.cell_nodes import Input, ParamUse, Prev
+from derivations.cells import vanilla
 from derivations.errors import TooLargeError
-from derivations.gradients import RULES
-from derivations.notation import QUANTITIES, total_derivative
+from derivations.formulas import generic_sum
+from derivations.notation import GRADIENT_NAMES, QUANTITIES, local_derivative, total_derivative
 from derivations.render_lines import _broken_sum, _check_written
 from derivations.spec import ModelSpec
 from derivations.terms import Factor, _product_latex, signal_factors
@@ -36,13 +40,15 @@ def _q(name: str, t: Any = None) -> str:
 
 
 def _step_equations(spec: ModelSpec, t: Any, prev: Any) -> list[tuple[str, str]]:
-    """(lhs, rhs) of one forward step, in the notation; `prev` is the index of h_{t-1}."""
-    h_prev = QUANTITIES["h0"].latex if prev == 0 else _q("h", prev)
-    rows = [
-        (_q("a", t), rf"{_q('X', t)} W_{{xh}} + {h_prev} W_{{hh}} + b_h"),
-        (_q("h", t), spec.act.latex(_q("a", t))),
-        (_q("y", t), rf"{_q('h', t)} W_{{yh}} + b_y"),
-    ]
+    """(lhs, rhs) of one forward step: the vanilla cell's equations, then the shared read-out.
+
+    `prev` (the index of h_{t-1}) is kept for the callers; the cell writes it itself.
+    """
+    rows: list[tuple[str, str]] = []
+    for equation in vanilla(spec.activation).equation_latex(t):
+        lhs, rhs = equation.split(" = ", 1)
+        rows.append((lhs, rhs))
+    rows.append((_q("y", t), rf"{_q('h', t)} W_{{yh}} + b_y"))
     if spec.loss_def.uses_softmax:
         rows.append((_q("p", t), rf"\operatorname{{softmax}}({_q('y', t)})"))
     rows.append((_q("L", t), spec.loss_def.value_latex(t)))
@@ -85,25 +91,66 @@ def local_jacobians_latex(spec: ModelSpec) -> str:
     r"""Every local derivative of one step, each a Jacobian in the row convention.
 
     Entry (j, l) of $\partial u / \partial v$ is $\partial u_l / \partial v_j$, so a
-    backward step multiplies a row of signals by the transpose.
+    backward step multiplies a row of signals by the transpose. The read-out rows are
+    shared by every cell; the rest is each equation of the vanilla cell against each
+    argument it reads (`Cell.local_jacobian`), from the last equation back.
     """
-    fprime = spec.act.derivative_latex(_q("a", "t"), _q("h", "t"))
+    cell = vanilla(spec.activation)
+    notation = cell.notation
     lines = [
-        rf"\frac{{\partial L_t}}{{\partial y_t}} &= {spec.loss_def.gradient_latex('t')}",
-        r"\frac{\partial y_t}{\partial h_t} &= W_{yh}",
-        rf"\frac{{\partial h_t}}{{\partial a_t}} &= \operatorname{{diag}}(f'(a_t)) = "
-        rf"\operatorname{{diag}}({fprime})",
-        r"\frac{\partial a_t}{\partial h_{t-1}} &= W_{hh}",
-        r"\frac{\partial a_t}{\partial x_t} &= W_{xh}",
+        rf"{local_derivative(_q('L', 't'), _q('y', 't'))} &= {spec.loss_def.gradient_latex('t')}",
+        rf"{local_derivative(_q('y', 't'), _q('h', 't'))} &= W_{{yh}}",
     ]
+    for eq in reversed(cell.equations):
+        for leaf in reversed(cell.leaves(eq.name)):
+            jacobian = cell.local_jacobian(eq.name, leaf)
+            lhs = local_derivative(notation.at(eq.name, "t"), leaf.latex("t", notation))
+            text, generic = jacobian.latex("t", notation), generic_sum(jacobian, "t", notation)
+            rhs = text if generic == text else f"{generic} = {text}"
+            lines.append(f"{lhs} &= {rhs}")
     return r"\begin{aligned}" + r" \\ ".join(lines) + r"\end{aligned}"
 
 
-def parameter_locals_latex() -> str:
-    """How each parameter and input enters its step: the local rule of every gradient."""
-    lines = [RULES[name].local.replace(":", " &:", 1) for name in RULES]
-    lines = [line if "&" in line else line.replace(" = ", " &= ", 1) for line in lines]
-    return r"\begin{aligned}" + r" \\ ".join(lines) + r"\end{aligned}"
+def _outer_rule(eq: str, param: str, use: ParamUse, notation: Notation) -> str:
+    """How `param` enters equation `eq` at step k: the row it multiplies, the path on."""
+    lhs = rf"\partial {notation.at(eq, 'k')} / \partial {notation.latex[param]}"
+    path = "" if use.path == ONE else rf" \text{{, then }} {use.path.latex('k', notation)}"
+    if use.row is None:
+        return f"{lhs} &= {use.path.latex('k', notation)}"
+    row = use.row.latex("k", notation)
+    return rf"{lhs} &: \text{{the outer product with }} {row}^\top{path}"
+
+
+def parameter_locals_latex(activation: str = "tanh") -> str:
+    """How each parameter and input enters its step: the local rule of every gradient.
+
+    The vanilla cell's parameters from `Cell.param_uses`, the input and the initial
+    state from `Cell.local_jacobian`; the read-out rows (W_yh, b_y) are shared.
+    """
+    cell = vanilla(activation)
+    notation = cell.notation
+    lines: dict[str, list[str]] = {
+        "Wyh": [r"\partial y_i / \partial W_{yh} &: \text{the outer product with } h_i^\top"],
+        "by": [r"\partial y_i / \partial b_y &= I"],
+    }
+    for param in cell.param_names:
+        lines[param] = [
+            _outer_rule(eq.name, param, use, notation)
+            for eq in cell.equations
+            for use in cell.param_uses(eq.name, param)
+        ]
+    for name, leaf, t in (("X", Input(), "k"), ("h0", Prev("h"), 1)):
+        lines[name] = []
+        for eq in cell.equations:
+            if leaf in cell.leaves(eq.name):
+                weight = cell.local_jacobian(eq.name, leaf)
+                lhs = rf"\partial {notation.at(eq.name, t)} / \partial {leaf.latex(t, notation)}"
+                applied = weight.transpose().latex(t, notation)
+                lines[name].append(
+                    rf"{lhs} &= {weight.latex(t, notation)} \text{{ (applied as }} {applied})"
+                )
+    ordered = [line for name in GRADIENT_NAMES for line in lines[name]]
+    return r"\begin{aligned}" + r" \\ ".join(ordered) + r"\end{aligned}"
 
 
 def hidden_path_factors(i: int, t: int) -> tuple[Factor, ...]:

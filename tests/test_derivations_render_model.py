@@ -1,7 +1,7 @@
 r"""derivations.render_model: the model's LaTeX read against the cell, the paths against rnnnum.
 
-The step equations `render_model` prints are checked against the vanilla cell's own
-equations (`derivations.cells.vanilla`, printed from its trees), and each path
+The step equations, local Jacobians and parameter rules `render_model` prints from
+the vanilla cell are read against the vanilla RNN written out by hand here, and each path
 $\mathrm{d}L_i/\mathrm{d}h_t$ against rnnnum restarted from h_t.
 """
 
@@ -13,16 +13,16 @@ import numpy as np
 import pytest
 
 import rnnnum
-from derivations.cell import Input, Prev
-from derivations.cells import vanilla
 from derivations.lambdified import lambdify_model
 from derivations.notation import ACTIVATION_NAMES, pair_position, step_position
+from derivations.render import loop_update_latex
 from derivations.render_model import (
     forward_latex,
     hidden_latex,
     hidden_path_factors,
     local_jacobians_latex,
     model_latex,
+    parameter_locals_latex,
 )
 from derivations.spec import ModelSpec
 from derivations.terms import _product_value
@@ -45,24 +45,67 @@ def _rows(aligned: str) -> list[str]:
 
 
 @pytest.mark.parametrize("activation", ACTIVATION_NAMES)
-def test_the_step_equations_are_the_cells(activation: str) -> None:
-    cell = vanilla(activation)
+def test_the_step_equations_printed_from_the_cell_are_the_vanilla_ones(activation: str) -> None:
+    # the recurrence written here by hand; h = f(a) from the activation table of
+    # derivations.spec (SymPy's print of the activation), not from the cell
     spec = ModelSpec(T=2, activation=activation)
-    assert _rows(model_latex(spec))[:2] == [_norm(e) for e in cell.equation_latex("t")]
+
+    def step(t: str, prev: str) -> list[str]:
+        return [
+            f"a_{{{t}}} = x_{{{t}}} W_{{xh}} + h_{{{prev}}} W_{{hh}} + b_h",
+            f"h_{{{t}}} = {spec.act.latex(f'a_{{{t}}}')}",
+        ]
+
+    assert _rows(model_latex(spec))[:2] == [_norm(e) for e in step("t", "t-1")]
     written = _rows(forward_latex(spec))  # five rows per step: a, h, y, p, L
     for t in (1, 2):
-        step = written[5 * (t - 1) : 5 * (t - 1) + 2]
-        assert step == [_norm(e) for e in cell.equation_latex(t)]
+        rows = written[5 * (t - 1) : 5 * (t - 1) + 2]
+        assert rows == [_norm(e) for e in step(str(t), str(t - 1))]
 
 
-def test_the_local_weights_are_the_cells() -> None:
-    cell = vanilla()
-    text = local_jacobians_latex(ModelSpec())
-    for leaf, lhs in ((Prev("h"), r"\partial h_{t-1}"), (Input(), r"\partial x_t")):
-        weight = cell.local_jacobian("a", leaf).latex("t", cell.notation)
-        assert rf"\frac{{\partial a_t}}{{{lhs}}} &= {weight}" in text
-    slope = cell.step_jacobian_blocks()["h", "h"].terms[0].pieces[1].latex("t", cell.notation)
-    assert slope in text  # diag(1 - h_t^2), the tanh cell's own
+@pytest.mark.parametrize("activation", ACTIVATION_NAMES)
+def test_the_local_jacobians_printed_from_the_cell_are_the_vanilla_ones(activation: str) -> None:
+    # written here by hand (the mathematics), against what the cell prints; f' from the
+    # activation table of derivations.spec, SymPy's own derivative
+    spec = ModelSpec(activation=activation)
+    slope = spec.act.derivative_latex("a_{t}", "h_{t}")
+    diag = "I" if slope == "1" else rf"\operatorname{{diag}}({slope})"  # identity: f' = 1
+    expected = [
+        r"\frac{\partial L_{t}}{\partial y_{t}} &= p_{t} - r_{t}",
+        r"\frac{\partial y_{t}}{\partial h_{t}} &= W_{yh}",
+        r"\frac{\partial h_{t}}{\partial a_{t}} &= \operatorname{diag}(f'(a_{t})) = " + diag,
+        r"\frac{\partial a_{t}}{\partial h_{t-1}} &= W_{hh}",
+        r"\frac{\partial a_{t}}{\partial x_{t}} &= W_{xh}",
+    ]
+    body = local_jacobians_latex(spec).removeprefix(r"\begin{aligned}")
+    assert body.removesuffix(r"\end{aligned}").split(r" \\ ") == expected
+
+
+def test_the_parameter_rules_printed_from_the_cell_are_the_vanilla_ones() -> None:
+    expected = [
+        r"\partial a_{k} / \partial W_{xh} &: \text{the outer product with } x_{k}^\top",
+        r"\partial a_{k} / \partial W_{hh} &: \text{the outer product with } h_{k-1}^\top",
+        r"\partial y_i / \partial W_{yh} &: \text{the outer product with } h_i^\top",
+        r"\partial a_{k} / \partial b_h &= I",
+        r"\partial y_i / \partial b_y &= I",
+        r"\partial a_{k} / \partial x_{k} &= W_{xh} \text{ (applied as } W_{xh}^\top)",
+        r"\partial a_{1} / \partial h_{0} &= W_{hh} \text{ (applied as } W_{hh}^\top)",
+    ]
+    body = parameter_locals_latex().removeprefix(r"\begin{aligned}")
+    assert body.removesuffix(r"\end{aligned}").split(r" \\ ") == expected
+
+
+def test_the_loop_updates_printed_from_the_cell_are_the_vanilla_ones() -> None:
+    expected = {
+        "Wxh": r"\bar W_{xh} \mathrel{+}= x_{t}^\top \bar a_{t}",
+        "Whh": r"\bar W_{hh} \mathrel{+}= h_{t-1}^\top \bar a_{t}",
+        "Wyh": r"\bar W_{yh} \mathrel{+}= h_{t}^\top g_{t}",
+        "bh": r"\bar b_h \mathrel{+}= \bar a_{t}",
+        "by": r"\bar b_y \mathrel{+}= g_{t}",
+        "X": r"\bar x_{t} = \bar a_{t} W_{xh}^\top",
+        "h0": r"\bar h_{0} = \bar a_{1} W_{hh}^\top",
+    }
+    assert {name: loop_update_latex(name) for name in expected} == expected
 
 
 @pytest.mark.parametrize("activation", ["tanh", "sigmoid", "identity"])

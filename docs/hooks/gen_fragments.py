@@ -30,7 +30,7 @@ from derivations.formulas import (
     product_bound,
     step_derivative,
 )
-from derivations.gradients import RULES, pairs
+from derivations.gradients import pairs
 from derivations.notation import (
     GRADIENT_NAMES,
     QUANTITIES,
@@ -49,6 +49,7 @@ from derivations.render import (
     local_jacobians_latex,
     loop_code,
     loop_map_rows,
+    loop_update_latex,
     model_latex,
     parameter_locals_latex,
     written_out_latex,
@@ -187,7 +188,7 @@ def sum_fragments() -> dict[str, str]:
     out["num.terms.Wxh.T3"] = str(len(pairs("Wxh", 3)))
     out["table.updates"] = table(
         ["gradient", "update in the loop"],
-        [[code(n), math(RULES[n].update)] for n in GRADIENT_NAMES],
+        [[code(n), math(loop_update_latex(n))] for n in GRADIENT_NAMES],
     )
     return out
 
