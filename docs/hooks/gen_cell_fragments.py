@@ -60,7 +60,7 @@ def gated_fragments() -> dict[str, str]:
             len(moving) == 2, f"reset {name}: two paths of dh_t/dh_(t-1) pass through the candidate"
         )
         parts = [LocalSum((term,)).latex("t", c.notation) for term in moving.terms]
-        rows.append(rf"\text{{reset {name}:}}\quad {lhs} &\ni {parts[0]}")
+        rows.append(rf"&\text{{reset {name}:}} \\ {lhs} &\ni {parts[0]}")
         rows += [rf"&\qquad + {part}" for part in parts[1:]]
     claim(
         _through_wn(after).latex("t", after.notation)

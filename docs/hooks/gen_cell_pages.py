@@ -24,7 +24,8 @@ from derivations.cell import Cell
 from derivations.cell_loop import cell_loop_map
 from derivations.cell_loop_render import cell_loop_code
 from derivations.cell_named_paths import named_path_latex, named_paths
-from derivations.cell_paths import routes
+from derivations.cell_factors import LocalSum
+from derivations.cell_paths import Route, routes
 from derivations.cell_sums_latex import block_matrix_latex
 from derivations.cells import BUILTIN_CELLS
 from derivations.notation import local_derivative, total_derivative
@@ -164,9 +165,8 @@ def _routes(cell: Cell, key: str, files: dict[str, str]) -> list[str]:
     ]
     for r in found:
         label = r" \leftarrow ".join(f"{s}_{{{r.i - j}}}" for j, s in enumerate(r.states))
-        out.append(f"- {math(label)} ({r.paths} path{'s' if r.paths != 1 else ''}):")
-        for factor in r.factors_latex(cell):
-            out.append(f"    {math(factor)}")
+        out.append(f"{math(label)} ({r.paths} path{'s' if r.paths != 1 else ''}):")
+        out.append(_route_display(cell, r))
     out += [
         "",
         f"![The unrolled {cell.name} graph over {i} steps with every route from h_{i} back "
@@ -184,6 +184,21 @@ def _routes(cell: Cell, key: str, files: dict[str, str]) -> list[str]:
             f"to c_{k} in red.](../{figure_uri(key, 'routes-c')})",
         ]
     return out
+
+
+def _route_display(cell: Cell, route: Route) -> str:
+    """The blocks of one route, earliest step first, each path of a block on its own row."""
+    rows = []
+    for factor, j in zip(
+        route.factors_latex(cell), reversed(range(len(route.blocks))), strict=True
+    ):
+        lhs = factor.split(" = ", 1)[0]
+        t, block = route.i - j, route.blocks[j]
+        parts = [LocalSum((term,)).latex(t, cell.notation) for term in block.terms]
+        rows.append(f"{lhs} &= {parts[0]}")
+        rows += [rf"&\qquad {'-' if p.startswith('-') else '+'} {p.removeprefix('-')}"
+                 for p in parts[1:]]  # fmt: skip
+    return display(r"\begin{aligned}" + r" \\ ".join(rows) + r"\end{aligned}")
 
 
 def _named(cell: Cell) -> list[str]:

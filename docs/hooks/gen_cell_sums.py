@@ -12,13 +12,24 @@ from __future__ import annotations
 from gen_format import display
 
 from derivations.cell import Cell
-from derivations.cell_sums import cell_expanded_sum
+from derivations.cell_links import sum_notation
+from derivations.cell_sums import CellTerm, cell_expanded_sum
 from derivations.cell_sums_latex import (
+    CONTINUED_PATH,
+    CONTINUED_PATH_PRODUCT,
     MAX_WRITTEN_PATHS,
     cell_compact_latex,
-    cell_written_out_latex,
     gradient_lhs,
 )
+from derivations.notation import total_derivative
+from derivations.render import _balanced
+
+#: Factors per line of a written-out path product on these pages: the gated cells'
+#: factors are wider than the vanilla cell's (diag(f_t (1 - f_t)) against diag(1 - h^2)),
+#: so fewer than the vanilla pages' `derivations.render.FACTORS_PER_LINE` fit the column.
+GATED_FACTORS_PER_LINE = 3
+#: Where the compact form's long first line is broken: before the in-step derivative.
+COMPACT_BREAK = r"\Big(\frac"
 
 #: The sequence length of the generated pages (as for the vanilla cell).
 PAGE_STEPS = 3
@@ -42,6 +53,52 @@ def _meaning(cell: Cell, name: str) -> str:
     )
 
 
+def _term_display(term: CellTerm, lhs: str, first: bool) -> str:
+    """One term (i, k) as its own display: each path a row, each product broken into lines."""
+    notation = sum_notation(term.cell)
+    rows = []
+    for n, path in enumerate(term.paths):
+        lines = [
+            r"\,".join(line) for line in _balanced(path.parts(notation), GATED_FACTORS_PER_LINE)
+        ]
+        sign = "- " if path.sign < 0 else ("+ " if n or not first else "")
+        lead = "&= " if first and n == 0 else "&\\quad "
+        lines[0] = (lead if n == 0 else "") + sign + lines[0]
+        rows.append(CONTINUED_PATH_PRODUCT.join(lines))
+    head = lhs + " " if first else ""
+    tag = rf"\text{{term }}(i={term.loss},\ k={term.step}):"
+    body = CONTINUED_PATH.join(rows)
+    return display(rf"\begin{{aligned}}&{tag}\\ {head}{body}\end{{aligned}}")
+
+
+def _written(cell: Cell, name: str, terms: list[CellTerm]) -> list[str]:
+    out = []
+    for n, term in enumerate(terms):
+        at = str(term.step) if name == "X" else "k"
+        first = n == 0 or (name == "X" and term.step != terms[n - 1].step)
+        out.append(_term_display(term, gradient_lhs(cell, name, at), first))
+    return out
+
+
+def _compact(cell: Cell, name: str) -> str:
+    """The compact form, its two long rows broken: the sum before the in-step derivative,
+    the ``where`` row before J_t and before s_t."""
+    text = cell_compact_latex(cell, name, PAGE_STEPS)
+    first, _, rest = text.partition(r" \\ ")
+    first = first.replace(COMPACT_BREAK, r"\\ &\qquad " + COMPACT_BREAK, 1)
+    # the where row on the right of the alignment: on the left it would widen the column
+    rest = rest.replace(r"\text{where}\quad ", r"&\text{where}\quad ", 1)
+    rest = rest.replace(r",\quad J_{t} &= ", r" \\ J_{t} &= ", 1)
+    rest = rest.replace(r",\quad s_{t} = ", r" \\ s_{t} &= ", 1)
+    if len(cell.state_names) == 1:  # J_t's sum on its own rows, not after dh_t/dh_{t-1}
+        jt = total_derivative(cell.notation.at("h", "t"), cell.notation.at("h", "t", -1))
+        rest = rest.replace(rf"J_{{t}} &= {jt} = ", rf"J_{{t}} &= {jt} \\ &= ", 1)
+    # a block's later paths one \quad in, not two \qquad: the GRU's six-factor paths fit
+    for sign in "+-":
+        rest = rest.replace(rf"&\qquad\qquad {sign} ", rf"&\quad {sign} ")
+    return display(first + (r" \\ " + rest if rest else ""))
+
+
 def sum_page(key: str, cell: Cell, name: str) -> str:
     """The generated page of dL/d`name` for cell `key` (module docstring)."""
     T = PAGE_STEPS
@@ -51,7 +108,7 @@ def sum_page(key: str, cell: Cell, name: str) -> str:
         written = [
             f"Every term (i, k) written out as the sum of its {paths} path products in "
             "all, each product one path through the states and the step's equations:",
-            display(cell_written_out_latex(cell, name, T)),
+            *_written(cell, name, terms),
         ]
     else:
         written = [
@@ -82,7 +139,7 @@ def sum_page(key: str, cell: Cell, name: str) -> str:
             f"## The sum over losses and steps ({T} steps)",
             "",
             "For any T, with the one-step Jacobian of the stacked state as a block matrix:",
-            display(cell_compact_latex(cell, name, T)),
+            _compact(cell, name),
             "## Written out",
             "",
             *written,
