@@ -99,11 +99,14 @@ def _rnnnum(cell: Cell, values: dict[str, np.ndarray], loss: str) -> tuple[objec
         reset = "before" if cell.name.endswith("before") else "after"
         params = rnnnum.GRUParams(**stacked, **readout, reset=reset)
     T = values["X"].shape[0]
-    targets = values["targets"][None] if loss == "cross_entropy" else values["targets"][None]
+    # rnnnum's batch of one: class indices (1, T), mse targets (1, T, V)
+    targets = values["targets"][None]
+    if loss == "mse":
+        targets = targets.reshape(1, T, -1)
     c0 = values["c0"][None] if "c0" in values else None
-    cache = rnnnum.forward(params, values["X"][None], targets.reshape(1, T, -1)
-                           if loss == "mse" else targets, loss=loss, h0=values["h0"][None],
-                           c0=c0)  # fmt: skip
+    cache = rnnnum.forward(
+        params, values["X"][None], targets, loss=loss, h0=values["h0"][None], c0=c0
+    )
     return params, cache
 
 
@@ -167,8 +170,10 @@ def _one(cell: Cell, T: int, loss: str, rng: np.random.Generator) -> list[Check]
         terms = cell_expanded_sum(cell, name, T)
         if gated:
             theirs = np.asarray(grads[stacked])[..., columns]
-            rows.append(_row("loop vs rnnnum.bptt", name, loss, T, ours, theirs[0]
-                             if name in ("X", "h0", "c0") else theirs, EXACT_RTOL, EXACT_ATOL))  # fmt: skip
+            if name in ("X", "h0", "c0"):  # rnnnum's batch of one
+                theirs = theirs[0]
+            rows.append(_row("loop vs rnnnum.bptt", name, loss, T, ours, theirs,
+                             EXACT_RTOL, EXACT_ATOL))  # fmt: skip
             parts = rnnnum.components(params, cache, stacked).terms  # type: ignore[arg-type]
             shape = np.shape(ours)[-1:] if name == "X" else np.shape(ours)
             mine = np.zeros((T, T, *shape))

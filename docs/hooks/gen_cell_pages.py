@@ -21,10 +21,10 @@ from gen_cell_sums import GENERATED_NOTE, PAGE_STEPS, sum_page, sum_uri
 from gen_format import claim, code, display, math, table
 
 from derivations.cell import Cell
+from derivations.cell_factors import LocalSum
 from derivations.cell_loop import cell_loop_map
 from derivations.cell_loop_render import cell_loop_code
 from derivations.cell_named_paths import named_path_latex, named_paths
-from derivations.cell_factors import LocalSum
 from derivations.cell_paths import Route, routes
 from derivations.cell_sums_latex import block_matrix_latex
 from derivations.cells import BUILTIN_CELLS
@@ -48,27 +48,27 @@ CELL_PROSE = {
         "The LSTM cell",
         "The long short-term memory cell (Hochreiter and Schmidhuber 1997, with the "
         "forget gate of Gers, Schmidhuber and Cummins 2000) carries two states, h and c. "
-        "Its four gates i, f, o, g read x_t and h_{t-1}; the cell state c is updated by "
+        r"Its four gates i, f, o, g read \(x_t\) and \(h_{t-1}\); the cell state c is updated by "
         "a gated sum, and h reads c through the output gate.",
     ),
     "gru": (
         "GRU (reset after)",
         "The GRU cell, reset after the product",
         "The gated recurrent unit (Cho et al. 2014) in the form PyTorch and cuDNN "
-        "compute: the reset gate r multiplies the product h_{t-1} W_hn after it is "
+        r"compute: the reset gate r multiplies the product \(h_{t-1} W_{hn}\) after it is "
         "taken. One state, h; the update gate z mixes the old state with the candidate n.",
     ),
     "gru-before": (
         "GRU (reset before)",
         "The GRU cell, reset before the product",
         "The gated recurrent unit as Cho et al. (2014) wrote it: the reset gate r "
-        "multiplies h_{t-1} before the product with W_hn. Everything else is the "
+        r"multiplies \(h_{t-1}\) before the product with \(W_{hn}\). Everything else is the "
         "reset-after cell's.",
     ),
     "residual": (
         "Residual cell",
         "The residual cell",
-        "The vanilla cell with a skip connection: h_t adds f(a_t) to h_{t-1}, so the "
+        r"The vanilla cell with a skip connection: \(h_t\) adds \(f(a_t)\) to \(h_{t-1}\), so the "
         "one-step Jacobian holds the identity beside the vanilla product.",
     ),
 }
