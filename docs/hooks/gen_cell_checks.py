@@ -20,6 +20,7 @@ the pages only read the `Check` rows it returns. Any failed row fails the build.
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 import sympy as sp
@@ -86,7 +87,7 @@ def _numbers(program: UnrolledCell, values: dict[str, np.ndarray]) -> dict[sp.Sy
     return {k: float(v) for k, v in out.items()}
 
 
-def _rnnnum(cell: Cell, values: dict[str, np.ndarray], loss: str) -> tuple[object, object]:
+def _rnnnum(cell: Cell, values: dict[str, np.ndarray], loss: str) -> tuple[Any, Any]:
     """rnnnum's params (stacked in the cell's gate order) and forward cache."""
     stacked = {
         name: np.concatenate([values[b] for b in blocks], axis=-1)
@@ -94,7 +95,7 @@ def _rnnnum(cell: Cell, values: dict[str, np.ndarray], loss: str) -> tuple[objec
     }
     readout = {n: values[n] for n in ("Wyh", "by")}
     if "c" in cell.state_names:
-        params: object = rnnnum.LSTMParams(**stacked, **readout)
+        params: Any = rnnnum.LSTMParams(**stacked, **readout)
     else:
         reset = "before" if cell.name.endswith("before") else "after"
         params = rnnnum.GRUParams(**stacked, **readout, reset=reset)
@@ -160,7 +161,7 @@ def _one(cell: Cell, T: int, loss: str, rng: np.random.Generator) -> list[Check]
     gated = bool(cell.stacks)
     if gated:
         params, cache = _rnnnum(cell, values, loss)
-        grads = rnnnum.bptt(params, cache).as_dict()  # type: ignore[arg-type]
+        grads = rnnnum.bptt(params, cache).as_dict()
     for name in cell.gradient_names:
         ours = evaluation.gradients[name]
         stacked, columns = _gate(cell, name)
@@ -174,7 +175,7 @@ def _one(cell: Cell, T: int, loss: str, rng: np.random.Generator) -> list[Check]
                 theirs = theirs[0]
             rows.append(_row("loop vs rnnnum.bptt", name, loss, T, ours, theirs,
                              EXACT_RTOL, EXACT_ATOL))  # fmt: skip
-            parts = rnnnum.components(params, cache, stacked).terms  # type: ignore[arg-type]
+            parts = rnnnum.components(params, cache, stacked).terms
             shape = np.shape(ours)[-1:] if name == "X" else np.shape(ours)
             mine = np.zeros((T, T, *shape))
             for term in terms:
