@@ -42,6 +42,9 @@ MATH_PAGES = {
     "exploding/": 3,
     "remedies/": 5,
     "column-convention/": 2,
+    "gated/lstm/": 15,
+    "gated/lstm/Wxf/": 8,
+    "gated/gru/": 10,
 }
 #: Navigation links followed from the home page, by their text in the side bar.
 NAV_TRAIL = {

@@ -27,6 +27,8 @@ JOBS = {
     "proofs": ("gen_checks", "proofs_job"),
     "figures": ("gen_figures", "figures_job"),
     "lab": ("gen_lab", "lab_job"),
+    "cell-pages": ("gen_cell_pages", "cell_pages_job"),
+    "cell-checks": ("gen_cell_checks", "cell_checks_job"),
 }
 JOB_NAMES = tuple(JOBS)
 ROOT = Path(__file__).resolve().parents[2]

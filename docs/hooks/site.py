@@ -49,7 +49,8 @@ ROOT = HOOKS.parent.parent
 #: The generator jobs (see generate.py), grouped into one process per core: each
 #: process pays ~0.4 s to import SymPy and NumPy, and the two groups take about
 #: the same time.
-PROCESSES = (("checks", "proofs"), ("pages", "figures"), ("lab",))
+PROCESSES = (("checks", "proofs"), ("pages", "figures"), ("lab",), ("cell-checks",),
+             ("cell-pages",))  # fmt: skip
 #: Where each process's output is kept, with the files it was made from.
 GENERATED_CACHE = ROOT / ".cache" / "generated"
 #: Files a generator process can read: its output is reused while the ones it did
@@ -168,7 +169,7 @@ def generate() -> dict[str, Any]:
     """Run every job, the processes in parallel; merge their pages, files and fragments."""
     with ThreadPoolExecutor(len(PROCESSES)) as pool:  # threads that wait for processes
         results = list(pool.map(_run_jobs, PROCESSES))
-    merged: dict[str, dict[str, str]] = {"pages": {}, "files": {}, "fragments": {}}
+    merged: dict[str, dict[str, str]] = {"pages": {}, "files": {}, "fragments": {}, "nav": {}}
     for result in results:
         for kind, items in merged.items():
             clash = items.keys() & result.get(kind, {}).keys()
@@ -212,8 +213,26 @@ def _notebook_downloads(files: Files, config: Any) -> list[File]:
     return out
 
 
+def insert_nav(nav: list[Any], sections: dict[str, str]) -> list[Any]:
+    """`nav` with each generated section (title -> JSON ``{"after", "entries"}``) placed
+    right after the section it names; a section already there is replaced (a rebuild)."""
+    out = [entry for entry in nav if not (isinstance(entry, dict) and entry.keys() & sections)]
+    for title, text in sorted(sections.items()):
+        section = json.loads(text)
+        titles = [next(iter(e)) if isinstance(e, dict) else e for e in out]
+        if section["after"] not in titles:
+            raise PluginError(
+                f"the generated nav section {title!r} goes after {section['after']!r}, "
+                f"which mkdocs.yml's nav does not have (its sections: {titles})."
+            )
+        out.insert(titles.index(section["after"]) + 1, {title: section["entries"]})
+    return out
+
+
 def on_files(files: Files, config: Any) -> Files:
     generated = generate()
+    if generated["nav"] and config.get("nav"):
+        config["nav"] = insert_nav(config["nav"], generated["nav"])
     _fragments.clear()
     _fragments.update(generated["fragments"])
     for uri, text in sorted(generated["pages"].items()):

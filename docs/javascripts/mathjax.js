@@ -18,6 +18,9 @@ window.MathJax = {
     displayMath: [["\\[", "\\]"]],
     processEscapes: true,
     processEnvironments: true,
+    // the written-out sums of the gated cells expand \operatorname once per factor:
+    // MathJax's default 5 KiB for the expanded text of one formula is too small
+    maxBuffer: 100 * 1024,
   },
   options: {
     ignoreHtmlClass: ".*|",

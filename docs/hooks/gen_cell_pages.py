@@ -1,0 +1,329 @@
+"""Generator job ``cell-pages``: the chapter on the gated cells, printed from the cells.
+
+One page per built-in cell of `GATED_CELLS` (``gated/<cell>.md``): its equations,
+parameters, unrolled graph, local Jacobians (the block form of the state Jacobian),
+the routes between two states, the named path, the backward loop and its (i, k)
+map; and one expanded-sum page per gradient of `Cell.gradient_names`
+(``gated/<cell>/<name>.md``, `gen_cell_sums.py`). Every formula comes from
+`derivations`; the prose of a cell is a short template (`CELL_PROSE`) whose every
+statement about a computed result is asserted with `claim`. The job also returns the
+chapter's navigation (``nav``), which docs/hooks/site.py inserts after the laboratory.
+"""
+
+from __future__ import annotations
+
+import json
+
+from gen_cell_checks import GATED_CELLS
+from gen_cell_figures import cell_path_svg, unrolled_cell_svg
+from gen_cell_fragments import gated_fragments
+from gen_cell_sums import GENERATED_NOTE, PAGE_STEPS, sum_page, sum_uri
+from gen_format import claim, code, display, math, table
+
+from derivations.cell import Cell
+from derivations.cell_factors import LocalSum
+from derivations.cell_loop import cell_loop_map
+from derivations.cell_loop_render import cell_loop_code
+from derivations.cell_named_paths import named_path_latex, named_paths
+from derivations.cell_paths import Route, routes
+from derivations.cell_sums_latex import block_matrix_latex
+from derivations.cells import BUILTIN_CELLS
+from derivations.notation import local_derivative, total_derivative
+
+#: The chapter's section title in the navigation.
+SECTION = "Gated cells, derived and measured"
+#: Where the section goes: right after this one.
+AFTER = "The gradient laboratory"
+#: The laboratory pages of the chapter (hand-written, by docs path), in nav order.
+LAB_PAGES = (
+    ("The cell-state path", "gated/cell-state-path.md"),
+    ("GRU: the two resets", "gated/gru-resets.md"),
+    ("An LSTM worked example", "notebooks/lstm-example.py"),
+)
+
+#: Per cell: nav title, page title and the hand-written opening paragraph.
+CELL_PROSE = {
+    "lstm": (
+        "LSTM",
+        "The LSTM cell",
+        "The long short-term memory cell (Hochreiter and Schmidhuber 1997, with the "
+        "forget gate of Gers, Schmidhuber and Cummins 2000) carries two states, h and c. "
+        r"Its four gates i, f, o, g read \(x_t\) and \(h_{t-1}\); the cell state c is updated by "
+        "a gated sum, and h reads c through the output gate.",
+    ),
+    "gru": (
+        "GRU (reset after)",
+        "The GRU cell, reset after the product",
+        "The gated recurrent unit (Cho et al. 2014) in the form PyTorch and cuDNN "
+        r"compute: the reset gate r multiplies the product \(h_{t-1} W_{hn}\) after it is "
+        "taken. One state, h; the update gate z mixes the old state with the candidate n.",
+    ),
+    "gru-before": (
+        "GRU (reset before)",
+        "The GRU cell, reset before the product",
+        "The gated recurrent unit as Cho et al. (2014) wrote it: the reset gate r "
+        r"multiplies \(h_{t-1}\) before the product with \(W_{hn}\). Everything else is the "
+        "reset-after cell's.",
+    ),
+    "residual": (
+        "Residual cell",
+        "The residual cell",
+        r"The vanilla cell with a skip connection: \(h_t\) adds \(f(a_t)\) to \(h_{t-1}\), so the "
+        "one-step Jacobian holds the identity beside the vanilla product.",
+    ),
+}
+
+
+def cell_uri(key: str) -> str:
+    """Where the page of cell `key` lives in the site."""
+    return f"gated/{key}.md"
+
+
+def figure_uri(key: str, what: str) -> str:
+    """Where a figure of cell `key` lives in the site."""
+    return f"figures/cell-{key}-{what}.svg"
+
+
+def _equations(cell: Cell) -> str:
+    rows = [line.replace(" = ", " &= ", 1) for line in cell.equation_latex()]
+    return display(r"\begin{aligned}" + r" \\ ".join(rows) + r"\end{aligned}")
+
+
+def _stack_of(cell: Cell, name: str) -> str:
+    for stacked, blocks in cell.stacking().items():
+        if name in blocks:
+            k = blocks.index(name)
+            columns = f"[{k}H:{k + 1}H]" if k else "[:H]"
+            return f"{code(stacked + '[..., ' + columns.strip('[]') + ']')}"
+    return f"{code(name)} (stored as it is)"
+
+
+def _params(cell: Cell) -> str:
+    rows = []
+    for p in cell.params:
+        shape = {"D": "(D, H)", "H": "(H, H)", None: "(H,)"}[p.rows]
+        rows.append([code(p.name), math(p.latex), shape, p.meaning or "", _stack_of(cell, p.name)])
+    return table(["name", "written", "shape", "what it is", "in rnnnum"], rows)
+
+
+def _locals(cell: Cell) -> str:
+    """Each equation's local derivatives with respect to what it reads (one equation)."""
+    notation = cell.notation
+    rows = []
+    for eq in cell.equations:
+        for leaf in cell.leaves(eq.name):
+            local = cell.local_jacobian(eq.name, leaf)
+            lhs = local_derivative(notation.at(eq.name, "t"), leaf.latex("t", notation))
+            rows.append(f"{lhs} &= {local.latex('t', notation)}")
+    return display(r"\begin{aligned}" + r" \\ ".join(rows) + r"\end{aligned}")
+
+
+def _blocks(cell: Cell, key: str) -> list[str]:
+    notation = cell.notation
+    blocks = cell.step_jacobian_blocks()
+    out = []
+    if len(cell.state_names) > 1:
+        matrix, where = block_matrix_latex(cell)
+        jt = total_derivative(r"s_{t}", r"s_{t-1}")
+        out += [
+            "With the stacked state "
+            + math(r"s_t = (" + ", ".join(notation.at(s, "t") for s in cell.state_names) + ")")
+            + ", the one-step Jacobian in block form (rows by the state at t - 1, columns "
+            "by the state at t; row convention, " + math(r"\Delta s_t = \Delta s_{t-1} J_t") + "):",
+            display(rf"J_t = {jt} = {matrix}"),
+            "where the long blocks are",
+            display(r"\begin{aligned}" + r" \\ ".join(where) + r"\end{aligned}"),
+        ]
+    for (s, s2), block in blocks.items():
+        lhs = total_derivative(notation.at(s, "t"), notation.at(s2, "t", -1))
+        paths = len(block)
+        word = "path" if paths == 1 else "paths"
+        if not block:
+            out.append(f"- {math(lhs + ' = 0')}: no path.")
+            continue
+        out.append(f"- {math(lhs)}: {paths} {word} through the step's equations.")
+    if key == "lstm":
+        claim(len(blocks["c", "c"]) == 1, "dc_t/dc_{t-1} is one path, diag(f_t)")
+        claim(len(blocks["h", "h"]) == 4, "dh_t/dh_{t-1} has four paths, one per gate")
+        out.append(
+            "\nThe block from c to c is one path, the forget gate alone; the block from h "
+            "to h has one path per gate."
+        )
+    return out
+
+
+def _routes(cell: Cell, key: str, files: dict[str, str]) -> list[str]:
+    i, k = PAGE_STEPS, 1
+    found = routes(cell, i, k, "h", "h")
+    total = sum(r.paths for r in found)
+    files[figure_uri(key, "routes-h")] = cell_path_svg(cell, i, "h", "h", k=k)
+    out = [
+        f"From {math(f'h_{i}')} back to {math(f'h_{k}')} there are {len(found)} "
+        f"route{'s' if len(found) != 1 else ''} through the states, {total} paths "
+        "through the equations in all. Each route, its blocks earliest step first:",
+        "",
+    ]
+    for r in found:
+        label = r" \leftarrow ".join(f"{s}_{{{r.i - j}}}" for j, s in enumerate(r.states))
+        out.append(f"{math(label)} ({r.paths} path{'s' if r.paths != 1 else ''}):")
+        out.append(_route_display(cell, r))
+    out += [
+        "",
+        f"![The unrolled {cell.name} graph over {i} steps with every route from h_{i} back "
+        f"to h_{k} in red, everything else grey.](../{figure_uri(key, 'routes-h')})",
+    ]
+    if key == "lstm":
+        files[figure_uri(key, "routes-c")] = cell_path_svg(cell, i, "c", "c", k=k, within=("c",))
+        along_c = [r for r in routes(cell, i, k, "c", "c") if set(r.states) == {"c"}]
+        claim(len(along_c) == 1 and along_c[0].paths == 1, "one route runs along c alone")
+        out += [
+            "",
+            f"Along c alone (h held fixed) there is one route of one path, from "
+            f"{math(f'c_{i}')} back to {math(f'c_{k}')}:",
+            f"![The unrolled LSTM graph with the route along the cell state from c_{i} back "
+            f"to c_{k} in red.](../{figure_uri(key, 'routes-c')})",
+        ]
+    return out
+
+
+def _route_display(cell: Cell, route: Route) -> str:
+    """The blocks of one route, earliest step first, each path of a block on its own row."""
+    rows = []
+    for factor, j in zip(
+        route.factors_latex(cell), reversed(range(len(route.blocks))), strict=True
+    ):
+        lhs = factor.split(" = ", 1)[0]
+        t, block = route.i - j, route.blocks[j]
+        parts = [LocalSum((term,)).latex(t, cell.notation) for term in block.terms]
+        rows.append(f"{lhs} &= {parts[0]}")
+        rows += [rf"&\qquad {'-' if p.startswith('-') else '+'} {p.removeprefix('-')}"
+                 for p in parts[1:]]  # fmt: skip
+    return display(r"\begin{aligned}" + r" \\ ".join(rows) + r"\end{aligned}")
+
+
+def _named(cell: Cell) -> list[str]:
+    paths = named_paths(cell)
+    if not paths:
+        return ["This cell has no named path: h_t reads h_{t-1} only through a_t."]
+    out = []
+    for s, own in paths.items():
+        lhs = local_derivative(cell.notation.at(s, "t"), cell.notation.at(s, "t", -1))
+        out.append(
+            f"The part of the block from {s} to {s} that {s}'s own equation reads directly "
+            f"is {math(lhs + ' = ' + own.latex('t', cell.notation))}; over i - k steps, "
+            f"with the other states held fixed, its product is"
+        )
+        span = named_path_latex(cell, s, PAGE_STEPS, 1)
+        out.append(display(rf"{named_path_latex(cell, s)},\qquad i = 3,\ k = 1:\ {span}"))
+    return out
+
+
+def _loop(cell: Cell) -> list[str]:
+    wrt = cell.param_names[0]
+    mapping = cell_loop_map(cell, wrt, PAGE_STEPS)
+    rows = [[str(t), ", ".join(f"({i}, {k})" for i, k in pairs)] for t, pairs in mapping.items()]
+    claim(
+        sorted(p for ps in mapping.values() for p in ps)
+        == sorted((i, k) for i in range(1, PAGE_STEPS + 1) for k in range(1, i + 1)),
+        "the loop's iterations together add every term (i, k) exactly once",
+    )
+    return [
+        "The backward loop, printed from the cell's equations (one carry per state):",
+        "",
+        "```python",
+        cell_loop_code(cell),
+        "```",
+        "",
+        f"Iteration t of the loop adds, to {math(cell.notation.latex[wrt])}'s gradient, "
+        f"the terms (i, k) of the expanded sum with k = t (T = {PAGE_STEPS}): every term "
+        "exactly once.",
+        table(["iteration t", "terms (i, k) it adds"], rows),
+    ]
+
+
+def cell_page(key: str, cell: Cell, files: dict[str, str]) -> str:
+    """The page of one cell (module docstring); its figures go into `files`."""
+    _, title, opening = CELL_PROSE[key]
+    files[figure_uri(key, "unrolled")] = unrolled_cell_svg(cell, PAGE_STEPS)
+    rows_c = " and the c row" if "c" in cell.state_names else ""
+    links = [f"- [{math(g)}]({key}/{name}.md)" for name, g in _gradient_titles(cell)]
+    return "\n".join(
+        [
+            "---",
+            f'title: "{title}"',
+            "generated: true",
+            "---",
+            GENERATED_NOTE,
+            "",
+            f"# {title}",
+            "",
+            opening,
+            "",
+            "## The equations",
+            "",
+            f"Printed from the cell's definition ({code(f'derivations.cells.{cell.name}')}):",
+            _equations(cell),
+            "## The parameters",
+            _params(cell),
+            "## The unrolled graph",
+            "",
+            f"![The {cell.name} cell unrolled over {PAGE_STEPS} steps: the x row, the "
+            f"h row{rows_c}, the outputs, each edge labelled by its local derivative.]"
+            f"(../{figure_uri(key, 'unrolled')})",
+            "",
+            "## Local derivatives",
+            "",
+            "Each equation differentiated with respect to what it reads, the others held fixed:",
+            _locals(cell),
+            "## The one-step blocks",
+            "",
+            *_blocks(cell, key),
+            "",
+            "## Paths between two states",
+            "",
+            *_routes(cell, key, files),
+            "",
+            "## The named path",
+            "",
+            *_named(cell),
+            "",
+            "## The backward loop",
+            "",
+            *_loop(cell),
+            "## The expanded sums",
+            "",
+            f"One generated page per gradient at T = {PAGE_STEPS}, each with its checks:",
+            "",
+            *links,
+            "",
+        ]
+    )
+
+
+def _gradient_titles(cell: Cell) -> list[tuple[str, str]]:
+    from derivations.cell_sums_latex import gradient_lhs  # noqa: PLC0415
+
+    return [(name, gradient_lhs(cell, name)) for name in cell.gradient_names]
+
+
+def chapter_nav() -> list[object]:
+    """The chapter's navigation: the intro, each cell with its sums, the lab pages."""
+    entries: list[object] = [{"Gated cells": "gated/index.md"}]
+    for key in GATED_CELLS:
+        cell = BUILTIN_CELLS[key]()
+        children = [cell_uri(key), *(sum_uri(key, name) for name in cell.gradient_names)]
+        entries.append({CELL_PROSE[key][0]: children})
+    entries += [{title: uri} for title, uri in LAB_PAGES]
+    return entries
+
+
+def cell_pages_job() -> dict[str, dict[str, str]]:
+    pages: dict[str, str] = {}
+    files: dict[str, str] = {}
+    for key in GATED_CELLS:
+        cell = BUILTIN_CELLS[key]()
+        pages[cell_uri(key)] = cell_page(key, cell, files)
+        for name in cell.gradient_names:
+            pages[sum_uri(key, name)] = sum_page(key, cell, name)
+    nav = {SECTION: json.dumps({"after": AFTER, "entries": chapter_nav()})}
+    return {"pages": pages, "files": files, "fragments": gated_fragments(), "nav": nav}

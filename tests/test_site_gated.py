@@ -1,0 +1,76 @@
+"""The gated chapter of the site: its generated pages, figures, navigation and gate.
+
+The browser checks (math typeset, nothing raw, formulas within the column, phone
+width) walk every built page, these included: tests/test_site_browser.py.
+"""
+
+from __future__ import annotations
+
+import sys
+
+from conftest import ROOT, build_site
+from test_site import _copy_checkout
+
+sys.path.insert(0, str(ROOT / "docs" / "hooks"))
+
+#: The cells with a page, and the figures each page must show.
+CELL_FIGURES = {
+    "lstm": ("unrolled", "routes-h", "routes-c"),
+    "gru": ("unrolled", "routes-h"),
+    "gru-before": ("unrolled", "routes-h"),
+    "residual": ("unrolled", "routes-h"),
+}
+#: The hand-written pages of the chapter the navigation must list.
+LAB_LINKS = ("gated/cell-state-path/", "gated/gru-resets/", "notebooks/lstm-example/")
+
+
+def test_every_cell_page_shows_its_figures_and_links_every_gradient(built_site):
+    from derivations.cells import BUILTIN_CELLS
+
+    for key, figures in CELL_FIGURES.items():
+        html = (built_site / "gated" / key / "index.html").read_text()
+        for figure in figures:
+            name = f"cell-{key}-{figure}.svg"
+            assert f"figures/{name}" in html, (key, figure)
+            assert (built_site / "figures" / name).stat().st_size > 5000, name
+        for gradient in BUILTIN_CELLS[key]().gradient_names:
+            page = built_site / "gated" / key / gradient / "index.html"
+            text = page.read_text()
+            assert "{{" not in text and "FAILED" not in text, page
+            assert "terms vs" in text and "loop vs finite differences" in text, page
+        assert "{{" not in html and "def " not in html.split("The backward loop")[0], key
+
+
+def test_the_written_out_lstm_sum_has_a_display_per_term(built_site):
+    html = (built_site / "gated/lstm/Wxf/index.html").read_text()
+    assert html.count(r"\text{term }(i=") == 6  # the six (i, k) terms at T = 3
+
+
+def test_the_navigation_is_generated_after_the_laboratory(built_site):
+    html = (built_site / "gated/index.html").read_text()
+    nav = html.split('class="md-nav md-nav--primary"', 1)[1]
+    assert nav.index("The gradient laboratory") < nav.index("Gated cells, derived and measured")
+    for link in LAB_LINKS:
+        assert link in nav or link.removeprefix("gated/") in nav, link
+    for key in CELL_FIGURES:
+        assert f"{key}/Wyh/" in nav, key
+
+
+def test_a_dropped_cell_state_path_fails_the_build(tmp_path):
+    checkout = _copy_checkout(tmp_path / "checkout")
+    cell = checkout / "derivations" / "cell.py"
+    text = cell.read_text()
+    original = "                blocks[target, source] = totals.get(target, ZERO)"
+    assert original in text
+    # the fault: the LSTM's one-step block from c_{t-1} to c_t, diag(f_t), goes missing
+    broken = (
+        original
+        + "\n                if (target, source) == ('c', 'c'):\n"
+        + ("                    blocks[target, source] = ZERO")
+    )
+    cell.write_text(text.replace(original, broken))
+    result = build_site(tmp_path / "site", root=checkout)
+    assert result.returncode != 0
+    assert "terms vs rnnnum.components for d/dWxf (lstm cell" in result.stderr
+    assert "nothing is published until it passes" in result.stderr
+    assert not (tmp_path / "site" / "index.html").exists()
