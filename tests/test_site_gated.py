@@ -71,6 +71,6 @@ def test_a_dropped_cell_state_path_fails_the_build(tmp_path):
     cell.write_text(text.replace(original, broken))
     result = build_site(tmp_path / "site", root=checkout)
     assert result.returncode != 0
-    assert "terms vs rnnnum.components for d/dWxf (lstm cell" in result.stderr
+    assert "terms vs rnnnum.components for Wxf (lstm cell" in result.stderr
     assert "nothing is published until it passes" in result.stderr
     assert not (tmp_path / "site" / "index.html").exists()
