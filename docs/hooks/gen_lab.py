@@ -12,20 +12,24 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+import lab_cell_path
 import lab_exploding
 import lab_memory
 import lab_remedies
+import lab_resets
 import lab_shares
 import lab_speed
 from lab_common import LabPage
 
-#: The laboratory's pages, in the order of the site.
+#: The laboratory's pages and the gated chapter's numeric ones, in the order of the site.
 PAGES: tuple[Callable[[], LabPage], ...] = (
     lab_speed.page,
     lab_shares.page,
     lab_exploding.page,
     lab_remedies.page,
     lab_memory.page,
+    lab_cell_path.page,
+    lab_resets.page,
 )
 
 

@@ -27,6 +27,8 @@ JOBS = {
     "proofs": ("gen_checks", "proofs_job"),
     "figures": ("gen_figures", "figures_job"),
     "lab": ("gen_lab", "lab_job"),
+    # TEMPORARY (delete at merge with pages14, which provides these fragments itself)
+    "gated-stub": ("gen_gated_stub", "stub_job"),
 }
 JOB_NAMES = tuple(JOBS)
 ROOT = Path(__file__).resolve().parents[2]
