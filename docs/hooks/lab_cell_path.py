@@ -48,7 +48,7 @@ def _curves(out: dict[str, str], regimes: dict[str, lab.CellPathCurves]) -> None
     out["gated.vanilla.at"] = fmt(float(vanilla.vanilla[d]))
     out["gated.exploding.max"] = fmt(regimes["exploding"].max_cell_cell)
     out["gated.path.gain"] = fmt(
-        float(regimes["bias1"].cell_path[d] / regimes["bias0"].cell_path[d]), 2
+        float(regimes["bias1"].cell_path[d] / regimes["bias0"].cell_path[d]), 4
     )
     for key in BIASES:
         c = regimes[key]
