@@ -42,6 +42,8 @@ MATH_PAGES = {
     "exploding/": 3,
     "remedies/": 5,
     "column-convention/": 2,
+    "gated/cell-state-path/": 2,
+    "gated/gru-resets/": 3,
 }
 #: Navigation links followed from the home page, by their text in the side bar.
 NAV_TRAIL = {

@@ -39,11 +39,10 @@ def _moves() -> str:
         block = cell.step_jacobian_blocks()["h", "h"]
         terms[reset] = [f.latex("t", cell.notation) for f in block.terms]
     lhs = total_derivative("h_{t}", "h_{t-1}")
-    rows = [
-        rf"\text{{{reset}}}:\ {lhs} &= \dots + "
-        + r" \\ &\qquad + ".join(t for t in terms[reset] if t not in terms[other])
-        for reset, other in (("after", "before"), ("before", "after"))
-    ]
+    rows = []
+    for reset, other in (("after", "before"), ("before", "after")):
+        rows.append(rf"&\text{{{reset}:}}\ {lhs} = \dots")
+        rows += [rf"&\qquad + {t}" for t in terms[reset] if t not in terms[other]]
     return display(r"\begin{aligned} " + r" \\ ".join(rows) + r" \end{aligned}")
 
 
