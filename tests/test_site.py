@@ -36,6 +36,8 @@ LAB_PAGES = {
     "exploding": ("exploding.svg",),
     "remedies": ("residual.svg", "truncation.svg"),
     "memory-horizon": ("horizon.svg",),
+    "gated/cell-state-path": ("gated-cell-path.svg", "gated-regimes.svg", "gated-shares.svg"),
+    "gated/gru-resets": ("gated-resets.svg",),
 }
 
 

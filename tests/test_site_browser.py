@@ -45,6 +45,8 @@ MATH_PAGES = {
     "gated/lstm/": 15,
     "gated/lstm/Wxf/": 8,
     "gated/gru/": 10,
+    "gated/cell-state-path/": 2,
+    "gated/gru-resets/": 3,
 }
 #: Navigation links followed from the home page, by their text in the side bar.
 NAV_TRAIL = {
