@@ -28,9 +28,11 @@ __all__ = [
     "CellEvaluation",
     "CellLambdified",
     "cell_input_shapes",
+    "cell_numbers",
     "check_cell_values",
     "flat_cell_inputs",
     "lambdify_cell",
+    "random_cell_values",
 ]
 
 #: The code printer's settings: terms in the program's own order. SymPy's default sorts
@@ -110,6 +112,29 @@ def check_cell_values(program: UnrolledCell, values: Mapping[str, Any]) -> dict[
             raise OutOfRangeError(f"mse targets must have shape ({T}, {V}); got {R.shape}.")
         arrays["R"] = R
     return arrays
+
+
+def random_cell_values(program: UnrolledCell, rng: np.random.Generator) -> dict[str, Any]:
+    """The one random point of the cell side: every input by name, uniform in (-1, 1).
+
+    In `CellLambdified`'s layout (`cell_input_shapes`; initial states non-zero), with
+    targets as class indices (T,) for cross-entropy or reals (T, V) for mse.
+    """
+    values: dict[str, Any] = {
+        name: rng.uniform(-1.0, 1.0, size=shape)
+        for name, shape in cell_input_shapes(program).items()
+    }
+    T, V = program.T, program.spec.V
+    if program.spec.loss == "cross_entropy":
+        values["targets"] = rng.integers(0, V, size=T)
+    else:
+        values["targets"] = rng.uniform(-1.0, 1.0, size=(T, V))
+    return values
+
+
+def cell_numbers(program: UnrolledCell, values: Mapping[str, Any]) -> dict[sp.Symbol, float]:
+    """The same point keyed by the program's input symbols (one-hot targets)."""
+    return dict(zip(program.inputs(), flat_cell_inputs(program, values), strict=True))
 
 
 def _flatten(program: UnrolledCell, arrays: dict[str, FloatArray]) -> list[float]:

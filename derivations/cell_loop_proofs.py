@@ -40,7 +40,11 @@ from sympy import QQ
 from sympy.polys.rings import ring
 
 from derivations.cell import Cell
-from derivations.cell_lambdified import cell_input_shapes, flat_cell_inputs, lambdify_cell
+from derivations.cell_lambdified import (
+    flat_cell_inputs,
+    lambdify_cell,
+    random_cell_values,
+)
 from derivations.cell_loop import cell_backward_loop
 from derivations.cell_unroll import UnrolledCell, unroll_cell
 from derivations.proofs import _forward_mode
@@ -52,7 +56,6 @@ __all__ = [
     "CellLoopProof",
     "check_cell_loop",
     "prove_cell_loop",
-    "random_cell_point",
     "vanishes",
 ]
 
@@ -203,21 +206,6 @@ def prove_cell_loop(
     return proofs
 
 
-def random_cell_point(program: UnrolledCell, rng: np.random.Generator) -> dict[str, Any]:
-    """Random inputs: weights N(0, 1) scaled by 1/sqrt(rows), small biases, random states."""
-    values: dict[str, Any] = {}
-    for name, shape in cell_input_shapes(program).items():
-        scale = 1.0 / np.sqrt(shape[0]) if len(shape) == 2 else 0.5
-        values[name] = scale * rng.normal(size=shape)
-    T, V = program.T, program.spec.V
-    values["targets"] = (
-        rng.integers(0, V, size=T)
-        if program.spec.loss == "cross_entropy"
-        else rng.normal(size=(T, V))
-    )
-    return values
-
-
 def check_cell_loop(
     cell: Cell, T: int = 8, D: int = 2, H: int = 2, V: int = 3, loss: str = "cross_entropy",
     *, points: int = 2, seed: int = 0,
@@ -231,7 +219,7 @@ def check_cell_loop(
     rng = np.random.default_rng(seed)
     worst = dict.fromkeys(cell.gradient_names, 0.0)
     for _ in range(points):
-        values = random_cell_point(program, rng)
+        values = random_cell_values(program, rng)
         evaluation = compiled(values)
         flat = flat_cell_inputs(program, values)
         for wrt in cell.gradient_names:

@@ -38,6 +38,7 @@ import numpy as np
 import sympy as sp
 
 from derivations.cell import Cell, Func
+from derivations.cell_lambdified import cell_numbers, random_cell_values
 from derivations.cell_sums import CellTerm, cell_expanded_sum
 from derivations.cell_unroll import UnrolledCell, unroll_cell
 from derivations.proofs import NUMERIC_RTOL, NumericCheck, Proof, sum_of_matrices
@@ -253,16 +254,6 @@ def _forward_mode(program: UnrolledCell) -> Any:
     return sp.lambdify(args, output, modules="math", cse=lambda e: (steps, e), docstring_limit=0)
 
 
-def _random_numbers(program: UnrolledCell, rng: np.random.Generator) -> dict[sp.Symbol, float]:
-    """Uniform(-1, 1) inputs, one-hot targets for cross-entropy."""
-    numbers = {s: float(rng.uniform(-1.0, 1.0)) for s in program.inputs()}
-    if program.spec.loss == "cross_entropy":
-        for row in program.targets.values():
-            hot = int(rng.integers(len(row)))
-            numbers.update({s: float(v == hot) for v, s in enumerate(row)})
-    return numbers
-
-
 def check_cell_sums(
     cell: Cell,
     T: int = 6,
@@ -282,7 +273,7 @@ def check_cell_sums(
     rng = np.random.default_rng(seed)
     worst = dict.fromkeys(cell.gradient_names, 0.0)
     for _ in range(points):
-        numbers = _random_numbers(program, rng)
+        numbers = cell_numbers(program, random_cell_values(program, rng))
         trace = trace_of(numbers)
         flat = [numbers[s] for s in inputs]
         for wrt in cell.gradient_names:

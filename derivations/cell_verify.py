@@ -29,7 +29,7 @@ import numpy as np
 import rnnnum
 from derivations.cell import Cell, Func
 from derivations.cell_factors import FloatArray
-from derivations.cell_lambdified import CellEvaluation, lambdify_cell
+from derivations.cell_lambdified import CellEvaluation, lambdify_cell, random_cell_values
 from derivations.cell_named_paths import block_product_value
 from derivations.cell_sums import cell_expanded_sum
 from derivations.cell_unroll import UnrolledCell, unroll_cell
@@ -48,8 +48,6 @@ TWINS = {
     "gru": "GRUParams",
     "gru-before": "GRUParams",
 }
-#: Entry draws for a random point: uniform in (-1, 1), small enough that no gate saturates.
-POINT_SCALE = 1.0
 #: Draws tried before giving up on a point away from the ReLU kinks.
 MAX_DRAWS = 100
 
@@ -63,24 +61,6 @@ class Twin:
     X: FloatArray  # (1, T, D)
     targets: Any  # (1, T) classes, or (1, T, V)
     initial: dict[str, FloatArray]  # "h0" (1, H) [, "c0"]
-
-
-def _draw(program: UnrolledCell, rng: np.random.Generator) -> dict[str, Any]:
-    """Random inputs by name, in the layout `lambdify_cell` reads (a bias 1-D)."""
-    spec, cell = program.spec, program.cell
-    values: dict[str, Any] = {}
-    for name in (*cell.param_names, "Wyh", "by"):
-        rows, cols = program.params[name].shape
-        shape = (cols,) if rows == 1 else (rows, cols)
-        values[name] = rng.uniform(-POINT_SCALE, POINT_SCALE, size=shape)
-    values["X"] = rng.uniform(-POINT_SCALE, POINT_SCALE, size=(spec.T, spec.D))
-    for state in cell.state_names:
-        values[f"{state}0"] = rng.uniform(-POINT_SCALE, POINT_SCALE, size=spec.H)
-    if spec.loss == "cross_entropy":
-        values["targets"] = rng.integers(0, spec.V, size=spec.T)
-    else:
-        values["targets"] = rng.uniform(-POINT_SCALE, POINT_SCALE, size=(spec.T, spec.V))
-    return values
 
 
 def _twin(program: UnrolledCell, values: dict[str, Any]) -> Twin | None:
@@ -132,7 +112,7 @@ def cell_problem(
     program = unroll_cell(cell, T=T, D=D, H=H, V=V, loss=loss)
     rng = np.random.default_rng(seed)
     for _ in range(MAX_DRAWS):
-        values = _draw(program, rng)
+        values = random_cell_values(program, rng)
         twin = _twin(program, values)
         if twin is None or not isinstance(twin.cache, rnnnum.ForwardCache):
             return program, values, twin
