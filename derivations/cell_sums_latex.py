@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from derivations.cell import Cell
+from derivations.cell import Cell, Ref
 from derivations.cell_factors import LocalSum, Notation
 from derivations.cell_links import sum_notation
 from derivations.cell_sums import (
@@ -239,7 +239,7 @@ def cell_compact_latex(cell: Cell, wrt: str, T: int, env: str = "pmatrix") -> st
             text = entry.row.latex(k, notation)
             close = rf"{text}^\top\," if " " not in text else rf"({text})^\top\,"
         u = _entry_symbol(cell, g, m, k)
-        inner = total_derivative(_state_row_symbol(cell, k), u)
+        inner = _in_step(cell, g, m, None, _state_row_symbol(cell, k), u)
         summands.append(rf"{close}{dy}\,W_{{yh}}^\top{pick}{product}\Big({inner}\Big)^{{\!\top}}")
         where.append(_entry_rows(cell, g, m, k, u, notation, env))
     if g.kind == "X":
@@ -270,6 +270,23 @@ def _state_row_symbol(cell: Cell, t: str) -> str:
     return f"s_{{{t}}}" if len(cell.state_names) > 1 else cell.notation.at("h", t)
 
 
+def _in_step(cell: Cell, g: CellGradient, m: int, state: str | None, top: str, u: str) -> str:
+    """d s_k/d u_k, written with ∂ when it is local: one path, s's own equation reading u.
+
+    `state` None stands for the whole state row (local only for a one-state cell).
+    """
+    entry = g.entries[m]
+    states = cell.state_names if state is None else (state,)
+    name = entry.start.split("_")[0]
+    local = (
+        entry.direct
+        and len(states) == 1
+        and len(entry.to_state[states[0]]) == 1
+        and Ref(name) in cell.leaves(states[0])
+    )
+    return (local_derivative if local else total_derivative)(top, u)
+
+
 def _entry_symbol(cell: Cell, g: CellGradient, m: int, k: str) -> str:
     """What `wrt` enters at step k: x_k, s_0, the equation's variable, or the product e W."""
     entry, notation = g.entries[m], sum_notation(cell)
@@ -290,7 +307,7 @@ def _entry_rows(
 ) -> list[str]:
     """The in-step derivatives d s_k/d u_k of entry m: a block row, each long block defined."""
     entry = g.entries[m]
-    lhs = total_derivative(_state_row_symbol(cell, k), u)
+    lhs = _in_step(cell, g, m, None, _state_row_symbol(cell, k), u)
     if len(cell.state_names) == 1:
         return [_sum_rows(lhs, entry.to_state["h"], k, notation)]
     entries, rows = [], []
@@ -301,7 +318,7 @@ def _entry_rows(
         elif len(block) == 1 and len(block.terms[0].pieces) <= INLINE_PIECES:
             entries.append(block.latex(k, notation))
         else:
-            symbol = total_derivative(notation.at(s, k), u)
+            symbol = _in_step(cell, g, m, s, notation.at(s, k), u)
             entries.append(symbol)
             rows.append(_sum_rows(symbol, block, k, notation))
     return [rf"{lhs} &= \begin{{{env}}} " + " & ".join(entries) + rf" \end{{{env}}}", *rows]

@@ -17,7 +17,7 @@ from derivations.cell_factors import LocalSum
 from derivations.cell_named_paths import named_path_latex
 from derivations.cell_sums_latex import block_matrix_latex
 from derivations.cells import gru, lstm
-from derivations.notation import local_derivative, total_derivative
+from derivations.notation import total_derivative
 
 #: The GRU's equations whose form the reset changes (the rest are the same).
 RESET_EQUATIONS = ("hn", "an")
@@ -35,7 +35,7 @@ def _through_wn(cell: Cell) -> LocalSum:
 
 def gated_fragments() -> dict[str, str]:
     cell = lstm()
-    held = local_derivative("c_{i}", "c_{k}")
+    held = total_derivative("c_{i}", "c_{k}")  # over several steps: total, h held fixed
     path = named_path_latex(cell, "c")
     matrix, where = block_matrix_latex(cell)
     jt = total_derivative(r"s_{t}", r"s_{t-1}")

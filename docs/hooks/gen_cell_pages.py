@@ -135,7 +135,10 @@ def _blocks(cell: Cell, key: str) -> list[str]:
             display(r"\begin{aligned}" + r" \\ ".join(where) + r"\end{aligned}"),
         ]
     for (s, s2), block in blocks.items():
-        lhs = total_derivative(notation.at(s, "t"), notation.at(s2, "t", -1))
+        # ∂ when the block is s's own equation reading s2 directly (one local edge)
+        local = bool(block) and all(term.via == (s,) for term in block.terms)
+        derivative = local_derivative if local else total_derivative
+        lhs = derivative(notation.at(s, "t"), notation.at(s2, "t", -1))
         paths = len(block)
         word = "path" if paths == 1 else "paths"
         if not block:
