@@ -22,7 +22,7 @@ from derivations.cell_sums_latex import (
     gradient_lhs,
 )
 from derivations.notation import total_derivative
-from derivations.render import _balanced
+from derivations.render_lines import _balanced
 
 #: Factors per line of a written-out path product on these pages: the gated cells'
 #: factors are wider than the vanilla cell's (diag(f_t (1 - f_t)) against diag(1 - h^2)),

@@ -12,7 +12,6 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import numpy as np
-import sympy as sp
 from gen_format import claim, code, display, fmt, math, sci, table
 
 import rnnnum
@@ -54,7 +53,7 @@ from derivations.render import (
     parameter_locals_latex,
     written_out_latex,
 )
-from derivations.spec import ACTIVATIONS, ModelSpec, derivative_supremum
+from derivations.spec import ModelSpec
 from rnnnum.lab import problem
 
 #: The sizes of the small numeric examples (the symbolic default: D=2, H=3, V=4).
@@ -135,34 +134,10 @@ def model_fragments() -> dict[str, str]:
 
 
 def local_fragments() -> dict[str, str]:
-    rows = []
-    for name, act in ACTIVATIONS.items():
-        # gamma against the exact supremum of SymPy's own f' (both sides: nothing
-        # exceeds it, and it is reached)
-        supremum, attained = derivative_supremum(act)
-        claim(
-            supremum == act.gamma and attained is not sp.S.EmptySet,
-            f"sup |f'| of {name} is its gamma {act.gamma}, reached at some a "
-            f"(SymPy: sup {supremum}, reached on {attained})",
-        )
-        rows.append(
-            [
-                name,
-                math(act.latex("a")),
-                math(act.derivative_latex("a", "h")),
-                math(sp.latex(act.gamma)),
-                math(r"a \in " + sp.latex(attained)),
-                math(sp.latex(1 / act.gamma)),
-            ]
-        )
     return {
-        **{f"gamma.{name}": math(sp.latex(act.gamma)) for name, act in ACTIVATIONS.items()},
         "eq.local": display(local_jacobians_latex(EXAMPLE)),
         "eq.local.mse": display(local_jacobians_latex(ModelSpec(loss="mse"))),
         "eq.param_locals": display(parameter_locals_latex()),
-        "table.activations": table(
-            ["activation", "h = f(a)", "f'(a)", "γ = sup |f'|", "where |f'| = γ", "1/γ"], rows
-        ),
     }
 
 

@@ -25,6 +25,7 @@ JOBS = {
     "pages": ("gen_pages", "pages_job"),
     "checks": ("gen_checks", "checks_job"),
     "proofs": ("gen_checks", "proofs_job"),
+    "activations": ("gen_activations", "activations_job"),
     "figures": ("gen_figures", "figures_job"),
     "lab": ("gen_lab", "lab_job"),
     "cell-pages": ("gen_cell_pages", "cell_pages_job"),

@@ -46,11 +46,12 @@ log = get_plugin_logger("unrolled")
 
 HOOKS = Path(__file__).resolve().parent
 ROOT = HOOKS.parent.parent
-#: The generator jobs (see generate.py), grouped into one process per core: each
-#: process pays ~0.4 s to import SymPy and NumPy, and the two groups take about
-#: the same time.
-PROCESSES = (("checks", "proofs"), ("pages", "figures"), ("lab",), ("cell-checks",),
-             ("cell-pages",))  # fmt: skip
+#: The generator jobs (see generate.py), one group per process. Each process pays
+#: ~0.4 s to import SymPy and NumPy, but each group is cached on its own: a job that
+#: does not import the edited module is not rerun, so the jobs a common edit touches
+#: (the vanilla pages: derivations/render.py) sit in small groups of their own.
+PROCESSES = (("checks", "proofs", "activations"), ("pages",), ("figures",), ("lab",),
+             ("cell-checks",), ("cell-pages",))  # fmt: skip
 #: Where each process's output is kept, with the files it was made from.
 GENERATED_CACHE = ROOT / ".cache" / "generated"
 #: Files a generator process can read: its output is reused while the ones it did
