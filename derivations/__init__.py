@@ -32,6 +32,11 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
+# Imported now, not lazily: the function `unroll` shares its name with its module, and
+# importing the submodule derivations.unroll binds that name on the package to the
+# module, which would hide the function from any later `from derivations import unroll`.
+from derivations.unroll import Unrolled, unroll
+
 if TYPE_CHECKING:
     from derivations.cell import (
         Add,
@@ -92,7 +97,6 @@ if TYPE_CHECKING:
     )
     from derivations.spec import ModelSpec
     from derivations.terms import Factor, JacobianProduct, Term
-    from derivations.unroll import Unrolled, unroll
 
 #: Each public name -> the module that defines it.
 _WHERE = {
@@ -134,7 +138,6 @@ _WHERE = {
     "Term": "derivations.terms",
     "TooLargeError": "derivations.errors",
     "UnknownChoiceError": "derivations.errors",
-    "Unrolled": "derivations.unroll",
     "UnrolledCell": "derivations.cell_unroll",
     "backward_loop": "derivations.gradients",
     "block_matrix_latex": "derivations.cell_sums_latex",
@@ -163,7 +166,6 @@ _WHERE = {
     "named_path_latex": "derivations.cell_named_paths",
     "named_paths": "derivations.cell_named_paths",
     "pairs": "derivations.gradients",
-    "unroll": "derivations.unroll",
     "unroll_cell": "derivations.cell_unroll",
     "verify_cell": "derivations.cell_verify",
     "written_out_latex": "derivations.render",

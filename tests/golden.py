@@ -57,9 +57,9 @@ CLI_RUNS: dict[str, list[str]] = {
 
 
 def _generator_output() -> dict[str, dict[str, str]]:
-    """The site's ``pages`` and ``figures`` jobs, run as the build runs them."""
+    """The site's ``pages``, ``activations`` and ``figures`` jobs, run as the build runs them."""
     run = subprocess.run(
-        [sys.executable, str(HOOKS / "generate.py"), "pages", "figures"],
+        [sys.executable, str(HOOKS / "generate.py"), "pages", "activations", "figures"],
         cwd=HOOKS, capture_output=True, text=True, check=True,
     )  # fmt: skip
     return json.loads(run.stdout)
