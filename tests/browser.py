@@ -95,6 +95,8 @@ _REPORT_JS = r"""
     acceptNode(node) {
       for (let el = node.parentElement; el; el = el.parentElement) {
         if (skip.has(el.tagName)) return NodeFilter.FILTER_REJECT;
+        // a folded term, still closed: its TeX waits for the reader to open it
+        if (el.classList.contains('arithmatex-deferred')) return NodeFilter.FILTER_REJECT;
       }
       return NodeFilter.FILTER_ACCEPT;
     }
@@ -134,12 +136,20 @@ _REPORT_JS = r"""
   for (const item of MathJax.startup.document.math) texOf.set(item.typesetRoot, item.math);
   const wide = [];
   const unscrollable = [];
+  // A formula inside a box (a folded term, an admonition) must fit that box's content.
+  const contentWidth = (el) => {
+    const s = getComputedStyle(el);
+    return el.getBoundingClientRect().width - parseFloat(s.paddingLeft)
+      - parseFloat(s.paddingRight) - parseFloat(s.borderLeftWidth) - parseFloat(s.borderRightWidth);
+  };
   for (const c of document.querySelectorAll('mjx-container[display="true"]')) {
     const width = c.querySelector('mjx-math').getBoundingClientRect().width;
-    if (width > columnWidth + 0.5) {
+    const holder = c.closest('.arithmatex');
+    const room = holder && holder.parentElement && holder.parentElement !== column
+      ? Math.min(columnWidth, contentWidth(holder.parentElement)) : columnWidth;
+    if (width > room + 0.5) {
       const tex = (texOf.get(c) || '').trim().slice(0, 100);
-      wide.push(`${Math.round(width)} px > ${Math.round(columnWidth)} px: ${tex}`);
-      const holder = c.closest('.arithmatex');
+      wide.push(`${Math.round(width)} px > ${Math.round(room)} px: ${tex}`);
       const overflow = holder ? getComputedStyle(holder).overflowX : 'visible';
       if (!['auto', 'scroll'].includes(overflow)) unscrollable.push(tex);
     }
@@ -158,12 +168,17 @@ _REPORT_JS = r"""
 """
 
 _TYPESET_DONE_JS = r"""
-() => {
+(keepFolded) => {
   if (!window.MathJax || !MathJax.startup || !MathJax.startup.promise) return false;
+  if (!keepFolded && document.querySelector('.arithmatex-deferred')) return false;
   const sources = Array.from(document.querySelectorAll('.arithmatex'));
   return sources.every(el => el.querySelector('mjx-container'));
 }
 """
+#: Opens every closed block of the page (folded terms, collapsible admonitions); the
+#: site's toggle handler then typesets the folded formulas.
+_OPEN_ALL_JS = """() => document.querySelectorAll('details:not([open])')
+  .forEach(d => { d.open = true; })"""
 
 
 @dataclass(frozen=True)
@@ -224,9 +239,16 @@ class MathReport:
         return found
 
 
-def wait_for_math(page: Any) -> MathReport:
-    """Wait until MathJax has typeset every formula of the page shown, then report."""
-    page.wait_for_function(_TYPESET_DONE_JS, timeout=TYPESET_TIMEOUT_MS)
+def wait_for_math(page: Any, *, open_all: bool = True) -> MathReport:
+    """Wait until MathJax has typeset every formula of the page shown, then report.
+
+    With `open_all`, every closed block is opened first, so the folded terms (typeset
+    when opened) are typeset and checked too; without it, the page as it arrives: its
+    folded terms must still be waiting, untypeset.
+    """
+    if open_all:
+        page.evaluate(_OPEN_ALL_JS)
+    page.wait_for_function(_TYPESET_DONE_JS, arg=not open_all, timeout=TYPESET_TIMEOUT_MS)
     page.evaluate("() => MathJax.startup.promise")
     return MathReport(**page.evaluate(_REPORT_JS))
 

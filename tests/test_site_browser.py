@@ -124,6 +124,40 @@ def test_math_renders_after_instant_navigation(built_site):
         assert not traffic.outside_requests, traffic.outside_requests
 
 
+#: A page whose written-out sum holds folded terms (more path products than OPEN_PATHS).
+FOLDED_PAGE = "gated/lstm/h0/"
+_FOLDED_JS = """() => Array.from(document.querySelectorAll('details')).filter(
+  d => d.querySelector('.arithmatex-deferred')).map(d => d.querySelector('summary').textContent)"""
+
+
+def test_folded_terms_wait_until_opened_then_typeset(built_site):
+    """On arrival a folded term is left alone (its TeX hidden, untypeset) while the rest of
+    the page is typeset; opening it by its summary typesets it, once, within its box."""
+    _require_browser()
+    with serve(built_site) as base, browser() as (page, traffic):
+        page.goto(base + FOLDED_PAGE)
+        arrived = wait_for_math(page, open_all=False)
+        assert not arrived.problems(), arrived.problems()
+        folded = page.evaluate(_FOLDED_JS)
+        assert folded and all("path products" in s for s in folded), folded
+        block_id = page.evaluate(
+            "() => document.querySelector('details:has(.arithmatex-deferred)').id"
+        )
+        block = page.locator(f"details#{block_id}")
+        assert block_id and not block.locator("mjx-container[display]").count()
+        block.locator("summary").click()
+        # the toggle handler renames the opened block's formula; wait_for_math then waits
+        page.wait_for_function(
+            "() => !document.querySelector('details[open] .arithmatex-deferred')"
+        )
+        opened = wait_for_math(page, open_all=False)
+        assert not opened.problems(), opened.problems()
+        assert opened.formulas == arrived.formulas + 1
+        assert len(page.evaluate(_FOLDED_JS)) == len(folded) - 1
+        assert block.locator("mjx-container[display]").count() == 1
+        assert not traffic.console_errors, traffic.console_errors
+
+
 def _glued_blocks_html() -> str:
     """What arithmatex makes of two display blocks written back to back (the old renderer)."""
     import markdown

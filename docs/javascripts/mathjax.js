@@ -10,6 +10,9 @@
 //   at once, so the first page is typeset once, after MathJax is ready;
 // - pages reached by instant navigation: document$ emits the new document, the
 //   old page's math items are forgotten (typesetClear) and the new page typeset.
+// - a folded block (<details>) whose formulas are marked arithmatex-deferred (the
+//   long terms of the gated cells' written-out sums): passed by until the reader
+//   opens it, then renamed arithmatex and typeset, after whatever is under way.
 // The output cache (the CSS of every glyph used so far) is never cleared: clearing
 // it while the glyphs of the first page still rely on it makes them invisible.
 window.MathJax = {
@@ -40,6 +43,17 @@ window.MathJax = {
           .catch((error) => console.error("MathJax typesetting failed:", error));
         return MathJax.startup.promise;
       };
+      // toggle does not bubble: caught on its way down, for every page the site shows
+      document.addEventListener("toggle", (event) => {
+        const block = event.target;
+        if (!(block instanceof HTMLDetailsElement) || !block.open) return;
+        const waiting = block.querySelectorAll(".arithmatex-deferred");
+        if (!waiting.length) return;
+        waiting.forEach((el) => el.classList.replace("arithmatex-deferred", "arithmatex"));
+        MathJax.startup.promise = MathJax.startup.promise
+          .then(() => MathJax.typesetPromise([block]))
+          .catch((error) => console.error("MathJax typesetting failed:", error));
+      }, true);
       if (typeof document$ !== "undefined") {
         document$.subscribe(typesetPage);
       } else {
