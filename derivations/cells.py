@@ -95,9 +95,10 @@ def residual(activation: str = "tanh") -> Cell:
 
 def _gate_params(gate: str, biases: tuple[str, ...]) -> tuple[Param, ...]:
     """W_x{gate} (D, H), W_h{gate} (H, H) and the gate's biases (1, H)."""
+    of = f"of gate {gate}"
     out = [
-        Param(f"Wx{gate}", "D", latex=f"W_{{x{gate}}}", meaning=f"input weights of gate {gate}"),
-        Param(f"Wh{gate}", "H", latex=f"W_{{h{gate}}}", meaning=f"recurrent weights of {gate}"),
+        Param(f"Wx{gate}", "D", latex=f"W_{{x{gate}}}", meaning=f"input weights {of}"),
+        Param(f"Wh{gate}", "H", latex=f"W_{{h{gate}}}", meaning=f"recurrent weights {of}"),
     ]
     out += [Param(b, None, latex=f"b_{{{b[1:]}}}", meaning=f"bias of gate {gate}") for b in biases]
     return tuple(out)

@@ -74,3 +74,28 @@ def test_a_dropped_cell_state_path_fails_the_build(tmp_path):
     assert "terms vs rnnnum.components for Wxf (lstm cell" in result.stderr
     assert "nothing is published until it passes" in result.stderr
     assert not (tmp_path / "site" / "index.html").exists()
+
+
+def test_every_gradient_page_quotes_a_command_that_prints_its_derivation(built_site):
+    """The command each generated page quotes is the one for its own cell and gradient,
+    and it runs: for one gradient per cell, its output is that gradient of that cell."""
+    import re
+    import subprocess
+
+    from derivations.cells import BUILTIN_CELLS
+
+    quoted = r"unrolled derive --cell (\S+) --param (\S+) --steps 3 --format markdown"
+    for key in CELL_FIGURES:
+        for gradient in BUILTIN_CELLS[key]().gradient_names:
+            html = (built_site / "gated" / key / gradient / "index.html").read_text()
+            text = re.sub(r"<[^>]+>", "", html)  # the code block's highlighting spans
+            assert re.findall(quoted, text) == [(key, gradient)], (key, gradient)
+        argv = ["derive", "--cell", key, "--param", "Wyh", "--steps", "3", "--format", "markdown"]
+        run = subprocess.run(
+            [sys.executable, "-m", "derivations", *argv],
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        assert run.returncode == 0, run.stderr
+        assert run.stdout.startswith(r"## $\frac{\mathrm{d} L}{\mathrm{d} W_{yh}}$ (" + key), key

@@ -327,6 +327,6 @@ def cell_pages_job() -> dict[str, dict[str, str]]:
         cell = BUILTIN_CELLS[key]()
         pages[cell_uri(key)] = cell_page(key, cell, files)
         for name in cell.gradient_names:
-            pages[sum_uri(key, name)] = sum_page(key, cell, name)
+            pages[sum_uri(key, name)] = sum_page(key, cell, name, CELL_PROSE[key][0])
     nav = {SECTION: json.dumps({"after": AFTER, "entries": chapter_nav()})}
     return {"pages": pages, "files": files, "fragments": gated_fragments(), "nav": nav}

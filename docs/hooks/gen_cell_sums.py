@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import html
 
-from gen_format import display
+from gen_format import display, math
 
 from derivations.cell import Cell
 from derivations.cell_links import sum_notation
@@ -25,7 +25,7 @@ from derivations.cell_sums_latex import (
     cell_compact_latex,
     gradient_lhs,
 )
-from derivations.notation import total_derivative
+from derivations.notation import QUANTITIES, total_derivative
 from derivations.render_lines import _balanced
 
 #: Factors per line of a written-out path product on these pages: the gated cells'
@@ -58,11 +58,27 @@ def sum_uri(key: str, name: str) -> str:
 
 
 def _meaning(cell: Cell, name: str) -> str:
+    """What `name` is, in words (for titles: no math)."""
     if name in cell.param_names:
         return cell.param(name).meaning or "a parameter of the cell"
-    return {"Wyh": "the read-out weights", "by": "the read-out bias", "X": "the inputs"}.get(
-        name, f"the initial state {name[:-1]}_0"
+    if name in ("Wyh", "by"):
+        return QUANTITIES[name].meaning
+    if name == "X":
+        return "the inputs"
+    if len(cell.state_names) == 1:
+        return "initial state"
+    return {"h": "initial hidden state", "c": "initial cell state"}.get(
+        name[:-1], f"initial state {name[:-1]}"
     )
+
+
+def _symbol(cell: Cell, name: str) -> str:
+    """The LaTeX of the quantity dL/d`name` differentiates by (W_{xi}, X, h_0, ...)."""
+    if name in cell.param_names:
+        return cell.param(name).latex
+    if name in ("Wyh", "by"):
+        return QUANTITIES[name].latex
+    return "X" if name == "X" else f"{name[:-1]}_0"
 
 
 def _term_display(term: CellTerm, lhs: str, first: bool) -> str:
@@ -127,8 +143,9 @@ def _compact(cell: Cell, name: str) -> str:
     return display(first + (r" \\ " + rest if rest else ""))
 
 
-def sum_page(key: str, cell: Cell, name: str) -> str:
-    """The generated page of dL/d`name` for cell `key` (module docstring)."""
+def sum_page(key: str, cell: Cell, name: str, cell_title: str) -> str:
+    """The generated page of dL/d`name` for cell `key`, called `cell_title` in the
+    navigation (module docstring)."""
     T = PAGE_STEPS
     terms = cell_expanded_sum(cell, name, T)
     paths = sum(t.path_count() for t in terms)
@@ -154,21 +171,27 @@ def sum_page(key: str, cell: Cell, name: str) -> str:
     return "\n".join(
         [
             "---",
-            f'title: "{cell.name}: {name}"',
+            f'title: "{name}: {meaning}"',
             "generated: true",
             "---",
             GENERATED_NOTE,
             "",
-            f"# The {cell.name} cell: the gradient with respect to {name}",
+            f"# {cell_title}: the gradient with respect to {name} ({meaning})",
             "",
-            f"{name} is {meaning}. Back to [the {cell.name} cell](../{key}.md).",
+            f"The gradient {math(gradient_lhs(cell, name))} of the loss with respect to "
+            f"{math(_symbol(cell, name))}. Back to the cell: [{cell_title}](../{key}.md).",
             "",
             '!!! info "Generated page"',
             "",
             f"    Everything on this page was produced while the site was built: the "
             f"{len(terms)} terms and every formula by `derivations`, the table of checks "
             f"by docs/hooks/gen_cell_checks.py, which compares them with `rnnnum` and "
-            f"with finite differences.",
+            f"with finite differences. The derivation (without the checks) comes out of "
+            f"the command line too, for any number of steps:",
+            "",
+            "    ```bash",
+            f"    unrolled derive --cell {key} --param {name} --steps {T} --format markdown",
+            "    ```",
             "",
             f"## The sum over losses and steps ({T} steps)",
             "",
@@ -179,7 +202,7 @@ def sum_page(key: str, cell: Cell, name: str) -> str:
             *written,
             "## Checks",
             "",
-            f"Each row compares {'$' + gradient_lhs(cell, name) + '$'} over both losses "
+            f"Each row compares {math(gradient_lhs(cell, name))} over both losses "
             "and T = {{ cellchecks.steps }} ({{ cellchecks.sizes }}). A failed row stops "
             "the build.",
             "",
