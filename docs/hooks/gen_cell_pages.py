@@ -47,21 +47,22 @@ CELL_PROSE = {
         "LSTM",
         "The LSTM cell",
         "The long short-term memory cell (Hochreiter and Schmidhuber 1997, with the "
-        "forget gate of Gers, Schmidhuber and Cummins 2000) carries two states, h and c. "
-        r"Its four gates i, f, o, g read \(x_t\) and \(h_{t-1}\); the cell state c is updated by "
-        "a gated sum, and h reads c through the output gate.",
+        r"forget gate of Gers, Schmidhuber and Cummins 2000) carries two states, \(h\) and "
+        r"\(c\). Its four gates \(i, f, o, g\) read \(x_t\) and \(h_{t-1}\); the cell state "
+        r"\(c\) is updated by a gated sum, and \(h\) reads \(c\) through the output gate \(o\).",
     ),
     "gru": (
         "GRU (reset after)",
         "The GRU cell, reset after the product",
         "The gated recurrent unit (Cho et al. 2014) in the form PyTorch and cuDNN "
-        r"compute: the reset gate r multiplies the product \(h_{t-1} W_{hn}\) after it is "
-        "taken. One state, h; the update gate z mixes the old state with the candidate n.",
+        r"compute: the reset gate \(r\) multiplies the product \(h_{t-1} W_{hn}\) after it is "
+        r"taken. One state, \(h\); the update gate \(z\) mixes the old state with the "
+        r"candidate \(n\).",
     ),
     "gru-before": (
         "GRU (reset before)",
         "The GRU cell, reset before the product",
-        "The gated recurrent unit as Cho et al. (2014) wrote it: the reset gate r "
+        r"The gated recurrent unit as Cho et al. (2014) wrote it: the reset gate \(r\) "
         r"multiplies \(h_{t-1}\) before the product with \(W_{hn}\). Everything else is the "
         "reset-after cell's.",
     ),
