@@ -38,8 +38,12 @@ ROOT = Path(__file__).resolve().parents[2]
 def _sources(inputs: set[str]) -> list[str]:
     """Paths (relative to the checkout) of every loaded module and input file inside it."""
     found = set(inputs)
+    installed = (sys.base_prefix, sys.prefix)  # the standard library, the venv: never sources
     for module in list(sys.modules.values()):
-        path = Path(getattr(module, "__file__", None) or "/").resolve()
+        file = getattr(module, "__file__", None)
+        if not file or file.startswith(installed):
+            continue
+        path = Path(file).resolve()
         if path.is_relative_to(ROOT) and ".venv" not in path.parts:
             found.add(path.relative_to(ROOT).as_posix())
     return sorted(found)

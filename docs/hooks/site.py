@@ -124,10 +124,10 @@ def _key(snapshot: dict[str, str], sources: list[str]) -> dict[str, str | None]:
     return {name: snapshot.get(name) for name in names}
 
 
-def _run_jobs(jobs: tuple[str, ...]) -> dict[str, Any]:
-    """The jobs' output: reused if no file they read has changed since, else run afresh."""
+def _run_jobs(jobs: tuple[str, ...], snapshot: dict[str, str]) -> dict[str, Any]:
+    """The jobs' output: reused if no file they read has changed since `snapshot` (taken
+    before anything runs, so an edit made meanwhile is not missed), else run afresh."""
     cache = GENERATED_CACHE / f"{'+'.join(jobs)}.json"
-    snapshot = _snapshot()  # before running, so an edit made meanwhile is not missed
     if cache.is_file() and not os.environ.get(FRESH_VARIABLE):
         stored = json.loads(cache.read_text())
         if stored["key"] == _key(snapshot, list(stored["key"])[: stored["n_sources"]]):
@@ -168,8 +168,9 @@ def _execute(jobs: tuple[str, ...]) -> dict[str, Any]:
 
 def generate() -> dict[str, Any]:
     """Run every job, the processes in parallel; merge their pages, files and fragments."""
+    snapshot = _snapshot()  # one reading of every watched file for all the jobs
     with ThreadPoolExecutor(len(PROCESSES)) as pool:  # threads that wait for processes
-        results = list(pool.map(_run_jobs, PROCESSES))
+        results = list(pool.map(lambda jobs: _run_jobs(jobs, snapshot), PROCESSES))
     merged: dict[str, dict[str, str]] = {"pages": {}, "files": {}, "fragments": {}, "nav": {}}
     for result in results:
         for kind, items in merged.items():
