@@ -53,7 +53,10 @@ def test_the_navigation_is_generated_after_the_laboratory(built_site):
     for link in LAB_LINKS:
         assert link in nav or link.removeprefix("gated/") in nav, link
     for key in CELL_FIGURES:
-        assert f"{key}/Wyh/" in nav, key
+        assert f'href="{key}/"' in nav, key  # each cell's section, pruned to its link here
+        own = (built_site / "gated" / key / "index.html").read_text()
+        own_nav = own.split('class="md-nav md-nav--primary"', 1)[1]
+        assert 'href="Wyh/"' in own_nav, key  # on the cell's own page, all its gradients
 
 
 def test_a_dropped_cell_state_path_fails_the_build(tmp_path):

@@ -7,7 +7,9 @@ On every build (and every rebuild under ``mkdocs serve``):
   there re-executes them;
 - ``on_files`` runs the generator jobs of ``generate.py`` in fresh Python processes,
   in parallel, so edited modules are always imported anew (no restart, no reload
-  tricks). Each process reports the files of the checkout it imported or read; its
+  tricks); under ``mkdocs serve`` the rebuilds fork them from a warm parent that
+  holds SymPy, NumPy and Matplotlib and nothing of the checkout (``job_server.py``).
+  Each process reports the files of the checkout it imported or read; its
   output is kept in ``.cache/generated`` and reused while none of those files (nor
   the NumPy, SymPy, Matplotlib or Python version) has changed, so an edit to
   ``derivations/render.py`` does not rerun the laboratory (``UNROLLED_FRESH=1``
@@ -25,13 +27,18 @@ build (MkDocs ``File.generated``).
 
 from __future__ import annotations
 
+import atexit
 import hashlib
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
+import tempfile
+import threading
 import time
+import types
 from concurrent.futures import ThreadPoolExecutor
 from importlib import metadata
 from pathlib import Path
@@ -142,35 +149,116 @@ def _run_jobs(jobs: tuple[str, ...], snapshot: dict[str, str]) -> dict[str, Any]
     return result
 
 
-def _execute(jobs: tuple[str, ...]) -> dict[str, Any]:
+def _job_env() -> dict[str, str]:
     env = dict(os.environ)
     # the checkout beside this mkdocs.yml first, whatever is installed
     env["PYTHONPATH"] = os.pathsep.join(filter(None, (str(ROOT), env.get("PYTHONPATH"))))
     env["MPLBACKEND"] = "svg"
     env["PYTHONHASHSEED"] = "0"
+    return env
+
+
+def _execute(jobs: tuple[str, ...]) -> dict[str, Any]:
     started = time.perf_counter()
-    done = subprocess.run(
-        [sys.executable, str(HOOKS / "generate.py"), *jobs],
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-        env=env,
-        check=False,
-    )
-    if done.returncode != 0:
-        raise PluginError(
-            f"generating the site failed in {' + '.join(jobs)} (exit {done.returncode}); "
-            f"nothing is published until it passes:\n{done.stderr.strip()}"
+    warm = _warm_run(jobs)
+    if warm is not None:
+        code, stdout, stderr = warm
+    else:
+        done = subprocess.run(
+            [sys.executable, str(HOOKS / "generate.py"), *jobs],
+            capture_output=True,
+            text=True,
+            cwd=ROOT,
+            env=_job_env(),
+            check=False,
         )
-    log.info("generated %s in %.2f s", " + ".join(jobs), time.perf_counter() - started)
-    return json.loads(done.stdout)
+        code, stdout, stderr = done.returncode, done.stdout, done.stderr
+    if code != 0:
+        raise PluginError(
+            f"generating the site failed in {' + '.join(jobs)} (exit {code}); "
+            f"nothing is published until it passes:\n{stderr.strip()}"
+        )
+    how = "forked from the warm job server" if warm is not None else "in a new process"
+    log.info("generated %s in %.2f s (%s)", " + ".join(jobs), time.perf_counter() - started, how)
+    return json.loads(stdout)
+
+
+# --- the warm job server (docs/hooks/job_server.py), under `mkdocs serve` only ---------
+#
+# This module is loaded anew for every build; the server must outlive it, so it is kept
+# in a namespace registered in sys.modules. The first build runs its jobs as new
+# processes and starts the server meanwhile; the rebuilds fork their jobs from it.
+_WARM: Any = sys.modules.setdefault(
+    "_unrolled_job_server", types.ModuleType("_unrolled_job_server")
+)
+
+
+def _serving() -> bool:
+    return sys.argv[1:2] == ["serve"]
+
+
+def _start_warm_server() -> None:
+    if not _serving() or getattr(_WARM, "server", None) is not None:
+        return
+    _WARM.lock = threading.Lock()
+    _WARM.folder = Path(tempfile.mkdtemp(prefix="unrolled-jobs-"))
+    atexit.register(shutil.rmtree, _WARM.folder, True)
+    _WARM.count = 0
+    _WARM.server = subprocess.Popen(
+        [sys.executable, str(HOOKS / "job_server.py")],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, cwd=ROOT, env=_job_env(),
+    )  # fmt: skip
+    _WARM.ready = False
+
+
+def _warm_run(jobs: tuple[str, ...]) -> tuple[int, str, str] | None:
+    """Run `jobs` in a child forked from the warm server, or None (no server ready)."""
+    server = getattr(_WARM, "server", None)
+    if server is None or server.poll() is not None:
+        return None
+    with _WARM.lock:  # one request at a time on the pipe; the children run in parallel
+        if not _WARM.ready:  # the first build runs without waiting for the server
+            if not getattr(_WARM, "builds_seen", 0):
+                return None
+            if json.loads(server.stdout.readline() or "{}").get("ready") is not True:
+                return None
+            _WARM.ready = True
+        _WARM.count += 1
+        base = _WARM.folder / f"job{_WARM.count}"
+        paths = {kind: str(base.with_suffix(f".{kind}")) for kind in ("out", "err", "code")}
+        server.stdin.write(json.dumps({"jobs": list(jobs), **paths}) + "\n")
+        server.stdin.flush()
+        pid = json.loads(server.stdout.readline() or "{}").get("pid")
+    if pid is None:
+        return None
+    done = Path(paths["code"])
+    while not done.exists():
+        if not _alive(pid) and not done.exists():
+            return None  # died without a word (killed): run it the ordinary way instead
+        time.sleep(0.01)
+    result = (int(done.read_text()), *(Path(paths[k]).read_text() for k in ("out", "err")))
+    for path in paths.values():
+        Path(path).unlink()
+    return result  # type: ignore[return-value]
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return True
 
 
 def generate() -> dict[str, Any]:
     """Run every job, the processes in parallel; merge their pages, files and fragments."""
     snapshot = _snapshot()  # one reading of every watched file for all the jobs
-    with ThreadPoolExecutor(len(PROCESSES)) as pool:  # threads that wait for processes
-        results = list(pool.map(lambda jobs: _run_jobs(jobs, snapshot), PROCESSES))
+    _start_warm_server()
+    try:
+        with ThreadPoolExecutor(len(PROCESSES)) as pool:  # threads that wait for processes
+            results = list(pool.map(lambda jobs: _run_jobs(jobs, snapshot), PROCESSES))
+    finally:
+        _WARM.builds_seen = getattr(_WARM, "builds_seen", 0) + 1
     merged: dict[str, dict[str, str]] = {"pages": {}, "files": {}, "fragments": {}, "nav": {}}
     for result in results:
         for kind, items in merged.items():
