@@ -108,3 +108,60 @@ def test_a_failing_job_is_reported_with_its_message(tmp_path):
         assert "usage: generate.py JOB" in err and "no-such-job" in err
     finally:
         server.close()
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _wait_for(lines: list[str], text: str, after: int, timeout: float) -> int:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        for n, line in enumerate(lines[after:], start=after):
+            if text in line:
+                return n + 1
+        time.sleep(0.05)
+    raise AssertionError(f"no {text!r} within {timeout} s; the log ends: {lines[-10:]}")
+
+
+def test_serve_rebuilds_fork_their_jobs_and_serve_the_edit(tmp_path):
+    """`mkdocs serve` end to end: the rebuild after an edit forks its job from the warm
+    server, and the page served afterwards holds the edit."""
+    import shutil
+    import threading
+    import urllib.request
+
+    checkout = _copy_checkout(tmp_path / "checkout")
+    if (ROOT / ".cache").is_dir():  # warm caches: only the job the edit touches reruns
+        shutil.copytree(ROOT / ".cache", checkout / ".cache")
+    port = _free_port()
+    mkdocs = Path(sys.executable).with_name("mkdocs")
+    serve = subprocess.Popen(
+        [str(mkdocs), "serve", "--strict", "--dev-addr", f"127.0.0.1:{port}"],
+        cwd=checkout, stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True,
+        env={**os.environ, "NO_MKDOCS_2_WARNING": "1"},
+    )  # fmt: skip
+    lines: list[str] = []
+    reader = threading.Thread(target=lambda: lines.extend(serve.stderr), daemon=True)
+    reader.start()
+    try:
+        seen = _wait_for(lines, "Serving on", 0, 300)
+        time.sleep(1.0)  # let the watcher settle
+        render = checkout / "derivations" / "render.py"
+        render.write_text(
+            render.read_text().replace("As a sum over losses", "Summed over losses", 1)
+        )
+        seen = _wait_for(lines, "Documentation built in", seen, 120)
+        rebuilt = "".join(lines)
+        assert "generated pages in" in rebuilt and "(forked from the warm job server)" in rebuilt
+        page = urllib.request.urlopen(f"http://127.0.0.1:{port}/expanded-sum/Wxh/", timeout=30)
+        assert "Summed over losses" in page.read().decode()
+    finally:
+        serve.terminate()
+        serve.wait(timeout=30)
+        reader.join(timeout=10)
+        serve.stderr.close()
