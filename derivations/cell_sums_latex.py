@@ -63,16 +63,19 @@ MATRIX_ENVIRONMENTS = ("pmatrix", "bmatrix")
 INLINE_PIECES = 2
 
 
-def gradient_lhs(cell: Cell, wrt: str, at: str = "k") -> str:
-    """dL/d`wrt` in LaTeX (total: every path to L): ``W_{xf}``, ``x_{k}``, ``c_0``."""
+def gradient_target(cell: Cell, wrt: str, at: str = "k") -> str:
+    """What dL/d`wrt` differentiates by, in LaTeX: ``W_{xf}``, ``x_{k}``, ``c_0``."""
     notation = sum_notation(cell)
     if wrt == "X":
-        target = f"x_{{{at}}}"
-    elif wrt in notation.latex and wrt not in cell.state_names:
-        target = notation.latex[wrt]
-    else:
-        target = f"{notation.latex[wrt[:-1]]}_0"
-    return total_derivative("L", target)
+        return f"x_{{{at}}}"
+    if wrt in notation.latex and wrt not in cell.state_names:
+        return notation.latex[wrt]
+    return f"{notation.latex[wrt[:-1]]}_0"
+
+
+def gradient_lhs(cell: Cell, wrt: str, at: str = "k") -> str:
+    """dL/d`wrt` in LaTeX (total: every path to L), by `gradient_target`."""
+    return total_derivative("L", gradient_target(cell, wrt, at))
 
 
 def _written_lines(term: CellTerm, notation: Notation, first: bool) -> str:

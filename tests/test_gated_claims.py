@@ -159,7 +159,11 @@ def test_the_resets_claims_hold_on_the_real_results():
         ({"max_closed": 0.1}, {}, "with the reset gate open (r = 1) the two placements are one"),
         ({}, {"mean_r": 0.8}, "the initial reset gate is half open"),
         ({}, {"gradient_by_name": {"bh": 0.5, "Wh": 0.9}}, "the largest difference is in the"),
-        ({}, {"step_term": np.zeros(60)}, "the one term that moves differs by more than 1 %"),
+        (
+            {},
+            {"step_term": np.zeros(lab_resets.RESET_SIZE[1])},
+            "the one term that moves differs by more than 1 %",
+        ),
     ],
 )
 def test_each_resets_claim_breaks(monkeypatch, open_change, moved_change, statement):

@@ -24,6 +24,7 @@ from derivations.cell_sums_latex import (
     MAX_WRITTEN_PATHS,
     cell_compact_latex,
     gradient_lhs,
+    gradient_target,
 )
 from derivations.notation import QUANTITIES, total_derivative
 from derivations.render_lines import _balanced
@@ -70,15 +71,6 @@ def _meaning(cell: Cell, name: str) -> str:
     return {"h": "initial hidden state", "c": "initial cell state"}.get(
         name[:-1], f"initial state {name[:-1]}"
     )
-
-
-def _symbol(cell: Cell, name: str) -> str:
-    """The LaTeX of the quantity dL/d`name` differentiates by (W_{xi}, X, h_0, ...)."""
-    if name in cell.param_names:
-        return cell.param(name).latex
-    if name in ("Wyh", "by"):
-        return QUANTITIES[name].latex
-    return "X" if name == "X" else f"{name[:-1]}_0"
 
 
 def _term_display(term: CellTerm, lhs: str, first: bool) -> str:
@@ -179,7 +171,7 @@ def sum_page(key: str, cell: Cell, name: str, cell_title: str) -> str:
             f"# {cell_title}: the gradient with respect to {name} ({meaning})",
             "",
             f"The gradient {math(gradient_lhs(cell, name))} of the loss with respect to "
-            f"{math(_symbol(cell, name))}. Back to the cell: [{cell_title}](../{key}.md).",
+            f"{math(gradient_target(cell, name))}. Back to the cell: [{cell_title}](../{key}.md).",
             "",
             '!!! info "Generated page"',
             "",
