@@ -45,6 +45,8 @@ __all__ = [
     "cell_derivation_json",
     "cell_written_out_latex",
     "gradient_lhs",
+    "gradient_target",
+    "written_groups",
 ]
 
 #: Most path products one written-out gradient holds: every gradient of every built-in
@@ -114,21 +116,34 @@ def _check_written(cell: Cell, wrt: str, T: int, terms: list[CellTerm]) -> None:
         )
 
 
+def written_groups(cell: Cell, wrt: str, terms: list[CellTerm]) -> list[tuple[str, list[CellTerm]]]:
+    """The equations a written-out dL/d`wrt` consists of: (left-hand side, its terms).
+
+    For ``X`` one equation per input x_k, holding exactly the terms (i, k) of that k
+    (i increasing), in k order; otherwise one equation holding every term. Every page,
+    LaTeX and Markdown output that writes a sum out takes its equations from here, so a
+    left-hand side appears once with exactly its terms.
+    """
+    groups: dict[int, list[CellTerm]] = {}
+    for term in sorted(terms, key=lambda t: (t.step, t.loss) if wrt == "X" else (0,)):
+        groups.setdefault(term.step if wrt == "X" else 0, []).append(term)
+    return [
+        (gradient_lhs(cell, wrt, str(key) if wrt == "X" else "k"), group)
+        for key, group in groups.items()
+    ]
+
+
 def cell_written_out_latex(cell: Cell, wrt: str, T: int = 3) -> str:
     """Every term of dL/d`wrt` written out, one tagged ``aligned`` row per (i, k).
 
-    For ``X`` one equation per input x_k; otherwise one equation for the gradient.
+    One equation per group of `written_groups` (for ``X`` one per input x_k).
     Raises `TooLargeError` beyond `MAX_WRITTEN_STEPS` steps or `MAX_WRITTEN_PATHS` products.
     """
     terms = cell_expanded_sum(cell, wrt, T)
     _check_written(cell, wrt, T, terms)
     notation = sum_notation(cell)
-    groups: dict[int, list[CellTerm]] = {}
-    for term in terms:
-        groups.setdefault(term.step if wrt == "X" else 0, []).append(term)
     blocks = []
-    for key, group in groups.items():
-        lhs = gradient_lhs(cell, wrt, str(key))
+    for lhs, group in written_groups(cell, wrt, terms):
         rows = [_written_lines(term, notation, n == 0) for n, term in enumerate(group)]
         blocks.append(lhs + " " + r" \\ ".join(rows))
     return r"\begin{aligned}" + r" \\[4pt] ".join(blocks) + r"\end{aligned}"

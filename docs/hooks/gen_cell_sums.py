@@ -25,6 +25,7 @@ from derivations.cell_sums_latex import (
     cell_compact_latex,
     gradient_lhs,
     gradient_target,
+    written_groups,
 )
 from derivations.notation import QUANTITIES, total_derivative
 from derivations.render_lines import _balanced
@@ -108,12 +109,12 @@ def _folded(term: CellTerm, latex: str) -> str:
 
 
 def _written(cell: Cell, name: str, terms: list[CellTerm]) -> list[str]:
-    out = []
-    for n, term in enumerate(terms):
-        at = str(term.step) if name == "X" else "k"
-        first = n == 0 or (name == "X" and term.step != terms[n - 1].step)
-        out.append(_term_display(term, gradient_lhs(cell, name, at), first))
-    return out
+    """Each equation of `written_groups`: its left-hand side once, on its first term."""
+    return [
+        _term_display(term, lhs, n == 0)
+        for lhs, group in written_groups(cell, name, terms)
+        for n, term in enumerate(group)
+    ]
 
 
 def _compact(cell: Cell, name: str) -> str:
