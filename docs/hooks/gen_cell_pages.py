@@ -17,8 +17,9 @@ import json
 from gen_cell_checks import GATED_CELLS
 from gen_cell_figures import cell_path_svg, unrolled_cell_svg
 from gen_cell_fragments import gated_fragments
-from gen_cell_sums import GENERATED_NOTE, PAGE_STEPS, sum_page, sum_uri
+from gen_cell_sums import GENERATED_NOTE, PAGE_STEPS, sum_page, sum_uri, written_out
 from gen_format import claim, code, display, math, table
+from gen_readback import check_written_sums
 
 from derivations.cell import Cell
 from derivations.cell_factors import LocalSum
@@ -29,6 +30,7 @@ from derivations.cell_paths import Route, routes
 from derivations.cell_sums_latex import block_matrix_latex
 from derivations.cells import BUILTIN_CELLS
 from derivations.notation import local_derivative, total_derivative
+from derivations.written_readback import Pair, expected_cell
 
 #: The chapter's section title in the navigation.
 SECTION = "Gated cells, derived and measured"
@@ -324,10 +326,15 @@ def chapter_nav() -> list[object]:
 def cell_pages_job() -> dict[str, dict[str, str]]:
     pages: dict[str, str] = {}
     files: dict[str, str] = {}
+    expected: dict[str, dict[str, set[Pair]]] = {}
     for key in GATED_CELLS:
         cell = BUILTIN_CELLS[key]()
         pages[cell_uri(key)] = cell_page(key, cell, files)
         for name in cell.gradient_names:
             pages[sum_uri(key, name)] = sum_page(key, cell, name, CELL_PROSE[key][0])
+            if written_out(cell, name):
+                expected[sum_uri(key, name)] = expected_cell(cell, name, PAGE_STEPS)
+    fragments = gated_fragments()
+    check_written_sums({**pages, **fragments}, expected)
     nav = {SECTION: json.dumps({"after": AFTER, "entries": chapter_nav()})}
-    return {"pages": pages, "files": files, "fragments": gated_fragments(), "nav": nav}
+    return {"pages": pages, "files": files, "fragments": fragments, "nav": nav}

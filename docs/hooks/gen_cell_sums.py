@@ -136,13 +136,19 @@ def _compact(cell: Cell, name: str) -> str:
     return display(first + (r" \\ " + rest if rest else ""))
 
 
+def written_out(cell: Cell, name: str) -> bool:
+    """Whether the page of dL/d`name` writes its terms out (else compact form only)."""
+    terms = cell_expanded_sum(cell, name, PAGE_STEPS)
+    return sum(t.path_count() for t in terms) <= MAX_WRITTEN_PATHS
+
+
 def sum_page(key: str, cell: Cell, name: str, cell_title: str) -> str:
     """The generated page of dL/d`name` for cell `key`, called `cell_title` in the
     navigation (module docstring)."""
     T = PAGE_STEPS
     terms = cell_expanded_sum(cell, name, T)
     paths = sum(t.path_count() for t in terms)
-    if paths <= MAX_WRITTEN_PATHS:
+    if written_out(cell, name):
         written = [
             f"Every term (i, k) written out as the sum of its {paths} path products in "
             "all, each product one path through the states and the step's equations"
