@@ -23,14 +23,48 @@ from typing import Any
 
 from derivations.cell import Cell
 from derivations.cell_factors import LocalSum
+from derivations.cell_sums import to_states
 from derivations.errors import OutOfRangeError, UnknownChoiceError
 from derivations.notation import local_derivative, total_derivative
 
-__all__ = ["MAX_ROUTE_SPAN", "Route", "routes", "routes_json", "routes_latex", "routes_text"]
+__all__ = [
+    "MAX_ROUTE_SPAN",
+    "Route",
+    "block_derivative",
+    "held_fixed",
+    "routes",
+    "routes_json",
+    "routes_latex",
+    "routes_text",
+]
 
 #: Longest span i - k listed route by route: a two-state cell has 2^(i-k-1) routes
 #: between two states, 128 at the limit; beyond it only the block product reads.
 MAX_ROUTE_SPAN = 8
+
+
+def held_fixed(cell: Cell, wrt: str) -> tuple[str, ...]:
+    """The other states of a step that read state `wrt` of the same step (the LSTM's h_t
+    reads c_t): a block from `wrt` at t - 1 holds them fixed at t - 1, so it leaves out the
+    paths through them."""
+    reach = to_states(cell, wrt)
+    return tuple(s for s in cell.state_names if s != wrt and reach[s])
+
+
+def block_derivative(cell: Cell, of: str, wrt: str, t: int | str = "t") -> str:
+    r"""The symbol of the one-step block from `wrt` at t - 1 to `of` at t, by the rule of
+    `derivations.notation` (`LOCAL_RULE`, `BLOCK_RULE`, `TOTAL_RULE`).
+
+    ∂ when the block is `of`'s own equation reading `wrt` alone (local: the LSTM's
+    $\partial c_t/\partial c_{t-1} = \operatorname{diag}(f_t)$) or when it holds fixed
+    another state that reads `wrt` (`held_fixed`: the LSTM's $\partial h_t/\partial
+    c_{t-1}$, with $h_{t-1}$ fixed); otherwise d: nothing that depends on `wrt` is held
+    fixed, so the block follows every path (the LSTM's $\mathrm{d}h_t/\mathrm{d}h_{t-1}$).
+    """
+    block = cell.step_jacobian_blocks()[of, wrt]
+    local = bool(block) and all(term.via == (of,) for term in block.terms)
+    derivative = local_derivative if local or held_fixed(cell, wrt) else total_derivative
+    return derivative(cell.notation.at(of, t), cell.notation.at(wrt, t, -1))
 
 
 @dataclass(frozen=True)
@@ -59,16 +93,14 @@ class Route:
     def factors_latex(self, cell: Cell) -> list[str]:
         """The blocks as LaTeX, earliest step first (the order they multiply in).
 
-        A block whose only path is the state's own equation reading the earlier state
-        (the LSTM's c_t from c_{t-1}) is a local derivative and is written with ∂; every
-        other block follows several equations and is a total one (`derivations.notation`).
+        Each block's symbol is `block_derivative`'s: ∂ for the LSTM's c_t from c_{t-1}
+        (one equation) and h_t from c_{t-1} (h_{t-1} held fixed), d where the block follows
+        every path (`derivations.notation`).
         """
         out = []
         for j in reversed(range(len(self.blocks))):
             t, block = self.i - j, self.blocks[j]
-            local = all(term.via == (self.states[j],) for term in block.terms)
-            derivative = local_derivative if local else total_derivative
-            lhs = derivative(f"{self.states[j]}_{{{t}}}", f"{self.states[j + 1]}_{{{t - 1}}}")
+            lhs = block_derivative(cell, self.states[j], self.states[j + 1], t)
             out.append(f"{lhs} = {block.latex(t, cell.notation)}")
         return out
 

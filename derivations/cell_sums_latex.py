@@ -21,6 +21,7 @@ from typing import Any
 from derivations.cell import Cell, Ref
 from derivations.cell_factors import LocalSum, Notation
 from derivations.cell_links import sum_notation
+from derivations.cell_paths import block_derivative
 from derivations.cell_sums import (
     CellGradient,
     CellTerm,
@@ -152,14 +153,6 @@ def cell_written_out_latex(cell: Cell, wrt: str, T: int = 3) -> str:
 # --- the block matrix of one step, and the compact form ---------------------------------
 
 
-def _block_symbol(cell: Cell, s: str, s2: str, block: LocalSum, t: str) -> str:
-    """d s_t/d s2_{t-1}: local (∂) when the block is s's own equation reading s2, else total."""
-    local = all(term.via == (s,) for term in block.terms)
-    derivative = local_derivative if local else total_derivative
-    notation = cell.notation
-    return derivative(notation.at(s, t), notation.at(s2, t, -1))
-
-
 def _sum_body(block: LocalSum, t: int | str, notation: Notation) -> str:
     """A block's sum for the right of an ``aligned`` row, a new row per product when long."""
     if not block:
@@ -188,8 +181,9 @@ def block_matrix_latex(
 ) -> tuple[str, list[str]]:
     r"""The one-step Jacobian $J_t$ of the stacked state as a block matrix, and its ``where`` rows.
 
-    Row convention: block (r, c) is $\mathrm{d}s^{(c)}_t/\mathrm{d}s^{(r)}_{t-1}$, rows by
-    the earlier state, columns by the later one (as `rnnnum.jacobian_products` stores
+    Row convention: block (r, c) differentiates state c at t by state r at t - 1 (written
+    by `derivations.cell_paths.block_derivative`: ∂ when it holds another state fixed),
+    rows by the earlier state, columns by the later one (as `rnnnum.jacobian_products` stores
     them), so $\Delta s_t = \Delta s_{t-1} J_t$. A zero block prints 0, a short one (one
     product of at most `INLINE_PIECES` pieces) itself; a longer one is named by its
     derivative and defined in the returned rows (``aligned`` rows, ``lhs &= ...``).
@@ -207,7 +201,7 @@ def block_matrix_latex(
             elif len(block) == 1 and len(block.terms[0].pieces) <= INLINE_PIECES:
                 entries.append(block.latex(t, notation))
             else:
-                symbol = _block_symbol(cell, s, s2, block, str(t))
+                symbol = block_derivative(cell, s, s2, t)
                 entries.append(symbol)
                 where.append(_sum_rows(symbol, block, t, notation))
         rows.append(" & ".join(entries))
@@ -291,8 +285,12 @@ def _state_row_symbol(cell: Cell, t: str) -> str:
 def _in_step(cell: Cell, g: CellGradient, m: int, state: str | None, top: str, u: str) -> str:
     """d s_k/d u_k, written with ∂ when it is local: one path, s's own equation reading u.
 
-    `state` None stands for the whole state row (local only for a one-state cell).
+    `state` None stands for the whole state row (local only for a one-state cell). For
+    an initial state s'_0 the entry of one state is the block from s'_0 to s_1, written
+    as every block is (`derivations.cell_paths.block_derivative`).
     """
+    if g.kind == "initial" and state is not None:
+        return block_derivative(cell, state, g.wrt[:-1], 1)
     entry = g.entries[m]
     states = cell.state_names if state is None else (state,)
     name = entry.start.split("_")[0]

@@ -30,6 +30,7 @@ from derivations.cell import Cell
 from derivations.cell_factors import Diag, LocalFactor, LocalSum, Notation, Scope, Weight
 from derivations.cell_nodes import Input, Node, Prev, Ref
 from derivations.cell_ops import Add, Bias, Func, MatMul, Slope
+from derivations.cell_paths import block_derivative
 from derivations.errors import DerivationError
 from derivations.notation import total_derivative
 from derivations.spec import ACTIVATIONS
@@ -169,8 +170,9 @@ def generic_sum(total: LocalSum, t: int | str, notation: Notation) -> str:
 
 
 def step_derivative(cell: Cell, of: str = "h", wrt: str = "h", t: int | str = "t") -> str:
-    r"""$\mathrm{d}s_t/\mathrm{d}s'_{t-1} = \ldots$: one block of the step, activation written f."""
-    lhs = total_derivative(cell.notation.at(of, t), cell.notation.at(wrt, t, -1))
+    r"""$\mathrm{d}s_t/\mathrm{d}s'_{t-1} = \ldots$: one block of the step, activation written f
+    (its symbol by `derivations.cell_paths.block_derivative`)."""
+    lhs = block_derivative(cell, of, wrt, t)
     block = cell.step_jacobian_blocks()[of, wrt]
     return f"{lhs} = {generic_sum(block, t, cell.notation)}"
 

@@ -17,7 +17,13 @@ derivative $\mathrm{d}u / \mathrm{d}v$ follows every path from $v$ to $u$ throug
 unrolled graph: every gradient $\mathrm{d}L/\mathrm{d}W_{xh}$, the backward signals
 $\delta_{i,k} = \mathrm{d}L_i / \mathrm{d}a_k$ (one loss, one step) and
 $\delta_t = \mathrm{d}L / \mathrm{d}a_t = \sum_{i \ge t} \delta_{i,t}$ (all losses),
-and the Jacobian products $\mathrm{d}h_i/\mathrm{d}h_k$. Plain text (code comments,
+and the Jacobian products $\mathrm{d}h_i/\mathrm{d}h_k$. A cell with several states
+adds a third case (`BLOCK_RULE`): a block of its one-step Jacobian from a state that
+another state of the same step reads (the LSTM's $h_{t-1}$ reads $c_{t-1}$) holds that
+state fixed, so it is a partial derivative of the step map, $\partial h_t/\partial
+c_{t-1}$; a block from a state no other state reads, $\mathrm{d}h_t/\mathrm{d}h_{t-1}$,
+and a derivative of a state by something of its own step, $\mathrm{d}s_k/\mathrm{d}
+a^{f}_k$, leave nothing out and are total. Plain text (code comments,
 the command line) writes the same two forms as ``∂L_t/∂y_t`` and ``dL/dh_t``.
 
 Time indices. Steps are t = 1..T and h_0 is the initial state everywhere in the
@@ -45,6 +51,7 @@ from derivations.errors import OutOfRangeError
 
 __all__ = [
     "ACTIVATION_NAMES",
+    "BLOCK_RULE",
     "GRADIENT_NAMES",
     "LOCAL_RULE",
     "LOSS_NAMES",
@@ -76,6 +83,13 @@ LOCAL_RULE = (
 TOTAL_RULE = (
     "a total derivative du/dv follows every path from v to u through the unrolled graph, "
     "adding the chain-rule product along each"
+)
+
+BLOCK_RULE = (
+    "a block ∂s_t/∂s'_{t-1} of a cell's one-step Jacobian from a state s' that another "
+    "state of the same step reads holds that other state fixed at t-1, leaving out the paths "
+    "through it: it is a partial derivative of the step map and is written with ∂; a block "
+    "from a state no other state reads leaves nothing out and is total"
 )
 
 

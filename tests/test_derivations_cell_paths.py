@@ -93,7 +93,7 @@ def test_cli_params_and_paths() -> None:
     assert text.returncode == 0, text.stderr
     assert "c_3 <- c_2 <- c_1  (1 path)" in text.stdout
     assert r"\frac{\partial c_{3}}{\partial c_{2}} = \operatorname{diag}(f_{3})" in text.stdout
-    assert r"\frac{\mathrm{d} h_{2}}{\mathrm{d} c_{1}} = " in text.stdout  # through c_2
+    assert r"\frac{\partial h_{2}}{\partial c_{1}} = " in text.stdout  # through c_2, h_1 fixed
 
 
 @pytest.mark.parametrize("name", ["lstm", "gru", "gru-before", "residual", "vanilla"])

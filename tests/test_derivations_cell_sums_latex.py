@@ -63,7 +63,7 @@ def test_lstm_block_matrix_and_compact_form() -> None:
     assert named == [
         r"\frac{\mathrm{d} h_{t}}{\mathrm{d} h_{t-1}}",
         r"\frac{\mathrm{d} c_{t}}{\mathrm{d} h_{t-1}}",
-        r"\frac{\mathrm{d} h_{t}}{\mathrm{d} c_{t-1}}",
+        r"\frac{\partial h_{t}}{\partial c_{t-1}}",  # h_{t-1} held fixed
     ]
     assert rows[0].split(" & ") == named[:2]
     assert block_matrix_latex(lstm(), 2, "bmatrix")[0].startswith(r"\begin{bmatrix}")

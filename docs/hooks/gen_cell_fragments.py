@@ -2,6 +2,8 @@
 
 - ``gated.path.formula``: the LSTM's cell-state path dc_i/dc_k with h held fixed;
 - ``gated.block.lstm``: the LSTM's one-step state Jacobian as a 2x2 block matrix;
+- ``gated.rule.block``: the LSTM's blocks by the notation's rule (`BLOCK_RULE`): ∂ for
+  those that hold a state fixed, d for those that follow every path;
 - ``gated.gru.after`` / ``gated.gru.before``: the candidate's equations of each reset;
 - ``gated.gru.moves``: the paths of dh_t/dh_{t-1} through the candidate n (the reset
   r and W_hn), which differ.
@@ -15,6 +17,7 @@ from gen_format import claim, display
 from derivations.cell import Cell
 from derivations.cell_factors import LocalSum
 from derivations.cell_named_paths import named_path_latex
+from derivations.cell_paths import block_derivative, held_fixed
 from derivations.cell_sums_latex import block_matrix_latex
 from derivations.cells import gru, lstm
 from derivations.notation import total_derivative
@@ -33,6 +36,26 @@ def _through_wn(cell: Cell) -> LocalSum:
     return LocalSum(tuple(term for term in block.terms if "an" in term.via))
 
 
+def _block_rule(cell: Cell) -> str:
+    """The cell's one-step blocks grouped by the rule: holding a state fixed (∂), or not (d)."""
+    blocks = cell.step_jacobian_blocks()
+    held, free = [], []
+    for (s, s2), block in blocks.items():
+        if block:
+            (held if held_fixed(cell, s2) else free).append(block_derivative(cell, s, s2))
+    fixed = {f for s2 in cell.state_names for f in held_fixed(cell, s2)}
+    claim(bool(held) and bool(free), "the LSTM has blocks of both kinds")
+    which = r",\ ".join(cell.notation.at(f, "t", -1) for f in sorted(fixed))
+    gate = cell.notation.at("af", "k")
+    in_step = total_derivative(r"s_{k}", gate)
+    return _aligned(
+        [
+            "&" + r",\ ".join(held) + rf" &&({which}\ \text{{held fixed}})",
+            "&" + r",\ ".join([*free, in_step]) + r" &&(\text{every path})",
+        ]
+    )
+
+
 def gated_fragments() -> dict[str, str]:
     cell = lstm()
     held = total_derivative("c_{i}", "c_{k}")  # over several steps: total, h held fixed
@@ -46,6 +69,7 @@ def gated_fragments() -> dict[str, str]:
             rf"i = 3,\ k = 1:\ {named_path_latex(cell, 'c', 3, 1)}"
         ),
         "gated.block.lstm": display(rf"J_t = {jt} = {matrix}") + _aligned(where),
+        "gated.rule.block": _block_rule(cell),
     }
     for name, c in (("after", after), ("before", before)):
         lines = dict(zip((eq.name for eq in c.equations), c.equation_latex(), strict=True))

@@ -26,7 +26,7 @@ from derivations.cell_factors import LocalSum
 from derivations.cell_loop import cell_loop_map
 from derivations.cell_loop_render import cell_loop_code
 from derivations.cell_named_paths import named_path_latex, named_paths
-from derivations.cell_paths import Route, routes
+from derivations.cell_paths import Route, block_derivative, routes
 from derivations.cell_sums_latex import block_matrix_latex
 from derivations.cells import BUILTIN_CELLS
 from derivations.notation import local_derivative, total_derivative
@@ -138,10 +138,7 @@ def _blocks(cell: Cell, key: str) -> list[str]:
             display(r"\begin{aligned}" + r" \\ ".join(where) + r"\end{aligned}"),
         ]
     for (s, s2), block in blocks.items():
-        # ∂ when the block is s's own equation reading s2 directly (one local edge)
-        local = bool(block) and all(term.via == (s,) for term in block.terms)
-        derivative = local_derivative if local else total_derivative
-        lhs = derivative(notation.at(s, "t"), notation.at(s2, "t", -1))
+        lhs = block_derivative(cell, s, s2)  # ∂ or d by the rule of derivations.notation
         paths = len(block)
         word = "path" if paths == 1 else "paths"
         if not block:
