@@ -17,14 +17,18 @@ derivative $\mathrm{d}u / \mathrm{d}v$ follows every path from $v$ to $u$ throug
 unrolled graph: every gradient $\mathrm{d}L/\mathrm{d}W_{xh}$, the backward signals
 $\delta_{i,k} = \mathrm{d}L_i / \mathrm{d}a_k$ (one loss, one step) and
 $\delta_t = \mathrm{d}L / \mathrm{d}a_t = \sum_{i \ge t} \delta_{i,t}$ (all losses),
-and the Jacobian products $\mathrm{d}h_i/\mathrm{d}h_k$. A cell with several states
-adds a third case (`BLOCK_RULE`): a block of its one-step Jacobian from a state that
-another state of the same step reads (the LSTM's $h_{t-1}$ reads $c_{t-1}$) holds that
-state fixed, so it is a partial derivative of the step map, $\partial h_t/\partial
-c_{t-1}$; a block from a state no other state reads, $\mathrm{d}h_t/\mathrm{d}h_{t-1}$,
-and a derivative of a state by something of its own step, $\mathrm{d}s_k/\mathrm{d}
-a^{f}_k$, leave nothing out and are total. Plain text (code comments,
-the command line) writes the same two forms as ``∂L_t/∂y_t`` and ``dL/dh_t``.
+and the Jacobian products $\mathrm{d}h_i/\mathrm{d}h_k$. The letter δ means one thing,
+the backward signal at a pre-activation: with a loss and a step, $\delta_{i,k}$, one
+loss's share; with one step, $\delta_t$ (or a cell's $\delta^{u}_t$), the sum over the
+losses. Entry j of a step signal is written with a bracket, $\delta_t[j]$
+(`signal_entry_latex`), never $\delta_{t,j}$, which would read as a loss and a step.
+A cell with several states adds a third case (`BLOCK_RULE`): a block of its one-step
+Jacobian from a state that another state of the same step reads (the LSTM's $h_{t-1}$
+reads $c_{t-1}$) holds that state fixed, so it is a partial derivative of the step map,
+$\partial h_t/\partial c_{t-1}$; a block from a state no other state reads,
+$\mathrm{d}h_t/\mathrm{d}h_{t-1}$, and a derivative of a state by something of its own
+step, $\mathrm{d}s_k/\mathrm{d}a^{f}_k$, leave nothing out and are total. Plain text (code
+comments, the command line) writes the same two forms as ``∂L_t/∂y_t`` and ``dL/dh_t``.
 
 Time indices. Steps are t = 1..T and h_0 is the initial state everywhere in the
 formulas; the arrays hold them in one of three layouts, and every place that goes
@@ -63,6 +67,7 @@ __all__ = [
     "entry_name",
     "local_derivative",
     "pair_position",
+    "signal_entry_latex",
     "step_latex",
     "step_position",
     "total_derivative",
@@ -174,7 +179,8 @@ def entry_latex(name: str, *index: int) -> str:
     r"""LaTeX of one scalar entry, 1-based.
 
     Matrices: ``(W_{hh})_{1,2}``; vectors: ``(b_h)_{2}``; per-step vectors take the
-    step first, then the component: ``entry_latex("h", 3, 1) == "h_{3,1}"``.
+    step first, then the component: ``entry_latex("h", 3, 1) == "h_{3,1}"``, except the
+    signal δ, whose two subscripts mean a loss and a step: ``\delta_{3}[1]``.
     """
     q = QUANTITIES[name]
     if q.per_step:
@@ -185,9 +191,20 @@ def entry_latex(name: str, *index: int) -> str:
             return f"{base}_{{{inner}}}"
         if name == "d":
             return f"f'(a_{{{inner}}})"
-        symbol = r"\delta" if name == "delta" else r"\bar h"
-        return f"{symbol}_{{{inner}}}"
+        if name == "delta":
+            return signal_entry_latex(t, *rest)
+        return rf"\bar h_{{{inner}}}"
     return f"({q.latex})_{{{','.join(str(i) for i in index)}}}"
+
+
+def signal_entry_latex(t: int | str, j: int | str, mark: str | None = None) -> str:
+    r"""Entry j of the step signal $\delta_t$ (a cell's $\delta^{mark}_t$): ``\delta_{3}[1]``.
+
+    The bracket keeps it apart from $\delta_{i,k} = \mathrm{d}L_i/\mathrm{d}a_k$, one
+    loss's signal at one step.
+    """
+    sup = f"^{{{mark}}}" if mark else ""
+    return rf"\delta{sup}_{{{t}}}[{j}]"
 
 
 def step_position(t: int) -> int:

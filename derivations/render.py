@@ -29,7 +29,7 @@ from derivations.gradients import (
     pairs,
 )
 from derivations.gradients import jacobian as jacobian_product
-from derivations.notation import QUANTITIES, total_derivative
+from derivations.notation import QUANTITIES, signal_entry_latex, total_derivative
 from derivations.render_lines import (
     CONTINUED_PRODUCT,
     CONTINUED_SUM,
@@ -228,19 +228,22 @@ def loop_map_rows(name: str, spec: ModelSpec) -> list[tuple[int, list[tuple[int,
 
 
 def loop_latex_names(model: Any, loop: Any) -> dict[sp.Symbol, str]:
-    r"""LaTeX of every symbol of the model and of its backward loop (\bar h_{t,j}, \delta_{t,j})."""
+    r"""LaTeX of every symbol of the model and its backward loop (\bar h_{t,j}, \delta_{t}[j])."""
     names = dict(model.latex_names)
-    for family, symbol in ((loop.dh, r"\bar h"), (loop.delta, r"\delta"), (loop.carry, "c")):
+    for family, symbol in ((loop.dh, r"\bar h"), (loop.carry, "c")):
         for t, row in family.items():
             for j, s in enumerate(row, start=1):
                 names[s] = f"{symbol}_{{{t},{j}}}"
+    for t, row in loop.delta.items():
+        for j, s in enumerate(row, start=1):
+            names[s] = signal_entry_latex(t, j)
     return names
 
 
 def elementwise_latex(name: str, spec: ModelSpec) -> str:
     """The gradient entry by entry, in the loop's scalar signals, printed by SymPy.
 
-    Lines: each entry of dL/d`name`; then the signals delta_{t,j} and \\bar h_{t,j}
+    Lines: each entry of dL/d`name`; then the signals delta_t[j] and \\bar h_{t,j}
     (total dL/dh_t) it uses; then the local derivatives g_{t,v} and f'(a_{t,j}).
     """
     _check_written(name, spec)

@@ -35,6 +35,7 @@ from derivations.notation import (
     QUANTITIES,
     local_derivative,
     pair_position,
+    signal_entry_latex,
     step_latex,
     step_position,
     total_derivative,
@@ -110,6 +111,12 @@ def rule_fragments() -> dict[str, str]:
         "eq.rule.local": display(r",\qquad ".join(local)),
         "eq.rule.total": display(r",\qquad ".join(total)),
         "rule.total.one_loss": math(total_derivative(q("L", "i"), q("h", "t"), inline=True)),
+        "eq.rule.delta": display(
+            rf"\delta_{{i,k}} = {total_derivative(q('L', 'i'), q('a', 'k'))},\qquad "
+            rf"{q('delta', 't')} = {total_derivative('L', q('a', 't'))} = "
+            rf"\sum_{{i=t}}^{{T}} \delta_{{i,t}},\qquad "
+            rf"{signal_entry_latex('t', 'j')} = \text{{entry }} j \text{{ of }} {q('delta', 't')}"
+        ),
     }
 
 
