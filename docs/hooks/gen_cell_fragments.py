@@ -50,8 +50,8 @@ def _block_rule(cell: Cell) -> str:
     in_step = total_derivative(r"s_{k}", gate)
     return _aligned(
         [
-            "&" + r",\ ".join(held) + rf" &&({which}\ \text{{held fixed}})",
-            "&" + r",\ ".join([*free, in_step]) + r" &&(\text{every path})",
+            "&" + r",\ ".join(held) + rf"\quad ({which}\ \text{{held fixed}})",
+            "&" + r",\ ".join([*free, in_step]) + r"\quad (\text{every path})",
         ]
     )
 
