@@ -112,10 +112,11 @@ def rule_fragments() -> dict[str, str]:
         "eq.rule.total": display(r",\qquad ".join(total)),
         "rule.total.one_loss": math(total_derivative(q("L", "i"), q("h", "t"), inline=True)),
         "eq.rule.delta": display(
-            rf"\delta_{{i,k}} = {total_derivative(q('L', 'i'), q('a', 'k'))},\qquad "
-            rf"{q('delta', 't')} = {total_derivative('L', q('a', 't'))} = "
-            rf"\sum_{{i=t}}^{{T}} \delta_{{i,t}},\qquad "
-            rf"{signal_entry_latex('t', 'j')} = \text{{entry }} j \text{{ of }} {q('delta', 't')}"
+            rf"\begin{{aligned}}\delta_{{i,k}} &= {total_derivative(q('L', 'i'), q('a', 'k'))} \\ "
+            rf"{q('delta', 't')} &= {total_derivative('L', q('a', 't'))} = "
+            rf"\sum_{{i=t}}^{{T}} \delta_{{i,t}} \\ "
+            rf"{signal_entry_latex('t', 'j')} &= \text{{entry }} j \text{{ of }} {q('delta', 't')}"
+            r"\end{aligned}"
         ),
     }
 
