@@ -192,7 +192,7 @@ def entry_latex(name: str, *index: int) -> str:
         if name == "d":
             return f"f'(a_{{{inner}}})"
         if name == "delta":
-            return signal_entry_latex(t, *rest)
+            return signal_entry_latex(t, ",".join(str(i) for i in rest))
         return rf"\bar h_{{{inner}}}"
     return f"({q.latex})_{{{','.join(str(i) for i in index)}}}"
 
