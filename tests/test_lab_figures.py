@@ -25,6 +25,8 @@ import numpy as np
 import pytest
 from matplotlib.text import Text
 
+from rnnnum import horizon, lab
+
 HOOKS = Path(__file__).resolve().parent.parent / "docs" / "hooks"
 #: Width of a figure on a 390 px phone: the text column (390 px less Material's 0.8 rem
 #: margins) less the figure's 0.4 rem padding on each side (docs/stylesheets/site.css).
@@ -61,13 +63,10 @@ def smallest_text_px(fig: plt.Figure) -> float:
 
 @pytest.fixture(scope="module")
 def recorded() -> list:
-    from rnnnum import horizon  # noqa: PLC0415
-
-    groups = [
+    return [
         memory._summarise(*horizon.load_results(memory.HORIZON_RESULTS, variants), {})
         for variants in (horizon.VARIANTS, horizon.GATED_VARIANTS)
     ]
-    return groups
 
 
 def test_the_recorded_lstm_without_bias_and_the_gru_coincide_and_are_drawn_apart(recorded):
@@ -82,7 +81,7 @@ def test_the_recorded_lstm_without_bias_and_the_gru_coincide_and_are_drawn_apart
         series, settings["lags"], settings["chance"], settings["solved"]
     )
     ax = fig.axes[0]
-    lines = {line.get_label(): line for line in ax.get_lines() if not line.get_label()[0] == "_"}
+    lines = {line.get_label(): line for line in ax.get_lines() if line.get_label()[0] != "_"}
     gru, lstm = lines["GRU (reset after)"], lines["LSTM, forget-gate bias 0"]
     np.testing.assert_allclose(
         np.asarray(gru.get_xdata()) / np.asarray(lstm.get_xdata()), horizon_figure.DODGE
@@ -121,8 +120,6 @@ def test_the_horizon_labels_sit_off_the_data_and_the_legend_below_it(recorded):
 
 @pytest.fixture(scope="module")
 def residual() -> dict:
-    from rnnnum import lab  # noqa: PLC0415
-
     H, T = remedies.RESIDUAL_SIZE
     return {
         scheme: lab.residual_jacobian_norms(T=T, H=H, scheme=scheme, seed=remedies.SEED)
