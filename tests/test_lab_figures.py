@@ -7,8 +7,8 @@ clipped, labels off the data, type readable on a phone.
   below them;
 - the remedies' residual plot: every value the page quotes lies inside the y range of
   each panel that draws its curve, and that range is computed from the data;
-- type: each figure's smallest text, shown at phone width (`PHONE_PX`), is at least
-  `MIN_TEXT_PX` tall.
+- type: each figure's smallest text, shown at phone width, is at least
+  `figure_size.MIN_TEXT_PX` tall.
 
 The hook modules are loaded from their files, as `site_hooks_loader` loads the hooks.
 """
@@ -23,16 +23,11 @@ from types import ModuleType
 import matplotlib.pyplot as plt
 import numpy as np
 import pytest
-from matplotlib.text import Text
+from figure_size import MIN_TEXT_PX, figure_smallest_text_px
 
 from rnnnum import horizon, lab
 
 HOOKS = Path(__file__).resolve().parent.parent / "docs" / "hooks"
-#: Width of a figure on a 390 px phone: the text column (390 px less Material's 0.8 rem
-#: margins) less the figure's 0.4 rem padding on each side (docs/stylesheets/site.css).
-PHONE_PX = 390 - 2 * 12.8 - 2 * 6.4
-#: Smallest text height, CSS px, that stays readable at arm's length on a phone.
-MIN_TEXT_PX = 9.0
 
 
 def _load(name: str) -> ModuleType:
@@ -49,16 +44,6 @@ def _load(name: str) -> ModuleType:
 horizon_figure = _load("lab_horizon_figure")
 memory = _load("lab_memory")
 remedies = _load("lab_remedies")
-
-
-def smallest_text_px(fig: plt.Figure) -> float:
-    """The smallest text of `fig` in CSS px when its SVG (tight bounding box, as
-    `gen_plot.svg_text` saves it) is shown `PHONE_PX` wide."""
-    fig.canvas.draw()
-    width_pt = fig.get_tightbbox().width * 72  # inches -> points, the SVG's own unit
-    scale = min(1.0, PHONE_PX / (width_pt * 96 / 72))  # points -> CSS px, shrunk to fit
-    sizes = [t.get_fontsize() for t in fig.findobj(Text) if t.get_visible() and t.get_text()]
-    return min(sizes) * 96 / 72 * scale
 
 
 @pytest.fixture(scope="module")
@@ -114,7 +99,7 @@ def test_the_horizon_labels_sit_off_the_data_and_the_legend_below_it(recorded):
     for name in ("chance", "solved"):
         assert names[name].get_window_extent().x0 > frame.x1, name  # right of the axes
     assert ax.get_legend().get_window_extent().y1 < frame.y0  # below the axes
-    assert smallest_text_px(fig) >= MIN_TEXT_PX
+    assert figure_smallest_text_px(fig) >= MIN_TEXT_PX
     plt.close(fig)
 
 
@@ -140,7 +125,7 @@ def test_the_residual_plot_shows_every_value_the_page_quotes(residual):
     # the range is the quoted one, not the curves' full fall (about 1e-80 at d = 60)
     assert every.get_ylim()[0] > 1e-3 * min(residual[s][k][d] for s, k, d in quoted)
     assert kept.get_ylim()[0] > 0.1  # the residual products never fall below 1 here
-    assert smallest_text_px(fig) >= MIN_TEXT_PX
+    assert figure_smallest_text_px(fig) >= MIN_TEXT_PX
     plt.close(fig)
 
 

@@ -8,7 +8,7 @@ import matplotlib as mpl
 import matplotlib.pyplot as plt
 import numpy as np
 from gen_format import SEED, claim, code, fmt, table
-from gen_plot import GREY, svg_text
+from gen_plot import GREY, readable, svg_text
 from lab_common import (
     COLOURS,
     REACH_SEEDS,
@@ -188,10 +188,12 @@ def residual_plot(
     return fig
 
 
+@readable
 def _truncation_figure(picture, dropped, curves) -> str:
     T, window = picture
+    # stacked, not side by side: a phone shows the figure 358 px wide
     fig, (left, right) = plt.subplots(
-        1, 2, figsize=(9.5, 3.8), gridspec_kw={"width_ratios": [1, 1.4]}
+        2, 1, figsize=(5.4, 8.4), gridspec_kw={"height_ratios": [1.1, 1]}
     )
     grid = np.full((T, T), np.nan)
     for i in range(1, T + 1):
@@ -206,7 +208,7 @@ def _truncation_figure(picture, dropped, curves) -> str:
     left.set_yticks(range(1, T + 1))
     left.set_xlabel("step k")
     left.set_ylabel("loss i")
-    left.set_title(f"T = {T}, window {window}: kept (green), dropped (red)", fontsize=10)
+    left.set_title(f"T = {T}, window {window}: kept (green), dropped (red)")
     for (label, points), colour in zip(curves.items(), COLOURS, strict=False):
         right.loglog(
             [p.window for p in points],
