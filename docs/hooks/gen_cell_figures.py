@@ -206,8 +206,9 @@ def cell_edges(cell: Cell, steps: int) -> list[Edge]:
     return edges
 
 
-def graph_caption(cell: Cell, steps: int) -> str:
-    """What `unrolled_cell_svg` draws, in Markdown with inline math, from the same reads."""
+def graph_caption(cell: Cell, steps: int, name: str = "") -> str:
+    """What `unrolled_cell_svg` draws, in Markdown with inline math, from the same reads;
+    `name` is what the page calls the cell (``The LSTM cell``; default ``the <name> cell``)."""
     notation = cell.notation
     states = ", ".join(math(notation.at(s, "t")) for s in cell.state_names)
     hidden = ", ".join(math(notation.at(v, "t")) for v in hidden_variables(cell))
@@ -221,13 +222,15 @@ def graph_caption(cell: Cell, steps: int) -> str:
         if _is_carry(block)
     ]
     through = f", directly or through {hidden} (not drawn)" if hidden else ""
+    called = name[0].lower() + name[1:] if name.startswith("The ") else name
+    called = called or f"the {cell.name} cell"
     green = (
         f" Green: the edges with a path through no weight matrix ({', '.join(carry)})."
         if carry
         else ""
     )
     return (
-        f"The {cell.name} cell unrolled over {steps} steps, drawn from its equations: "
+        f"Unrolled over {steps} steps and drawn from the equations of {called}: "
         f"per step the state{'s' if len(cell.state_names) > 1 else ''} {states}, the input, "
         f"output and loss. An arrow into a state wherever its equation reads a quantity"
         f"{through}: {', '.join(reads)}, and nothing else. Each arrow is labelled by the "

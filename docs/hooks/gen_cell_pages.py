@@ -275,7 +275,7 @@ def cell_page(key: str, cell: Cell, files: dict[str, str]) -> str:
             f"![The {cell.name} cell unrolled over {PAGE_STEPS} steps: the x row, the "
             f"h row{rows_c}, the outputs, each edge labelled by what it carries.]"
             f"(../{figure_uri(key, 'unrolled')})",
-            f"<figcaption markdown>{graph_caption(cell, PAGE_STEPS)}</figcaption>",
+            f"<figcaption markdown>{graph_caption(cell, PAGE_STEPS, title)}</figcaption>",
             "</figure>",
             "",
             "## Local derivatives",
