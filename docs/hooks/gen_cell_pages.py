@@ -15,7 +15,7 @@ from __future__ import annotations
 import json
 
 from gen_cell_checks import GATED_CELLS
-from gen_cell_figures import cell_path_svg, unrolled_cell_svg
+from gen_cell_figures import cell_path_svg, graph_caption, unrolled_cell_svg
 from gen_cell_fragments import gated_fragments
 from gen_cell_sums import GENERATED_NOTE, PAGE_STEPS, sum_page, sum_uri, written_out
 from gen_format import claim, code, display, math, table
@@ -270,9 +270,12 @@ def cell_page(key: str, cell: Cell, files: dict[str, str]) -> str:
             _params(cell),
             "## The unrolled graph",
             "",
+            "<figure markdown>",
             f"![The {cell.name} cell unrolled over {PAGE_STEPS} steps: the x row, the "
-            f"h row{rows_c}, the outputs, each edge labelled by its local derivative.]"
+            f"h row{rows_c}, the outputs, each edge labelled by what it carries.]"
             f"(../{figure_uri(key, 'unrolled')})",
+            f"<figcaption markdown>{graph_caption(cell, PAGE_STEPS, title)}</figcaption>",
+            "</figure>",
             "",
             "## Local derivatives",
             "",

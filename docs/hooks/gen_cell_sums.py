@@ -33,7 +33,10 @@ from derivations.render_lines import _balanced
 #: Factors per line of a written-out path product on these pages: the gated cells'
 #: factors are wider than the vanilla cell's (diag(f_t (1 - f_t)) against diag(1 - h^2)),
 #: so fewer than the vanilla pages' `derivations.render.FACTORS_PER_LINE` fit the column.
-GATED_FACTORS_PER_LINE = 3
+#: Two, not three: at three the LSTM's lines are 390-530 px wide and scroll on a 390 px
+#: phone (358 px of column); at two nearly every term fits there, and on a desktop
+#: every line still fits, in more lines.
+GATED_FACTORS_PER_LINE = 2
 #: Where the compact form's long first line is broken: before the in-step derivative.
 COMPACT_BREAK = r"\Big(\frac"
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import matplotlib.pyplot as plt
 import numpy as np
 from gen_format import claim, fmt, table
-from gen_plot import svg_text
+from gen_plot import readable, svg_text
 from lab_common import (
     COLOURS,
     REACH_SEEDS,
@@ -106,8 +106,9 @@ def page() -> LabPage:
     return LabPage(out, files)
 
 
+@readable
 def _heatmaps(results: dict[str, lab.Shares], T: int) -> str:
-    fig, axes = plt.subplots(2, 2, figsize=(8.0, 7.2), sharex=True, sharey=True)
+    fig, axes = plt.subplots(2, 2, figsize=(5.6, 5.4), sharex=True, sharey=True)
     upper = np.triu(np.ones((T, T), dtype=bool), 1)
     image = None
     for ax, (key, result) in zip(axes.flat, results.items(), strict=True):
@@ -117,7 +118,7 @@ def _heatmaps(results: dict[str, lab.Shares], T: int) -> str:
         image = ax.imshow(
             shown, cmap="viridis", vmin=-12, vmax=0, extent=(0.5, T + 0.5, T + 0.5, 0.5)
         )
-        ax.set_title(REGIMES[key][0], fontsize=11)
+        ax.set_title(REGIMES[key][0], fontsize=11)  # 12 pt: two titles would meet
     for ax in axes[1]:
         ax.set_xlabel("input step k")
     for ax in axes[:, 0]:
@@ -126,8 +127,9 @@ def _heatmaps(results: dict[str, lab.Shares], T: int) -> str:
     return svg_text(fig)
 
 
+@readable
 def _by_distance(results: dict[str, lab.Shares]) -> str:
-    fig, ax = plt.subplots(figsize=(6.4, 3.6))
+    fig, ax = plt.subplots(figsize=(5.4, 3.6))
     for (key, result), colour in zip(results.items(), COLOURS, strict=False):
         d = np.arange(result.by_distance.size)
         ax.semilogy(
@@ -136,6 +138,6 @@ def _by_distance(results: dict[str, lab.Shares]) -> str:
     ax.set_xlabel("distance i − k")
     ax.set_ylabel("mean share of a loss's gradient")
     ax.set_ylim(1e-30, 1.5)
-    ax.legend(frameon=False, fontsize=9)
+    ax.legend(frameon=False)
     fig.tight_layout()
     return svg_text(fig)
