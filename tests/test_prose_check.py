@@ -81,7 +81,7 @@ def test_math_code_attributes_and_ordinary_words_are_not_findings(prose):
         ("<p>in rnnnum/lstm.py</p>", "rnnnum/lstm.py"),
         ("<p>read in tests/test_spec.py)</p>", "tests/test_spec.py"),
         ("<p>recorded in <code>docs/results/memory-horizon.json</code></p>", None),
-        ("<pre><code>python -m x --out docs/results/h.json</code></pre>", None),
+        ("<pre><code>cat x\nopen('docs/results/h.json')</code></pre>", None),
         ("<p>run by site.py</p>", "site.py"),
         ("<p>set in mkdocs.yml</p>", "mkdocs.yml"),
     ],
@@ -91,6 +91,14 @@ def test_a_repository_path_is_found_in_prose_and_in_code(prose, token):
     assert len(found) == 1, found
     if token is not None:
         assert found[0].token == token
+
+
+def test_a_command_run_in_the_checkout_may_name_its_files():
+    body = (
+        "<p>recorded by <code>python -m rnnnum.horizon --out docs/results/h.json</code></p>"
+        "<pre><code>$ make horizon\nunrolled derive --cell tests/cells.py:X</code></pre>"
+    )
+    assert tokens(body) == []
 
 
 def test_a_path_is_reported_once_not_again_as_a_snake_case_name():
@@ -149,18 +157,21 @@ def test_the_message_names_the_page_the_token_its_context_and_the_fix():
     assert many.endswith("... and 3 more on p.md")
 
 
-def test_the_post_page_hook_fails_the_build_on_a_finding_and_passes_clean_pages():
+def test_the_hooks_fail_the_build_on_a_finding_and_pass_clean_pages():
     hooks = load_site_hooks()
 
-    def post(src: str, body: str) -> str:
-        return hooks.on_post_page(
-            page(body), SimpleNamespace(file=SimpleNamespace(src_uri=src)), {}
-        )
+    def build(pages: dict[str, str]) -> None:
+        hooks.on_pre_build({})
+        for src, body in pages.items():
+            page_ = SimpleNamespace(file=SimpleNamespace(src_uri=src))
+            assert hooks.on_post_page(page(body), page_, {}) == page(body)  # never changed
+        hooks.on_post_build({})
 
     clean = r'<p>the state <span class="arithmatex">\(h_t\)</span></p>'
-    assert post("notation.md", clean) == page(clean)
-    with pytest.raises(PluginError, match=r"notation\.md.*'W_hh'.*an orthogonal W_hh times"):
-        post("notation.md", "<p>an orthogonal W_hh times 2</p>")
-    assert post("reference/rnnnum.md", "<p>W_hh</p>")  # symbols unchecked there
-    with pytest.raises(PluginError, match=r"tests/test_spec\.py"):
-        post("reference/derivations.md", "<p>read in tests/test_spec.py</p>")
+    build({"notation.md": clean, "reference/rnnnum.md": "<p>W_hh</p>"})  # symbols unchecked there
+    with pytest.raises(PluginError, match=r"notation\.md.*'W_hh'.*an orthogonal W_hh times") as e:
+        build({"notation.md": "<p>an orthogonal W_hh times 2</p>", "model.md": clean,
+               "reference/derivations.md": "<p>read in tests/test_spec.py</p>"})  # fmt: skip
+    assert "reference/derivations.md: path 'tests/test_spec.py'" in str(e.value)
+    assert "model.md" not in str(e.value)
+    build({"notation.md": clean})  # a new build starts afresh

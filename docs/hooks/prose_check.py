@@ -14,7 +14,8 @@ finding fails the build. Pure functions, no MkDocs:
   Unicode subscript (``h₀``), a d- or ∂-quotient (``dc_i/dc_k``, ``∂L/∂y``).
   A snake_case identifier is caught too (``forget_bias``): it belongs in a code span.
 - `path_findings`: a path of the repository (``docs/hooks/x.py``, ``tests/``,
-  ``derivations/cell.py``, ``mkdocs.yml``), in prose or in code.
+  ``derivations/cell.py``, ``mkdocs.yml``), in prose or in code, except in a command
+  line a reader runs in the checkout (`code_path_findings`).
 - `stray_headings`: a heading inside an object's documentation (``doc-contents``,
   the API reference) that is not an object's own heading, or any heading that starts
   with ``#`` or a digit: a docstring line such as ``#26561, ...`` that Markdown read
@@ -31,8 +32,9 @@ from html.parser import HTMLParser
 #: The navigation is skipped too: it repeats the pages' titles and headings (an API
 #: object's name, in code on its page), which are checked where they stand.
 SKIPPED = frozenset({"code", "pre", "kbd", "samp", "script", "style", "svg", "math", "head", "nav"})
-#: Elements of these classes are hidden (the notebooks' copy of each code cell).
-HIDDEN_CLASSES = frozenset({"clipboard-copy-txt"})
+#: Elements of these classes are skipped: hidden (the notebooks' copy of each code cell)
+#: or a heading's permalink (a pilcrow).
+HIDDEN_CLASSES = frozenset({"clipboard-copy-txt", "headerlink"})
 #: The classes MathJax typesets start so (pymdownx.arithmatex, generic mode, and the
 #: folded terms' ``arithmatex-deferred``, typeset when opened).
 MATH_CLASS = "arithmatex"
@@ -77,6 +79,8 @@ PATH = re.compile(
 #: notation's plain-text form (``dh_t/dh_{t-1}``, ``h_0``) in some 160 places that are
 #: also read by ``help()`` and judged by tests/notation_rule.py: a change of its own.
 SYMBOLS_UNCHECKED = ("reference/",)
+#: A line of code that is a command run in the checkout: it may name the checkout's files.
+COMMAND = re.compile(r"^\s*(?:\$\s*)?(?:python3?|make|unrolled|pip|mkdocs|\.venv/bin/\S+)\s")
 #: A heading that starts like the rest of a wrapped list of issue numbers ("#26561, ..."
 #: loses its "#" to Markdown and shows "26561, ..."); "404 - Not found" is a title.
 STRAY_HEADING = re.compile(r"^\s*(?:#|\d+\s*[,;)])")
@@ -226,6 +230,14 @@ def path_findings(text: str) -> list[Finding]:
     return _scan(text, PATHS)
 
 
+def code_path_findings(code: str) -> list[Finding]:
+    """Repository paths in code (`code_text`), except on the line of a command a reader
+    runs in the checkout (``python -m rnnnum.horizon --out docs/results/...``, recorded
+    in the results' provenance), which names its files as they are."""
+    kept = "\n".join("" if COMMAND.match(line) else line for line in code.split("\n"))
+    return path_findings(kept)
+
+
 def _stray(reader: _Reader) -> list[Finding]:
     return [
         Finding("heading", text, text)
@@ -260,4 +272,4 @@ def check_page(html: str, *, symbols: bool = True) -> list[Finding]:
     reader = _read(html)
     text, code = "".join(reader.text), "".join(reader.code)
     in_text = _scan(text, PATHS + SYMBOLS if symbols else PATHS)
-    return [*in_text, *path_findings(code), *_stray(reader)]
+    return [*in_text, *code_path_findings(code), *_stray(reader)]
