@@ -93,6 +93,15 @@ def test_a_repository_path_is_found_in_prose_and_in_code(prose, token):
         assert found[0].token == token
 
 
+def test_tex_that_mathjax_never_sees_is_found_in_the_text_and_the_table_of_contents():
+    toc = '<nav class="md-nav"><a href="#x">Against distance, for \\(b_{f} = 0\\)</a></nav>'
+    assert [(f.kind, f.token) for f in check_page(page(toc))] == [("tex", r"\(b_{f} = 0\)")]
+    raw = "<figure><figcaption>the full \\(W_{hh}\\)</figcaption></figure>"
+    assert [(f.kind, f.token) for f in check_page(page(raw))] == [("tex", r"\(W_{hh}\)")]
+    typeset = '<figcaption>the full <span class="arithmatex">\\(W_{hh}\\)</span></figcaption>'
+    assert check_page(page(typeset)) == []
+
+
 def test_a_command_run_in_the_checkout_may_name_its_files():
     body = (
         "<p>recorded by <code>python -m rnnnum.horizon --out docs/results/h.json</code></p>"

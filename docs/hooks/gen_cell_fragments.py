@@ -13,7 +13,7 @@ The gated cells' symbols for sentences, from each cell's own notation
 - ``sym.<cell>.<name>``: a parameter (``sym.lstm.bf`` is b_f, ``sym.gru.Whn`` W_hn) or a
   state or equation variable without a step (``sym.lstm.c``);
   ``sym.<cell>.<name>.<step>`` a state or variable at one of
-  `gen_fragments.SYMBOL_STEPS` (``sym.lstm.c.t``, ``sym.gru.h.t-1``, ``sym.gru.hn.t``);
+  `gen_format.SYMBOL_STEPS` (``sym.lstm.c.t``, ``sym.gru.h.t-1``, ``sym.gru.hn.t``);
 - ``d.<cell>.<of>.<by>``: the total derivative of one state by another, each side a
   state with its step: ``d.lstm.c_i.c_k``, ``d.gru.h_t.h_t-1`` (pairs: `STATE_PAIRS`);
 - ``eq.<cell>.<equation>``: one equation at step t, inline (``eq.gru.h``,
@@ -25,8 +25,7 @@ The gated cells' symbols for sentences, from each cell's own notation
 
 from __future__ import annotations
 
-from gen_format import claim, display, math
-from gen_fragments import SYMBOL_STEPS
+from gen_format import SYMBOL_STEPS, claim, display, math
 
 from derivations.cell import Cell
 from derivations.cell_factors import LocalSum

@@ -9,6 +9,8 @@ import numpy as np
 
 #: The seed of every random draw on the site's pages.
 SEED = 2013
+#: The steps of the ``sym.<name>.<step>`` fragments (vanilla and gated cells' symbols).
+SYMBOL_STEPS = (1, 2, 3, "k", "i", "t", "t-1", "t-d", "T", "T-d")
 
 
 class ChecksFailed(Exception):

@@ -26,7 +26,17 @@ import re
 from collections.abc import Callable
 
 import numpy as np
-from gen_format import claim, code, display, fmt, math, plain_symbol, sci, table
+from gen_format import (
+    SYMBOL_STEPS,
+    claim,
+    code,
+    display,
+    fmt,
+    math,
+    plain_symbol,
+    sci,
+    table,
+)
 
 import rnnnum
 from derivations.cell import Prev
@@ -82,8 +92,6 @@ SUM_ATOL = 1e-12
 VANISH_DISTANCES = (10, 20)
 #: Sequence lengths shown written out in tabs on the expanded-sum page.
 WRITTEN_TABS = (1, 2, 3, 4)
-#: The steps of the ``sym.<name>.<step>`` fragments of the per-step quantities.
-SYMBOL_STEPS = (1, 2, 3, "k", "i", "t", "t-1", "t-d", "T", "T-d")
 #: The ``d.<of>.<by>`` fragments (inline total derivatives) the pages use.
 TOTAL_DERIVATIVES = (
     "h_i/h_k", "h_t/h_k", "h_t/h_t-1", "h_t/h_t-d", "h_T/h_T-d",

@@ -1,7 +1,8 @@
 """Page ``gated/cell-state-path.md``: the LSTM's cell-state path measured, and the gated shares.
 
 Its fragments ``gated.regime.<key>`` are the labels of `rnnnum.lab.LSTM_REGIMES` with
-their symbols as math (``gated.regime.bias1`` reads b_f = 1), for the prose.
+their symbols as math (``gated.regime.bias1`` reads b_f = 1), for the prose;
+``gated.regime.<key>.bias`` is the forget-gate bias alone (b_f = -3).
 
 The experiments are `rnnnum.lab.lstm_regimes` (the cell path, the full dc/dc and dh/dh
 and the vanilla dh/dh against distance, for four LSTMs) and `rnnnum.lab.shares_beside`
@@ -48,6 +49,7 @@ def _curves(out: dict[str, str], regimes: dict[str, lab.CellPathCurves]) -> None
         out[f"gated.path.max.{key}"] = fmt(c.max_cell_path)
     for key, c in regimes.items():
         out[f"gated.regime.{key}"] = plain_math(c.label)
+        out[f"gated.regime.{key}.bias"] = plain_math(f"b_f = {c.options['forget_bias']:g}")
     vanilla = regimes["bias0"]
     out["gated.vanilla.rate"] = fmt(vanilla.rates["vanilla"], 2)
     out["gated.vanilla.at"] = fmt(float(vanilla.vanilla[d]))

@@ -44,7 +44,7 @@ def page() -> LabPage:
             "loss L",
             f"norm of {fragment('d.L.Whh')}",
             "warnings",
-            "first warning",
+            "first warning (its first sentence)",
         ],
         [
             [
@@ -53,7 +53,7 @@ def page() -> LabPage:
                 fmt(r.loss),
                 fmt(r.grad_norm),
                 str(r.warnings),
-                "none" if r.first_warning == "none" else code(r.first_warning),
+                "none" if r.first_warning == "none" else code(r.first_warning.split(". ")[0]),
             ]
             for r in rows
         ],

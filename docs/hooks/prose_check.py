@@ -1,13 +1,15 @@
 """What readers see must hold no symbol outside math and no repository path.
 
-`site.py` calls `check_page` on every page's final HTML (``on_post_page``); any
-finding fails the build. Pure functions, no MkDocs:
+`site.py` calls `check_page` on every page's final HTML (``on_post_page``) and fails
+the build on any finding (``on_post_build``, every page in one message). Pure
+functions, no MkDocs:
 
 - `visible_text`: the page's text as a reader sees it, every block on its own line:
-  prose, table cells, figure captions, admonitions, headings and navigation, but not
-  the inside of ``code``, ``pre``, ``kbd``, ``script``, ``style``, ``svg`` or math
-  (elements of class ``arithmatex``, which MathJax typesets), and no attribute (a
-  link's ``href``, an image's ``alt``). Code spans are kept apart (`code_text`):
+  prose, table cells, figure captions, admonitions and headings, but not the inside of
+  ``code``, ``pre``, ``kbd``, ``script``, ``style``, ``svg`` or math (elements of class
+  ``arithmatex``, which MathJax typesets), nor the navigation (it repeats the titles
+  and headings, read where they stand; it is read for raw TeX only), and no attribute
+  (a link's ``href``, an image's ``alt``). Code spans are kept apart (`code_text`):
   they may name a Python module, not a file of the repository.
 - `symbol_findings`: math written as plain text: a short name with an underscore
   index (``h_t``, ``W_hh``, ``b_f``, ``a_647``, ``h_{t−1}``, ``σ_max``), one with a
@@ -16,6 +18,8 @@ finding fails the build. Pure functions, no MkDocs:
 - `path_findings`: a path of the repository (``docs/hooks/x.py``, ``tests/``,
   ``derivations/cell.py``, ``mkdocs.yml``), in prose or in code, except in a command
   line a reader runs in the checkout (`code_path_findings`).
+- TeX left raw where MathJax does not look (``\\(`` in a heading's entry in the table
+  of contents, in raw HTML without ``markdown``), in the text and in the navigation;
 - `stray_headings`: a heading inside an object's documentation (``doc-contents``,
   the API reference) that is not an object's own heading, or any heading that starts
   with ``#`` or a digit: a docstring line such as ``#26561, ...`` that Markdown read
@@ -79,6 +83,8 @@ PATH = re.compile(
 #: notation's plain-text form (``dh_t/dh_{t-1}``, ``h_0``) in some 160 places that are
 #: also read by ``help()`` and judged by tests/notation_rule.py: a change of its own.
 SYMBOLS_UNCHECKED = ("reference/",)
+#: TeX math delimiters left in the text: typeset math never shows them.
+RAW_TEX = re.compile(r"\\\(.*?\\\)|\\\[.*?\\\]|\\[()\[\]]|\$\$")
 #: A line of code that is a command run in the checkout: it may name the checkout's files.
 COMMAND = re.compile(r"^\s*(?:\$\s*)?(?:python3?|make|unrolled|pip|mkdocs|\.venv/bin/\S+)\s")
 #: A heading that starts like the rest of a wrapped list of issue numbers ("#26561, ..."
@@ -94,6 +100,11 @@ PATH_ADVICE = (
     "say it in the reader's terms (what the site's build does, the page that shows it, "
     "or the Python module, e.g. `derivations.cells`), not as a path of the repository"
 )
+TEX_ADVICE = (
+    "TeX that MathJax never sees: math in a heading shows raw in the table of contents "
+    "(say it in words there), math in raw HTML needs the markdown attribute "
+    "(<figcaption markdown>)"
+)
 HEADING_ADVICE = (
     "a line of a docstring or page that starts with '#' became a heading; rewrap the "
     "text so that no line starts with '#'"
@@ -104,12 +115,17 @@ HEADING_ADVICE = (
 class Finding:
     """One thing a reader should not see: what kind, the token, its context, the fix."""
 
-    kind: str  # "symbol", "path" or "heading"
+    kind: str  # "symbol", "path", "tex" or "heading"
     token: str
     context: str
 
     def describe(self, page: str) -> str:
-        advice = {"symbol": SYMBOL_ADVICE, "path": PATH_ADVICE, "heading": HEADING_ADVICE}
+        advice = {
+            "symbol": SYMBOL_ADVICE,
+            "path": PATH_ADVICE,
+            "tex": TEX_ADVICE,
+            "heading": HEADING_ADVICE,
+        }
         return (
             f"{page}: {self.kind} {self.token!r} as plain text in "
             f"'…{self.context}…': {advice[self.kind]}"
@@ -125,6 +141,7 @@ class _Reader(HTMLParser):
         self.stack: list[tuple[str, bool, bool, bool]] = []
         self.text: list[str] = []
         self.code: list[str] = []
+        self.nav: list[str] = []  # the navigation's text, read for raw TeX only
         self.headings: list[tuple[str, bool]] = []  # (text, inside doc-contents)
         self._heading: list[str] | None = None
 
@@ -170,8 +187,11 @@ class _Reader(HTMLParser):
 
     def handle_data(self, data: str) -> None:
         if self._skipping():
-            if any(tag in {"code", "kbd", "samp", "pre"} for tag, *_ in self.stack):
+            tags = {tag for tag, *_ in self.stack}
+            if tags & {"code", "kbd", "samp", "pre"}:
                 self.code.append(data)
+            elif "nav" in tags:
+                self.nav.append(data)
             return
         self.text.append(data)
         if self._heading is not None:
@@ -217,6 +237,7 @@ def _scan(text: str, rules: tuple[tuple[str, re.Pattern[str]], ...]) -> list[Fin
 
 
 PATHS = (("path", PATH),)
+TEX = (("tex", RAW_TEX),)
 SYMBOLS = (("symbol", QUOTIENT), ("symbol", INDEXED), ("symbol", SNAKE))
 
 
@@ -271,5 +292,6 @@ def check_page(html: str, *, symbols: bool = True) -> list[Finding]:
     """Every finding on one page: symbols (unless `symbols` is false), paths, stray headings."""
     reader = _read(html)
     text, code = "".join(reader.text), "".join(reader.code)
-    in_text = _scan(text, PATHS + SYMBOLS if symbols else PATHS)
-    return [*in_text, *code_path_findings(code), *_stray(reader)]
+    in_text = _scan(text, TEX + PATHS + SYMBOLS if symbols else TEX + PATHS)
+    in_nav = _scan("\n".join(reader.nav), TEX)
+    return [*in_text, *in_nav, *code_path_findings(code), *_stray(reader)]
