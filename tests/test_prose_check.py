@@ -128,6 +128,9 @@ def test_a_stray_heading_in_the_api_reference_is_found():
     assert [(f.kind, f.token) for f in found] == [
         ("heading", "26561, #26585); it appears only in display.")
     ]
+    # any heading a docstring makes, whatever it says
+    stray = '<div class="doc doc-contents"><p>text</p><h4>Examples</h4></div>'
+    assert [(f.kind, f.token) for f in check_page(page(stray))] == [("heading", "Examples")]
     # and outside the reference, a heading that starts like the rest of an issue list
     assert tokens("<h2>#26561 is open</h2>") == ["#26561 is open"]
     assert tokens("<h2>26561, #26585)</h2>") == ["26561, #26585)"]
