@@ -102,6 +102,12 @@ def test_tex_that_mathjax_never_sees_is_found_in_the_text_and_the_table_of_conte
     assert check_page(page(typeset)) == []
 
 
+def test_a_table_that_did_not_render_is_found():
+    broken = "<p>| update | largest |entry| after |\n| --- | --- |\n| no clipping | 3 |</p>"
+    assert [f.kind for f in check_page(page(broken))] == ["table"]
+    assert check_page(page("<p>a | b, and x --- y</p>")) == []
+
+
 def test_a_command_run_in_the_checkout_may_name_its_files():
     body = (
         "<p>recorded by <code>python -m rnnnum.horizon --out docs/results/h.json</code></p>"

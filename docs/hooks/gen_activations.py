@@ -39,7 +39,9 @@ def activation_fragments() -> dict[str, str]:
     return {
         **{f"gamma.{name}": math(sp.latex(act.gamma)) for name, act in ACTIVATIONS.items()},
         "table.activations": table(
-            ["activation", "h = f(a)", "f'(a)", "γ = sup |f'|", "where |f'| = γ", "1/γ"], rows
+            # a '|' inside a cell must be escaped, or the row splits and no table renders
+            ["activation", "h = f(a)", "f'(a)", r"γ = sup \|f'\|", r"where \|f'\| = γ", "1/γ"],
+            rows,
         ),
     }
 

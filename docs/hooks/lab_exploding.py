@@ -83,7 +83,7 @@ def page() -> LabPage:
         [
             "update",
             "size of the step η‖g‖",
-            f"largest |entry| of {fragment('sym.Whh')} after",
+            f"largest absolute entry of {fragment('sym.Whh')} after",
             "loss on the same sequence after",
             "first non-finite state",
         ],

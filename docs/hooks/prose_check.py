@@ -20,6 +20,7 @@ functions, no MkDocs:
   line a reader runs in the checkout (`code_path_findings`).
 - TeX left raw where MathJax does not look (``\\(`` in a heading's entry in the table
   of contents, in raw HTML without ``markdown``), in the text and in the navigation;
+- a Markdown table left as text (its ``| --- |`` row shows: a cell held a ``|``);
 - `stray_headings`: a heading inside an object's documentation (``doc-contents``,
   the API reference) that is not an object's own heading, or any heading that starts
   with ``#`` or a digit: a docstring line such as ``#26561, ...`` that Markdown read
@@ -85,6 +86,8 @@ PATH = re.compile(
 SYMBOLS_UNCHECKED = ("reference/",)
 #: TeX math delimiters left in the text: typeset math never shows them.
 RAW_TEX = re.compile(r"\\\(.*?\\\)|\\\[.*?\\\]|\\[()\[\]]|\$\$")
+#: A Markdown table's rule row left as text: the table did not render.
+RAW_TABLE = re.compile(r"\|(?:\s*:?-{3,}:?\s*\|)+")
 #: A line of code that is a command run in the checkout: it may name the checkout's files.
 COMMAND = re.compile(r"^\s*(?:\$\s*)?(?:python3?|make|unrolled|pip|mkdocs|\.venv/bin/\S+)\s")
 #: A heading that starts like the rest of a wrapped list of issue numbers ("#26561, ..."
@@ -105,6 +108,10 @@ TEX_ADVICE = (
     "(say it in words there), math in raw HTML needs the markdown attribute "
     "(<figcaption markdown>)"
 )
+TABLE_ADVICE = (
+    "a Markdown table that did not become a table: a cell holds a '|' (write 'absolute', "
+    "or escape it as \\|) or the rows have different numbers of cells"
+)
 HEADING_ADVICE = (
     "a line of a docstring or page that starts with '#' became a heading; rewrap the "
     "text so that no line starts with '#'"
@@ -115,7 +122,7 @@ HEADING_ADVICE = (
 class Finding:
     """One thing a reader should not see: what kind, the token, its context, the fix."""
 
-    kind: str  # "symbol", "path", "tex" or "heading"
+    kind: str  # "symbol", "path", "tex", "table" or "heading"
     token: str
     context: str
 
@@ -124,6 +131,7 @@ class Finding:
             "symbol": SYMBOL_ADVICE,
             "path": PATH_ADVICE,
             "tex": TEX_ADVICE,
+            "table": TABLE_ADVICE,
             "heading": HEADING_ADVICE,
         }
         return (
@@ -237,7 +245,7 @@ def _scan(text: str, rules: tuple[tuple[str, re.Pattern[str]], ...]) -> list[Fin
 
 
 PATHS = (("path", PATH),)
-TEX = (("tex", RAW_TEX),)
+TEX = (("tex", RAW_TEX), ("table", RAW_TABLE))
 SYMBOLS = (("symbol", QUOTIENT), ("symbol", INDEXED), ("symbol", SNAKE))
 
 
