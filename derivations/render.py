@@ -5,7 +5,7 @@ its update lines and its loop map are printed from the vanilla cell
 (`derivations.cells.vanilla`) through the generic cell machinery; the compact sums
 and Jacobian products from the `RULES` and `Factor`s of `derivations.gradients` /
 `derivations.terms` (the vanilla model's own derivation, the one the proofs multiply
-out, read against the cell's terms in tests/test_derivations_terms_cell.py); the
+out, read against the cell's terms by the test suite); the
 element-wise form by SymPy's LaTeX printer from the straight-line program.
 """
 

@@ -3,7 +3,7 @@ r"""The model specification: sequence length, activation, loss and sizes.
 Each activation carries its SymPy forward map, its local derivative written the
 way the pages show it (in terms of $h = f(a)$ where that is shortest), and the
 LaTeX of that derivative; each loss carries $L_t$ and $\partial L_t/\partial y_t$.
-`tests/test_spec.py` checks every local derivative against `sympy.diff`.
+The test suite checks every local derivative against `sympy.diff`.
 """
 
 from __future__ import annotations

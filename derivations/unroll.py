@@ -8,8 +8,8 @@ of it with it). `Unrolled.nested` substitutes the definitions back when a proof
 needs expressions in the inputs alone.
 
 SymPy's `MatrixSymbol` is not used for calculus here: differentiating it through
-element-wise functions in the row convention is unreliable (SymPy issues #17229,
-#26561, #26585); it appears only in display.
+element-wise functions in the row convention is unreliable (SymPy issues #17229, #26561
+and #26585); it appears only in display.
 """
 
 from __future__ import annotations

@@ -186,9 +186,9 @@ def sum_page(key: str, cell: Cell, name: str, cell_title: str) -> str:
             '!!! info "Generated page"',
             "",
             f"    Everything on this page was produced while the site was built: the "
-            f"{len(terms)} terms and every formula by `derivations`, the table of checks "
-            f"by docs/hooks/gen_cell_checks.py, which compares them with `rnnnum` and "
-            f"with finite differences. The derivation (without the checks) comes out of "
+            f"{len(terms)} terms and every formula by `derivations`, and the table of "
+            f"checks by the site's build, which compares them with `rnnnum` and with "
+            f"finite differences. The derivation (without the checks) comes out of "
             f"the command line too, for any number of steps:",
             "",
             "    ```bash",

@@ -5,14 +5,38 @@ computations made here, at build time. Each fragment is Markdown: inline math
 ``\\(...\\)``, display math ``$$...$$``, a table or a plain number. This is one of the
 places where the symbolic and the numeric halves meet (with the tests and
 `derivations.verify`).
+
+Symbols in a sentence are always one of these inline fragments (the build fails on
+plain ``h_t`` in prose, see ``prose_check.py``):
+
+- ``sym.<name>``: a quantity of the notation by its code name, at step t if it has one
+  (``sym.Whh`` is W_hh, ``sym.h`` is h_t, ``sym.h0`` is h_0); ``sym.<name>.<step>`` at
+  another step, one of `SYMBOL_STEPS` (``sym.h.t-1``, ``sym.X.k``, ``sym.L.i``);
+- ``d.<of>.<by>``: a total derivative written inline, ``p.<of>.<by>`` a local one; each
+  side a code name, with ``_<step>`` for a per-step quantity: ``d.h_i.h_k`` is
+  dh_i/dh_k, ``d.L.Whh`` is dL/dW_hh, ``p.L_t.y_t`` is ∂L_t/∂y_t (the list:
+  `TOTAL_DERIVATIVES`, `LOCAL_DERIVATIVES`);
+- the gated cells' symbols, ``sym.<cell>.<name>[.<step>]``, ``d.<cell>.<of>.<by>`` and
+  ``eq.<cell>.<equation>``: see ``gen_cell_fragments.py``.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 
 import numpy as np
-from gen_format import claim, code, display, fmt, math, sci, table
+from gen_format import (
+    SYMBOL_STEPS,
+    claim,
+    code,
+    display,
+    fmt,
+    math,
+    plain_symbol,
+    sci,
+    table,
+)
 
 import rnnnum
 from derivations.cell import Prev
@@ -69,9 +93,61 @@ SUM_ATOL = 1e-12
 VANISH_DISTANCES = (10, 20)
 #: Sequence lengths shown written out in tabs on the expanded-sum page.
 WRITTEN_TABS = (1, 2, 3, 4)
+#: The ``d.<of>.<by>`` fragments (inline total derivatives) the pages use.
+TOTAL_DERIVATIVES = (
+    "h_i/h_k", "h_t/h_k", "h_t/h_t-1", "h_t/h_t-d", "h_T/h_T-d",
+    "L/Wxh", "L/Whh", "L/h_t", "L/a_t", "L_i/h_k",
+)  # fmt: skip
+#: The ``p.<of>.<by>`` fragments (inline local derivatives) the pages use.
+LOCAL_DERIVATIVES = ("L_t/y_t", "h_t/a_t")
+#: The largest singular value, as the lab's labels write it (``σ_max``).
+SIGMA_MAX = plain_symbol("σ", "max")
+#: Plain notation in the notation table's descriptions: dL/dh_t, ∂L_t/∂y_t, y_t.
+PLAIN = re.compile(r"([d∂])(\w+)/[d∂](\w+)|(?<![\\\w])([A-Za-z]_\w+)(?!\w)")
 
 
 # --- formulas -------------------------------------------------------------------
+
+
+def symbol_latex(token: str) -> str:
+    """LaTeX of a quantity named as in the fragments: ``"h_t-1"`` -> ``h_{t-1}``, ``"L"`` -> ``L``.
+
+    The name before the first ``_`` is a code name of `QUANTITIES`, what follows the step.
+    """
+    name, _, step = token.partition("_")
+    if name not in QUANTITIES:
+        raise KeyError(
+            f"{token!r}: {name!r} is not a quantity of the notation ({list(QUANTITIES)})"
+        )
+    q = QUANTITIES[name]
+    if step:
+        return q.at(step)
+    return q.latex.split("_", 1)[0] if q.per_step else q.latex
+
+
+def derivative_fragments() -> dict[str, str]:
+    """``d.<of>.<by>`` and ``p.<of>.<by>``: inline derivatives by the notation's helpers."""
+    out = {}
+    for prefix, pairs_, rule in (
+        ("d", TOTAL_DERIVATIVES, total_derivative),
+        ("p", LOCAL_DERIVATIVES, local_derivative),
+    ):
+        for pair in pairs_:
+            of, by = pair.split("/")
+            out[f"{prefix}.{of}.{by}"] = math(rule(symbol_latex(of), symbol_latex(by), inline=True))
+    return out
+
+
+def plain_notation(text: str) -> str:
+    """A description of the notation (plain text) with its symbols and derivatives as math."""
+
+    def one(match: re.Match[str]) -> str:
+        if match[4]:
+            return math(symbol_latex(match[4]))
+        rule = local_derivative if match[1] == "∂" else total_derivative
+        return math(rule(symbol_latex(match[2]), symbol_latex(match[3]), inline=True))
+
+    return PLAIN.sub(one, text)
 
 
 def notation_fragments() -> dict[str, str]:
@@ -81,10 +157,14 @@ def notation_fragments() -> dict[str, str]:
             f"sym.{name}.{t}": math(q.at(t))
             for name, q in QUANTITIES.items()
             if q.per_step
-            for t in (1, 2, 3, "k", "i", "t-1", "T")
+            for t in SYMBOL_STEPS
         }
     )
-    rows = [[code(q.name), math(q.at("t")), q.shape, q.meaning] for q in QUANTITIES.values()]
+    out.update(derivative_fragments())
+    rows = [
+        [code(q.name), math(q.at("t")), q.shape, plain_notation(q.meaning)]
+        for q in QUANTITIES.values()
+    ]
     out["table.notation"] = table(["code name", "symbol", "shape", "what it is"], rows)
     out["eq.model"] = display(model_latex(EXAMPLE))
     out.update(rule_fragments())
@@ -286,6 +366,7 @@ def statement_fragments() -> dict[str, str]:
     imports neither `derivations` nor SymPy.
     """
     cell = residual()
+    notation = cell.notation
     return {
         "eq.bound.linear": display(product_bound(vanilla("identity"), sigma=False, equality=False)),
         "eq.bound.nonlinear": display(product_bound(vanilla())),
@@ -293,6 +374,9 @@ def statement_fragments() -> dict[str, str]:
             generic_equation(cell, "h", inline=("a",)) + r",\qquad " + step_derivative(cell)
         ),
         "eq.gd": display(rf"\theta \leftarrow \theta - \eta\, {total_derivative('L', r'\theta')}"),
+        "residual.factor": math(generic_sum(cell.step_jacobian_blocks()["h", "h"], "t", notation)),
+        "sym.sigma_max": math(SIGMA_MAX),
+        "bound.power": math(rf"(\gamma\, {SIGMA_MAX})^{{d}}"),
     }
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import matplotlib.pyplot as plt
 import numpy as np
-from gen_format import claim, display, fmt, table
+from gen_format import claim, code, display, fmt, fragment, plain_math, table
 from gen_plot import GREY, readable, svg_text
 from lab_common import LabPage, seed_problem
 
@@ -38,7 +38,14 @@ def page() -> LabPage:
     )
     claim(np.isnan(beyond.loss) and np.isnan(beyond.grad_norm), "beyond it everything is NaN")
     out["table.overflow"] = table(
-        ["T", "largest entry of h_t", "loss L", "‖dL/dW_hh‖", "warnings", "first warning"],
+        [
+            "T",
+            f"largest entry of {fragment('sym.h')}",
+            "loss L",
+            f"norm of {fragment('d.L.Whh')}",
+            "warnings",
+            "first warning (its first sentence)",
+        ],
         [
             [
                 str(r.T),
@@ -46,7 +53,7 @@ def page() -> LabPage:
                 fmt(r.loss),
                 fmt(r.grad_norm),
                 str(r.warnings),
-                r.first_warning,
+                "none" if r.first_warning == "none" else code(r.first_warning.split(". ")[0]),
             ]
             for r in rows
         ],
@@ -76,7 +83,7 @@ def page() -> LabPage:
         [
             "update",
             "size of the step η‖g‖",
-            "largest |entry| of W_hh after",
+            f"largest absolute entry of {fragment('sym.Whh')} after",
             "loss on the same sequence after",
             "first non-finite state",
         ],
@@ -86,7 +93,7 @@ def page() -> LabPage:
                 fmt(o.step_norm),
                 fmt(o.largest_weight),
                 fmt(o.loss_after),
-                f"h_{o.overflow_step}" if o.overflow_step else "none",
+                plain_math(f"h_{o.overflow_step}") if o.overflow_step else "none",
             ]
             for o in outcomes
         ],

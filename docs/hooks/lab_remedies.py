@@ -7,7 +7,7 @@ import re
 import matplotlib as mpl
 import matplotlib.pyplot as plt
 import numpy as np
-from gen_format import SEED, claim, code, fmt, table
+from gen_format import SEED, claim, code, fmt, plain_math, table
 from gen_plot import GREY, readable, svg_text
 from lab_common import (
     COLOURS,
@@ -106,8 +106,8 @@ def page() -> LabPage:
         [
             "window w",
             "pairs dropped",
-            *[f"cosine, {label}" for label in curves],
-            *[f"relative error, {label}" for label in curves],
+            *[f"cosine, {plain_math(label)}" for label in curves],
+            *[f"relative error, {plain_math(label)}" for label in curves],
         ],
         [
             [

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import matplotlib.pyplot as plt
 import numpy as np
-from gen_format import claim, fmt, table
+from gen_format import claim, fmt, fragment, plain_math, table
 from gen_plot import readable, svg_text
 from lab_common import (
     COLOURS,
@@ -52,7 +52,7 @@ def page() -> LabPage:
         far20[key] = far[20]
         rows.append(
             [
-                REGIMES[key][0],
+                plain_math(REGIMES[key][0]),
                 fmt(float(result.by_distance[0])),
                 fmt(far[10]),
                 fmt(far[20]),
@@ -78,7 +78,7 @@ def page() -> LabPage:
             "share from the loss's own step",
             "share from 10 or more steps back",
             "share from 20 or more steps back",
-            "‖dL/dW_xh‖",
+            f"norm of {fragment('d.L.Wxh')}",
         ],
         rows,
     )
@@ -95,9 +95,14 @@ def page() -> LabPage:
         reach = seed_reach(kind, options)
         if kind in ("xavier", "orthogonal"):
             standard.append(int(np.median(reach)))
-        rows.append([label, *seeds_row(reach)])
+        rows.append([plain_math(label), *seeds_row(reach)])
     out["table.reach"] = table(
-        ["initialisation of W_hh", f"distance below 1 % ({REACH_SEEDS} seeds)", "median"], rows
+        [
+            f"initialisation of {fragment('sym.Whh')}",
+            f"distance below 1 % ({REACH_SEEDS} seeds)",
+            "median",
+        ],
+        rows,
     )
     H, T = REACH_SIZE
     out["reach.H"], out["reach.T"], out["reach.seeds"] = str(H), str(T), str(REACH_SEEDS)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import matplotlib.pyplot as plt
 import numpy as np
-from gen_format import SEED, claim, fmt, math, matrix, sci, table
+from gen_format import SEED, claim, fmt, fragment, math, matrix, sci, table
 from gen_plot import GREY, readable, svg_text
 from lab_common import COLOURS, LabPage
 
@@ -53,11 +53,11 @@ def page() -> LabPage:
     out["table.criterion"] = table(
         [
             "activation",
-            "σ_max of W_hh",
+            f"{fragment('sym.sigma_max')} of {fragment('sym.Whh')}",
             "1/γ",
             "largest norm / bound",
             "median ratio at distance 10",
-            f"norm of dh_{T}/dh_0",
+            f"product norm at distance {T}",
             f"bound at distance {T}",
         ],
         rows,
