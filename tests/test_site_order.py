@@ -7,6 +7,7 @@ compares trained gated networks. The home page lists every chapter in that order
 
 from __future__ import annotations
 
+import itertools
 import json
 import posixpath
 import re
@@ -25,7 +26,7 @@ READING_SECTION = "## How to read it"
 
 def site_nav() -> list[Any]:
     """mkdocs.yml's nav with the generated gated chapter put in place, as the build does."""
-    from gen_cell_pages import AFTER, SECTION, chapter_nav  # noqa: PLC0415
+    from gen_cell_pages import AFTER, SECTION, chapter_nav
 
     nav = yaml.safe_load((ROOT / "mkdocs.yml").read_text())["nav"]
     chapter = json.dumps({"after": AFTER, "entries": chapter_nav()})
@@ -60,7 +61,7 @@ def reading_list() -> tuple[list[str], list[str]]:
 
 def test_the_gated_chapter_comes_between_the_laboratory_and_the_memory_horizon():
     titles = [next(iter(e)) if isinstance(e, dict) else e for e in site_nav()]
-    from gen_cell_pages import SECTION  # noqa: PLC0415
+    from gen_cell_pages import SECTION
 
     assert "The memory horizon" in titles, f"the memory horizon is no chapter of its own: {titles}"
     laboratory = titles.index("The gradient laboratory")
@@ -99,7 +100,7 @@ def _url(page: str) -> str:
 
 def test_each_pages_footer_leads_to_the_next_page_of_the_nav(built_site):
     order = [_url(page) for page in pages(site_nav())]
-    for here, there in zip(order, order[1:], strict=False):
+    for here, there in itertools.pairwise(order):
         html = (built_site / here / "index.html").read_text()
         found = re.search(r'href="([^"]*)" class="md-footer__link md-footer__link--next"', html)
         assert found, f"{here or 'home'}: no next link in the footer"
@@ -108,7 +109,7 @@ def test_each_pages_footer_leads_to_the_next_page_of_the_nav(built_site):
 
 
 def test_the_expanded_sum_opens_on_the_tab_of_the_examples_length(built_site):
-    from gen_fragments import EXAMPLE  # noqa: PLC0415
+    from gen_fragments import EXAMPLE
 
     html = (built_site / "expanded-sum" / "index.html").read_text()
     checked = re.findall(r'<input checked="checked" id="([^"]+)"', html)
