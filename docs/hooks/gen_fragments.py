@@ -29,7 +29,7 @@ from derivations.formulas import (
     product_bound,
     step_derivative,
 )
-from derivations.gradients import pairs
+from derivations.gradients import jacobian, pairs
 from derivations.notation import (
     GRADIENT_NAMES,
     QUANTITIES,
@@ -51,6 +51,8 @@ from derivations.render import (
     loop_update_latex,
     model_latex,
     parameter_locals_latex,
+    product_order_latex,
+    transposed_step_latex,
     written_out_latex,
 )
 from derivations.spec import ModelSpec
@@ -148,19 +150,29 @@ def path_fragments() -> dict[str, str]:
         "eq.paths.h2": display(hidden_latex(2, EXAMPLE)),
         "eq.paths.h1": display(hidden_latex(1, EXAMPLE)),
         "eq.jacobian.32": display(jacobian_latex(3, 2, EXAMPLE)),
+        "eq.jacobian.32.transposed": display(transposed_step_latex(3, EXAMPLE)),
     }
 
 
 def sum_fragments() -> dict[str, str]:
     out = {f"eq.compact.{n}": display(compact_latex(n, EXAMPLE)) for n in GRADIENT_NAMES}
+    claim(EXAMPLE.T in WRITTEN_TABS, f"the tabs include the example's T = {EXAMPLE.T}")
+    tabs = []
     for T in WRITTEN_TABS:
-        out[f"eq.written.Wxh.T{T}"] = display(written_out_latex("Wxh", ModelSpec(T=T)))
+        written = display(written_out_latex("Wxh", ModelSpec(T=T))).replace("\n", "\n    ")
+        # the tab of the example's length opens first: the text around it speaks of it
+        tabs.append(f'==={"+" if T == EXAMPLE.T else ""} "T = {T}"\n{written}')
+    out["tabs.written.Wxh"] = "\n\n".join(tabs)
+    out["num.example.T"] = str(EXAMPLE.T)
+    steps = [f.t for f in jacobian(4, 1, 4).factors if f.kind == "fprime"]
+    claim(steps == sorted(steps), f"the product's factors stand in step order ({steps})")
+    out["eq.product.order"] = display(product_order_latex())
     header = ["gradient", *(f"T = {T}" for T in range(1, 7)), "T = 100"]
     rows = [
         [code(n), *(str(len(pairs(n, T))) for T in (*range(1, 7), 100))] for n in GRADIENT_NAMES
     ]
     out["table.termcounts"] = table(header, rows)
-    out["num.terms.Wxh.T3"] = str(len(pairs("Wxh", 3)))
+    out["num.terms.Wxh.example"] = str(len(pairs("Wxh", EXAMPLE.T)))
     out["table.updates"] = table(
         ["gradient", "update in the loop"],
         [[code(n), math(loop_update_latex(n))] for n in GRADIENT_NAMES],
