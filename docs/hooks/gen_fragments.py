@@ -66,6 +66,12 @@ COLUMN_ATOL = 1e-8
 #: Components of O(1) gradients summed in two orders: a few ulps; 1e-12 is still
 #: three orders above what T = 30 terms can accumulate.
 SUM_ATOL = 1e-12
+#: The largest singular value set by init_spectral, as an SVD of float64 recovers it:
+#: exact up to a few ulps; 1e-12 leaves margin yet would catch any other scaling.
+SPECTRAL_ATOL = 1e-12
+#: "Close to": the spectral radius times the mean derivative is an estimate of the factor
+#: per step, not a bound; within 10 % it explains the measured rate.
+ESTIMATE_RTOL = 0.1
 #: The two distances the vanishing page quotes in its prose.
 VANISH_DISTANCES = (10, 20)
 #: Sequence lengths shown written out in tabs on the expanded-sum page.
@@ -216,6 +222,7 @@ def vanishing_fragments() -> dict[str, str]:
     )
     far = norms[step_position(T), : step_position(T - d1 + 1)]  # steps 1..T-d1
     return {
+        **_why_so_fast(params, cache, last(T - d1) / last(T), d1),
         "vanish.d1": str(d1),
         "vanish.d2": str(d2),
         "vanish.rel.d1": fmt(last(T - d1) / last(T)),
@@ -231,6 +238,44 @@ def vanishing_fragments() -> dict[str, str]:
         "vanish.far_share": fmt(float(far.sum() / norms[step_position(T)].sum())),
         "vanish.loss_norm_min": fmt(float(per_loss.min())),
         "vanish.loss_norm_max": fmt(float(per_loss.max())),
+    }
+
+
+def _why_so_fast(
+    params: rnnnum.RNNParams, cache: rnnnum.ForwardCache, ratio: float, distance: int
+) -> dict[str, str]:
+    """Where the factor per step comes from when the largest singular value is 1: the other
+    singular values, the spectral radius, the activation's derivatives, each step's norm."""
+    singular = np.linalg.svd(params.Whh, compute_uv=False)  # descending
+    radius = float(np.abs(np.linalg.eigvals(params.Whh)).max())
+    fprime = cache.fprime[0]  # f'(a_t) = 1 - h_t^2 for tanh, (T, H)
+    steps = np.linalg.norm(rnnnum.step_jacobians(params, cache)[0], ord=2, axis=(1, 2))  # (T,)
+    per_step = ratio ** (1 / distance)  # the component's geometric mean factor per step
+    claim(abs(singular[0] - 1) < SPECTRAL_ATOL, f"the largest singular value is 1 ({singular[0]})")
+    claim(radius < 1, f"the spectral radius is below 1 ({radius})")
+    claim(fprime.mean() < 1, "the derivatives of tanh average below 1")
+    claim(bool(np.all(steps < 1)), "every one-step Jacobian has norm below 1")
+    claim(
+        per_step < float(steps.min()),
+        f"the component shrinks faster per step ({per_step:.3g}) than any one Jacobian's norm",
+    )
+    estimate = radius * float(fprime.mean())  # the long-run rate, with an average derivative
+    claim(
+        abs(estimate / per_step - 1) < ESTIMATE_RTOL,
+        f"the spectral radius times the mean derivative ({estimate:.3g}) is close to the "
+        f"measured factor per step ({per_step:.3g})",
+    )
+    return {
+        "vanish.sv.min": fmt(float(singular[-1])),
+        "vanish.sv.median": fmt(float(np.median(singular))),
+        "vanish.radius": fmt(radius),
+        "vanish.fprime.mean": fmt(float(fprime.mean())),
+        "vanish.fprime.min": fmt(float(fprime.min())),
+        "vanish.step.min": fmt(float(steps.min())),
+        "vanish.step.median": fmt(float(np.median(steps))),
+        "vanish.step.max": fmt(float(steps.max())),
+        "vanish.per_step": fmt(per_step),
+        "vanish.radius_fprime": fmt(estimate),
     }
 
 
