@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 import rnnnum
+import rnnnum.lab
 
 from problems import assert_same, make_gated_problem, make_problem
 
@@ -94,6 +95,26 @@ def test_chunked_is_bptt_of_each_chunk_with_the_carried_state_held_fixed(
     chunked = rnnnum.chunked_bptt(problem.params, cache, every)
     for name, expected in _chunked_reference(problem, every, residual).items():
         assert_same(getattr(chunked, name), expected, f"{name}, every={every}")
+
+
+def test_chunked_keeps_exactly_the_terms_whose_step_is_in_the_losss_chunk(rng):
+    # Reference: the expanded sum from explicit Jacobian products, masked by chunk, and
+    # the pairs rnnnum.lab.chunk_dropped_pairs names (what the remedies page counts).
+    problem = make_problem(rng, T=7)
+    cache, T = problem.forward(), 7
+    chunk = np.arange(T)[:, None] // np.arange(1, T + 1)  # (step, every) -> chunk number
+    for every in range(1, T + 1):
+        same = np.equal.outer(chunk[:, every - 1], chunk[:, every - 1])  # [i, k]
+        mask = same & np.tri(T, dtype=bool)
+        rows, cols = np.nonzero(~same & np.tri(T, dtype=bool))
+        dropped = {(int(i) + 1, int(k) + 1) for i, k in zip(rows, cols, strict=True)}
+        assert set(rnnnum.lab.chunk_dropped_pairs(T, every)) == dropped, every
+        chunked = rnnnum.chunked_bptt(problem.params, cache, every)
+        for name in rnnnum.GRADIENT_NAMES:
+            parts = rnnnum.components(problem.params, cache, name, method="jacobian")
+            expand = mask.reshape(T, T, *[1] * (parts.terms.ndim - 2))
+            kept = rnnnum.Components(name, parts.terms * expand)
+            assert_same(getattr(chunked, name), kept.total(), f"{name}, every={every}")
 
 
 def test_chunked_matches_central_differences_of_the_chunked_loss(rng):
