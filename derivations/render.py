@@ -132,9 +132,9 @@ def product_order_latex() -> str:
     k, i = _K, _I
     steps = [k + 1, k + 2]
     written = r"\,".join(_step_factor(sp.latex(t)) for t in steps)
-    return (
-        rf"{_product(k, i)} = {written}\,\cdots\,{_step_factor(sp.latex(i))}"
-        rf" = {total_derivative(f'h_{{{i}}}', f'h_{{{k}}}')}"
+    return (  # three lines: the factors written out are too wide for one
+        rf"\begin{{aligned}}{total_derivative(f'h_{{{i}}}', f'h_{{{k}}}')} &= {_product(k, i)}"
+        rf" \\ &= {written} \\ &\quad\ \cdots\,{_step_factor(sp.latex(i))}\end{{aligned}}"
     )
 
 

@@ -108,7 +108,7 @@ def test_the_stated_order_of_the_product_is_the_order_jacobian_multiplies_in() -
     from derivations.render import product_order_latex
 
     # the note: the factor of step k + 1 leftmost, t increasing to the right
-    stated = _steps_in_order(product_order_latex().split(" = ")[1])
+    stated = _steps_in_order(product_order_latex().split(r"\\", 1)[1])  # after the product
     assert stated == ["k + 1", "k + 2", "i"], stated
     # the explicit product (the same one-step factor, at concrete steps) runs the same way
     for i, k in ((3, 1), (5, 2)):

@@ -74,3 +74,17 @@ def test_the_detach_comparison_holds_and_fails_when_the_two_forms_agree(monkeypa
         lambda: lab_remedies._detached(lab_remedies.TRUNCATION_PICTURE, SHARES_SIZE),
         "detaching drops every pair the window drops, and more",
     )
+
+
+def test_the_path_and_product_claim_fails_when_a_repeated_read_goes_unseen(monkeypatch):
+    import gen_cell_pages
+
+    from derivations.cells import gru
+
+    cell = gru()
+    assert gen_cell_pages._path_and_product(cell)  # the GRU reads z twice: said
+    monkeypatch.setattr(gen_cell_pages, "repeated_reads", lambda cell: [])
+    _breaks(
+        lambda: gen_cell_pages._path_and_product(cell),
+        "a block has more products than paths exactly where an equation reads a variable twice",
+    )

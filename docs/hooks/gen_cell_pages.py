@@ -144,7 +144,6 @@ def _blocks(cell: Cell, key: str) -> list[str]:
             out.append(f"- {math(lhs + ' = 0')}: no path.")
             continue
         out.append(f"- {math(lhs)}: {count_words(block_paths(block), len(block))}.")
-    out += _path_and_product(cell)
     if key == "lstm":
         claim(len(blocks["c", "c"]) == 1, "dc_t/dc_{t-1} is one path, diag(f_t)")
         claim(len(blocks["h", "h"]) == 4, "dh_t/dh_{t-1} has four paths, one per gate")
@@ -152,7 +151,7 @@ def _blocks(cell: Cell, key: str) -> list[str]:
             "\nThe block from c to c is one path, the forget gate alone; the block from h "
             "to h has one path per gate."
         )
-    return out
+    return out + _path_and_product(cell)
 
 
 def _path_and_product(cell: Cell) -> list[str]:
