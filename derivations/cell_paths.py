@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from math import prod
 from typing import Any
 
-from derivations.cell import Cell
+from derivations.cell import Cell, Ref
 from derivations.cell_factors import LocalSum
 from derivations.cell_sums import to_states
 from derivations.errors import OutOfRangeError, UnknownChoiceError
@@ -31,7 +31,10 @@ __all__ = [
     "MAX_ROUTE_SPAN",
     "Route",
     "block_derivative",
+    "block_paths",
+    "count_words",
     "held_fixed",
+    "repeated_reads",
     "routes",
     "routes_json",
     "routes_latex",
@@ -67,6 +70,30 @@ def block_derivative(cell: Cell, of: str, wrt: str, t: int | str = "t") -> str:
     return derivative(cell.notation.at(of, t), cell.notation.at(wrt, t, -1))
 
 
+def block_paths(block: LocalSum) -> int:
+    """The paths in the graph of one step that a block sums over: its distinct ways
+    through the step's variables. A block can hold more products than paths, one per
+    place a variable enters an equation (``h = (1 - z) n + z h_prev`` reads z twice)."""
+    return len({term.via for term in block.terms})
+
+
+def repeated_reads(cell: Cell) -> list[tuple[str, str, int]]:
+    """``(variable, equation, places)`` for each variable an equation reads in more than
+    one place: there a path of the graph gives one product per place (the GRU's
+    ``h = (1 - z) n + z h_prev`` reads z twice)."""
+    out = []
+    for eq in cell.equations:
+        counts: dict[str, int] = {}
+        stack = [eq.expr]
+        while stack:
+            node = stack.pop()
+            if isinstance(node, Ref):
+                counts[node.name] = counts.get(node.name, 0) + 1
+            stack.extend(node.children())
+        out += [(name, eq.name, n) for name, n in counts.items() if n > 1]
+    return out
+
+
 @dataclass(frozen=True)
 class Route:
     """One choice of state per step from s_i back to s'_k, with the block of each step.
@@ -83,7 +110,13 @@ class Route:
 
     @property
     def paths(self) -> int:
-        """The number of paths through the equations along this route."""
+        """The number of paths in the graph along this route (`block_paths` per step)."""
+        return prod(block_paths(b) for b in self.blocks)
+
+    @property
+    def products(self) -> int:
+        """The number of products of the chain rule along this route: a path meeting a
+        variable that one equation reads twice (the GRU's z) gives a product per use."""
         return prod(len(b) for b in self.blocks)
 
     def label(self) -> str:
@@ -159,6 +192,7 @@ def routes_json(cell: Cell, found: list[Route]) -> dict[str, Any]:
             {
                 "states": [f"{s}_{r.i - j}" for j, s in enumerate(r.states)],
                 "paths": r.paths,
+                "products": r.products,
                 "blocks": r.factors_latex(cell),
                 "through": [
                     [list(term.via) for term in block.terms] for block in reversed(r.blocks)
@@ -173,15 +207,23 @@ def routes_text(cell: Cell, found: list[Route]) -> str:
     """The routes for a terminal: one line per route, then each step's block in LaTeX."""
     if not found:
         return f"no path: the {cell.name} cell's later state does not depend on that one"
-    total = sum(r.paths for r in found)
+    paths, products = sum(r.paths for r in found), sum(r.products for r in found)
     plural = "s" if len(found) != 1 else ""
     lines = [
-        f"{len(found)} route{plural} through the states of the {cell.name} cell, {total} paths:"
+        f"{len(found)} route{plural} through the states of the {cell.name} cell, "
+        f"{count_words(paths, products)}:"
     ]
     for r in found:
-        lines.append(f"{r.label()}  ({r.paths} path{'s' if r.paths != 1 else ''})")
+        lines.append(f"{r.label()}  ({count_words(r.paths, r.products)})")
         lines += [f"    {block}" for block in r.factors_latex(cell)]
     return "\n".join(lines)
+
+
+def count_words(paths: int, products: int) -> str:
+    """``4 paths`` or, where the chain rule gives more products than paths, ``4 paths,
+    5 products``: a path is a path in the graph, a product a term of the expanded sum."""
+    out = f"{paths} path{'s' if paths != 1 else ''}"
+    return out if products == paths else f"{out}, {products} products"
 
 
 def routes_latex(cell: Cell, found: list[Route], of: str, wrt: str) -> str:

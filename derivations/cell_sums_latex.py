@@ -110,7 +110,7 @@ def _check_written(cell: Cell, wrt: str, T: int, terms: list[CellTerm]) -> None:
     count = sum(t.path_count() for t in terms)
     if T > MAX_WRITTEN_STEPS or count > MAX_WRITTEN_PATHS:
         raise TooLargeError(
-            f"T={T} gives {len(terms)} terms with {count} path products for dL/d{wrt} of the "
+            f"T={T} gives {len(terms)} terms with {count} products for dL/d{wrt} of the "
             f"{cell.name} cell, too many to write out (at most T = {MAX_WRITTEN_STEPS} and "
             f"{MAX_WRITTEN_PATHS} products). Ask for the compact form (cell_compact_latex, "
             "--form compact: block products, any T) or fewer steps."

@@ -51,7 +51,7 @@ from derivations.render_model import (
     parameter_locals_latex,
 )
 from derivations.spec import ModelSpec
-from derivations.terms import Factor
+from derivations.terms import Factor, _product_latex
 from derivations.unroll import unroll
 
 # the line-breaking helpers stay importable from here (the cell renderers use them)
@@ -82,6 +82,8 @@ __all__ = [
     "loop_update_latex",
     "model_latex",
     "parameter_locals_latex",
+    "product_order_latex",
+    "transposed_step_latex",
     "written_out_latex",
 ]
 
@@ -101,13 +103,38 @@ def _fprime(t: Any) -> str:
     return rf"\operatorname{{diag}}(f'(a_{{{t}}}))"
 
 
+def _step_factor(t: Any) -> str:
+    """The one-step Jacobian dh_t/dh_{t-1} = W_hh diag(f'(a_t)), the factor of every product."""
+    return rf"W_{{hh}}\,{_fprime(t)}"
+
+
+def _product(k: Any, i: Any) -> str:
+    """dh_i/dh_k with the product sign: the steps t = k + 1, ..., i."""
+    return rf"\prod_{{t={sp.latex(sp.sympify(k) + 1)}}}^{{{i}}} {_step_factor('t')}"
+
+
 def _signal(i: Any, k: Any) -> str:
     """Compact LaTeX of delta_{i,k} = dL_i/da_k with the product sign."""
     return (
         rf"\frac{{\partial L_{{{i}}}}}{{\partial y_{{{i}}}}}\,W_{{yh}}^\top"
-        rf"\Big(\prod_{{t={sp.latex(sp.sympify(k) + 1)}}}^{{{i}}} W_{{hh}}\,{_fprime('t')}"
-        rf"\Big)^{{\!\top}}"
+        rf"\Big({_product(k, i)}\Big)^{{\!\top}}"
         rf"{_fprime(k)}"
+    )
+
+
+def product_order_latex() -> str:
+    r"""The order of the factors of $\prod$: the earliest step on the left, t increasing.
+
+    $\prod_{t=k+1}^{i} W_{hh}\,\mathrm{diag}(f'(a_t))$ is written out with the factor of
+    step $k+1$ first, as `jacobian` multiplies them (row convention: a change of $h_k$
+    passes step $k+1$ first, so its Jacobian stands nearest to it, on the left).
+    """
+    k, i = _K, _I
+    steps = [k + 1, k + 2]
+    written = r"\,".join(_step_factor(sp.latex(t)) for t in steps)
+    return (  # three lines: the factors written out are too wide for one
+        rf"\begin{{aligned}}{total_derivative(f'h_{{{i}}}', f'h_{{{k}}}')} &= {_product(k, i)}"
+        rf" \\ &= {written} \\ &\quad\ \cdots\,{_step_factor(sp.latex(i))}\end{{aligned}}"
     )
 
 
@@ -154,7 +181,7 @@ def jacobian_latex(i: int, k: int, spec: ModelSpec, *, compact: bool = False) ->
     """dh_i/dh_k as an explicit product (or with a product sign when ``compact``)."""
     product = jacobian_product(i, k, spec.T)
     lhs = total_derivative(f"h_{{{i}}}", f"h_{{{k}}}")
-    general = rf"\prod_{{t={k + 1}}}^{{{i}}} W_{{hh}}\,{_fprime('t')}" if i > k else "I"
+    general = _product(k, i) if i > k else "I"
     if compact:
         return rf"{lhs} = {general}"
     if i - k > MAX_JACOBIAN_SPAN:
@@ -163,6 +190,14 @@ def jacobian_latex(i: int, k: int, spec: ModelSpec, *, compact: bool = False) ->
             f"{MAX_JACOBIAN_SPAN}). Ask for the compact form (--form compact) or a shorter span."
         )
     return rf"{lhs} = {product.latex(spec)}"
+
+
+def transposed_step_latex(t: int, spec: ModelSpec) -> str:
+    r"""$(\mathrm{d}h_t/\mathrm{d}h_{t-1})^\top$: the one-step Jacobian as a backward chain
+    applies it, from the right, to a row of gradient (``diag(f'(a_t)) W_hh^T``)."""
+    factors = (Factor("fprime", t), Factor("WhhT"))
+    lhs = total_derivative(f"h_{{{t}}}", f"h_{{{t - 1}}}")
+    return rf"\Big({lhs}\Big)^{{\!\top}} = {_product_latex(factors, spec, 'I')}"
 
 
 def loop_code(names: tuple[str, ...] | None = None, activation: str = "tanh") -> str:

@@ -90,6 +90,6 @@ def test_json_of_a_derivation() -> None:
     assert out["written_out"] == cell_written_out_latex(gru(), "bhz", 2)
     assert out["compact"] == cell_compact_latex(gru(), "bhz", 2)
     first = out["terms"][1]
-    assert len(first["paths"]) == 5 * 2  # dh_2/dh_1 (5 paths) times the two ways from z_1
+    assert len(first["paths"]) == 5 * 2  # dh_2/dh_1 (5 products) times the two ways from z_1
     assert {p["sign"] for p in first["paths"]} == {1, -1}
     assert "compact" in cell_derivation_json(lstm(), "Wxf", 50, form="compact")

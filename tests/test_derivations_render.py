@@ -115,3 +115,33 @@ def test_delta_means_one_thing_in_the_elementwise_forms() -> None:
         assert not TWO_SUBSCRIPTS.findall(text), TWO_SUBSCRIPTS.findall(text)[:3]
     assert sum(r"\delta_{1}[1]" in t for t in texts) >= 4  # vanilla's signals are shown
     assert any(r"\delta^{r}_{1}[1]" in t for t in texts)  # a GRU gate's signal too
+
+
+def _steps_in_order(latex: str) -> list[str]:
+    """The step subscripts of the f'(a_.) and 1 - h_.^2 factors, left to right."""
+    return re.findall(r"(?:f'\(a_\{|1 - h_\{)([^}]*)\}", latex)
+
+
+def test_the_stated_order_of_the_product_is_the_order_jacobian_multiplies_in() -> None:
+    from derivations.render import product_order_latex
+
+    # the note: the factor of step k + 1 leftmost, t increasing to the right
+    stated = _steps_in_order(product_order_latex().split(r"\\", 1)[1])  # after the product
+    assert stated == ["k + 1", "k + 2", "i"], stated
+    # the explicit product (the same one-step factor, at concrete steps) runs the same way
+    for i, k in ((3, 1), (5, 2)):
+        explicit = _steps_in_order(jacobian_latex(i, k, ModelSpec(T=5)).split(" = ")[1])
+        assert explicit == [str(t) for t in range(k + 1, i + 1)], (i, k, explicit)
+
+
+def test_the_transposed_step_is_the_transpose_of_the_step_jacobian() -> None:
+    from derivations.render import transposed_step_latex
+    from derivations.terms import Factor
+    from derivations.unroll import unroll
+
+    model = unroll(ModelSpec(T=3))
+    step = jacobian(3, 2, 3).matrix(model)
+    transposed = Factor("fprime", 3).matrix(model) * Factor("WhhT").matrix(model)
+    assert sp.simplify(transposed - step.T) == sp.zeros(*step.shape)
+    latex = transposed_step_latex(3, ModelSpec(T=3))
+    assert latex.endswith(r"\operatorname{diag}(1 - h_{3}^{2})\,W_{hh}^\top"), latex

@@ -26,7 +26,14 @@ from derivations.cell_factors import LocalSum
 from derivations.cell_loop import cell_loop_map
 from derivations.cell_loop_render import cell_loop_code
 from derivations.cell_named_paths import named_path_latex, named_paths
-from derivations.cell_paths import Route, block_derivative, routes
+from derivations.cell_paths import (
+    Route,
+    block_derivative,
+    block_paths,
+    count_words,
+    repeated_reads,
+    routes,
+)
 from derivations.cell_sums_latex import block_matrix_latex
 from derivations.cells import BUILTIN_CELLS
 from derivations.notation import local_derivative, total_derivative
@@ -139,12 +146,10 @@ def _blocks(cell: Cell, key: str) -> list[str]:
         ]
     for (s, s2), block in blocks.items():
         lhs = block_derivative(cell, s, s2)  # ∂ or d by the rule of derivations.notation
-        paths = len(block)
-        word = "path" if paths == 1 else "paths"
         if not block:
             out.append(f"- {math(lhs + ' = 0')}: no path.")
             continue
-        out.append(f"- {math(lhs)}: {paths} {word} through the step's equations.")
+        out.append(f"- {math(lhs)}: {count_words(block_paths(block), len(block))}.")
     if key == "lstm":
         claim(len(blocks["c", "c"]) == 1, "dc_t/dc_{t-1} is one path, diag(f_t)")
         claim(len(blocks["h", "h"]) == 4, "dh_t/dh_{t-1} has four paths, one per gate")
@@ -152,23 +157,48 @@ def _blocks(cell: Cell, key: str) -> list[str]:
             "\nThe block from c to c is one path, the forget gate alone; the block from h "
             "to h has one path per gate."
         )
-    return out
+    return out + _path_and_product(cell)
+
+
+def _path_and_product(cell: Cell) -> list[str]:
+    """What a path and a product are, where a cell has more products than paths."""
+    repeated = repeated_reads(cell)
+    blocks = cell.step_jacobian_blocks().values()
+    claim(
+        bool(repeated) == any(block_paths(b) < len(b) for b in blocks),
+        "a block has more products than paths exactly where an equation reads a variable twice",
+    )
+    if not repeated:
+        return []
+    notation = cell.notation
+    places = "; ".join(
+        f"{math(notation.at(eq, 't'))} reads {math(notation.at(var, 't'))} in {n} places"
+        for var, eq, n in repeated
+    )
+    return [
+        "",
+        "A path is a path in the graph of the step; a product is one term of the chain "
+        "rule's sum, and the expanded sums below are sums of products. The two counts "
+        f"differ where an equation reads a variable in more than one place ({places}): "
+        "a path through that variable gives one product per place.",
+    ]
 
 
 def _routes(cell: Cell, key: str, files: dict[str, str]) -> list[str]:
     i, k = PAGE_STEPS, 1
     found = routes(cell, i, k, "h", "h")
-    total = sum(r.paths for r in found)
+    paths, products = sum(r.paths for r in found), sum(r.products for r in found)
     files[figure_uri(key, "routes-h")] = cell_path_svg(cell, i, "h", "h", k=k)
     out = [
-        f"From {math(f'h_{i}')} back to {math(f'h_{k}')} there are {len(found)} "
-        f"route{'s' if len(found) != 1 else ''} through the states, {total} paths "
-        "through the equations in all. Each route, its blocks earliest step first:",
+        f"From {math(f'h_{i}')} back to {math(f'h_{k}')} there "
+        f"{'are' if len(found) != 1 else 'is'} {len(found)} "
+        f"route{'s' if len(found) != 1 else ''} through the states, "
+        f"{count_words(paths, products)} in all. Each route, its blocks earliest step first:",
         "",
     ]
     for r in found:
         label = r" \leftarrow ".join(f"{s}_{{{r.i - j}}}" for j, s in enumerate(r.states))
-        out.append(f"{math(label)} ({r.paths} path{'s' if r.paths != 1 else ''}):")
+        out.append(f"{math(label)} ({count_words(r.paths, r.products)}):")
         out.append(_route_display(cell, r))
     out += [
         "",

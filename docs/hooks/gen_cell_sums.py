@@ -17,6 +17,7 @@ from gen_format import display, math
 
 from derivations.cell import Cell
 from derivations.cell_links import sum_notation
+from derivations.cell_paths import repeated_reads
 from derivations.cell_sums import CellTerm, cell_expanded_sum
 from derivations.cell_sums_latex import (
     CONTINUED_PATH,
@@ -102,12 +103,22 @@ def _folded(term: CellTerm, latex: str) -> str:
     """A term too long to typeset on arrival: a closed block, its formula typeset when
     opened. Raw HTML, so Markdown and arithmatex leave the TeX as it is (escaped once)."""
     which = rf"\(i = {term.loss},\ k = {term.step}\)"
-    summary = f'Term <span class="arithmatex">{which}</span>: {term.path_count()} path products'
+    summary = f'Term <span class="arithmatex">{which}</span>: {term.path_count()} products'
     formula = html.escape(rf"\[{latex}\]", quote=False)
     block = f'class="abstract folded-term" id="term-{term.loss}-{term.step}"'
     return (
         f"\n\n<details {block}>\n<summary>{summary}</summary>\n"
         f'<div class="{DEFERRED_CLASS}">{formula}</div>\n</details>\n\n'
+    )
+
+
+def _repeated(cell: Cell) -> str:
+    """Where a path gives more than one product: a variable read in several places."""
+    notation = cell.notation
+    return "".join(
+        f", and {n} for a path through {math(notation.at(var, 't'))}, which the equation "
+        f"of {math(notation.at(eq, 't'))} reads in {n} places"
+        for var, eq, n in repeated_reads(cell)
     )
 
 
@@ -153,8 +164,9 @@ def sum_page(key: str, cell: Cell, name: str, cell_title: str) -> str:
     paths = sum(t.path_count() for t in terms)
     if written_out(cell, name):
         written = [
-            f"Every term (i, k) written out as the sum of its {paths} path products in "
-            "all, each product one path through the states and the step's equations"
+            f"Every term (i, k) written out as the sum of its {paths} products in all, "
+            "one for each path through the states and the step's equations"
+            + _repeated(cell)
             + (
                 f". A term of more than {OPEN_PATHS} products is folded: open it to read "
                 "it (it is typeset when opened, so the page arrives without waiting for it):"
@@ -165,7 +177,7 @@ def sum_page(key: str, cell: Cell, name: str, cell_title: str) -> str:
         ]
     else:
         written = [
-            f"The {len(terms)} terms hold {paths} path products, more than the "
+            f"The {len(terms)} terms hold {paths} products, more than the "
             f"{MAX_WRITTEN_PATHS} a page can show readably: this gradient is shown in "
             "compact form only."
         ]

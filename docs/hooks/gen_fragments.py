@@ -53,7 +53,7 @@ from derivations.formulas import (
     product_bound,
     step_derivative,
 )
-from derivations.gradients import pairs
+from derivations.gradients import jacobian, pairs
 from derivations.notation import (
     GRADIENT_NAMES,
     QUANTITIES,
@@ -76,6 +76,8 @@ from derivations.render import (
     loop_update_latex,
     model_latex,
     parameter_locals_latex,
+    product_order_latex,
+    transposed_step_latex,
     written_out_latex,
 )
 from derivations.spec import ModelSpec
@@ -89,10 +91,18 @@ COLUMN_ATOL = 1e-8
 #: Components of O(1) gradients summed in two orders: a few ulps; 1e-12 is still
 #: three orders above what T = 30 terms can accumulate.
 SUM_ATOL = 1e-12
+#: The largest singular value set by init_spectral, as an SVD of float64 recovers it:
+#: exact up to a few ulps; 1e-12 leaves margin yet would catch any other scaling.
+SPECTRAL_ATOL = 1e-12
+#: "Close to": the spectral radius times the mean derivative is an estimate of the factor
+#: per step, not a bound; within 10 % it explains the measured rate.
+ESTIMATE_RTOL = 0.1
 #: The two distances the vanishing page quotes in its prose.
 VANISH_DISTANCES = (10, 20)
 #: Sequence lengths shown written out in tabs on the expanded-sum page.
 WRITTEN_TABS = (1, 2, 3, 4)
+#: The fragment that holds those tabs (read back tab by tab by gen_pages).
+WRITTEN_TABS_FRAGMENT = "tabs.written.Wxh"
 #: The ``d.<of>.<by>`` fragments (inline total derivatives) the pages use.
 TOTAL_DERIVATIVES = (
     "h_i/h_k", "h_t/h_k", "h_t/h_t-1", "h_t/h_t-d", "h_T/h_T-d",
@@ -236,19 +246,29 @@ def path_fragments() -> dict[str, str]:
         "eq.paths.h2": display(hidden_latex(2, EXAMPLE)),
         "eq.paths.h1": display(hidden_latex(1, EXAMPLE)),
         "eq.jacobian.32": display(jacobian_latex(3, 2, EXAMPLE)),
+        "eq.jacobian.32.transposed": display(transposed_step_latex(3, EXAMPLE)),
     }
 
 
 def sum_fragments() -> dict[str, str]:
     out = {f"eq.compact.{n}": display(compact_latex(n, EXAMPLE)) for n in GRADIENT_NAMES}
+    claim(EXAMPLE.T in WRITTEN_TABS, f"the tabs include the example's T = {EXAMPLE.T}")
+    tabs = []
     for T in WRITTEN_TABS:
-        out[f"eq.written.Wxh.T{T}"] = display(written_out_latex("Wxh", ModelSpec(T=T)))
+        written = display(written_out_latex("Wxh", ModelSpec(T=T))).replace("\n", "\n    ")
+        # the tab of the example's length opens first: the text around it speaks of it
+        tabs.append(f'==={"+" if T == EXAMPLE.T else ""} "T = {T}"\n{written}')
+    out[WRITTEN_TABS_FRAGMENT] = "\n\n".join(tabs)
+    out["num.example.T"] = str(EXAMPLE.T)
+    steps = [f.t for f in jacobian(4, 1, 4).factors if f.kind == "fprime"]
+    claim(steps == sorted(steps), f"the product's factors stand in step order ({steps})")
+    out["eq.product.order"] = display(product_order_latex())
     header = ["gradient", *(f"T = {T}" for T in range(1, 7)), "T = 100"]
     rows = [
         [code(n), *(str(len(pairs(n, T))) for T in (*range(1, 7), 100))] for n in GRADIENT_NAMES
     ]
     out["table.termcounts"] = table(header, rows)
-    out["num.terms.Wxh.T3"] = str(len(pairs("Wxh", 3)))
+    out["num.terms.Wxh.example"] = str(len(pairs("Wxh", EXAMPLE.T)))
     out["table.updates"] = table(
         ["gradient", "update in the loop"],
         [[code(n), math(loop_update_latex(n))] for n in GRADIENT_NAMES],
@@ -292,6 +312,7 @@ def vanishing_fragments() -> dict[str, str]:
     )
     far = norms[step_position(T), : step_position(T - d1 + 1)]  # steps 1..T-d1
     return {
+        **_why_so_fast(params, cache, last(T - d1) / last(T), d1),
         "vanish.d1": str(d1),
         "vanish.d2": str(d2),
         "vanish.rel.d1": fmt(last(T - d1) / last(T)),
@@ -307,6 +328,44 @@ def vanishing_fragments() -> dict[str, str]:
         "vanish.far_share": fmt(float(far.sum() / norms[step_position(T)].sum())),
         "vanish.loss_norm_min": fmt(float(per_loss.min())),
         "vanish.loss_norm_max": fmt(float(per_loss.max())),
+    }
+
+
+def _why_so_fast(
+    params: rnnnum.RNNParams, cache: rnnnum.ForwardCache, ratio: float, distance: int
+) -> dict[str, str]:
+    """Where the factor per step comes from when the largest singular value is 1: the other
+    singular values, the spectral radius, the activation's derivatives, each step's norm."""
+    singular = np.linalg.svd(params.Whh, compute_uv=False)  # descending
+    radius = float(np.abs(np.linalg.eigvals(params.Whh)).max())
+    fprime = cache.fprime[0]  # f'(a_t) = 1 - h_t^2 for tanh, (T, H)
+    steps = np.linalg.norm(rnnnum.step_jacobians(params, cache)[0], ord=2, axis=(1, 2))  # (T,)
+    per_step = ratio ** (1 / distance)  # the component's geometric mean factor per step
+    claim(abs(singular[0] - 1) < SPECTRAL_ATOL, f"the largest singular value is 1 ({singular[0]})")
+    claim(radius < 1, f"the spectral radius is below 1 ({radius})")
+    claim(bool(fprime.max() < 1), "the derivatives of tanh are all below 1")
+    claim(bool(np.all(steps < 1)), "every one-step Jacobian has norm below 1")
+    claim(
+        per_step < float(steps.min()),
+        f"the component shrinks faster per step ({per_step:.3g}) than any one Jacobian's norm",
+    )
+    estimate = radius * float(fprime.mean())  # the long-run rate, with an average derivative
+    claim(
+        abs(estimate / per_step - 1) < ESTIMATE_RTOL,
+        f"the spectral radius times the mean derivative ({estimate:.3g}) is close to the "
+        f"measured factor per step ({per_step:.3g})",
+    )
+    return {
+        "vanish.sv.min": fmt(float(singular[-1])),
+        "vanish.sv.median": fmt(float(np.median(singular))),
+        "vanish.radius": fmt(radius),
+        "vanish.fprime.mean": fmt(float(fprime.mean())),
+        "vanish.fprime.min": fmt(float(fprime.min())),
+        "vanish.step.min": fmt(float(steps.min())),
+        "vanish.step.median": fmt(float(np.median(steps))),
+        "vanish.step.max": fmt(float(steps.max())),
+        "vanish.per_step": fmt(per_step),
+        "vanish.radius_fprime": fmt(estimate),
     }
 
 

@@ -6,8 +6,8 @@ proofs multiply out and the checks evaluate); every number from a computation he
 
 from __future__ import annotations
 
-from gen_fragments import WRITTEN_TABS, prose_fragments
-from gen_readback import check_written_sums
+from gen_fragments import WRITTEN_TABS, WRITTEN_TABS_FRAGMENT, prose_fragments
+from gen_readback import check_written_sums, split_tabs
 
 from derivations.gradients import expanded_sum
 from derivations.notation import GRADIENT_NAMES, QUANTITIES
@@ -83,6 +83,11 @@ def pages_job() -> dict[str, dict[str, str]]:
     pages = {page_uri(name): gradient_page(name, spec) for name in GRADIENT_NAMES}
     fragments = prose_fragments()
     expected = {page_uri(name): expected_vanilla(name, spec.T) for name in GRADIENT_NAMES}
-    expected |= {f"eq.written.Wxh.T{T}": expected_vanilla("Wxh", T) for T in WRITTEN_TABS}
-    check_written_sums({**pages, **fragments}, expected)
+    # the expanded-sum page's tabs, one written-out sum of dL/dW_xh per length T
+    tabs = split_tabs(WRITTEN_TABS_FRAGMENT, fragments[WRITTEN_TABS_FRAGMENT])
+    expected |= {
+        f"{WRITTEN_TABS_FRAGMENT}[T = {T}]": expected_vanilla("Wxh", T) for T in WRITTEN_TABS
+    }
+    texts = {**pages, **{k: v for k, v in fragments.items() if k != WRITTEN_TABS_FRAGMENT}, **tabs}
+    check_written_sums(texts, expected)
     return {"pages": pages, "fragments": fragments}

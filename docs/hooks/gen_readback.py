@@ -9,11 +9,24 @@ sum on the site is read back, none is passed by.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 
 from gen_format import ChecksFailed
 
 from derivations.written_readback import Pair, read_written, written_errors
+
+#: A tab of pymdownx.tabbed: ``=== "label"`` (``===+`` for the one open first).
+_TAB = re.compile(r'^===\+? "([^"]*)"\n', re.MULTILINE)
+
+
+def split_tabs(name: str, text: str) -> dict[str, str]:
+    """The tabs of a tabbed fragment as texts of their own, ``name[label]``: a tab set
+    holds one written-out sum per tab, each read back on its own."""
+    parts = _TAB.split(text)
+    if parts[0].strip():
+        raise ChecksFailed(f"{name}: text before its first tab: {parts[0].strip()[:60]!r}")
+    return {f"{name}[{label}]": body for label, body in zip(parts[1::2], parts[2::2], strict=True)}
 
 
 def check_written_sums(

@@ -46,6 +46,8 @@ _QUOTE = re.compile(r"\{\{\s*residual\.(\w+)\.(vanilla|residual)(\d+)\s*\}\}")
 #: Room above and below the curves on a log axis, as a share of the decades it spans
 #: (matplotlib's own default margin), so that no curve or marked value sits on the frame.
 MARGIN = 0.05
+#: The windows at which the per-loss window is set against detaching the state.
+DETACH_WINDOWS = (2, 5, 10, 20, 40)
 
 
 def page() -> LabPage:
@@ -120,8 +122,54 @@ def page() -> LabPage:
         ],
     )
     out["trunc.T"], out["trunc.H"] = str(T), str(H)
+    out.update(_detached(picture=TRUNCATION_PICTURE, size=(H, T)))
     files["figures/truncation.svg"] = _truncation_figure(TRUNCATION_PICTURE, dropped, curves)
     return LabPage(out, files, (PAGE.relative_to(ROOT).as_posix(),))
+
+
+def _detached(picture: tuple[int, int], size: tuple[int, int]) -> dict[str, str]:
+    """The per-loss window against the state detached every w steps (frameworks' form)."""
+    out: dict[str, str] = {}
+    T, w = picture
+    windowed, chunked = set(lab.dropped_pairs(T, w)), set(lab.chunk_dropped_pairs(T, w))
+    claim(windowed < chunked, "detaching drops every pair the window drops, and more")
+    out["trunc.detach.picture.dropped"] = str(len(chunked))
+    H, T = size
+    params, _, _, cache = seed_problem(T, H, "xavier")
+    window, detach = (
+        lab.truncation_curve(params, cache, DETACH_WINDOWS),
+        lab.chunked_curve(params, cache, DETACH_WINDOWS),
+    )
+    gaps = []
+    for a, b in zip(window, detach, strict=True):
+        claim(a.dropped < b.dropped, f"at length {a.window} detaching drops more pairs")
+        claim(
+            a.relative_error < b.relative_error,
+            f"at length {a.window} the per-loss window is nearer the full gradient than detaching",
+        )
+        gaps.append(b.relative_error / a.relative_error)
+    out["trunc.detach.gap.min"] = fmt(min(gaps))
+    out["trunc.detach.gap.max"] = f"{max(gaps):.0f}"  # a ratio in the thousands, whole
+    out["table.truncation.detach"] = table(
+        [
+            "window or chunk length",
+            "pairs dropped: window",
+            "pairs dropped: detach",
+            "relative error: window",
+            "relative error: detach",
+        ],
+        [
+            [
+                str(a.window),
+                str(a.dropped),
+                str(b.dropped),
+                fmt(a.relative_error),
+                fmt(b.relative_error),
+            ]
+            for a, b in zip(window, detach, strict=True)
+        ],
+    )
+    return out
 
 
 def quoted_values(page: str) -> list[tuple[str, str, int]]:

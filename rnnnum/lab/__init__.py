@@ -45,6 +45,8 @@ from rnnnum.lab.gated import (
 from rnnnum.lab.gated_shares import SHARE_CASES, ShareRow, cell_shares, far_share, shares_beside
 from rnnnum.lab.remedies import (
     TruncationPoint,
+    chunk_dropped_pairs,
+    chunked_curve,
     dropped_pairs,
     residual_jacobian_norms,
     truncation_curve,
@@ -72,6 +74,8 @@ __all__ = [
     "TruncationPoint",
     "cell_path_curves",
     "cell_shares",
+    "chunk_dropped_pairs",
+    "chunked_curve",
     "clipping_table",
     "distance_profile",
     "dropped_pairs",
