@@ -70,7 +70,8 @@ def truncated_bptt(
     Args:
         params: as for `rnnnum.bptt` (any cell).
         cache: as for `rnnnum.bptt`.
-        window: how many steps back (counting step i itself) each loss L_i reaches; >= 1.
+        window: how many steps back (counting step $i$ itself) each loss $L_i$ reaches;
+            at least 1.
         on_overflow: as for `rnnnum.bptt`.
     """
     check_cache(params, cache)
@@ -175,7 +176,7 @@ def chunked_bptt(
             dA[:, t] = dh * cache.fprime[:, t]  # dL/da_t = dL/dh_t diag(f'(a_t))   (N, H)
             dh_next = dA[:, t] @ WhhT  # dL/dh_{t-1} via a_t (∂a_t/∂h_{t-1} = W_hh)
             if cache.residual:
-                dh_next = dh_next + dh  # ... and via the skip (∂h_t/∂h_{t-1} = I)
+                dh_next = dh_next + dh  # ... and via the skip, which passes dh on unchanged
             guard.check(dA[:, t], f"dL/da_{t + 1}", t + 1, T)
         grads = gradients_from_signals(params, cache, dY, dA, dh_next)
     return checked_gradients(guard, grads)
