@@ -30,18 +30,18 @@ $\mathrm{d}h_t/\mathrm{d}h_{t-1}$, and a derivative of a state by something of i
 step, $\mathrm{d}s_k/\mathrm{d}a^{f}_k$, leave nothing out and are total. Plain text (code
 comments, the command line) writes the same two forms as ``∂L_t/∂y_t`` and ``dL/dh_t``.
 
-Time indices. Steps are t = 1..T and h_0 is the initial state everywhere in the
+Time indices. Steps are $t = 1, \dots, T$ and $h_0$ is the initial state everywhere in the
 formulas; the arrays hold them in one of three layouts, and every place that goes
 from one to another says so and converts with `step_position` or `pair_position`:
 
 - *by step*, T + 1 rows, row t is step t and row 0 the initial state: the symbolic
-  program (``Unrolled.h[t]``, ``h[0]`` is h_0), the numeric trace of
+  program (``Unrolled.h[t]``, ``h[0]`` is $h_0$), the numeric trace of
   `derivations.lambdified.Evaluation` (``trace["h"][t]``) and
   ``rnnnum.jacobian_products(...).matrices[n, i, k]`` (i, k = 0..T);
 - *by position*, T rows, position t - 1 holds step t (`step_position`): rnnnum's
-  caches (``cache.h[:, t - 1]`` is h_t, h_0 is the separate ``cache.h0``), the
-  inputs and targets a caller passes (``values["X"][t - 1]`` is x_t) and the losses;
-- *by pair*, a (T, T) table whose entry (i - 1, k - 1) is the term of loss L_i through
+  caches (``cache.h[:, t - 1]`` is $h_t$, $h_0$ is the separate ``cache.h0``), the
+  inputs and targets a caller passes (``values["X"][t - 1]`` is $x_t$) and the losses;
+- *by pair*, a (T, T) table whose entry (i - 1, k - 1) is the term of loss $L_i$ through
   step k (`pair_position`): ``rnnnum.components(...).terms`` and the component norms.
   A `derivations.terms.Term` names its pair directly, 1-based: ``Term.loss`` = i,
   ``Term.step`` = k.
@@ -218,7 +218,7 @@ def step_position(t: int) -> int:
 
 
 def pair_position(i: int, k: int) -> tuple[int, int]:
-    """Where the term of loss L_i through step k sits in a (T, T) table: (i - 1, k - 1).
+    """Where the term of loss $L_i$ through step $k$ sits in a (T, T) table: (i - 1, k - 1).
 
     The layout of ``rnnnum.components(...).terms`` and of the component norms.
     """

@@ -170,7 +170,7 @@ def compact_latex(name: str, spec: ModelSpec) -> str:
 def written_out_latex(name: str, spec: ModelSpec) -> str:
     """Every term written out, one line per term, for T <= `MAX_WRITTEN_STEPS`.
 
-    For ``X`` one equation per input x_k; otherwise one equation for the gradient.
+    For ``X`` one equation per input $x_k$; otherwise one equation for the gradient.
     Printed from the vanilla cell's expanded sum (`cell_written_out_latex`).
     """
     _check_written(name, spec)
@@ -178,7 +178,8 @@ def written_out_latex(name: str, spec: ModelSpec) -> str:
 
 
 def jacobian_latex(i: int, k: int, spec: ModelSpec, *, compact: bool = False) -> str:
-    """dh_i/dh_k as an explicit product (or with a product sign when ``compact``)."""
+    r"""$\mathrm{d}h_i/\mathrm{d}h_k$ as an explicit product (or with a product sign when
+    ``compact``)."""
     product = jacobian_product(i, k, spec.T)
     lhs = total_derivative(f"h_{{{i}}}", f"h_{{{k}}}")
     general = _product(k, i) if i > k else "I"
@@ -228,7 +229,7 @@ def loop_update_latex(name: str, activation: str = "tanh") -> str:
     r"""The backward loop's line for gradient `name` in LaTeX, from the vanilla cell's plan.
 
     ``\bar W_{xh} \mathrel{+}= x_{t}^\top \bar a_{t}`` for a parameter, ``\bar x_{t} = ...``
-    for the input, ``\bar h_{0} = ...`` after t = 1; the read-out (W_yh, b_y) is shared.
+    for the input, ``\bar h_{0} = ...`` after t = 1; the read-out ($W_{yh}$, $b_y$) is shared.
     """
     name = check_gradient_name(name)
     cell = vanilla(activation)
@@ -263,7 +264,8 @@ def loop_map_rows(name: str, spec: ModelSpec) -> list[tuple[int, list[tuple[int,
 
 
 def loop_latex_names(model: Any, loop: Any) -> dict[sp.Symbol, str]:
-    r"""LaTeX of every symbol of the model and its backward loop (\bar h_{t,j}, \delta_{t}[j])."""
+    r"""LaTeX of every symbol of the model and its backward loop ($\bar h_{t,j}$,
+    $\delta_{t}[j]$)."""
     names = dict(model.latex_names)
     for family, symbol in ((loop.dh, r"\bar h"), (loop.carry, "c")):
         for t, row in family.items():
@@ -276,10 +278,11 @@ def loop_latex_names(model: Any, loop: Any) -> dict[sp.Symbol, str]:
 
 
 def elementwise_latex(name: str, spec: ModelSpec) -> str:
-    """The gradient entry by entry, in the loop's scalar signals, printed by SymPy.
+    r"""The gradient entry by entry, in the loop's scalar signals, printed by SymPy.
 
-    Lines: each entry of dL/d`name`; then the signals delta_t[j] and \\bar h_{t,j}
-    (total dL/dh_t) it uses; then the local derivatives g_{t,v} and f'(a_{t,j}).
+    Lines: each entry of the gradient by `name`; then the signals $\delta_t[j]$ and
+    $\bar h_{t,j}$ (total $\mathrm{d}L/\mathrm{d}h_t$) it uses; then the local derivatives
+    $g_{t,v}$ and $f'(a_{t,j})$.
     """
     _check_written(name, spec)
     model = unroll(spec)

@@ -43,7 +43,8 @@ Expr = Any  # a SymPy expression (sympy ships no precise types)
 
 @dataclass(frozen=True)
 class SymbolicActivation:
-    """h = f(a) in SymPy, f'(a) as a function of (a, h), and the LaTeX of diag(f'(a_t))."""
+    r"""$h = f(a)$ in SymPy, $f'(a)$ as a function of $(a, h)$, and the LaTeX of
+    $\mathrm{diag}(f'(a_t))$."""
 
     name: str
     forward: Callable[[Expr], Expr]
@@ -144,7 +145,8 @@ def derivative_supremum(act: SymbolicActivation) -> tuple[Expr, Any]:
 
 @dataclass(frozen=True)
 class SymbolicLoss:
-    r"""L_t as a function of (y_t, r_t) (row lists of V expressions), and ∂L_t/∂y_t."""
+    r"""$L_t$ as a function of $(y_t, r_t)$ (row lists of V expressions), and
+    $\partial L_t/\partial y_t$."""
 
     name: str
     value: Callable[[list[Expr], list[Expr]], Expr]

@@ -151,12 +151,14 @@ def signal_factors(i: int, k: int) -> tuple[Factor, ...]:
 
 @dataclass(frozen=True)
 class Term:
-    """The part of dL/d`wrt` from loss L_i (``loss`` = i) through the copy used at step k.
+    """The part of the gradient of $L$ by `wrt` from loss $L_i$ (``loss`` = i) through the
+    copy used at step $k$.
 
-    The chain runs from L_i back to a_k (``via = "a"``) or stops at y_i (``via = "y"``,
-    k = i), closed by the local derivative ``left`` and/or ``right`` of it. The factor
+    The chain runs from $L_i$ back to $a_k$ (``via = "a"``) or stops at $y_i$ (``via = "y"``,
+    $k = i$), closed by the local derivative ``left`` and/or ``right`` of it. The factor
     list is built on demand, so a T = 100 expansion (5050 terms) costs little until a
-    term is rendered or evaluated. For ``wrt = "X"`` the term belongs to x_k's gradient.
+    term is rendered or evaluated. For ``wrt = "X"`` the term belongs to the gradient of
+    $x_k$.
     """
 
     wrt: str

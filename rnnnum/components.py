@@ -97,12 +97,12 @@ def backward_signals(
 
 @dataclass(frozen=True, eq=False)
 class Components:
-    """All (i, k) components of the gradient of L with respect to one quantity.
+    """All $(i, k)$ components of the gradient of $L$ with respect to one quantity.
 
     Attributes:
         wrt: the quantity (``Wxh``, ``Whh``, ``Wyh``, ``bh``, ``by``, ``X`` or ``h0``).
-        terms: (T, T, *shape); ``terms[i-1, k-1]`` is the contribution of loss L_i
-            through step k. Zero when k > i. ``shape`` is the quantity's shape,
+        terms: (T, T, *shape); ``terms[i-1, k-1]`` is the contribution of loss $L_i$
+            through step $k$. Zero when $k > i$. ``shape`` is the quantity's shape,
             except for ``X`` and ``h0`` where it is one step's slice, (N, D) or (N, H).
     """
 

@@ -1,10 +1,10 @@
-"""The gradient laboratory: each claim about vanishing and exploding gradients as an experiment.
+r"""The gradient laboratory: each claim about vanishing and exploding gradients as an experiment.
 
 One module per question, each function returning plain arrays and numbers that
 the site draws and the tests pin:
 
-- `distance`: the distance law, the bound (gamma sigma_max)^(t-k), the criterion,
-  and transient growth under a non-normal W_hh;
+- `distance`: the distance law, the bound $(\gamma\,\sigma_{\max})^{t-k}$, the criterion,
+  and transient growth under a non-normal $W_{hh}$;
 - `shares`: where each loss's gradient comes from, over a long sequence;
 - `exploding`: overflow to inf/NaN, a training step that destroys the weights, clipping;
 - `remedies`: initialisation, activation, residual through time, truncated BPTT;

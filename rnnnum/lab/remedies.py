@@ -38,7 +38,8 @@ __all__ = [
 def residual_jacobian_norms(
     *, T: int = 60, H: int = 16, D: int = 4, scheme: str = "xavier", seed: int = 2013
 ) -> dict[str, FloatArray]:
-    """||dh_T/dh_{T-d}|| for d = 0..T, vanilla and residual tanh cells with the same weights.
+    r"""$\lVert \mathrm{d}h_T/\mathrm{d}h_{T-d} \rVert$ for $d = 0, \dots, T$, vanilla and
+    residual tanh cells with the same weights.
 
     Returns ``{"vanilla": (T+1,), "residual": (T+1,)}``; entry d is the spectral norm of
     the product of the last d one-step Jacobians on one random input sequence.

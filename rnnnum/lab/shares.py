@@ -77,7 +77,8 @@ def gradient_shares(params: RNNParams, cache: ForwardCache, wrt: str = "Wxh") ->
 
 
 def distance_profile(norms: FloatArray) -> FloatArray:
-    """Median over losses i of ||c_{i,i-d}|| / ||c_{i,i}||, for d = 0..T-1; (T,)."""
+    r"""Median over losses $i$ of $\lVert c_{i,i-d} \rVert / \lVert c_{i,i} \rVert$, for
+    $d = 0, \dots, T-1$; (T,)."""
     T = norms.shape[0]
     ratio = np.divide(norms, np.diagonal(norms)[:, None])  # row i divided by its own step
     return np.array([np.median(np.diagonal(ratio, offset=-d)) for d in range(T)])
