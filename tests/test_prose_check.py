@@ -19,8 +19,8 @@ def page(body: str) -> str:
     return f"<html><head><title>t_x</title></head><body><article>{body}</article></body></html>"
 
 
-def tokens(body: str, **options: bool) -> list[str]:
-    return [finding.token for finding in check_page(page(body), **options)]
+def tokens(body: str) -> list[str]:
+    return [finding.token for finding in check_page(page(body))]
 
 
 @pytest.mark.parametrize(
@@ -100,6 +100,12 @@ def test_tex_that_mathjax_never_sees_is_found_in_the_text_and_the_table_of_conte
     assert [(f.kind, f.token) for f in check_page(page(raw))] == [("tex", r"\(W_{hh}\)")]
     typeset = '<figcaption>the full <span class="arithmatex">\\(W_{hh}\\)</span></figcaption>'
     assert check_page(page(typeset)) == []
+    # a docstring's $...$ that arithmatex left alone (a space after the dollar)
+    dollars = r'<div class="doc doc-contents"><p>the norm $ \lVert W \rVert$ of it</p></div>'
+    assert [(f.kind, f.token) for f in check_page(page(dollars))] == [
+        ("tex", r"$ \lVert W \rVert$")
+    ]
+    assert tokens("<p>costs 5 $ a month</p>") == ["$"]
 
 
 def test_a_table_that_did_not_render_is_found():
@@ -142,12 +148,15 @@ def test_a_stray_heading_in_the_api_reference_is_found():
     assert tokens("<h2>26561, #26585)</h2>") == ["26561, #26585)"]
 
 
-def test_the_api_reference_is_checked_for_paths_and_headings_not_symbols():
-    assert not prose_check.symbols_checked("reference/rnnnum.md")
-    assert prose_check.symbols_checked("gated/cell-state-path.md")
-    body = "<p>h_t in tests/test_spec.py</p>"
-    assert tokens(body, symbols=False) == ["tests/test_spec.py"]
-    assert tokens(body) == ["h_t", "tests/test_spec.py"]
+def test_a_docstring_on_the_api_reference_is_checked_like_any_prose():
+    """mkdocstrings renders a docstring inside ``doc-contents``: its ``$...$`` math is
+    typeset (class arithmatex), its plain symbols are findings, its code spans are not."""
+    docstring = (
+        '<div class="doc doc-contents"><p>Last state '
+        r'<span class="arithmatex">\(h_T\)</span> (N, H), from <code>dh_last</code>, and '
+        "h_t in tests/test_spec.py</p></div>"
+    )
+    assert tokens(docstring) == ["h_t", "tests/test_spec.py"]
 
 
 def test_visible_text_marks_math_and_code_and_keeps_blocks_apart():
@@ -186,7 +195,10 @@ def test_the_hooks_fail_the_build_on_a_finding_and_pass_clean_pages():
         hooks.on_post_build({})
 
     clean = r'<p>the state <span class="arithmatex">\(h_t\)</span></p>'
-    build({"notation.md": clean, "reference/rnnnum.md": "<p>W_hh</p>"})  # symbols unchecked there
+    build({"notation.md": clean, "reference/rnnnum.md": clean})
+    # the API reference is checked for symbols like every other page
+    with pytest.raises(PluginError, match=r"reference/rnnnum\.md: symbol 'W_hh'"):
+        build({"notation.md": clean, "reference/rnnnum.md": "<p>scaled W_hh</p>"})
     with pytest.raises(PluginError, match=r"notation\.md.*'W_hh'.*an orthogonal W_hh times") as e:
         build({"notation.md": "<p>an orthogonal W_hh times 2</p>", "model.md": clean,
                "reference/derivations.md": "<p>read in tests/test_spec.py</p>"})  # fmt: skip

@@ -19,7 +19,8 @@ functions, no MkDocs:
   ``derivations/cell.py``, ``mkdocs.yml``), in prose or in code, except in a command
   line a reader runs in the checkout (`code_path_findings`).
 - TeX left raw where MathJax does not look (``\\(`` in a heading's entry in the table
-  of contents, in raw HTML without ``markdown``), in the text and in the navigation;
+  of contents, in raw HTML without ``markdown``, a docstring's ``$ x$`` that arithmatex
+  did not take, any dollar), in the text and in the navigation;
 - a Markdown table left as text (its ``| --- |`` row shows: a cell held a ``|``);
 - `stray_headings`: a heading inside an object's documentation (``doc-contents``,
   the API reference) that is not an object's own heading, or any heading that starts
@@ -79,13 +80,10 @@ PATH = re.compile(
     r"|(?<![\w./-])[\w.-]*\.pyi?(?![\w-])"
     r"|\b(?:pyproject\.toml|Makefile|mkdocs\.yml)\b"
 )
-#: Pages whose symbols are not checked (paths and headings are): the API reference,
-#: rendered from the docstrings of `rnnnum` and `derivations`, which write the
-#: notation's plain-text form (``dh_t/dh_{t-1}``, ``h_0``) in some 160 places that are
-#: also read by ``help()`` and judged by tests/notation_rule.py: a change of its own.
-SYMBOLS_UNCHECKED = ("reference/",)
-#: TeX math delimiters left in the text: typeset math never shows them.
-RAW_TEX = re.compile(r"\\\(.*?\\\)|\\\[.*?\\\]|\\[()\[\]]|\$\$")
+#: TeX math delimiters left in the text: typeset math never shows them. A dollar too: no
+#: page shows one, and a docstring's ``$...$`` that arithmatex did not take (``$ x$``,
+#: with a space inside) reaches the reader as it was typed.
+RAW_TEX = re.compile(r"\\\(.*?\\\)|\\\[.*?\\\]|\\[()\[\]]|\$[^$\n]*\$|\$")
 #: A Markdown table's rule row left as text: the table did not render.
 RAW_TABLE = re.compile(r"\|(?:\s*:?-{3,}:?\s*\|)+")
 #: A line of code that is a command run in the checkout: it may name the checkout's files.
@@ -106,7 +104,7 @@ PATH_ADVICE = (
 TEX_ADVICE = (
     "TeX that MathJax never sees: math in a heading shows raw in the table of contents "
     "(say it in words there), math in raw HTML needs the markdown attribute "
-    "(<figcaption markdown>)"
+    "(<figcaption markdown>), math in a docstring is $x_t$ with no space inside the dollars"
 )
 TABLE_ADVICE = (
     "a Markdown table that did not become a table: a cell holds a '|' (write 'absolute', "
@@ -280,11 +278,6 @@ def stray_headings(html: str) -> list[Finding]:
     return _stray(_read(html))
 
 
-def symbols_checked(page: str) -> bool:
-    """Whether `page` (its source path in docs/) is checked for symbols (`SYMBOLS_UNCHECKED`)."""
-    return not page.startswith(SYMBOLS_UNCHECKED)
-
-
 def report(page: str, findings: list[Finding], shown: int = SHOWN) -> str:
     """The build's error message: the page, then each finding (at most `shown`)."""
     lines = [f.describe(page) for f in findings[:shown]]
@@ -296,10 +289,14 @@ def report(page: str, findings: list[Finding], shown: int = SHOWN) -> str:
     )
 
 
-def check_page(html: str, *, symbols: bool = True) -> list[Finding]:
-    """Every finding on one page: symbols (unless `symbols` is false), paths, stray headings."""
+def check_page(html: str) -> list[Finding]:
+    """Every finding on one page: symbols, paths, raw TeX and tables, stray headings.
+
+    Every page is checked alike, the API reference too: its docstrings write symbols as
+    ``$...$`` (typeset like the pages' math) and code names in code spans.
+    """
     reader = _read(html)
     text, code = "".join(reader.text), "".join(reader.code)
-    in_text = _scan(text, TEX + PATHS + SYMBOLS if symbols else TEX + PATHS)
+    in_text = _scan(text, TEX + PATHS + SYMBOLS)
     in_nav = _scan("\n".join(reader.nav), TEX)
     return [*in_text, *in_nav, *code_path_findings(code), *_stray(reader)]

@@ -51,7 +51,7 @@ import jupytext
 from mkdocs.exceptions import PluginError
 from mkdocs.plugins import get_plugin_logger
 from mkdocs.structure.files import File, Files
-from prose_check import check_page, report, symbols_checked
+from prose_check import check_page, report
 
 log = get_plugin_logger("unrolled")
 
@@ -392,7 +392,7 @@ def on_pre_build(config: Any) -> None:
 
 def on_post_page(output: str, page: Any, config: Any) -> str:
     src = page.file.src_uri
-    findings = check_page(output, symbols=symbols_checked(src))
+    findings = check_page(output)
     if findings:
         _findings[src] = report(src, findings)
     return output
