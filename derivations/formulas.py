@@ -196,7 +196,8 @@ def column_equation(
     t: int | str = "t",
     inline: tuple[str, ...] = (),
 ) -> str:
-    r"""Equation `name` in the column convention: every ``e W`` as ``W' e`` with W' = W^T named.
+    r"""Equation `name` in the column convention: every ``e W`` as ``W' e`` with
+    $W' = W^\top$ named.
 
     For the vanilla cell, inlining a: $h_{t} = f\big(W x_{t} + U h_{t-1} + b\big)$.
     """
@@ -220,7 +221,7 @@ def column_block(block: LocalSum) -> LocalSum:
 
 
 def column_scope(scope: Scope) -> Scope:
-    """`scope` with the column matrix of every parameter added: ``COLUMN + P`` is P^T."""
+    r"""`scope` with the column matrix of every parameter added: ``COLUMN + P`` is $P^\top$."""
     column = {COLUMN + k: np.asarray(v).T for k, v in scope.params.items()}
     return Scope(scope.x, scope.prev, scope.refs, {**scope.params, **column}, scope.activation)
 

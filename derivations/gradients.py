@@ -133,7 +133,8 @@ def check_gradient_name(name: object) -> str:
 
 
 def pairs(name: str, T: int) -> list[tuple[int, int]]:
-    """The (i, k) pairs with a term in dL/d`name`, ordered by loss i then step k."""
+    """The $(i, k)$ pairs with a term in the gradient of $L$ with respect to `name`, ordered
+    by loss $i$ then step $k$."""
     steps = RULES[check_gradient_name(name)].steps
     if steps == "diagonal":
         return [(i, i) for i in range(1, T + 1)]
@@ -143,7 +144,8 @@ def pairs(name: str, T: int) -> list[tuple[int, int]]:
 
 
 def expanded_sum(name: str, T: int) -> list[Term]:
-    """Every term of dL/d`name` for a T-step model, one per (loss i, step k)."""
+    """Every term of the gradient of $L$ with respect to `name` for a T-step model, one per
+    (loss $i$, step $k$)."""
     rule = RULES[check_gradient_name(name)]
     return [
         Term(name, i, k, rule.via, rule.left(i, k), rule.right(i, k)) for i, k in pairs(name, T)
@@ -151,7 +153,7 @@ def expanded_sum(name: str, T: int) -> list[Term]:
 
 
 def jacobian(i: int, k: int, T: int | None = None) -> JacobianProduct:
-    r"""The explicit product for 0 <= k <= i (at most T if given).
+    r"""The explicit product for $0 \le k \le i$ (at most T if given).
 
     $\mathrm{d}h_i / \mathrm{d}h_k = \prod_{t=k+1}^{i} W_{hh}\,\mathrm{diag}(f'(a_t))$.
     """

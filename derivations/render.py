@@ -148,7 +148,8 @@ def local_derivatives_latex(spec: ModelSpec) -> str:
 
 
 def compact_latex(name: str, spec: ModelSpec) -> str:
-    """dL/d`name` as sums over (i, k) of chains with a product sign, for T = spec.T."""
+    """The gradient of $L$ with respect to `name` as sums over $(i, k)$ of chains with a
+    product sign, for T = ``spec.T``."""
     rule = RULES[check_gradient_name(name)]
     T = spec.T
     left, right = rule.left(_I, _K), rule.right(_I, _K)
@@ -258,7 +259,8 @@ def loop_update_latex(name: str, activation: str = "tanh") -> str:
 
 
 def loop_map_rows(name: str, spec: ModelSpec) -> list[tuple[int, list[tuple[int, int]]]]:
-    """(iteration t, the (i, k) terms it adds to dL/d`name`), from T down to 1 (from the cell)."""
+    """(iteration t, the $(i, k)$ terms it adds to the gradient of `name`), from T down to 1
+    (from the cell)."""
     rows = cell_loop_map(vanilla(spec.activation), check_gradient_name(name), spec.T)
     return [(t, added) for t, added in rows.items() if added]
 

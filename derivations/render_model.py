@@ -172,7 +172,7 @@ def hidden_latex(t: int, spec: ModelSpec, *, losses: tuple[int, ...] | None = No
 
     Both are total derivatives (they follow the path from $h_t$ through later states);
     with one loss the left side names that loss, with several (default: every
-    i >= t) it is the derivative of L, one path per loss.
+    $i \ge t$) it is the derivative of $L$, one path per loss.
     """
     chosen = losses or tuple(range(t, spec.T + 1))
     paths = [_product_latex(hidden_path_factors(i, t), spec, "I") for i in chosen]

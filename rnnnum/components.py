@@ -188,7 +188,8 @@ def components(
     method: str = "recursive",
     on_overflow: OnOverflow = "raise",
 ) -> Components:
-    """Every (loss i, step k) component of dL/d`wrt`; they sum to `rnnnum.bptt`'s total.
+    """Every (loss $i$, step $k$) component of the gradient by `wrt`; they sum to
+    `rnnnum.bptt`'s total.
 
     Works for every cell; `wrt` is one of the cell's gradient names (for the LSTM
     ``Wx, Wh, b, Wyh, by, X, h0, c0``; for the GRU ``Wx, Wh, bx, bh, Wyh, by, X, h0``).
@@ -292,7 +293,8 @@ def component_norms(
     method: str = "recursive",
     on_overflow: OnOverflow = "raise",
 ) -> FloatArray:
-    """Frobenius norms of the (i, k) components of dL/d`wrt`, (T, T), lower triangular.
+    """Frobenius norms of the $(i, k)$ components of the gradient by `wrt`, (T, T), lower
+    triangular.
 
     Equal to ``components(params, cache, wrt).norms()`` but never forms the
     components: see `all_component_norms`.

@@ -70,7 +70,7 @@ def orthogonal_matrix(n: int, rng: np.random.Generator) -> FloatArray:
 def init_normal(
     D: int, H: int, V: int, rng: np.random.Generator, *, scale: float = DEFAULT_NORMAL_SCALE
 ) -> RNNParams:
-    """Every weight drawn from N(0, scale^2)."""
+    """Every weight drawn from a normal distribution of mean 0 and standard deviation `scale`."""
     D, H, V = _sizes(D, H, V)
     rng, scale = _check_rng(rng), positive_float(scale, "scale")
     return _assemble(
