@@ -170,7 +170,8 @@ def bptt(params: GRUParams, cache: GRUCache, *, on_overflow: OnOverflow = ...) -
 @overload
 def bptt(params: AnyParams, cache: AnyCache, *, on_overflow: OnOverflow = ...) -> AnyGradients: ...
 def bptt(params: AnyParams, cache: AnyCache, *, on_overflow: OnOverflow = "raise") -> AnyGradients:
-    """Gradients of L = sum_t L_t for every parameter, every input and h0, in one reverse sweep.
+    r"""Gradients of $L = \sum_t L_t$ for every parameter, every input and `h0`, in one reverse
+    sweep.
 
     Args:
         params: the parameters given to `rnnnum.forward` (checked): `RNNParams`,

@@ -268,7 +268,7 @@ def forward(
 
     Returns:
         A `ForwardCache` (vanilla), `LSTMCache` or `GRUCache`; ``cache.losses[t-1]`` is
-        L_t summed over the batch and ``cache.loss`` their sum.
+        $L_t$ summed over the batch and ``cache.loss`` their sum.
     """
     if not isinstance(params, _PARAM_TYPES):
         raise DTypeError(
