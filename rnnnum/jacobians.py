@@ -86,7 +86,7 @@ class JacobianProducts:
     r"""All products $\mathrm{d}s_i/\mathrm{d}s_k$ of the state $s$ for $0 \le k \le i \le T$,
     per example.
 
-    The state is h for the vanilla cell and the GRU, (h, c) for the LSTM.
+    The state is $h$ for the vanilla cell and the GRU, $(h, c)$ for the LSTM.
 
     Attributes:
         matrices: (N, T+1, T+1, n, n), n = H (LSTM: 2H); ``matrices[n, i, k]`` is
@@ -108,7 +108,8 @@ class JacobianProducts:
     cell_path: FloatArray | None = field(default=None, repr=False)
 
     def block(self, of: str, wrt: str) -> FloatArray:
-        """d(of)_i/d(wrt)_k for every i, k: (N, T+1, T+1, H, H), e.g. ``block("c", "c")``."""
+        r"""The block $\mathrm{d}u_i/\mathrm{d}v_k$ for every $i, k$, with $u$ the state `of` and
+        $v$ the state `wrt`: (N, T+1, T+1, H, H), e.g. ``block("c", "c")``."""
         p = self.states.index(choice(of, "of", self.states))
         q = self.states.index(choice(wrt, "wrt", self.states))
         H = self.matrices.shape[-1] // len(self.states)
