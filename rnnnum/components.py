@@ -232,10 +232,10 @@ def all_component_norms(
     method: str = "recursive",
     on_overflow: OnOverflow = "raise",
 ) -> dict[str, FloatArray]:
-    """Frobenius norms of every (i, k) component, (T, T) per quantity, in one backward sweep.
+    """Frobenius norms of every $(i, k)$ component, (T, T) per quantity, in one backward sweep.
 
     `wrt` defaults to every gradient name of the cell (``params.gradient_names``).
-    Never holds more than one step's signals: O(T N H) memory and O(T^2 N H^2)
+    Never holds more than one step's signals: $O(TNH)$ memory and $O(T^2 N H^2)$
     matrix-vector work (batched over losses), so T in the hundreds is fine.
     ``method="jacobian"`` forms the Jacobian products instead (slow; the reference;
     vanilla cell only).

@@ -124,7 +124,7 @@ def jacobian_products(
 
     s is h, or (h, c) for the LSTM (then ``.block(of, wrt)`` picks one of the four
     blocks and ``.cell_path`` holds the forget-gate products beside them).
-    Cost O(N T^2 n^3) time and O(N T^2 n^2) memory (n = H, or 2H): meant for small T
+    Cost $O(N T^2 n^3)$ time and $O(N T^2 n^2)$ memory ($n = H$, or $2H$): meant for small T
     and H. For long sequences use `rnnnum.component_norms`, which never forms these.
     """
     M = step_jacobians(params, cache)  # (N, T, n, n)

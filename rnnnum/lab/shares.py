@@ -67,8 +67,8 @@ class Shares:
 
 
 def gradient_shares(params: RNNParams, cache: ForwardCache, wrt: str = "Wxh") -> Shares:
-    """Sizes and shares of every $(i, k)$ component of the gradient by `wrt`; O(T^2 H^2) time,
-    O(T H) memory."""
+    """Sizes and shares of every $(i, k)$ component of the gradient by `wrt`; $O(T^2 H^2)$ time,
+    $O(TH)$ memory."""
     norms = component_norms(params, cache, wrt)
     totals = norms.sum(axis=1, keepdims=True)
     share = np.divide(norms, totals, out=np.zeros_like(norms), where=totals > 0)
