@@ -61,7 +61,8 @@ def residual_jacobian_norms(
 
 
 def dropped_pairs(T: int, window: int) -> list[tuple[int, int]]:
-    """The (loss i, step k) pairs, 1-based, that a window of `window` drops: i - k >= window."""
+    r"""The (loss $i$, step $k$) pairs, 1-based, that a window of `window` drops:
+    $i - k \ge$ `window`."""
     T, window = positive_int(T, "T"), positive_int(window, "window")
     return [(i, k) for i in range(1, T + 1) for k in range(1, i + 1) if i - k >= window]
 
