@@ -136,6 +136,32 @@ _REPORT_JS = r"""
   for (const item of MathJax.startup.document.math) texOf.set(item.typesetRoot, item.math);
   const wide = [];
   const unscrollable = [];
+  const uncued = [];
+  // The scroll cue (docs/stylesheets/site.css): background layers of the formula's own
+  // box, at least one gradient that scrolls with the formula (attachment local: the
+  // cover that hides the shadow at an end in view) and one fixed to the box (attachment
+  // scroll: the shadow at the cut edge). Top-level commas separate the layers.
+  const layers = (value) => {
+    const out = []; let depth = 0, start = 0;
+    for (let i = 0; i < value.length; i++) {
+      if (value[i] === '(') depth++;
+      else if (value[i] === ')') depth--;
+      else if (value[i] === ',' && depth === 0) {
+        out.push(value.slice(start, i).trim());
+        start = i + 1;
+      }
+    }
+    out.push(value.slice(start).trim());
+    return out;
+  };
+  const cued = (el) => {
+    const s = getComputedStyle(el);
+    const images = layers(s.backgroundImage);
+    const attachments = layers(s.backgroundAttachment);
+    const kinds = new Set(images.map((image, i) => /gradient\(/.test(image)
+      ? attachments[i % attachments.length] : 'none'));
+    return kinds.has('local') && kinds.has('scroll');
+  };
   // A formula inside a box (a folded term, an admonition) must fit that box's content.
   const contentWidth = (el) => {
     const s = getComputedStyle(el);
@@ -152,6 +178,7 @@ _REPORT_JS = r"""
       wide.push(`${Math.round(width)} px > ${Math.round(room)} px: ${tex}`);
       const overflow = holder ? getComputedStyle(holder).overflowX : 'visible';
       if (!['auto', 'scroll'].includes(overflow)) unscrollable.push(tex);
+      else if (!cued(holder)) uncued.push(tex);
     }
   }
   reveal.remove();
@@ -160,7 +187,7 @@ _REPORT_JS = r"""
     sources: sources.length, untypeset: untypeset.length, doubled: doubled.length,
     errors, glyphs: glyphs.length, invisible: invisible.slice(0, 10),
     invisibleCount: invisible.length, raw: raw.slice(0, 10),
-    delimited: delimited.slice(0, 5), wide, unscrollable,
+    delimited: delimited.slice(0, 5), wide, unscrollable, uncued,
     pageOverflow: document.documentElement.scrollWidth - window.innerWidth,
     viewport: window.innerWidth,
   };
@@ -199,6 +226,7 @@ class MathReport:
     delimited: list[str]
     wide: list[str]
     unscrollable: list[str]
+    uncued: list[str]
     pageOverflow: int
     viewport: int
 
@@ -206,8 +234,9 @@ class MathReport:
         """Everything wrong with the math of this page, in words; empty when all is well.
 
         With `fit` (a desktop viewport) every display formula must fit the text column;
-        without it (a phone) a wider one must scroll inside its own box. Either way the
-        page itself must not become wider than the viewport.
+        without it (a phone) a wider one must scroll inside its own box and show that it
+        does (the scroll cue of docs/stylesheets/site.css, read from the box's computed
+        background). Either way the page itself must not become wider than the viewport.
         """
         found = []
         if self.untypeset:
@@ -232,6 +261,11 @@ class MathReport:
             )
         if self.unscrollable:
             found.append(f"wide formulas that cannot scroll in their box: {self.unscrollable[:3]}")
+        if self.uncued:
+            found.append(
+                f"wide formulas that scroll with no cue at the cut edge (a local and a scroll "
+                f"gradient on their box, docs/stylesheets/site.css): {self.uncued[:3]}"
+            )
         if self.pageOverflow > 0:
             found.append(
                 f"the page is {self.pageOverflow} px wider than the {self.viewport}-px viewport"

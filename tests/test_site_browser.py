@@ -124,7 +124,7 @@ def test_math_renders_after_instant_navigation(built_site):
         assert not traffic.outside_requests, traffic.outside_requests
 
 
-#: A page whose written-out sum holds folded terms (more path products than OPEN_PATHS).
+#: A page whose written-out sum holds folded terms (more products than OPEN_PATHS).
 FOLDED_PAGE = "gated/lstm/h0/"
 _FOLDED_JS = """() => Array.from(document.querySelectorAll('details')).filter(
   d => d.querySelector('.arithmatex-deferred')).map(d => d.querySelector('summary').textContent)"""
@@ -139,7 +139,7 @@ def test_folded_terms_wait_until_opened_then_typeset(built_site):
         arrived = wait_for_math(page, open_all=False)
         assert not arrived.problems(), arrived.problems()
         folded = page.evaluate(_FOLDED_JS)
-        assert folded and all("path products" in s for s in folded), folded
+        assert folded and all(" products" in s for s in folded), folded
         block_id = page.evaluate(
             "() => document.querySelector('details:has(.arithmatex-deferred)').id"
         )
@@ -168,7 +168,8 @@ def _glued_blocks_html() -> str:
 
 
 def test_report_catches_glued_and_overwide_formulas(built_site, tmp_path):
-    """The checks above can fail: a page with the two faults readers found is reported."""
+    """The checks above can fail: a page with the faults readers found is reported (glued
+    formulas, a formula wider than the desktop column, a wide one with no scroll cue)."""
     _require_browser()
     import shutil
 
@@ -177,6 +178,9 @@ def test_report_catches_glued_and_overwide_formulas(built_site, tmp_path):
     target = site / "expanded-sum" / "Wxh" / "index.html"
     chain = r"\,".join([r"W_{hh}^\top\,\operatorname{diag}(1 - h_{3}^{2})"] * 12)
     faults = _glued_blocks_html() + f'<div class="arithmatex">\\[{chain}\\]</div>'
+    # the same width with the scroll cue taken off its box: scrolls, but nothing shows it
+    bare = chain.replace("h_{3}", "h_{2}")
+    faults += f'<div class="arithmatex" style="background: none">\\[{bare}\\]</div>'
     html = target.read_text()
     marker = '<h1 id="the-gradient-with-respect-to-wxh'
     assert marker in html
@@ -192,3 +196,6 @@ def test_report_catches_glued_and_overwide_formulas(built_site, tmp_path):
         page.reload()
         phone = wait_for_math(page)
         assert phone.wide and not phone.unscrollable and phone.pageOverflow <= 0, phone
+        # the bare formula is reported, the cued one (and the page's own) are not
+        assert len(phone.uncued) == 1 and "h_{2}" in phone.uncued[0], phone.uncued
+        assert "no cue at the cut edge" in " | ".join(phone.problems(fit=False))
