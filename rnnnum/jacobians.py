@@ -61,7 +61,8 @@ def step_jacobians(params: AnyParams, cache: AnyCache) -> FloatArray:
     r"""One-step Jacobians $M_t$ of the state, (N, T, n, n) with $n = H$ (LSTM: $2H$);
     ``[:, t-1]`` holds $M_t$.
 
-    Vanilla: $M_t = \mathrm{d}h_t/\mathrm{d}h_{t-1} = W_{hh}\,\mathrm{diag}(f'(a_t))$;
+    Vanilla: $M_t = \mathrm{d}h_t/\mathrm{d}h_{t-1}$, which is
+    $W_{hh}\,\mathrm{diag}(f'(a_t))$;
     residual (``cache.residual``): $I + W_{hh}\,\mathrm{diag}(f'(a_t))$. GRU:
     $\mathrm{d}h_t/\mathrm{d}h_{t-1}$ through the gates and the copy $z_t \odot h_{t-1}$
     (`rnnnum.gru.gru_step_jacobians`). LSTM: the block matrix of $(h_t, c_t)$ against
