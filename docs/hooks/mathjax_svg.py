@@ -1,0 +1,225 @@
+"""Every formula of the site drawn as SVG while the site builds (MathJax 3 in Node).
+
+`typeset_page(html, where)` finds the formulas pymdownx.arithmatex wrapped in
+``.arithmatex`` elements (``\\( \\)`` inline, ``\\[ \\]`` or an environment for display)
+and replaces each one's TeX by MathJax's drawing: an ``<mjx-container>`` holding the SVG
+(``currentColor``: it follows the text colour, dark scheme included) and MathJax's
+assistive MathML for screen readers. The element and its class stay; its TeX stays
+beside the drawing, in a visually hidden ``<span class="arithmatex-tex">`` that copying
+a selection picks up (screen readers skip it: they read the MathML).
+
+The drawings come from `Renderer`: one Node process (``mathjax_svg.js``, npm
+``mathjax-full`` pinned in package.json) per build, or per ``mkdocs serve`` session, fed
+whole pages of formulas at a time over stdin. Each drawing is kept in `FormulaCache`
+(``.cache/mathjax-svg``) under a key made of the TeX, the display flag, the MathJax
+version, the script's hash and the configuration, so a rebuild draws only the formulas
+that changed, and starts no Node at all when none did. A TeX error fails the build with
+the page and the formula named.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import html
+import json
+import os
+import re
+import shutil
+import subprocess
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+
+HOOKS = Path(__file__).resolve().parent
+ROOT = HOOKS.parent.parent
+SCRIPT = HOOKS / "mathjax_svg.js"
+MATHJAX_PACKAGE = ROOT / "node_modules" / "mathjax-full" / "package.json"
+CACHE_DIR = ROOT / ".cache" / "mathjax-svg"
+#: The ids of an SVG's glyphs are ``MJX-<this>-...`` as drawn; each page renumbers them
+#: per formula (``MJX-<n>-``), so that no id appears twice on a page.
+LOCAL_ID = "unrolled"
+#: What the Node side is given; part of every cache key. maxBuffer: the written-out sums
+#: of the gated cells expand \operatorname once per factor, beyond MathJax's 5 KiB.
+CONFIG: dict[str, object] = {"localID": LOCAL_ID, "tex": {"maxBuffer": 100 * 1024}}
+#: A formula as arithmatex leaves it: the element (with any other attributes), its TeX.
+ELEMENT = re.compile(
+    r'<(?P<tag>span|div)(?P<attrs>[^>]*\bclass="(?P<cls>[^"]*\barithmatex\b[^"]*)"[^>]*)>'
+    r"(?P<tex>[^<]*)</(?P=tag)>"
+)
+DELIMITERS = ((r"\(", r"\)", False), (r"\[", r"\]", True), ("$$", "$$", True), ("$", "$", False))
+NODE_HINT = (
+    "Install Node.js (Debian: apt-get install nodejs npm) and run `npm ci` in the checkout "
+    "(`make setup` does both checks and the npm step)."
+)
+
+
+class TexError(Exception):
+    """A formula MathJax could not read: its message, the formula and where it is."""
+
+
+def split_tex(text: str) -> tuple[str, bool]:
+    """(TeX without its delimiters, display?) for an arithmatex element's text."""
+    stripped = text.strip()
+    for opening, closing, display in DELIMITERS:
+        if (
+            stripped.startswith(opening)
+            and stripped.endswith(closing)
+            and len(stripped) >= len(opening) + len(closing)
+        ):
+            return stripped[len(opening) : len(stripped) - len(closing)], display
+    if stripped.startswith(r"\begin{"):  # an environment written alone is display math
+        return stripped, True
+    raise TexError(
+        f"a formula without math delimiters: {stripped[:120]!r}. arithmatex writes "
+        r"\( \) inline and \[ \] for display; write the formula as $...$ or $$...$$."
+    )
+
+
+def _file_hash(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+@dataclass
+class FormulaCache:
+    """Drawings by key on disk, one file each (written whole, then renamed into place)."""
+
+    folder: Path = CACHE_DIR
+    salt: str = ""
+
+    def key(self, tex: str, display: bool) -> str:
+        digest = hashlib.sha256(json.dumps([self.salt, tex, display]).encode())
+        return digest.hexdigest()
+
+    def get(self, key: str) -> str | None:
+        path = self.folder / key[:2] / f"{key}.html"
+        return path.read_text(encoding="utf-8") if path.is_file() else None
+
+    def put(self, key: str, drawing: str) -> None:
+        path = self.folder / key[:2] / f"{key}.html"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        partial = path.with_suffix(f".{os.getpid()}.{threading.get_ident()}.tmp")
+        partial.write_text(drawing, encoding="utf-8")
+        partial.replace(path)
+
+
+def mathjax_version() -> str:
+    """The installed mathjax-full's version (npm ci), or a clear error naming the fix."""
+    if shutil.which("node") is None:
+        raise TexError(f"drawing the formulas needs Node.js, which is not on PATH. {NODE_HINT}")
+    if not MATHJAX_PACKAGE.is_file():
+        raise TexError(f"npm's mathjax-full is not installed ({MATHJAX_PACKAGE}). {NODE_HINT}")
+    return str(json.loads(MATHJAX_PACKAGE.read_text())["version"])
+
+
+def cache_salt() -> str:
+    """What, besides the formula, decides a drawing: MathJax, the script, the config."""
+    return json.dumps([mathjax_version(), _file_hash(SCRIPT), CONFIG], sort_keys=True)
+
+
+@dataclass
+class Renderer:
+    """The Node process, started on the first formula missing from the cache."""
+
+    cache: FormulaCache
+    process: subprocess.Popen[str] | None = None
+    drawn: int = 0
+    reused: int = 0
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def _start(self) -> subprocess.Popen[str]:
+        if self.process is None or self.process.poll() is not None:
+            self.process = subprocess.Popen(
+                ["node", str(SCRIPT), json.dumps(CONFIG)],
+                stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, cwd=ROOT,
+                encoding="utf-8",
+            )  # fmt: skip
+            hello = self._read(self.process)
+            if hello.get("ready") is not True:
+                raise TexError(f"the MathJax process did not start: {hello}. {NODE_HINT}")
+        return self.process
+
+    @staticmethod
+    def _read(process: subprocess.Popen[str]) -> dict[str, object]:
+        assert process.stdout is not None
+        line = process.stdout.readline()
+        if not line:
+            raise TexError(
+                f"the MathJax process ({SCRIPT.name}) ended without an answer (exit "
+                f"{process.poll()}); its error is printed above. {NODE_HINT}"
+            )
+        answer: dict[str, object] = json.loads(line)
+        return answer
+
+    def ask(self, request: dict[str, object]) -> dict[str, object]:
+        with self.lock:
+            process = self._start()
+            assert process.stdin is not None
+            process.stdin.write(json.dumps(request) + "\n")
+            process.stdin.flush()
+            return self._read(process)
+
+    def stylesheet(self) -> str:
+        """MathJax's CSS for its SVG output (cached like a formula)."""
+        key = self.cache.key("<stylesheet>", True)
+        css = self.cache.get(key)
+        if css is None:
+            css = str(self.ask({"stylesheet": True})["css"])
+            self.cache.put(key, css)
+        return css
+
+    def draw(self, formulas: list[tuple[str, bool]], where: str) -> list[str]:
+        """The drawing of each (TeX, display) formula, from the cache or drawn now."""
+        keys = [self.cache.key(tex, display) for tex, display in formulas]
+        found = {key: self.cache.get(key) for key in dict.fromkeys(keys)}
+        missing = [key for key, drawing in found.items() if drawing is None]
+        self.reused += len(found) - len(missing)
+        if missing:
+            wanted = {key: formula for key, formula in zip(keys, formulas, strict=True)}
+            asked = [{"tex": wanted[k][0], "display": wanted[k][1]} for k in missing]
+            answer = self.ask({"formulas": asked})
+            results = answer.get("results")
+            if not isinstance(results, list):
+                raise TexError(f"the MathJax process answered {answer!r:.300}")
+            for key, result in zip(missing, results, strict=True):
+                if "error" in result:
+                    tex, display = wanted[key]
+                    shown = tex if len(tex) <= 300 else tex[:300] + " ..."
+                    raise TexError(
+                        f"{where}: TeX error in the {'display' if display else 'inline'} "
+                        f"formula {shown!r}: {result['error']}. Fix the formula's source "
+                        f"(its generator in derivations/ or docs/hooks/, or the page)."
+                    )
+                found[key] = result["html"]
+                self.cache.put(key, result["html"])
+            self.drawn += len(missing)
+        return [str(found[key]) for key in keys]
+
+    def close(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            assert self.process.stdin is not None
+            self.process.stdin.close()
+            self.process.wait(timeout=10)
+        self.process = None
+
+
+#: mkdocs-jupyter's loader of the client MathJax, added to every page it passes by.
+NOTEBOOK_MATHJAX = re.compile(r"<script data-mkdocs-jupyter-mathjax=[^>]*>.*?</script>\n?", re.S)
+
+
+def typeset_page(page_html: str, where: str, renderer: Renderer) -> str:
+    """`page_html` with every arithmatex formula drawn; `where` names the page in errors."""
+    page_html = NOTEBOOK_MATHJAX.sub("", page_html)
+    matches = list(ELEMENT.finditer(page_html))
+    if not matches:
+        return page_html
+    formulas = [split_tex(html.unescape(m["tex"])) for m in matches]
+    drawings = renderer.draw(formulas, where)
+    out, last = [], 0
+    for n, (match, drawing) in enumerate(zip(matches, drawings, strict=True), start=1):
+        drawing = drawing.replace(f"MJX-{LOCAL_ID}-", f"MJX-{n}-")
+        kept = f'<span class="arithmatex-tex" aria-hidden="true">{match["tex"]}</span>'
+        tag = match["tag"]
+        out += [page_html[last : match.start()], f"<{tag}{match['attrs']}>{drawing}{kept}</{tag}>"]
+        last = match.end()
+    out.append(page_html[last:])
+    return "".join(out)
