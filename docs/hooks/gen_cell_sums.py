@@ -143,8 +143,7 @@ def sum_page(key: str, cell: Cell, name: str, cell_title: str) -> str:
             f"Every term (i, k) written out as the sum of its {paths} path products in "
             "all, each product one path through the states and the step's equations"
             + (
-                f". A term of more than {OPEN_PATHS} products is folded: open it to read "
-                "it:"
+                f". A term of more than {OPEN_PATHS} products is folded: open it to read it:"
                 if any(t.path_count() > OPEN_PATHS for t in terms)
                 else ":"
             ),

@@ -1,4 +1,9 @@
-"""Every formula of the site drawn as SVG while the site builds (MathJax 3 in Node).
+"""MkDocs hook: every formula of the site drawn as SVG while it builds (MathJax 3 in Node).
+
+Listed in mkdocs.yml after site.py. ``on_files`` adds MathJax's stylesheet for its SVG;
+``on_post_page`` draws the formulas of each finished page, after Material's search has
+indexed the page's text (in ``on_page_context``), so the index holds each formula's
+TeX, not its drawing. No page needs JavaScript for its math.
 
 `typeset_page(html, where)` finds the formulas pymdownx.arithmatex wrapped in
 ``.arithmatex`` elements (``\\( \\)`` inline, ``\\[ \\]`` or an environment for display)
@@ -26,15 +31,27 @@ import os
 import re
 import shutil
 import subprocess
+import sys
 import threading
+import time
+import types
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
+
+from mkdocs.exceptions import PluginError
+from mkdocs.plugins import get_plugin_logger
+from mkdocs.structure.files import File, Files
+
+log = get_plugin_logger("unrolled")
 
 HOOKS = Path(__file__).resolve().parent
 ROOT = HOOKS.parent.parent
 SCRIPT = HOOKS / "mathjax_svg.js"
 MATHJAX_PACKAGE = ROOT / "node_modules" / "mathjax-full" / "package.json"
 CACHE_DIR = ROOT / ".cache" / "mathjax-svg"
+#: Where MathJax's CSS for its SVG goes in the site (mkdocs.yml's extra_css names it).
+STYLESHEET = "assets/stylesheets/mathjax-svg.css"
 #: The ids of an SVG's glyphs are ``MJX-<this>-...`` as drawn; each page renumbers them
 #: per formula (``MJX-<n>-``), so that no id appears twice on a page.
 LOCAL_ID = "unrolled"
@@ -124,6 +141,7 @@ class Renderer:
     process: subprocess.Popen[str] | None = None
     drawn: int = 0
     reused: int = 0
+    seconds: float = 0.0
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def _start(self) -> subprocess.Popen[str]:
@@ -152,11 +170,14 @@ class Renderer:
 
     def ask(self, request: dict[str, object]) -> dict[str, object]:
         with self.lock:
+            started = time.perf_counter()
             process = self._start()
             assert process.stdin is not None
             process.stdin.write(json.dumps(request) + "\n")
             process.stdin.flush()
-            return self._read(process)
+            answer = self._read(process)
+            self.seconds += time.perf_counter() - started
+            return answer
 
     def stylesheet(self) -> str:
         """MathJax's CSS for its SVG output (cached like a formula)."""
@@ -174,7 +195,7 @@ class Renderer:
         missing = [key for key, drawing in found.items() if drawing is None]
         self.reused += len(found) - len(missing)
         if missing:
-            wanted = {key: formula for key, formula in zip(keys, formulas, strict=True)}
+            wanted = dict(zip(keys, formulas, strict=True))
             asked = [{"tex": wanted[k][0], "display": wanted[k][1]} for k in missing]
             answer = self.ask({"formulas": asked})
             results = answer.get("results")
@@ -199,6 +220,8 @@ class Renderer:
             assert self.process.stdin is not None
             self.process.stdin.close()
             self.process.wait(timeout=10)
+        if self.process is not None and self.process.stdout is not None:
+            self.process.stdout.close()
         self.process = None
 
 
@@ -212,14 +235,80 @@ def typeset_page(page_html: str, where: str, renderer: Renderer) -> str:
     matches = list(ELEMENT.finditer(page_html))
     if not matches:
         return page_html
-    formulas = [split_tex(html.unescape(m["tex"])) for m in matches]
+    try:
+        formulas = [split_tex(html.unescape(m["tex"])) for m in matches]
+    except TexError as error:
+        raise TexError(f"{where}: {error}") from error
     drawings = renderer.draw(formulas, where)
     out, last = [], 0
-    for n, (match, drawing) in enumerate(zip(matches, drawings, strict=True), start=1):
-        drawing = drawing.replace(f"MJX-{LOCAL_ID}-", f"MJX-{n}-")
+    for n, (match, drawn) in enumerate(zip(matches, drawings, strict=True), start=1):
+        drawing = drawn.replace(f"MJX-{LOCAL_ID}-", f"MJX-{n}-")
         kept = f'<span class="arithmatex-tex" aria-hidden="true">{match["tex"]}</span>'
         tag = match["tag"]
         out += [page_html[last : match.start()], f"<{tag}{match['attrs']}>{drawing}{kept}</{tag}>"]
         last = match.end()
     out.append(page_html[last:])
     return "".join(out)
+
+
+# --- the MkDocs hooks ---------------------------------------------------------------
+#
+# One Node process per build; under `mkdocs serve` it outlives the rebuilds (kept in a
+# namespace registered in sys.modules, as site.py keeps its job server) and it is
+# started only when a formula is missing from the cache.
+_KEPT: Any = sys.modules.setdefault("_unrolled_mathjax", types.ModuleType("_unrolled_mathjax"))
+
+
+def _serving() -> bool:
+    return sys.argv[1:2] == ["serve"]
+
+
+def renderer() -> Renderer:
+    """This build's renderer: the kept one, unless MathJax, its script, its settings or
+    this module changed since it started (then a new one, and a new key for the cache)."""
+    try:
+        salt = cache_salt()
+    except TexError as error:
+        raise PluginError(str(error)) from error
+    identity = salt + _file_hash(Path(__file__))
+    kept = getattr(_KEPT, "renderer", None)
+    if kept is None or getattr(_KEPT, "identity", None) != identity:
+        if kept is not None:
+            kept.close()
+        kept = Renderer(FormulaCache(salt=salt))
+        _KEPT.renderer, _KEPT.identity = kept, identity
+    return kept  # type: ignore[no-any-return]
+
+
+def on_files(files: Files, config: Any) -> Files:
+    files.append(File.generated(config, STYLESHEET, content=renderer().stylesheet()))
+    return files
+
+
+def on_post_page(output: str, page: Any, config: Any) -> str:
+    try:
+        return typeset_page(output, page.file.src_uri, _KEPT.renderer)
+    except TexError as error:
+        raise PluginError(str(error)) from error
+
+
+def on_post_build(config: Any) -> None:
+    kept = _KEPT.renderer
+    log.info("formulas: %d drawn by MathJax in %.2f s, %d from the cache", kept.drawn,
+             kept.seconds, kept.reused)  # fmt: skip
+    kept.drawn = kept.reused = 0
+    kept.seconds = 0.0
+    if not _serving():
+        kept.close()
+
+
+def on_build_error(error: Exception) -> None:
+    kept = getattr(_KEPT, "renderer", None)
+    if kept is not None and not _serving():
+        kept.close()
+
+
+def on_shutdown() -> None:
+    kept = getattr(_KEPT, "renderer", None)
+    if kept is not None:
+        kept.close()

@@ -15,14 +15,12 @@ On every build (and every rebuild under ``mkdocs serve``):
   ``derivations/render.py`` does not rerun the laboratory (``UNROLLED_FRESH=1``
   reuses nothing). The jobs return generated pages, figures and named Markdown fragments;
   a failed check makes its job exit non-zero and this hook fails the build. It also
-  adds MathJax's stylesheet for its SVG and the notebooks as downloadable ``.ipynb``;
+  adds the notebooks as downloadable ``.ipynb``;
 - ``on_page_markdown`` replaces each ``{{ name }}`` in a hand-written page by the
   fragment of that name (an unknown name fails the build);
-- ``on_page_context`` points a notebook page's download button at its ``.ipynb``;
-- ``on_post_page`` draws every formula of the finished page as SVG (``mathjax_svg.py``:
-  MathJax in Node, each drawing cached), after Material's search has indexed the page's
-  text, so the index holds each formula's TeX, not its drawing. No page needs
-  JavaScript for its math.
+- ``on_page_context`` points a notebook page's download button at its ``.ipynb``.
+
+Every formula is then drawn as SVG by the next hook, ``mathjax_svg.py``.
 
 Nothing generated is written into ``docs/``: generated files exist only in the
 build (MkDocs ``File.generated``).
@@ -32,7 +30,6 @@ from __future__ import annotations
 
 import atexit
 import hashlib
-import importlib.util
 import json
 import os
 import re
@@ -73,24 +70,9 @@ VERSIONED = ("numpy", "sympy", "matplotlib")
 FRESH_VARIABLE = "UNROLLED_FRESH"
 #: Packages whose sources the generated content and the notebooks depend on.
 SOURCE_PACKAGES = ("rnnnum", "derivations")
-#: Where MathJax's CSS for its SVG goes in the site (mkdocs.yml's extra_css names it).
-MATHJAX_CSS = "assets/stylesheets/mathjax-svg.css"
 FRAGMENT = re.compile(r"\{\{\s*([A-Za-z][\w.\-]*)\s*\}\}")
 
 _fragments: dict[str, str] = {}
-
-
-def _load_sibling(name: str) -> types.ModuleType:
-    """docs/hooks/<name>.py, read anew with this module (MkDocs reloads the hooks per build)."""
-    spec = importlib.util.spec_from_file_location(f"unrolled_{name}", HOOKS / f"{name}.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # dataclasses look their module up by name
-    spec.loader.exec_module(module)
-    return module
-
-
-mathjax_svg: Any = _load_sibling("mathjax_svg")
 
 
 IMPORT = re.compile(r"^\s*(?:from|import)\s+(\w+)", re.MULTILINE)
@@ -317,7 +299,6 @@ def on_files(files: Files, config: Any) -> Files:
         files.append(File.generated(config, uri, content=text))
     for file in _notebook_downloads(files, config):
         files.append(file)
-    files.append(File.generated(config, MATHJAX_CSS, content=_renderer().stylesheet()))
     return files
 
 
@@ -351,55 +332,3 @@ def on_page_context(context: Any, page: Any, config: Any, nav: Any) -> Any:
     if getattr(page, "nb_url", None):
         page.nb_url = page.nb_url.removesuffix(".py") + ".ipynb"
     return context
-
-
-# --- formulas drawn at build time (docs/hooks/mathjax_svg.py) ----------------------
-#
-# One Node process per build; under `mkdocs serve` it outlives the rebuilds (kept, like
-# the job server, in the namespace registered in sys.modules) and is started only when
-# a formula is missing from the cache.
-
-
-_renderer_of_this_build: Any = None
-
-
-def _renderer() -> mathjax_svg.Renderer:
-    global _renderer_of_this_build
-    if _renderer_of_this_build is not None:  # this module is read anew for every build
-        return _renderer_of_this_build  # type: ignore[no-any-return]
-    try:
-        salt = mathjax_svg.cache_salt()
-    except mathjax_svg.TexError as error:
-        raise PluginError(str(error)) from error
-    # a new process when MathJax, its script, its settings or the Python side changed
-    identity = salt + hashlib.sha256(Path(mathjax_svg.__file__).read_bytes()).hexdigest()
-    renderer = getattr(_WARM, "renderer", None)
-    if renderer is None or getattr(_WARM, "renderer_identity", None) != identity:
-        if renderer is not None:
-            renderer.close()
-        renderer = mathjax_svg.Renderer(mathjax_svg.FormulaCache(salt=salt))
-        _WARM.renderer, _WARM.renderer_identity = renderer, identity
-        atexit.register(renderer.close)
-    _renderer_of_this_build = renderer
-    return renderer  # type: ignore[no-any-return]
-
-
-def on_post_page(output: str, page: Any, config: Any) -> str:
-    try:
-        return mathjax_svg.typeset_page(output, page.file.src_uri, _renderer())
-    except mathjax_svg.TexError as error:
-        raise PluginError(str(error)) from error
-
-
-def on_post_build(config: Any) -> None:
-    renderer = _renderer()
-    log.info("formulas: %d drawn by MathJax, %d from the cache", renderer.drawn, renderer.reused)
-    renderer.drawn = renderer.reused = 0
-    if not _serving():
-        renderer.close()
-
-
-def on_build_error(error: Exception) -> None:
-    renderer = getattr(_WARM, "renderer", None)
-    if renderer is not None and not _serving():
-        renderer.close()
