@@ -6,6 +6,7 @@
 //   {"stylesheet": true}                      -> {"css": "..."} (MathJax's CSS for its SVG)
 //   {"formulas": [{"tex": "...", "display": true}, ...]}
 //                -> {"results": [{"html": "<mjx-container ...>"} | {"error": "..."}, ...]}
+// Each answer also says how long it took ("ms").
 // A TeX error is returned for its formula (never drawn in red): the caller fails the build.
 "use strict";
 
@@ -15,7 +16,8 @@ const { TeX } = require("mathjax-full/js/input/tex.js");
 const { SVG } = require("mathjax-full/js/output/svg.js");
 const { liteAdaptor } = require("mathjax-full/js/adaptors/liteAdaptor.js");
 const { RegisterHTMLHandler } = require("mathjax-full/js/handlers/html.js");
-const { AssistiveMmlHandler } = require("mathjax-full/js/a11y/assistive-mml.js");
+const { STATE } = require("mathjax-full/js/core/MathItem.js");
+const { SerializedMmlVisitor } = require("mathjax-full/js/core/MmlTree/SerializedMmlVisitor.js");
 const { AllPackages } = require("mathjax-full/js/input/tex/AllPackages.js");
 const { VERSION } = require("mathjax-full/js/components/version.js");
 
@@ -26,7 +28,7 @@ const HIDES_ERRORS = new Set(["noerrors", "noundefined", "autoload", "require"])
 const CONFIG = JSON.parse(process.argv[2] || "{}");
 
 const adaptor = liteAdaptor();
-AssistiveMmlHandler(RegisterHTMLHandler(adaptor));
+RegisterHTMLHandler(adaptor);
 const tex = new TeX({
   packages: AllPackages.filter((name) => !HIDES_ERRORS.has(name)),
   formatError: (jax, error) => {
@@ -39,11 +41,31 @@ const tex = new TeX({
 const svg = new SVG({ fontCache: "local", localID: CONFIG.localID });
 const html = mathjax.document("", { InputJax: tex, OutputJax: svg });
 
+const mathml = new SerializedMmlVisitor(html.mmlFactory);
+const CLOSE = "</mjx-container>";
+
+// What html.convert() does, with the assistive MathML of MathJax's a11y/assistive-mml
+// (the same markup) added as text: that handler parses the serialized MathML back into
+// nodes, which for the longest written-out sums (50 kB of TeX) took 10 s of 20.
+function typeset(formula) {
+  const item = new html.options.MathItem(formula.tex, tex, formula.display);
+  item.start.node = adaptor.body(html.document);
+  item.setMetrics(16, 8, 80 * 8, 1000000, 1); // em, ex, containerWidth: convert()'s defaults
+  item.convert(html, STATE.LAST);
+  const root = item.typesetRoot;
+  adaptor.setAttribute(adaptor.firstChild(root), "aria-hidden", "true");
+  adaptor.setStyle(root, "position", "relative");
+  const mml = mathml.visitTree(item.root).replace(/\n */g, "").replace(/<!--.*?-->/g, "");
+  const display = formula.display ? "block" : "inline";
+  const hidden = `<mjx-assistive-mml unselectable="on" display="${display}">${mml}</mjx-assistive-mml>`;
+  const drawn = adaptor.outerHTML(root);
+  return drawn.slice(0, -CLOSE.length) + hidden + CLOSE;
+}
+
 function draw(formula) {
   try {
     tex.parseOptions.tags.reset();
-    const node = html.convert(formula.tex, { display: formula.display, em: 16, ex: 8 });
-    return { html: adaptor.outerHTML(node) };
+    return { html: typeset(formula) };
   } catch (error) {
     return { error: String(error && error.message ? error.message : error) };
   }
@@ -57,12 +79,14 @@ function answer(request) {
 
 const lines = readline.createInterface({ input: process.stdin, crlfDelay: Infinity });
 lines.on("line", (line) => {
+  const started = process.hrtime.bigint();
   let reply;
   try {
     reply = answer(JSON.parse(line));
   } catch (error) {
     reply = { error: `bad request: ${error.message}` };
   }
+  reply.ms = Number(process.hrtime.bigint() - started) / 1e6;
   process.stdout.write(JSON.stringify(reply) + "\n");
 });
 process.stdout.write(JSON.stringify({ ready: true, version: VERSION }) + "\n");

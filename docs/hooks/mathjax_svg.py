@@ -33,8 +33,9 @@ import shutil
 import subprocess
 import sys
 import threading
-import time
 import types
+from collections import deque
+from concurrent.futures import Future
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -50,6 +51,8 @@ ROOT = HOOKS.parent.parent
 SCRIPT = HOOKS / "mathjax_svg.js"
 MATHJAX_PACKAGE = ROOT / "node_modules" / "mathjax-full" / "package.json"
 CACHE_DIR = ROOT / ".cache" / "mathjax-svg"
+#: Set (as for site.py's generator jobs) to draw every formula anew, reading no cache.
+FRESH_VARIABLE = "UNROLLED_FRESH"
 #: Where MathJax's CSS for its SVG goes in the site (mkdocs.yml's extra_css names it).
 STYLESHEET = "assets/stylesheets/mathjax-svg.css"
 #: The ids of an SVG's glyphs are ``MJX-<this>-...`` as drawn; each page renumbers them
@@ -107,9 +110,14 @@ class FormulaCache:
         digest = hashlib.sha256(json.dumps([self.salt, tex, display]).encode())
         return digest.hexdigest()
 
+    def has(self, key: str) -> bool:
+        if os.environ.get(FRESH_VARIABLE):  # as for the generator jobs: reuse nothing
+            return False
+        return (self.folder / key[:2] / f"{key}.html").is_file()
+
     def get(self, key: str) -> str | None:
         path = self.folder / key[:2] / f"{key}.html"
-        return path.read_text(encoding="utf-8") if path.is_file() else None
+        return path.read_text(encoding="utf-8") if self.has(key) else None
 
     def put(self, key: str, drawing: str) -> None:
         path = self.folder / key[:2] / f"{key}.html"
@@ -133,16 +141,28 @@ def cache_salt() -> str:
     return json.dumps([mathjax_version(), _file_hash(SCRIPT), CONFIG], sort_keys=True)
 
 
+Result = dict[str, Any]
+
+
 @dataclass
 class Renderer:
-    """The Node process, started on the first formula missing from the cache."""
+    """The Node process, started on the first formula missing from the cache.
+
+    Requests are written as they come (`prefetch`: a page's formulas, as soon as its
+    Markdown is HTML) and answered in order; a reader thread files each answer, and
+    `draw` waits only for what is not in yet. So Node draws while MkDocs goes on
+    rendering the other pages and running the notebooks.
+    """
 
     cache: FormulaCache
     process: subprocess.Popen[str] | None = None
     drawn: int = 0
     reused: int = 0
+    #: Seconds the Node process spent drawing (its own count), this build.
     seconds: float = 0.0
     lock: threading.Lock = field(default_factory=threading.Lock)
+    pending: dict[str, Future[Result]] = field(default_factory=dict)
+    waiting: deque[list[Future[Result]]] = field(default_factory=deque)
 
     def _start(self) -> subprocess.Popen[str]:
         if self.process is None or self.process.poll() is not None:
@@ -151,82 +171,125 @@ class Renderer:
                 stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, cwd=ROOT,
                 encoding="utf-8",
             )  # fmt: skip
-            hello = self._read(self.process)
+            assert self.process.stdout is not None
+            hello = json.loads(self.process.stdout.readline() or "{}")
             if hello.get("ready") is not True:
-                raise TexError(f"the MathJax process did not start: {hello}. {NODE_HINT}")
+                raise TexError(f"the MathJax process did not start ({hello}). {NODE_HINT}")
+            reader = threading.Thread(target=self._read, args=(self.process,), daemon=True)
+            reader.start()
         return self.process
 
-    @staticmethod
-    def _read(process: subprocess.Popen[str]) -> dict[str, object]:
+    def _read(self, process: subprocess.Popen[str]) -> None:
+        """File each answer line with the futures of its request, in order."""
         assert process.stdout is not None
-        line = process.stdout.readline()
-        if not line:
-            raise TexError(
-                f"the MathJax process ({SCRIPT.name}) ended without an answer (exit "
-                f"{process.poll()}); its error is printed above. {NODE_HINT}"
+        for line in process.stdout:
+            answer = json.loads(line)
+            with self.lock:
+                futures = self.waiting.popleft()
+                self.seconds += float(answer.get("ms", 0)) / 1000
+            results = answer.get("results", [answer])
+            if len(results) != len(futures):
+                results = [{"error": f"the MathJax process answered {answer!r:.300}"}] * len(
+                    futures
+                )
+            for future, result in zip(futures, results, strict=True):
+                future.set_result(result)
+        with self.lock:  # the process ended: nothing more will come
+            ended = TexError(
+                f"the MathJax process ({SCRIPT.name}) ended (exit {process.poll()}); its "
+                f"error is printed above. {NODE_HINT}"
             )
-        answer: dict[str, object] = json.loads(line)
-        return answer
+            while self.waiting:
+                for future in self.waiting.popleft():
+                    future.set_exception(ended)
 
-    def ask(self, request: dict[str, object]) -> dict[str, object]:
+    def _send(self, request: dict[str, Any], futures: list[Future[Result]]) -> None:
+        """Write one request; its answer resolves `futures` (call with the lock held)."""
+        process = self._start()
+        assert process.stdin is not None
+        self.waiting.append(futures)
+        process.stdin.write(json.dumps(request) + "\n")
+        process.stdin.flush()
+
+    def prefetch(self, formulas: list[tuple[str, bool]]) -> None:
+        """Ask Node for every formula not cached nor asked for yet; return at once."""
+        asked: dict[str, tuple[str, bool]] = {}
+        for tex, display in formulas:
+            key = self.cache.key(tex, display)
+            if key not in self.pending and key not in asked and not self.cache.has(key):
+                asked[key] = (tex, display)
+        if not asked:
+            return
         with self.lock:
-            started = time.perf_counter()
-            process = self._start()
-            assert process.stdin is not None
-            process.stdin.write(json.dumps(request) + "\n")
-            process.stdin.flush()
-            answer = self._read(process)
-            self.seconds += time.perf_counter() - started
-            return answer
+            futures = [self.pending.setdefault(key, Future()) for key in asked]
+            wanted = [{"tex": tex, "display": display} for tex, display in asked.values()]
+            self._send({"formulas": wanted}, futures)
+            self.drawn += len(asked)
 
     def stylesheet(self) -> str:
         """MathJax's CSS for its SVG output (cached like a formula)."""
         key = self.cache.key("<stylesheet>", True)
         css = self.cache.get(key)
         if css is None:
-            css = str(self.ask({"stylesheet": True})["css"])
+            future: Future[Result] = Future()
+            with self.lock:
+                self._send({"stylesheet": True}, [future])
+            css = str(future.result()["css"])
             self.cache.put(key, css)
         return css
 
     def draw(self, formulas: list[tuple[str, bool]], where: str) -> list[str]:
         """The drawing of each (TeX, display) formula, from the cache or drawn now."""
+        self.prefetch(formulas)
         keys = [self.cache.key(tex, display) for tex, display in formulas]
-        found = {key: self.cache.get(key) for key in dict.fromkeys(keys)}
-        missing = [key for key, drawing in found.items() if drawing is None]
-        self.reused += len(found) - len(missing)
-        if missing:
-            wanted = dict(zip(keys, formulas, strict=True))
-            asked = [{"tex": wanted[k][0], "display": wanted[k][1]} for k in missing]
-            answer = self.ask({"formulas": asked})
-            results = answer.get("results")
-            if not isinstance(results, list):
-                raise TexError(f"the MathJax process answered {answer!r:.300}")
-            for key, result in zip(missing, results, strict=True):
-                if "error" in result:
-                    tex, display = wanted[key]
-                    shown = tex if len(tex) <= 300 else tex[:300] + " ..."
-                    raise TexError(
-                        f"{where}: TeX error in the {'display' if display else 'inline'} "
-                        f"formula {shown!r}: {result['error']}. Fix the formula's source "
-                        f"(its generator in derivations/ or docs/hooks/, or the page)."
-                    )
-                found[key] = result["html"]
-                self.cache.put(key, result["html"])
-            self.drawn += len(missing)
-        return [str(found[key]) for key in keys]
+        found: dict[str, str] = {}
+        for key, (tex, display) in zip(keys, formulas, strict=True):
+            if key in found:
+                continue
+            future = self.pending.get(key)
+            if future is None:
+                cached = self.cache.get(key)
+                assert cached is not None, "neither cached nor asked for"
+                found[key] = cached
+                self.reused += 1
+                continue
+            result = future.result()
+            if "error" in result:
+                shown = tex if len(tex) <= 300 else tex[:300] + " ..."
+                raise TexError(
+                    f"{where}: TeX error in the {'display' if display else 'inline'} "
+                    f"formula {shown!r}: {result['error']}. Fix the formula's source "
+                    f"(its generator in derivations/ or docs/hooks/, or the page)."
+                )
+            found[key] = str(result["html"])
+            self.cache.put(key, found[key])
+            del self.pending[key]
+        return [found[key] for key in keys]
 
     def close(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            assert self.process.stdin is not None
-            self.process.stdin.close()
-            self.process.wait(timeout=10)
-        if self.process is not None and self.process.stdout is not None:
-            self.process.stdout.close()
-        self.process = None
+        process, self.process = self.process, None
+        if process is not None:
+            if process.poll() is None:
+                assert process.stdin is not None
+                process.stdin.close()
+                process.wait(timeout=30)
+            if process.stdout is not None:
+                process.stdout.close()
 
 
 #: mkdocs-jupyter's loader of the client MathJax, added to every page it passes by.
 NOTEBOOK_MATHJAX = re.compile(r"<script data-mkdocs-jupyter-mathjax=[^>]*>.*?</script>\n?", re.S)
+
+
+def page_formulas(
+    page_html: str, where: str, matches: list[re.Match[str]] | None = None
+) -> list[tuple[str, bool]]:
+    """(TeX, display?) of every arithmatex formula of `page_html`, in order."""
+    try:
+        found = ELEMENT.finditer(page_html) if matches is None else matches
+        return [split_tex(html.unescape(m["tex"])) for m in found]
+    except TexError as error:
+        raise TexError(f"{where}: {error}") from error
 
 
 def typeset_page(page_html: str, where: str, renderer: Renderer) -> str:
@@ -235,10 +298,7 @@ def typeset_page(page_html: str, where: str, renderer: Renderer) -> str:
     matches = list(ELEMENT.finditer(page_html))
     if not matches:
         return page_html
-    try:
-        formulas = [split_tex(html.unescape(m["tex"])) for m in matches]
-    except TexError as error:
-        raise TexError(f"{where}: {error}") from error
+    formulas = page_formulas(page_html, where, matches)
     drawings = renderer.draw(formulas, where)
     out, last = [], 0
     for n, (match, drawn) in enumerate(zip(matches, drawings, strict=True), start=1):
@@ -283,6 +343,15 @@ def renderer() -> Renderer:
 def on_files(files: Files, config: Any) -> Files:
     files.append(File.generated(config, STYLESHEET, content=renderer().stylesheet()))
     return files
+
+
+def on_page_content(html_text: str, page: Any, config: Any, files: Files) -> str:
+    """Send the page's formulas to Node now; `on_post_page` collects their drawings."""
+    try:
+        _KEPT.renderer.prefetch(page_formulas(html_text, page.file.src_uri))
+    except TexError as error:
+        raise PluginError(str(error)) from error
+    return html_text
 
 
 def on_post_page(output: str, page: Any, config: Any) -> str:
