@@ -17,7 +17,6 @@ const { SVG } = require("mathjax-full/js/output/svg.js");
 const { liteAdaptor } = require("mathjax-full/js/adaptors/liteAdaptor.js");
 const { RegisterHTMLHandler } = require("mathjax-full/js/handlers/html.js");
 const { STATE } = require("mathjax-full/js/core/MathItem.js");
-const { SerializedMmlVisitor } = require("mathjax-full/js/core/MmlTree/SerializedMmlVisitor.js");
 const { AllPackages } = require("mathjax-full/js/input/tex/AllPackages.js");
 const { VERSION } = require("mathjax-full/js/components/version.js");
 
@@ -41,12 +40,25 @@ const tex = new TeX({
 const svg = new SVG({ fontCache: "local", localID: CONFIG.localID });
 const html = mathjax.document("", { InputJax: tex, OutputJax: svg });
 
-const mathml = new SerializedMmlVisitor(html.mmlFactory);
-const CLOSE = "</mjx-container>";
+// MathJax's markup, less what nothing reads: the MathML node names and TeX classes of
+// every group and the code point of every glyph (data-*: kept where MathJax's CSS
+// selects on them: mtable, merror, maction), the namespaces (inline SVG in HTML needs
+// none) and xlink: (SVG 2's href). A written-out sum of the gated cells holds tens of
+// thousands of groups: the heaviest page weighs a third less, and parses faster.
+function compact(markup) {
+  return markup
+    .replace(/ data-mml-node="(?!mtable"|merror"|maction")[^"]*"/g, "")
+    .replace(/ data-c="[^"]*"/g, "")
+    .replace(/ data-mjx-texclass="[^"]*"/g, "")
+    .replace(/ xlink:href="/g, ' href="')
+    .replace(/ xmlns(:xlink)?="[^"]*"/g, "")
+    .replace(/<g>(<use [^>]*><\/use>)<\/g>/g, "$1");
+}
+// use[data-c] in MathJax's CSS (the glyphs' outline width), for the glyphs without it
+const GLYPH_RULE = '\nmjx-container[jax="SVG"] use {\n  stroke-width: 3;\n}\n';
 
-// What html.convert() does, with the assistive MathML of MathJax's a11y/assistive-mml
-// (the same markup) added as text: that handler parses the serialized MathML back into
-// nodes, which for the longest written-out sums (50 kB of TeX) took 10 s of 20.
+// What html.convert() does; the TeX, kept beside the drawing by the caller, is what
+// screen readers read (the SVG is aria-hidden), so no assistive MathML is added.
 function typeset(formula) {
   const item = new html.options.MathItem(formula.tex, tex, formula.display);
   item.start.node = adaptor.body(html.document);
@@ -54,12 +66,7 @@ function typeset(formula) {
   item.convert(html, STATE.LAST);
   const root = item.typesetRoot;
   adaptor.setAttribute(adaptor.firstChild(root), "aria-hidden", "true");
-  adaptor.setStyle(root, "position", "relative");
-  const mml = mathml.visitTree(item.root).replace(/\n */g, "").replace(/<!--.*?-->/g, "");
-  const display = formula.display ? "block" : "inline";
-  const hidden = `<mjx-assistive-mml unselectable="on" display="${display}">${mml}</mjx-assistive-mml>`;
-  const drawn = adaptor.outerHTML(root);
-  return drawn.slice(0, -CLOSE.length) + hidden + CLOSE;
+  return compact(adaptor.outerHTML(root));
 }
 
 function draw(formula) {
@@ -72,7 +79,7 @@ function draw(formula) {
 }
 
 function answer(request) {
-  if (request.stylesheet) return { css: adaptor.textContent(svg.styleSheet(html)) };
+  if (request.stylesheet) return { css: adaptor.textContent(svg.styleSheet(html)) + GLYPH_RULE };
   if (Array.isArray(request.formulas)) return { results: request.formulas.map(draw) };
   return { error: `unknown request: ${JSON.stringify(request).slice(0, 200)}` };
 }
