@@ -34,6 +34,7 @@ import shutil
 import subprocess
 import sys
 import threading
+import time
 import types
 from collections import deque
 from concurrent.futures import Future
@@ -161,6 +162,8 @@ class Renderer:
     reused: int = 0
     #: Seconds the Node process spent drawing (its own count), this build.
     seconds: float = 0.0
+    #: Seconds on_post_page spent (waiting for drawings, reading the cache, rewriting).
+    page_seconds: float = 0.0
     lock: threading.Lock = field(default_factory=threading.Lock)
     pending: dict[str, Future[Result]] = field(default_factory=dict)
     waiting: deque[list[Future[Result]]] = field(default_factory=deque)
@@ -356,18 +359,22 @@ def on_page_content(html_text: str, page: Any, config: Any, files: Files) -> str
 
 
 def on_post_page(output: str, page: Any, config: Any) -> str:
+    started = time.perf_counter()
     try:
         return typeset_page(output, page.file.src_uri, _KEPT.renderer)
     except TexError as error:
         raise PluginError(str(error)) from error
+    finally:
+        _KEPT.renderer.page_seconds += time.perf_counter() - started
 
 
 def on_post_build(config: Any) -> None:
     kept = _KEPT.renderer
-    log.info("formulas: %d drawn by MathJax in %.2f s, %d from the cache", kept.drawn,
-             kept.seconds, kept.reused)  # fmt: skip
+    log.info("formulas: %d drawn by MathJax in %.2f s, %d from the cache; the pages "
+             "waited %.2f s for them", kept.drawn, kept.seconds, kept.reused,
+             kept.page_seconds)  # fmt: skip
     kept.drawn = kept.reused = 0
-    kept.seconds = 0.0
+    kept.seconds = kept.page_seconds = 0.0
     if not _serving():
         kept.close()
 
