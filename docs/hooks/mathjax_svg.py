@@ -341,7 +341,7 @@ def renderer() -> Renderer:
             kept.close()
         kept = Renderer(FormulaCache(salt=salt))
         _KEPT.renderer, _KEPT.identity = kept, identity
-    return kept  # type: ignore[no-any-return]
+    return kept
 
 
 def on_files(files: Files, config: Any) -> Files:
