@@ -109,3 +109,36 @@ def test_a_broken_formula_fails_the_build_with_its_page_named(tmp_path):
     done = subprocess.run(build, cwd=tmp_path, capture_output=True, text=True, check=False)
     assert done.returncode == 0, done.stderr[-2000:]
     assert "<svg" in (tmp_path / "site" / "broken" / "index.html").read_text()
+
+
+NOTEBOOK = """# %% [markdown]
+# The markdown of a notebook: $a_t = x_t W_{xh}$.
+
+# %%
+from IPython.display import Math
+
+Math(r"\\frac{\\partial L}{\\partial h_t}")
+"""
+
+
+def test_a_notebooks_markdown_and_output_math_are_drawn(tmp_path):
+    """mkdocs-jupyter as the site configures it: the formulas of a notebook's Markdown
+    and of its output are drawn at build, and its client MathJax loader is gone."""
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "index.md").write_text("Home.\n")
+    (docs / "nb.py").write_text(NOTEBOOK)
+    (tmp_path / "mkdocs.yml").write_text(
+        "site_name: t\nhooks:\n  - " + str(ROOT / "docs" / "hooks" / "mathjax_svg.py") + "\n"
+        "plugins:\n  - mkdocs-jupyter:\n      include: ['*.py']\n      execute: true\n"
+        "      markdown_cell_processor: mkdocs\n      mathjax_version: 3\n"
+        "markdown_extensions:\n  - pymdownx.arithmatex:\n      generic: true\n"
+    )
+    mkdocs = Path(sys.executable).with_name("mkdocs")
+    build = [str(mkdocs), "build", "--strict", "--site-dir", str(tmp_path / "site")]
+    done = subprocess.run(build, cwd=tmp_path, capture_output=True, text=True, check=False)
+    assert done.returncode == 0, done.stderr[-3000:]
+    page = (tmp_path / "site" / "nb" / "index.html").read_text()
+    assert page.count("<mjx-container") == 2, page.count("<mjx-container")
+    assert "a_t = x_t W_{xh}" in page and "\\frac{\\partial L}{\\partial h_t}" in page
+    assert "data-mkdocs-jupyter-mathjax" not in page and "mathjax@" not in page

@@ -151,10 +151,10 @@ def test_no_page_loads_mathjax_and_every_formula_is_drawn(built_site):
         assert "arithmatex-deferred" not in html, page
         undrawn = re.findall(r'class="arithmatex">(?!<mjx-container)(.{0,80})', html)
         assert not undrawn, (page, undrawn[:3])
-        drawn[page.relative_to(built_site).parent.as_posix()] = html.count("<svg")
+        drawn[page.relative_to(built_site).parent.as_posix()] = html.count("<mjx-container")
     assert not (built_site / "assets" / "mathjax").exists()
-    for path in ("local-derivatives", "notebooks/numerical-example", "reference/derivations",
-                 "gated/lstm/h0"):  # fmt: skip
+    # (the notebooks hold no math today: tests/test_mathjax_svg.py builds one that does)
+    for path in ("local-derivatives", "reference/derivations", "gated/lstm/h0"):
         assert drawn[path] > 0, path
 
 
