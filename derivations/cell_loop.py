@@ -40,6 +40,7 @@ from derivations.cell import Cell, Input, Prev, Ref
 from derivations.cell_factors import LocalFactor, LocalSum, Piece
 from derivations.cell_nodes import Node
 from derivations.cell_unroll import UnrolledCell
+from derivations.notation import signal_entry_latex
 from derivations.spec import check_choice
 from derivations.unroll import Assignment, back_substitute, matrix_of_symbols
 
@@ -246,7 +247,7 @@ class CellLoop:
 
     @property
     def latex_names(self) -> dict[sp.Symbol, str]:
-        r"""LaTeX of the program's and the loop's symbols: \bar{c}_{t,j}, \delta^{r}_{t,j}, ..."""
+        r"""LaTeX of the program's and the loop's symbols: \bar{c}_{t,j}, \delta^{r}_{t}[j], ..."""
         latex = self.program.cell.notation.latex
         names = dict(self.program.latex_names)
         # the targets are r_t unless the cell has an r of its own (the GRU's reset gate)
@@ -266,7 +267,7 @@ class CellLoop:
                 mark = latex[signal.name] + (f",{signal.index}" if signal.index > 1 else "")
                 for t, row in self.signals[signal_symbol_name(signal)].items():
                     for j, s in enumerate(row, 1):
-                        names[s] = rf"\delta^{{{mark}}}_{{{t},{j}}}"
+                        names[s] = signal_entry_latex(t, j, mark)
         return names
 
 

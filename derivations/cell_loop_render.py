@@ -192,9 +192,9 @@ def cell_elementwise_latex(
 ) -> str:
     r"""Each entry of dL/d`wrt` in the loop's scalar signals, printed by SymPy's LaTeX printer.
 
-    Lines: every entry (a sum over the iterations t); then each adjoint
-    $\bar v_{t,j}$ and signal $\delta^{u}_{t,j}$ it uses, the carries written out
-    through their definitions; then $\partial L_t/\partial y_t$ entry by entry.
+    Lines: every entry (a sum over the iterations t); then each adjoint $\bar v_{t,j}$
+    and signal $\delta^{u}_{t}[j]$ (`signal_entry_latex`) it uses, the carries written
+    out through their definitions; then $\partial L_t/\partial y_t$ entry by entry.
     """
     check_choice(wrt, f"the gradient of the {cell.name} cell", cell.gradient_names)
     if T > MAX_WRITTEN_STEPS:

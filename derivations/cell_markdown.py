@@ -73,7 +73,7 @@ def cell_derivation_markdown(
         paths = sum(t.path_count() for t in terms)
         parts += [
             "",
-            f"Written out for T = {T} ({len(cell_pairs(cell, wrt, T))} terms, {paths} paths):",
+            f"Written out for T = {T} ({len(cell_pairs(cell, wrt, T))} terms, {paths} products):",
             "",
             f"$$\n{cell_written_out_latex(cell, wrt, T)}\n$$",
             "",

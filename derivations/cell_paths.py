@@ -21,16 +21,77 @@ from dataclasses import dataclass
 from math import prod
 from typing import Any
 
-from derivations.cell import Cell
+from derivations.cell import Cell, Ref
 from derivations.cell_factors import LocalSum
+from derivations.cell_sums import to_states
 from derivations.errors import OutOfRangeError, UnknownChoiceError
 from derivations.notation import local_derivative, total_derivative
 
-__all__ = ["MAX_ROUTE_SPAN", "Route", "routes", "routes_json", "routes_latex", "routes_text"]
+__all__ = [
+    "MAX_ROUTE_SPAN",
+    "Route",
+    "block_derivative",
+    "block_paths",
+    "count_words",
+    "held_fixed",
+    "repeated_reads",
+    "routes",
+    "routes_json",
+    "routes_latex",
+    "routes_text",
+]
 
 #: Longest span i - k listed route by route: a two-state cell has 2^(i-k-1) routes
 #: between two states, 128 at the limit; beyond it only the block product reads.
 MAX_ROUTE_SPAN = 8
+
+
+def held_fixed(cell: Cell, wrt: str) -> tuple[str, ...]:
+    """The other states of a step that read state `wrt` of the same step (the LSTM's h_t
+    reads c_t): a block from `wrt` at t - 1 holds them fixed at t - 1, so it leaves out the
+    paths through them."""
+    reach = to_states(cell, wrt)
+    return tuple(s for s in cell.state_names if s != wrt and reach[s])
+
+
+def block_derivative(cell: Cell, of: str, wrt: str, t: int | str = "t") -> str:
+    r"""The symbol of the one-step block from `wrt` at t - 1 to `of` at t, by the rule of
+    `derivations.notation` (`LOCAL_RULE`, `BLOCK_RULE`, `TOTAL_RULE`).
+
+    ∂ when the block is `of`'s own equation reading `wrt` alone (local: the LSTM's
+    $\partial c_t/\partial c_{t-1} = \operatorname{diag}(f_t)$) or when it holds fixed
+    another state that reads `wrt` (`held_fixed`: the LSTM's $\partial h_t/\partial
+    c_{t-1}$, with $h_{t-1}$ fixed); otherwise d: nothing that depends on `wrt` is held
+    fixed, so the block follows every path (the LSTM's $\mathrm{d}h_t/\mathrm{d}h_{t-1}$).
+    """
+    block = cell.step_jacobian_blocks()[of, wrt]
+    local = bool(block) and all(term.via == (of,) for term in block.terms)
+    derivative = local_derivative if local or held_fixed(cell, wrt) else total_derivative
+    return derivative(cell.notation.at(of, t), cell.notation.at(wrt, t, -1))
+
+
+def block_paths(block: LocalSum) -> int:
+    """The paths in the graph of one step that a block sums over: its distinct ways
+    through the step's variables. A block can hold more products than paths, one per
+    place a variable enters an equation (``h = (1 - z) n + z h_prev`` reads z twice)."""
+    return len({term.via for term in block.terms})
+
+
+def repeated_reads(cell: Cell) -> list[tuple[str, str, int]]:
+    """``(variable, equation, places)`` for each variable an equation reads in more than
+    one place: there a path of the graph gives one product per place (the GRU's
+    ``h = (1 - z) n + z h_prev`` reads z twice)."""
+    out = []
+    for eq in cell.equations:
+        counts: dict[str, int] = {}
+        stack = [eq.expr]
+        while stack:
+            node = stack.pop()
+            if isinstance(node, Ref):
+                counts[node.name] = counts.get(node.name, 0) + 1
+            stack.extend(node.children())
+        out += [(name, eq.name, n) for name, n in counts.items() if n > 1]
+    return out
 
 
 @dataclass(frozen=True)
@@ -49,7 +110,13 @@ class Route:
 
     @property
     def paths(self) -> int:
-        """The number of paths through the equations along this route."""
+        """The number of paths in the graph along this route (`block_paths` per step)."""
+        return prod(block_paths(b) for b in self.blocks)
+
+    @property
+    def products(self) -> int:
+        """The number of products of the chain rule along this route: a path meeting a
+        variable that one equation reads twice (the GRU's z) gives a product per use."""
         return prod(len(b) for b in self.blocks)
 
     def label(self) -> str:
@@ -59,16 +126,14 @@ class Route:
     def factors_latex(self, cell: Cell) -> list[str]:
         """The blocks as LaTeX, earliest step first (the order they multiply in).
 
-        A block whose only path is the state's own equation reading the earlier state
-        (the LSTM's c_t from c_{t-1}) is a local derivative and is written with ∂; every
-        other block follows several equations and is a total one (`derivations.notation`).
+        Each block's symbol is `block_derivative`'s: ∂ for the LSTM's c_t from c_{t-1}
+        (one equation) and h_t from c_{t-1} (h_{t-1} held fixed), d where the block follows
+        every path (`derivations.notation`).
         """
         out = []
         for j in reversed(range(len(self.blocks))):
             t, block = self.i - j, self.blocks[j]
-            local = all(term.via == (self.states[j],) for term in block.terms)
-            derivative = local_derivative if local else total_derivative
-            lhs = derivative(f"{self.states[j]}_{{{t}}}", f"{self.states[j + 1]}_{{{t - 1}}}")
+            lhs = block_derivative(cell, self.states[j], self.states[j + 1], t)
             out.append(f"{lhs} = {block.latex(t, cell.notation)}")
         return out
 
@@ -127,6 +192,7 @@ def routes_json(cell: Cell, found: list[Route]) -> dict[str, Any]:
             {
                 "states": [f"{s}_{r.i - j}" for j, s in enumerate(r.states)],
                 "paths": r.paths,
+                "products": r.products,
                 "blocks": r.factors_latex(cell),
                 "through": [
                     [list(term.via) for term in block.terms] for block in reversed(r.blocks)
@@ -141,15 +207,23 @@ def routes_text(cell: Cell, found: list[Route]) -> str:
     """The routes for a terminal: one line per route, then each step's block in LaTeX."""
     if not found:
         return f"no path: the {cell.name} cell's later state does not depend on that one"
-    total = sum(r.paths for r in found)
+    paths, products = sum(r.paths for r in found), sum(r.products for r in found)
     plural = "s" if len(found) != 1 else ""
     lines = [
-        f"{len(found)} route{plural} through the states of the {cell.name} cell, {total} paths:"
+        f"{len(found)} route{plural} through the states of the {cell.name} cell, "
+        f"{count_words(paths, products)}:"
     ]
     for r in found:
-        lines.append(f"{r.label()}  ({r.paths} path{'s' if r.paths != 1 else ''})")
+        lines.append(f"{r.label()}  ({count_words(r.paths, r.products)})")
         lines += [f"    {block}" for block in r.factors_latex(cell)]
     return "\n".join(lines)
+
+
+def count_words(paths: int, products: int) -> str:
+    """``4 paths`` or, where the chain rule gives more products than paths, ``4 paths,
+    5 products``: a path is a path in the graph, a product a term of the expanded sum."""
+    out = f"{paths} path{'s' if paths != 1 else ''}"
+    return out if products == paths else f"{out}, {products} products"
 
 
 def routes_latex(cell: Cell, found: list[Route], of: str, wrt: str) -> str:

@@ -246,7 +246,7 @@ class CellTerm:
     # --- the paths, one by one --------------------------------------------------------
 
     def path_count(self) -> int:
-        """How many path products the term holds, counted without listing them."""
+        """How many products the term holds (one or more per path), counted without listing."""
         g, i, k = self.gradient, self.loss, self.step
         if g.kind in ("Wyh", "by"):
             return 1
@@ -262,7 +262,7 @@ class CellTerm:
         if n > MAX_TERM_PATHS:
             raise TooLargeError(
                 f"term (i={self.loss}, k={self.step}) of dL/d{self.wrt} ({self.cell.name} cell) "
-                f"has {n} paths, too many to list (at most {MAX_TERM_PATHS}). Use its matrix or "
+                f"has {n} products, too many to list (at most {MAX_TERM_PATHS}). Use its matrix or "
                 "value (block products), or a shorter span i - k."
             )
         return tuple(self._paths())

@@ -21,6 +21,7 @@ from typing import Any
 from derivations.cell import Cell, Ref
 from derivations.cell_factors import LocalSum, Notation
 from derivations.cell_links import sum_notation
+from derivations.cell_paths import block_derivative
 from derivations.cell_sums import (
     CellGradient,
     CellTerm,
@@ -45,6 +46,8 @@ __all__ = [
     "cell_derivation_json",
     "cell_written_out_latex",
     "gradient_lhs",
+    "gradient_target",
+    "written_groups",
 ]
 
 #: Most path products one written-out gradient holds: every gradient of every built-in
@@ -107,42 +110,47 @@ def _check_written(cell: Cell, wrt: str, T: int, terms: list[CellTerm]) -> None:
     count = sum(t.path_count() for t in terms)
     if T > MAX_WRITTEN_STEPS or count > MAX_WRITTEN_PATHS:
         raise TooLargeError(
-            f"T={T} gives {len(terms)} terms with {count} path products for dL/d{wrt} of the "
+            f"T={T} gives {len(terms)} terms with {count} products for dL/d{wrt} of the "
             f"{cell.name} cell, too many to write out (at most T = {MAX_WRITTEN_STEPS} and "
             f"{MAX_WRITTEN_PATHS} products). Ask for the compact form (cell_compact_latex, "
             "--form compact: block products, any T) or fewer steps."
         )
 
 
+def written_groups(cell: Cell, wrt: str, terms: list[CellTerm]) -> list[tuple[str, list[CellTerm]]]:
+    """The equations a written-out dL/d`wrt` consists of: (left-hand side, its terms).
+
+    For ``X`` one equation per input x_k, holding exactly the terms (i, k) of that k
+    (i increasing), in k order; otherwise one equation holding every term. Every page,
+    LaTeX and Markdown output that writes a sum out takes its equations from here, so a
+    left-hand side appears once with exactly its terms.
+    """
+    groups: dict[int, list[CellTerm]] = {}
+    for term in sorted(terms, key=lambda t: (t.step, t.loss) if wrt == "X" else (0,)):
+        groups.setdefault(term.step if wrt == "X" else 0, []).append(term)
+    return [
+        (gradient_lhs(cell, wrt, str(key) if wrt == "X" else "k"), group)
+        for key, group in groups.items()
+    ]
+
+
 def cell_written_out_latex(cell: Cell, wrt: str, T: int = 3) -> str:
     """Every term of dL/d`wrt` written out, one tagged ``aligned`` row per (i, k).
 
-    For ``X`` one equation per input x_k; otherwise one equation for the gradient.
+    One equation per group of `written_groups` (for ``X`` one per input x_k).
     Raises `TooLargeError` beyond `MAX_WRITTEN_STEPS` steps or `MAX_WRITTEN_PATHS` products.
     """
     terms = cell_expanded_sum(cell, wrt, T)
     _check_written(cell, wrt, T, terms)
     notation = sum_notation(cell)
-    groups: dict[int, list[CellTerm]] = {}
-    for term in terms:
-        groups.setdefault(term.step if wrt == "X" else 0, []).append(term)
     blocks = []
-    for key, group in groups.items():
-        lhs = gradient_lhs(cell, wrt, str(key))
+    for lhs, group in written_groups(cell, wrt, terms):
         rows = [_written_lines(term, notation, n == 0) for n, term in enumerate(group)]
         blocks.append(lhs + " " + r" \\ ".join(rows))
     return r"\begin{aligned}" + r" \\[4pt] ".join(blocks) + r"\end{aligned}"
 
 
 # --- the block matrix of one step, and the compact form ---------------------------------
-
-
-def _block_symbol(cell: Cell, s: str, s2: str, block: LocalSum, t: str) -> str:
-    """d s_t/d s2_{t-1}: local (∂) when the block is s's own equation reading s2, else total."""
-    local = all(term.via == (s,) for term in block.terms)
-    derivative = local_derivative if local else total_derivative
-    notation = cell.notation
-    return derivative(notation.at(s, t), notation.at(s2, t, -1))
 
 
 def _sum_body(block: LocalSum, t: int | str, notation: Notation) -> str:
@@ -173,8 +181,9 @@ def block_matrix_latex(
 ) -> tuple[str, list[str]]:
     r"""The one-step Jacobian $J_t$ of the stacked state as a block matrix, and its ``where`` rows.
 
-    Row convention: block (r, c) is $\mathrm{d}s^{(c)}_t/\mathrm{d}s^{(r)}_{t-1}$, rows by
-    the earlier state, columns by the later one (as `rnnnum.jacobian_products` stores
+    Row convention: block (r, c) differentiates state c at t by state r at t - 1 (written
+    by `derivations.cell_paths.block_derivative`: ∂ when it holds another state fixed),
+    rows by the earlier state, columns by the later one (as `rnnnum.jacobian_products` stores
     them), so $\Delta s_t = \Delta s_{t-1} J_t$. A zero block prints 0, a short one (one
     product of at most `INLINE_PIECES` pieces) itself; a longer one is named by its
     derivative and defined in the returned rows (``aligned`` rows, ``lhs &= ...``).
@@ -192,7 +201,7 @@ def block_matrix_latex(
             elif len(block) == 1 and len(block.terms[0].pieces) <= INLINE_PIECES:
                 entries.append(block.latex(t, notation))
             else:
-                symbol = _block_symbol(cell, s, s2, block, str(t))
+                symbol = block_derivative(cell, s, s2, t)
                 entries.append(symbol)
                 where.append(_sum_rows(symbol, block, t, notation))
         rows.append(" & ".join(entries))
@@ -276,8 +285,12 @@ def _state_row_symbol(cell: Cell, t: str) -> str:
 def _in_step(cell: Cell, g: CellGradient, m: int, state: str | None, top: str, u: str) -> str:
     """d s_k/d u_k, written with ∂ when it is local: one path, s's own equation reading u.
 
-    `state` None stands for the whole state row (local only for a one-state cell).
+    `state` None stands for the whole state row (local only for a one-state cell). For
+    an initial state s'_0 the entry of one state is the block from s'_0 to s_1, written
+    as every block is (`derivations.cell_paths.block_derivative`).
     """
+    if g.kind == "initial" and state is not None:
+        return block_derivative(cell, state, g.wrt[:-1], 1)
     entry = g.entries[m]
     states = cell.state_names if state is None else (state,)
     name = entry.start.split("_")[0]

@@ -21,6 +21,7 @@ from __future__ import annotations
 import importlib
 import inspect
 from collections.abc import Callable
+from dataclasses import replace
 
 from derivations.cell import (
     Add,
@@ -53,6 +54,7 @@ __all__ = [
     "load_cell",
     "lstm",
     "residual",
+    "unit_of",
     "vanilla",
 ]
 
@@ -94,14 +96,49 @@ def residual(activation: str = "tanh") -> Cell:
 
 
 def _gate_params(gate: str, biases: tuple[str, ...]) -> tuple[Param, ...]:
-    """W_x{gate} (D, H), W_h{gate} (H, H) and the gate's biases (1, H)."""
-    of = f"of gate {gate}"
+    """W_x{gate} (D, H), W_h{gate} (H, H) and the gate's biases (1, H).
+
+    Each meaning names the unit the parameter feeds as ``{unit}``, filled in from the
+    finished cell's equations by `_with_units` (a gate or a candidate).
+    """
     out = [
-        Param(f"Wx{gate}", "D", latex=f"W_{{x{gate}}}", meaning=f"input weights {of}"),
-        Param(f"Wh{gate}", "H", latex=f"W_{{h{gate}}}", meaning=f"recurrent weights {of}"),
+        Param(f"Wx{gate}", "D", latex=f"W_{{x{gate}}}", meaning="input weights of the {unit}"),
+        Param(f"Wh{gate}", "H", latex=f"W_{{h{gate}}}", meaning="recurrent weights of the {unit}"),
     ]
-    out += [Param(b, None, latex=f"b_{{{b[1:]}}}", meaning=f"bias of gate {gate}") for b in biases]
+    out += [Param(b, None, latex=f"b_{{{b[1:]}}}", meaning="bias of the {unit}") for b in biases]
     return tuple(out)
+
+
+def unit_of(cell: Cell, param: str) -> tuple[str, str]:
+    """The unit `param` feeds, as ``(word, variable)``: ``("gate", "f")``, ``("candidate", "g")``.
+
+    Read from the equations: follow the variables that use `param`, directly or through
+    earlier variables, to the first one whose equation applies an element-wise function.
+    A sigmoid there makes it a gate (a value in (0, 1) that scales another); any other
+    function makes it a candidate (a new value, such as the LSTM's g or the GRU's n).
+    """
+    reached: set[str] = set()
+    for eq in cell.equations:
+        reads = {leaf.name for leaf in cell.leaves(eq.name) if isinstance(leaf, Ref)}
+        if cell.param_uses(eq.name, param) or reads & reached:
+            if isinstance(eq.expr, Func):
+                return ("gate" if eq.expr.kind == "sigmoid" else "candidate"), eq.name
+            reached.add(eq.name)
+    raise UnknownChoiceError(
+        f"parameter {param!r} of cell {cell.name!r} feeds no equation with an element-wise "
+        "function, so it belongs to no gate or candidate; name its unit in its meaning."
+    )
+
+
+def _with_units(cell: Cell) -> Cell:
+    """`cell` with each ``{unit}`` of a parameter's meaning replaced by `unit_of` it."""
+    params = tuple(
+        replace(p, meaning=p.meaning.format(unit=" ".join(unit_of(cell, p.name))))
+        if "{unit}" in p.meaning
+        else p
+        for p in cell.params
+    )
+    return replace(cell, params=params)
 
 
 def lstm() -> Cell:
@@ -122,7 +159,7 @@ def lstm() -> Cell:
     h = Mul(Ref("o"), Func("tanh", Ref("c")))
     equations += [Equation("c", c, "c"), Equation("h", h, "h")]
     names = [g for g, _ in LSTM_GATES]
-    return Cell(
+    cell = Cell(
         "lstm",
         params,
         (State("h", "h"), State("c", "c")),
@@ -132,6 +169,7 @@ def lstm() -> Cell:
             for stacked, prefix in (("Wx", "Wx"), ("Wh", "Wh"), ("b", "b"))
         ),
     )
+    return _with_units(cell)
 
 
 def gru(reset: str = "after") -> Cell:
@@ -177,7 +215,7 @@ def gru(reset: str = "after") -> Cell:
         for stacked, prefix in (("Wx", "Wx"), ("Wh", "Wh"), ("bx", "bx"), ("bh", "bh"))
     )
     name = "gru" if reset == "after" else "gru-before"
-    return Cell(name, params, (State("h", "h"),), equations, stacks=stacks)
+    return _with_units(Cell(name, params, (State("h", "h"),), equations, stacks=stacks))
 
 
 #: Built-in cells by name; vanilla and residual take the activation, the gated ones fix theirs.

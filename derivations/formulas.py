@@ -30,6 +30,7 @@ from derivations.cell import Cell
 from derivations.cell_factors import Diag, LocalFactor, LocalSum, Notation, Scope, Weight
 from derivations.cell_nodes import Input, Node, Prev, Ref
 from derivations.cell_ops import Add, Bias, Func, MatMul, Slope
+from derivations.cell_paths import block_derivative
 from derivations.errors import DerivationError
 from derivations.notation import total_derivative
 from derivations.spec import ACTIVATIONS
@@ -169,8 +170,9 @@ def generic_sum(total: LocalSum, t: int | str, notation: Notation) -> str:
 
 
 def step_derivative(cell: Cell, of: str = "h", wrt: str = "h", t: int | str = "t") -> str:
-    r"""$\mathrm{d}s_t/\mathrm{d}s'_{t-1} = \ldots$: one block of the step, activation written f."""
-    lhs = total_derivative(cell.notation.at(of, t), cell.notation.at(wrt, t, -1))
+    r"""$\mathrm{d}s_t/\mathrm{d}s'_{t-1} = \ldots$: one block of the step, activation written f
+    (its symbol by `derivations.cell_paths.block_derivative`)."""
+    lhs = block_derivative(cell, of, wrt, t)
     block = cell.step_jacobian_blocks()[of, wrt]
     return f"{lhs} = {generic_sum(block, t, cell.notation)}"
 
@@ -194,7 +196,8 @@ def column_equation(
     t: int | str = "t",
     inline: tuple[str, ...] = (),
 ) -> str:
-    r"""Equation `name` in the column convention: every ``e W`` as ``W' e`` with W' = W^T named.
+    r"""Equation `name` in the column convention: every ``e W`` as ``W' e`` with
+    $W' = W^\top$ named.
 
     For the vanilla cell, inlining a: $h_{t} = f\big(W x_{t} + U h_{t-1} + b\big)$.
     """
@@ -218,7 +221,7 @@ def column_block(block: LocalSum) -> LocalSum:
 
 
 def column_scope(scope: Scope) -> Scope:
-    """`scope` with the column matrix of every parameter added: ``COLUMN + P`` is P^T."""
+    r"""`scope` with the column matrix of every parameter added: ``COLUMN + P`` is $P^\top$."""
     column = {COLUMN + k: np.asarray(v).T for k, v in scope.params.items()}
     return Scope(scope.x, scope.prev, scope.refs, {**scope.params, **column}, scope.activation)
 

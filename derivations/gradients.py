@@ -44,10 +44,10 @@ __all__ = [
 
 @dataclass(frozen=True)
 class Rule:
-    """How the chain for one gradient closes at step k.
+    """How the chain for one gradient closes at step $k$.
 
-    ``via`` is ``"a"`` when the quantity enters through a_k (the chain runs back from
-    L_i to a_k) and ``"y"`` when it enters through y_i (only k = i). ``left`` and
+    ``via`` is ``"a"`` when the quantity enters through $a_k$ (the chain runs back from
+    $L_i$ to $a_k$) and ``"y"`` when it enters through $y_i$ (only $k = i$). ``left`` and
     ``right`` give the local-derivative factor at (i, k), if any; ``increment`` is
     what the symbolic loop adds at step t. What the pages print of the loop and of the
     local rules comes from the vanilla cell (`derivations.render.loop_code`,
@@ -133,7 +133,8 @@ def check_gradient_name(name: object) -> str:
 
 
 def pairs(name: str, T: int) -> list[tuple[int, int]]:
-    """The (i, k) pairs with a term in dL/d`name`, ordered by loss i then step k."""
+    """The $(i, k)$ pairs with a term in the gradient of $L$ with respect to `name`, ordered
+    by loss $i$ then step $k$."""
     steps = RULES[check_gradient_name(name)].steps
     if steps == "diagonal":
         return [(i, i) for i in range(1, T + 1)]
@@ -143,7 +144,8 @@ def pairs(name: str, T: int) -> list[tuple[int, int]]:
 
 
 def expanded_sum(name: str, T: int) -> list[Term]:
-    """Every term of dL/d`name` for a T-step model, one per (loss i, step k)."""
+    """Every term of the gradient of $L$ with respect to `name` for a T-step model, one per
+    (loss $i$, step $k$)."""
     rule = RULES[check_gradient_name(name)]
     return [
         Term(name, i, k, rule.via, rule.left(i, k), rule.right(i, k)) for i, k in pairs(name, T)
@@ -151,7 +153,7 @@ def expanded_sum(name: str, T: int) -> list[Term]:
 
 
 def jacobian(i: int, k: int, T: int | None = None) -> JacobianProduct:
-    r"""The explicit product for 0 <= k <= i (at most T if given).
+    r"""The explicit product for $0 \le k \le i$ (at most T if given).
 
     $\mathrm{d}h_i / \mathrm{d}h_k = \prod_{t=k+1}^{i} W_{hh}\,\mathrm{diag}(f'(a_t))$.
     """
@@ -176,11 +178,13 @@ def jacobian(i: int, k: int, T: int | None = None) -> JacobianProduct:
 
 @dataclass(frozen=True, eq=False)
 class Loop:
-    """The backward loop as a straight-line program in the model's symbols.
+    r"""The backward loop as a straight-line program in the model's symbols.
 
-    Iteration t (from T down to 1) computes ``dh[t]`` = dL/dh_t (direct path through
-    y_t plus the carry), ``delta[t]`` = dL/da_t, and the carry ``carry[t]`` =
-    delta_t W_hh^T = d(L_t + ... + L_T)/dh_{t-1}. ``increments[name][t]`` is what
+    Iteration t (from T down to 1) computes ``dh[t]`` = $\mathrm{d}L/\mathrm{d}h_t$ (direct
+    path through $y_t$ plus the carry), ``delta[t]`` = $\mathrm{d}L/\mathrm{d}a_t$, and the
+    carry ``carry[t]`` =
+    $\delta_t W_{hh}^\top = \mathrm{d}(L_t + \dots + L_T)/\mathrm{d}h_{t-1}$.
+    ``increments[name][t]`` is what
     iteration t adds to the gradient ``name``; ``gradients[name]`` the sum (for
     ``X``, a list of the T rows).
     """
@@ -194,12 +198,12 @@ class Loop:
 
     @property
     def definitions(self) -> dict[sp.Symbol, Any]:
-        """Each loop symbol in terms of g_t, f'(a_t), h_t, x_t and the parameters."""
+        """Each loop symbol in terms of $g_t$, $f'(a_t)$, $h_t$, $x_t$ and the parameters."""
         return back_substitute(self.assignments)
 
 
 def backward_loop(model: Unrolled) -> Loop:
-    """Reverse over t, carrying dh_next: the loop of `rnnnum.bptt`, in symbols."""
+    """Reverse over t, carrying `dh_next`: the loop of `rnnnum.bptt`, in symbols."""
     T, H = model.spec.T, model.spec.H
     Whh_T, Wyh_T = model.params["Whh"].T, model.params["Wyh"].T
     dh: dict[int, sp.Matrix] = {}
@@ -235,10 +239,12 @@ def _sum(matrices: list[sp.Matrix]) -> sp.Matrix:
 
 
 def loop_map(name: str, T: int) -> dict[int, list[tuple[int, int]]]:
-    """For each loop iteration t (T down to 1), the (i, k) terms of dL/d`name` it adds.
+    r"""For each loop iteration t (T down to 1), the (i, k) terms of the gradient by `name`
+    it adds.
 
-    Iteration t adds exactly the terms with step k = t: delta_t carries
-    sum_{i >= t} dL_i/da_t, so every loss at or after t arrives at once.
+    Iteration t adds exactly the terms with step $k = t$: $\delta_t$ carries
+    $\sum_{i \ge t} \mathrm{d}L_i/\mathrm{d}a_t$, so every loss at or after $t$ arrives at
+    once.
     """
     out: dict[int, list[tuple[int, int]]] = {t: [] for t in range(T, 0, -1)}
     for i, k in pairs(name, T):

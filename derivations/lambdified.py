@@ -4,7 +4,7 @@ The forward program (`derivations.unroll`) and the backward loop
 (`derivations.gradients.backward_loop`) are handed to `lambdify` as its common
 subexpressions (its ``cse=`` hook), so the generated function is exactly the
 program: one line per intermediate symbol, linear in T. It returns the loss, every
-gradient, and the trace (h_t, g_t, f'(a_t), ...) from which each expanded `Term`
+gradient, and the trace ($h_t$, $g_t$, $f'(a_t)$, ...) from which each expanded `Term`
 and `JacobianProduct` evaluates.
 """
 
@@ -37,9 +37,9 @@ class Evaluation:
 
     ``gradients["X"]`` is (T, D), ``"h0"`` (H,), biases 1-D, matrices 2-D.
     ``trace`` maps ``a, h, d`` to (T+1, H) arrays, ``y, p, g, r`` to (T+1, V) and
-    ``x`` to (T+1, D), indexed by step t (row 0 is h_0 for ``h``, NaN otherwise),
+    ``x`` to (T+1, D), indexed by step t (row 0 is $h_0$ for ``h``, NaN otherwise),
     plus the parameters by name: what `Term.value` reads. ``losses`` is by position:
-    entry t - 1 is L_t (the layouts of `derivations.notation`).
+    entry t - 1 is $L_t$ (the layouts of `derivations.notation`).
     """
 
     loss: float

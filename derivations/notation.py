@@ -17,21 +17,31 @@ derivative $\mathrm{d}u / \mathrm{d}v$ follows every path from $v$ to $u$ throug
 unrolled graph: every gradient $\mathrm{d}L/\mathrm{d}W_{xh}$, the backward signals
 $\delta_{i,k} = \mathrm{d}L_i / \mathrm{d}a_k$ (one loss, one step) and
 $\delta_t = \mathrm{d}L / \mathrm{d}a_t = \sum_{i \ge t} \delta_{i,t}$ (all losses),
-and the Jacobian products $\mathrm{d}h_i/\mathrm{d}h_k$. Plain text (code comments,
-the command line) writes the same two forms as ``∂L_t/∂y_t`` and ``dL/dh_t``.
+and the Jacobian products $\mathrm{d}h_i/\mathrm{d}h_k$. The letter δ means one thing,
+the backward signal at a pre-activation: with a loss and a step, $\delta_{i,k}$, one
+loss's share; with one step, $\delta_t$ (or a cell's $\delta^{u}_t$), the sum over the
+losses. Entry j of a step signal is written with a bracket, $\delta_t[j]$
+(`signal_entry_latex`), never $\delta_{t,j}$, which would read as a loss and a step.
+A cell with several states adds a third case (`BLOCK_RULE`): a block of its one-step
+Jacobian from a state that another state of the same step reads (the LSTM's $h_{t-1}$
+reads $c_{t-1}$) holds that state fixed, so it is a partial derivative of the step map,
+$\partial h_t/\partial c_{t-1}$; a block from a state no other state reads,
+$\mathrm{d}h_t/\mathrm{d}h_{t-1}$, and a derivative of a state by something of its own
+step, $\mathrm{d}s_k/\mathrm{d}a^{f}_k$, leave nothing out and are total. Plain text (code
+comments, the command line) writes the same two forms as ``∂L_t/∂y_t`` and ``dL/dh_t``.
 
-Time indices. Steps are t = 1..T and h_0 is the initial state everywhere in the
+Time indices. Steps are $t = 1, \dots, T$ and $h_0$ is the initial state everywhere in the
 formulas; the arrays hold them in one of three layouts, and every place that goes
 from one to another says so and converts with `step_position` or `pair_position`:
 
 - *by step*, T + 1 rows, row t is step t and row 0 the initial state: the symbolic
-  program (``Unrolled.h[t]``, ``h[0]`` is h_0), the numeric trace of
+  program (``Unrolled.h[t]``, ``h[0]`` is $h_0$), the numeric trace of
   `derivations.lambdified.Evaluation` (``trace["h"][t]``) and
   ``rnnnum.jacobian_products(...).matrices[n, i, k]`` (i, k = 0..T);
 - *by position*, T rows, position t - 1 holds step t (`step_position`): rnnnum's
-  caches (``cache.h[:, t - 1]`` is h_t, h_0 is the separate ``cache.h0``), the
-  inputs and targets a caller passes (``values["X"][t - 1]`` is x_t) and the losses;
-- *by pair*, a (T, T) table whose entry (i - 1, k - 1) is the term of loss L_i through
+  caches (``cache.h[:, t - 1]`` is $h_t$, $h_0$ is the separate ``cache.h0``), the
+  inputs and targets a caller passes (``values["X"][t - 1]`` is $x_t$) and the losses;
+- *by pair*, a (T, T) table whose entry (i - 1, k - 1) is the term of loss $L_i$ through
   step k (`pair_position`): ``rnnnum.components(...).terms`` and the component norms.
   A `derivations.terms.Term` names its pair directly, 1-based: ``Term.loss`` = i,
   ``Term.step`` = k.
@@ -45,6 +55,7 @@ from derivations.errors import OutOfRangeError
 
 __all__ = [
     "ACTIVATION_NAMES",
+    "BLOCK_RULE",
     "GRADIENT_NAMES",
     "LOCAL_RULE",
     "LOSS_NAMES",
@@ -56,6 +67,7 @@ __all__ = [
     "entry_name",
     "local_derivative",
     "pair_position",
+    "signal_entry_latex",
     "step_latex",
     "step_position",
     "total_derivative",
@@ -76,6 +88,13 @@ LOCAL_RULE = (
 TOTAL_RULE = (
     "a total derivative du/dv follows every path from v to u through the unrolled graph, "
     "adding the chain-rule product along each"
+)
+
+BLOCK_RULE = (
+    "a block ∂s_t/∂s'_{t-1} of a cell's one-step Jacobian from a state s' that another "
+    "state of the same step reads holds that other state fixed at t-1, leaving out the paths "
+    "through it: it is a partial derivative of the step map and is written with ∂; a block "
+    "from a state no other state reads leaves nothing out and is total"
 )
 
 
@@ -160,7 +179,8 @@ def entry_latex(name: str, *index: int) -> str:
     r"""LaTeX of one scalar entry, 1-based.
 
     Matrices: ``(W_{hh})_{1,2}``; vectors: ``(b_h)_{2}``; per-step vectors take the
-    step first, then the component: ``entry_latex("h", 3, 1) == "h_{3,1}"``.
+    step first, then the component: ``entry_latex("h", 3, 1) == "h_{3,1}"``, except the
+    signal δ, whose two subscripts mean a loss and a step: ``\delta_{3}[1]``.
     """
     q = QUANTITIES[name]
     if q.per_step:
@@ -171,9 +191,20 @@ def entry_latex(name: str, *index: int) -> str:
             return f"{base}_{{{inner}}}"
         if name == "d":
             return f"f'(a_{{{inner}}})"
-        symbol = r"\delta" if name == "delta" else r"\bar h"
-        return f"{symbol}_{{{inner}}}"
+        if name == "delta":
+            return signal_entry_latex(t, ",".join(str(i) for i in rest))
+        return rf"\bar h_{{{inner}}}"
     return f"({q.latex})_{{{','.join(str(i) for i in index)}}}"
+
+
+def signal_entry_latex(t: int | str, j: int | str, mark: str | None = None) -> str:
+    r"""Entry j of the step signal $\delta_t$ (a cell's $\delta^{mark}_t$): ``\delta_{3}[1]``.
+
+    The bracket keeps it apart from $\delta_{i,k} = \mathrm{d}L_i/\mathrm{d}a_k$, one
+    loss's signal at one step.
+    """
+    sup = f"^{{{mark}}}" if mark else ""
+    return rf"\delta{sup}_{{{t}}}[{j}]"
 
 
 def step_position(t: int) -> int:
@@ -187,7 +218,7 @@ def step_position(t: int) -> int:
 
 
 def pair_position(i: int, k: int) -> tuple[int, int]:
-    """Where the term of loss L_i through step k sits in a (T, T) table: (i - 1, k - 1).
+    """Where the term of loss $L_i$ through step $k$ sits in a (T, T) table: (i - 1, k - 1).
 
     The layout of ``rnnnum.components(...).terms`` and of the component norms.
     """

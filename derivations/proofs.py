@@ -5,9 +5,10 @@ with every intermediate symbol substituted back, minus `sympy.diff` of the neste
 total loss, expands to exactly zero. ReLU-family activations are piecewise linear:
 the proof runs once per activation pattern (which units are on at which step), on
 every pattern, so it covers every region between the kinks; at a kink the
-derivative is the convention f'(0) = 0 (ReLU) or 1/100 (leaky ReLU) on both sides.
+derivative is the convention $f'(0) = 0$ (ReLU) or 1/100 (leaky ReLU) on both sides.
 
-(b) **Loop = sum.** In the symbols g_t = ∂L_t/∂y_t and f'(a_t) left free (so the
+(b) **Loop = sum.** In the symbols $g_t = \partial L_t/\partial y_t$ and $f'(a_t)$ left
+free (so the
 statement holds for every loss and activation at once), what iteration t of the
 backward loop adds to each gradient equals the sum of the terms with step k = t
 (`loop_map`), and the carry after iteration t equals
@@ -252,7 +253,7 @@ def _forward_mode(model: Unrolled) -> Any:
 
 
 def random_point(spec: ModelSpec, rng: np.random.Generator) -> dict[str, Any]:
-    """Random inputs for `spec`: W_hh scaled by 1/sqrt(H), small biases, random h_0.
+    r"""Random inputs for `spec`: $W_{hh}$ scaled by $1/\sqrt{H}$, small biases, random $h_0$.
 
     The one random-point builder of `derivations` (`derivations.verify` adds rnnnum's
     arrays to it). X (T, D) and targets are by position: row t - 1 is step t.

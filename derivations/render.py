@@ -5,7 +5,7 @@ its update lines and its loop map are printed from the vanilla cell
 (`derivations.cells.vanilla`) through the generic cell machinery; the compact sums
 and Jacobian products from the `RULES` and `Factor`s of `derivations.gradients` /
 `derivations.terms` (the vanilla model's own derivation, the one the proofs multiply
-out, read against the cell's terms in tests/test_derivations_terms_cell.py); the
+out, read against the cell's terms by the test suite); the
 element-wise form by SymPy's LaTeX printer from the straight-line program.
 """
 
@@ -29,7 +29,7 @@ from derivations.gradients import (
     pairs,
 )
 from derivations.gradients import jacobian as jacobian_product
-from derivations.notation import QUANTITIES, total_derivative
+from derivations.notation import QUANTITIES, signal_entry_latex, total_derivative
 from derivations.render_lines import (
     CONTINUED_PRODUCT,
     CONTINUED_SUM,
@@ -51,7 +51,7 @@ from derivations.render_model import (
     parameter_locals_latex,
 )
 from derivations.spec import ModelSpec
-from derivations.terms import Factor
+from derivations.terms import Factor, _product_latex
 from derivations.unroll import unroll
 
 # the line-breaking helpers stay importable from here (the cell renderers use them)
@@ -82,6 +82,8 @@ __all__ = [
     "loop_update_latex",
     "model_latex",
     "parameter_locals_latex",
+    "product_order_latex",
+    "transposed_step_latex",
     "written_out_latex",
 ]
 
@@ -101,13 +103,38 @@ def _fprime(t: Any) -> str:
     return rf"\operatorname{{diag}}(f'(a_{{{t}}}))"
 
 
+def _step_factor(t: Any) -> str:
+    """The one-step Jacobian dh_t/dh_{t-1} = W_hh diag(f'(a_t)), the factor of every product."""
+    return rf"W_{{hh}}\,{_fprime(t)}"
+
+
+def _product(k: Any, i: Any) -> str:
+    """dh_i/dh_k with the product sign: the steps t = k + 1, ..., i."""
+    return rf"\prod_{{t={sp.latex(sp.sympify(k) + 1)}}}^{{{i}}} {_step_factor('t')}"
+
+
 def _signal(i: Any, k: Any) -> str:
     """Compact LaTeX of delta_{i,k} = dL_i/da_k with the product sign."""
     return (
         rf"\frac{{\partial L_{{{i}}}}}{{\partial y_{{{i}}}}}\,W_{{yh}}^\top"
-        rf"\Big(\prod_{{t={sp.latex(sp.sympify(k) + 1)}}}^{{{i}}} W_{{hh}}\,{_fprime('t')}"
-        rf"\Big)^{{\!\top}}"
+        rf"\Big({_product(k, i)}\Big)^{{\!\top}}"
         rf"{_fprime(k)}"
+    )
+
+
+def product_order_latex() -> str:
+    r"""The order of the factors of $\prod$: the earliest step on the left, t increasing.
+
+    $\prod_{t=k+1}^{i} W_{hh}\,\mathrm{diag}(f'(a_t))$ is written out with the factor of
+    step $k+1$ first, as `jacobian` multiplies them (row convention: a change of $h_k$
+    passes step $k+1$ first, so its Jacobian stands nearest to it, on the left).
+    """
+    k, i = _K, _I
+    steps = [k + 1, k + 2]
+    written = r"\,".join(_step_factor(sp.latex(t)) for t in steps)
+    return (  # three lines: the factors written out are too wide for one
+        rf"\begin{{aligned}}{total_derivative(f'h_{{{i}}}', f'h_{{{k}}}')} &= {_product(k, i)}"
+        rf" \\ &= {written} \\ &\quad\ \cdots\,{_step_factor(sp.latex(i))}\end{{aligned}}"
     )
 
 
@@ -121,7 +148,8 @@ def local_derivatives_latex(spec: ModelSpec) -> str:
 
 
 def compact_latex(name: str, spec: ModelSpec) -> str:
-    """dL/d`name` as sums over (i, k) of chains with a product sign, for T = spec.T."""
+    """The gradient of $L$ with respect to `name` as sums over $(i, k)$ of chains with a
+    product sign, for T = ``spec.T``."""
     rule = RULES[check_gradient_name(name)]
     T = spec.T
     left, right = rule.left(_I, _K), rule.right(_I, _K)
@@ -143,7 +171,7 @@ def compact_latex(name: str, spec: ModelSpec) -> str:
 def written_out_latex(name: str, spec: ModelSpec) -> str:
     """Every term written out, one line per term, for T <= `MAX_WRITTEN_STEPS`.
 
-    For ``X`` one equation per input x_k; otherwise one equation for the gradient.
+    For ``X`` one equation per input $x_k$; otherwise one equation for the gradient.
     Printed from the vanilla cell's expanded sum (`cell_written_out_latex`).
     """
     _check_written(name, spec)
@@ -151,10 +179,11 @@ def written_out_latex(name: str, spec: ModelSpec) -> str:
 
 
 def jacobian_latex(i: int, k: int, spec: ModelSpec, *, compact: bool = False) -> str:
-    """dh_i/dh_k as an explicit product (or with a product sign when ``compact``)."""
+    r"""$\mathrm{d}h_i/\mathrm{d}h_k$ as an explicit product (or with a product sign when
+    ``compact``)."""
     product = jacobian_product(i, k, spec.T)
     lhs = total_derivative(f"h_{{{i}}}", f"h_{{{k}}}")
-    general = rf"\prod_{{t={k + 1}}}^{{{i}}} W_{{hh}}\,{_fprime('t')}" if i > k else "I"
+    general = _product(k, i) if i > k else "I"
     if compact:
         return rf"{lhs} = {general}"
     if i - k > MAX_JACOBIAN_SPAN:
@@ -163,6 +192,14 @@ def jacobian_latex(i: int, k: int, spec: ModelSpec, *, compact: bool = False) ->
             f"{MAX_JACOBIAN_SPAN}). Ask for the compact form (--form compact) or a shorter span."
         )
     return rf"{lhs} = {product.latex(spec)}"
+
+
+def transposed_step_latex(t: int, spec: ModelSpec) -> str:
+    r"""$(\mathrm{d}h_t/\mathrm{d}h_{t-1})^\top$: the one-step Jacobian as a backward chain
+    applies it, from the right, to a row of gradient (``diag(f'(a_t)) W_hh^T``)."""
+    factors = (Factor("fprime", t), Factor("WhhT"))
+    lhs = total_derivative(f"h_{{{t}}}", f"h_{{{t - 1}}}")
+    return rf"\Big({lhs}\Big)^{{\!\top}} = {_product_latex(factors, spec, 'I')}"
 
 
 def loop_code(names: tuple[str, ...] | None = None, activation: str = "tanh") -> str:
@@ -193,7 +230,7 @@ def loop_update_latex(name: str, activation: str = "tanh") -> str:
     r"""The backward loop's line for gradient `name` in LaTeX, from the vanilla cell's plan.
 
     ``\bar W_{xh} \mathrel{+}= x_{t}^\top \bar a_{t}`` for a parameter, ``\bar x_{t} = ...``
-    for the input, ``\bar h_{0} = ...`` after t = 1; the read-out (W_yh, b_y) is shared.
+    for the input, ``\bar h_{0} = ...`` after t = 1; the read-out ($W_{yh}$, $b_y$) is shared.
     """
     name = check_gradient_name(name)
     cell = vanilla(activation)
@@ -222,26 +259,32 @@ def loop_update_latex(name: str, activation: str = "tanh") -> str:
 
 
 def loop_map_rows(name: str, spec: ModelSpec) -> list[tuple[int, list[tuple[int, int]]]]:
-    """(iteration t, the (i, k) terms it adds to dL/d`name`), from T down to 1 (from the cell)."""
+    """(iteration t, the $(i, k)$ terms it adds to the gradient of `name`), from T down to 1
+    (from the cell)."""
     rows = cell_loop_map(vanilla(spec.activation), check_gradient_name(name), spec.T)
     return [(t, added) for t, added in rows.items() if added]
 
 
 def loop_latex_names(model: Any, loop: Any) -> dict[sp.Symbol, str]:
-    r"""LaTeX of every symbol of the model and of its backward loop (\bar h_{t,j}, \delta_{t,j})."""
+    r"""LaTeX of every symbol of the model and its backward loop ($\bar h_{t,j}$,
+    $\delta_{t}[j]$)."""
     names = dict(model.latex_names)
-    for family, symbol in ((loop.dh, r"\bar h"), (loop.delta, r"\delta"), (loop.carry, "c")):
+    for family, symbol in ((loop.dh, r"\bar h"), (loop.carry, "c")):
         for t, row in family.items():
             for j, s in enumerate(row, start=1):
                 names[s] = f"{symbol}_{{{t},{j}}}"
+    for t, row in loop.delta.items():
+        for j, s in enumerate(row, start=1):
+            names[s] = signal_entry_latex(t, j)
     return names
 
 
 def elementwise_latex(name: str, spec: ModelSpec) -> str:
-    """The gradient entry by entry, in the loop's scalar signals, printed by SymPy.
+    r"""The gradient entry by entry, in the loop's scalar signals, printed by SymPy.
 
-    Lines: each entry of dL/d`name`; then the signals delta_{t,j} and \\bar h_{t,j}
-    (total dL/dh_t) it uses; then the local derivatives g_{t,v} and f'(a_{t,j}).
+    Lines: each entry of the gradient by `name`; then the signals $\delta_t[j]$ and
+    $\bar h_{t,j}$ (total $\mathrm{d}L/\mathrm{d}h_t$) it uses; then the local derivatives
+    $g_{t,v}$ and $f'(a_{t,j})$.
     """
     _check_written(name, spec)
     model = unroll(spec)

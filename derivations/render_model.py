@@ -76,7 +76,7 @@ def forward_latex(spec: ModelSpec) -> str:
 
 
 def forward_entry_latex(spec: ModelSpec, t: int, j: int) -> str:
-    """Entry j of a_t and of h_t as the symbolic model defines them, printed by SymPy."""
+    """Entry j of $a_t$ and of $h_t$ as the symbolic model defines them, printed by SymPy."""
     model = unroll(spec)
     definitions = dict(model.assignments)
     names = model.latex_names
@@ -125,7 +125,7 @@ def parameter_locals_latex(activation: str = "tanh") -> str:
     """How each parameter and input enters its step: the local rule of every gradient.
 
     The vanilla cell's parameters from `Cell.param_uses`, the input and the initial
-    state from `Cell.local_jacobian`; the read-out rows (W_yh, b_y) are shared.
+    state from `Cell.local_jacobian`; the read-out rows ($W_{yh}$, $b_y$) are shared.
     """
     cell = vanilla(activation)
     notation = cell.notation
@@ -154,9 +154,11 @@ def parameter_locals_latex(activation: str = "tanh") -> str:
 
 
 def hidden_path_factors(i: int, t: int) -> tuple[Factor, ...]:
-    r"""Factors of $\mathrm{d}L_i / \mathrm{d}h_t$, (1, H), for t <= i: the one path from L_i.
+    r"""Factors of $\mathrm{d}L_i / \mathrm{d}h_t$, (1, H), for $t \le i$: the one path
+    from $L_i$.
 
-    $g_i W_{yh}^\top$ when t = i; else $\delta_{i,t+1} W_{hh}^\top$, back through h_{t+1}.
+    $g_i W_{yh}^\top$ when $t = i$; else $\delta_{i,t+1} W_{hh}^\top$, back through
+    $h_{t+1}$.
     """
     if not 1 <= t <= i:
         raise TooLargeError(f"L_{i} depends on h_{t} only for 1 <= t <= i; got i={i}, t={t}.")
@@ -168,9 +170,9 @@ def hidden_path_factors(i: int, t: int) -> tuple[Factor, ...]:
 def hidden_latex(t: int, spec: ModelSpec, *, losses: tuple[int, ...] | None = None) -> str:
     r"""$\mathrm{d}L_i/\mathrm{d}h_t$ for one loss, or $\bar h_t = \mathrm{d}L/\mathrm{d}h_t$.
 
-    Both are total derivatives (they follow the path from h_t through later states);
+    Both are total derivatives (they follow the path from $h_t$ through later states);
     with one loss the left side names that loss, with several (default: every
-    i >= t) it is the derivative of L, one path per loss.
+    $i \ge t$) it is the derivative of $L$, one path per loss.
     """
     chosen = losses or tuple(range(t, spec.T + 1))
     paths = [_product_latex(hidden_path_factors(i, t), spec, "I") for i in chosen]

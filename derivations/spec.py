@@ -3,7 +3,7 @@ r"""The model specification: sequence length, activation, loss and sizes.
 Each activation carries its SymPy forward map, its local derivative written the
 way the pages show it (in terms of $h = f(a)$ where that is shortest), and the
 LaTeX of that derivative; each loss carries $L_t$ and $\partial L_t/\partial y_t$.
-`tests/test_spec.py` checks every local derivative against `sympy.diff`.
+The test suite checks every local derivative against `sympy.diff`.
 """
 
 from __future__ import annotations
@@ -43,7 +43,8 @@ Expr = Any  # a SymPy expression (sympy ships no precise types)
 
 @dataclass(frozen=True)
 class SymbolicActivation:
-    """h = f(a) in SymPy, f'(a) as a function of (a, h), and the LaTeX of diag(f'(a_t))."""
+    r"""$h = f(a)$ in SymPy, $f'(a)$ as a function of $(a, h)$, and the LaTeX of
+    $\mathrm{diag}(f'(a_t))$."""
 
     name: str
     forward: Callable[[Expr], Expr]
@@ -144,7 +145,8 @@ def derivative_supremum(act: SymbolicActivation) -> tuple[Expr, Any]:
 
 @dataclass(frozen=True)
 class SymbolicLoss:
-    r"""L_t as a function of (y_t, r_t) (row lists of V expressions), and ∂L_t/∂y_t."""
+    r"""$L_t$ as a function of $(y_t, r_t)$ (row lists of V expressions), and
+    $\partial L_t/\partial y_t$."""
 
     name: str
     value: Callable[[list[Expr], list[Expr]], Expr]

@@ -55,7 +55,8 @@ class Factor:
     t: int | None = None
 
     def latex(self, spec: ModelSpec) -> str:  # noqa: PLR0911 - one case per factor kind
-        """LaTeX of the factor; empty for diag(f') of the identity activation (it is I)."""
+        r"""LaTeX of the factor; empty for $\mathrm{diag}(f')$ of the identity activation (it
+        is $I$)."""
         t = self.t
         match self.kind:
             case "g":
@@ -138,7 +139,7 @@ def _product_value(factors: tuple[Factor, ...], trace: Trace, size: int) -> Floa
 
 
 def signal_factors(i: int, k: int) -> tuple[Factor, ...]:
-    r"""Factors of $\delta_{i,k} = \mathrm{d}L_i/\mathrm{d}a_k$, (1, H), for 1 <= k <= i.
+    r"""Factors of $\delta_{i,k} = \mathrm{d}L_i/\mathrm{d}a_k$, (1, H), for $1 \le k \le i$.
 
     $$\frac{\partial L_i}{\partial y_i} W_{yh}^\top \mathrm{diag}(f'(a_i)) W_{hh}^\top
     \mathrm{diag}(f'(a_{i-1})) \cdots W_{hh}^\top \mathrm{diag}(f'(a_k)).$$
@@ -151,12 +152,14 @@ def signal_factors(i: int, k: int) -> tuple[Factor, ...]:
 
 @dataclass(frozen=True)
 class Term:
-    """The part of dL/d`wrt` from loss L_i (``loss`` = i) through the copy used at step k.
+    """The part of the gradient of $L$ by `wrt` from loss $L_i$ (``loss`` = i) through the
+    copy used at step $k$.
 
-    The chain runs from L_i back to a_k (``via = "a"``) or stops at y_i (``via = "y"``,
-    k = i), closed by the local derivative ``left`` and/or ``right`` of it. The factor
+    The chain runs from $L_i$ back to $a_k$ (``via = "a"``) or stops at $y_i$ (``via = "y"``,
+    $k = i$), closed by the local derivative ``left`` and/or ``right`` of it. The factor
     list is built on demand, so a T = 100 expansion (5050 terms) costs little until a
-    term is rendered or evaluated. For ``wrt = "X"`` the term belongs to x_k's gradient.
+    term is rendered or evaluated. For ``wrt = "X"`` the term belongs to the gradient of
+    $x_k$.
     """
 
     wrt: str

@@ -8,8 +8,8 @@ of it with it). `Unrolled.nested` substitutes the definitions back when a proof
 needs expressions in the inputs alone.
 
 SymPy's `MatrixSymbol` is not used for calculus here: differentiating it through
-element-wise functions in the row convention is unreliable (SymPy issues #17229,
-#26561, #26585); it appears only in display.
+element-wise functions in the row convention is unreliable (SymPy issues #17229, #26561
+and #26585); it appears only in display.
 """
 
 from __future__ import annotations
@@ -38,10 +38,10 @@ def back_substitute(program: tuple[Assignment, ...]) -> dict[sp.Symbol, Expr]:
 
 
 def matrix_of_symbols(name: str, rows: int, cols: int, *, t: int | None = None) -> sp.Matrix:
-    """A (rows, cols) Matrix of real scalar symbols named after `name` (1-based entries).
+    r"""A (rows, cols) Matrix of real scalar symbols named after `name` (1-based entries).
 
     Per-step row vectors (``t`` given) are named ``name_t_j``; matrices ``name_i_j``;
-    parameter row vectors (biases, h_0) ``name_j``.
+    parameter row vectors (biases, $h_0$) ``name_j``.
     """
 
     def symbol(i: int, j: int) -> sp.Symbol:
@@ -63,7 +63,7 @@ class Unrolled:
     Shapes (row convention): ``params["Wxh"]`` (D, H), ``"Whh"`` (H, H), ``"Wyh"``
     (H, V), ``"bh"`` (1, H), ``"by"`` (1, V); ``x[t]`` (1, D) and ``r[t]`` (1, V) for
     t = 1..T; ``h[t]`` (1, H) for t = 0..T with ``h[0]`` the initial state; ``a``,
-    ``g`` (1, V), ``d`` (1, H, the vector f'(a_t)), ``y``, ``p`` (cross-entropy
+    ``g`` (1, V), ``d`` (1, H, the vector $f'(a_t)$), ``y``, ``p`` (cross-entropy
     only) and ``L`` (scalars) for t = 1..T.
     """
 
@@ -85,11 +85,11 @@ class Unrolled:
 
     @property
     def h0(self) -> sp.Matrix:
-        """The initial state h_0, (1, H)."""
+        """The initial state $h_0$, (1, H)."""
         return self.h[0]
 
     def inputs(self) -> list[sp.Symbol]:
-        """Every free input symbol in a fixed order: parameters, X rows, h_0, targets."""
+        """Every free input symbol in a fixed order: parameters, X rows, $h_0$, targets."""
         T = self.spec.T
         out: list[sp.Symbol] = []
         for name in ("Wxh", "Whh", "Wyh", "bh", "by"):
@@ -102,9 +102,9 @@ class Unrolled:
         return out
 
     def wrt(self, name: str) -> list[sp.Matrix]:
-        """The symbol matrices a gradient named `name` is taken with respect to.
+        r"""The symbol matrices a gradient named `name` is taken with respect to.
 
-        One matrix for a parameter or ``h0``; the T rows x_1..x_T for ``X``.
+        One matrix for a parameter or ``h0``; the T rows $x_1, \dots, x_T$ for ``X``.
         """
         if name == "X":
             return [self.x[t] for t in range(1, self.spec.T + 1)]
@@ -142,7 +142,7 @@ class Unrolled:
         ``("p", t)``, ``("L", t)`` and the total ``("L", None)``; values the quantities
         its right side reads. A derivative of a key by one of its arguments is *local*
         (`derivations.notation`); every other derivative is total. The local
-        derivatives g_t and f'(a_t) are symbols of the program but not equations of
+        derivatives $g_t$ and $f'(a_t)$ are symbols of the program but not equations of
         the model, so they are left out.
         """
         out: dict[tuple[str, int | None], set[tuple[str, int | None]]] = {}

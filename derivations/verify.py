@@ -1,4 +1,4 @@
-"""Verification against the numeric twin: the symbolic gradients, term by term, vs `rnnnum`.
+r"""Verification against the numeric twin: the symbolic gradients, term by term, vs `rnnnum`.
 
 This module (with the tests and the site build) is where the two halves meet. For
 every gradient x activation x loss x T, at a random point:
@@ -10,7 +10,7 @@ every gradient x activation x loss x T, at a random point:
   position, the components by pair);
 - **loop vs finite differences**: against `rnnnum.numerical_gradients` (central
   differences of rnnnum's forward pass, no backward code involved);
-- **Jacobian products**: each dh_i/dh_k against `rnnnum.jacobian_products`.
+- **Jacobian products**: each $\mathrm{d}h_i/\mathrm{d}h_k$ against `rnnnum.jacobian_products`.
 
 `verify` returns a `VerificationTable`; the site shows its summary and fails its
 build when ``table.passed`` is False, and so does ``python -m derivations verify``.

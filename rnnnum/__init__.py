@@ -78,7 +78,7 @@ from rnnnum.lstm import LSTMTape
 from rnnnum.params import GRADIENT_NAMES, PARAM_NAMES, RNNParams
 from rnnnum.tasks import RecallTask
 from rnnnum.training import Model, TrainConfig, TrainResult, train
-from rnnnum.truncation import truncated_bptt
+from rnnnum.truncation import chunked_bptt, truncated_bptt
 
 __all__ = [
     "ACTIVATIONS",
@@ -134,6 +134,7 @@ __all__ = [
     "backward_signals",
     "bptt",
     "cell_state_path",
+    "chunked_bptt",
     "clip_by_norm",
     "clip_by_value",
     "component_norms",

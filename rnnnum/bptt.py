@@ -41,11 +41,11 @@ __all__ = ["AnyGradients", "Gradients", "bptt", "direct_hidden_signals", "output
 
 @dataclass(frozen=True, eq=False)
 class Gradients:
-    """Gradients of the total loss L, one array per quantity, each shaped like it.
+    """Gradients of the total loss $L$, one array per quantity, each shaped like it.
 
     Attributes:
         Wxh (D, H), Whh (H, H), Wyh (H, V), bh (H,), by (V,): parameter gradients.
-        X (N, T, D): gradient with respect to every input x_t.
+        X (N, T, D): gradient with respect to every input $x_t$.
         h0 (N, H): gradient with respect to the initial state.
     """
 
@@ -170,7 +170,8 @@ def bptt(params: GRUParams, cache: GRUCache, *, on_overflow: OnOverflow = ...) -
 @overload
 def bptt(params: AnyParams, cache: AnyCache, *, on_overflow: OnOverflow = ...) -> AnyGradients: ...
 def bptt(params: AnyParams, cache: AnyCache, *, on_overflow: OnOverflow = "raise") -> AnyGradients:
-    """Gradients of L = sum_t L_t for every parameter, every input and h0, in one reverse sweep.
+    r"""Gradients of $L = \sum_t L_t$ for every parameter, every input and `h0`, in one reverse
+    sweep.
 
     Args:
         params: the parameters given to `rnnnum.forward` (checked): `RNNParams`,

@@ -12,7 +12,8 @@ state; the trainer (`rnnnum.training`) adds a read-out on top. Two cells exist:
 
 The gated cells `rnnnum.LSTMCell` and `rnnnum.GRUCell` (`rnnnum.gated_cells`) fit the
 same `Cell` protocol: their own parameter names, ``init``, ``forward`` to the last
-state, ``backward`` from dL/dh_T, and ``step_jacobians``; each keeps its own tape.
+state, ``backward`` from $\mathrm{d}L/\mathrm{d}h_T$, and ``step_jacobians``; each keeps its
+own tape.
 """
 
 from __future__ import annotations
@@ -37,12 +38,12 @@ Params = dict[str, FloatArray]
 
 @dataclass(frozen=True, eq=False)
 class Tape:
-    """What a cell's forward pass keeps for its backward pass.
+    r"""What a cell's forward pass keeps for its backward pass.
 
     Attributes:
         X: inputs (N, T, D).
-        h: states h_0..h_T, (N, T+1, H); ``h[:, 0]`` is the zero initial state.
-        fprime: f'(a_t) for t = 1..T, (N, T, H).
+        h: states $h_0, \dots, h_T$, (N, T+1, H); ``h[:, 0]`` is the zero initial state.
+        fprime: $f'(a_t)$ for $t = 1, \dots, T$, (N, T, H).
     """
 
     X: FloatArray
@@ -64,16 +65,17 @@ class Cell(Protocol[TapeT]):
         ...
 
     def forward(self, params: Params, X: FloatArray) -> tuple[FloatArray, TapeT]:
-        """Last state h_T (N, H) and the tape, from inputs X (N, T, D)."""
+        """Last state $h_T$ (N, H) and the tape, from inputs `X` (N, T, D)."""
         ...
 
     def backward(self, params: Params, tape: TapeT, dh_last: FloatArray) -> Params:
-        """Gradients of the loss for every recurrent parameter, given dL/dh_T (N, H)."""
+        r"""Gradients of the loss for every recurrent parameter, given
+        $\mathrm{d}L/\mathrm{d}h_T$ (N, H)."""
         ...
 
     def step_jacobians(self, params: Params, tape: TapeT) -> FloatArray:
-        """ds_t/ds_{t-1} of the cell's state s for t = 1..T, (N, T, n, n), row convention
-        (n = H; the LSTM's state is (h, c), n = 2H)."""
+        r"""$\mathrm{d}s_t/\mathrm{d}s_{t-1}$ of the cell's state $s$ for $t = 1, \dots, T$,
+        (N, T, n, n), row convention ($n = H$; the LSTM's state is $(h, c)$, $n = 2H$)."""
         ...
 
 
@@ -90,13 +92,13 @@ def cell_inputs(X: Any, Wx: FloatArray, name: str) -> FloatArray:
 
 @dataclass(frozen=True)
 class VanillaCell:
-    """The vanilla RNN cell, optionally residual through time.
+    r"""The vanilla RNN cell, optionally residual through time.
 
     Args:
         activation: a name from `rnnnum.ACTIVATIONS`.
-        scheme: how W_hh starts: a name from `rnnnum.INITIALISERS` (``xavier``,
-            ``orthogonal``, ``normal``, ``spectral``); W_xh follows the same scheme.
-        residual: if True, h_t = h_{t-1} + f(a_t).
+        scheme: how $W_{hh}$ starts: a name from `rnnnum.INITIALISERS` (``xavier``,
+            ``orthogonal``, ``normal``, ``spectral``); $W_{xh}$ follows the same scheme.
+        residual: if True, $h_t = h_{t-1} + f(a_t)$.
         init_options: keyword options of the initialiser, e.g. ``(("gain", 1.0),)``.
     """
 
@@ -118,13 +120,13 @@ class VanillaCell:
         return f"{kind} {self.activation}, {self.scheme}{options}"
 
     def init(self, D: int, H: int, rng: np.random.Generator) -> Params:
-        """W_xh (D, H), W_hh (H, H), b_h (H,) drawn by `rnnnum.init_params`."""
+        """$W_{xh}$ (D, H), $W_{hh}$ (H, H), $b_h$ (H,) drawn by `rnnnum.init_params`."""
         D, H = positive_int(D, "D"), positive_int(H, "H")
         params = init_params(self.scheme, D, H, 1, rng, **dict(self.init_options))
         return {"Wxh": params.Wxh.copy(), "Whh": params.Whh.copy(), "bh": params.bh.copy()}
 
     def forward(self, params: Params, X: Any) -> tuple[FloatArray, Tape]:
-        """h_T (N, H) and the tape; X is (N, T, D)."""
+        """$h_T$ (N, H) and the tape; `X` is (N, T, D)."""
         Wxh, Whh, bh = params["Wxh"], params["Whh"], params["bh"]
         X = cell_inputs(X, Wxh, "Wxh")
         N, T, _ = X.shape
@@ -141,7 +143,8 @@ class VanillaCell:
         return h[:, T], Tape(X=X, h=h, fprime=fprime)
 
     def backward(self, params: Params, tape: Tape, dh_last: FloatArray) -> Params:
-        """BPTT through the cell from dL/dh_T alone (the loss reads only the last state)."""
+        r"""BPTT through the cell from $\mathrm{d}L/\mathrm{d}h_T$ alone (the loss reads only
+        the last state)."""
         Whh_T = params["Whh"].T
         T = tape.X.shape[1]
         dA = np.empty_like(tape.fprime)  # dL/da_t, (N, T, H)
@@ -158,7 +161,8 @@ class VanillaCell:
         }
 
     def step_jacobians(self, params: Params, tape: Tape) -> FloatArray:
-        """dh_t/dh_{t-1} = [I +] W_hh diag(f'(a_t)) (one step, x_t held fixed), (N, T, H, H)."""
+        r"""$\mathrm{d}h_t/\mathrm{d}h_{t-1} = W_{hh}\,\mathrm{diag}(f'(a_t))$, plus $I$ if residual
+        (one step, $x_t$ held fixed), (N, T, H, H)."""
         M = params["Whh"][None, None] * tape.fprime[:, :, None, :]
         if self.residual:
             M = M + np.eye(M.shape[-1])

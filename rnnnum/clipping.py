@@ -45,9 +45,9 @@ def _arrays(grads: AnyGradients | FloatArray, names: Iterable[str]) -> list[Floa
 
 
 def global_norm(grads: AnyGradients | FloatArray, names: Iterable[str] | None = None) -> float:
-    """Euclidean norm over every entry of the named gradients (the parameters by default).
+    r"""Euclidean norm over every entry of the named gradients (the parameters by default).
 
-    Computed as m sqrt(sum((g/m)^2)) with m the largest |entry|, so entries beyond
+    Computed as $m \sqrt{\sum (g/m)^2}$ with $m$ the largest absolute entry, so entries beyond
     1e154, whose squares overflow, still give their finite norm; inf or NaN entries
     give an inf or NaN norm.
     """

@@ -97,12 +97,12 @@ def backward_signals(
 
 @dataclass(frozen=True, eq=False)
 class Components:
-    """All (i, k) components of the gradient of L with respect to one quantity.
+    """All $(i, k)$ components of the gradient of $L$ with respect to one quantity.
 
     Attributes:
         wrt: the quantity (``Wxh``, ``Whh``, ``Wyh``, ``bh``, ``by``, ``X`` or ``h0``).
-        terms: (T, T, *shape); ``terms[i-1, k-1]`` is the contribution of loss L_i
-            through step k. Zero when k > i. ``shape`` is the quantity's shape,
+        terms: (T, T, *shape); ``terms[i-1, k-1]`` is the contribution of loss $L_i$
+            through step $k$. Zero when $k > i$. ``shape`` is the quantity's shape,
             except for ``X`` and ``h0`` where it is one step's slice, (N, D) or (N, H).
     """
 
@@ -188,7 +188,8 @@ def components(
     method: str = "recursive",
     on_overflow: OnOverflow = "raise",
 ) -> Components:
-    """Every (loss i, step k) component of dL/d`wrt`; they sum to `rnnnum.bptt`'s total.
+    """Every (loss $i$, step $k$) component of the gradient by `wrt`; they sum to
+    `rnnnum.bptt`'s total.
 
     Works for every cell; `wrt` is one of the cell's gradient names (for the LSTM
     ``Wx, Wh, b, Wyh, by, X, h0, c0``; for the GRU ``Wx, Wh, bx, bh, Wyh, by, X, h0``).
@@ -231,10 +232,10 @@ def all_component_norms(
     method: str = "recursive",
     on_overflow: OnOverflow = "raise",
 ) -> dict[str, FloatArray]:
-    """Frobenius norms of every (i, k) component, (T, T) per quantity, in one backward sweep.
+    """Frobenius norms of every $(i, k)$ component, (T, T) per quantity, in one backward sweep.
 
     `wrt` defaults to every gradient name of the cell (``params.gradient_names``).
-    Never holds more than one step's signals: O(T N H) memory and O(T^2 N H^2)
+    Never holds more than one step's signals: $O(TNH)$ memory and $O(T^2 N H^2)$
     matrix-vector work (batched over losses), so T in the hundreds is fine.
     ``method="jacobian"`` forms the Jacobian products instead (slow; the reference;
     vanilla cell only).
@@ -292,7 +293,8 @@ def component_norms(
     method: str = "recursive",
     on_overflow: OnOverflow = "raise",
 ) -> FloatArray:
-    """Frobenius norms of the (i, k) components of dL/d`wrt`, (T, T), lower triangular.
+    """Frobenius norms of the $(i, k)$ components of the gradient by `wrt`, (T, T), lower
+    triangular.
 
     Equal to ``components(params, cache, wrt).norms()`` but never forms the
     components: see `all_component_norms`.

@@ -52,7 +52,7 @@ _PARAM_TYPES = (RNNParams, LSTMParams, GRUParams)
 
 @dataclass(frozen=True, eq=False)
 class ForwardCache:
-    """Everything the forward pass computed, kept for `rnnnum.bptt`.
+    r"""Everything the forward pass computed, kept for `rnnnum.bptt`.
 
     Time index: position ``t - 1`` of a (N, T, ...) array holds step t, so
     ``h[:, 0]`` is $h_1$; $h_0$ is the separate field ``h0``.
@@ -62,15 +62,16 @@ class ForwardCache:
         X: inputs, (N, T, D).
         targets: class indices (N, T) for cross-entropy, real vectors (N, T, V) for mse.
         h0: initial state, (N, H).
-        activation: name of f.  loss: name of the per-step loss.
-        residual: True for the residual cell h_t = h_{t-1} + f(a_t) (`rnnnum.residual`),
-            False for the vanilla h_t = f(a_t).
-        a: pre-activations a_1..a_T, (N, T, H).
-        h: hidden states h_1..h_T, (N, T, H).
-        y: outputs (logits) y_1..y_T, (N, T, V).
+        activation: name of $f$.
+        loss_name: name of the per-step loss.
+        residual: True for the residual cell $h_t = h_{t-1} + f(a_t)$ (`rnnnum.residual`),
+            False for the vanilla $h_t = f(a_t)$.
+        a: pre-activations $a_1, \dots, a_T$, (N, T, H).
+        h: hidden states $h_1, \dots, h_T$, (N, T, H).
+        y: outputs (logits) $y_1, \dots, y_T$, (N, T, V).
         p: softmax probabilities (N, T, V) for cross-entropy; None for mse.
-        losses: L_1..L_T, each summed over the batch, (T,).
-        loss: L = sum of `losses`.
+        losses: $L_1, \dots, L_T$, each summed over the batch, (T,).
+        loss: $L$, the sum of `losses`.
     """
 
     params: RNNParams = field(repr=False)
@@ -99,12 +100,14 @@ class ForwardCache:
 
     @cached_property
     def h_prev(self) -> FloatArray:
-        """h_0..h_{T-1}: the state each step reads, (N, T, H); computed once, read-only."""
+        r"""$h_0, \dots, h_{T-1}$: the state each step reads, (N, T, H); computed once,
+        read-only."""
         return _read_only(np.concatenate([self.h0[:, None, :], self.h[:, :-1, :]], axis=1))
 
     @cached_property
     def fprime(self) -> FloatArray:
-        """f'(a_t) at every step, (N, T, H): the diagonal of ∂h_t/∂a_t; computed once, read-only."""
+        r"""$f'(a_t)$ at every step, (N, T, H): the diagonal of $\partial h_t/\partial a_t$;
+        computed once, read-only."""
         f = get_activation(self.activation)
         # The derivative reads f(a_t): h_t itself, except in the residual cell (h_{t-1} + f(a_t)).
         return _read_only(f.derivative(self.a, f.forward(self.a) if self.residual else self.h))
@@ -242,7 +245,7 @@ def forward(
     loss: str = "cross_entropy",
     on_overflow: OnOverflow = "raise",
 ) -> AnyCache:
-    """Run the network over every step and keep what backpropagation needs.
+    r"""Run the network over every step and keep what backpropagation needs.
 
     Args:
         params: `RNNParams` (vanilla), `LSTMParams` or `GRUParams`.
@@ -251,10 +254,10 @@ def forward(
             vectors (N, T, V) for ``loss="mse"``.
         h0: initial state (N, H); zeros if None.
         c0: the LSTM's initial cell state (N, H); zeros if None. LSTM only.
-        activation: the vanilla cell's f, one of ``tanh`` (the default, also for None),
+        activation: the vanilla cell's $f$, one of ``tanh`` (the default, also for None),
             ``sigmoid``, ``relu``, ``leaky_relu``, ``identity``. The gated cells fix
             their own (sigmoid gates, tanh candidate), so passing one with them is an error.
-        residual: if True, the residual-through-time cell h_t = h_{t-1} + f(a_t)
+        residual: if True, the residual-through-time cell $h_t = h_{t-1} + f(a_t)$
             (`rnnnum.residual`), recorded as ``cache.residual`` for every later stage.
             Vanilla cell only: True with `LSTMParams` or `GRUParams` raises
             `CellMismatchError`; anything but a bool raises `DTypeError`.
@@ -265,7 +268,7 @@ def forward(
 
     Returns:
         A `ForwardCache` (vanilla), `LSTMCache` or `GRUCache`; ``cache.losses[t-1]`` is
-        L_t summed over the batch and ``cache.loss`` their sum.
+        $L_t$ summed over the batch and ``cache.loss`` their sum.
     """
     if not isinstance(params, _PARAM_TYPES):
         raise DTypeError(

@@ -109,11 +109,12 @@ def numerical_gradients(
     loss: str = "cross_entropy",
     step: float = FD_STEP,
 ) -> AnyGradients:
-    """dL/d(every entry of every quantity) by central differences: 2 forward passes per entry.
+    r"""$\mathrm{d}L/\mathrm{d}\theta$ for every entry $\theta$ of every quantity, by central
+    differences: 2 forward passes per entry.
 
     Accepts the parameters of every cell (`RNNParams`, `LSTMParams`, `GRUParams`) and
     returns the matching gradient type; `c0` is the LSTM's initial cell state and
-    ``residual=True`` the residual vanilla cell h_t = h_{t-1} + f(a_t), as in `rnnnum.forward`.
+    ``residual=True`` the residual vanilla cell $h_t = h_{t-1} + f(a_t)$, as in `rnnnum.forward`.
     """
     step = positive_float(step, "step")
     objective = _Objective(
@@ -201,7 +202,8 @@ def directional_checks(
 
 
 def distance_to_kink(cache: AnyCache) -> float:
-    """Smallest |a_t| over all pre-activations for ReLU-family activations, else infinity.
+    r"""Smallest $\lvert a_t \rvert$ over all pre-activations for ReLU-family activations,
+    else infinity.
 
     The gated cells are smooth everywhere (sigmoid and tanh): infinity.
     """

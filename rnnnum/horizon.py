@@ -19,9 +19,9 @@ chance: lags are then run in rounds, shortest first. They are kept apart from
 `VARIANTS`, the networks of the recorded vanilla run, so that each group of the results
 file stays what its provenance says it is.
 
-The results of every network live in one file, ``docs/results/memory-horizon.json``
-(layout in `rnnnum.horizon_results`): one group per run of the grid, each with its own
-provenance. ``python -m rnnnum.horizon --merge-into docs/results/memory-horizon.json``
+The results of every network live in one file, the one the site's memory-horizon page
+is drawn from (layout in `rnnnum.horizon_results`): one group per run of the grid, each
+with its own provenance. ``python -m rnnnum.horizon --merge-into docs/results/memory-horizon.json``
 reruns the vanilla networks and puts their group in place; ``--variants lstm-f0 lstm-f1
 gru`` does the same for the gated ones (gated variants get `GATED_LAGS` unless
 ``--lags`` is given); ``--merge-into FILE --add OTHER.json`` copies the groups of an

@@ -44,7 +44,7 @@ def _sizes(D: Any, H: Any, V: Any) -> tuple[int, int, int]:
 
 
 def _glorot(fan_in: int, fan_out: int, rng: np.random.Generator, distribution: str) -> FloatArray:
-    """Glorot & Bengio (2010): variance 2 / (fan_in + fan_out)."""
+    """Glorot & Bengio (2010): variance 2 / (`fan_in` + `fan_out`)."""
     if distribution == "uniform":
         limit = np.sqrt(6.0 / (fan_in + fan_out))
         return rng.uniform(-limit, limit, size=(fan_in, fan_out))
@@ -70,7 +70,7 @@ def orthogonal_matrix(n: int, rng: np.random.Generator) -> FloatArray:
 def init_normal(
     D: int, H: int, V: int, rng: np.random.Generator, *, scale: float = DEFAULT_NORMAL_SCALE
 ) -> RNNParams:
-    """Every weight drawn from N(0, scale^2)."""
+    """Every weight drawn from a normal distribution of mean 0 and standard deviation `scale`."""
     D, H, V = _sizes(D, H, V)
     rng, scale = _check_rng(rng), positive_float(scale, "scale")
     return _assemble(
@@ -88,7 +88,10 @@ def init_xavier(
     *,
     distribution: Literal["uniform", "normal"] = "uniform",
 ) -> RNNParams:
-    """Glorot/Xavier for all three weight matrices: Var = 2 / (fan_in + fan_out)."""
+    r"""Glorot/Xavier for all three weight matrices: variance $2 / (n_\text{in} + n_\text{out})$.
+
+    $n_\text{in}$ and $n_\text{out}$ are a matrix's rows and columns.
+    """
     D, H, V = _sizes(D, H, V)
     rng = _check_rng(rng)
     distribution = choice(distribution, "distribution", ("uniform", "normal"))  # type: ignore[assignment]

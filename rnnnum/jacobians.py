@@ -58,13 +58,15 @@ MAX_JACOBIAN_BYTES = 2 * 1024**3
 
 
 def step_jacobians(params: AnyParams, cache: AnyCache) -> FloatArray:
-    """One-step Jacobians M_t of the state, (N, T, n, n) with n = H (LSTM: 2H); [:, t-1] = M_t.
+    r"""One-step Jacobians $M_t$ of the state, (N, T, n, n) with $n = H$ (LSTM: $2H$);
+    ``[:, t-1]`` holds $M_t$.
 
-    Vanilla: M_t = dh_t/dh_{t-1} = W_hh diag(f'(a_t)); residual (``cache.residual``):
-    I + W_hh diag(f'(a_t)). GRU: dh_t/dh_{t-1} through the
-    gates and the copy z_t ⊙ h_{t-1} (`rnnnum.gru.gru_step_jacobians`). LSTM: the block
-    matrix of (h_t, c_t) against (h_{t-1}, c_{t-1}), rows (h, c) of step t-1 and columns
-    (h, c) of step t (`rnnnum.lstm.lstm_step_jacobians`).
+    Vanilla: $M_t = \mathrm{d}h_t/\mathrm{d}h_{t-1} = W_{hh}\,\mathrm{diag}(f'(a_t))$;
+    residual (``cache.residual``): $I + W_{hh}\,\mathrm{diag}(f'(a_t))$. GRU:
+    $\mathrm{d}h_t/\mathrm{d}h_{t-1}$ through the gates and the copy $z_t \odot h_{t-1}$
+    (`rnnnum.gru.gru_step_jacobians`). LSTM: the block matrix of $(h_t, c_t)$ against
+    $(h_{t-1}, c_{t-1})$, rows $(h, c)$ of step $t-1$ and columns $(h, c)$ of step $t$
+    (`rnnnum.lstm.lstm_step_jacobians`).
     """
     check_cache(params, cache)
     if not isinstance(cache, ForwardCache):
@@ -81,19 +83,22 @@ def step_jacobians(params: AnyParams, cache: AnyCache) -> FloatArray:
 
 @dataclass(frozen=True, eq=False)
 class JacobianProducts:
-    """All products ds_i/ds_k of the state s for 0 <= k <= i <= T, per example.
+    r"""All products $\mathrm{d}s_i/\mathrm{d}s_k$ of the state $s$ for $0 \le k \le i \le T$,
+    per example.
 
-    The state is h for the vanilla cell and the GRU, (h, c) for the LSTM.
+    The state is $h$ for the vanilla cell and the GRU, $(h, c)$ for the LSTM.
 
     Attributes:
         matrices: (N, T+1, T+1, n, n), n = H (LSTM: 2H); ``matrices[n, i, k]`` is
-            ds_i/ds_k for example n (row convention: rows index s_k, columns s_i), the
-            identity when i = k, and zero when k > i (s_i does not depend on later states).
+            $\mathrm{d}s_i/\mathrm{d}s_k$ for example n (row convention: rows index $s_k$,
+            columns $s_i$), the identity when $i = k$, and zero when $k > i$ ($s_i$ does not
+            depend on later states).
         singular_values: (N, T+1, T+1, n), descending.
         norms: (N, T+1, T+1), the spectral norm (largest singular value).
         states: the parts of the state, in the order of the blocks: ``("h",)`` or ``("h", "c")``.
-        cell_path: LSTM only: the diagonal of dc_i/dc_k with h held fixed, (N, T+1, T+1, H):
-            the product of the forget gates f_{k+1} ⊙ ... ⊙ f_i (see `cell_state_path`).
+        cell_path: LSTM only: the diagonal of $\mathrm{d}c_i/\mathrm{d}c_k$ with $h$ held
+            fixed, (N, T+1, T+1, H): the product of the forget gates
+            $f_{k+1} \odot \dots \odot f_i$ (see `cell_state_path`).
     """
 
     matrices: FloatArray = field(repr=False)
@@ -103,7 +108,8 @@ class JacobianProducts:
     cell_path: FloatArray | None = field(default=None, repr=False)
 
     def block(self, of: str, wrt: str) -> FloatArray:
-        """d(of)_i/d(wrt)_k for every i, k: (N, T+1, T+1, H, H), e.g. ``block("c", "c")``."""
+        r"""The block $\mathrm{d}u_i/\mathrm{d}v_k$ for every $i, k$, with $u$ the state `of` and
+        $v$ the state `wrt`: (N, T+1, T+1, H, H), e.g. ``block("c", "c")``."""
         p = self.states.index(choice(of, "of", self.states))
         q = self.states.index(choice(wrt, "wrt", self.states))
         H = self.matrices.shape[-1] // len(self.states)
@@ -113,11 +119,12 @@ class JacobianProducts:
 def jacobian_products(
     params: AnyParams, cache: AnyCache, *, on_overflow: OnOverflow = "raise"
 ) -> JacobianProducts:
-    """Every ds_i/ds_k (including s_0) for every example, with norms and singular values.
+    r"""Every $\mathrm{d}s_i/\mathrm{d}s_k$ (including $s_0$) for every example, with norms and
+    singular values.
 
     s is h, or (h, c) for the LSTM (then ``.block(of, wrt)`` picks one of the four
     blocks and ``.cell_path`` holds the forget-gate products beside them).
-    Cost O(N T^2 n^3) time and O(N T^2 n^2) memory (n = H, or 2H): meant for small T
+    Cost $O(N T^2 n^3)$ time and $O(N T^2 n^2)$ memory ($n = H$, or $2H$): meant for small T
     and H. For long sequences use `rnnnum.component_norms`, which never forms these.
     """
     M = step_jacobians(params, cache)  # (N, T, n, n)

@@ -149,12 +149,15 @@ def lstm_step_jacobians(Wh: FloatArray, tape: LSTMTape) -> FloatArray:
     ds_t = ds_{t-1} M_t:
 
     $$M_t = \begin{pmatrix} dh_t/dh_{t-1} & dc_t/dh_{t-1} \\
-    dh_t/dc_{t-1} & \partial c_t/\partial c_{t-1} \end{pmatrix},\qquad
+    \partial h_t/\partial c_{t-1} & \partial c_t/\partial c_{t-1} \end{pmatrix},\qquad
     \frac{\partial c_t}{\partial c_{t-1}} = \mathrm{diag}(f_t),\quad
-    \frac{dh_t}{dc_{t-1}} = \mathrm{diag}(f_t\, o_t (1 - \tanh^2 c_t)).$$
+    \frac{\partial h_t}{\partial c_{t-1}} = \mathrm{diag}(f_t\, o_t (1 - \tanh^2 c_t)).$$
 
-    Only ∂c_t/∂c_{t-1} is local (c_{t-1} is an argument of c_t's own equation); the
-    other blocks follow several equations of the step (x_t held fixed) and are total, e.g.
+    ∂c_t/∂c_{t-1} is local (c_{t-1} is an argument of c_t's own equation); ∂h_t/∂c_{t-1}
+    runs through c_t with h_{t-1} held fixed, though h_{t-1} reads c_{t-1}: a partial
+    derivative of the step map (`derivations.notation.BLOCK_RULE`). The blocks from
+    h_{t-1} follow several equations of the step (x_t held fixed), leave nothing that
+    depends on h_{t-1} out, and are total, e.g.
     dc_t/dh_{t-1} = W_hi diag(g σ'_i) + W_hf diag(c_{t-1} σ'_f) + W_hg diag(i tanh'_g).
     """
     N, T, H = tape.tanh_c.shape
@@ -169,6 +172,6 @@ def lstm_step_jacobians(Wh: FloatArray, tape: LSTMTape) -> FloatArray:
     M[:, :, :H, :H] += dc_dh * dtanh[:, :, None, :]
     M[:, :, :H, H:] = dc_dh
     diag = np.arange(H)
-    M[:, :, H + diag, diag] = f * dtanh  # dh_t/dc_{t-1}
+    M[:, :, H + diag, diag] = f * dtanh  # ∂h_t/∂c_{t-1}, h_{t-1} held fixed
     M[:, :, H + diag, H + diag] = f  # ∂c_t/∂c_{t-1}
     return M

@@ -40,7 +40,7 @@ READOUT_NAMES = ("Wyh", "by")
 
 @dataclass(frozen=True, eq=False)
 class Model:
-    """A cell and its parameters, including the read-out W_yh (H, K) and b_y (K,)."""
+    """A cell and its parameters, including the read-out $W_{yh}$ (H, K) and $b_y$ (K,)."""
 
     cell: Cell[Any]
     params: Params = field(repr=False)
@@ -54,13 +54,13 @@ class Model:
         return cls(cell, params)
 
     def logits(self, X: FloatArray) -> FloatArray:
-        """y = h_T W_yh + b_y, (N, K)."""
+        """$y = h_T W_{yh} + b_y$, (N, K)."""
         h_last, _ = self.cell.forward(self.params, X)
         return h_last @ self.params["Wyh"] + self.params["by"]
 
 
 def loss_and_gradients(model: Model, X: FloatArray, answers: IntArray) -> tuple[float, Params]:
-    """Mean cross-entropy of the answers read from h_T, and its gradient for every parameter."""
+    """Mean cross-entropy of the answers read from $h_T$, and its gradient for every parameter."""
     p = model.params
     h_last, tape = model.cell.forward(p, X)
     y = h_last @ p["Wyh"] + p["by"]  # (N, K)

@@ -1,9 +1,15 @@
-r"""Truncated BPTT: each loss sends its gradient back at most `window` steps.
+r"""Truncated BPTT, in its two forms.
 
-With a window of $w$ steps, loss $L_i$ contributes through steps
-$k = i-w+1, \dots, i$ only; the terms of the expanded sum with $i - k \ge w$ are
-dropped. ``window = 1`` keeps only the $k = i$ terms; ``window >= T`` is full BPTT. The
-residual cell (``cache.residual``) is truncated the same way, term by term.
+`truncated_bptt`, the per-loss window: with a window of $w$ steps, loss $L_i$
+contributes through steps $k = i-w+1, \dots, i$ only; the terms of the expanded sum
+with $i - k \ge w$ are dropped. ``window = 1`` keeps only the $k = i$ terms;
+``window >= T`` is full BPTT. The residual cell (``cache.residual``) is truncated the
+same way, term by term.
+
+`chunked_bptt`, what frameworks do: the sequence is run in chunks of $k$ steps and the
+state carried into the next chunk is detached (a constant there), so $L_i$ reaches
+back only to the first step of its own chunk: 1 to $k$ steps depending on where $i$
+falls in the chunk.
 """
 
 from __future__ import annotations
@@ -24,6 +30,7 @@ from rnnnum.bptt import (
     output_signals,
 )
 from rnnnum.components import signal_stream
+from rnnnum.errors import CellMismatchError
 from rnnnum.forward import AnyCache, AnyParams, ForwardCache
 from rnnnum.gated import (
     GRUCache,
@@ -36,7 +43,7 @@ from rnnnum.gated import (
 from rnnnum.gated_params import GRUParams, LSTMParams
 from rnnnum.params import RNNParams
 
-__all__ = ["truncated_bptt"]
+__all__ = ["chunked_bptt", "truncated_bptt"]
 
 
 @overload
@@ -63,7 +70,8 @@ def truncated_bptt(
     Args:
         params: as for `rnnnum.bptt` (any cell).
         cache: as for `rnnnum.bptt`.
-        window: how many steps back (counting step i itself) each loss L_i reaches; >= 1.
+        window: how many steps back (counting step $i$ itself) each loss $L_i$ reaches;
+            at least 1.
         on_overflow: as for `rnnnum.bptt`.
     """
     check_cache(params, cache)
@@ -107,4 +115,68 @@ def _truncated_gated(
             params, cache.tape, output_signals(cache), dU, dV, dh0,
             dc0 if isinstance(params, LSTMParams) else None,
         )  # fmt: skip
+    return checked_gradients(guard, grads)
+
+
+def chunked_bptt(
+    params: RNNParams, cache: ForwardCache, every: int, *, on_overflow: OnOverflow = "raise"
+) -> Gradients:
+    r"""Gradients when the state is detached every `every` steps, as frameworks truncate.
+
+    The forward pass runs in chunks of $k$ = `every` steps, $[1, k], [k+1, 2k], \dots$;
+    the state $h_{mk}$ that enters chunk $m + 1$ is held constant there (in PyTorch,
+    ``h = h.detach()`` between chunks). Each chunk is then an ordinary BPTT problem, and
+    the gradients of all chunks are summed. In terms of the expanded sum, the term
+    $(i, k')$ is kept when steps $i$ and $k'$ lie in the same chunk: loss $L_i$ reaches
+    back $1$ to $k$ steps, depending on its place in the chunk, where `truncated_bptt`
+    with ``window = k`` lets every loss reach back $k$ steps. In the row convention of
+    `rnnnum.bptt`, the reverse sweep is
+
+    $$\frac{dL}{dh_t} = \frac{\partial L_t}{\partial y_t} W_{yh}^\top
+      + \frac{dL}{da_{t+1}} W_{hh}^\top, \qquad
+      \frac{dL}{da_t} = \frac{dL}{dh_t} \operatorname{diag}(f'(a_t)),$$
+
+    with the second term of $dL/dh_t$ dropped when $t$ is the last step of a chunk
+    (and, for the residual cell, its skip term too). ``every = 1`` keeps only the
+    $k' = i$ terms; ``every >= T`` is full BPTT. $h_0$ enters the first chunk, so
+    ``grads.h0`` is its gradient through that chunk.
+
+    Args:
+        params: `RNNParams` (the vanilla cell, residual or not, as ``cache.residual``
+            says).
+        cache: what `rnnnum.forward` returned for `params`; ``X`` is (N, T, D).
+        every: the chunk length k, an integer >= 1.
+        on_overflow: as for `rnnnum.bptt`.
+
+    Returns:
+        `Gradients` (``Wxh`` (D, H), ``Whh`` (H, H), ``Wyh`` (H, V), ``bh`` (H,),
+        ``by`` (V,), ``X`` (N, T, D), ``h0`` (N, H)).
+    """
+    if not isinstance(params, RNNParams):
+        raise CellMismatchError(
+            "chunked_bptt is written for the vanilla cell (RNNParams); got "
+            f"{type(params).__name__}. For a gated cell, run rnnnum.forward on each chunk "
+            "with h0 (and c0) set to the state carried from the chunk before, and add up "
+            "rnnnum.bptt of each chunk."
+        )
+    check_cache(params, cache)
+    assert isinstance(cache, ForwardCache)
+    every = positive_int(every, "every")
+    guard = OverflowGuard(on_overflow, "chunked_bptt", BACKWARD_REMEDY)
+    N, T, H = cache.N, cache.T, params.H
+    dY = output_signals(cache)  # ∂L_t/∂y_t, (N, T, V)
+    WyhT, WhhT = params.Wyh.T, params.Whh.T
+    dA = np.empty((N, T, H))
+    dh_next = np.zeros((N, H))  # dL/dh_t through step t + 1, inside the chunk
+    with np.errstate(over="ignore", invalid="ignore"):
+        for t in reversed(range(T)):  # 0-based: step t + 1
+            if (t + 1) % every == 0:
+                dh_next = np.zeros((N, H))  # h_{t+1} ends a chunk: the next one holds it fixed
+            dh = dY[:, t] @ WyhT + dh_next  # dL/dh_t via y_t, and via h_{t+1} in the chunk
+            dA[:, t] = dh * cache.fprime[:, t]  # dL/da_t = dL/dh_t diag(f'(a_t))   (N, H)
+            dh_next = dA[:, t] @ WhhT  # dL/dh_{t-1} via a_t (∂a_t/∂h_{t-1} = W_hh)
+            if cache.residual:
+                dh_next = dh_next + dh  # ... and via the skip, which passes dh on unchanged
+            guard.check(dA[:, t], f"dL/da_{t + 1}", t + 1, T)
+        grads = gradients_from_signals(params, cache, dY, dA, dh_next)
     return checked_gradients(guard, grads)

@@ -9,8 +9,17 @@ not be local. Which derivatives are local is read off the model's own program
 reads the vanilla model, `cell_offsets` any cell of `derivations.cells` (a gated cell's
 h_t reads h_{t-1} directly, the vanilla one's does not).
 
-A derivative whose quantities this module cannot name (``\theta``, an LSTM's c_t, a
-sum in parentheses) is left undecided and counted, never judged.
+A cell with several states adds a third kind (`derivations.notation.BLOCK_RULE`): a
+block of its one-step Jacobian from a state that another state of the same step reads
+(the LSTM's h_t reads c_t, so the block from c_{t-1} to h_t holds h_{t-1} fixed) is a
+partial derivative of the step map and must carry ∂, never d. Which blocks these are
+is read off the cell's equations here too (`_held_blocks`). A cell's tables also know
+its own names (``a^{f}``, ``v^{n}``, its weights, a summand ``(x_{k}\, W_{xr})``) and
+its stacked state s, which no equation defines: ``ds_k/da^{f}_k`` (every path inside
+the step) is judged total.
+
+A derivative whose quantities this module cannot name (``\theta``, a sum in
+parentheses) is left undecided and counted, never judged.
 """
 
 from __future__ import annotations
@@ -90,8 +99,13 @@ def derivatives(text: str, source: str) -> list[Derivative]:
     return found
 
 
-def _quantity(text: str, letters: set[str]) -> tuple[str, str | None] | None:
-    """(quantity, index) of a written quantity: ``h_{t-1}`` -> ("h", "t-1"); None if unknown."""
+def _quantity(  # noqa: PLR0911
+    text: str, letters: set[str], names: dict[str, str] | None = None
+) -> tuple[str, str | None] | None:
+    """(quantity, index) of a written quantity: ``h_{t-1}`` -> ("h", "t-1"); None if unknown.
+
+    `names` maps a cell's own LaTeX names to its names: ``a^{f}_{k}`` -> ("af", "k").
+    """
     text = text.strip()
     while text.startswith("{") and text.endswith("}"):
         text = text[1:-1].strip()
@@ -100,6 +114,15 @@ def _quantity(text: str, letters: set[str]) -> tuple[str, str | None] | None:
         text = entry[1]
     if text in PARAMETERS:
         return PARAMETERS[text], None
+    term = re.fullmatch(r"\((.+?)\\,\s*(W_\{\w+\})\)", text)  # (x_{k}\, W_{xr})
+    if term and names and term[2] in names:
+        return f"{TERM}{names[term[2]]}", None  # a summand of the equation using W
+    for latex, name in (names or {}).items():
+        if text == latex:
+            return name, None
+        if "^" in latex and text.startswith(latex + "_"):
+            index = text[len(latex) + 1 :]
+            return name, index[1:-1] if index.startswith("{") else index
     if text in ("h_0", "h_{0}", "h0"):
         return "h", "0"
     match = re.fullmatch(r"([A-Za-z])(?:_\{?([^{}]*)\}?)?", text)
@@ -138,10 +161,56 @@ def local_offsets() -> dict[str | None, set[tuple[str, int | None]]]:
     return out
 
 
+#: Keys of a cell's table that are not quantities: the blocks written ∂ because they
+#: hold another state fixed, as (state, earlier state); the cell's names, as (LaTeX, name).
+HELD = "blocks holding a state fixed"
+NAMES = "names"
+#: Prefix of a summand u W of an equation (the product of a weight and what it multiplies).
+TERM = "term "
+#: The stacked state of a cell with several states (the LSTM's s_t = (h_t, c_t)).
+STACKED = "s"
+
+
+def _held_blocks(out: dict, states: tuple[str, ...]) -> set[tuple[str, int | None]]:
+    """(s, s2): blocks from s2 at t - 1 to s at t that hold fixed a state reading s2.
+
+    From the table's own edges: a state s3 != s2 reads s2 within its step (through
+    variables of that step), and s at t reads s2 at t - 1 (some chain of the step).
+    """
+
+    def reads(name: str, target: str, offset: int, seen: frozenset[str]) -> bool:
+        for argument, step in out.get(name, ()):
+            if (argument, step) == (target, offset):
+                return True
+            if (
+                step == 0
+                and argument not in seen
+                and reads(argument, target, offset, seen | {argument})
+            ):
+                return True
+        return False
+
+    held = set()
+    for s2 in states:
+        if any(s3 != s2 and reads(s3, s2, 0, frozenset({s3})) for s3 in states):
+            held |= {(s, s2) for s in states if reads(s, s2, -1, frozenset({s}))}
+    return held  # type: ignore[return-value]
+
+
 def cell_offsets(*cells: Cell) -> dict[str | None, set[tuple[str, int | None]]]:
-    """`local_offsets` for the given cells' own equations (their union), same read-out."""
+    """`local_offsets` for the given cells' own equations (their union), same read-out.
+
+    Plus, under `HELD`, the blocks of each cell that hold another state fixed, under
+    `NAMES` the cell's own LaTeX names, and the stacked state `STACKED` (no equation)
+    when a cell has several states.
+    """
     out = {k: set(v) for k, v in local_offsets().items() if k in (None, "y", "p", "L")}
+    held: set = set()
+    names: set = set()
     for cell in cells:
+        names |= {(latex, name) for name, latex in cell.notation.latex.items() if latex != name}
+        if len(cell.state_names) > 1:
+            out.setdefault(STACKED, set())
         for equation in cell.equations:
             arguments = out.setdefault(equation.name, set())
             for leaf in cell.leaves(equation.name):
@@ -151,15 +220,18 @@ def cell_offsets(*cells: Cell) -> dict[str | None, set[tuple[str, int | None]]]:
                     arguments.add((leaf.state, -1))
                 elif isinstance(leaf, Ref):
                     arguments.add((leaf.name, 0))
-            arguments.update(
-                (p, None) for p in cell.param_names if cell.param_uses(equation.name, p)
-            )
+            used = [p for p in cell.param_names if cell.param_uses(equation.name, p)]
+            arguments.update((p, None) for p in used)
+            arguments.update((TERM + p, None) for p in used)
+        held |= _held_blocks(out, cell.state_names)
+    out[HELD], out[NAMES] = held, names
     return out
 
 
 def _letters(table: dict) -> set[str]:
     """The one-letter quantities a table can judge: its equations and their arguments."""
-    names = {k for k in table if k} | {a for args in table.values() for a, _ in args}
+    names = {k for k in table if k and k not in (HELD, NAMES)}
+    names |= {a for k, args in table.items() if k not in (HELD, NAMES) for a, _ in args}
     return {n for n in names if len(n) == 1} | set(PER_STEP)
 
 
@@ -168,9 +240,9 @@ Edge = tuple[str, str, int | None]  # (quantity, argument, step offset of the ar
 
 def local_edge(derivative: Derivative, table: dict) -> Edge | bool | None:  # noqa: PLR0911
     """The equation edge that makes the derivative local, False if none, None if undecidable."""
-    letters = _letters(table)
-    top = _quantity(derivative.numerator, letters)
-    bottom = _quantity(derivative.denominator, letters)
+    letters, names = _letters(table), dict(table.get(NAMES, ()))
+    top = _quantity(derivative.numerator, letters, names)
+    bottom = _quantity(derivative.denominator, letters, names)
     if top is None or bottom is None:
         return None
     if top == ("L", None):  # the total loss: its one equation is L = sum_t L_t
@@ -208,6 +280,21 @@ def _reaches(table: dict, name: str, target: str, offset: int | None, seen: froz
     return False
 
 
+def _held(derivative: Derivative, table: dict) -> str | None:
+    """For a block that holds another state fixed (`HELD`), that state's name; else None."""
+    letters = _letters(table)
+    top, bottom = (
+        _quantity(derivative.numerator, letters),
+        _quantity(derivative.denominator, letters),
+    )
+    if top is None or bottom is None or (top[0], bottom[0]) not in table.get(HELD, ()):
+        return None
+    here, there = _step(top[1]), _step(bottom[1])
+    if here is None or there is None or here[0] != there[0] or there[1] - here[1] != -1:
+        return None
+    return f"fixed the other states that read {bottom[0]}"
+
+
 def violations(text: str, source: str, table: dict) -> tuple[list[str], int]:
     """The derivatives of `text` that break the rule, in words, and how many were undecided.
 
@@ -220,6 +307,11 @@ def violations(text: str, source: str, table: dict) -> tuple[list[str], int]:
         edge = local_edge(d, table)
         if edge is None:
             undecided += 1
+            continue
+        held = _held(d, table)
+        if held:
+            if d.kind == "total":
+                bad.append(f"{d}: should be written with ∂ (a block of one step holding {held})")
             continue
         if d.kind == "partial" and not edge:
             bad.append(f"{d}: should be written with d (it is total)")

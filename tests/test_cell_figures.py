@@ -1,11 +1,14 @@
 """The gated chapter's figures: the unrolled graph of any cell and the lab's gated plots.
 
-- the graph's edges are checked against `sympy.diff` of one step of each cell (an edge
-  s'_{t-1} -> s_t exactly where some entry of s_t depends on s'_{t-1}; x_t -> s_t where
-  s_t depends on x_t), and against sets written by hand for a user cell whose second
-  state does not feed the first, and for the routes of the LSTM;
+- the graph's edges are checked against `sympy.diff` of one step of each cell, each state
+  of the step standing for itself in the equations after it (an edge q -> s_t exactly
+  where s_t's expression depends on q: x_t, a state of step t-1, or a state of step t),
+  against a list written by hand for the LSTM (its h_t = o_t tanh(c_t) reads c_t, not
+  c_{t-1}), and against sets written by hand for a user cell whose second state does
+  not feed the first, and for the routes of the LSTM;
 - each SVG is byte-identical from call to call, requests no font, carries no date and
   names the nodes it should (matplotlib writes each text as a comment before its glyphs);
+- the caption names every drawn edge and nothing else;
 - the plots' labels follow the notation rule, and their module imports no SymPy.
 
 The hook modules are loaded from their files, as `site_hooks_loader` loads the hooks.
@@ -76,54 +79,107 @@ def two_state_cell() -> Cell:
 CELLS = {name: load_cell(name) for name in BUILTIN_CELLS} | {"twostate": two_state_cell()}
 
 
-def _sympy_edges(cell: Cell) -> tuple[set[tuple[str, str]], set[str]]:
-    """(s', s) where some entry of s_t depends on s'_{t-1}, and the states that read x_t,
-    by `sympy.diff` of the step's expressions in fresh symbols."""
+def _sympy_reads(cell: Cell) -> set[tuple[str, str]]:
+    """(q, s): s_t's expression depends on q, where q is ``x``, ``s'@t-1`` or ``s'@t``, by
+    `sympy.diff` of the step written with fresh symbols, each state of step t replaced by
+    a symbol of its own in the equations after it (so that only direct reads count)."""
     x = list(sp.symbols(f"x0:{D}"))
     prev = {s: list(sp.symbols(f"{s}prev0:{H}")) for s in cell.state_names}
+    now = {s: list(sp.symbols(f"{s}now0:{H}")) for s in cell.state_names}
     params = {
         p.name: sp.Matrix(*p.shape(D, H), sp.symbols(f"{p.name}0:{p.shape(D, H)[0] * H}"))
         for p in cell.params
     }
-    rows = cell.forward(Scope(x, prev, {}, params, cell.activation))
+    refs: dict[str, list[sp.Expr]] = {}
+    rows: dict[str, list[sp.Expr]] = {}
+    for eq in cell.equations:
+        rows[eq.name] = eq.expr.forward(Scope(x, prev, refs, params, cell.activation))
+        refs[eq.name] = now[eq.name] if eq.name in now else rows[eq.name]
 
     def depends(state: str, symbols: list[sp.Symbol]) -> bool:
         return any(sp.diff(e, v) != 0 for e in rows[state] for v in symbols)
 
-    states = cell.state_names
-    edges = {(s0, s1) for s0 in states for s1 in states if depends(s1, prev[s0])}
-    return edges, {s for s in states if depends(s, x)}
+    reads = {("x", s) for s in cell.state_names if depends(s, x)}
+    for s in cell.state_names:
+        for q in cell.state_names:
+            reads |= {(f"{q}@t-1", s)} if depends(s, prev[q]) else set()
+            reads |= {(f"{q}@t", s)} if depends(s, now[q]) else set()
+    return reads
+
+
+def _drawn_reads(cell: Cell, steps: int) -> set[tuple[str, str]]:
+    """The drawn edges into states, as (q, s) at a general step; each must repeat at every
+    step (asserted), and nothing may be drawn from a later step or skip one."""
+    found = {}
+    for e in figures.cell_edges(cell, steps):
+        if e.kind in ("readout", "loss"):
+            continue
+        source, target = e.source.rstrip("0123456789"), e.target.rstrip("0123456789")
+        t0, t = int(e.source[len(source) :]), int(e.target[len(target) :])
+        q = "x" if source == "x" else f"{source}@t" + ("" if t0 == t else f"-{t - t0}")
+        found.setdefault((q, target), set()).add(t)
+    assert all(ts == set(range(1, steps + 1)) for ts in found.values()), found
+    return set(found)
+
+
+#: The LSTM's edges, read by hand off c_t = f_t c_{t-1} + i_t g_t, h_t = o_t tanh(c_t)
+#: (the gates read x_t and h_{t-1}).
+LSTM_READS = {
+    ("x", "c"),
+    ("h@t-1", "c"),
+    ("c@t-1", "c"),
+    ("x", "h"),
+    ("h@t-1", "h"),
+    ("c@t", "h"),
+}
 
 
 @pytest.mark.parametrize("name", list(CELLS))
-def test_the_graph_has_an_edge_exactly_where_a_state_depends_on_one_step_earlier(name):
+def test_the_graph_has_an_edge_exactly_where_an_equation_reads_a_quantity(name):
     cell = CELLS[name]
-    expected, reads_input = _sympy_edges(cell)
-    assert set(figures.state_blocks(cell)) == expected
-    steps = 3
-    edges = figures.cell_edges(cell, steps)
-    drawn = {(e.source, e.target) for e in edges if e.kind == "state"}
-    assert drawn == {(f"{a}{t - 1}", f"{b}{t}") for a, b in expected for t in range(1, steps + 1)}
-    inputs = {(e.source, e.target) for e in edges if e.kind == "input"}
-    assert inputs == {(f"x{t}", f"{s}{t}") for s in reads_input for t in range(1, steps + 1)}
+    expected = _sympy_reads(cell)
+    assert _drawn_reads(cell, 3) == expected
+    if name == "lstm":
+        assert expected == LSTM_READS
+
+
+def test_the_lstm_graph_is_the_one_read_by_hand():
+    assert _drawn_reads(CELLS["lstm"], 3) == LSTM_READS
+    edges = {(e.source, e.target) for e in figures.cell_edges(CELLS["lstm"], 2)}
+    assert ("c2", "h2") in edges and ("c1", "h2") not in edges
 
 
 def test_the_user_cells_second_state_does_not_feed_the_first():
-    edges = figures.state_blocks(CELLS["twostate"])
-    assert set(edges) == {("h", "h"), ("h", "m"), ("m", "m")}
-    assert set(figures.input_blocks(CELLS["twostate"])) == {"h"}
-    assert set(figures.state_blocks(CELLS["lstm"])) == {
-        ("h", "h"),
-        ("h", "c"),
-        ("c", "h"),
-        ("c", "c"),
+    assert _drawn_reads(CELLS["twostate"], 2) == {
+        ("x", "h"),
+        ("h@t-1", "h"),
+        ("h@t-1", "m"),
+        ("m@t-1", "m"),
     }
+
+
+def test_the_caption_names_every_drawn_edge_and_nothing_else():
+    for name, cell in CELLS.items():
+        caption = figures.graph_caption(cell, 3)
+        named = set(re.findall(r"\\\((\S+) \\rightarrow (\S+)\\\)", caption))
+        notation = cell.notation
+        spelt = {
+            (
+                "x_{t}" if q == "x" else notation.at(q.split("@")[0], "t", -1 if "-" in q else 0),
+                notation.at(s, "t"),
+            )
+            for q, s in _drawn_reads(cell, 3)
+        }
+        assert named == spelt, name
+        for v in figures.hidden_variables(cell):
+            assert notation.at(v, "t") in caption, (name, v)
 
 
 def test_each_edge_is_named_by_what_it_carries():
     def heads(name: str, source: str, target: str) -> tuple[str, ...]:
         cell = CELLS[name]
-        return figures.carried(figures.state_blocks(cell)[source, target], "t", cell.notation)
+        read = Ref(source) if (name, source, target) == ("lstm", "c", "h") else Prev(source)
+        return figures.carried(figures.state_reads(cell)[read, target], "t", cell.notation)
 
     assert heads("vanilla", "h", "h") == ("W_{hh}",)  # as in the vanilla figure
     assert heads("residual", "h", "h") == ("I", "W_{hh}")
@@ -137,8 +193,9 @@ def test_each_edge_is_named_by_what_it_carries():
         "W_{hn}",
         "W_{hr}",
     )
+    assert heads("lstm", "c", "h") == (r"\operatorname{diag}(1 - \tanh(c_{t})^{2})\cdots",)
     carry = {(e.source, e.target) for e in figures.cell_edges(CELLS["lstm"], 1) if e.carry}
-    assert carry == {("c0", "c1"), ("c0", "h1")}  # paths through no weight matrix
+    assert carry == {("c0", "c1"), ("c1", "h1")}  # paths through no weight matrix
 
 
 def _texts(svg: str) -> list[str]:
@@ -185,7 +242,16 @@ def test_routes_are_highlighted_along_the_cells_own_paths():
     along_c = figures.route_edges(lstm, 3, 1, "c", "c", within=("c",))
     assert along_c == {("c1", "c2"), ("c2", "c3")}
     all_h = figures.route_edges(lstm, 3, 1, "h", "h")
-    assert all_h == {("h1", "h2"), ("h2", "h3"), ("h1", "c2"), ("c2", "h3")}
+    # every path of the drawn graph from h_1 to h_3: h_2 reads c_2, h_3 reads c_3
+    assert all_h == {
+        ("h1", "h2"),
+        ("h2", "h3"),
+        ("h1", "c2"),
+        ("c2", "h2"),
+        ("c2", "c3"),
+        ("h2", "c3"),
+        ("c3", "h3"),
+    }
     assert figures.route_edges(CELLS["twostate"], 3, 1, "m", "h") == {  # m_3 back to h_1
         ("h1", "h2"),
         ("h2", "m3"),

@@ -263,7 +263,7 @@ def test_elementwise_form_names_the_loops_signals() -> None:
     assert r"\bar{c}_{2,1} &=" in text and r"\bar{h}_{1,1} &=" in text
     assert r"\kappa" not in text  # carries are written out through their definitions
     gru_text = cell_elementwise_latex(gru(), "Whr", 2, D=1, H=1, V=2)
-    assert r"\delta^{r}_{1,1} &=" in gru_text
+    assert r"\delta^{r}_{1}[1] &=" in gru_text  # entry 1 of step 1, not a loss and a step
     assert r"\bar{" not in cell_elementwise_latex(lstm(), "by", 2, D=1, H=1, V=2)
     with pytest.raises(TooLargeError, match="at most 10 steps"):
         cell_elementwise_latex(lstm(), "Wxf", 11)

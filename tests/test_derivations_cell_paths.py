@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from math import prod
 
 import numpy as np
 import pytest
@@ -18,9 +19,10 @@ from test_derivations_cell_unroll import ATOL, RTOL, D, H, T, V, _numbers, _rnnn
 
 import rnnnum
 from derivations import OutOfRangeError
+from derivations.cell import Prev, Ref
 from derivations.cell_paths import MAX_ROUTE_SPAN, routes
 from derivations.cell_unroll import unroll_cell
-from derivations.cells import BUILTIN_CELLS, gru, lstm, residual, vanilla
+from derivations.cells import BUILTIN_CELLS, gru, load_cell, lstm, residual, vanilla
 
 
 def _route_value(route, program, trace) -> np.ndarray:
@@ -93,7 +95,7 @@ def test_cli_params_and_paths() -> None:
     assert text.returncode == 0, text.stderr
     assert "c_3 <- c_2 <- c_1  (1 path)" in text.stdout
     assert r"\frac{\partial c_{3}}{\partial c_{2}} = \operatorname{diag}(f_{3})" in text.stdout
-    assert r"\frac{\mathrm{d} h_{2}}{\mathrm{d} c_{1}} = " in text.stdout  # through c_2
+    assert r"\frac{\partial h_{2}}{\partial c_{1}} = " in text.stdout  # through c_2, h_1 fixed
 
 
 @pytest.mark.parametrize("name", ["lstm", "gru", "gru-before", "residual", "vanilla"])
@@ -120,3 +122,38 @@ def test_cli_usage_errors_exit_2_without_traceback(args, said) -> None:
     out = _cli(*args)
     assert out.returncode == 2, out
     assert said in out.stderr and "Traceback" not in out.stderr
+
+
+def _graph_paths(cell, state: str, previous: str) -> int:
+    """Paths in the graph of one step from the previous `previous` to `state`, counted on
+    the equations' leaves alone (each leaf read once, however often an equation uses it)."""
+
+    def into(name: str) -> int:
+        return sum(
+            1 if leaf == Prev(previous) else into(leaf.name) if isinstance(leaf, Ref) else 0
+            for leaf in cell.leaves(name)
+        )
+
+    return into(state)
+
+
+@pytest.mark.parametrize("name", ["vanilla", "residual", "lstm", "gru", "gru-before"])
+def test_a_path_is_a_path_in_the_graph_and_a_product_a_term_of_the_sum(name: str) -> None:
+    from derivations.cell_paths import block_paths, repeated_reads
+
+    cell = load_cell(name)
+    for (state, previous), block in cell.step_jacobian_blocks().items():
+        assert block_paths(block) == _graph_paths(cell, state, previous), (state, previous)
+        assert len(block) >= block_paths(block)
+    for route in routes(cell, 3, 1):
+        steps = zip(route.states, route.states[1:], strict=False)
+        assert route.paths == prod(_graph_paths(cell, s, s2) for s, s2 in steps), route.label()
+    expected_repeats = [("z", "h", 2)] if name.startswith("gru") else []
+    assert repeated_reads(cell) == expected_repeats
+
+
+def test_the_grus_update_gate_gives_two_products_on_one_path() -> None:
+    (step,) = routes(load_cell("gru"), 2, 1)
+    assert (step.paths, step.products) == (4, 5)  # skip, z, r then n, n: z's path twice
+    text = _cli("paths", "--cell", "gru", "--from", "2", "--to", "1").stdout
+    assert "1 route through the states of the gru cell, 4 paths, 5 products:" in text, text

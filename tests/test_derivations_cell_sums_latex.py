@@ -7,13 +7,16 @@ import json
 import pytest
 
 from derivations import ModelSpec
+from derivations.cell_sums import cell_expanded_sum
 from derivations.cell_sums_latex import (
     block_matrix_latex,
     cell_compact_latex,
     cell_derivation_json,
     cell_written_out_latex,
+    gradient_lhs,
+    written_groups,
 )
-from derivations.cells import gru, lstm, vanilla
+from derivations.cells import BUILTIN_CELLS, gru, lstm, vanilla
 from derivations.render import written_out_latex
 
 
@@ -30,6 +33,26 @@ def test_vanilla_written_out_is_todays_page_byte_for_byte(activation: str, loss:
             )
 
 
+@pytest.mark.parametrize("key", sorted(BUILTIN_CELLS))
+def test_each_written_equation_holds_exactly_its_terms(key: str) -> None:
+    """X: one equation per x_k with the terms (i, k) of that k alone; else one equation."""
+    cell = BUILTIN_CELLS[key]()
+    for wrt in ("X", cell.param_names[0], "Wyh"):
+        terms = cell_expanded_sum(cell, wrt, 3)
+        groups = written_groups(cell, wrt, terms)
+        lhs = [left for left, _ in groups]
+        assert len(set(lhs)) == len(lhs), (key, wrt, lhs)
+        assert sorted((t.loss, t.step) for _, g in groups for t in g) == sorted(
+            (t.loss, t.step) for t in terms
+        )
+        if wrt == "X":
+            assert lhs == [gradient_lhs(cell, "X", str(k)) for k in (1, 2, 3)]
+            for k, (_, group) in enumerate(groups, start=1):
+                assert [(t.loss, t.step) for t in group] == [(i, k) for i in range(k, 4)]
+        else:
+            assert lhs == [gradient_lhs(cell, wrt)]
+
+
 def test_lstm_block_matrix_and_compact_form() -> None:
     matrix, where = block_matrix_latex(lstm(), "t")
     assert matrix.startswith(r"\begin{pmatrix}") and matrix.endswith(r"\end{pmatrix}")
@@ -40,7 +63,7 @@ def test_lstm_block_matrix_and_compact_form() -> None:
     assert named == [
         r"\frac{\mathrm{d} h_{t}}{\mathrm{d} h_{t-1}}",
         r"\frac{\mathrm{d} c_{t}}{\mathrm{d} h_{t-1}}",
-        r"\frac{\mathrm{d} h_{t}}{\mathrm{d} c_{t-1}}",
+        r"\frac{\partial h_{t}}{\partial c_{t-1}}",  # h_{t-1} held fixed
     ]
     assert rows[0].split(" & ") == named[:2]
     assert block_matrix_latex(lstm(), 2, "bmatrix")[0].startswith(r"\begin{bmatrix}")
@@ -67,6 +90,6 @@ def test_json_of_a_derivation() -> None:
     assert out["written_out"] == cell_written_out_latex(gru(), "bhz", 2)
     assert out["compact"] == cell_compact_latex(gru(), "bhz", 2)
     first = out["terms"][1]
-    assert len(first["paths"]) == 5 * 2  # dh_2/dh_1 (5 paths) times the two ways from z_1
+    assert len(first["paths"]) == 5 * 2  # dh_2/dh_1 (5 products) times the two ways from z_1
     assert {p["sign"] for p in first["paths"]} == {1, -1}
     assert "compact" in cell_derivation_json(lstm(), "Wxf", 50, form="compact")

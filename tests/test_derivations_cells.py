@@ -257,3 +257,48 @@ def test_activation_only_where_the_cell_takes_one() -> None:
         load_cell(f"{__name__}:GATED_UNIT", activation="relu")
     with pytest.raises(UnknownChoiceError, match="reset must be one of after, before"):
         gru("middle")
+
+
+def test_each_parameter_is_named_after_the_gate_or_candidate_it_feeds() -> None:
+    from derivations.cells import unit_of
+
+    expected = {
+        lstm(): {"Wxf": "gate f", "Whi": "gate i", "bo": "gate o", "Whg": "candidate g"},
+        gru(): {"Whr": "gate r", "bxz": "gate z", "Whn": "candidate n", "bhn": "candidate n"},
+        gru("before"): {"Whn": "candidate n", "Wxn": "candidate n", "Whz": "gate z"},
+    }
+    for cell, units in expected.items():
+        for name, unit in units.items():
+            assert " ".join(unit_of(cell, name)) == unit, (cell.name, name)
+            assert cell.param(name).meaning.endswith(f"of the {unit}"), cell.param(name)
+
+
+def test_the_unit_word_comes_from_the_equation_not_the_name() -> None:
+    from derivations.cells import unit_of
+
+    def pre(u: str) -> Add:
+        return Add(MatMul(Input(), f"Wx{u}"), MatMul(Prev("h"), f"Wh{u}"), Bias(f"b{u}"))
+
+    # an MGU-like cell whose "f" is a tanh candidate and whose "n" is a sigmoid gate
+    swapped = Cell(
+        "swapped",
+        params=(
+            *(Param(f"W{w}{u}", rows) for u in ("f", "n") for w, rows in (("x", "D"), ("h", "H"))),
+            Param("bf", None),
+            Param("bn", None),
+        ),
+        states=(State("h", "h"),),
+        equations=(
+            Equation("f", Func("tanh", pre("f")), "f"),
+            Equation("n", Func("sigmoid", pre("n")), "n"),
+            Equation("h", Add(Mul(OneMinus(Ref("n")), Prev("h")), Mul(Ref("n"), Ref("f"))), "h"),
+        ),
+    )
+    assert unit_of(swapped, "Whf") == ("candidate", "f")
+    assert unit_of(swapped, "bn") == ("gate", "n")
+    linear = Cell(  # no element-wise function at all
+        "linear", (Param("Whh", "H"),), (State("h", "h"),),
+        (Equation("h", MatMul(Prev("h"), "Whh"), "h"),),
+    )  # fmt: skip
+    with pytest.raises(UnknownChoiceError, match="feeds no equation with an element-wise"):
+        unit_of(linear, "Whh")

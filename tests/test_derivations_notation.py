@@ -49,7 +49,7 @@ def test_quantities_and_entries_print_as_documented() -> None:
     assert entry_latex("Whh", 1, 2) == "(W_{hh})_{1,2}"
     assert entry_latex("h", 3, 1) == "h_{3,1}"
     assert entry_latex("d", 2, 1) == "f'(a_{2,1})"
-    assert entry_latex("delta", 2, 1) == r"\delta_{2,1}"
+    assert entry_latex("delta", 2, 1) == r"\delta_{2}[1]"  # not delta_{i,k}: a loss and a step
 
 
 def test_step_position_is_where_rnnnums_caches_keep_the_step(rng: np.random.Generator) -> None:

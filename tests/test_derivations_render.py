@@ -62,7 +62,7 @@ def test_jacobian_product_latex_and_order() -> None:
 
 def test_elementwise_form_is_sympys_print_of_the_loop() -> None:
     latex = elementwise_latex("bh", ModelSpec(T=2, D=1, H=2, V=2))
-    assert r"\frac{\mathrm{d} L}{\mathrm{d} (b_h)_{1}} &= \delta_{1,1} + \delta_{2,1}" in latex
+    assert r"\frac{\mathrm{d} L}{\mathrm{d} (b_h)_{1}} &= \delta_{1}[1] + \delta_{2}[1]" in latex
     assert r"f'(a_{2,1}) &= 1 - h_{2,1}^{2}" in latex
     assert re.search(r"g_\{1,1\} &= p_\{1,1\} - r_\{1,1\}", latex)
     assert sp.latex(sp.Symbol("x")) == "x"  # the printer, not hand-written text
@@ -97,3 +97,51 @@ def test_display_blocks_never_touch() -> None:
         text = derivation_markdown(name, ModelSpec())
         assert "$$\n$$" not in text, name
         assert text.count("$$") % 2 == 0
+
+
+#: δ with two subscripts: on this site only δ_{i,k}, one loss and one step.
+TWO_SUBSCRIPTS = re.compile(r"\\delta(?:\^\{[^{}]*\})?_\{[^{}]*,[^{}]*\}")
+
+
+def test_delta_means_one_thing_in_the_elementwise_forms() -> None:
+    """An entry of a step signal is δ_t[j]: δ_{t,j} would read as loss t, step j."""
+    from derivations.cell_loop_render import cell_elementwise_latex
+    from derivations.cells import BUILTIN_CELLS
+
+    texts = [elementwise_latex(name, ModelSpec(T=2)) for name in ("Wxh", "bh", "X", "h0")]
+    for cell in (factory() for factory in BUILTIN_CELLS.values()):
+        texts += [cell_elementwise_latex(cell, cell.param_names[0], 2)]
+    for text in texts:
+        assert not TWO_SUBSCRIPTS.findall(text), TWO_SUBSCRIPTS.findall(text)[:3]
+    assert sum(r"\delta_{1}[1]" in t for t in texts) >= 4  # vanilla's signals are shown
+    assert any(r"\delta^{r}_{1}[1]" in t for t in texts)  # a GRU gate's signal too
+
+
+def _steps_in_order(latex: str) -> list[str]:
+    """The step subscripts of the f'(a_.) and 1 - h_.^2 factors, left to right."""
+    return re.findall(r"(?:f'\(a_\{|1 - h_\{)([^}]*)\}", latex)
+
+
+def test_the_stated_order_of_the_product_is_the_order_jacobian_multiplies_in() -> None:
+    from derivations.render import product_order_latex
+
+    # the note: the factor of step k + 1 leftmost, t increasing to the right
+    stated = _steps_in_order(product_order_latex().split(r"\\", 1)[1])  # after the product
+    assert stated == ["k + 1", "k + 2", "i"], stated
+    # the explicit product (the same one-step factor, at concrete steps) runs the same way
+    for i, k in ((3, 1), (5, 2)):
+        explicit = _steps_in_order(jacobian_latex(i, k, ModelSpec(T=5)).split(" = ")[1])
+        assert explicit == [str(t) for t in range(k + 1, i + 1)], (i, k, explicit)
+
+
+def test_the_transposed_step_is_the_transpose_of_the_step_jacobian() -> None:
+    from derivations.render import transposed_step_latex
+    from derivations.terms import Factor
+    from derivations.unroll import unroll
+
+    model = unroll(ModelSpec(T=3))
+    step = jacobian(3, 2, 3).matrix(model)
+    transposed = Factor("fprime", 3).matrix(model) * Factor("WhhT").matrix(model)
+    assert sp.simplify(transposed - step.T) == sp.zeros(*step.shape)
+    latex = transposed_step_latex(3, ModelSpec(T=3))
+    assert latex.endswith(r"\operatorname{diag}(1 - h_{3}^{2})\,W_{hh}^\top"), latex

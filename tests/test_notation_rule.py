@@ -151,9 +151,51 @@ def test_a_gated_cells_own_equations_decide(table):
     assert len(violations(text, "vanilla", table)[0]) == 1
     lstm = cell_offsets(BUILTIN_CELLS["lstm"]())
     assert violations(r"\partial c_t / \partial c_{t-1}", "lstm", lstm) == ([], 0)
-    assert len(violations(r"\partial h_t / \partial c_{t-1}", "lstm", lstm)[0]) == 1
+    assert len(violations(r"\partial h_t / \partial h_{t-1}", "lstm", lstm)[0]) == 1
     # the GRU's total one-step derivative differs from its local one (it also runs
     # through the gates), so both are written; the LSTM's dc_t/dc_{t-1} has no other path
     gru = cell_offsets(BUILTIN_CELLS["gru"]())
     assert violations(r"\frac{\mathrm{d} h_t}{\mathrm{d} h_{t-1}}", "gru", gru) == ([], 0)
     assert len(violations(r"\mathrm{d} c_t / \mathrm{d} c_{t-1}", "lstm", lstm)[0]) == 1
+
+
+@pytest.mark.parametrize(
+    ("text", "flagged"),
+    [
+        # blocks from c_{t-1}: h_{t-1} reads c_{t-1} and is held fixed, so ∂
+        (r"\frac{\partial h_{t}}{\partial c_{t-1}}", False),
+        (r"\frac{\mathrm{d} h_{t}}{\mathrm{d} c_{t-1}}", True),  # the old block entry
+        (r"\frac{\partial h_{3}}{\partial c_{2}}", False),
+        (r"\mathrm{d} h_{3} / \mathrm{d} c_{2}", True),
+        # blocks from h_{t-1}: no other state reads it, nothing left out: total
+        (r"\frac{\mathrm{d} c_{t}}{\mathrm{d} h_{t-1}}", False),
+        (r"\frac{\partial c_{t}}{\partial h_{t-1}}", True),
+        # the stacked state and the in-step derivatives: every path inside the step
+        (r"\frac{\mathrm{d} s_{t}}{\mathrm{d} s_{t-1}}", False),
+        (r"\frac{\mathrm{d} s_{k}}{\mathrm{d} a^{f}_{k}}", False),
+        (r"\frac{\partial s_{k}}{\partial a^{f}_{k}}", True),
+        (r"\frac{\mathrm{d} h_{k}}{\mathrm{d} a^{o}_{k}}", False),
+        (r"\frac{\partial f_{k}}{\partial a^{f}_{k}}", False),  # one equation
+        (r"\frac{\mathrm{d} f_{k}}{\mathrm{d} a^{f}_{k}}", True),
+        (r"\frac{\partial a^{f}_{t}}{\partial W_{xf}}", False),
+        # across several steps: total (the cell-state path says what it holds fixed)
+        (r"\frac{\mathrm{d} c_{i}}{\mathrm{d} c_{k}}", False),
+        (r"\frac{\partial c_{i}}{\partial c_{k}}", True),
+    ],
+)
+def test_the_lstm_blocks_and_in_step_derivatives_are_judged(text, flagged):
+    """No LSTM block or in-step derivative is left undecided; each is judged by the rule."""
+    bad, undecided = violations(text, "lstm", cell_offsets(BUILTIN_CELLS["lstm"]()))
+    assert undecided == 0, text
+    assert len(bad) == int(flagged), (text, bad)
+
+
+def test_a_gru_in_step_derivative_by_a_summand_is_judged():
+    """d h_k/d(x_k W_xr): every path inside the step, total; a one-state cell holds nothing."""
+    gru = cell_offsets(BUILTIN_CELLS["gru"]())
+    assert violations(r"\frac{\mathrm{d} h_{k}}{\mathrm{d} (x_{k}\, W_{xr})}", "gru", gru) == (
+        [],
+        0,
+    )
+    bad, undecided = violations(r"\frac{\partial h_{k}}{\partial (h_{k-1}\, W_{hz})}", "gru", gru)
+    assert (len(bad), undecided) == (1, 0)

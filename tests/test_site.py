@@ -112,6 +112,24 @@ def test_an_unknown_fragment_is_an_error_and_indentation_is_kept():
         hooks.fill("{{ eq.y }}", fragments, "page.md")
 
 
+def test_a_fragment_may_name_other_fragments_but_not_itself():
+    from mkdocs.exceptions import PluginError
+    from site_hooks_loader import load_site_hooks
+
+    hooks = load_site_hooks()
+    fragments = {
+        "sym.Whh": r"\(W_{hh}\)",
+        "table.x": "| initialisation of {{ sym.Whh }} |",
+        "loop.a": "{{ loop.b }}",
+        "loop.b": "see {{ loop.a }}",
+    }
+    assert hooks.fill("{{ table.x }}", fragments, "p.md") == r"| initialisation of \(W_{hh}\) |"
+    with pytest.raises(
+        PluginError, match=r"'loop\.a' contains itself \(loop\.a -> loop\.b -> loop\.a\)"
+    ):
+        hooks.fill("{{ loop.a }}", fragments, "p.md")
+
+
 def test_generated_output_is_reused_only_while_its_sources_are_unchanged(tmp_path):
     checkout = _copy_checkout(tmp_path / "checkout")
     first = build_site(tmp_path / "one", root=checkout)

@@ -102,3 +102,27 @@ def test_every_gradient_page_quotes_a_command_that_prints_its_derivation(built_s
         )
         assert run.returncode == 0, run.stderr
         assert run.stdout.startswith(r"## $\frac{\mathrm{d} L}{\mathrm{d} W_{yh}}$ (" + key), key
+
+
+def test_parameters_are_named_after_the_gate_or_candidate_they_feed(built_site):
+    from derivations.cells import BUILTIN_CELLS, unit_of
+
+    for key in CELL_FIGURES:
+        cell = BUILTIN_CELLS[key]()
+        for name in cell.param_names:
+            html = (built_site / "gated" / key / name / "index.html").read_text()
+            title = html.split("<title>", 1)[1].split("</title>", 1)[0]
+            unit = " ".join(unit_of(cell, name)) if name[0] in "Wb" and key != "residual" else ""
+            assert unit in title, (key, name, title)
+    for page in ("gru/Whn", "gru-before/bxn", "lstm/Whg"):
+        title = (built_site / "gated" / page / "index.html").read_text().split("</title>")[0]
+        assert "candidate" in title and "gate" not in title.split("<title>")[1], (page, title)
+
+
+def test_path_means_a_path_in_the_graph_and_products_are_counted_apart(built_site):
+    gru = (built_site / "gated" / "gru" / "index.html").read_text()
+    assert "4 paths, 5 products" in gru  # dh_t/dh_{t-1}: z's path gives two products
+    assert "16 paths, 25 products in all" in gru  # h_3 back to h_1
+    assert "5 paths" not in gru and "25 paths" not in gru
+    lstm = (built_site / "gated" / "lstm" / "index.html").read_text()
+    assert "products" not in lstm.split("The backward loop")[0]  # one product per path there

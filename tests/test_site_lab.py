@@ -2,6 +2,8 @@
 
 - every ``{{ name }}`` of the new pages is a fragment the build made, and each short
   plain one (a number, a size) is printed in the page;
+- every figure of the site, shown at phone width, has no text smaller than
+  `figure_size.MIN_TEXT_PX`;
 - the laboratory's modules import neither `derivations` nor SymPy (in a fresh process),
   so editing a derivation never reruns the laboratory.
 """
@@ -16,6 +18,7 @@ import sys
 
 import pytest
 from conftest import ROOT
+from figure_size import MIN_TEXT_PX, svg_smallest_text_px
 
 HOOKS = ROOT / "docs" / "hooks"
 #: The gated chapter's numeric pages (source under docs/) and the figures each shows.
@@ -57,6 +60,17 @@ def test_each_new_page_has_its_fragments_filled_and_its_figures(built_site, sour
     for figure in NEW_PAGES[source]:
         assert f"figures/{figure}" in text, (source, figure)
         assert (built_site / "figures" / figure).read_text().lstrip().startswith("<?xml"), figure
+
+
+def test_every_figure_is_readable_on_a_phone(built_site):
+    figures = sorted((built_site / "figures").glob("*.svg"))
+    assert len(figures) >= 20, figures
+    small = {
+        f.name: round(px, 1)
+        for f in figures
+        if (px := svg_smallest_text_px(f.read_text())) < MIN_TEXT_PX
+    }
+    assert not small, f"figures with text under {MIN_TEXT_PX} px on a 390 px phone: {small}"
 
 
 def test_lab_modules_import_neither_derivations_nor_sympy():

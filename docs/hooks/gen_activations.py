@@ -9,7 +9,7 @@ to the renderers does not rerun it.
 from __future__ import annotations
 
 import sympy as sp
-from gen_format import claim, math, table
+from gen_format import claim, code, math, table
 
 from derivations.spec import ACTIVATIONS, derivative_supremum
 
@@ -28,7 +28,7 @@ def activation_fragments() -> dict[str, str]:
         )
         rows.append(
             [
-                name,
+                code(name),
                 math(act.latex("a")),
                 math(act.derivative_latex("a", "h")),
                 math(sp.latex(act.gamma)),
@@ -39,7 +39,9 @@ def activation_fragments() -> dict[str, str]:
     return {
         **{f"gamma.{name}": math(sp.latex(act.gamma)) for name, act in ACTIVATIONS.items()},
         "table.activations": table(
-            ["activation", "h = f(a)", "f'(a)", "γ = sup |f'|", "where |f'| = γ", "1/γ"], rows
+            # a '|' inside a cell must be escaped, or the row splits and no table renders
+            ["activation", "h = f(a)", "f'(a)", r"γ = sup \|f'\|", r"where \|f'\| = γ", "1/γ"],
+            rows,
         ),
     }
 

@@ -1,20 +1,21 @@
 r"""The unrolled graph of any cell and its routes between states, drawn by matplotlib as SVG.
 
-Everything drawn is read off the cell (`derivations.Cell`), never typed per cell:
+Everything drawn is read off the cell's equations (`derivations.Cell`), never typed per cell:
 
 - one row per state (h on top, under the read-out; the LSTM's c below it), the
   input row x_t at the bottom, y_t and L_t above h, the initial states s_0 on the left;
-- an edge from state s' at t-1 to state s at t exactly when the one-step block
-  $\mathrm{d}s_t/\mathrm{d}s'_{t-1}$ is non-zero (`Cell.step_jacobian_blocks`), and
-  from x_t to every state the step reaches from its input (`Cell.through_step`);
-- each edge labelled by what it carries (`carried`): every path through the step
-  named by the first weight matrix it multiplies by, or, for a path through no weight
-  matrix, its first factor (I for the identity, diag(f_t) for the LSTM's cell state).
-  Edges that carry such a weight-free path are drawn in `CARRY_COLOUR`; labels too long
-  for the edge, and every edge between two different states, are listed in a key below.
+- an edge into s_t from every quantity s's equation reads (`state_reads`): a state of
+  step t-1 (``Prev``), a state of the same step (``Ref`` to a state: the LSTM's
+  $c_t \to h_t$), or x_t, either directly or through the step's other variables (the
+  gates and pre-activations, not drawn). Nothing else: no edge summarises a longer path;
+- each edge labelled by what it carries (`carried`), from the partial derivative of s_t
+  with respect to that quantity, the other states of step t held fixed: every path named
+  by the first weight matrix it multiplies by, or, for a path through no weight matrix,
+  its first factor (I for the identity, diag(f_t) for the LSTM's cell state). Edges that
+  carry such a weight-free path are drawn in `CARRY_COLOUR`; labels too long for the
+  edge, and every slanted edge, are listed in a key below;
+- `graph_caption` says all this for one cell, from the same data.
 
-The figures keep the vanilla figure's scale (`gen_figures.draw_graph`): the same node
-size, fonts and unit length, so a page can show the vanilla and a gated graph together.
 Byte-identical from build to build (`gen_plot.svg_text`).
 """
 
@@ -24,13 +25,14 @@ import re
 from dataclasses import dataclass
 
 import matplotlib.pyplot as plt
+from gen_format import math
 from gen_plot import GREY, svg_text
 from matplotlib.mathtext import MathTextParser
 from matplotlib.patches import FancyArrowPatch
 
-from derivations.cell import Cell, Input
+from derivations.cell import Cell, Input, Prev, Ref
 from derivations.cell_factors import LocalSum, Notation, Weight
-from derivations.cell_paths import routes
+from derivations.cell_nodes import Node
 from derivations.errors import OutOfRangeError, UnknownChoiceError
 from derivations.notation import QUANTITIES
 
@@ -40,9 +42,12 @@ __all__ = [
     "carried",
     "cell_edges",
     "cell_path_svg",
-    "input_blocks",
+    "graph_caption",
+    "hidden_variables",
     "mathtext",
-    "state_blocks",
+    "partials",
+    "route_edges",
+    "state_reads",
     "unrolled_cell_svg",
 ]
 
@@ -58,8 +63,11 @@ SCALE = 4.4 / 3.9
 #: A label with more named paths than this goes to the key below the graph.
 MAX_ON_EDGE = 2
 NODE_RADIUS = 0.21
-#: Line height of the key, points (9-pt labels with sub- and superscripts).
-KEY_LINE = 15.0
+#: Font sizes, points: a 3-step graph is about 5 in wide, shown about 350 px wide on a
+#: 390 px phone, so a point is drawn at about 1 px there; below 11 px a label is hard to read.
+LABEL_PT, NODE_PT = 11, 14
+#: Line height of the key, points (`LABEL_PT` labels with sub- and superscripts).
+KEY_LINE = 18.0
 _INK, _LABEL_INK = "#333333", "#555555"
 _PARSER = MathTextParser("path")
 #: LaTeX that matplotlib's mathtext does not know, and what to write instead.
@@ -92,25 +100,41 @@ def mathtext(latex: str) -> str:
     return label
 
 
-# --- what the graph is made of: read off the cell --------------------------------------
+# --- what the graph is made of: read off the cell's equations -------------------------
 
 
-def state_blocks(cell: Cell) -> dict[tuple[str, str], LocalSum]:
-    r"""The non-zero one-step blocks, keyed (earlier state s', later state s): the edges
-    $s'_{t-1} \to s_t$, in the cell's state order."""
-    blocks = cell.step_jacobian_blocks()
-    return {
-        (source, target): blocks[target, source]
-        for source in cell.state_names
-        for target in cell.state_names
-        if blocks[target, source]
-    }
+def partials(cell: Cell, start: Node) -> dict[str, LocalSum]:
+    r"""$\partial s_t/\partial(\text{start})$ for every state s that reads `start`, the
+    other states of step t held fixed.
 
-
-def input_blocks(cell: Cell) -> dict[str, LocalSum]:
-    r"""$\mathrm{d}s_t/\mathrm{d}x_t$ for every state s the step reaches from its input."""
-    totals = cell.through_step(Input())
+    `start` is ``Input()``, ``Prev(state)`` or ``Ref(state)`` (a state of the same step).
+    Forward accumulation in equation order, as `Cell.through_step`, but only through the
+    step's variables that are not states: an edge stops at the first state it reaches.
+    """
+    states = set(cell.state_names)
+    totals: dict[str, LocalSum] = {}
+    for eq in cell.equations:
+        total = cell.local_jacobian(eq.name, start)
+        for leaf in cell.leaves(eq.name):
+            if isinstance(leaf, Ref) and leaf.name not in states and totals[leaf.name]:
+                total += totals[leaf.name] @ cell.local_jacobian(eq.name, leaf)
+        totals[eq.name] = total.through(eq.name)
     return {s: totals[s] for s in cell.state_names if totals.get(s)}
+
+
+def state_reads(cell: Cell) -> dict[tuple[Node, str], LocalSum]:
+    """Every quantity each state's equation reads, keyed (source, state): x_t
+    (``Input()``), a state of step t-1 (``Prev``) or of step t (``Ref``), with the
+    partial derivative that carries it (`partials`). Input first, then the states of
+    t-1, then those of t, each in the cell's state order."""
+    sources: list[Node] = [Input()]
+    sources += [Prev(s) for s in cell.state_names] + [Ref(s) for s in cell.state_names]
+    return {(source, s): d for source in sources for s, d in partials(cell, source).items()}
+
+
+def hidden_variables(cell: Cell) -> tuple[str, ...]:
+    """The step's variables that are not states (gates, pre-activations): not drawn."""
+    return tuple(eq.name for eq in cell.equations if eq.name not in cell.state_names)
 
 
 def carried(block: LocalSum, t: int | str, notation: Notation) -> tuple[str, ...]:
@@ -145,8 +169,9 @@ def _is_carry(block: LocalSum) -> bool:
 class Edge:
     """One forward edge of the unrolled graph between node keys (``"c2"``, ``"x1"``, ``"L3"``).
 
-    ``kind`` is ``"state"`` (one-step block), ``"input"``, ``"readout"`` or ``"loss"``;
-    ``heads`` what it carries (`carried`); ``carry`` whether a weight-free path is among them.
+    ``kind`` is ``"input"`` (x_t), ``"state"`` (from a state of step t-1), ``"within"``
+    (from a state of step t), ``"readout"`` or ``"loss"``; ``heads`` what it carries
+    (`carried`); ``carry`` whether a weight-free path is among them.
     """
 
     source: str
@@ -156,21 +181,70 @@ class Edge:
     carry: bool = False
 
 
+def _source(source: Node, t: int) -> tuple[str, str]:
+    """(node key, edge kind) of a source read at step t."""
+    if isinstance(source, Prev):
+        return f"{source.state}{t - 1}", "state"
+    if isinstance(source, Ref):
+        return f"{source.name}{t}", "within"
+    return f"x{t}", "input"
+
+
 def cell_edges(cell: Cell, steps: int) -> list[Edge]:
-    """Every edge of the cell unrolled over `steps` steps, step by step, in the cell's order."""
+    """Every edge of the cell unrolled over `steps` steps, step by step (`state_reads`)."""
     steps = _check_steps(steps)
-    notation, state, inputs = cell.notation, state_blocks(cell), input_blocks(cell)
+    notation, reads = cell.notation, state_reads(cell)
     wyh = (QUANTITIES["Wyh"].latex,)
     edges = []
     for t in range(1, steps + 1):
-        for s, block in inputs.items():
-            edges.append(Edge(f"x{t}", f"{s}{t}", "input", carried(block, "t", notation)))
-        for (source, target), block in state.items():
+        for (source, target), block in reads.items():
+            key, kind = _source(source, t)
             heads = carried(block, "t", notation)
-            edges.append(Edge(f"{source}{t - 1}", f"{target}{t}", "state", heads, _is_carry(block)))
+            edges.append(Edge(key, f"{target}{t}", kind, heads, _is_carry(block)))
         edges.append(Edge(f"h{t}", f"y{t}", "readout", wyh))
         edges.append(Edge(f"y{t}", f"L{t}", "loss"))
     return edges
+
+
+def graph_caption(cell: Cell, steps: int, name: str = "") -> str:
+    """What `unrolled_cell_svg` draws, in Markdown with inline math, from the same reads;
+    `name` is what the page calls the cell (``The LSTM cell``; default ``the <name> cell``)."""
+    notation = cell.notation
+    states = ", ".join(math(notation.at(s, "t")) for s in cell.state_names)
+    hidden = ", ".join(math(notation.at(v, "t")) for v in hidden_variables(cell))
+    reads = [
+        math(rf"{_start(source, notation)} \rightarrow {notation.at(target, 't')}")
+        for source, target in state_reads(cell)
+    ]
+    carry = [
+        math(rf"{_start(source, notation)} \rightarrow {notation.at(target, 't')}")
+        for (source, target), block in state_reads(cell).items()
+        if _is_carry(block)
+    ]
+    through = f", directly or through {hidden} (not drawn)" if hidden else ""
+    called = name[0].lower() + name[1:] if name.startswith("The ") else name
+    called = called or f"the {cell.name} cell"
+    green = (
+        f" Green: the edges with a path through no weight matrix ({', '.join(carry)})."
+        if carry
+        else ""
+    )
+    return (
+        f"Unrolled over {steps} steps and drawn from the equations of {called}: "
+        f"per step the state{'s' if len(cell.state_names) > 1 else ''} {states}, the input, "
+        f"output and loss. An arrow into a state wherever its equation reads a quantity"
+        f"{through}: {', '.join(reads)}, and nothing else. Each arrow is labelled by the "
+        f"first weight matrix of each of its paths, or its first factor when it has none."
+        f"{green}"
+    )
+
+
+def _start(source: Node, notation: Notation) -> str:
+    if isinstance(source, Prev):
+        return notation.at(source.state, "t", -1)
+    if isinstance(source, Ref):
+        return notation.at(source.name, "t")
+    return "x_{t}"
 
 
 def _check_steps(steps: object) -> int:
@@ -202,7 +276,10 @@ def _edge_name(edge: Edge, cell: Cell) -> str:
     """``h_{t-1} \\rightarrow c_{t}``: the edge at a general step, for the key."""
     notation = cell.notation
     source, target = edge.source.rstrip("0123456789"), edge.target.rstrip("0123456789")
-    start = "x_{t}" if source == "x" else notation.at(source, "t", -1)
+    if edge.kind == "input":
+        start = "x_{t}"
+    else:
+        start = notation.at(source, "t", -1 if edge.kind == "state" else 0)
     return rf"{start} \rightarrow {notation.at(target, 't')}"
 
 
@@ -227,8 +304,9 @@ def _draw(
         if edge.heads and not _on_edge(edge, nodes):
             key.setdefault(_edge_name(edge, cell), (", ".join(edge.heads), edge.carry))
     width, height = xlim[1] - xlim[0], ylim[1] - ylim[0]
-    # the vanilla figure's axes fill 77 % of its 4.4 in height: the same unit length here
-    fig, ax = plt.subplots(figsize=(max(7.2, width * SCALE * 1.6), height * SCALE))
+    # the vanilla figure's unit length; no wider than the graph, so that on a phone the
+    # image shrinks by as little as it can (its labels are sized for that, `LABEL_PT`)
+    fig, ax = plt.subplots(figsize=(width * SCALE, height * SCALE))
     on_route = {key for pair in highlighted for key in pair}
     for edge in edges:
         (x0, y0, _), (x1, y1, _) = nodes[edge.source], nodes[edge.target]
@@ -250,19 +328,18 @@ def _draw(
             )
         )
         if _on_edge(edge, nodes):
-            # above a horizontal edge of h (as in the vanilla figure), below one of another
-            # state (above it rises the diagonal to h); right of a vertical one
-            below = y0 == y1 and edge.target.rstrip("0123456789") != "h"
-            # a vertical label halfway to the next row: x_t -> h_t may pass another state's
+            # above a horizontal edge (the slanted edges to and from its ends start outside
+            # the nodes' circles, clear of the label); right of a vertical one, halfway to
+            # the next row: x_t -> h_t may pass another state's node
             at = ((x0 + x1) / 2, (y0 + y1) / 2) if y0 == y1 else (x0, y0 + 0.5)
-            offset = (0.0, -0.13 if below else 0.13) if y0 == y1 else (0.05, 0.0)
+            offset = (0.0, 0.13) if y0 == y1 else (0.05, 0.0)
             ax.text(
                 at[0] + offset[0],
                 at[1] + offset[1],
                 mathtext(", ".join(edge.heads)),
                 ha="center" if y0 == y1 else "left",
                 va="center",
-                fontsize=9,
+                fontsize=LABEL_PT,
                 color=CARRY_COLOUR if edge.carry and not highlighted else _LABEL_INK,
                 bbox={"facecolor": "white", "edgecolor": "none", "pad": 0.6},
                 zorder=3,
@@ -276,7 +353,7 @@ def _draw(
             label,
             ha="center",
             va="center",
-            fontsize=13 if len(label) < 10 else 10,
+            fontsize=NODE_PT if len(label) < 10 else LABEL_PT,
             color="#111111" if ink == "#333333" else GREY,
             zorder=4,
         )
@@ -286,16 +363,14 @@ def _draw(
     ax.axis("off")
     if title:
         ax.set_title(title, fontsize=11)
-    carry = any(e.carry for e in edges) and not highlighted
-    _key(ax, {name: (heads, c and carry) for name, (heads, c) in key.items()}, carry)
+    _key(ax, {name: (heads, c and not highlighted) for name, (heads, c) in key.items()})
     return svg_text(fig)
 
 
-def _key(ax: plt.Axes, key: dict[str, tuple[str, bool]], carry: bool) -> None:
-    """The edges whose labels are not on the graph, one line each, below it."""
+def _key(ax: plt.Axes, key: dict[str, tuple[str, bool]]) -> None:
+    """The edges whose labels are not on the graph, one line each, below it (what green
+    means is said by the caption, `graph_caption`)."""
     lines = [(mathtext(name) + ":  " + mathtext(heads), c) for name, (heads, c) in key.items()]
-    if carry:
-        lines.append(("green: carries a path with no weight matrix (gates or I only)", True))
     for n, (text, is_carry) in enumerate(lines):
         ax.annotate(
             text,
@@ -305,7 +380,7 @@ def _key(ax: plt.Axes, key: dict[str, tuple[str, bool]], carry: bool) -> None:
             textcoords="offset points",
             ha="left",
             va="top",
-            fontsize=9,
+            fontsize=LABEL_PT,
             color=CARRY_COLOUR if is_carry else _LABEL_INK,
         )
 
@@ -318,19 +393,34 @@ def unrolled_cell_svg(cell: Cell, steps: int = 3) -> str:
 def route_edges(
     cell: Cell, i: int, k: int, of: str, wrt: str, within: tuple[str, ...] | None = None
 ) -> frozenset[tuple[str, str]]:
-    """The (source, target) node keys of every route from `of` at step i back to `wrt` at
-    step k (`derivations.cell_paths.routes`); with `within`, only routes visiting no other
-    states (``("c",)``: the LSTM's cell-state path alone)."""
-    found = [
-        r
-        for r in routes(cell, i, k, of, wrt)
-        if within is None or all(s in within for s in r.states)
+    """The (source, target) node keys of every edge between states of the drawn graph
+    (`cell_edges`) that lies on some path from `wrt` at step k to `of` at step i: the
+    routes of `derivations.cell_paths.routes`, each block spelt out as the equations'
+    edges. With `within`, only paths visiting no other states (``("c",)``: the LSTM's
+    cell-state path alone)."""
+    keep = within or cell.state_names
+    edges = [
+        (e.source, e.target)
+        for e in cell_edges(cell, i)
+        if e.kind in ("state", "within")
+        and e.source.rstrip("0123456789") in keep
+        and e.target.rstrip("0123456789") in keep
     ]
-    return frozenset(
-        (f"{r.states[j + 1]}{r.i - j - 1}", f"{r.states[j]}{r.i - j}")
-        for r in found
-        for j in range(len(r.blocks))
-    )
+    start, end = f"{wrt}{k}", f"{of}{i}"
+    after, before = _reach(edges, start), _reach([(t, s) for s, t in edges], end)
+    return frozenset((s, t) for s, t in edges if s in after and t in before)
+
+
+def _reach(edges: list[tuple[str, str]], start: str) -> set[str]:
+    """The nodes reachable from `start` along `edges` (start included)."""
+    seen, todo = {start}, [start]
+    while todo:
+        node = todo.pop()
+        for source, target in edges:
+            if source == node and target not in seen:
+                seen.add(target)
+                todo.append(target)
+    return seen
 
 
 def cell_path_svg(

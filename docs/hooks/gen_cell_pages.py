@@ -15,20 +15,29 @@ from __future__ import annotations
 import json
 
 from gen_cell_checks import GATED_CELLS
-from gen_cell_figures import cell_path_svg, unrolled_cell_svg
+from gen_cell_figures import cell_path_svg, graph_caption, unrolled_cell_svg
 from gen_cell_fragments import gated_fragments
-from gen_cell_sums import GENERATED_NOTE, PAGE_STEPS, sum_page, sum_uri
+from gen_cell_sums import GENERATED_NOTE, PAGE_STEPS, sum_page, sum_uri, written_out
 from gen_format import claim, code, display, math, table
+from gen_readback import check_written_sums
 
 from derivations.cell import Cell
 from derivations.cell_factors import LocalSum
 from derivations.cell_loop import cell_loop_map
 from derivations.cell_loop_render import cell_loop_code
 from derivations.cell_named_paths import named_path_latex, named_paths
-from derivations.cell_paths import Route, routes
+from derivations.cell_paths import (
+    Route,
+    block_derivative,
+    block_paths,
+    count_words,
+    repeated_reads,
+    routes,
+)
 from derivations.cell_sums_latex import block_matrix_latex
 from derivations.cells import BUILTIN_CELLS
 from derivations.notation import local_derivative, total_derivative
+from derivations.written_readback import Pair, expected_cell
 
 #: The chapter's section title in the navigation.
 SECTION = "Gated cells, derived and measured"
@@ -136,16 +145,11 @@ def _blocks(cell: Cell, key: str) -> list[str]:
             display(r"\begin{aligned}" + r" \\ ".join(where) + r"\end{aligned}"),
         ]
     for (s, s2), block in blocks.items():
-        # ∂ when the block is s's own equation reading s2 directly (one local edge)
-        local = bool(block) and all(term.via == (s,) for term in block.terms)
-        derivative = local_derivative if local else total_derivative
-        lhs = derivative(notation.at(s, "t"), notation.at(s2, "t", -1))
-        paths = len(block)
-        word = "path" if paths == 1 else "paths"
+        lhs = block_derivative(cell, s, s2)  # ∂ or d by the rule of derivations.notation
         if not block:
             out.append(f"- {math(lhs + ' = 0')}: no path.")
             continue
-        out.append(f"- {math(lhs)}: {paths} {word} through the step's equations.")
+        out.append(f"- {math(lhs)}: {count_words(block_paths(block), len(block))}.")
     if key == "lstm":
         claim(len(blocks["c", "c"]) == 1, "dc_t/dc_{t-1} is one path, diag(f_t)")
         claim(len(blocks["h", "h"]) == 4, "dh_t/dh_{t-1} has four paths, one per gate")
@@ -153,23 +157,48 @@ def _blocks(cell: Cell, key: str) -> list[str]:
             "\nThe block from c to c is one path, the forget gate alone; the block from h "
             "to h has one path per gate."
         )
-    return out
+    return out + _path_and_product(cell)
+
+
+def _path_and_product(cell: Cell) -> list[str]:
+    """What a path and a product are, where a cell has more products than paths."""
+    repeated = repeated_reads(cell)
+    blocks = cell.step_jacobian_blocks().values()
+    claim(
+        bool(repeated) == any(block_paths(b) < len(b) for b in blocks),
+        "a block has more products than paths exactly where an equation reads a variable twice",
+    )
+    if not repeated:
+        return []
+    notation = cell.notation
+    places = "; ".join(
+        f"{math(notation.at(eq, 't'))} reads {math(notation.at(var, 't'))} in {n} places"
+        for var, eq, n in repeated
+    )
+    return [
+        "",
+        "A path is a path in the graph of the step; a product is one term of the chain "
+        "rule's sum, and the expanded sums below are sums of products. The two counts "
+        f"differ where an equation reads a variable in more than one place ({places}): "
+        "a path through that variable gives one product per place.",
+    ]
 
 
 def _routes(cell: Cell, key: str, files: dict[str, str]) -> list[str]:
     i, k = PAGE_STEPS, 1
     found = routes(cell, i, k, "h", "h")
-    total = sum(r.paths for r in found)
+    paths, products = sum(r.paths for r in found), sum(r.products for r in found)
     files[figure_uri(key, "routes-h")] = cell_path_svg(cell, i, "h", "h", k=k)
     out = [
-        f"From {math(f'h_{i}')} back to {math(f'h_{k}')} there are {len(found)} "
-        f"route{'s' if len(found) != 1 else ''} through the states, {total} paths "
-        "through the equations in all. Each route, its blocks earliest step first:",
+        f"From {math(f'h_{i}')} back to {math(f'h_{k}')} there "
+        f"{'are' if len(found) != 1 else 'is'} {len(found)} "
+        f"route{'s' if len(found) != 1 else ''} through the states, "
+        f"{count_words(paths, products)} in all. Each route, its blocks earliest step first:",
         "",
     ]
     for r in found:
         label = r" \leftarrow ".join(f"{s}_{{{r.i - j}}}" for j, s in enumerate(r.states))
-        out.append(f"{math(label)} ({r.paths} path{'s' if r.paths != 1 else ''}):")
+        out.append(f"{math(label)} ({count_words(r.paths, r.products)}):")
         out.append(_route_display(cell, r))
     out += [
         "",
@@ -271,9 +300,12 @@ def cell_page(key: str, cell: Cell, files: dict[str, str]) -> str:
             _params(cell),
             "## The unrolled graph",
             "",
+            "<figure markdown>",
             f"![The {cell.name} cell unrolled over {PAGE_STEPS} steps: the x row, the "
-            f"h row{rows_c}, the outputs, each edge labelled by its local derivative.]"
+            f"h row{rows_c}, the outputs, each edge labelled by what it carries.]"
             f"(../{figure_uri(key, 'unrolled')})",
+            f"<figcaption markdown>{graph_caption(cell, PAGE_STEPS, title)}</figcaption>",
+            "</figure>",
             "",
             "## Local derivatives",
             "",
@@ -324,10 +356,15 @@ def chapter_nav() -> list[object]:
 def cell_pages_job() -> dict[str, dict[str, str]]:
     pages: dict[str, str] = {}
     files: dict[str, str] = {}
+    expected: dict[str, dict[str, set[Pair]]] = {}
     for key in GATED_CELLS:
         cell = BUILTIN_CELLS[key]()
         pages[cell_uri(key)] = cell_page(key, cell, files)
         for name in cell.gradient_names:
             pages[sum_uri(key, name)] = sum_page(key, cell, name, CELL_PROSE[key][0])
+            if written_out(cell, name):
+                expected[sum_uri(key, name)] = expected_cell(cell, name, PAGE_STEPS)
+    fragments = gated_fragments()
+    check_written_sums({**pages, **fragments}, expected)
     nav = {SECTION: json.dumps({"after": AFTER, "entries": chapter_nav()})}
-    return {"pages": pages, "files": files, "fragments": gated_fragments(), "nav": nav}
+    return {"pages": pages, "files": files, "fragments": fragments, "nav": nav}

@@ -17,6 +17,7 @@ from gen_format import display, math
 
 from derivations.cell import Cell
 from derivations.cell_links import sum_notation
+from derivations.cell_paths import repeated_reads
 from derivations.cell_sums import CellTerm, cell_expanded_sum
 from derivations.cell_sums_latex import (
     CONTINUED_PATH,
@@ -25,6 +26,7 @@ from derivations.cell_sums_latex import (
     cell_compact_latex,
     gradient_lhs,
     gradient_target,
+    written_groups,
 )
 from derivations.notation import QUANTITIES, total_derivative
 from derivations.render_lines import _balanced
@@ -32,7 +34,10 @@ from derivations.render_lines import _balanced
 #: Factors per line of a written-out path product on these pages: the gated cells'
 #: factors are wider than the vanilla cell's (diag(f_t (1 - f_t)) against diag(1 - h^2)),
 #: so fewer than the vanilla pages' `derivations.render.FACTORS_PER_LINE` fit the column.
-GATED_FACTORS_PER_LINE = 3
+#: Two, not three: at three the LSTM's lines are 390-530 px wide and scroll on a 390 px
+#: phone (358 px of column); at two nearly every term fits there, and on a desktop
+#: every line still fits, in more lines.
+GATED_FACTORS_PER_LINE = 2
 #: Where the compact form's long first line is broken: before the in-step derivative.
 COMPACT_BREAK = r"\Big(\frac"
 
@@ -95,7 +100,7 @@ def _folded(term: CellTerm, latex: str) -> str:
     """A term too long to show open: a closed block holding its formula. Raw HTML, so
     Markdown and arithmatex leave the TeX as it is (escaped once)."""
     which = rf"\(i = {term.loss},\ k = {term.step}\)"
-    summary = f'Term <span class="arithmatex">{which}</span>: {term.path_count()} path products'
+    summary = f'Term <span class="arithmatex">{which}</span>: {term.path_count()} products'
     formula = html.escape(rf"\[{latex}\]", quote=False)
     block = f'class="abstract folded-term" id="term-{term.loss}-{term.step}"'
     return (
@@ -104,13 +109,23 @@ def _folded(term: CellTerm, latex: str) -> str:
     )
 
 
+def _repeated(cell: Cell) -> str:
+    """Where a path gives more than one product: a variable read in several places."""
+    notation = cell.notation
+    return "".join(
+        f", and {n} for a path through {math(notation.at(var, 't'))}, which the equation "
+        f"of {math(notation.at(eq, 't'))} reads in {n} places"
+        for var, eq, n in repeated_reads(cell)
+    )
+
+
 def _written(cell: Cell, name: str, terms: list[CellTerm]) -> list[str]:
-    out = []
-    for n, term in enumerate(terms):
-        at = str(term.step) if name == "X" else "k"
-        first = n == 0 or (name == "X" and term.step != terms[n - 1].step)
-        out.append(_term_display(term, gradient_lhs(cell, name, at), first))
-    return out
+    """Each equation of `written_groups`: its left-hand side once, on its first term."""
+    return [
+        _term_display(term, lhs, n == 0)
+        for lhs, group in written_groups(cell, name, terms)
+        for n, term in enumerate(group)
+    ]
 
 
 def _compact(cell: Cell, name: str) -> str:
@@ -132,16 +147,23 @@ def _compact(cell: Cell, name: str) -> str:
     return display(first + (r" \\ " + rest if rest else ""))
 
 
+def written_out(cell: Cell, name: str) -> bool:
+    """Whether the page of dL/d`name` writes its terms out (else compact form only)."""
+    terms = cell_expanded_sum(cell, name, PAGE_STEPS)
+    return sum(t.path_count() for t in terms) <= MAX_WRITTEN_PATHS
+
+
 def sum_page(key: str, cell: Cell, name: str, cell_title: str) -> str:
     """The generated page of dL/d`name` for cell `key`, called `cell_title` in the
     navigation (module docstring)."""
     T = PAGE_STEPS
     terms = cell_expanded_sum(cell, name, T)
     paths = sum(t.path_count() for t in terms)
-    if paths <= MAX_WRITTEN_PATHS:
+    if written_out(cell, name):
         written = [
-            f"Every term (i, k) written out as the sum of its {paths} path products in "
-            "all, each product one path through the states and the step's equations"
+            f"Every term (i, k) written out as the sum of its {paths} products in all, "
+            "one for each path through the states and the step's equations"
+            + _repeated(cell)
             + (
                 f". A term of more than {OPEN_PATHS} products is folded: open it to read it:"
                 if any(t.path_count() > OPEN_PATHS for t in terms)
@@ -151,7 +173,7 @@ def sum_page(key: str, cell: Cell, name: str, cell_title: str) -> str:
         ]
     else:
         written = [
-            f"The {len(terms)} terms hold {paths} path products, more than the "
+            f"The {len(terms)} terms hold {paths} products, more than the "
             f"{MAX_WRITTEN_PATHS} a page can show readably: this gradient is shown in "
             "compact form only."
         ]
@@ -172,9 +194,9 @@ def sum_page(key: str, cell: Cell, name: str, cell_title: str) -> str:
             '!!! info "Generated page"',
             "",
             f"    Everything on this page was produced while the site was built: the "
-            f"{len(terms)} terms and every formula by `derivations`, the table of checks "
-            f"by docs/hooks/gen_cell_checks.py, which compares them with `rnnnum` and "
-            f"with finite differences. The derivation (without the checks) comes out of "
+            f"{len(terms)} terms and every formula by `derivations`, and the table of "
+            f"checks by the site's build, which compares them with `rnnnum` and with "
+            f"finite differences. The derivation (without the checks) comes out of "
             f"the command line too, for any number of steps:",
             "",
             "    ```bash",

@@ -55,7 +55,8 @@ def check_fragments(result: VerificationTable) -> dict[str, str]:
     worst = max(result.rows, key=lambda r: r.max_error / max(r.max_reference, 1e-300))
     fragments["checks.worst"] = (
         f"{sci(worst.max_error / max(worst.max_reference, 1e-300))} "
-        f"({worst.check}, {code(worst.wrt)}, {worst.activation}, {worst.loss}, T = {worst.T})"
+        f"({worst.check}, {code(worst.wrt)}, {code(worst.activation)}, {code(worst.loss)}, "
+        f"T = {worst.T})"
     )
     return fragments
 

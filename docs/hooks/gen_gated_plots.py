@@ -22,7 +22,7 @@ from collections.abc import Mapping, Sequence
 
 import matplotlib.pyplot as plt
 import numpy as np
-from gen_plot import GREY, svg_text
+from gen_plot import GREY, readable, svg_text
 
 from rnnnum import lab
 
@@ -70,6 +70,7 @@ def _curve(ax: plt.Axes, values: np.ndarray, **style: object) -> None:
     ax.semilogy(d, np.maximum(values, FLOOR), lw=2, **style)
 
 
+@readable
 def cell_path_figure(
     regimes: Mapping[str, lab.CellPathCurves], keys: Sequence[str] = ("bias0", "bias1")
 ) -> str:
@@ -77,9 +78,9 @@ def cell_path_figure(
 
     The y axes are shared, so the gain of b_f = 1 over b_f = 0 reads across the panels.
     """
-    # panels stacked, 6.4 in wide like `gen_lab._by_distance`: legible on a phone too
+    # panels stacked, 5.4 in wide like the laboratory's plots: legible on a phone too
     fig, axes = plt.subplots(
-        len(keys), 1, figsize=(6.4, 2.7 * len(keys) + 1.0), sharex=True, sharey=True
+        len(keys), 1, figsize=(5.4, 2.7 * len(keys) + 1.6), sharex=True, sharey=True
     )
     axes = np.atleast_1d(axes)
     for ax, key in zip(axes, keys, strict=True):
@@ -87,15 +88,15 @@ def cell_path_figure(
         for name, (text, colour, ls) in CURVES.items():
             _curve(ax, getattr(curves, name), color=colour, ls=ls, label=text)
         ax.axhline(1.0, color=GREY, lw=1)
-        ax.set_title(f"LSTM, {label(curves.label)}", fontsize=11)
+        ax.set_title(f"LSTM, {label(curves.label)}")
         ax.set_ylabel("median norm")
     axes[-1].set_xlabel(_DISTANCE + "  (median over pairs (i, k) and seeds)")
     _floor(axes, [regimes[k] for k in keys])
     handles, texts = axes[0].get_legend_handles_labels()
-    fig.legend(handles, texts, loc="lower center", ncol=2, frameon=False, fontsize=9)
+    fig.legend(handles, texts, loc="lower center", ncol=1, frameon=False)
     size = regimes[keys[0]]
-    fig.suptitle(f"H = {_hidden(size)}, T = {size.T}, {len(size.seeds)} seeds", fontsize=10)
-    fig.tight_layout(rect=(0, 0.1, 1, 1))
+    fig.suptitle(f"H = {_hidden(size)}, T = {size.T}, {len(size.seeds)} seeds")
+    fig.tight_layout(rect=(0, 0.2, 1, 1))
     return svg_text(fig)
 
 
@@ -110,6 +111,7 @@ def _floor(axes: np.ndarray, cases: Sequence[lab.CellPathCurves]) -> None:
     axes[0].set_ylim(bottom=max(FLOOR, positive.min() / 3) if positive.size else FLOOR)
 
 
+@readable
 def regimes_figure(regimes: Mapping[str, lab.CellPathCurves]) -> str:
     """Top: the cell-state path of every case; below: the full ||dc_i/dc_k|| of every case.
 
@@ -117,22 +119,23 @@ def regimes_figure(regimes: Mapping[str, lab.CellPathCurves]) -> str:
     leave the cell path below 1 while the full block grows past it.
     """
     # separate y axes: the closing gates fall by tens of decades, the explosion is a few
-    fig, (left, right) = plt.subplots(2, 1, figsize=(6.4, 6.4), sharex=True)
+    fig, (left, right) = plt.subplots(2, 1, figsize=(5.4, 7.4), sharex=True)
     for curves, colour in zip(regimes.values(), COLOURS, strict=False):
         for ax, name in ((left, "cell_path"), (right, "cell_cell")):
             _curve(ax, getattr(curves, name), color=colour, label=label(curves.label))
     for ax, name in ((left, "cell_path"), (right, "cell_cell")):
         ax.axhline(1.0, color=GREY, lw=1)
         ax.set_ylabel("median norm")
-        ax.set_title(CURVES[name][0][0].upper() + CURVES[name][0][1:], fontsize=10)
+        ax.set_title(CURVES[name][0][0].upper() + CURVES[name][0][1:], fontsize=11)
     right.set_xlabel(_DISTANCE + "  (median over pairs (i, k) and seeds)")
     left.set_ylim(top=10.0)  # the cell path never exceeds 1
     handles, texts = left.get_legend_handles_labels()
-    fig.legend(handles, texts, loc="lower center", ncol=2, frameon=False, fontsize=9)
-    fig.tight_layout(rect=(0, 0.08, 1, 1))
+    fig.legend(handles, texts, loc="lower center", ncol=2, frameon=False)
+    fig.tight_layout(rect=(0, 0.12, 1, 1))
     return svg_text(fig)
 
 
+@readable
 def shares_figure(
     rows: Mapping[str, lab.ShareRow], keys: Sequence[str] = SHARE_KEYS, columns: int = 2
 ) -> str:
@@ -149,7 +152,7 @@ def shares_figure(
         )
     n_rows = -(-len(keys) // columns)
     fig, axes = plt.subplots(
-        n_rows, columns, figsize=(8.0, 3.6 * n_rows), sharex=True, sharey=True, squeeze=False
+        n_rows, columns, figsize=(5.6, 2.7 * n_rows), sharex=True, sharey=True, squeeze=False
     )
     upper = np.triu(np.ones((T, T), dtype=bool), 1)
     image = None
@@ -183,11 +186,12 @@ def _weight(wrt: str) -> str:
     return f"$W_{{{match[1]}{match[2] or ''}}}$"
 
 
+@readable
 def shares_by_distance_figure(
     rows: Mapping[str, lab.ShareRow], keys: Sequence[str] = SHARE_KEYS
 ) -> str:
     """Mean share of a loss's gradient against the distance i - k, one line per network."""
-    fig, ax = plt.subplots(figsize=(6.4, 3.6))
+    fig, ax = plt.subplots(figsize=(5.4, 3.6))
     for key, colour in zip(keys, COLOURS, strict=False):
         by = rows[key].shares.by_distance
         ax.semilogy(
@@ -200,11 +204,12 @@ def shares_by_distance_figure(
     ax.set_xlabel("distance i − k")
     ax.set_ylabel("mean share of a loss's gradient")
     ax.set_ylim(1e-30, 1.5)
-    ax.legend(frameon=False, fontsize=9)
+    ax.legend(frameon=False)
     fig.tight_layout()
     return svg_text(fig)
 
 
+@readable
 def resets_figure(
     difference: lab.ResetDifference, open_reset: lab.ResetDifference | None = None
 ) -> str:
@@ -220,7 +225,7 @@ def resets_figure(
         ("whole gradient", difference.gradient),
         *((f"gradient of {n}", v) for n, v in difference.gradient_by_name.items()),
     ]
-    fig, ax = plt.subplots(figsize=(6.4, 0.32 * len(names) + 1.2))
+    fig, ax = plt.subplots(figsize=(5.4, 0.36 * len(names) + 1.4))
     y = np.arange(len(names))[::-1]
     ax.barh(y, [v for _, v in names], color=COLOURS[0], height=0.6)
     ax.set_yticks(y, [_quantity(n) for n, _ in names])
@@ -233,15 +238,17 @@ def resets_figure(
             open_reset.gradient,
             *open_reset.gradient_by_name.values(),
         )
-        ax.text(
-            0.99,
-            0.02,
+        # under the axis label, off the bars and their names
+        ax.annotate(
             f"with r = 1 everywhere: at most {worst:.1g}",
-            transform=ax.transAxes,
+            (1.0, 0.0),
+            xycoords="axes fraction",
+            xytext=(0.0, -44.0),
+            textcoords="offset points",
             ha="right",
-            va="bottom",
+            va="top",
             color=GREY,
-            fontsize=9,
+            fontsize=11,
         )
     fig.tight_layout()
     return svg_text(fig)

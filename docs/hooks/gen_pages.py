@@ -6,12 +6,14 @@ proofs multiply out and the checks evaluate); every number from a computation he
 
 from __future__ import annotations
 
-from gen_fragments import prose_fragments
+from gen_fragments import WRITTEN_TABS, WRITTEN_TABS_FRAGMENT, prose_fragments
+from gen_readback import check_written_sums, split_tabs
 
 from derivations.gradients import expanded_sum
 from derivations.notation import GRADIENT_NAMES, QUANTITIES
 from derivations.render import derivation_markdown
 from derivations.spec import ModelSpec
+from derivations.written_readback import expected_vanilla
 
 #: The sequence length of the generated pages (the issue's default).
 PAGE_STEPS = 3
@@ -79,4 +81,13 @@ def gradient_page(name: str, spec: ModelSpec) -> str:
 def pages_job() -> dict[str, dict[str, str]]:
     spec = ModelSpec(T=PAGE_STEPS)
     pages = {page_uri(name): gradient_page(name, spec) for name in GRADIENT_NAMES}
-    return {"pages": pages, "fragments": prose_fragments()}
+    fragments = prose_fragments()
+    expected = {page_uri(name): expected_vanilla(name, spec.T) for name in GRADIENT_NAMES}
+    # the expanded-sum page's tabs, one written-out sum of dL/dW_xh per length T
+    tabs = split_tabs(WRITTEN_TABS_FRAGMENT, fragments[WRITTEN_TABS_FRAGMENT])
+    expected |= {
+        f"{WRITTEN_TABS_FRAGMENT}[T = {T}]": expected_vanilla("Wxh", T) for T in WRITTEN_TABS
+    }
+    texts = {**pages, **{k: v for k, v in fragments.items() if k != WRITTEN_TABS_FRAGMENT}, **tabs}
+    check_written_sums(texts, expected)
+    return {"pages": pages, "fragments": fragments}

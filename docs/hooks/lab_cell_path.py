@@ -1,5 +1,9 @@
 """Page ``gated/cell-state-path.md``: the LSTM's cell-state path measured, and the gated shares.
 
+Its fragments ``gated.regime.<key>`` are the labels of `rnnnum.lab.LSTM_REGIMES` with
+their symbols as math (``gated.regime.bias1`` reads b_f = 1), for the prose;
+``gated.regime.<key>.bias`` is the forget-gate bias alone (b_f = -3).
+
 The experiments are `rnnnum.lab.lstm_regimes` (the cell path, the full dc/dc and dh/dh
 and the vanilla dh/dh against distance, for four LSTMs) and `rnnnum.lab.shares_beside`
 (the gradient shares of LSTM and GRU beside the vanilla ones, at the gradient-shares
@@ -12,7 +16,7 @@ from typing import Any
 
 import gen_gated_plots as plots
 import numpy as np
-from gen_format import claim, fmt, table
+from gen_format import claim, code, fmt, fragment, plain_math, table
 from lab_common import SHARES_SIZE, LabPage
 
 from rnnnum import lab
@@ -43,6 +47,9 @@ def _curves(out: dict[str, str], regimes: dict[str, lab.CellPathCurves]) -> None
         out[f"gated.hh.at.{key}"] = fmt(float(c.hidden[d]))
         out[f"gated.hh.rate.{key}"] = fmt(c.rates["hidden"], 2)
         out[f"gated.path.max.{key}"] = fmt(c.max_cell_path)
+    for key, c in regimes.items():
+        out[f"gated.regime.{key}"] = plain_math(c.label)
+        out[f"gated.regime.{key}.bias"] = plain_math(f"b_f = {c.options['forget_bias']:g}")
     vanilla = regimes["bias0"]
     out["gated.vanilla.rate"] = fmt(vanilla.rates["vanilla"], 2)
     out["gated.vanilla.at"] = fmt(float(vanilla.vanilla[d]))
@@ -97,16 +104,16 @@ def _curves(out: dict[str, str], regimes: dict[str, lab.CellPathCurves]) -> None
     out["gated.table.decay"] = table(
         [
             "LSTM",
-            "mean f",
-            "mean log f",
-            "slowest unit's mean log f",
+            f"mean {fragment('sym.lstm.f')}",
+            f"mean log {fragment('sym.lstm.f')}",
+            f"slowest unit's mean log {fragment('sym.lstm.f')}",
             "fitted decay per step, cell path",
             "factor per step",
             f"cell path at d = {d}",
         ],
         [
             [
-                c.label,
+                plain_math(c.label),
                 fmt(c.mean_f, 2),
                 fmt(c.mean_log_f, 2),
                 fmt(c.slowest_unit_rate, 2),
@@ -120,16 +127,16 @@ def _curves(out: dict[str, str], regimes: dict[str, lab.CellPathCurves]) -> None
     out["gated.table.regimes"] = table(
         [
             "LSTM",
-            "mean f",
+            f"mean {fragment('sym.lstm.f')}",
             f"cell path at d = {d}",
-            f"full ‖dc_i/dc_k‖ at d = {d}",
-            f"‖dh_i/dh_k‖ at d = {d}",
+            f"norm of the full {fragment('d.lstm.c_i.c_k')} at d = {d}",
+            f"norm of {fragment('d.lstm.h_i.h_k')} at d = {d}",
             "largest cell path",
-            "full dc/dc above 1?",
+            f"full {fragment('d.lstm.c_i.c_k')} above 1?",
         ],
         [
             [
-                row.label,
+                plain_math(row.label),
                 fmt(row.mean_f, 2),
                 fmt(row.cell_path),
                 fmt(row.cell_cell),
@@ -161,7 +168,7 @@ def _shares(out: dict[str, str], rows: dict[str, lab.ShareRow]) -> None:
     out["gated.table.shares"] = table(
         [
             "network",
-            "gradient split",
+            "gradient of (`rnnnum` name)",
             "share from the loss's own step",
             "share from 10 or more steps back",
             "share from 20 or more steps back",
@@ -169,8 +176,8 @@ def _shares(out: dict[str, str], rows: dict[str, lab.ShareRow]) -> None:
         ],
         [
             [
-                row.label,
-                f"dL/d{row.wrt}",
+                plain_math(row.label),
+                code(row.wrt),
                 fmt(row.own),
                 fmt(row.far[10]),
                 fmt(row.far[20]),

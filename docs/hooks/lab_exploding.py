@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import matplotlib.pyplot as plt
 import numpy as np
-from gen_format import claim, display, fmt, table
-from gen_plot import GREY, svg_text
+from gen_format import claim, code, display, fmt, fragment, plain_math, table
+from gen_plot import GREY, readable, svg_text
 from lab_common import LabPage, seed_problem
 
 import rnnnum
@@ -38,7 +38,14 @@ def page() -> LabPage:
     )
     claim(np.isnan(beyond.loss) and np.isnan(beyond.grad_norm), "beyond it everything is NaN")
     out["table.overflow"] = table(
-        ["T", "largest entry of h_t", "loss L", "‖dL/dW_hh‖", "warnings", "first warning"],
+        [
+            "T",
+            f"largest entry of {fragment('sym.h')}",
+            "loss L",
+            f"norm of {fragment('d.L.Whh')}",
+            "warnings",
+            "first warning (its first sentence)",
+        ],
         [
             [
                 str(r.T),
@@ -46,7 +53,7 @@ def page() -> LabPage:
                 fmt(r.loss),
                 fmt(r.grad_norm),
                 str(r.warnings),
-                r.first_warning,
+                "none" if r.first_warning == "none" else code(r.first_warning.split(". ")[0]),
             ]
             for r in rows
         ],
@@ -76,7 +83,7 @@ def page() -> LabPage:
         [
             "update",
             "size of the step η‖g‖",
-            "largest |entry| of W_hh after",
+            f"largest absolute entry of {fragment('sym.Whh')} after",
             "loss on the same sequence after",
             "first non-finite state",
         ],
@@ -86,7 +93,7 @@ def page() -> LabPage:
                 fmt(o.step_norm),
                 fmt(o.largest_weight),
                 fmt(o.loss_after),
-                f"h_{o.overflow_step}" if o.overflow_step else "none",
+                plain_math(f"h_{o.overflow_step}") if o.overflow_step else "none",
             ]
             for o in outcomes
         ],
@@ -123,10 +130,12 @@ def page() -> LabPage:
     return LabPage(out, files)
 
 
+@readable
 def _exploding_figure(
     growth: list[lab.OverflowRow], sweep: list[lab.ClippingRow], raw: float
 ) -> str:
-    fig, (left, right) = plt.subplots(1, 2, figsize=(9.5, 3.6))
+    # stacked, not side by side: a phone shows the figure 358 px wide
+    fig, (left, right) = plt.subplots(2, 1, figsize=(5.4, 7.4))
     T = np.array([r.T for r in growth])
     for values, colour, label in (
         ([r.h_max for r in growth], "#1f77b4", r"largest $|h_t|$"),
@@ -148,11 +157,11 @@ def _exploding_figure(
         )
     top = float(np.log10(np.finfo(np.float64).max))
     left.axhline(top, color=GREY, lw=1, ls="--")
-    left.text(T[0], top - 25, "largest float64", color=GREY, fontsize=9)
+    left.text(T[0], top - 25, "largest float64", color=GREY, fontsize=11)
     left.set_ylabel("log10 of the value")
     left.set_xlabel("sequence length T")
     left.set_title(
-        f"linear RNN, W_hh = {OVERFLOW_GAIN:g} Q: where the curves stop, inf/NaN", fontsize=10
+        f"linear RNN, W_hh = {OVERFLOW_GAIN:g} Q: where the curves stop, inf/NaN", fontsize=11
     )
     left.legend(frameon=False, loc="lower right")
     for how, colour in (("by norm", "#2ca02c"), ("by value", "#ff7f0e")):
@@ -167,7 +176,7 @@ def _exploding_figure(
             label=how,
         )
     right.axvline(raw, color=GREY, lw=1, ls=":")
-    right.text(raw, 0.45, " ‖g‖ of the raw gradient", color=GREY, fontsize=9, rotation=90)
+    right.text(raw, 0.45, " ‖g‖ of the raw gradient", color=GREY, fontsize=11, rotation=90)
     right.set_xlabel("threshold θ")
     right.set_ylabel("cosine with the raw gradient")
     right.set_ylim(0, 1.05)

@@ -11,19 +11,16 @@ import shlex
 from dataclasses import dataclass, field
 from typing import Any
 
-import matplotlib.pyplot as plt
 import numpy as np
 from gen_format import claim, code, fmt, table
-from gen_plot import GREY, svg_text
-from lab_common import COLOURS, ROOT, LabPage
+from lab_common import ROOT, LabPage
+from lab_horizon_figure import Series, horizon_svg, overlaps_sentence
 
 from rnnnum import horizon, horizon_results
 
 #: The recorded memory-horizon runs (see `rnnnum.horizon`).
 HORIZON_RESULTS = ROOT / "docs" / "results" / "memory-horizon.json"
 RESULTS_PATH = HORIZON_RESULTS.relative_to(ROOT).as_posix()
-#: Colours of the gated networks' lines (dashed), after the vanilla ones' `COLOURS`.
-GATED_COLOURS = ("#8c564b", "#e377c2", "#17becf")
 
 
 @dataclass
@@ -225,31 +222,17 @@ def page() -> LabPage:
             "horizon.gated.command": code(gated.provenance["command"]),
         }
     )
-    files = {"figures/horizon.svg": _horizon_figure(vanilla, gated, lags)}
+    series = _series([vanilla, gated])
+    out["horizon.figure.overlaps"] = overlaps_sentence(series)
+    figure = horizon_svg(series, lags, settings["chance"], settings["solved"])
+    files = {"figures/horizon.svg": figure}
     return LabPage(out, files, (RESULTS_PATH,))
 
 
-def _horizon_figure(vanilla: Group, gated: Group, lags: list[int]) -> str:
-    settings = vanilla.settings
-    fig, ax = plt.subplots(figsize=(9.5, 4.6))
-    for group, colours, ls in ((vanilla, COLOURS, "-"), (gated, GATED_COLOURS, "--")):
-        for (key, label), colour in zip(group.settings["variants"].items(), colours, strict=True):
-            shown = sorted(group.accuracies[key])
-            acc = [group.accuracies[key][lag] for lag in shown]
-            low, high = [min(a) for a in acc], [max(a) for a in acc]
-            ax.fill_between(shown, low, high, color=colour, alpha=0.15, lw=0)
-            ax.plot(shown, [np.median(a) for a in acc], "o", ls=ls, color=colour, lw=2,
-                    label=label)  # fmt: skip
-    ax.axhline(settings["chance"], color=GREY, lw=1, ls="--")
-    ax.text(lags[-1], settings["chance"] + 0.02, "chance", ha="right", color=GREY, fontsize=9)
-    ax.axhline(settings["solved"], color=GREY, lw=1, ls=":")
-    ax.text(lags[-1], settings["solved"] + 0.02, "solved", ha="right", color=GREY, fontsize=9)
-    ax.set_xlabel("lag L (distractors between the symbol and the answer), log scale")
-    ax.set_ylabel("held-out accuracy")
-    ax.set_xscale("log")
-    ax.set_xticks(lags, [str(lag) for lag in lags])
-    ax.minorticks_off()
-    ax.set_ylim(0, 1.05)
-    ax.legend(frameon=False, fontsize=9, loc="upper left", bbox_to_anchor=(1.01, 1.0))
-    fig.tight_layout()
-    return svg_text(fig)
+def _series(groups: list[Group]) -> list[Series]:
+    """Every network of the groups, in the file's order, each group its own line style."""
+    return [
+        Series(label, group.accuracies[key], n)
+        for n, group in enumerate(groups)
+        for key, label in group.settings["variants"].items()
+    ]

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import gen_gated_plots as plots
 import numpy as np
-from gen_format import claim, fmt, sci, table
+from gen_format import claim, code, fmt, fragment, sci, table
 from lab_common import LabPage
 
 from rnnnum import lab
@@ -73,15 +73,15 @@ def page() -> LabPage:
             ["quantity", "reset at its initial value", "reset held open (r = 1)"],
             [
                 ["mean reset gate r", fmt(moved.mean_r, 2), fmt(same.mean_r, 2)],
-                ["states h_t", fmt(moved.state), sci(same.state)],
+                [f"states {fragment('sym.gru.h.t')}", fmt(moved.state), sci(same.state)],
                 [
-                    "one-step dh_t/dh_{t−1} (median over steps)",
+                    f"one-step {fragment('d.gru.h_t.h_t-1')} (median over steps)",
                     fmt(moved.jacobian),
                     sci(same.jacobian),
                 ],
                 ["whole gradient", fmt(moved.gradient), sci(same.gradient)],
                 *[
-                    [f"gradient of {name}", fmt(value), sci(same.gradient_by_name[name])]
+                    [f"gradient of {code(name)}", fmt(value), sci(same.gradient_by_name[name])]
                     for name, value in by_name.items()
                 ],
             ],

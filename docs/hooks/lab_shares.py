@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import matplotlib.pyplot as plt
 import numpy as np
-from gen_format import claim, fmt, table
-from gen_plot import svg_text
+from gen_format import claim, fmt, fragment, plain_math, table
+from gen_plot import readable, svg_text
 from lab_common import (
     COLOURS,
     REACH_SEEDS,
@@ -52,7 +52,7 @@ def page() -> LabPage:
         far20[key] = far[20]
         rows.append(
             [
-                REGIMES[key][0],
+                plain_math(REGIMES[key][0]),
                 fmt(float(result.by_distance[0])),
                 fmt(far[10]),
                 fmt(far[20]),
@@ -78,7 +78,7 @@ def page() -> LabPage:
             "share from the loss's own step",
             "share from 10 or more steps back",
             "share from 20 or more steps back",
-            "‖dL/dW_xh‖",
+            f"norm of {fragment('d.L.Wxh')}",
         ],
         rows,
     )
@@ -95,9 +95,14 @@ def page() -> LabPage:
         reach = seed_reach(kind, options)
         if kind in ("xavier", "orthogonal"):
             standard.append(int(np.median(reach)))
-        rows.append([label, *seeds_row(reach)])
+        rows.append([plain_math(label), *seeds_row(reach)])
     out["table.reach"] = table(
-        ["initialisation of W_hh", f"distance below 1 % ({REACH_SEEDS} seeds)", "median"], rows
+        [
+            f"initialisation of {fragment('sym.Whh')}",
+            f"distance below 1 % ({REACH_SEEDS} seeds)",
+            "median",
+        ],
+        rows,
     )
     H, T = REACH_SIZE
     out["reach.H"], out["reach.T"], out["reach.seeds"] = str(H), str(T), str(REACH_SEEDS)
@@ -106,8 +111,9 @@ def page() -> LabPage:
     return LabPage(out, files)
 
 
+@readable
 def _heatmaps(results: dict[str, lab.Shares], T: int) -> str:
-    fig, axes = plt.subplots(2, 2, figsize=(8.0, 7.2), sharex=True, sharey=True)
+    fig, axes = plt.subplots(2, 2, figsize=(5.6, 5.4), sharex=True, sharey=True)
     upper = np.triu(np.ones((T, T), dtype=bool), 1)
     image = None
     for ax, (key, result) in zip(axes.flat, results.items(), strict=True):
@@ -117,7 +123,7 @@ def _heatmaps(results: dict[str, lab.Shares], T: int) -> str:
         image = ax.imshow(
             shown, cmap="viridis", vmin=-12, vmax=0, extent=(0.5, T + 0.5, T + 0.5, 0.5)
         )
-        ax.set_title(REGIMES[key][0], fontsize=11)
+        ax.set_title(REGIMES[key][0], fontsize=11)  # 12 pt: two titles would meet
     for ax in axes[1]:
         ax.set_xlabel("input step k")
     for ax in axes[:, 0]:
@@ -126,8 +132,9 @@ def _heatmaps(results: dict[str, lab.Shares], T: int) -> str:
     return svg_text(fig)
 
 
+@readable
 def _by_distance(results: dict[str, lab.Shares]) -> str:
-    fig, ax = plt.subplots(figsize=(6.4, 3.6))
+    fig, ax = plt.subplots(figsize=(5.4, 3.6))
     for (key, result), colour in zip(results.items(), COLOURS, strict=False):
         d = np.arange(result.by_distance.size)
         ax.semilogy(
@@ -136,6 +143,6 @@ def _by_distance(results: dict[str, lab.Shares]) -> str:
     ax.set_xlabel("distance i − k")
     ax.set_ylabel("mean share of a loss's gradient")
     ax.set_ylim(1e-30, 1.5)
-    ax.legend(frameon=False, fontsize=9)
+    ax.legend(frameon=False)
     fig.tight_layout()
     return svg_text(fig)

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import matplotlib.pyplot as plt
 import numpy as np
-from gen_format import SEED, claim, fmt, math, matrix, sci, table
-from gen_plot import GREY, svg_text
+from gen_format import SEED, claim, fmt, fragment, math, matrix, sci, table
+from gen_plot import GREY, readable, svg_text
 from lab_common import COLOURS, LabPage
 
 from rnnnum import lab
@@ -53,11 +53,11 @@ def page() -> LabPage:
     out["table.criterion"] = table(
         [
             "activation",
-            "σ_max of W_hh",
+            f"{fragment('sym.sigma_max')} of {fragment('sym.Whh')}",
             "1/γ",
             "largest norm / bound",
             "median ratio at distance 10",
-            f"norm of dh_{T}/dh_0",
+            f"product norm at distance {T}",
             f"bound at distance {T}",
         ],
         rows,
@@ -82,8 +82,10 @@ def page() -> LabPage:
     return LabPage(out, files)
 
 
+@readable
 def _distance_figure(law: lab.DistanceLaw, growth: lab.Transient) -> str:
-    fig, (left, right) = plt.subplots(1, 2, figsize=(9.0, 3.6))
+    # stacked, not side by side: a phone shows the figure 358 px wide
+    fig, (left, right) = plt.subplots(2, 1, figsize=(5.4, 7.0))
     T = law.norms.shape[1] - 1
     for j, (s, colour) in enumerate(
         zip(law.scales, ("#1f77b4", "#333333", "#d62728"), strict=True)
@@ -93,7 +95,7 @@ def _distance_figure(law: lab.DistanceLaw, growth: lab.Transient) -> str:
         )
     left.set_xlabel("distance t − k")
     left.set_ylabel(r"$\Vert \mathrm{d} h_t / \mathrm{d} h_k \Vert$")
-    left.set_title("linear RNN: exactly $s^{t-k}$", fontsize=11)
+    left.set_title("linear RNN: exactly $s^{t-k}$")
     left.legend(frameon=False)
     n = np.arange(growth.norms.size)
     right.semilogy(n, growth.norms, color="#d62728", lw=2, label=r"$\Vert W^n \Vert$")
@@ -102,16 +104,15 @@ def _distance_figure(law: lab.DistanceLaw, growth: lab.Transient) -> str:
     )
     right.axhline(1.0, color=GREY, lw=1)
     right.set_xlabel("distance n = t − k")
-    right.set_title(
-        f"non-normal W: radius {growth.radius:g}, σ_max {growth.sigma_max:.2g}", fontsize=11
-    )
+    right.set_title(f"non-normal W: radius {growth.radius:g}, σ_max {growth.sigma_max:.2g}")
     right.legend(frameon=False)
     fig.tight_layout()
     return svg_text(fig)
 
 
+@readable
 def _bound_figure(checks: list[lab.BoundCheck]) -> str:
-    fig, axes = plt.subplots(1, 2, figsize=(9.0, 3.6), sharey=True)
+    fig, axes = plt.subplots(2, 1, figsize=(5.4, 7.6), sharex=True, sharey=True)
     for ax, activation in zip(axes, ("tanh", "sigmoid"), strict=True):
         for check, colour in zip(
             [c for c in checks if c.activation == activation], COLOURS, strict=False
@@ -132,10 +133,9 @@ def _bound_figure(checks: list[lab.BoundCheck]) -> str:
             )
         ax.set_title(
             f"{activation}, γ = {next(c.gamma for c in checks if c.activation == activation):g}",
-            fontsize=11,
         )
-        ax.set_xlabel("distance d = t − k")
-        ax.legend(frameon=False, fontsize=8)
-    axes[0].set_ylabel(r"median $\Vert \mathrm{d} h_t / \mathrm{d} h_{t-d} \Vert$")
+        ax.legend(frameon=False, loc="lower left")
+        ax.set_ylabel(r"median $\Vert \mathrm{d} h_t / \mathrm{d} h_{t-d} \Vert$")
+    axes[-1].set_xlabel("distance d = t − k")
     fig.tight_layout()
     return svg_text(fig)

@@ -18,7 +18,10 @@ On every build (and every rebuild under ``mkdocs serve``):
   adds the notebooks as downloadable ``.ipynb``;
 - ``on_page_markdown`` replaces each ``{{ name }}`` in a hand-written page by the
   fragment of that name (an unknown name fails the build);
-- ``on_page_context`` points a notebook page's download button at its ``.ipynb``.
+- ``on_page_context`` points a notebook page's download button at its ``.ipynb``;
+- ``on_post_page`` reads each page's final HTML for a symbol outside math, a path of
+  the repository or a stray heading (``prose_check.py``), and ``on_post_build`` fails
+  the build on them, every page's findings in one message.
 
 Every formula is then drawn as SVG by the next hook, ``mathjax_svg.py``.
 
@@ -49,6 +52,7 @@ import jupytext
 from mkdocs.exceptions import PluginError
 from mkdocs.plugins import get_plugin_logger
 from mkdocs.structure.files import File, Files
+from prose_check import check_page, report
 
 log = get_plugin_logger("unrolled")
 
@@ -302,18 +306,30 @@ def on_files(files: Files, config: Any) -> Files:
     return files
 
 
-def fill(markdown: str, fragments: dict[str, str], where: str) -> str:
-    """Replace each ``{{ name }}`` by its fragment; an unknown name is an error."""
+def fill(
+    markdown: str, fragments: dict[str, str], where: str, _within: tuple[str, ...] = ()
+) -> str:
+    """Replace each ``{{ name }}`` by its fragment; an unknown name is an error.
+
+    A fragment may hold placeholders itself (a laboratory table, made by a job that does
+    not import `derivations`, names its symbols as ``{{ sym.Whh }}``): they are filled in
+    turn; a fragment that contains itself is an error.
+    """
 
     def one(match: re.Match[str]) -> str:
         name = match.group(1)
+        if name in _within:
+            raise PluginError(
+                f"{where}: the fragment {name!r} contains itself "
+                f"({' -> '.join((*_within, name))}); a fragment may only name others."
+            )
         if name not in fragments:
             close = sorted(k for k in fragments if k.split(".")[0] == name.split(".")[0])
             raise PluginError(
                 f"{where}: no generated fragment named {name!r}. Fragments come from "
                 f"docs/hooks/generate.py; names of this kind: {', '.join(close) or 'none'}."
             )
-        text = fragments[name]
+        text = fill(fragments[name], fragments, where, (*_within, name))
         line_start = markdown.rfind("\n", 0, match.start()) + 1
         indent = markdown[line_start : match.start()]
         # inside an indented block (a tab, an admonition) every line keeps the indent
@@ -332,3 +348,25 @@ def on_page_context(context: Any, page: Any, config: Any, nav: Any) -> Any:
     if getattr(page, "nb_url", None):
         page.nb_url = page.nb_url.removesuffix(".py") + ".ipynb"
     return context
+
+
+#: What `on_post_page` found on each page of this build, reported by `on_post_build`.
+_findings: dict[str, str] = {}
+
+
+def on_pre_build(config: Any) -> None:
+    _findings.clear()
+
+
+def on_post_page(output: str, page: Any, config: Any) -> str:
+    src = page.file.src_uri
+    findings = check_page(output)
+    if findings:
+        _findings[src] = report(src, findings)
+    return output
+
+
+def on_post_build(config: Any) -> None:
+    """Fail the build on what any page shows as plain text (all pages in one message)."""
+    if _findings:
+        raise PluginError("\n".join(_findings[page] for page in sorted(_findings)))

@@ -71,12 +71,12 @@ assert norms[0] == 0.0, "the forget gate of step 1 multiplies a zero cell state"
 assert 0.0 < norms[1] < norms[2], "expected the own step's component to be the larger one"
 
 # %% [markdown]
-# ## The three components are the gradient of L_3
+# ## The three components are the gradient of the last step's loss
 #
-# Added up, the components of L_3 are the derivative of L_3 alone. We check that
-# without any backward pass: nudge each entry of `W_xf` up and down, run the network
-# forward again and difference the loss of step 3 (central differences, with the
-# step and the tolerances that `rnnnum.gradcheck` uses).
+# Added up, the components of the loss of step 3 are the derivative of that loss
+# alone. We check that without any backward pass: nudge each entry of `W_xf` up and
+# down, run the network forward again and difference the loss of step 3 (central
+# differences, with the step and the tolerances that `rnnnum.gradcheck` uses).
 
 # %%
 of_L3 = terms[2].sum(axis=0)  # (D, H)

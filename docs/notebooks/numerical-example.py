@@ -65,8 +65,8 @@ assert norms[0] < norms[1] < norms[2], "expected the components to shrink with d
 # %% [markdown]
 # ## The components add up to the gradient
 #
-# The gradient of L_3 alone is the sum of its three components. The gradient of the
-# total loss adds the components of all three losses, six terms in all, and
+# The gradient of the loss of step 3 alone is the sum of its three components. The
+# gradient of the total loss adds the components of all three losses, six terms in all, and
 # `rnnnum.bptt` computes the same thing with the backward loop. Both equalities hold
 # to rounding error:
 
@@ -80,7 +80,7 @@ print(
 np.testing.assert_allclose(total, grads.Wxh, rtol=1e-12, atol=1e-14)
 
 # %% [markdown]
-# The component of L_3 from the first input is small, but the gradient as a whole is
+# The component of the loss of step 3 from the first input is small, but the gradient as a whole is
 # not: its norm is dominated by the near terms, those with k close to i.
 
 # %%

@@ -1,10 +1,10 @@
-"""The gradient laboratory: each claim about vanishing and exploding gradients as an experiment.
+r"""The gradient laboratory: each claim about vanishing and exploding gradients as an experiment.
 
 One module per question, each function returning plain arrays and numbers that
 the site draws and the tests pin:
 
-- `distance`: the distance law, the bound (gamma sigma_max)^(t-k), the criterion,
-  and transient growth under a non-normal W_hh;
+- `distance`: the distance law, the bound $(\gamma\,\sigma_{\max})^{t-k}$, the criterion,
+  and transient growth under a non-normal $W_{hh}$;
 - `shares`: where each loss's gradient comes from, over a long sequence;
 - `exploding`: overflow to inf/NaN, a training step that destroys the weights, clipping;
 - `remedies`: initialisation, activation, residual through time, truncated BPTT;
@@ -45,6 +45,8 @@ from rnnnum.lab.gated import (
 from rnnnum.lab.gated_shares import SHARE_CASES, ShareRow, cell_shares, far_share, shares_beside
 from rnnnum.lab.remedies import (
     TruncationPoint,
+    chunk_dropped_pairs,
+    chunked_curve,
     dropped_pairs,
     residual_jacobian_norms,
     truncation_curve,
@@ -72,6 +74,8 @@ __all__ = [
     "TruncationPoint",
     "cell_path_curves",
     "cell_shares",
+    "chunk_dropped_pairs",
+    "chunked_curve",
     "clipping_table",
     "distance_profile",
     "dropped_pairs",

@@ -54,7 +54,8 @@ class DistanceLaw:
 def linear_distance_law(
     scales: Sequence[float] = (0.9, 1.0, 1.1), *, T: int = 40, H: int = 8, seed: int = 2013
 ) -> DistanceLaw:
-    """Every ||dh_t/dh_k|| of identity-activation RNNs with W_hh = s Q, against s^(t-k)."""
+    r"""Every $\lVert \mathrm{d}h_t/\mathrm{d}h_k \rVert$ of identity-activation RNNs with
+    $W_{hh} = sQ$, against $s^{t-k}$."""
     tables, deviation = [], 0.0
     t, k = np.tril_indices(T + 1)
     for s in scales:
@@ -136,7 +137,8 @@ class Transient:
 
 
 def transient_growth(W: Sequence[Sequence[float]] = NONNORMAL_W, n_max: int = 60) -> Transient:
-    """||W^n|| for n = 0..n_max, against what the spectral radius alone would say."""
+    r"""$\lVert W^n \rVert$ for $n = 0, \dots,$ `n_max`, against what the spectral radius alone
+    would say."""
     M = np.asarray(W, dtype=np.float64)
     norms = np.empty(n_max + 1)
     power = np.eye(M.shape[0])

@@ -58,7 +58,8 @@ class OverflowRow:
 def overflow_by_length(
     lengths: Sequence[int] = (10, 50, 100, 200, 400, 700), *, gain: float = 3.0, H: int = 8
 ) -> list[OverflowRow]:
-    """Forward and bptt of a linear RNN with W_hh = gain Q, on_overflow="warn", per length."""
+    """Forward and bptt of a linear RNN with $W_{hh}$ = `gain` $Q$, ``on_overflow="warn"``,
+    per length."""
     rows = []
     for T in lengths:
         with warnings.catch_warnings(record=True) as caught, np.errstate(all="ignore"):
@@ -129,7 +130,8 @@ def exploding_step(
     thresholds: Sequence[float] = (1.0, 5.0),
     seed: int = 2013,
 ) -> tuple[float, float, list[StepOutcome]]:
-    """One step on a linear RNN with W_hh = gain Q: raw, then clipped by norm at each threshold.
+    """One step on a linear RNN with $W_{hh}$ = `gain` $Q$: raw, then clipped by norm at each
+    threshold.
 
     Returns the loss before the step, the raw gradient's norm, and one outcome per way.
     """

@@ -23,15 +23,23 @@ from rnnnum.cells import VanillaCell
 from rnnnum.forward import ForwardCache
 from rnnnum.lab._vectors import cosine, flat
 from rnnnum.params import RNNParams
-from rnnnum.truncation import truncated_bptt
+from rnnnum.truncation import chunked_bptt, truncated_bptt
 
-__all__ = ["TruncationPoint", "dropped_pairs", "residual_jacobian_norms", "truncation_curve"]
+__all__ = [
+    "TruncationPoint",
+    "chunk_dropped_pairs",
+    "chunked_curve",
+    "dropped_pairs",
+    "residual_jacobian_norms",
+    "truncation_curve",
+]
 
 
 def residual_jacobian_norms(
     *, T: int = 60, H: int = 16, D: int = 4, scheme: str = "xavier", seed: int = 2013
 ) -> dict[str, FloatArray]:
-    """||dh_T/dh_{T-d}|| for d = 0..T, vanilla and residual tanh cells with the same weights.
+    r"""$\lVert \mathrm{d}h_T/\mathrm{d}h_{T-d} \rVert$ for $d = 0, \dots, T$, vanilla and
+    residual tanh cells with the same weights.
 
     Returns ``{"vanilla": (T+1,), "residual": (T+1,)}``; entry d is the spectral norm of
     the product of the last d one-step Jacobians on one random input sequence.
@@ -53,9 +61,22 @@ def residual_jacobian_norms(
 
 
 def dropped_pairs(T: int, window: int) -> list[tuple[int, int]]:
-    """The (loss i, step k) pairs, 1-based, that a window of `window` drops: i - k >= window."""
+    r"""The (loss $i$, step $k$) pairs, 1-based, that a window of `window` drops:
+    $i - k \ge$ `window`."""
     T, window = positive_int(T, "T"), positive_int(window, "window")
     return [(i, k) for i in range(1, T + 1) for k in range(1, i + 1) if i - k >= window]
+
+
+def chunk_dropped_pairs(T: int, every: int) -> list[tuple[int, int]]:
+    """The (loss i, step k) pairs, 1-based, that detaching the state every `every` steps
+    drops (`rnnnum.chunked_bptt`): k lies in an earlier chunk than i."""
+    T, every = positive_int(T, "T"), positive_int(every, "every")
+    return [
+        (i, k)
+        for i in range(1, T + 1)
+        for k in range(1, i + 1)
+        if (i - 1) // every != (k - 1) // every
+    ]
 
 
 @dataclass(frozen=True)
@@ -85,4 +106,19 @@ def truncation_curve(
         cut = flat(truncated_bptt(params, cache, w))
         error = float(np.linalg.norm(cut - full) / np.linalg.norm(full))
         points.append(TruncationPoint(w, len(dropped_pairs(cache.T, w)), cosine(cut, full), error))
+    return points
+
+
+def chunked_curve(
+    params: RNNParams, cache: ForwardCache, everys: Sequence[int]
+) -> list[TruncationPoint]:
+    """`truncation_curve` for `rnnnum.chunked_bptt`: the state detached every w steps."""
+    full = flat(bptt(params, cache))
+    points = []
+    for w in everys:
+        cut = flat(chunked_bptt(params, cache, w))
+        error = float(np.linalg.norm(cut - full) / np.linalg.norm(full))
+        points.append(
+            TruncationPoint(w, len(chunk_dropped_pairs(cache.T, w)), cosine(cut, full), error)
+        )
     return points

@@ -67,7 +67,8 @@ class Shares:
 
 
 def gradient_shares(params: RNNParams, cache: ForwardCache, wrt: str = "Wxh") -> Shares:
-    """Sizes and shares of every (i, k) component of dL/d`wrt`; O(T^2 H^2) time, O(T H) memory."""
+    """Sizes and shares of every $(i, k)$ component of the gradient by `wrt`; $O(T^2 H^2)$ time,
+    $O(TH)$ memory."""
     norms = component_norms(params, cache, wrt)
     totals = norms.sum(axis=1, keepdims=True)
     share = np.divide(norms, totals, out=np.zeros_like(norms), where=totals > 0)
@@ -77,7 +78,8 @@ def gradient_shares(params: RNNParams, cache: ForwardCache, wrt: str = "Wxh") ->
 
 
 def distance_profile(norms: FloatArray) -> FloatArray:
-    """Median over losses i of ||c_{i,i-d}|| / ||c_{i,i}||, for d = 0..T-1; (T,)."""
+    r"""Median over losses $i$ of $\lVert c_{i,i-d} \rVert / \lVert c_{i,i} \rVert$, for
+    $d = 0, \dots, T-1$; (T,)."""
     T = norms.shape[0]
     ratio = np.divide(norms, np.diagonal(norms)[:, None])  # row i divided by its own step
     return np.array([np.median(np.diagonal(ratio, offset=-d)) for d in range(T)])
