@@ -213,6 +213,11 @@ def test_report_catches_glued_and_overwide_formulas(built_site, tmp_path):
         )
         + '<p><span class="arithmatex">\\(\\frac{a}{b}\\)</span></p>'
     )
+    # its TeX left in sight, and a page that typesets in the browser again
+    faults += _drawn('<p><span class="arithmatex">\\(q_t\\)</span></p>', "h").replace(
+        '<span class="arithmatex-tex">', '<span class="arithmatex-tex" style="width: auto">'
+    )
+    faults += '<script src="../../assets/mathjax/tex-chtml.js"></script>'
     html = target.read_text()
     marker = '<h1 id="the-gradient-with-respect-to-wxh'
     assert marker in html
@@ -227,6 +232,8 @@ def test_report_catches_glued_and_overwide_formulas(built_site, tmp_path):
         assert "glyphs are invisible" in found and "#MJX-g1-TEX-I-1D466" in found, found
         assert "1 of " in found and "formulas arrived without a drawing" in found, found
         assert r"raw TeX left in the text: ['\\(\\frac{a}{b}\\)']" in found, found
+        assert r"the TeX kept beside a drawing is visible: ['\\(q_t\\)']" in found, found
+        assert "the page loads or defines MathJax" in found, found
         page.set_viewport_size(PHONE)
         page.reload()
         phone = wait_for_math(page)
