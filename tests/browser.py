@@ -107,20 +107,22 @@ _REPORT_JS = r"""
   const shownTex = kept.filter(k => k && (k.getBoundingClientRect().width > 1
     || k.getBoundingClientRect().height > 1)).map(k => k.textContent.trim().slice(0, 80));
   const skip = new Set(['PRE', 'CODE', 'SCRIPT', 'STYLE', 'MJX-CONTAINER', 'TEXTAREA']);
-  const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT, {
-    acceptNode(node) {
-      for (let el = node.parentElement; el; el = el.parentElement) {
-        if (skip.has(el.tagName)) return NodeFilter.FILTER_REJECT;
-        // the TeX kept beside a drawing (out of sight: checked above)
-        if (el.classList.contains('arithmatex-tex')) return NodeFilter.FILTER_REJECT;
-      }
-      return NodeFilter.FILTER_ACCEPT;
+  // (no filter callback: with the page's scripts disabled, the DOM cannot call one)
+  const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+  const outside = (node) => {
+    for (let el = node.parentElement; el; el = el.parentElement) {
+      if (skip.has(el.tagName)) return false;
+      // the TeX kept beside a drawing (out of sight: checked above)
+      if (el.classList.contains('arithmatex-tex')) return false;
     }
-  });
+    return true;
+  };
   const raw = [];
   const delimiters = /\\\(|\\\)|\\\[|\\\]|\$\$|\\frac|\\begin\{|\\partial|\\operatorname/;
   for (let node = walker.nextNode(); node; node = walker.nextNode()) {
-    if (delimiters.test(node.textContent)) raw.push(node.textContent.trim().slice(0, 120));
+    if (delimiters.test(node.textContent) && outside(node)) {
+      raw.push(node.textContent.trim().slice(0, 120));
+    }
   }
   // Inside the math: the TeX of every formula, its own delimiters taken off, read token
   // by token (a control sequence is a backslash and one non-letter or a run of letters,
