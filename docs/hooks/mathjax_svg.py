@@ -321,6 +321,8 @@ def typeset_page(page_html: str, where: str, renderer: Renderer) -> str:
 # namespace registered in sys.modules, as site.py keeps its job server) and it is
 # started only when a formula is missing from the cache.
 _KEPT: Any = sys.modules.setdefault("_unrolled_mathjax", types.ModuleType("_unrolled_mathjax"))
+if not hasattr(_KEPT, "pages"):
+    _KEPT.pages = {}  # src -> (hash of the page's HTML before drawing, the drawn HTML)
 
 
 def _serving() -> bool:
@@ -359,9 +361,19 @@ def on_page_content(html_text: str, page: Any, config: Any, files: Files) -> str
 
 
 def on_post_page(output: str, page: Any, config: Any) -> str:
+    """The page with its formulas drawn; under `mkdocs serve` a page whose HTML is what it
+    was at the last build (most pages, after most edits) gets the same answer at once."""
     started = time.perf_counter()
+    src = page.file.src_uri
+    key = hashlib.sha256(f"{_KEPT.identity}\0{output}".encode()).digest()
+    last = _KEPT.pages.get(src) if _serving() else None
     try:
-        return typeset_page(output, page.file.src_uri, _KEPT.renderer)
+        if last is not None and last[0] == key:
+            return str(last[1])
+        drawn = typeset_page(output, src, _KEPT.renderer)
+        if _serving():
+            _KEPT.pages[src] = (key, drawn)
+        return drawn
     except TexError as error:
         raise PluginError(str(error)) from error
     finally:
