@@ -18,6 +18,9 @@ PYTHON ?= $(firstword $(foreach p,$(PY312_CANDIDATES),$(if $(shell $(p) -c \
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+# MathJax for drawing the formulas at build (docs/hooks/mathjax_svg.js): npm's
+# mathjax-full, pinned in package.json and package-lock.json, installed by `npm ci`.
+NODE_STAMP := node_modules/.installed
 EXTRAS := tests,docs,lint,bench
 # Material 9.7+ prints a banner about MkDocs 2 on every command; it is not about this site.
 export NO_MKDOCS_2_WARNING := 1
@@ -39,18 +42,27 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[$(EXTRAS)]'
 	@touch $@
 
-setup: $(STAMP)  ## create .venv and install the project with all extras
+$(NODE_STAMP): package.json package-lock.json
+	@if ! command -v node >/dev/null || ! command -v npm >/dev/null; then \
+	  echo "error: Node.js and npm are required: the site's formulas are drawn by MathJax in Node" >&2; \
+	  echo "while it builds. Install Debian's packages: sudo apt-get install nodejs npm" >&2; \
+	  echo "(CI's .ci/run does this), then run make again." >&2; \
+	  exit 2; fi
+	npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
 
-serve: $(STAMP)  ## set up and serve the site on http://127.0.0.1:8000
+setup: $(STAMP) $(NODE_STAMP)  ## create .venv and node_modules: the project with all extras, MathJax
+
+serve: $(STAMP) $(NODE_STAMP)  ## set up and serve the site on http://127.0.0.1:8000
 	$(BIN)/mkdocs serve --strict --dev-addr $(HOST):$(PORT)
 
-docs: $(STAMP)  ## strict static build of the site into site/
+docs: $(STAMP) $(NODE_STAMP)  ## strict static build of the site into site/
 	$(BIN)/mkdocs build --strict
 
-test: $(STAMP)  ## set up and run the whole test suite
+test: $(STAMP) $(NODE_STAMP)  ## set up and run the whole test suite
 	$(BIN)/python -m pytest
 
-bench: $(STAMP)  ## run the benchmarks; each figure is printed next to its target
+bench: $(STAMP) $(NODE_STAMP)  ## run the benchmarks; each figure is printed next to its target
 	$(BIN)/python -m benchmarks
 
 horizon: $(STAMP)  ## rerun the vanilla networks' grid, their group in docs/results/memory-horizon.json
@@ -69,6 +81,6 @@ format: $(STAMP)  ## apply ruff's formatter and safe fixes
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 
-clean:  ## remove the virtualenv, the built site and caches
-	rm -rf $(VENV) site .cache .pytest_cache .hypothesis .ruff_cache .mypy_cache
+clean:  ## remove the virtualenv, node_modules, the built site and caches
+	rm -rf $(VENV) node_modules site .cache .pytest_cache .hypothesis .ruff_cache .mypy_cache
 	find . -name __pycache__ -type d -prune -exec rm -rf {} +

@@ -42,7 +42,7 @@ Pair = tuple[int, int]
 
 _DISPLAY = re.compile(
     r"\$\$(?P<shown>.*?)\$\$"
-    r"|<details(?P<attrs>[^>]*)>.*?<div class=\"arithmatex-deferred\">(?P<folded>.*?)</div>",
+    r"|<details(?P<attrs>[^>]*)>.*?<div class=\"arithmatex\">(?P<folded>.*?)</div>",
     re.DOTALL,
 )
 _BLOCK_ID = re.compile(r'id="term-(\d+)-(\d+)"')

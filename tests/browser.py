@@ -2,8 +2,10 @@
 
 `serve(site_dir)` serves a built site on 127.0.0.1; `Browser` opens pages in headless
 Chromium, records console errors and every request that leaves loopback (and
-aborts it), and `math_report(page)` inspects the typeset math of the page shown.
-Used by tests/test_site_browser.py and by the benchmark of the site.
+aborts it), and `wait_for_math(page)` inspects the drawn math of the page shown.
+The formulas arrive drawn (SVG made by MathJax while the site builds, the TeX kept
+beside each drawing): the report reads the drawings and that TeX, with or without the
+page's scripts. Used by tests/test_site_browser.py.
 """
 
 from __future__ import annotations
@@ -41,8 +43,8 @@ CHROMIUM_ARGS = (
     "--disable-dev-shm-usage",
 )
 LOOPBACK = {"127.0.0.1", "localhost", "::1", "[::1]"}
-#: How long MathJax may take to typeset one page (the largest page has ~3000 glyphs).
-TYPESET_TIMEOUT_MS = 60_000
+#: How long one page may take to load (the heaviest holds ~20 000 drawn glyphs).
+LOAD_TIMEOUT_MS = 60_000
 #: The viewports a reader brings: the desktop every formula must fit (its text column
 #: is 688 px wide), and a phone, where a formula may scroll but the page may not.
 DESKTOP = {"width": 1280, "height": 900}
@@ -77,42 +79,68 @@ class Traffic:
 
 
 # One function in the page does the whole inspection, so that the report is taken
-# at one instant. `raw` looks for TeX left untypeset outside code, `invisible`
-# for CHTML glyphs whose ::before has no content (the glyph lost its CSS).
+# at one instant. The formulas were drawn at build time: each .arithmatex element holds
+# one <mjx-container> with its SVG, and its TeX in a visually hidden .arithmatex-tex.
+# `undrawn` counts elements without a drawing, `invisible` glyphs (<use>) whose shape
+# is not defined in their own SVG (drawn as nothing), `raw` TeX in the text outside
+# code and the kept TeX, `delimited` math delimiters inside the TeX of one formula.
 _REPORT_JS = r"""
 () => {
-  const containers = Array.from(document.querySelectorAll('mjx-container'));
   const sources = Array.from(document.querySelectorAll('.arithmatex'));
-  const untypeset = sources.filter(el => !el.querySelector('mjx-container'));
+  const containers = Array.from(document.querySelectorAll('.arithmatex > mjx-container'));
+  const undrawn = sources.filter(el => !el.querySelector(':scope > mjx-container > svg'));
   const doubled = sources.filter(el => el.querySelectorAll(':scope > mjx-container').length > 1);
-  const errors = Array.from(document.querySelectorAll('mjx-merror, [data-mjx-error]'))
-    .map(el => el.getAttribute('data-mjx-error') || el.textContent);
-  const glyphs = Array.from(document.querySelectorAll('mjx-container mjx-c'));
-  const invisible = glyphs.filter(el => getComputedStyle(el, '::before').content === 'none')
-    .map(el => el.className);
+  const errors = Array.from(document.querySelectorAll(
+    'mjx-container [data-mjx-error], mjx-container g[data-mml-node="merror"]'))
+    .map(el => el.getAttribute('data-mjx-error') || el.textContent || 'merror');
+  const glyphs = Array.from(document.querySelectorAll('.arithmatex > mjx-container > svg use'));
+  const invisible = glyphs.filter(use => {
+    const target = document.getElementById(use.href.baseVal.slice(1));
+    return !target || target.closest('svg') !== use.closest('mjx-container > svg');
+  }).map(use => use.href.baseVal);
+  // typesetting in the browser: nothing may load or define MathJax any more
+  const client = Boolean(window.MathJax) || Boolean(document.querySelector(
+    'script[src*="mathjax" i], script[data-mkdocs-jupyter-mathjax]'));
+  // the TeX kept beside each drawing: there, and out of sight
+  const kept = sources.map(el => el.querySelector(':scope > .arithmatex-tex'));
+  const untexed = kept.filter(k => !k).length;
+  const shownTex = kept.filter(k => k && (k.getBoundingClientRect().width > 1
+    || k.getBoundingClientRect().height > 1)).map(k => k.textContent.trim().slice(0, 80));
   const skip = new Set(['PRE', 'CODE', 'SCRIPT', 'STYLE', 'MJX-CONTAINER', 'TEXTAREA']);
-  const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT, {
-    acceptNode(node) {
-      for (let el = node.parentElement; el; el = el.parentElement) {
-        if (skip.has(el.tagName)) return NodeFilter.FILTER_REJECT;
-        // a folded term, still closed: its TeX waits for the reader to open it
-        if (el.classList.contains('arithmatex-deferred')) return NodeFilter.FILTER_REJECT;
-      }
-      return NodeFilter.FILTER_ACCEPT;
+  // (no filter callback: with the page's scripts disabled, the DOM cannot call one)
+  const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+  const outside = (node) => {
+    for (let el = node.parentElement; el; el = el.parentElement) {
+      if (skip.has(el.tagName)) return false;
+      // the TeX kept beside a drawing (out of sight: checked above)
+      if (el.classList.contains('arithmatex-tex')) return false;
     }
-  });
+    return true;
+  };
   const raw = [];
   const delimiters = /\\\(|\\\)|\\\[|\\\]|\$\$|\\frac|\\begin\{|\\partial|\\operatorname/;
   for (let node = walker.nextNode(); node; node = walker.nextNode()) {
-    if (delimiters.test(node.textContent)) raw.push(node.textContent.trim().slice(0, 120));
+    if (delimiters.test(node.textContent) && outside(node)) {
+      raw.push(node.textContent.trim().slice(0, 120));
+    }
   }
-  // Inside the math: the TeX of every item MathJax typeset, read token by token
-  // (a control sequence is a backslash and one non-letter or a run of letters, so
-  // the row break "\\[4pt]" is not mistaken for "\["). A "$", "\(", "\)", "\[" or
+  // Inside the math: the TeX of every formula, its own delimiters taken off, read token
+  // by token (a control sequence is a backslash and one non-letter or a run of letters,
+  // so the row break "\\[4pt]" is not mistaken for "\["). A "$", "\(", "\)", "\[" or
   // "\]" there means two formulas were glued into one (or one was cut open).
+  const texOf = new Map();
+  for (const [n, el] of sources.entries()) {
+    let tex = kept[n] ? kept[n].textContent.trim() : '';
+    for (const [open, close] of [['\\(', '\\)'], ['\\[', '\\]'], ['$$', '$$']]) {
+      if (tex.startsWith(open) && tex.endsWith(close) && tex.length >= open.length + close.length) {
+        tex = tex.slice(open.length, tex.length - close.length);
+        break;
+      }
+    }
+    texOf.set(el, tex);
+  }
   const delimited = [];
-  for (const item of MathJax.startup.document.math) {
-    const tex = item.math;
+  for (const tex of texOf.values()) {
     for (let i = 0; i < tex.length; i++) {
       const c = tex[i];
       if (c === '\\') {
@@ -132,8 +160,6 @@ _REPORT_JS = r"""
   const box = column.getBoundingClientRect();
   const style = getComputedStyle(column);
   const columnWidth = box.width - parseFloat(style.paddingLeft) - parseFloat(style.paddingRight);
-  const texOf = new Map();
-  for (const item of MathJax.startup.document.math) texOf.set(item.typesetRoot, item.math);
   const wide = [];
   const unscrollable = [];
   const uncued = [];
@@ -168,13 +194,13 @@ _REPORT_JS = r"""
     return el.getBoundingClientRect().width - parseFloat(s.paddingLeft)
       - parseFloat(s.paddingRight) - parseFloat(s.borderLeftWidth) - parseFloat(s.borderRightWidth);
   };
-  for (const c of document.querySelectorAll('mjx-container[display="true"]')) {
-    const width = c.querySelector('mjx-math').getBoundingClientRect().width;
+  for (const c of document.querySelectorAll('.arithmatex > mjx-container[display="true"]')) {
+    const width = c.querySelector(':scope > svg').getBoundingClientRect().width;
     const holder = c.closest('.arithmatex');
     const room = holder && holder.parentElement && holder.parentElement !== column
       ? Math.min(columnWidth, contentWidth(holder.parentElement)) : columnWidth;
     if (width > room + 0.5) {
-      const tex = (texOf.get(c) || '').trim().slice(0, 100);
+      const tex = (texOf.get(holder) || '').trim().slice(0, 100);
       wide.push(`${Math.round(width)} px > ${Math.round(room)} px: ${tex}`);
       const overflow = holder ? getComputedStyle(holder).overflowX : 'visible';
       if (!['auto', 'scroll'].includes(overflow)) unscrollable.push(tex);
@@ -184,8 +210,9 @@ _REPORT_JS = r"""
   reveal.remove();
   return {
     url: location.href, title: document.title, formulas: containers.length,
-    sources: sources.length, untypeset: untypeset.length, doubled: doubled.length,
-    errors, glyphs: glyphs.length, invisible: invisible.slice(0, 10),
+    sources: sources.length, untypeset: undrawn.length, doubled: doubled.length,
+    errors, glyphs: glyphs.length, invisible: invisible.slice(0, 10), client, untexed,
+    shownTex: shownTex.slice(0, 5),
     invisibleCount: invisible.length, raw: raw.slice(0, 10),
     delimited: delimited.slice(0, 5), wide, unscrollable, uncued,
     pageOverflow: document.documentElement.scrollWidth - window.innerWidth,
@@ -194,16 +221,8 @@ _REPORT_JS = r"""
 }
 """
 
-_TYPESET_DONE_JS = r"""
-(keepFolded) => {
-  if (!window.MathJax || !MathJax.startup || !MathJax.startup.promise) return false;
-  if (!keepFolded && document.querySelector('.arithmatex-deferred')) return false;
-  const sources = Array.from(document.querySelectorAll('.arithmatex'));
-  return sources.every(el => el.querySelector('mjx-container'));
-}
-"""
-#: Opens every closed block of the page (folded terms, collapsible admonitions); the
-#: site's toggle handler then typesets the folded formulas.
+#: Opens every closed block of the page (folded terms, collapsible admonitions), so
+#: their formulas are measured too (drawn already: there is nothing to typeset).
 _OPEN_ALL_JS = """() => document.querySelectorAll('details:not([open])')
   .forEach(d => { d.open = true; })"""
 
@@ -222,6 +241,9 @@ class MathReport:
     glyphs: int
     invisible: list[str]
     invisibleCount: int
+    client: bool
+    untexed: int
+    shownTex: list[str]
     raw: list[str]
     delimited: list[str]
     wide: list[str]
@@ -229,6 +251,17 @@ class MathReport:
     uncued: list[str]
     pageOverflow: int
     viewport: int
+
+    def _drawing_problems(self) -> list[str]:
+        """What is wrong with the drawings made at build time and the TeX kept beside."""
+        found = []
+        if self.client:
+            found.append("the page loads or defines MathJax: no page should typeset itself")
+        if self.untexed:
+            found.append(f"{self.untexed} formulas lost their TeX (.arithmatex-tex)")
+        if self.shownTex:
+            found.append(f"the TeX kept beside a drawing is visible: {self.shownTex[:3]}")
+        return found
 
     def problems(self, *, fit: bool = True) -> list[str]:
         """Everything wrong with the math of this page, in words; empty when all is well.
@@ -240,16 +273,17 @@ class MathReport:
         """
         found = []
         if self.untypeset:
-            found.append(f"{self.untypeset} of {self.sources} formulas were never typeset")
+            found.append(f"{self.untypeset} of {self.sources} formulas arrived without a drawing")
         if self.doubled:
-            found.append(f"{self.doubled} formulas were typeset twice")
+            found.append(f"{self.doubled} formulas hold two drawings")
         if self.errors:
-            found.append(f"MathJax errors: {self.errors[:5]}")
+            found.append(f"MathJax errors drawn: {self.errors[:5]}")
         if self.invisibleCount:
             found.append(
-                f"{self.invisibleCount} of {self.glyphs} glyphs are invisible (::before content "
-                f"none), e.g. {self.invisible[:3]}"
+                f"{self.invisibleCount} of {self.glyphs} glyphs are invisible (a <use> whose "
+                f"shape is not defined in its own SVG), e.g. {self.invisible[:3]}"
             )
+        found += self._drawing_problems()
         if self.raw:
             found.append(f"raw TeX left in the text: {self.raw[:3]}")
         if self.delimited:
@@ -274,22 +308,21 @@ class MathReport:
 
 
 def wait_for_math(page: Any, *, open_all: bool = True) -> MathReport:
-    """Wait until MathJax has typeset every formula of the page shown, then report.
+    """Report on the math of the page shown, once it has loaded (it arrives drawn).
 
-    With `open_all`, every closed block is opened first, so the folded terms (typeset
-    when opened) are typeset and checked too; without it, the page as it arrives: its
-    folded terms must still be waiting, untypeset.
+    With `open_all`, every closed block is opened first, so the formulas of the folded
+    terms are measured too. Works with the page's scripts disabled as well.
     """
+    page.wait_for_load_state("load", timeout=LOAD_TIMEOUT_MS)
     if open_all:
         page.evaluate(_OPEN_ALL_JS)
-    page.wait_for_function(_TYPESET_DONE_JS, arg=not open_all, timeout=TYPESET_TIMEOUT_MS)
-    page.evaluate("() => MathJax.startup.promise")
     return MathReport(**page.evaluate(_REPORT_JS))
 
 
 @contextlib.contextmanager
-def browser() -> Iterator[tuple[Any, Traffic]]:
-    """A headless Chromium page that aborts and records every non-loopback request."""
+def browser(*, javascript: bool = True) -> Iterator[tuple[Any, Traffic]]:
+    """A headless Chromium page that aborts and records every non-loopback request;
+    without `javascript`, the pages' own scripts do not run (Playwright's still do)."""
     from playwright.sync_api import sync_playwright
 
     traffic = Traffic()
@@ -310,7 +343,7 @@ def browser() -> Iterator[tuple[Any, Traffic]]:
     with sync_playwright() as playwright:
         chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
         try:
-            context = chromium.new_context(viewport=dict(DESKTOP))
+            context = chromium.new_context(viewport=dict(DESKTOP), java_script_enabled=javascript)
             context.route("**/*", route)
             page = context.new_page()
             page.on("console", console)

@@ -55,7 +55,7 @@ def test_a_true_sum_reads_back_in_both_layouts() -> None:
 def test_a_folded_term_is_read_from_its_escaped_formula() -> None:
     folded = (
         '\n\n<details class="abstract folded-term" id="term-2-1">\n<summary>Term</summary>\n'
-        '<div class="arithmatex-deferred">\\[\\begin{aligned}&amp;\\text{term }(i=2,\\ k=1):'
+        '<div class="arithmatex">\\[\\begin{aligned}&amp;\\text{term }(i=2,\\ k=1):'
         "\\\\ &amp;\\quad P\\end{aligned}\\]</div>\n</details>\n\n"
     )
     text = _heading(1, 1, "x_{1}") + folded + _heading(2, 2, "x_{2}")

@@ -137,7 +137,12 @@ def test_serve_rebuilds_fork_their_jobs_and_serve_the_edit(tmp_path):
 
     checkout = _copy_checkout(tmp_path / "checkout")
     if (ROOT / ".cache").is_dir():  # warm caches: only the job the edit touches reruns
-        shutil.copytree(ROOT / ".cache", checkout / ".cache")
+        shutil.copytree(
+            ROOT / ".cache",
+            checkout / ".cache",
+            dirs_exist_ok=True,
+            ignore=shutil.ignore_patterns("mathjax-svg"),
+        )  # the drawings: shared already (_copy_checkout)
     port = _free_port()
     mkdocs = Path(sys.executable).with_name("mkdocs")
     serve = subprocess.Popen(

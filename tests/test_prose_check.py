@@ -55,7 +55,7 @@ def test_a_symbol_as_plain_text_is_found(prose, token):
     [
         r'<p>the state <span class="arithmatex">\(h_{t}\)</span> of the cell</p>',
         r'<div class="arithmatex">\[ \frac{\mathrm{d} c_{i}}{\mathrm{d} c_{k}} \]</div>',
-        r'<details><div class="arithmatex-deferred">\[ W_{hz} z_{2} \]</div></details>',
+        r'<details><div class="arithmatex">\[ W_{hz} z_{2} \]</div></details>',
         "<p>call <code>rnnnum.init_lstm(forget_bias=1.0)</code> first</p>",
         "<pre><code>dh_next = delta_t @ W_hh.T</code></pre>",
         "<p>press <kbd>ctrl_c</kbd></p>",

@@ -5,6 +5,8 @@ The browser checks of the built pages are in tests/test_site_browser.py.
 
 from __future__ import annotations
 
+import json
+import re
 import shutil
 import sys
 from pathlib import Path
@@ -52,12 +54,15 @@ def test_two_builds_give_byte_identical_generated_pages(built_site, tmp_path):
     result = build_site(again, fresh=True)  # regenerate everything, reuse nothing
     assert result.returncode == 0, result.stderr[-3000:]
     assert "reused" not in result.stderr
+    # every formula drawn anew by MathJax too, none read from .cache/mathjax-svg
+    assert re.search(r"formulas: [1-9]\d+ drawn by MathJax in .*, 0 from the cache", result.stderr)
     outputs = [*GENERATED, "checks/index.html", "loop/index.html", "how-fast/index.html"]
     outputs += [f"{page}/index.html" for page in LAB_PAGES]
     # the gated chapter: every generated page of it (printed from the cells)
     outputs += sorted(p.relative_to(built_site).as_posix()
                       for p in (built_site / "gated").rglob("index.html"))  # fmt: skip
     outputs += [f"figures/{p.name}" for p in (built_site / "figures").glob("*.svg")]
+    outputs += ["reference/derivations/index.html", "assets/stylesheets/mathjax-svg.css"]
     assert len(outputs) > len(GENERATED) + 3, "no figures were generated"
     for path in outputs:
         assert (built_site / path).read_bytes() == (again / path).read_bytes(), path
@@ -68,6 +73,12 @@ def _copy_checkout(target: Path) -> Path:
         shutil.copytree(ROOT / part, target / part,
                         ignore=shutil.ignore_patterns("__pycache__"))  # fmt: skip
     shutil.copy(ROOT / "mkdocs.yml", target / "mkdocs.yml")
+    (target / "node_modules").symlink_to(ROOT / "node_modules")  # MathJax, from npm ci
+    # the formula drawings, keyed by what makes them: shared, not drawn again per copy
+    drawings = ROOT / ".cache" / "mathjax-svg"
+    drawings.mkdir(parents=True, exist_ok=True)
+    (target / ".cache").mkdir()
+    (target / ".cache" / "mathjax-svg").symlink_to(drawings)
     return target
 
 
@@ -150,3 +161,30 @@ def test_lab_pages_show_their_figures_and_no_placeholder(built_site):
             assert (built_site / "figures" / figure).stat().st_size > 5000, figure
         assert "{{" not in html, page
     assert (built_site / "results" / "memory-horizon.json").is_file()
+
+
+def test_no_page_loads_mathjax_and_every_formula_is_drawn(built_site):
+    """Pages arrive typeset: no MathJax script (the site's or mkdocs-jupyter's), no TeX
+    left undrawn in an .arithmatex element, the hand-written, generated, notebook and
+    API reference pages alike."""
+    drawn = {}
+    for page in built_site.rglob("*.html"):
+        html = page.read_text()
+        assert "tex-chtml" not in html and "data-mkdocs-jupyter-mathjax" not in html, page
+        assert "arithmatex-deferred" not in html, page
+        undrawn = re.findall(r'class="arithmatex">(?!<mjx-container)(.{0,80})', html)
+        assert not undrawn, (page, undrawn[:3])
+        drawn[page.relative_to(built_site).parent.as_posix()] = html.count("<mjx-container")
+    assert not (built_site / "assets" / "mathjax").exists()
+    # (the notebooks hold no math today: tests/test_mathjax_svg.py builds one that does)
+    for path in ("local-derivatives", "reference/derivations", "gated/lstm/h0"):
+        assert drawn[path] > 0, path
+
+
+def test_the_search_index_holds_the_tex_of_formulas_not_their_drawing(built_site):
+    index = json.loads((built_site / "search" / "search_index.json").read_text())
+    text = " ".join(doc["text"] for doc in index["docs"])
+    assert "<svg" not in text and "<path" not in text and "mjx-" not in text
+    # the TeX of a formula, delimiters and all, where the page has it (not a code listing)
+    page = next(doc["text"] for doc in index["docs"] if doc["location"] == "local-derivatives/")
+    assert r"\[ \begin{aligned}\frac{\partial L_{t}}{\partial y_{t}}" in page, page[:500]

@@ -1,10 +1,12 @@
-"""The built site in Debian's Chromium: every page's math typeset once, offline, visible.
+"""The built site in Debian's Chromium: every page's math drawn once, offline, visible.
 
-For every page: wait for MathJax, count the typeset formulas, and assert no MathJax
-error, no TeX left untypeset, no formula typeset twice, no invisible glyph (a CHTML
-glyph whose ::before content is none), no console error and no request to any host
-but 127.0.0.1. Then follow navigation links (Material's instant navigation replaces
-the page without reloading it) and check the math of each page reached.
+Every formula is drawn while the site builds (docs/hooks/mathjax_svg.py). For every
+page, at a desktop width with the page's scripts running and at a phone width with
+them blocked: count the drawn formulas, and assert no MathJax error, no formula
+without its drawing or with two, no invisible glyph, no client MathJax, no TeX shown
+as text, no console error and no request to any host but 127.0.0.1. Then follow
+navigation links (Material's instant navigation replaces the page without reloading
+it) and check the math of each page reached.
 
 Without Chromium the test is skipped with how to install it; with
 UNROLLED_REQUIRE_BROWSER=1 (set by .ci/run) a missing browser is a failure.
@@ -81,23 +83,30 @@ def _pages(site: Path) -> list[str]:
 
 
 def test_every_page_renders_its_math_offline(built_site):
+    """Each page twice: at 1280 px with its scripts, at 390 px with them blocked (what
+    it shows without JavaScript: the drawings, the scroll cue, no TeX)."""
     _require_browser()
     pages = _pages(built_site)
     assert len(pages) >= 20, pages
-    counts = {}
-    with serve(built_site) as base, browser() as (page, traffic):
-        for path in pages:
-            page.goto(base + path)
-            report = wait_for_math(page)
-            assert not report.problems(), f"{path}: {report.problems()}"
-            counts[path] = report.formulas
-        page.set_viewport_size(PHONE)
-        for path in pages:
-            page.goto(base + path)
-            report = wait_for_math(page)
-            assert not report.problems(fit=False), f"{path} on a phone: {report.problems()}"
-        assert not traffic.console_errors, traffic.console_errors
-        assert not traffic.outside_requests, traffic.outside_requests
+    counts, drawn_without_scripts = {}, {}
+    with serve(built_site) as base:
+        with browser() as (page, traffic):
+            for path in pages:
+                page.goto(base + path)
+                report = wait_for_math(page)
+                assert not report.problems(), f"{path}: {report.problems()}"
+                counts[path] = report.formulas
+            assert not traffic.console_errors, traffic.console_errors
+            assert not traffic.outside_requests, traffic.outside_requests
+        with browser(javascript=False) as (page, traffic):
+            page.set_viewport_size(PHONE)
+            for path in pages:
+                page.goto(base + path)
+                report = wait_for_math(page)
+                assert not report.problems(fit=False), f"{path} on a phone, no scripts: {report}"
+                drawn_without_scripts[path] = report.formulas
+            assert not traffic.outside_requests, traffic.outside_requests
+    assert drawn_without_scripts == counts
     for path, least in MATH_PAGES.items():
         assert counts[path] >= least, f"{path}: {counts[path]} formulas, expected >= {least}"
     assert sum(counts.values()) > 150
@@ -126,35 +135,34 @@ def test_math_renders_after_instant_navigation(built_site):
 
 #: A page whose written-out sum holds folded terms (more products than OPEN_PATHS).
 FOLDED_PAGE = "gated/lstm/h0/"
-_FOLDED_JS = """() => Array.from(document.querySelectorAll('details')).filter(
-  d => d.querySelector('.arithmatex-deferred')).map(d => d.querySelector('summary').textContent)"""
+_FOLDED_JS = """() => Array.from(document.querySelectorAll('details.folded-term')).map(d => [
+  d.querySelector('summary').textContent, d.open,
+  d.querySelectorAll('div.arithmatex > mjx-container > svg').length])"""
+_SHOWN_JS = """(id) => {
+  const svg = document.querySelector(`details#${id} div.arithmatex > mjx-container > svg`);
+  return svg.checkVisibility() ? svg.getBoundingClientRect().width : 0;
+}"""
 
 
-def test_folded_terms_wait_until_opened_then_typeset(built_site):
-    """On arrival a folded term is left alone (its TeX hidden, untypeset) while the rest of
-    the page is typeset; opening it by its summary typesets it, once, within its box."""
+def test_folded_terms_arrive_drawn_and_show_when_opened(built_site):
+    """A folded term is closed on arrival and its formula is drawn already: opening it by
+    its summary shows the drawing at once, with nothing left to typeset."""
     _require_browser()
     with serve(built_site) as base, browser() as (page, traffic):
         page.goto(base + FOLDED_PAGE)
         arrived = wait_for_math(page, open_all=False)
         assert not arrived.problems(), arrived.problems()
         folded = page.evaluate(_FOLDED_JS)
-        assert folded and all(" products" in s for s in folded), folded
-        block_id = page.evaluate(
-            "() => document.querySelector('details:has(.arithmatex-deferred)').id"
-        )
-        block = page.locator(f"details#{block_id}")
-        assert block_id and not block.locator("mjx-container[display]").count()
-        block.locator("summary").click()
-        # the toggle handler renames the opened block's formula; wait_for_math then waits
-        page.wait_for_function(
-            "() => !document.querySelector('details[open] .arithmatex-deferred')"
-        )
+        assert folded and all(" products" in s for s, _, _ in folded), folded
+        assert all(not opened and drawn == 1 for _, opened, drawn in folded), folded
+        block_id = page.evaluate("() => document.querySelector('details.folded-term').id")
+        assert block_id and page.evaluate(_SHOWN_JS, block_id) == 0  # closed: not shown
+        page.locator(f"details#{block_id} > summary").click()
+        page.wait_for_function(f"() => document.querySelector('details#{block_id}').open")
+        assert page.evaluate(_SHOWN_JS, block_id) > 100
         opened = wait_for_math(page, open_all=False)
         assert not opened.problems(), opened.problems()
-        assert opened.formulas == arrived.formulas + 1
-        assert len(page.evaluate(_FOLDED_JS)) == len(folded) - 1
-        assert block.locator("mjx-container[display]").count() == 1
+        assert opened.formulas == arrived.formulas  # nothing was added: it was there
         assert not traffic.console_errors, traffic.console_errors
 
 
@@ -165,6 +173,22 @@ def _glued_blocks_html() -> str:
     glued = "$$\na = b\n$$\n$$\nc = d\n$$"
     config = {"pymdownx.arithmatex": {"generic": True}}
     return markdown.markdown(glued, extensions=["pymdownx.arithmatex"], extension_configs=config)
+
+
+def _drawn(html: str, tag: str) -> str:
+    """`html` with its arithmatex formulas drawn as the build draws them, the ids of their
+    glyphs marked with `tag` (unique beside the page's own, which are numbered alike)."""
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "docs" / "hooks"))
+    import mathjax_svg
+
+    renderer = mathjax_svg.Renderer(mathjax_svg.FormulaCache(salt=mathjax_svg.cache_salt()))
+    try:
+        drawn = mathjax_svg.typeset_page(html, "the faults", renderer)
+        return drawn.replace('id="MJX-', f'id="MJX-{tag}').replace(
+            'href="#MJX-', f'href="#MJX-{tag}'
+        )
+    finally:
+        renderer.close()
 
 
 def test_report_catches_glued_and_overwide_formulas(built_site, tmp_path):
@@ -181,6 +205,19 @@ def test_report_catches_glued_and_overwide_formulas(built_site, tmp_path):
     # the same width with the scroll cue taken off its box: scrolls, but nothing shows it
     bare = chain.replace("h_{3}", "h_{2}")
     faults += f'<div class="arithmatex" style="background: none">\\[{bare}\\]</div>'
+    faults = _drawn(faults, "f")
+    # and the faults of drawings: a glyph whose shape is gone, a formula never drawn
+    faults += (
+        _drawn('<p><span class="arithmatex">\\(x + y\\)</span></p>', "g").replace(
+            'id="MJX-g1-TEX-I-1D466"', 'id="gone"'
+        )
+        + '<p><span class="arithmatex">\\(\\frac{a}{b}\\)</span></p>'
+    )
+    # its TeX left in sight, and a page that typesets in the browser again
+    faults += _drawn('<p><span class="arithmatex">\\(q_t\\)</span></p>', "h").replace(
+        '<span class="arithmatex-tex">', '<span class="arithmatex-tex" style="width: auto">'
+    )
+    faults += '<script src="../../assets/mathjax/tex-chtml.js"></script>'
     html = target.read_text()
     marker = '<h1 id="the-gradient-with-respect-to-wxh'
     assert marker in html
@@ -192,6 +229,11 @@ def test_report_catches_glued_and_overwide_formulas(built_site, tmp_path):
         assert "math delimiters inside a typeset formula" in found, found
         assert "$$" in " ".join(report.delimited), report.delimited
         assert "wider than the text column at 1280 px" in found, found
+        assert "glyphs are invisible" in found and "#MJX-g1-TEX-I-1D466" in found, found
+        assert "1 of " in found and "formulas arrived without a drawing" in found, found
+        assert r"raw TeX left in the text: ['\\(\\frac{a}{b}\\)']" in found, found
+        assert r"the TeX kept beside a drawing is visible: ['\\(q_t\\)']" in found, found
+        assert "the page loads or defines MathJax" in found, found
         page.set_viewport_size(PHONE)
         page.reload()
         phone = wait_for_math(page)

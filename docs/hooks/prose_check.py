@@ -7,7 +7,7 @@ functions, no MkDocs:
 - `visible_text`: the page's text as a reader sees it, every block on its own line:
   prose, table cells, figure captions, admonitions and headings, but not the inside of
   ``code``, ``pre``, ``kbd``, ``script``, ``style``, ``svg`` or math (elements of class
-  ``arithmatex``, which MathJax typesets), nor the navigation (it repeats the titles
+  ``arithmatex``, which MathJax draws), nor the navigation (it repeats the titles
   and headings, read where they stand; it is read for raw TeX only), and no attribute
   (a link's ``href``, an image's ``alt``). Code spans are kept apart (`code_text`):
   they may name a Python module, not a file of the repository.
@@ -41,8 +41,8 @@ SKIPPED = frozenset({"code", "pre", "kbd", "samp", "script", "style", "svg", "ma
 #: Elements of these classes are skipped: hidden (the notebooks' copy of each code cell)
 #: or a heading's permalink (a pilcrow).
 HIDDEN_CLASSES = frozenset({"clipboard-copy-txt", "headerlink"})
-#: The classes MathJax typesets start so (pymdownx.arithmatex, generic mode, and the
-#: folded terms' ``arithmatex-deferred``, typeset when opened).
+#: The class of the formulas (pymdownx.arithmatex, generic mode, and the folded terms'
+#: raw HTML), which docs/hooks/mathjax_svg.py draws after this check has read the page.
 MATH_CLASS = "arithmatex"
 #: Elements without an end tag.
 VOID = frozenset(

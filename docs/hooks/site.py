@@ -1,4 +1,4 @@
-"""MkDocs hooks of the site: generated pages, computed fragments, local MathJax.
+"""MkDocs hooks of the site: generated pages, computed fragments, formulas drawn at build.
 
 On every build (and every rebuild under ``mkdocs serve``):
 
@@ -15,14 +15,15 @@ On every build (and every rebuild under ``mkdocs serve``):
   ``derivations/render.py`` does not rerun the laboratory (``UNROLLED_FRESH=1``
   reuses nothing). The jobs return generated pages, figures and named Markdown fragments;
   a failed check makes its job exit non-zero and this hook fails the build. It also
-  adds MathJax 3 from the installed ``django-static-mathjax`` wheel and the
-  notebooks as downloadable ``.ipynb``;
+  adds the notebooks as downloadable ``.ipynb``;
 - ``on_page_markdown`` replaces each ``{{ name }}`` in a hand-written page by the
   fragment of that name (an unknown name fails the build);
 - ``on_page_context`` points a notebook page's download button at its ``.ipynb``;
 - ``on_post_page`` reads each page's final HTML for a symbol outside math, a path of
   the repository or a stray heading (``prose_check.py``), and ``on_post_build`` fails
   the build on them, every page's findings in one message.
+
+Every formula is then drawn as SVG by the next hook, ``mathjax_svg.py``.
 
 Nothing generated is written into ``docs/``: generated files exist only in the
 build (MkDocs ``File.generated``).
@@ -73,16 +74,6 @@ VERSIONED = ("numpy", "sympy", "matplotlib")
 FRESH_VARIABLE = "UNROLLED_FRESH"
 #: Packages whose sources the generated content and the notebooks depend on.
 SOURCE_PACKAGES = ("rnnnum", "derivations")
-#: Where the MathJax files go in the site, and which of the wheel's files are served.
-MATHJAX_DIR = "assets/mathjax"
-MATHJAX_PARTS = (
-    "tex-chtml.js",
-    "input/tex/extensions",
-    "output/chtml/fonts/woff-v2",
-    "ui",
-    "a11y",
-    "sre",
-)
 FRAGMENT = re.compile(r"\{\{\s*([A-Za-z][\w.\-]*)\s*\}\}")
 
 _fragments: dict[str, str] = {}
@@ -273,29 +264,6 @@ def generate() -> dict[str, Any]:
     return merged
 
 
-def _mathjax_files(config: Any) -> list[File]:
-    try:
-        import mathjax  # noqa: PLC0415 - the django-static-mathjax wheel, only needed here
-    except ImportError as error:
-        raise PluginError(
-            "MathJax is served from the django-static-mathjax package, which is not "
-            "installed. Install the docs extra: pip install -e '.[docs]' (or run make docs)."
-        ) from error
-    es5 = Path(mathjax.__file__).parent / "static" / "mathjax" / "es5"
-    files = [
-        File.generated(config, f"{MATHJAX_DIR}/LICENSE", abs_src_path=str(es5.parent / "LICENSE"))
-    ]
-    for part in MATHJAX_PARTS:
-        source = es5 / part
-        paths = (
-            [source] if source.is_file() else sorted(p for p in source.rglob("*") if p.is_file())
-        )
-        for path in paths:
-            uri = f"{MATHJAX_DIR}/{path.relative_to(es5).as_posix()}"
-            files.append(File.generated(config, uri, abs_src_path=str(path)))
-    return files
-
-
 def _notebook_downloads(files: Files, config: Any) -> list[File]:
     """Each jupytext notebook (notebooks/*.py) also as .ipynb, for the download button."""
     out = []
@@ -333,7 +301,7 @@ def on_files(files: Files, config: Any) -> Files:
         files.append(File.generated(config, uri, content=text))
     for uri, text in sorted(generated["files"].items()):
         files.append(File.generated(config, uri, content=text))
-    for file in [*_mathjax_files(config), *_notebook_downloads(files, config)]:
+    for file in _notebook_downloads(files, config):
         files.append(file)
     return files
 
