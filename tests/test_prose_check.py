@@ -205,3 +205,34 @@ def test_the_hooks_fail_the_build_on_a_finding_and_pass_clean_pages():
     assert "reference/derivations.md: path 'tests/test_spec.py'" in str(e.value)
     assert "model.md" not in str(e.value)
     build({"notation.md": clean})  # a new build starts afresh
+
+
+def test_a_rebuild_reads_again_only_the_pages_whose_html_changed(monkeypatch):
+    """Under ``mkdocs serve`` the findings of an unchanged page are reused, never lost: a
+    page with a plain symbol still fails the rebuild without being read again."""
+    hooks = load_site_hooks()
+    read: list[str] = []
+    real = hooks.check_page
+
+    def counting(html: str) -> list[prose_check.Finding]:
+        read.append(html)
+        return real(html)
+
+    monkeypatch.setattr(hooks, "check_page", counting)
+
+    def build(pages: dict[str, str]) -> None:
+        hooks.on_pre_build({})
+        for src, body in pages.items():
+            hooks.on_post_page(page(body), SimpleNamespace(file=SimpleNamespace(src_uri=src)), {})
+        hooks.on_post_build({})
+
+    clean, plain = r'<p><span class="arithmatex">\(h_t\)</span></p>', "<p>the state h_t</p>"
+    with pytest.raises(PluginError, match=r"b\.md: symbol 'h_t'"):
+        build({"a.md": clean, "b.md": plain})
+    assert len(read) == 2
+    with pytest.raises(PluginError, match=r"b\.md: symbol 'h_t'"):  # b.md from the memo
+        build({"a.md": clean, "b.md": plain})
+    assert len(read) == 2
+    fixed = r'<p>the state <span class="arithmatex">\(h_t\)</span></p>'
+    build({"a.md": clean, "b.md": fixed})  # the fixed page is read again, and passes
+    assert read[2:] == [page(fixed)]
