@@ -21,3 +21,17 @@ def load_site_hooks() -> ModuleType:
     finally:
         sys.path[:] = saved
     return module
+
+
+def load_hook(name: str) -> ModuleType:
+    """Load docs/hooks/`name`.py by its file path, its neighbours importable by name."""
+    if str(HOOKS.parent) not in sys.path:
+        sys.path.insert(
+            0, str(HOOKS.parent)
+        )  # the hooks import gen_plot by name, as MkDocs runs them
+    spec = importlib.util.spec_from_file_location(f"unrolled_{name}", HOOKS.parent / f"{name}.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # a module's dataclasses look themselves up there
+    spec.loader.exec_module(module)
+    return module

@@ -16,16 +16,15 @@ The hook modules are loaded from their files, as `site_hooks_loader` loads the h
 
 from __future__ import annotations
 
-import importlib.util
 import re
 import subprocess
 import sys
 from pathlib import Path
-from types import ModuleType
 
 import pytest
 import sympy as sp
 from notation_rule import cell_offsets, violations
+from site_hooks_loader import load_hook
 
 from derivations.cell import Add, Bias, Cell, Equation, Func, MatMul, Param, Prev, Ref, State
 from derivations.cell_factors import Scope
@@ -41,19 +40,8 @@ D, H = 2, 2
 LAB_T, LAB_H = 12, 4
 
 
-def _load(name: str) -> ModuleType:
-    if str(HOOKS) not in sys.path:
-        sys.path.insert(0, str(HOOKS))  # the hooks import gen_plot by name, as MkDocs runs them
-    spec = importlib.util.spec_from_file_location(f"unrolled_{name}", HOOKS / f"{name}.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # a module's dataclasses look themselves up there
-    spec.loader.exec_module(module)
-    return module
-
-
-figures = _load("gen_cell_figures")
-plots = _load("gen_gated_plots")
+figures = load_hook("gen_cell_figures")
+plots = load_hook("gen_gated_plots")
 
 
 def two_state_cell() -> Cell:
@@ -225,7 +213,7 @@ def test_the_graph_svg_is_stable_and_names_every_node(name):
 
 
 def test_the_vanilla_graph_draws_what_the_vanilla_figure_draws():
-    gen_figures = _load("gen_figures")
+    gen_figures = load_hook("gen_figures")
     old = _texts(gen_figures.draw_graph())
     new = _texts(figures.unrolled_cell_svg(CELLS["vanilla"]))
     normalise = {"$h_0$": "$h_{0}$"}  # QUANTITIES["h0"] writes the step without braces

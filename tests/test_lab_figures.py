@@ -15,35 +15,17 @@ The hook modules are loaded from their files, as `site_hooks_loader` loads the h
 
 from __future__ import annotations
 
-import importlib.util
-import sys
-from pathlib import Path
-from types import ModuleType
-
 import matplotlib.pyplot as plt
 import numpy as np
 import pytest
 from figure_size import MIN_TEXT_PX, figure_smallest_text_px
+from site_hooks_loader import load_hook
 
 from rnnnum import horizon, lab
 
-HOOKS = Path(__file__).resolve().parent.parent / "docs" / "hooks"
-
-
-def _load(name: str) -> ModuleType:
-    if str(HOOKS) not in sys.path:
-        sys.path.insert(0, str(HOOKS))  # the hooks import gen_plot by name, as MkDocs runs them
-    spec = importlib.util.spec_from_file_location(f"unrolled_{name}", HOOKS / f"{name}.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # a module's dataclasses look themselves up there
-    spec.loader.exec_module(module)
-    return module
-
-
-horizon_figure = _load("lab_horizon_figure")
-memory = _load("lab_memory")
-remedies = _load("lab_remedies")
+horizon_figure = load_hook("lab_horizon_figure")
+memory = load_hook("lab_memory")
+remedies = load_hook("lab_remedies")
 
 
 @pytest.fixture(scope="module")

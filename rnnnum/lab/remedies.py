@@ -12,13 +12,13 @@ Initialisation and activation are compared with `rnnnum.lab.shares.gradient_reac
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
 
 from rnnnum._checks import FloatArray, positive_int
-from rnnnum.bptt import bptt
+from rnnnum.bptt import Gradients, bptt
 from rnnnum.cells import VanillaCell
 from rnnnum.forward import ForwardCache
 from rnnnum.lab._vectors import cosine, flat
@@ -100,25 +100,28 @@ def truncation_curve(
     params: RNNParams, cache: ForwardCache, windows: Sequence[int]
 ) -> list[TruncationPoint]:
     """Cosine and error of `rnnnum.truncated_bptt` against `rnnnum.bptt` for each window."""
-    full = flat(bptt(params, cache))
-    points = []
-    for w in windows:
-        cut = flat(truncated_bptt(params, cache, w))
-        error = float(np.linalg.norm(cut - full) / np.linalg.norm(full))
-        points.append(TruncationPoint(w, len(dropped_pairs(cache.T, w)), cosine(cut, full), error))
-    return points
+    return _curve(params, cache, windows, truncated_bptt, dropped_pairs)
 
 
 def chunked_curve(
     params: RNNParams, cache: ForwardCache, everys: Sequence[int]
 ) -> list[TruncationPoint]:
     """`truncation_curve` for `rnnnum.chunked_bptt`: the state detached every w steps."""
+    return _curve(params, cache, everys, chunked_bptt, chunk_dropped_pairs)
+
+
+def _curve(
+    params: RNNParams,
+    cache: ForwardCache,
+    lengths: Sequence[int],
+    truncated: Callable[[RNNParams, ForwardCache, int], Gradients],
+    dropped: Callable[[int, int], list[tuple[int, int]]],
+) -> list[TruncationPoint]:
+    """One `TruncationPoint` per length w: `truncated`'s gradient against `rnnnum.bptt`."""
     full = flat(bptt(params, cache))
     points = []
-    for w in everys:
-        cut = flat(chunked_bptt(params, cache, w))
+    for w in lengths:
+        cut = flat(truncated(params, cache, w))
         error = float(np.linalg.norm(cut - full) / np.linalg.norm(full))
-        points.append(
-            TruncationPoint(w, len(chunk_dropped_pairs(cache.T, w)), cosine(cut, full), error)
-        )
+        points.append(TruncationPoint(w, len(dropped(cache.T, w)), cosine(cut, full), error))
     return points
