@@ -75,8 +75,9 @@ from rnnnum.jacobians import (
 )
 from rnnnum.losses import LOSSES, Loss, get_loss
 from rnnnum.lstm import LSTMTape
+from rnnnum.optimisers import SGD, Adam
 from rnnnum.params import GRADIENT_NAMES, PARAM_NAMES, RNNParams
-from rnnnum.tasks import RecallTask
+from rnnnum.tasks import RecallTask, SelectiveRecallTask
 from rnnnum.training import Model, TrainConfig, TrainResult, train
 from rnnnum.truncation import chunked_bptt, truncated_bptt
 
@@ -94,8 +95,10 @@ __all__ = [
     "LSTM_GATES",
     "PARAM_NAMES",
     "RESETS",
+    "SGD",
     "TORCH_LSTM_GATES",
     "Activation",
+    "Adam",
     "Cell",
     "CellMismatchError",
     "Components",
@@ -124,6 +127,7 @@ __all__ = [
     "RNNNumError",
     "RNNParams",
     "RecallTask",
+    "SelectiveRecallTask",
     "ShapeError",
     "TargetRangeError",
     "TrainConfig",

@@ -38,23 +38,29 @@ class LSTMCell:
     Args:
         scheme: how the recurrent blocks start, ``"xavier"`` or ``"orthogonal"`` (per gate).
         forget_bias: the initial b_f; 1 is the usual remedy (Gers et al. 2000).
+        chrono: $T_{max}$ of the chrono start (`rnnnum.gated_init.chrono_bias`), which
+            replaces `forget_bias`: b_f ~ log U(1, T_max - 1), b_i = -b_f. None: off.
     """
 
     scheme: str = "orthogonal"
     forget_bias: float = 0.0
+    chrono: int | None = None
 
     def __post_init__(self) -> None:
         choice(self.scheme, "scheme", GATED_INITS)
         real_number(self.forget_bias, "forget_bias")
+        if self.chrono is not None:
+            positive_int(self.chrono, "chrono", minimum=3)
 
     @property
     def name(self) -> str:
-        return f"LSTM, {self.scheme}, forget bias {self.forget_bias:g}"
+        start = f"chrono {self.chrono}" if self.chrono else f"forget bias {self.forget_bias:g}"
+        return f"LSTM, {self.scheme}, {start}"
 
     def init(self, D: int, H: int, rng: np.random.Generator) -> Params:
-        """Wx (D, 4H), Wh (H, 4H), b (4H,) with b_f = `forget_bias`."""
+        """Wx (D, 4H), Wh (H, 4H), b (4H,) with b_f = `forget_bias` or the chrono start."""
         D, H = positive_int(D, "D"), positive_int(H, "H")
-        return lstm_arrays(D, H, rng, self.scheme, self.forget_bias)
+        return lstm_arrays(D, H, rng, self.scheme, self.forget_bias, self.chrono)
 
     def forward(self, params: Params, X: Any) -> tuple[FloatArray, LSTMTape]:
         """h_T (N, H) and the tape; X is (N, T, D)."""
@@ -80,23 +86,29 @@ class GRUCell:
     Args:
         scheme: how the recurrent blocks start, ``"xavier"`` or ``"orthogonal"`` (per gate).
         reset: ``"after"`` (PyTorch, cuDNN) or ``"before"`` (Cho et al. 2014).
+        chrono: $T_{max}$ of the chrono start: the update gate's bias b_z ~ log U(1,
+            T_max - 1), so z, which keeps the old state, starts open. None: zero biases.
     """
 
     scheme: str = "orthogonal"
     reset: str = "after"
+    chrono: int | None = None
 
     def __post_init__(self) -> None:
         choice(self.scheme, "scheme", GATED_INITS)
         choice(self.reset, "reset", RESETS)
+        if self.chrono is not None:
+            positive_int(self.chrono, "chrono", minimum=3)
 
     @property
     def name(self) -> str:
-        return f"GRU, {self.scheme}, reset {self.reset}"
+        start = f", chrono {self.chrono}" if self.chrono else ""
+        return f"GRU, {self.scheme}, reset {self.reset}{start}"
 
     def init(self, D: int, H: int, rng: np.random.Generator) -> Params:
-        """Wx (D, 3H), Wh (H, 3H), bx, bh (3H,) = 0."""
+        """Wx (D, 3H), Wh (H, 3H), bx, bh (3H,): zero, or b_z from the chrono start."""
         D, H = positive_int(D, "D"), positive_int(H, "H")
-        return gru_arrays(D, H, rng, self.scheme)
+        return gru_arrays(D, H, rng, self.scheme, self.chrono)
 
     def forward(self, params: Params, X: Any) -> tuple[FloatArray, GRUTape]:
         """h_T (N, H) and the tape; X is (N, T, D)."""

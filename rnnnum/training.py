@@ -19,8 +19,9 @@ steps to move the weights as far, which is why vanishing gradients mean slow
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 
@@ -30,9 +31,31 @@ from rnnnum.clipping import clip_by_norm
 from rnnnum.errors import NonFiniteError, OutOfRangeError
 from rnnnum.init import _glorot
 from rnnnum.losses import log_softmax
-from rnnnum.tasks import RecallTask
+from rnnnum.optimisers import SGD, Optimiser
 
-__all__ = ["Model", "TrainConfig", "TrainResult", "accuracy", "loss_and_gradients", "train"]
+__all__ = [
+    "Model",
+    "Task",
+    "TrainConfig",
+    "TrainResult",
+    "accuracy",
+    "loss_and_gradients",
+    "readout_loss_and_gradients",
+    "train",
+]
+
+
+class Task(Protocol):
+    """What the trainer needs from a task (`rnnnum.RecallTask`, `rnnnum.SelectiveRecallTask`)."""
+
+    @property
+    def D(self) -> int: ...
+
+    @property
+    def symbols(self) -> int: ...
+
+    def sample(self, n: int, rng: np.random.Generator) -> tuple[FloatArray, IntArray]: ...
+
 
 #: The read-out's parameter names; the cell contributes the others.
 READOUT_NAMES = ("Wyh", "by")
@@ -59,17 +82,24 @@ class Model:
         return h_last @ self.params["Wyh"] + self.params["by"]
 
 
-def loss_and_gradients(model: Model, X: FloatArray, answers: IntArray) -> tuple[float, Params]:
-    """Mean cross-entropy of the answers read from $h_T$, and its gradient for every parameter."""
+def _loss_and_dy(model: Model, h_last: FloatArray, answers: IntArray) -> tuple[float, FloatArray]:
+    """Mean cross-entropy of the answers and its gradient for the logits, (N, K)."""
     p = model.params
-    h_last, tape = model.cell.forward(p, X)
     y = h_last @ p["Wyh"] + p["by"]  # (N, K)
     logp = log_softmax(y)
-    N = X.shape[0]
+    N = h_last.shape[0]
     loss = float(-logp[np.arange(N), answers].mean())
     dy = np.exp(logp)
     dy[np.arange(N), answers] -= 1.0
     dy /= N  # ∂l/∂y of the mean loss, (N, K)
+    return loss, dy
+
+
+def loss_and_gradients(model: Model, X: FloatArray, answers: IntArray) -> tuple[float, Params]:
+    """Mean cross-entropy of the answers read from $h_T$, and its gradient for every parameter."""
+    p = model.params
+    h_last, tape = model.cell.forward(p, X)
+    loss, dy = _loss_and_dy(model, h_last, answers)
     grads = model.cell.backward(p, tape, dy @ p["Wyh"].T)
     grads["Wyh"] = h_last.T @ dy
     grads["by"] = dy.sum(axis=0)
@@ -142,33 +172,41 @@ class TrainResult:
 
 
 def train(
-    cell: Cell[Any], task: RecallTask, config: TrainConfig, seed: int
+    cell: Cell[Any],
+    task: Task,
+    config: TrainConfig,
+    seed: int,
+    optimiser: Optimiser | None = None,
+    *,
+    train_cell: bool = True,
 ) -> tuple[Model, TrainResult]:
-    """Train `cell` on `task` from `seed` (initialisation, batches and held-out set)."""
+    """Train `cell` on `task` from `seed` (initialisation, batches and held-out set).
+
+    `optimiser` defaults to `SGD` with the config's learning rate and momentum. With
+    ``train_cell=False`` only the read-out learns: the cell keeps its initial
+    parameters, and the same batches are drawn, so the run shows what a read-out can
+    make of the memory the cell has at the start.
+    """
     rng = np.random.default_rng(seed)
     model = Model.create(cell, task.D, config.hidden, task.symbols, rng)
     X_test, y_test = task.sample(config.eval_size, np.random.default_rng([seed, 1]))
-    names = list(model.params)
-    velocity = {n: np.zeros_like(v) for n, v in model.params.items()}
+    if optimiser is None:
+        optimiser = SGD(config.learning_rate, config.momentum)
+    batches = (
+        _batches(model, task, config, rng)
+        if train_cell
+        else _readout_batches(model, task, config, rng)
+    )
     history: list[tuple[int, float, float]] = []
     losses: list[float] = []
     step, acc, diverged = 0, accuracy(model, X_test, y_test), False
-    while step < config.steps:
-        X, answers = task.sample(config.batch, rng)
-        loss, grads = loss_and_gradients(model, X, answers)
-        flat = np.concatenate([grads[n].ravel() for n in names])
+    for loss, grads in batches:
         try:
-            flat = clip_by_norm(flat, config.clip)
+            _clip(grads, config.clip)
         except NonFiniteError:
             diverged = True
             break
-        offset = 0
-        for n in names:
-            size = grads[n].size
-            g = flat[offset : offset + size].reshape(grads[n].shape)
-            offset += size
-            velocity[n] = config.momentum * velocity[n] - config.learning_rate * g
-            model.params[n] += velocity[n]
+        optimiser.step(model.params, grads)
         losses.append(loss)
         step += 1
         if step % config.eval_every == 0 or step == config.steps:
@@ -178,3 +216,53 @@ def train(
             if acc >= config.stop_accuracy:
                 break
     return model, TrainResult(accuracy=acc, steps=step, history=tuple(history), diverged=diverged)
+
+
+def _clip(grads: Params, threshold: float) -> None:
+    """Clip every gradient in place by their global norm (`rnnnum.clip_by_norm`)."""
+    names = list(grads)
+    flat = clip_by_norm(np.concatenate([grads[n].ravel() for n in names]), threshold)
+    offset = 0
+    for n in names:
+        size = grads[n].size
+        grads[n] = flat[offset : offset + size].reshape(grads[n].shape)
+        offset += size
+
+
+def _batches(
+    model: Model, task: Task, config: TrainConfig, rng: np.random.Generator
+) -> Iterator[tuple[float, Params]]:
+    """Loss and gradients of every parameter on fresh batches, up to `config.steps`."""
+    for _ in range(config.steps):
+        X, answers = task.sample(config.batch, rng)
+        yield loss_and_gradients(model, X, answers)
+
+
+#: Batches whose last states one forward pass computes at once when the cell is frozen.
+READOUT_CHUNK = 50
+
+
+def _readout_batches(
+    model: Model, task: Task, config: TrainConfig, rng: np.random.Generator
+) -> Iterator[tuple[float, Params]]:
+    """As `_batches` for the read-out alone, on the same batches: the cell is frozen, so
+    the last states of `READOUT_CHUNK` batches come from one forward pass."""
+    done = 0
+    while done < config.steps:
+        chunk = [
+            task.sample(config.batch, rng) for _ in range(min(READOUT_CHUNK, config.steps - done))
+        ]
+        h_last, _ = model.cell.forward(model.params, np.concatenate([X for X, _ in chunk]))
+        for i, (_, answers) in enumerate(chunk):
+            yield readout_loss_and_gradients(
+                model, h_last[i * config.batch :][: config.batch], answers
+            )
+        done += len(chunk)
+
+
+def readout_loss_and_gradients(
+    model: Model, h_last: FloatArray, answers: IntArray
+) -> tuple[float, Params]:
+    """Mean cross-entropy and the gradients of $W_{yh}$, $b_y$ from given last states (N, H)."""
+    loss, dy = _loss_and_dy(model, h_last, answers)
+    return loss, {"Wyh": h_last.T @ dy, "by": dy.sum(axis=0)}
