@@ -9,10 +9,10 @@ sequences it reported, and used one task, a latch. This protocol:
   chrono start (`rnnnum.gated_init.chrono_bias`, $T_{max}$ = `L_MAX`). Each gated family
   has its published long-memory start beside its default.
 - **Optimiser and learning rate per network and task**, from a pilot (`pilot`): every
-  (optimiser, rate) of `PILOT_SETTINGS` trains at `PILOT_LAG` from `PILOT_SEED`, a seed
-  the grid never reports, and is scored on that seed's held-out (validation) set; the
-  setting that reaches `stop_accuracy` in the fewest steps wins, or failing that the most
-  accurate. The choice is then fixed across lags.
+  (optimiser, rate) of `PILOT_SETTINGS` trains at each of `PILOT_LAGS` from `PILOT_SEED`,
+  a seed the grid never reports, and is scored on that seed's held-out (validation) set
+  by `choose`: the longer lag decides where it tells settings apart, the shorter where
+  nothing learns the longer. The choice is then fixed across lags.
 - **Two tasks** (`TASKS`): the latch (`rnnnum.RecallTask`) and selective recall
   (`rnnnum.SelectiveRecallTask`), where every step carries a symbol of the same alphabet.
 - **Budget**: `CONFIG.steps` steps of `CONFIG.batch` sequences for everyone, early stop on
@@ -63,6 +63,7 @@ __all__ = [
     "L_MAX",
     "MATCHED",
     "NETWORKS",
+    "PILOT_LAGS",
     "PILOT_SETTINGS",
     "SEEDS",
     "SOLVED",
@@ -93,10 +94,14 @@ BOUNDARY_FACTOR = 2
 #: Seeds of the boundary reruns (the first of each task's seeds): one, for cost: a rerun
 #: at twice the budget of a lag that fails takes the whole budget, up to 10 CPU minutes.
 BOUNDARY_SEEDS = 1
-#: The pilot: one lag, one seed that is never reported, a log grid of rates per optimiser.
-#: At L = 30 most settings solved the latch by the first evaluation, so the pilot could not
-#: tell them apart; L = 100, in the middle of the grid, can.
-PILOT_LAG = 100
+#: The pilot: two lags, one seed that is never reported, a log grid of rates per optimiser.
+#: At L = 30 most settings solve the latch by the first evaluation and cannot be told
+#: apart; at L = 100 some networks learn nothing with any setting, and their accuracies
+#: differ only by noise. `choose` reads L = 100 first and falls back on L = 30.
+PILOT_LAGS = (30, 100)
+#: Validation accuracy above this is learning, not noise: chance (1/4) plus three binomial
+#: standard errors at chance over 1000 sequences (0.014 each), rounded up.
+LEARNING = 0.3
 PILOT_SEED = 100
 PILOT_STEPS = 2000
 RATES = (0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1.0)
@@ -320,15 +325,34 @@ class Log:
 
 
 def choose(pilot: Sequence[Record]) -> tuple[str, float]:
-    """The pilot's winner: fewest steps to `stop_accuracy`, else the best validation accuracy
-    (then the fewer steps, then the smaller rate)."""
+    """The pilot's winner among the settings, each run at both `PILOT_LAGS`: in order,
 
-    def score(r: Record) -> tuple[bool, float, int, float]:
-        stopped = r.validation >= CONFIG.stop_accuracy and not r.diverged
-        return (not stopped, -r.validation if not stopped else 0.0, r.steps, r.learning_rate)
+    1. the fewest steps to `stop_accuracy` at the longer lag;
+    2. else the best validation accuracy there, if above `LEARNING`;
+    3. else the fewest steps to `stop_accuracy` at the shorter lag;
+    4. else the best validation accuracy there;
 
-    best = min(pilot, key=score)
-    return best.optimiser, best.learning_rate
+    then the smaller rate, then SGD before Adam.
+    """
+    short, long = min(r.lag for r in pilot), max(r.lag for r in pilot)
+    runs = {(r.optimiser, r.learning_rate, r.lag): r for r in pilot}
+
+    def stopped(r: Record) -> bool:
+        return r.validation >= CONFIG.stop_accuracy and not r.diverged
+
+    def score(setting: tuple[str, float]) -> tuple[int, float, float, bool]:
+        at_long, at_short = runs[(*setting, long)], runs[(*setting, short)]
+        if stopped(at_long):
+            tier = (0, float(at_long.steps))
+        elif at_long.validation > LEARNING and not at_long.diverged:
+            tier = (1, -at_long.validation)
+        elif stopped(at_short):
+            tier = (2, float(at_short.steps))
+        else:
+            tier = (3, -at_short.validation)
+        return (*tier, setting[1], setting[0] != "sgd")
+
+    return min({(r.optimiser, r.learning_rate) for r in pilot}, key=score)
 
 
 def horizons(records: Sequence[Record], task: str, network: str) -> dict[int, int]:
@@ -411,7 +435,7 @@ def settings() -> dict[str, Any]:
         "seeds": {k: list(v) for k, v in SEEDS.items()},
         "solved": SOLVED,
         "pilot": {
-            "lag": PILOT_LAG,
+            "lags": list(PILOT_LAGS),
             "seed": PILOT_SEED,
             "steps": PILOT_STEPS,
             "settings": [list(s) for s in PILOT_SETTINGS],
@@ -425,7 +449,8 @@ def run_protocol(
 ) -> dict[str, Any]:
     """Pilot, grid, boundary reruns and the matched check; the ``tuned`` section's body."""
     pilot_jobs = [
-        ("pilot", t, n, PILOT_LAG, PILOT_SEED, o, r, PILOT_STEPS)
+        ("pilot", t, n, lag, PILOT_SEED, o, r, PILOT_STEPS)
+        for lag in reversed(PILOT_LAGS)
         for t in tasks
         for n in NETWORKS
         for o, r in PILOT_SETTINGS

@@ -8,6 +8,7 @@ slice of the recorded runs is trained again and compared.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 
 import pytest
@@ -28,14 +29,27 @@ def _record(kind="grid", task="latch", network="gru", lag=10, seed=0, accuracy=1
                      steps, None, None, None, diverged, 0.0)  # fmt: skip
 
 
-def test_the_pilot_picks_the_fastest_setting_that_stops_and_else_the_most_accurate():
-    fast = _record("pilot", accuracy=0.995, steps=300, opt="sgd", rate=0.1)
-    slow = _record("pilot", accuracy=1.0, steps=900, opt="adam", rate=0.003)
-    close = _record("pilot", accuracy=0.97, steps=100, opt="adam", rate=0.03)
-    assert ht.choose([slow, close, fast]) == ("sgd", 0.1)
-    assert ht.choose([close, _record("pilot", accuracy=0.5, steps=50)]) == ("adam", 0.03)
-    blown = _record("pilot", accuracy=0.995, steps=100, rate=1.0, diverged=True)
-    assert ht.choose([blown, slow]) == ("adam", 0.003)
+def _pilot(opt, rate, at_30, at_100):
+    """A setting's two pilot runs, each given as (validation accuracy, steps)."""
+    return [_record("pilot", lag=lag, accuracy=acc, steps=steps, opt=opt, rate=rate)
+            for lag, (acc, steps) in ((30, at_30), (100, at_100))]  # fmt: skip
+
+
+def test_the_pilot_reads_the_long_lag_first_and_the_short_one_where_nothing_learns_it():
+    fast = _pilot("sgd", 0.1, (1.0, 100), (0.995, 300))
+    slow = _pilot("adam", 0.003, (1.0, 100), (1.0, 900))
+    partial = _pilot("adam", 0.03, (1.0, 100), (0.7, 2000))
+    noise = _pilot("adam", 1.0, (0.995, 700), (0.29, 2000))
+    quick_short = _pilot("sgd", 0.01, (0.995, 200), (0.25, 2000))
+    assert ht.choose([*slow, *partial, *fast]) == ("sgd", 0.1)  # fewest steps at L = 100
+    assert ht.choose([*partial, *quick_short]) == ("adam", 0.03)  # learning at L = 100
+    # nothing learns L = 100 (0.29 is noise): the fewest steps at L = 30 decide
+    assert ht.choose([*noise, *quick_short]) == ("sgd", 0.01)
+    blown = [dataclasses.replace(r, diverged=True) for r in _pilot("adam", 0.3, (1.0, 100),
+                                                                       (1.0, 100))]  # fmt: skip
+    assert ht.choose([*blown, *slow]) == ("adam", 0.003)
+    tie = _pilot("adam", 0.1, (1.0, 100), (0.995, 300))
+    assert ht.choose([*tie, *fast]) == ("sgd", 0.1)  # same steps: the smaller rate
 
 
 def test_a_seeds_horizon_ends_at_its_first_unsolved_lag():
@@ -120,7 +134,9 @@ def test_the_recorded_protocol_is_this_modules_and_says_how_it_was_run(tuned):
     kinds = {r["kind"] for r in tuned["records"]}
     assert kinds == {"pilot", "grid", "boundary", "matched"}
     pilot = [r for r in tuned["records"] if r["kind"] == "pilot"]
-    assert len(pilot) == len(ht.TASKS) * len(ht.NETWORKS) * len(ht.PILOT_SETTINGS)
+    assert len(pilot) == len(ht.TASKS) * len(ht.NETWORKS) * len(ht.PILOT_SETTINGS) * len(
+        ht.PILOT_LAGS
+    )
     assert {r["seed"] for r in pilot} == {ht.PILOT_SEED}
     assert ht.PILOT_SEED not in {s for seeds in ht.SEEDS.values() for s in seeds}
     for task, chosen in tuned["chosen"].items():  # the choice follows from the pilot
@@ -138,7 +154,7 @@ def _pick(tuned, **where):
     {"kind": "grid", "task": "latch", "network": "irnn-relu", "lag": 10, "seed": 1},
     {"kind": "grid", "task": "selective", "network": "gru-chrono", "lag": 10, "seed": 2},
     {"kind": "pilot", "task": "latch", "network": "normal-tanh", "optimiser": "adam",
-     "learning_rate": 0.01},
+     "learning_rate": 0.01, "lag": 30},
 ])  # fmt: skip
 def test_a_slice_of_the_recorded_protocol_trains_to_the_same_result(tuned, where):
     stored = _pick(tuned, **where)
