@@ -48,7 +48,7 @@ def test_the_pilot_reads_the_long_lag_first_and_the_short_one_where_nothing_lear
     blown = [dataclasses.replace(r, diverged=True) for r in _pilot("adam", 0.3, (1.0, 100),
                                                                        (1.0, 100))]  # fmt: skip
     assert ht.choose([*blown, *slow]) == ("adam", 0.003)
-    tie = _pilot("adam", 0.1, (1.0, 100), (0.995, 300))
+    tie = _pilot("adam", 0.3, (1.0, 100), (0.995, 300))
     assert ht.choose([*tie, *fast]) == ("sgd", 0.1)  # same steps: the smaller rate
 
 
