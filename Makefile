@@ -27,10 +27,10 @@ export NO_MKDOCS_2_WARNING := 1
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: help setup serve docs test bench horizon horizon-gated lint format clean
+.PHONY: help setup serve docs test bench horizon horizon-gated horizon-tuned lint format clean
 
 help:  ## list the targets
-	@grep -E '^[a-z]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
 
 $(STAMP): pyproject.toml
 	@if [ -z "$(PYTHON)" ]; then \
@@ -71,6 +71,10 @@ horizon: $(STAMP)  ## rerun the vanilla networks' grid, their group in docs/resu
 horizon-gated: $(STAMP)  ## the LSTM/GRU grid into their group of the same file: resumable
 	OPENBLAS_NUM_THREADS=1 $(BIN)/python -m rnnnum.horizon --merge-into docs/results/memory-horizon.json \
 	  --variants lstm-f0 lstm-f1 gru --jobs 2 --resume
+
+horizon-tuned: $(STAMP)  ## the tuned protocol (pilot, both tasks, reruns): the file's tuned section, resumable
+	OPENBLAS_NUM_THREADS=1 $(BIN)/python -m rnnnum.horizon_tuned \
+	  --merge-into docs/results/memory-horizon.json --jobs 2 --resume --lags 10 30 100 200
 
 lint: $(STAMP)  ## ruff (lint and format check) and mypy
 	$(BIN)/ruff check .
