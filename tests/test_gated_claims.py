@@ -1,7 +1,7 @@
 """Each claim the gated chapter's prose makes about its numbers, broken once on purpose.
 
 The pages state facts about computed results ("with b_f = 1 the cell path decays
-slower", "the GRU and the LSTM with b_f = 0 reach the same horizon") and the build
+slower", "gating buys more on selective recall than on the latch") and the build
 asserts each one (`gen_format.claim`). Here every such claim is handed the real
 results with the one quantity it reads moved to the other side, and must stop the
 build with its own sentence; the unmoved results pass, so the fault is what trips it.
@@ -10,6 +10,7 @@ build with its own sentence; the unmoved results pass, so the fault is what trip
 from __future__ import annotations
 
 import dataclasses
+import json
 import re
 import sys
 from collections.abc import Callable
@@ -22,6 +23,8 @@ from conftest import ROOT
 sys.path.insert(0, str(ROOT / "docs" / "hooks"))
 
 import lab_cell_path
+import lab_horizon_say
+import lab_horizon_tuned
 import lab_memory
 import lab_resets
 from gen_format import ChecksFailed
@@ -171,55 +174,72 @@ def test_each_resets_claim_breaks(monkeypatch, open_change, moved_change, statem
     _breaks(lab_resets.page, statement)
 
 
-# -- memory-horizon.md: the gated networks --------------------------------------------
+# -- memory-horizon.md: the tuned protocol ---------------------------------------------
 
 
 @pytest.fixture(scope="module")
-def groups() -> tuple[lab_memory.Group, lab_memory.Group]:
+def tuned() -> tuple[Any, dict[str, float]]:
+    section = json.loads(lab_memory.HORIZON_RESULTS.read_text())["tuned"]
     path = lab_memory.HORIZON_RESULTS
-    vanilla = lab_memory._summarise(*horizon.load_results(path, horizon.VARIANTS), {})
-    gated = lab_memory._summarise(*horizon.load_results(path, horizon.GATED_VARIANTS), {})
-    return vanilla, gated
+    earlier = lab_memory._summarise(*horizon.load_results(path, horizon.GATED_VARIANTS), {})
+    return lab_horizon_tuned.summarise(section), earlier.medians
 
 
-def _medians(group: lab_memory.Group, **change: float) -> lab_memory.Group:
-    return dataclasses.replace(group, medians={**group.medians, **change})
+def _claims(summary: Any, earlier: dict[str, float]) -> None:
+    lab_horizon_say.claims(summary, earlier, {})
 
 
-def test_the_gated_horizon_claims_hold_on_the_recorded_results(groups):
-    lab_memory._gated_claims(*groups, {})
+def _moved(summary: Any, task: str, **medians: float) -> Any:
+    return dataclasses.replace(
+        summary, medians={**summary.medians, task: {**summary.medians[task], **medians}}
+    )
 
 
-def test_each_gated_horizon_claim_breaks(groups):
-    vanilla, gated = groups
-    g, v = gated.medians, vanilla.medians
-    key = next(iter(lab_memory.horizon_results.SHARED_SETTINGS))
-    other_settings = {**gated.settings, key: "something else"}
-    one_seed_apart = {**gated.horizons}
-    first = next(iter(one_seed_apart))
-    one_seed_apart[first] = [*one_seed_apart[first][:-1], one_seed_apart[first][-1] + 1]
+def _records(summary: Any, keep: Callable[[Any], bool], change: Callable[[Any], Any]) -> Any:
+    return dataclasses.replace(
+        summary, records=[change(r) if keep(r) else r for r in summary.records]
+    )
+
+
+def test_the_tuned_horizon_claims_hold_on_the_recorded_results(tuned):
+    _claims(*tuned)
+
+
+def test_each_tuned_horizon_claim_breaks(tuned):
+    summary, earlier = tuned
+    vanilla_long = {n: 1e6 for n in summary.chosen["selective"]
+                    if n not in lab_horizon_tuned.GATED}  # fmt: skip
     faults = {
-        "the gated networks were trained exactly as the vanilla ones": dataclasses.replace(
-            gated, settings=other_settings
-        ),
-        "every gated network was run until its median accuracy was at chance": (
-            dataclasses.replace(gated, settings={**gated.settings, "until_chance": False})
-        ),
-        "every seed of a gated network has the same horizon": dataclasses.replace(
-            gated, horizons=one_seed_apart
-        ),
-        "the forget-gate bias 1 lengthens the LSTM's horizon": _medians(
-            gated, **{"lstm-f1": g["lstm-f0"]}
-        ),
-        "the LSTM with b_f = 0 and the GRU reach the same horizon": _medians(
-            gated, gru=g["lstm-f0"] + 1
-        ),
-        "the LSTM with b_f = 1 matches the orthogonal vanilla network": _medians(
-            gated, **{"lstm-f1": v["orthogonal-tanh"] + 1}
-        ),
-    }
-    for statement, moved in faults.items():
-        _breaks(lambda moved=moved: lab_memory._gated_claims(vanilla, moved, {}), statement)
+        "no network's trained horizon is shorter than its start's": (
+            _moved(summary, "latch", **{"lstm-chrono": 0.0}), earlier),
+        "read-out-only training never beats the fitted read-out": (
+            _records(summary, lambda r: r.kind == "grid" and r.network == "gru",
+                     lambda r: dataclasses.replace(r, readout_only=1.0, readout_fit=0.25)),
+            earlier),
+        "gating buys more on selective recall than on the latch": (
+            _moved(summary, "selective", **vanilla_long), earlier),
+        "every network with a boundary lag was rerun": (
+            _records(summary, lambda r: r.kind == "boundary",
+                     lambda r: dataclasses.replace(r, kind="dropped")), earlier),
+        "the GRU with the same zero-bias start reaches longer lags": (
+            summary, {**earlier, "gru": 10_000.0}),
+        "the chrono starts hold the symbol on the latch before any training": (
+            _records(summary, lambda r: r.network == "lstm-chrono" and r.task == "latch",
+                     lambda r: dataclasses.replace(r, readout_fit=0.25, readout_only=0.25)),
+            earlier),
+        "with about the LSTM's parameter count the IRNN solves every lag of selective": (
+            _moved(summary, "selective", **{"vanilla-64": 100.0}), earlier),
+        "among the vanilla networks only the IRNN learns selective recall": (
+            _moved(summary, "selective", **{"residual-tanh": 100.0}), earlier),
+        "a vanilla network reaches the long lag on selective recall": (
+            _moved(summary, "selective", **{"irnn-relu": 0.0}), earlier),
+        "on the latch the chrono LSTM reaches longer lags than the LSTM with b_f = 1": (
+            _moved(summary, "latch", **{"lstm-f1": 1e6}), earlier),
+        "a well-started vanilla network holds one symbol on the latch as long as": (
+            _moved(summary, "latch", **{"gru-chrono": 1e6}), earlier),
+    }  # fmt: skip
+    for statement, (moved, earlier_moved) in faults.items():
+        _breaks(lambda m=moved, e=earlier_moved: _claims(m, e), statement)
 
 
 # -- the cell pages and the chapter's formula fragments: what the derivation says ------

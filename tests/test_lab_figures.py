@@ -114,3 +114,17 @@ def test_the_residual_plot_shows_every_value_the_page_quotes(residual):
 def test_the_quoted_values_are_read_from_the_placeholders():
     page = "is {{ residual.normal.vanilla20 }} and {{residual.xavier.residual60}}; {{ other }}"
     assert remedies.quoted_values(page) == [("normal", "vanilla", 20), ("xavier", "residual", 60)]
+
+
+def test_several_series_coinciding_with_one_are_each_drawn_at_their_own_place():
+    S = horizon_figure.Series
+    same = {10: [1.0], 30: [1.0]}
+    series = [S("a", same, 0), S("b", same, 0), S("c", same, 1), S("d", {10: [0.3]}, 1)]
+    assert horizon_figure.shifts(series) == {1: 1, 2: 2}
+    fig = horizon_figure.horizon_figure(series, [10, 30], 0.25, 0.9)
+    xs = {line.get_label(): line.get_xdata()[0] for line in fig.axes[0].get_lines()
+          if line.get_label() in "abc"}  # fmt: skip
+    assert len(set(xs.values())) == 3, xs
+    sentence = horizon_figure.overlaps_sentence(series)
+    assert "b and c" in sentence and "those of a" in sentence
+    plt.close(fig)

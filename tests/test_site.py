@@ -37,7 +37,7 @@ LAB_PAGES = {
     "gradient-shares": ("shares-heatmaps.svg", "shares-by-distance.svg"),
     "exploding": ("exploding.svg",),
     "remedies": ("residual.svg", "truncation.svg"),
-    "memory-horizon": ("horizon.svg",),
+    "memory-horizon": ("horizon-latch.svg", "horizon-selective.svg"),
     "gated/cell-state-path": ("gated-cell-path.svg", "gated-regimes.svg", "gated-shares.svg"),
     "gated/gru-resets": ("gated-resets.svg",),
 }

@@ -25,7 +25,7 @@ HOOKS = ROOT / "docs" / "hooks"
 NEW_PAGES = {
     "gated/cell-state-path.md": ("gated-cell-path.svg", "gated-regimes.svg", "gated-shares.svg"),
     "gated/gru-resets.md": ("gated-resets.svg",),
-    "memory-horizon.md": ("horizon.svg",),
+    "memory-horizon.md": ("horizon-latch.svg", "horizon-selective.svg"),
 }
 #: The laboratory job's modules: the job, the shared helpers, one module per page.
 LAB_MODULES = ["gen_lab", "lab_common", *sorted(p.stem for p in HOOKS.glob("lab_*.py"))]

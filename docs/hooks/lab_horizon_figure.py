@@ -29,6 +29,7 @@ __all__ = [
     "horizon_figure",
     "horizon_svg",
     "overlaps_sentence",
+    "shifts",
 ]
 
 #: Ten colours that stay apart on white (matplotlib's tab10), given out in series order.
@@ -79,26 +80,54 @@ def coinciding(series: Sequence[Series]) -> dict[int, int]:
     return out
 
 
+def shifts(series: Sequence[Series]) -> dict[int, int]:
+    """How many `DODGE` steps each coinciding series is drawn to the right: the first
+    series of a coinciding set stays, the next ones step 1, 2, ... in order."""
+    out: dict[int, int] = {}
+    seen: dict[int, int] = {}
+    for j, i in coinciding(series).items():
+        seen[i] = seen.get(i, 0) + 1
+        out[j] = seen[i]
+    return out
+
+
 def overlaps_sentence(series: Sequence[Series]) -> str:
     """What the caption says about coinciding series (empty when there are none)."""
-    parts = []
+    groups: dict[int, list[int]] = {}
     for j, i in coinciding(series).items():
-        percent = round((DODGE - 1) * 100)
+        groups.setdefault(i, []).append(j)
+    percent = round((DODGE - 1) * 100)
+    parts = []
+    for i, js in groups.items():
+        names = [series[j].label for j in js]
+        listed = names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
         parts.append(
-            f"The medians of {series[j].label} and of {series[i].label} differ by less than "
-            f"{COINCIDE:g} at every lag; the line of {series[j].label} is drawn "
-            f"{percent} % to the right so that both show."
-        )
+            f"The medians of {listed} differ from those of {series[i].label} by less than "
+            f"{COINCIDE:g} at every lag; "
+            + (f"its line is drawn {percent} % to the right" if len(js) == 1 else
+               f"their lines are drawn {percent} % further to the right each, in this order,")
+            + " so that all show."
+        )  # fmt: skip
     return " ".join(parts)
 
 
-def horizon_svg(series: Sequence[Series], lags: Sequence[int], chance: float, solved: float) -> str:
+def horizon_svg(
+    series: Sequence[Series],
+    lags: Sequence[int],
+    chance: float,
+    solved: float,
+    ylabel: str = "held-out accuracy",
+) -> str:
     """The figure (`horizon_figure`) as SVG text."""
-    return svg_text(horizon_figure(series, lags, chance, solved))
+    return svg_text(horizon_figure(series, lags, chance, solved, ylabel))
 
 
 def horizon_figure(
-    series: Sequence[Series], lags: Sequence[int], chance: float, solved: float
+    series: Sequence[Series],
+    lags: Sequence[int],
+    chance: float,
+    solved: float,
+    ylabel: str = "held-out accuracy",
 ) -> plt.Figure:
     """The figure (module docstring): medians as lines with markers, the range over seeds
     as a band, the lags of `lags` as ticks."""
@@ -108,12 +137,10 @@ def horizon_figure(
             f"{len(series)}. Split the groups over two figures or extend PALETTE."
         )
     fig, ax = plt.subplots(figsize=(5.4, 3.4))
-    shifts: dict[int, int] = {}
-    for j, i in coinciding(series).items():
-        shifts[j] = shifts.get(i, 0) + 1
+    steps = shifts(series)
     for j, s in enumerate(series):
         shown = sorted(s.accuracies)
-        at = [lag * DODGE ** shifts.get(j, 0) for lag in shown]
+        at = [lag * DODGE ** steps.get(j, 0) for lag in shown]
         acc = [s.accuracies[lag] for lag in shown]
         colour = PALETTE[j]
         ax.fill_between(at, [min(a) for a in acc], [max(a) for a in acc], color=colour,
@@ -127,7 +154,7 @@ def horizon_figure(
         ax.text(1.01, value, name, transform=right, ha="left", va="center", color=GREY,
                 fontsize=TICK_PT)  # fmt: skip
     ax.set_xlabel("lag L (distractors before the answer), log scale", fontsize=LABEL_PT)
-    ax.set_ylabel("held-out accuracy", fontsize=LABEL_PT)
+    ax.set_ylabel(ylabel, fontsize=LABEL_PT)
     ax.set_xscale("log")
     ax.set_xticks(list(lags), [str(lag) for lag in lags])
     ax.minorticks_off()

@@ -1,20 +1,23 @@
 """Page ``memory-horizon.md``: the trained memory horizon, read from its recorded results file.
 
-The file holds one group of runs per run of the grid (`rnnnum.horizon_results`): the
-vanilla networks (`rnnnum.horizon.VARIANTS`) and the gated ones
-(`rnnnum.horizon.GATED_VARIANTS`), each with its own provenance. The page shows both.
+The file holds the tuned protocol's section (`rnnnum.horizon_tuned`, drawn by
+`lab_horizon_tuned`), which the page reports, and the groups of the earlier protocol
+(`rnnnum.horizon_results`): the vanilla networks (`rnnnum.horizon.VARIANTS`) and the
+gated ones (`rnnnum.horizon.GATED_VARIANTS`), of which the page keeps one sentence.
 """
 
 from __future__ import annotations
 
-import shlex
+import json
 from dataclasses import dataclass, field
 from typing import Any
 
+import lab_horizon_say
+import lab_horizon_tuned
 import numpy as np
-from gen_format import claim, code, fmt, table
+from gen_format import claim, code, fmt
 from lab_common import ROOT, LabPage
-from lab_horizon_figure import Series, horizon_svg, overlaps_sentence
+from lab_horizon_figure import Series
 
 from rnnnum import horizon, horizon_results
 
@@ -76,156 +79,47 @@ def _summarise(
     return group
 
 
-def _accuracy_table(group: Group, lags: list[int]) -> str:
-    def cell(a: dict[int, list[float]], lag: int) -> str:
-        if lag not in a:
-            return "not run"
-        return f"{np.median(a[lag]):.2f} ({min(a[lag]):.2f}–{max(a[lag]):.2f})"
-
-    return table(
-        ["lag L", *group.settings["variants"].values()],
-        [[str(lag), *[cell(a, lag) for a in group.accuracies.values()]] for lag in lags],
-    )
-
-
-def _vanilla_claims(group: Group, out: dict[str, str]) -> None:
-    medians, first_chance, lags = group.medians, group.first_chance, group.settings["lags"]
-    top = max(lags)
-    none = "normal-tanh"
-    after = lags[lags.index(int(medians[none])) + 1] if medians[none] < top else None
-    claim(
-        medians[none] < 10 and first_chance[none] == after,
-        "without a remedy the horizon is below 10 and the next lag is already at chance",
-    )
-    claim(
-        min(medians["xavier-tanh"], medians["orthogonal-tanh"], medians["irnn-relu"]) > 20,
-        "each remedy's horizon is beyond 20 steps",
-    )
-    claim(medians["residual-tanh"] >= top, "the residual network solved every lag of the grid")
-    out["horizon.top"] = str(top)
-    out["horizon.none.next"] = str(after)
-
-
-def _gated_claims(vanilla: Group, gated: Group, out: dict[str, str]) -> None:
+def _earlier(vanilla: Group, gated: Group, out: dict[str, str]) -> None:
+    """The earlier protocol's result, for the one sentence the page keeps of it."""
     v, g = vanilla.medians, gated.medians
+    best_vanilla = max(v, key=lambda k: v[k])
     claim(
-        all(vanilla.settings[k] == gated.settings[k] for k in horizon_results.SHARED_SETTINGS),
-        "the gated networks were trained exactly as the vanilla ones (task, training, rates, "
-        "thresholds)",
-    )
-    claim(
-        gated.settings.get("until_chance") is True
-        and all(gated.first_chance[key] is not None for key in g),
-        "every gated network was run until its median accuracy was at chance",
+        max(g.values()) < max(v[k] for k in ("xavier-tanh", "residual-tanh")),
+        "under the earlier protocol no gated network beat a well-initialised vanilla RNN",
     )
     claim(
-        all(min(h) == max(h) for h in gated.horizons.values()),
-        "every seed of a gated network has the same horizon",
+        vanilla.settings["learning_rates"] == gated.settings["learning_rates"]
+        and len(vanilla.settings["learning_rates"]) == 2
+        and vanilla.settings["train"]["momentum"] > 0,
+        "the earlier protocol tried two learning rates of momentum SGD",
     )
-    claim(g["lstm-f1"] > g["lstm-f0"], "the forget-gate bias 1 lengthens the LSTM's horizon")
-    claim(
-        g["lstm-f0"] == g["gru"] and g["lstm-f0"] > v["normal-tanh"],
-        "the LSTM with b_f = 0 and the GRU reach the same horizon, beyond the no-remedy network",
+    out.update(
+        {
+            "earlier.rates": " and ".join(fmt(r) for r in vanilla.settings["learning_rates"]),
+            "earlier.steps": str(vanilla.settings["train"]["steps"]),
+            "earlier.best": vanilla.settings["variants"][best_vanilla],
+            "earlier.command": code(vanilla.provenance["command"]),
+            "earlier.gated.command": code(gated.provenance["command"]),
+        }
     )
-    claim(
-        g["lstm-f1"] == v["orthogonal-tanh"]
-        and max(g.values()) < min(v["xavier-tanh"], v["residual-tanh"])
-        and max(g["lstm-f0"], g["gru"]) < v["irnn-relu"],
-        "the LSTM with b_f = 1 matches the orthogonal vanilla network, no gated network "
-        "reaches the Xavier one, and b_f = 0 and the GRU stay below even the IRNN",
-    )
-    out["horizon.gated.gain"] = fmt(g["lstm-f1"] - g["lstm-f0"])
-    out["horizon.gated.seeds"] = str(len(gated.settings["seeds"]))
-
-
-def _provenance(own: dict[str, Any], vanilla: Group, gated: Group, out: dict[str, str]) -> None:
-    """Which command wrote which group into the file: asserted from the file itself."""
-    v_args, g_args = (shlex.split(x.provenance["command"]) for x in (vanilla, gated))
-    gated_out = g_args[g_args.index("--out") + 1]
-    names = sorted(gated.settings["variants"])
-    merges = [m for m in own.get("merges", []) if names in [sorted(a) for a in m["added"]]]
-    claim(
-        v_args[v_args.index("--out") + 1] == RESULTS_PATH,
-        "the vanilla group was written into this file by its own command",
-    )
-    claim(
-        len(merges) == 1
-        and gated_out in merges[0]["from"]
-        and shlex.split(merges[0]["command"])[-4:]
-        == ["--merge-into", RESULTS_PATH, "--add", gated_out],
-        "the gated group was written to its own file and copied into this one by the merge",
-    )
-    keys = list(vanilla.provenance)
-    out["horizon.provenance"] = table(
-        ["recorded", "vanilla networks", "gated networks"],
-        [[k, code(str(vanilla.provenance[k])), code(str(gated.provenance.get(k)))] for k in keys],
-    )
-    out["horizon.gated.out"] = code(gated_out)
-    out["horizon.merge.command"] = code(merges[0]["command"])
-    out["horizon.merge.commit"] = code(merges[0]["commit"])
 
 
 def page() -> LabPage:
     """The fragments and figures of ``memory-horizon.md``."""
     out: dict[str, str] = {}
-    own, _ = horizon_results.load_groups(HORIZON_RESULTS)
     vanilla = _summarise(*horizon.load_results(HORIZON_RESULTS, horizon.VARIANTS), out)
     gated = _summarise(*horizon.load_results(HORIZON_RESULTS, horizon.GATED_VARIANTS), out)
-    settings = vanilla.settings
     claim(
-        settings["solved"] == horizon.SOLVED
-        and list(settings["variants"]) == list(horizon.VARIANTS)
+        vanilla.settings["solved"] == horizon.SOLVED
+        and list(vanilla.settings["variants"]) == list(horizon.VARIANTS)
         and list(gated.settings["variants"]) == list(horizon.GATED_VARIANTS),
         "the results file was made with the variants and threshold of rnnnum.horizon",
     )
-    _vanilla_claims(vanilla, out)
-    _gated_claims(vanilla, gated, out)
-    _provenance(own, vanilla, gated, out)
-    lags = settings["lags"]
-    seeds = settings["seeds"]
-    header = [
-        "network",
-        f"horizon per seed (seeds {', '.join(map(str, seeds))})",
-        "median",
-        "range",
-        "first L at chance (median)",
-    ]
-    out["table.horizon"] = table(header, vanilla.rows)
-    out["table.horizon.gated"] = table(header, gated.rows)
-    out["table.horizon.accuracy"] = _accuracy_table(vanilla, lags)
-    gated_lags = sorted({r.lag for r in gated.runs})
-    out["table.horizon.accuracy.gated"] = _accuracy_table(gated, gated_lags)
-    train = settings["train"]
-    out.update(
-        {
-            "horizon.lags": ", ".join(map(str, lags)),
-            "horizon.gated.lags": ", ".join(map(str, gated.settings["lags"])),
-            "horizon.gated.last": str(max(gated_lags)),
-            "horizon.seeds": str(len(seeds)),
-            "horizon.symbols": str(settings["task"]["symbols"]),
-            "horizon.distractors": str(settings["task"]["distractors"]),
-            "horizon.chance": fmt(settings["chance"]),
-            "horizon.margin": fmt(settings["chance_margin"]),
-            "horizon.solved": fmt(settings["solved"]),
-            "horizon.hidden": str(train["hidden"]),
-            "horizon.steps": str(train["steps"]),
-            "horizon.batch": str(train["batch"]),
-            "horizon.momentum": fmt(train["momentum"]),
-            "horizon.clip": fmt(train["clip"]),
-            "horizon.rates": " and ".join(fmt(r) for r in settings["learning_rates"]),
-            "horizon.eval": str(train["eval_size"]),
-            "horizon.stop": fmt(train["stop_accuracy"]),
-            "horizon.runs": str(len(vanilla.runs) + len(gated.runs)),
-            "horizon.runs.vanilla": str(len(vanilla.runs)),
-            "horizon.runs.gated": str(len(gated.runs)),
-            "horizon.command": code(vanilla.provenance["command"]),
-            "horizon.gated.command": code(gated.provenance["command"]),
-        }
-    )
-    series = _series([vanilla, gated])
-    out["horizon.figure.overlaps"] = overlaps_sentence(series)
-    figure = horizon_svg(series, lags, settings["chance"], settings["solved"])
-    files = {"figures/horizon.svg": figure}
+    _earlier(vanilla, gated, out)
+    section = json.loads(HORIZON_RESULTS.read_text())["tuned"]
+    tuned_out, files, tuned = lab_horizon_tuned.fragments(section)
+    out.update(tuned_out)
+    lab_horizon_say.claims(tuned, gated.medians, out)
     return LabPage(out, files, (RESULTS_PATH,))
 
 
