@@ -65,7 +65,7 @@ def _fake_run(solved_up_to, partly=None):
     partly = partly or {}
 
     def run(job):
-        kind, task, network, lag, seed, opt, rate, budget = job
+        kind, task, network, lag, seed, opt, rate, _budget = job
         ok = lag <= solved_up_to[(task, network)] or (lag, seed) == (partly.get((task, network)), 0)
         return _record(kind, task, network, lag, seed, 1.0 if ok else 0.25, opt=opt, rate=rate)
 

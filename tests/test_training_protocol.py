@@ -12,12 +12,21 @@
 from __future__ import annotations
 
 import re
+
 import numpy as np
 import pytest
 from numpy.testing import assert_allclose, assert_array_equal
 
-from rnnnum import SGD, Adam, GRUCell, LSTMCell, RecallTask, SelectiveRecallTask, VanillaCell
-from rnnnum import training
+from rnnnum import (
+    SGD,
+    Adam,
+    GRUCell,
+    LSTMCell,
+    RecallTask,
+    SelectiveRecallTask,
+    VanillaCell,
+    training,
+)
 from rnnnum.errors import DTypeError, OutOfRangeError
 from rnnnum.gated_params import GRU_GATES, LSTM_GATES
 from rnnnum.optimisers import make_optimiser
