@@ -67,3 +67,29 @@ def built_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
     result = build_site(site_dir)
     assert result.returncode == 0, f"mkdocs build --strict failed:\n{result.stderr[-5000:]}"
     return site_dir
+
+
+#: Test modules that build the site in this checkout, read its build caches (.cache) or
+#: serve it: under pytest-xdist they all run on one worker, in file order, so that two
+#: builds never write the same cache at once and the session's built site is built once.
+SITE_MODULES = frozenset(
+    {
+        "test_job_server",
+        "test_notation_rule",
+        "test_project",
+        "test_site",
+        "test_site_browser",
+        "test_site_gated",
+        "test_site_lab",
+        "test_site_order",
+    }
+)
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Put every test of `SITE_MODULES`, and any test that uses `built_site`, in the
+    ``site`` group of ``--dist loadgroup``; the other tests spread over the workers."""
+    for item in items:
+        module = item.nodeid.split("::")[0].rsplit("/", 1)[-1].removesuffix(".py")
+        if module in SITE_MODULES or "built_site" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.xdist_group("site"))
