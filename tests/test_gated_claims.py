@@ -181,12 +181,18 @@ def test_each_resets_claim_breaks(monkeypatch, open_change, moved_change, statem
 def tuned() -> tuple[Any, dict[str, float]]:
     section = json.loads(lab_memory.HORIZON_RESULTS.read_text())["tuned"]
     path = lab_memory.HORIZON_RESULTS
-    earlier = lab_memory._summarise(*horizon.load_results(path, horizon.GATED_VARIANTS), {})
+    vanilla = lab_memory._summarise(*horizon.load_results(path, horizon.VARIANTS), EARLIER)
+    earlier = lab_memory._summarise(*horizon.load_results(path, horizon.GATED_VARIANTS), EARLIER)
+    lab_memory._earlier(vanilla, earlier, EARLIER)
     return lab_horizon_tuned.summarise(section), earlier.medians
 
 
+#: The earlier protocol's fragments, which the sentence on it quotes.
+EARLIER: dict[str, str] = {}
+
+
 def _claims(summary: Any, earlier: dict[str, float]) -> None:
-    lab_horizon_say.claims(summary, earlier, {})
+    lab_horizon_say.claims(summary, earlier, dict(EARLIER))
 
 
 def _moved(summary: Any, task: str, **medians: float) -> Any:
