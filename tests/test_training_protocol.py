@@ -28,6 +28,7 @@ from rnnnum import (
     training,
 )
 from rnnnum.errors import DTypeError, OutOfRangeError
+from rnnnum.gated_init import chrono_bias
 from rnnnum.gated_params import GRU_GATES, LSTM_GATES
 from rnnnum.optimisers import make_optimiser
 from rnnnum.readout import fit_softmax, fitted_readout_accuracy
@@ -103,14 +104,20 @@ def _block(b, gates, gate, H):
     return b[i * H : (i + 1) * H]
 
 
-def test_the_lstm_chrono_start_spreads_forget_biases_over_log_1_to_log_tmax_and_closes_input():
+def test_the_chrono_bias_is_the_log_of_a_uniform_draw_between_1_and_tmax_minus_1():
     H, T_max = 4000, 101
+    b = chrono_bias(H, T_max, np.random.default_rng(0))
+    assert b.min() >= 0 and b.max() <= np.log(T_max - 1)
+    # exp(b) ~ U(1, T_max - 1): mean T_max / 2, standard error (T_max - 2)/sqrt(12 H)
+    assert np.exp(b).mean() == pytest.approx(T_max / 2, abs=4 * (T_max - 2) / np.sqrt(12 * H))
+
+
+def test_the_lstm_chrono_start_sets_the_forget_biases_and_closes_the_input_gate():
+    H, T_max = 64, 101
     b = LSTMCell(chrono=T_max).init(3, H, np.random.default_rng(0))["b"]
     b_f, b_i = _block(b, LSTM_GATES, "f", H), _block(b, LSTM_GATES, "i", H)
-    assert b_f.min() >= 0 and b_f.max() <= np.log(T_max - 1)
+    assert b_f.min() >= 0 and b_f.max() <= np.log(T_max - 1) and b_f.std() > 0.5
     assert_array_equal(b_i, -b_f)
-    # exp(b_f) ~ U(1, T_max - 1): mean T_max / 2, standard error (T_max - 2)/sqrt(12 H)
-    assert np.exp(b_f).mean() == pytest.approx(T_max / 2, abs=4 * (T_max - 2) / np.sqrt(12 * H))
     assert not _block(b, LSTM_GATES, "o", H).any() and not _block(b, LSTM_GATES, "g", H).any()
 
 
