@@ -37,7 +37,6 @@ import os
 import sys
 import time
 from collections.abc import Callable, Sequence
-from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -167,19 +166,9 @@ class Progress:
 
     def __init__(self, path: Path | None, settings: dict[str, Any]) -> None:
         self.path, self.done = path, {}
-        head = {"settings": settings, "code": _code_hash()}
-        if path is not None and path.exists():
-            first, *lines = path.read_text().splitlines()
-            if json.loads(first) != head:
-                raise SystemExit(
-                    f"{path} was written for other settings or other rnnnum code; it cannot be "
-                    "resumed. Delete it to start the grid again, or run the code that wrote it."
-                )
-            for line in lines:
-                run = Run(**{**(r := json.loads(line)), "accuracies": tuple(r["accuracies"])})
-                self.done[(run.variant, run.lag, run.seed)] = run
-        elif path is not None:
-            path.write_text(json.dumps(head) + "\n")
+        for r in horizon_results.open_log(path, {"settings": settings, "code": _code_hash()}):
+            run = Run(**{**r, "accuracies": tuple(r["accuracies"])})
+            self.done[(run.variant, run.lag, run.seed)] = run
 
     def record(self, run: Run) -> Run:
         self.done[(run.variant, run.lag, run.seed)] = run
@@ -201,13 +190,8 @@ def _code_hash() -> str:
 def _run_all(work: list[Work], jobs: int, progress: Progress | None = None) -> list[Run]:
     progress = progress or Progress(None, {})
     todo = [w for w in work if w not in progress.done]
-    if jobs == 1:
-        for w in todo:
-            progress.record(_run_args(w))
-    elif todo:
-        with ProcessPoolExecutor(jobs) as pool:
-            for future in as_completed([pool.submit(_run_args, w) for w in todo]):
-                progress.record(future.result())
+    for run in horizon_results.each_result(_run_args, todo, jobs):
+        progress.record(run)
     return [progress.done[w] for w in work]
 
 

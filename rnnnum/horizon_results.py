@@ -22,7 +22,8 @@ import os
 import platform
 import subprocess
 import sys
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -39,6 +40,7 @@ __all__ = [
     "load_groups",
     "load_results",
     "merge_groups",
+    "open_log",
     "provenance",
     "write_merged",
 ]
@@ -255,3 +257,33 @@ def add_recorded(target: str, sources: Sequence[str], argv: Sequence[str]) -> in
         raise SystemExit(f"{target}: {exc}") from exc
     print(f"{target}: added {added}, replaced {replaced}", file=sys.stderr)
     return 0
+
+
+def open_log(path: Path | None, head: dict[str, Any]) -> list[dict[str, Any]]:
+    """The runs logged in `path` (one JSON object a line after its `head` line), or a new
+    log holding only `head`. A log whose first line is not `head` was written by other code
+    or for other settings: it is refused, never mixed in. Without a path: no runs."""
+    if path is None:
+        return []
+    if not path.exists():
+        path.write_text(json.dumps(head) + "\n")
+        return []
+    first, *lines = path.read_text().splitlines()
+    if json.loads(first) != head:
+        raise SystemExit(
+            f"{path} was written for other settings or other code; it cannot be resumed. "
+            "Delete it to start again, or run the code that wrote it."
+        )
+    return [json.loads(line) for line in lines]
+
+
+def each_result[J, R](run: Callable[[J], R], work: Sequence[J], workers: int) -> Iterator[R]:
+    """`run` of every item of `work`, in this process (``workers == 1``) in order, or in a
+    pool of `workers` processes as each finishes (`run` must then be a module's function)."""
+    if workers == 1:
+        for item in work:
+            yield run(item)
+    elif work:
+        with ProcessPoolExecutor(workers) as pool:
+            for future in as_completed([pool.submit(run, item) for item in work]):
+                yield future.result()

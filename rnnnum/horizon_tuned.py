@@ -41,7 +41,6 @@ import os
 import sys
 import time
 from collections.abc import Callable, Sequence
-from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -280,19 +279,9 @@ class Log:
 
     def __init__(self, path: Path | None, settings: dict[str, Any]) -> None:
         self.path, self.done = path, {}
-        head = {"settings": settings, "code": _code_hash()}
-        if path is not None and path.exists():
-            first, *lines = path.read_text().splitlines()
-            if json.loads(first) != head:
-                raise SystemExit(
-                    f"{path} was written for other settings or other training "
-                    "code; it cannot be resumed. Delete it to start again."
-                )
-            for line in lines:
-                record = Record(**json.loads(line))
-                self.done[record.key] = record
-        elif path is not None:
-            path.write_text(json.dumps(head) + "\n")
+        for r in horizon_results.open_log(path, {"settings": settings, "code": _code_hash()}):
+            record = Record(**r)
+            self.done[record.key] = record
 
     def run(self, jobs: Sequence[Job], workers: int) -> list[Record]:
         """Every job, skipping the logged ones; longest sequences first."""
@@ -301,13 +290,8 @@ class Log:
             {k: j for k, j in zip(keys, jobs, strict=True) if k not in self.done}.values(),
             key=lambda j: -j[3] * j[7],
         )
-        if workers == 1:
-            for job in todo:
-                self._record(run_one(job))
-        elif todo:
-            with ProcessPoolExecutor(workers) as pool:
-                for future in as_completed([pool.submit(run_one, job) for job in todo]):
-                    self._record(future.result())
+        for record in horizon_results.each_result(run_one, todo, workers):
+            self._record(record)
         return [self.done[k] for k in keys]
 
     def _record(self, record: Record) -> None:
