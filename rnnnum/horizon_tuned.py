@@ -339,11 +339,14 @@ def choose(pilot: Sequence[Record]) -> tuple[str, float]:
     return min({(r.optimiser, r.learning_rate) for r in pilot}, key=score)
 
 
-def horizons(records: Sequence[Record], task: str, network: str) -> dict[int, int]:
-    """Per seed: the largest lag with every lag up to it solved (0 if the first is not)."""
+def horizons(
+    records: Sequence[Record], task: str, network: str, kind: str = "grid"
+) -> dict[int, int]:
+    """Per seed: the largest lag with every lag up to it solved (0 if the first is not),
+    among the runs of `kind` (``grid``, or ``matched`` for the parameter-matched check)."""
     out: dict[int, int] = {}
     runs = sorted(
-        (r for r in records if r.kind == "grid" and r.task == task and r.network == network),
+        (r for r in records if r.kind == kind and r.task == task and r.network == network),
         key=lambda r: r.lag,
     )
     for seed in sorted({r.seed for r in runs}):

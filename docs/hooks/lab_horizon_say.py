@@ -89,6 +89,25 @@ def _say_baseline(tuned: Tuned, out: dict[str, str]) -> None:
     out["tuned.say.baseline"] = " ".join(parts)
 
 
+def _say_pilot_lags(tuned: Tuned, out: dict[str, str]) -> None:
+    """Why the pilot needs both lags, from its own runs."""
+    short, long = min(tuned.settings["pilot"]["lags"]), max(tuned.settings["pilot"]["lags"])
+    first = tuned.settings["train"]["eval_every"]
+    stop = tuned.settings["train"]["stop_accuracy"]
+    at_short = [r for r in tuned.runs("pilot", "latch") if r.lag == short]
+    quick = [r for r in at_short if r.validation >= stop and r.steps == first]
+    nothing = [
+        n for n in tuned.chosen["latch"]
+        if all(r.validation <= ht.LEARNING for r in tuned.runs("pilot", "latch", n)
+               if r.lag == long)
+    ]  # fmt: skip
+    out["tuned.pilot.quick"] = f"{len(quick)} of the {len(at_short)}"
+    out["tuned.pilot.nothing"] = _names(tuned, nothing) if nothing else "none"
+    claim(len(quick) > 1 and bool(nothing),
+          "at the short pilot lag several runs solve the latch by the first evaluation, and at "
+          "the long one some network learns nothing with any setting")  # fmt: skip
+
+
 def _say_pilot(tuned: Tuned, out: dict[str, str]) -> None:
     """Where the pilot's seed was lucky: its setting solved a lag the test seeds did not."""
     lucky = []
@@ -133,6 +152,7 @@ def _say_top(tuned: Tuned, out: dict[str, str]) -> None:
 def claims(tuned: Tuned, earlier: dict[str, float], out: dict[str, str]) -> None:
     """The ``tuned.say.*`` sentences, each computed from the results and asserted."""
     _say_top(tuned, out)
+    _say_pilot_lags(tuned, out)
     _say_pilot(tuned, out)
     _say_baseline(tuned, out)
     _say_readout(tuned)

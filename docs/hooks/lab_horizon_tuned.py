@@ -9,7 +9,7 @@ sentence the page states about them.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -75,15 +75,10 @@ def summarise(section: dict[str, Any]) -> Tuned:
         ]
         for name in names:
             kind = "matched" if name in section["settings"]["matched"] else "grid"
-            mine = [r if kind == "grid" else _as_grid(r) for r in tuned.runs(kind, task, name)]
-            values = list(ht.horizons(mine, task, name).values())
+            values = list(ht.horizons(tuned.runs(kind, task, name), task, name, kind).values())
             tuned.horizons[task][name] = values
             tuned.medians[task][name] = float(np.median(values))
     return tuned
-
-
-def _as_grid(record: ht.Record) -> ht.Record:
-    return replace(record, kind="grid")
 
 
 def _parameters(network: str, task: str, tuned: Tuned) -> int:
