@@ -80,23 +80,30 @@ class Traffic:
 
 # One function in the page does the whole inspection, so that the report is taken
 # at one instant. The formulas were drawn at build time: each .arithmatex element holds
-# one <mjx-container> with its SVG, and its TeX in a visually hidden .arithmatex-tex.
-# `undrawn` counts elements without a drawing, `invisible` glyphs (<use>) whose shape
-# is not defined in their own SVG (drawn as nothing), `raw` TeX in the text outside
-# code and the kept TeX, `delimited` math delimiters inside the TeX of one formula.
+# one <mjx-container> with its drawing (inline SVG, or for a large formula a box masked
+# by an SVG file: docs/hooks/formula_images.py), and its TeX in a visually hidden
+# .arithmatex-tex. `undrawn` counts elements without a drawing, `invisible` glyphs
+# (<use>) whose shape is not defined in their own SVG nor on the page's glyph sheet in
+# the article (drawn as nothing, or gone after instant navigation), `raw` TeX in
+# the text outside code and the kept TeX, `delimited` math delimiters inside the TeX
+# of one formula. The images are read by _IMAGES_JS.
 _REPORT_JS = r"""
 () => {
   const sources = Array.from(document.querySelectorAll('.arithmatex'));
   const containers = Array.from(document.querySelectorAll('.arithmatex > mjx-container'));
-  const undrawn = sources.filter(el => !el.querySelector(':scope > mjx-container > svg'));
+  const undrawn = sources.filter(el => !el.querySelector(
+    ':scope > mjx-container > svg, :scope > mjx-container > .mjx-image'));
   const doubled = sources.filter(el => el.querySelectorAll(':scope > mjx-container').length > 1);
   const errors = Array.from(document.querySelectorAll(
     'mjx-container [data-mjx-error], mjx-container g[data-mml-node="merror"]'))
     .map(el => el.getAttribute('data-mjx-error') || el.textContent || 'merror');
   const glyphs = Array.from(document.querySelectorAll('.arithmatex > mjx-container > svg use'));
+  // a glyph's shape: in its own drawing, or on the page's glyph sheet (glyph_sheet.py)
   const invisible = glyphs.filter(use => {
     const target = document.getElementById(use.href.baseVal.slice(1));
-    return !target || target.closest('svg') !== use.closest('mjx-container > svg');
+    const sheet = target && target.closest('svg');
+    return !target || (sheet !== use.closest('mjx-container > svg')
+      && !(sheet.matches('svg.mjx-glyphs') && sheet.closest('article')));
   }).map(use => use.href.baseVal);
   // typesetting in the browser: nothing may load or define MathJax any more
   const client = Boolean(window.MathJax) || Boolean(document.querySelector(
@@ -195,7 +202,8 @@ _REPORT_JS = r"""
       - parseFloat(s.paddingRight) - parseFloat(s.borderLeftWidth) - parseFloat(s.borderRightWidth);
   };
   for (const c of document.querySelectorAll('.arithmatex > mjx-container[display="true"]')) {
-    const width = c.querySelector(':scope > svg').getBoundingClientRect().width;
+    const width = c.querySelector(':scope > svg, :scope > .mjx-image')
+      .getBoundingClientRect().width;
     const holder = c.closest('.arithmatex');
     const room = holder && holder.parentElement && holder.parentElement !== column
       ? Math.min(columnWidth, contentWidth(holder.parentElement)) : columnWidth;
@@ -220,6 +228,58 @@ _REPORT_JS = r"""
   };
 }
 """
+
+#: Every formula image of the page (the mask of a .mjx-image box) not read before (the
+#: URLs in the argument), fetched and parsed as the browser parses it: per URL, why it
+#: is broken (it does not load or is no SVG document; else null), its glyphs, and those
+#: whose shape is not defined in their own file (drawn as nothing).
+_IMAGES_JS = r"""
+async (known) => {
+  const urls = Array.from(document.querySelectorAll('.arithmatex > mjx-container > .mjx-image'))
+    .map(box => getComputedStyle(box).maskImage)
+    .map(mask => (mask.match(/^url\("(.*)"\)$/) || [null, `no mask image (${mask})`])[1]);
+  const read = {};
+  for (const url of new Set(urls)) {
+    if (known.includes(url)) continue;
+    const found = {broken: null, glyphs: 0, invisible: []};
+    read[url] = found;
+    try {
+      if (url.startsWith('no mask image')) throw new Error(url);
+      const answer = await fetch(url);
+      if (!answer.ok) throw new Error(`HTTP ${answer.status}`);
+      const svg = new DOMParser().parseFromString(await answer.text(), 'image/svg+xml');
+      if (svg.documentElement.tagName !== 'svg' || svg.querySelector('parsererror')) {
+        throw new Error('not an SVG document');
+      }
+      for (const use of svg.querySelectorAll('use')) {
+        found.glyphs++;
+        const href = use.getAttribute('xlink:href') || use.getAttribute('href') || '';
+        if (!href.startsWith('#') || !svg.getElementById(href.slice(1))) found.invisible.push(href);
+      }
+    } catch (error) {
+      found.broken = `${url}: ${error.message || error}`;
+    }
+  }
+  return {urls, read};
+}
+"""
+#: What _IMAGES_JS found of each image URL: a crawl reads each file once, not on every
+#: page that shows it.
+_IMAGES_READ: dict[str, dict[str, Any]] = {}
+
+
+def _images(page: Any) -> dict[str, Any]:
+    """The MathReport fields of the page's formula images."""
+    found = page.evaluate(_IMAGES_JS, list(_IMAGES_READ))
+    _IMAGES_READ.update(found["read"])
+    shown = [_IMAGES_READ[url] for url in found["urls"]]
+    return {
+        "images": len(shown),
+        "brokenImages": [i["broken"] for i in shown if i["broken"]],
+        "imageGlyphs": sum(i["glyphs"] for i in shown),
+        "imageInvisible": [href for i in shown for href in i["invisible"]],
+    }
+
 
 #: Opens every closed block of the page (folded terms, collapsible admonitions), so
 #: their formulas are measured too (drawn already: there is nothing to typeset).
@@ -251,6 +311,10 @@ class MathReport:
     uncued: list[str]
     pageOverflow: int
     viewport: int
+    images: int = 0
+    brokenImages: list[str] = field(default_factory=list)
+    imageGlyphs: int = 0
+    imageInvisible: list[str] = field(default_factory=list)
 
     def _drawing_problems(self) -> list[str]:
         """What is wrong with the drawings made at build time and the TeX kept beside."""
@@ -282,6 +346,16 @@ class MathReport:
             found.append(
                 f"{self.invisibleCount} of {self.glyphs} glyphs are invisible (a <use> whose "
                 f"shape is not defined in its own SVG), e.g. {self.invisible[:3]}"
+            )
+        if self.imageInvisible:
+            found.append(
+                f"{len(self.imageInvisible)} of {self.imageGlyphs} glyphs of formula images are "
+                f"invisible (not defined in their own file), e.g. {self.imageInvisible[:3]}"
+            )
+        if self.brokenImages:
+            found.append(
+                f"{len(self.brokenImages)} of {self.images} formula images did not load: "
+                f"{self.brokenImages[:3]}"
             )
         found += self._drawing_problems()
         if self.raw:
@@ -316,7 +390,7 @@ def wait_for_math(page: Any, *, open_all: bool = True) -> MathReport:
     page.wait_for_load_state("load", timeout=LOAD_TIMEOUT_MS)
     if open_all:
         page.evaluate(_OPEN_ALL_JS)
-    return MathReport(**page.evaluate(_REPORT_JS))
+    return MathReport(**page.evaluate(_REPORT_JS), **_images(page))
 
 
 @contextlib.contextmanager

@@ -137,9 +137,10 @@ def test_math_renders_after_instant_navigation(built_site):
 FOLDED_PAGE = "gated/lstm/h0/"
 _FOLDED_JS = """() => Array.from(document.querySelectorAll('details.folded-term')).map(d => [
   d.querySelector('summary').textContent, d.open,
-  d.querySelectorAll('div.arithmatex > mjx-container > svg').length])"""
+  d.querySelectorAll('div.arithmatex > mjx-container > :is(svg, .mjx-image)').length])"""
 _SHOWN_JS = """(id) => {
-  const svg = document.querySelector(`details#${id} div.arithmatex > mjx-container > svg`);
+  const svg = document.querySelector(
+    `details#${id} div.arithmatex > mjx-container > :is(svg, .mjx-image)`);
   return svg.checkVisibility() ? svg.getBoundingClientRect().width : 0;
 }"""
 
@@ -191,6 +192,28 @@ def _drawn(html: str, tag: str) -> str:
         renderer.close()
 
 
+def _broken_images(site: Path) -> str:
+    """Two formula boxes gone wrong: one masked by an image whose file is missing, one by
+    a copy of a real image with the shape of one of its glyphs taken away."""
+    import re
+
+    folder = site / "assets" / "formulas"
+    real = min(folder.glob("*.svg"))  # any image the build wrote
+    svg = real.read_text()
+    glyph = re.search(r'<path id="MJX-unrolled-([^"]+)"', svg)
+    assert glyph, real
+    used = f'xlink:href="#MJX-unrolled-{glyph[1]}"'
+    assert used in svg
+    (folder / "gone-glyph.svg").write_text(svg.replace(used, 'xlink:href="#MJX-unrolled-gone"', 1))
+    box = (
+        '<p><span class="arithmatex"><mjx-container class="MathJax" jax="SVG">'
+        '<span class="mjx-image" style="width: 9ex; height: 2ex; mask-image: '
+        'url(../../assets/formulas/{})"></span></mjx-container>'
+        '<span class="arithmatex-tex">\\(x\\)</span></span></p>'
+    )
+    return box.format("missing.svg") + box.format("gone-glyph.svg")
+
+
 def test_report_catches_glued_and_overwide_formulas(built_site, tmp_path):
     """The checks above can fail: a page with the faults readers found is reported (glued
     formulas, a formula wider than the desktop column, a wide one with no scroll cue)."""
@@ -209,7 +232,7 @@ def test_report_catches_glued_and_overwide_formulas(built_site, tmp_path):
     # and the faults of drawings: a glyph whose shape is gone, a formula never drawn
     faults += (
         _drawn('<p><span class="arithmatex">\\(x + y\\)</span></p>', "g").replace(
-            'id="MJX-g1-TEX-I-1D466"', 'id="gone"'
+            'id="MJX-gglyph-TEX-I-1D466"', 'id="gone"'
         )
         + '<p><span class="arithmatex">\\(\\frac{a}{b}\\)</span></p>'
     )
@@ -218,6 +241,7 @@ def test_report_catches_glued_and_overwide_formulas(built_site, tmp_path):
         '<span class="arithmatex-tex">', '<span class="arithmatex-tex" style="width: auto">'
     )
     faults += '<script src="../../assets/mathjax/tex-chtml.js"></script>'
+    faults += _broken_images(site)
     html = target.read_text()
     marker = '<h1 id="the-gradient-with-respect-to-wxh'
     assert marker in html
@@ -229,11 +253,14 @@ def test_report_catches_glued_and_overwide_formulas(built_site, tmp_path):
         assert "math delimiters inside a typeset formula" in found, found
         assert "$$" in " ".join(report.delimited), report.delimited
         assert "wider than the text column at 1280 px" in found, found
-        assert "glyphs are invisible" in found and "#MJX-g1-TEX-I-1D466" in found, found
+        assert "glyphs are invisible" in found and "#MJX-gglyph-TEX-I-1D466" in found, found
         assert "1 of " in found and "formulas arrived without a drawing" in found, found
         assert r"raw TeX left in the text: ['\\(\\frac{a}{b}\\)']" in found, found
         assert r"the TeX kept beside a drawing is visible: ['\\(q_t\\)']" in found, found
         assert "the page loads or defines MathJax" in found, found
+        assert "1 of " in found and "glyphs of formula images are invisible" in found, found
+        assert "#MJX-unrolled-gone" in found, found
+        assert "formula images did not load" in found and "missing.svg" in found, found
         page.set_viewport_size(PHONE)
         page.reload()
         phone = wait_for_math(page)

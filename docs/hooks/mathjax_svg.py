@@ -8,7 +8,8 @@ TeX, not its drawing. No page needs JavaScript for its math.
 `typeset_page(html, where)` finds the formulas pymdownx.arithmatex wrapped in
 ``.arithmatex`` elements (``\\( \\)`` inline, ``\\[ \\]`` or an environment for display)
 and replaces each one's TeX by MathJax's drawing: an ``<mjx-container>`` holding the SVG
-(``currentColor``: it follows the text colour, dark scheme included; ``aria-hidden``).
+(``currentColor``: it follows the text colour, dark scheme included; ``aria-hidden``),
+or, for a large formula, a box masked by an image file of that SVG (formula_images.py).
 The element and its class stay; its TeX stays beside the drawing, in a visually hidden
 ``<span class="arithmatex-tex">``, which is what screen readers read and what copying a
 selection picks up. (MathJax's assistive MathML would have doubled the weight of the
@@ -42,9 +43,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import formula_images
+import glyph_sheet
 from mkdocs.exceptions import PluginError
 from mkdocs.plugins import get_plugin_logger
 from mkdocs.structure.files import File, Files
+from mkdocs.utils import get_relative_url
 
 log = get_plugin_logger("unrolled")
 
@@ -296,23 +300,28 @@ def page_formulas(
         raise TexError(f"{where}: {error}") from error
 
 
-def typeset_page(page_html: str, where: str, renderer: Renderer) -> str:
-    """`page_html` with every arithmatex formula drawn; `where` names the page in errors."""
+def typeset_page(
+    page_html: str, where: str, renderer: Renderer, images: formula_images.Images | None = None
+) -> str:
+    """`page_html` with every arithmatex formula drawn; `where` names the page in errors.
+    With `images`, a large drawing is placed as an image (kept in `images.files`). The
+    glyph shapes of the inline drawings go to one sheet at the top of the article."""
     page_html = NOTEBOOK_MATHJAX.sub("", page_html)
     matches = list(ELEMENT.finditer(page_html))
     if not matches:
         return page_html
     formulas = page_formulas(page_html, where, matches)
     drawings = renderer.draw(formulas, where)
-    out, last = [], 0
+    out, last, sheet = [], 0, glyph_sheet.GlyphSheet()
     for n, (match, drawn) in enumerate(zip(matches, drawings, strict=True), start=1):
-        drawing = drawn.replace(f"MJX-{LOCAL_ID}-", f"MJX-{n}-")
+        placed = drawn if images is None else images.place(drawn)
+        drawing = sheet.take(placed).replace(f"MJX-{LOCAL_ID}-", f"MJX-{n}-")
         kept = f'<span class="arithmatex-tex">{match["tex"]}</span>'
         tag = match["tag"]
         out += [page_html[last : match.start()], f"<{tag}{match['attrs']}>{drawing}{kept}</{tag}>"]
         last = match.end()
     out.append(page_html[last:])
-    return "".join(out)
+    return sheet.place("".join(out))
 
 
 # --- the MkDocs hooks ---------------------------------------------------------------
@@ -322,7 +331,7 @@ def typeset_page(page_html: str, where: str, renderer: Renderer) -> str:
 # started only when a formula is missing from the cache.
 _KEPT: Any = sys.modules.setdefault("_unrolled_mathjax", types.ModuleType("_unrolled_mathjax"))
 if not hasattr(_KEPT, "pages"):
-    _KEPT.pages = {}  # src -> (hash of the page's HTML before drawing, the drawn HTML)
+    _KEPT.pages = {}  # src -> (hash of the page's HTML before drawing, drawn HTML, images)
 
 
 def _serving() -> bool:
@@ -347,7 +356,8 @@ def renderer() -> Renderer:
 
 
 def on_files(files: Files, config: Any) -> Files:
-    files.append(File.generated(config, STYLESHEET, content=renderer().stylesheet()))
+    css = renderer().stylesheet() + formula_images.CSS
+    files.append(File.generated(config, STYLESHEET, content=css))
     return files
 
 
@@ -369,11 +379,15 @@ def on_post_page(output: str, page: Any, config: Any) -> str:
     last = _KEPT.pages.get(src) if _serving() else None
     try:
         if last is not None and last[0] == key:
-            return str(last[1])
-        drawn = typeset_page(output, src, _KEPT.renderer)
-        if _serving():
-            _KEPT.pages[src] = (key, drawn)
-        return drawn
+            drawn, images = last[1], last[2]
+        else:
+            prefix = get_relative_url(formula_images.FOLDER, page.url) + "/"
+            images = formula_images.Images(prefix)
+            drawn = typeset_page(output, src, _KEPT.renderer, images)
+            if _serving():
+                _KEPT.pages[src] = (key, drawn, images)
+        formula_images.write(images.files, Path(config["site_dir"]))
+        return str(drawn)
     except TexError as error:
         raise PluginError(str(error)) from error
     finally:
