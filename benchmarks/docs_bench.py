@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import gzip
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -46,42 +47,70 @@ CHROMIUM_ARGS = (
     "--disable-background-networking", "--disable-component-update", "--disable-sync",
     "--disable-dev-shm-usage",
 )  # fmt: skip
-#: True once every formula outside a closed block is drawn and laid out (its SVG has
-#: a size); then two animation frames, so the drawing has been painted.
-DRAWN_JS = """() => new Promise(done => {
+#: Every formula image among `formulas` (a box masked by an SVG file, for a large
+#: formula: docs/hooks/formula_images.py) loaded by the page, as a promise: its
+#: resource entry is there (the browser makes the image when the file is in, in the
+#: same task), then two animation frames, so it has been painted.
+_IMAGES_LOADED = """(formulas) => new Promise(loaded => {
+  const urls = formulas.map(el => el.querySelector('mjx-container > .mjx-image'))
+    .filter(Boolean).map(box => getComputedStyle(box).maskImage.slice(5, -2));
   const check = () => {
-    const shown = Array.from(document.querySelectorAll('.arithmatex'))
-      .filter(el => !el.closest('details:not([open])'));
-    const drawn = shown.every(el => {
-      const svg = el.querySelector('mjx-container > svg');
-      return svg && svg.getBoundingClientRect().width > 0;
-    });
-    if (drawn && document.readyState === 'complete') {
-      requestAnimationFrame(() => requestAnimationFrame(() => done(shown.length)));
+    if (urls.every(url => performance.getEntriesByName(url).length)) {
+      requestAnimationFrame(() => requestAnimationFrame(loaded));
     } else {
       setTimeout(check, 5);
     }
   };
   check();
 })"""
+#: True once every formula outside a closed block is drawn and laid out (its SVG, or
+#: the box of its image, has a size; each image loaded); then two animation frames,
+#: so the drawing has been painted.
+DRAWN_JS = """() => new Promise(done => {
+  const loaded = IMAGES_LOADED;
+  const check = () => {
+    const shown = Array.from(document.querySelectorAll('.arithmatex'))
+      .filter(el => !el.closest('details:not([open])'));
+    const drawn = shown.every(el => {
+      const svg = el.querySelector('mjx-container > :is(svg, .mjx-image)');
+      return svg && svg.getBoundingClientRect().width > 0;
+    });
+    if (drawn && document.readyState === 'complete') {
+      loaded(shown).then(() => requestAnimationFrame(() => requestAnimationFrame(
+        () => done(shown.length))));
+    } else {
+      setTimeout(check, 5);
+    }
+  };
+  check();
+})""".replace("IMAGES_LOADED", _IMAGES_LOADED)
 #: The largest folded term of the page, opened: (TeX characters, formulas in it not
-#: drawn, ms from opening until its drawing has a size).
+#: drawn, ms from opening until its drawing has a size and its image is painted).
 OPEN_LARGEST_JS = """() => new Promise(done => {
+  const loaded = IMAGES_LOADED;
   const blocks = Array.from(document.querySelectorAll('details.folded-term'));
   if (!blocks.length) { done(null); return; }
   const size = b => (b.querySelector('div.arithmatex > .arithmatex-tex') || {textContent: ''})
     .textContent.length;
   const block = blocks.reduce((a, b) => (size(b) > size(a) ? b : a));
-  const undrawn = Array.from(block.querySelectorAll('.arithmatex'))
-    .filter(el => !el.querySelector('mjx-container > svg')).length;
+  const formulas = Array.from(block.querySelectorAll('.arithmatex'));
+  const undrawn = formulas
+    .filter(el => !el.querySelector('mjx-container > :is(svg, .mjx-image)')).length;
   const started = performance.now();
   block.open = true;
-  requestAnimationFrame(() => requestAnimationFrame(() => {
-    const svg = block.querySelector('.arithmatex mjx-container > svg');
+  loaded(formulas).then(() => requestAnimationFrame(() => requestAnimationFrame(() => {
+    const svg = block.querySelector('.arithmatex mjx-container > :is(svg, .mjx-image)');
     const shown = svg && svg.getBoundingClientRect().width > 0;
     done([size(block), undrawn, shown ? performance.now() - started : null]);
-  }));
-})"""
+  })));
+})""".replace("IMAGES_LOADED", _IMAGES_LOADED)
+#: A formula image's URL in a page (docs/hooks/formula_images.py), and a drawing.
+IMAGE_URL = re.compile(r"mask-image: url\(([^)]*)\)")
+DRAWING = re.compile(
+    r"(<mjx-container[^>]*>)(?:<svg.*?</svg>|<span class=\"mjx-image\"[^>]*></span>)"
+    r"</mjx-container>",
+    re.S,
+)
 #: Visits of each heavy page; the median is reported (a shared machine is noisy).
 VISITS = 3
 HEAVY_PAGES = 5
@@ -109,6 +138,31 @@ def heaviest_pages(site_dir: Path, n: int = HEAVY_PAGES) -> list[tuple[int, str]
     sizes = [(p.stat().st_size, p.parent.relative_to(site_dir).as_posix())
              for p in site_dir.rglob("index.html")]  # fmt: skip
     return sorted(sizes, reverse=True)[:n]
+
+
+def glyphs(page: Path) -> int:
+    """The glyphs a built page draws: one <use> each, inline or in its formula images."""
+    html = page.read_text(encoding="utf-8")
+    images = {(page.parent / url).resolve() for url in IMAGE_URL.findall(html)}
+    return html.count("<use ") + sum(image.read_text().count("<use ") for image in images)
+
+
+def most_math(site_dir: Path, n: int = HEAVY_PAGES) -> list[tuple[int, str]]:
+    """(glyphs, page) of the `n` pages that draw the most glyphs, most first."""
+    counts = [(glyphs(p), p.parent.relative_to(site_dir).as_posix())
+              for p in site_dir.rglob("index.html")]  # fmt: skip
+    return sorted(counts, reverse=True)[:n]
+
+
+def without_math(site_dir: Path, rel: str) -> str:
+    """A copy of page `rel` beside it with every drawing taken out (the TeX kept): the
+    control that tells what the page costs the browser without its math."""
+    html = (site_dir / rel / "index.html").read_text(encoding="utf-8")
+    bare = DRAWING.sub(r'\1<svg width="1ex" height="1ex"></svg></mjx-container>', html)
+    copy = f"{rel}-without-math"
+    (site_dir / copy).mkdir()
+    (site_dir / copy / "index.html").write_text(bare, encoding="utf-8")
+    return copy
 
 
 def page_times(
@@ -214,38 +268,72 @@ def serve_rebuilds(repeats: int) -> list[float]:
     return times
 
 
-def main(quick: bool = False) -> None:
+def _arrivals(
+    site_dir: Path, mathiest: list[tuple[int, str]], heavy: list[tuple[int, str]], visits: int
+) -> None:
+    """Navigation -> all math drawn on the pages with the most math and on the largest
+    pages, and on the largest page with its drawings taken out (the control)."""
+    formulas = {rel: (site_dir / rel / "index.html").read_text().count("<mjx-container")
+                for _, rel in heavy}  # fmt: skip
+    most = max(formulas, key=lambda rel: formulas[rel])  # the control: what math costs there
+    control = without_math(site_dir, most)
+    pages = [rel for _, rel in mathiest] + [rel for _, rel in heavy] + [control]
+    times, folded = page_times(site_dir, list(dict.fromkeys(pages)), visits=visits)
+    by_page = {rel: (t, n) for t, rel, n in times}
+    for title, chosen in (("with the most math", mathiest), ("largest (bytes of HTML)", heavy)):
+        slowest, page = max((by_page[rel][0], rel) for _, rel in chosen)
+        row(f"Chromium: navigation -> all math drawn, slowest of the {len(chosen)} pages "
+            f"{title} (median)", seconds(slowest), f"< {ARRIVAL_TARGET_S} s",
+            f"{verdict(slowest < ARRIVAL_TARGET_S)} ({page})")  # fmt: skip
+        for weight, rel in chosen:
+            t, n = by_page[rel]
+            unit = "glyphs" if chosen is mathiest else "bytes"
+            row(f"  {rel} ({n} formulas shown, {weight} {unit})", seconds(t), "(reported)")
+    row(f"  control: {most} with its drawings taken out", seconds(by_page[control][0]),
+        "(reported)")  # fmt: skip
+    if folded:
+        rel, (chars, undrawn, ms) = folded
+        row(f"  open the largest folded term ({rel}, {chars} characters of TeX): "
+            "formulas left to typeset", str(undrawn), "0",
+            f"{verdict(undrawn == 0 and ms is not None)} (shown after "
+            f"{'never' if ms is None else f'{ms:.0f} ms'})")  # fmt: skip
+
+
+def main(quick: bool = False, built: Path | None = None) -> None:
+    """With `built` (a site built already, --site) the cold build is not measured: its
+    pages are, in a copy (the control page is written beside them)."""
     header("site: cold `make docs` (notebooks executed) and rebuild under `mkdocs serve`")
     with tempfile.TemporaryDirectory() as tmp:
         site_dir = Path(tmp) / "site"
-        cold = cold_build(site_dir, drawings=not quick)
-        what = "formula drawings kept (--quick)" if quick else "no cache"
-        row(f"cold mkdocs build --strict, lab included, {what}", seconds(cold),
-            f"< {COLD_TARGET_S:.0f} s", verdict(cold < COLD_TARGET_S))  # fmt: skip
+        if built is None:
+            cold = cold_build(site_dir, drawings=not quick)
+            what = "formula drawings kept (--quick)" if quick else "no cache"
+            row(f"cold mkdocs build --strict, lab included, {what}", seconds(cold),
+                f"< {COLD_TARGET_S:.0f} s", verdict(cold < COLD_TARGET_S))  # fmt: skip
+        else:
+            shutil.copytree(built, site_dir)
+            row("cold mkdocs build --strict", "skipped", f"< {COLD_TARGET_S:.0f} s",
+                f"(--site: the pages of {built})")  # fmt: skip
         heavy = heaviest_pages(site_dir)
         size, heaviest = heavy[0]
         gzipped = len(gzip.compress((site_dir / heaviest / "index.html").read_bytes(), 9))
-        row(f"heaviest page, gzipped ({heaviest}, {size / 1e6:.1f} MB raw)",
+        row(f"heaviest page, gzipped ({heaviest}, {size / 1e6:.2f} MB raw)",
             f"{gzipped / 1e3:.0f} kB", "(reported)")  # fmt: skip
+        mathiest = most_math(site_dir)
+        page = site_dir / mathiest[0][1] / "index.html"
+        html = page.read_bytes()
+        images = {(page.parent / u).resolve() for u in IMAGE_URL.findall(html.decode())}
+        packed = len(gzip.compress(html, 9)) + sum(len(gzip.compress(i.read_bytes(), 9))
+                                                   for i in images)  # fmt: skip
+        row(f"page with the most math, gzipped, its {len(images)} formula images included "
+            f"({mathiest[0][1]}, {mathiest[0][0]} glyphs)", f"{packed / 1e3:.0f} kB",
+            "(reported)")  # fmt: skip
         if CHROMIUM.exists():
-            times, folded = page_times(site_dir, [rel for _, rel in heavy],
-                                       visits=1 if quick else VISITS)  # fmt: skip
-            slowest, page, shown = max(times)
-            row(f"Chromium: navigation -> all math drawn, slowest of the {len(times)} "
-                "heaviest pages (median)", seconds(slowest), f"< {ARRIVAL_TARGET_S} s",
-                f"{verdict(slowest < ARRIVAL_TARGET_S)} ({page}, {shown} formulas)")  # fmt: skip
-            for t, rel, n in times:
-                row(f"  {rel} ({n} formulas)", seconds(t), "(reported)")
-            if folded:
-                rel, (chars, undrawn, ms) = folded
-                row(f"  open the largest folded term ({rel}, {chars} characters of TeX): "
-                    "formulas left to typeset", str(undrawn), "0",
-                    f"{verdict(undrawn == 0 and ms is not None)} (shown after "
-                    f"{'never' if ms is None else f'{ms:.0f} ms'})")  # fmt: skip
+            _arrivals(site_dir, mathiest, heavy, visits=1 if quick else VISITS)
         else:
             row("Chromium: navigation -> all math drawn", "skipped", f"< {ARRIVAL_TARGET_S} s",
                 f"no {CHROMIUM}: apt-get install chromium")  # fmt: skip
-    if quick:
+    if quick or built is not None:
         return
     times = serve_rebuilds(3)
     best, worst = min(times), max(times)

@@ -21,15 +21,21 @@ def test_site_builds_strictly(built_site):
         assert (built_site / page).is_file(), page
 
 
-def test_benchmarks_run_and_print_targets():
+def test_benchmarks_run_and_print_targets(built_site):
+    """Every suite at tiny sizes; the site's pages measured on the session's site (its
+    cold build is what `built_site` ran)."""
     result = subprocess.run(
-        [sys.executable, "-m", "benchmarks", "--quick"],
+        [sys.executable, "-m", "benchmarks", "--quick", "--site", str(built_site)],
         cwd=ROOT, capture_output=True, text=True, check=False,
     )  # fmt: skip
     assert result.returncode == 0, result.stderr
     assert "target <= 8x" in result.stdout
     assert "forward+bptt" in result.stdout
     assert "derive + lambdify all 7 gradients" in result.stdout
+    assert "navigation -> all math drawn, slowest of the 5 pages with the most math" in (
+        result.stdout
+    )
+    assert "open the largest folded term" in result.stdout
 
 
 def test_readme_python_examples_run():
