@@ -24,14 +24,11 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import reduce
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 import numpy as np
 import sympy as sp
 from numpy.typing import NDArray
-
-if TYPE_CHECKING:
-    from derivations.cell_nodes import Node
 
 __all__ = [
     "ONE",
@@ -48,6 +45,17 @@ __all__ = [
 ]
 
 FloatArray = NDArray[np.float64]
+
+
+class Expression(Protocol):
+    """What a factor reads of an expression tree (`derivations.cell_nodes.Node`): its row
+    as SymPy and as floats, and its LaTeX and NumPy code at a step. A protocol, so that
+    the factors need not import the nodes, which build on them."""
+
+    def forward(self, scope: Scope) -> list[Any]: ...
+    def evaluate(self, scope: Scope) -> FloatArray: ...
+    def latex(self, t: int | str, notation: Notation) -> str: ...
+    def code(self, activation: str) -> str: ...
 
 
 @dataclass(frozen=True)
@@ -139,7 +147,7 @@ class Weight:
 class Diag:
     r"""$\operatorname{diag}(e)$ for an expression tree `e` of one step's variables."""
 
-    expr: Node
+    expr: Expression
 
     def transpose(self) -> Diag:
         """A diagonal matrix is its own transpose."""

@@ -15,22 +15,21 @@ import itertools
 from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import reduce
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 import numpy as np
 import sympy as sp
 
 from derivations.cell import Cell, Input, Prev, Ref
-from derivations.cell_factors import FloatArray, Notation, Piece, Scope
+from derivations.cell_factors import FloatArray, LocalSum, Notation, Piece, Scope
 from derivations.cell_nodes import Node
 from derivations.cell_unroll import UnrolledCell
 from derivations.errors import OutOfRangeError
 
-if TYPE_CHECKING:
-    from derivations.cell_sums import CellGradient
-
 __all__ = [
     "READOUT_LATEX",
+    "Entry",
+    "Gradient",
     "Link",
     "Path",
     "TermNumbers",
@@ -38,6 +37,40 @@ __all__ = [
     "sum_notation",
     "term_numbers",
 ]
+
+
+@dataclass(frozen=True)
+class Entry:
+    """Where the quantity enters step k: the closing row (None: none) and d s_k/d u_k per state.
+
+    ``start`` is the LaTeX-free label of u_k with ``{k}`` for the step (``"ai_{k}"``,
+    ``"x_{k}"``, ``"c_0"``); ``width`` is u_k's width, ``"D"`` (x_k) or ``"H"``.
+    """
+
+    start: str
+    row: Node | None
+    to_state: dict[str, LocalSum]
+    width: str = "H"
+    #: True when wrt enters at the top of its equation (u_k is the equation's variable)
+    direct: bool = False
+
+    def rows(self, D: int, H: int) -> int:
+        """u_k's width as a number."""
+        return D if self.width == "D" else H
+
+
+class Gradient(Protocol):
+    """What the links read of a gradient (`derivations.cell_sums.CellGradient`): its cell,
+    the quantity and where that quantity enters a step. A protocol, so that the links
+    need not import the sums, which build on them."""
+
+    @property
+    def cell(self) -> Cell: ...
+    @property
+    def wrt(self) -> str: ...
+    @property
+    def entries(self) -> tuple[Entry, ...]: ...
+
 
 #: The read-out's parameters and their LaTeX (shared by every cell).
 READOUT_LATEX = {"Wyh": "W_{yh}", "by": "b_y"}
@@ -146,7 +179,7 @@ class TermNumbers:
         self.entries: dict[tuple[str, int, int], FloatArray] = {}
         self.rows: dict[tuple[str, int, int], FloatArray] = {}
         self.stacked: dict[tuple[int, int], FloatArray] = {}
-        self.cells: dict[str, tuple[CellGradient, bool]] = {}
+        self.cells: dict[str, tuple[Gradient, bool]] = {}
         self.signals: dict[tuple[int, int], dict[str, FloatArray]] = {}
 
     def scope(self, t: int) -> Scope:
@@ -163,14 +196,14 @@ class TermNumbers:
             self.blocks[key] = self.block_defs[s, s2].value(self.scope(t), H, H)
         return self.blocks[key]
 
-    def same_cell(self, g: CellGradient) -> bool:
+    def same_cell(self, g: Gradient) -> bool:
         """Whether `g` is a gradient of this program's cell (an equal one), remembered."""
         if g.wrt not in self.cells:
             self.cells[g.wrt] = (g, g.cell == self.program.cell)
         held, same = self.cells[g.wrt]
         return same if held is g else g.cell == self.program.cell
 
-    def entry(self, g: CellGradient, n: int, k: int) -> FloatArray:
+    def entry(self, g: Gradient, n: int, k: int) -> FloatArray:
         """(d s_k/d u_k)^T of entry n of `g`, the states stacked: (n_states H, width of u)."""
         key = (g.wrt, n, k)
         if key not in self.entries:
@@ -186,7 +219,7 @@ class TermNumbers:
             )
         return self.entries[key]
 
-    def row(self, g: CellGradient, n: int, k: int) -> FloatArray:
+    def row(self, g: Gradient, n: int, k: int) -> FloatArray:
         """The row e_k that entry n's weight multiplies at step k."""
         key = (g.wrt, n, k)
         if key not in self.rows:

@@ -44,8 +44,14 @@ import sympy as sp
 from derivations.cell import Cell, Input, Ref
 from derivations.cell_factors import ONE, FloatArray, LocalSum, Notation
 from derivations.cell_factors import Weight as _Weight
-from derivations.cell_links import READOUT_LATEX, Link, Path, sum_notation, term_numbers
-from derivations.cell_nodes import Node
+from derivations.cell_links import (
+    READOUT_LATEX,
+    Entry,
+    Link,
+    Path,
+    sum_notation,
+    term_numbers,
+)
 from derivations.cell_unroll import UnrolledCell
 from derivations.errors import OutOfRangeError, TooLargeError, UnknownChoiceError
 from derivations.spec import MAX_STEPS
@@ -110,26 +116,6 @@ def _check_T(T: object) -> int:
     return T
 
 
-@dataclass(frozen=True)
-class _Entry:
-    """Where the quantity enters step k: the closing row (None: none) and d s_k/d u_k per state.
-
-    ``start`` is the LaTeX-free label of u_k with ``{k}`` for the step (``"ai_{k}"``,
-    ``"x_{k}"``, ``"c_0"``); ``width`` is u_k's width, ``"D"`` (x_k) or ``"H"``.
-    """
-
-    start: str
-    row: Node | None
-    to_state: dict[str, LocalSum]
-    width: str = "H"
-    #: True when wrt enters at the top of its equation (u_k is the equation's variable)
-    direct: bool = False
-
-    def rows(self, D: int, H: int) -> int:
-        """u_k's width as a number."""
-        return D if self.width == "D" else H
-
-
 @dataclass(frozen=True, eq=False)
 class CellGradient:
     """Everything the terms of dL/d`wrt` share: the cell's blocks and where `wrt` enters."""
@@ -152,24 +138,24 @@ class CellGradient:
         return self.cell.step_jacobian_blocks()
 
     @cached_property
-    def entries(self) -> tuple[_Entry, ...]:
+    def entries(self) -> tuple[Entry, ...]:
         """Each place `wrt` enters a step, with its products to every state."""
         cell = self.cell
         if self.kind == "X":
             through = cell.through_step(Input())
             to_state = {s: through.get(s, LocalSum()) for s in cell.state_names}
-            return (_Entry("x_{k}", None, to_state, "D"),)
+            return (Entry("x_{k}", None, to_state, "D"),)
         if self.kind == "initial":
             state = self.wrt[:-1]
             to_state = {s: self.blocks[s, state] for s in cell.state_names}
-            return (_Entry(f"{state}_0", None, to_state),)
+            return (Entry(f"{state}_0", None, to_state),)
         out = []
         for eq in cell.equations:  # a cell parameter: every use in every equation
             for use in cell.param_uses(eq.name, self.wrt):
                 inside = to_states(cell, eq.name)
                 to_state = {s: use.path @ inside[s] for s in inside}
                 top = use.path.terms == ONE.terms
-                out.append(_Entry(eq.name + "_{k}", use.row, to_state, direct=top))
+                out.append(Entry(eq.name + "_{k}", use.row, to_state, direct=top))
         return tuple(out)
 
     @property
@@ -386,7 +372,7 @@ def _add(matrices: Iterator[Any]) -> Any:
 
 
 def _route_paths(
-    head: tuple[Link, ...], i: int, k: int, entry: _Entry, land: str, chosen: list[LocalSum]
+    head: tuple[Link, ...], i: int, k: int, entry: Entry, land: str, chosen: list[LocalSum]
 ) -> Iterator[Path]:
     """The paths of one route: one product per way through each block and the entry."""
     options = [*chosen, entry.to_state[land]]

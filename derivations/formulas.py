@@ -164,7 +164,9 @@ def generic_sum(total: LocalSum, t: int | str, notation: Notation) -> str:
     r"""A local Jacobian's LaTeX with $\operatorname{diag}(f'(a_t))$ for the activation's slope."""
 
     def piece(p: Any) -> Any:
-        return Diag(_map(p.expr, _generic)) if isinstance(p, Diag) else p
+        if isinstance(p, Diag) and isinstance(p.expr, Node):
+            return Diag(_map(p.expr, _generic))
+        return p
 
     return _pieces(total, piece).latex(t, notation)
 

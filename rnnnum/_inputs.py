@@ -13,12 +13,12 @@ from rnnnum.losses import get_loss
 from rnnnum.params import RNNParams
 
 if TYPE_CHECKING:
-    from rnnnum.forward import AnyParams
+    from rnnnum.gated_params import GRUParams, LSTMParams
 
 __all__ = ["check_X", "check_h0", "check_targets"]
 
 
-def check_X(X: Any, params: AnyParams) -> FloatArray:
+def check_X(X: Any, params: RNNParams | LSTMParams | GRUParams) -> FloatArray:
     X = real_array(X, "X", ndim=3, layout="(N, T, D)")
     N, T, D = X.shape
     if N < 1:
