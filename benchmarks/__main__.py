@@ -5,10 +5,11 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from benchmarks import derivations_bench, docs_bench, lab_bench, rnnnum_bench
+from benchmarks import derivations_bench, docs_bench, kernel_bench, lab_bench, rnnnum_bench
 
 SUITES = {
     "rnnnum": rnnnum_bench,
+    "kernel": kernel_bench,
     "derivations": derivations_bench,
     "lab": lab_bench,
     "site": docs_bench,
