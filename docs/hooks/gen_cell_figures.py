@@ -27,8 +27,9 @@ from dataclasses import dataclass
 import matplotlib.pyplot as plt
 from gen_format import math
 from gen_plot import GREY, svg_text
+from matplotlib.axes import Axes
 from matplotlib.mathtext import MathTextParser
-from matplotlib.patches import FancyArrowPatch
+from matplotlib.patches import Circle, FancyArrowPatch
 
 from derivations.cell import Cell, Input, Prev, Ref
 from derivations.cell_factors import LocalSum, Notation, Weight
@@ -346,7 +347,7 @@ def _draw(
             )
     for name, (x, y, label) in nodes.items():
         ink = "#333333" if not highlighted or name in on_route else GREY
-        ax.add_patch(plt.Circle((x, y), NODE_RADIUS, facecolor="white", edgecolor=ink, lw=1.4))
+        ax.add_patch(Circle((x, y), NODE_RADIUS, facecolor="white", edgecolor=ink, lw=1.4))
         ax.text(
             x,
             y,
@@ -367,7 +368,7 @@ def _draw(
     return svg_text(fig)
 
 
-def _key(ax: plt.Axes, key: dict[str, tuple[str, bool]]) -> None:
+def _key(ax: Axes, key: dict[str, tuple[str, bool]]) -> None:
     """The edges whose labels are not on the graph, one line each, below it (what green
     means is said by the caption, `graph_caption`)."""
     lines = [(mathtext(name) + ":  " + mathtext(heads), c) for name, (heads, c) in key.items()]

@@ -76,7 +76,8 @@ def _through_wn(cell: Cell) -> LocalSum:
 def _block_rule(cell: Cell) -> str:
     """The cell's one-step blocks grouped by the rule: holding a state fixed (∂), or not (d)."""
     blocks = cell.step_jacobian_blocks()
-    held, free = [], []
+    held: list[str] = []
+    free: list[str] = []
     for (s, s2), block in blocks.items():
         if block:
             (held if held_fixed(cell, s2) else free).append(block_derivative(cell, s, s2))

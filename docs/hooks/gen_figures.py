@@ -11,7 +11,7 @@ import itertools
 
 import matplotlib.pyplot as plt
 from gen_plot import GREY, svg_text
-from matplotlib.patches import FancyArrowPatch
+from matplotlib.patches import Circle, FancyArrowPatch
 
 from derivations.notation import QUANTITIES
 
@@ -56,7 +56,7 @@ def draw_graph(paths: tuple[tuple[str, ...], ...] = (), title: str = "") -> str:
             highlighted[(earlier, later)] = colour
     for source, target, label in _edges():
         (x0, y0, _), (x1, y1, _) = nodes[source], nodes[target]
-        colour = highlighted.get((source, target))
+        marked = highlighted.get((source, target))
         ax.add_patch(
             FancyArrowPatch(
                 (x0, y0),
@@ -65,8 +65,8 @@ def draw_graph(paths: tuple[tuple[str, ...], ...] = (), title: str = "") -> str:
                 mutation_scale=14,
                 shrinkA=17,
                 shrinkB=17,
-                color=colour or (GREY if paths else "#333333"),
-                lw=2.6 if colour else 1.2,
+                color=marked or (GREY if paths else "#333333"),
+                lw=2.6 if marked else 1.2,
             )
         )
         if label:
@@ -83,7 +83,7 @@ def draw_graph(paths: tuple[tuple[str, ...], ...] = (), title: str = "") -> str:
     on_path = {key for path in paths for key in path}
     for key, (x, y, label) in nodes.items():
         edge = "#333333" if not paths or key in on_path else GREY
-        ax.add_patch(plt.Circle((x, y), 0.21, facecolor="white", edgecolor=edge, lw=1.4))
+        ax.add_patch(Circle((x, y), 0.21, facecolor="white", edgecolor=edge, lw=1.4))
         ax.text(
             x,
             y,

@@ -23,6 +23,7 @@ from collections.abc import Mapping, Sequence
 import matplotlib.pyplot as plt
 import numpy as np
 from gen_plot import GREY, readable, svg_text
+from matplotlib.axes import Axes
 
 from rnnnum import lab
 
@@ -65,7 +66,7 @@ def label(text: str) -> str:
     return _SUBSCRIPT.sub(r"$\1_{\2}$", text)
 
 
-def _curve(ax: plt.Axes, values: np.ndarray, **style: object) -> None:
+def _curve(ax: Axes, values: np.ndarray, **style: object) -> None:
     d = np.arange(values.size)
     ax.semilogy(d, np.maximum(values, FLOOR), lw=2, **style)
 
@@ -174,6 +175,8 @@ def shares_figure(
         ax.set_xlabel("input step k")
     for ax in axes[:, 0]:
         ax.set_ylabel("loss i")
+    if image is None:  # no panel drawn: a bug in the caller, not a figure
+        raise ValueError("a share figure needs at least one panel")
     fig.colorbar(image, ax=axes, label="log10 share of loss i's gradient", shrink=0.8)
     return svg_text(fig)
 

@@ -9,11 +9,14 @@ from __future__ import annotations
 import functools
 import io
 from collections.abc import Callable
+from typing import Any
 
 import matplotlib as mpl
+from matplotlib.typing import RcKeyType
 
 mpl.use("svg")
 import matplotlib.pyplot as plt
+from matplotlib.figure import Figure
 
 mpl.rcParams.update(
     {
@@ -29,7 +32,7 @@ GREY = "#9a9a9a"
 #: their labels (about 400 pt), shown 358 px wide on a 390 px phone: 11 pt is drawn
 #: about 10 px tall there, 12 pt about 11 px (tests/test_site_lab.py holds every
 #: figure of the site to 9 px at least).
-READABLE = {
+READABLE: dict[RcKeyType, Any] = {
     "font.size": 12,
     "axes.titlesize": 12,
     "axes.labelsize": 12,
@@ -51,7 +54,7 @@ def readable[**P](draw: Callable[P, str]) -> Callable[P, str]:
     return wrapped
 
 
-def svg_text(fig: plt.Figure) -> str:
+def svg_text(fig: Figure) -> str:
     buffer = io.StringIO()
     fig.savefig(
         buffer, format="svg", bbox_inches="tight", metadata={"Date": None}, facecolor="white"

@@ -12,6 +12,7 @@ page's T and H); the figures are drawn by `gen_gated_plots`.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 import gen_gated_plots as plots
@@ -194,7 +195,7 @@ def page() -> LabPage:
     H, T = PATH_SIZE
     regimes = lab.lstm_regimes(T=T, H=H, seeds=PATH_SEEDS)
     _curves(out, regimes)
-    options: dict[str, Any] = regimes["exploding"].options
+    options: Mapping[str, Any] = regimes["exploding"].options
     out.update(
         {
             "gated.path.H": str(H),

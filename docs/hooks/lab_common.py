@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from gen_format import SEED
@@ -37,8 +38,16 @@ class LabPage:
     inputs: tuple[str, ...] = ()
 
 
-def seed_problem(T: int, H: int, kind: str, seed: int = SEED, activation: str = "tanh", **options):
-    return lab.problem(T, H=H, kind=kind, activation=activation, seed=seed, **options)
+def seed_problem(
+    T: int,
+    H: int,
+    kind: str,
+    seed: int = SEED,
+    activation: str = "tanh",
+    options: Mapping[str, Any] | None = None,
+) -> tuple[Any, Any, Any, Any]:
+    """`rnnnum.lab.problem` at the page's seed; `options` go to the initialiser."""
+    return lab.problem(T, H=H, kind=kind, activation=activation, seed=seed, **(options or {}))
 
 
 def seed_reach(kind: str, options: dict[str, float], activation: str = "tanh") -> list[int]:
@@ -46,7 +55,7 @@ def seed_reach(kind: str, options: dict[str, float], activation: str = "tanh") -
     H, T = REACH_SIZE
     out = []
     for seed in range(SEED, SEED + REACH_SEEDS):
-        params, _, _, cache = seed_problem(T, H, kind, seed, activation, **options)
+        params, _, _, cache = seed_problem(T, H, kind, seed, activation, options)
         out.append(
             lab.gradient_reach(lab.distance_profile(lab.gradient_shares(params, cache).norms))
         )

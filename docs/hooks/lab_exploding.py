@@ -98,7 +98,7 @@ def page() -> LabPage:
             for o in outcomes
         ],
     )
-    params, _, _, cache = seed_problem(30, 8, "spectral", sigma_max=1.6)
+    params, _, _, cache = seed_problem(30, 8, "spectral", options={"sigma_max": 1.6})
     grads = rnnnum.bptt(params, cache)
     clipped = lab.clipping_table(grads, (1.0, 5.0))
     for row in clipped:

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 import matplotlib.pyplot as plt
 import numpy as np
 from gen_plot import GREY, svg_text
+from matplotlib.figure import Figure
 from matplotlib.transforms import blended_transform_factory
 
 __all__ = [
@@ -128,7 +129,7 @@ def horizon_figure(
     chance: float,
     solved: float,
     ylabel: str = "held-out accuracy",
-) -> plt.Figure:
+) -> Figure:
     """The figure (module docstring): medians as lines with markers, the range over seeds
     as a band, the lags of `lags` as ticks."""
     if len(series) > len(PALETTE):

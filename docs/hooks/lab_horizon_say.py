@@ -249,7 +249,8 @@ def _say_readout(tuned: Tuned) -> None:
 
 
 def _say_boundary(tuned: Tuned, out: dict[str, str]) -> None:
-    moved, stayed = [], []
+    moved: list[tuple[str, ht.Record]] = []
+    stayed: list[tuple[str, ht.Record]] = []
     for task in tuned.chosen:
         for r in tuned.runs("boundary", task):
             (moved if r.accuracy >= tuned.settings["solved"] else stayed).append((task, r))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from typing import Any
 
 import matplotlib as mpl
 import matplotlib.pyplot as plt
@@ -19,6 +20,7 @@ from lab_common import (
     seed_reach,
     seeds_row,
 )
+from matplotlib.figure import Figure
 
 from rnnnum import lab
 
@@ -96,12 +98,12 @@ def page() -> LabPage:
     out["trunc.picture.dropped"] = str(len(dropped))
     out["trunc.picture.total"] = str(T * (T + 1) // 2)
     H, T = SHARES_SIZE
-    curves = {}
+    curves: dict[str, Any] = {}
     for label, kind, options in (
         ("Xavier", "xavier", {}),
         ("σ_max = 0.5", "spectral", {"sigma_max": 0.5}),
     ):
-        params, _, _, cache = seed_problem(T, H, kind, **options)
+        params, _, _, cache = seed_problem(T, H, kind, options=options)
         curves[label] = lab.truncation_curve(params, cache, WINDOWS)
     claim(curves["Xavier"][-1].cosine > 1 - 1e-12, "the full window is full BPTT")
     out["table.truncation"] = table(
@@ -208,7 +210,7 @@ def residual_figure(
 
 def residual_plot(
     residual: dict[str, dict[str, np.ndarray]], quoted: list[tuple[str, str, int]]
-) -> plt.Figure:
+) -> Figure:
     """Above: every product against the distance, the quoted values marked. Below: the
     residual products alone on their own range (`residual_limits`)."""
     fig, (every, kept) = plt.subplots(2, 1, figsize=(5.4, 6.0), sharex=True)
@@ -221,8 +223,8 @@ def residual_plot(
             for ax in (every, kept) if kind == "residual" else (every,):
                 ax.semilogy(np.arange(values.size), values, color=colour, ls=styles[kind],
                             lw=2, label=f"{kind}, $W_{{hh}}$ {scheme}")  # fmt: skip
-                d = marked.get((scheme, kind), [])
-                ax.plot(d, values[d], "o", color=colour, ms=5)
+                dots = marked.get((scheme, kind), [])
+                ax.plot(dots, values[dots], "o", color=colour, ms=5)
     for ax, (low, high) in zip((every, kept), residual_limits(residual, quoted), strict=True):
         ax.axhline(1.0, color=GREY, lw=1)
         ax.set_ylim(low, high)
@@ -237,7 +239,7 @@ def residual_plot(
 
 
 @readable
-def _truncation_figure(picture, dropped, curves) -> str:
+def _truncation_figure(picture: tuple[int, int], dropped: Any, curves: dict[str, Any]) -> str:
     T, window = picture
     # stacked, not side by side: a phone shows the figure 358 px wide
     fig, (left, right) = plt.subplots(

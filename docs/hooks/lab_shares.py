@@ -37,7 +37,7 @@ def page() -> LabPage:
     H, T = SHARES_SIZE
     results, totals, far20, fprime = {}, {}, {}, {}
     for key, (_, kind, options) in REGIMES.items():
-        params, _, _, cache = seed_problem(T, H, kind, **options)
+        params, _, _, cache = seed_problem(T, H, kind, options=options)
         result = lab.gradient_shares(params, cache)
         claim(np.allclose(result.share.sum(axis=1), 1.0), "each loss's shares add up to 1")
         results[key] = result
@@ -128,6 +128,8 @@ def _heatmaps(results: dict[str, lab.Shares], T: int) -> str:
         ax.set_xlabel("input step k")
     for ax in axes[:, 0]:
         ax.set_ylabel("loss i")
+    if image is None:  # no panel drawn: a bug in the caller, not a figure
+        raise ValueError("a share figure needs at least one panel")
     fig.colorbar(image, ax=axes, label="log10 share of loss i's gradient", shrink=0.8)
     return svg_text(fig)
 
