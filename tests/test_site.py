@@ -130,11 +130,20 @@ def test_a_fragment_may_name_other_fragments_but_not_itself():
         hooks.fill("{{ loop.a }}", fragments, "p.md")
 
 
-def test_generated_output_is_reused_only_while_its_sources_are_unchanged(tmp_path):
+def test_generated_output_is_reused_only_while_its_sources_are_unchanged(built_site, tmp_path):
+    """A copy of the checkout with the session build's generator and notebook caches
+    (their keys are paths relative to the checkout: the caches move with it).
+    Unchanged sources: every group reused. (A build without the cache generates
+    everything: the byte-identity test above runs one.)"""
     checkout = _copy_checkout(tmp_path / "checkout")
+    for cache in ("generated", "mkdocs-jupyter"):  # the notebooks' cache, keyed alike
+        shutil.copytree(ROOT / ".cache" / cache, checkout / ".cache" / cache)
     first = build_site(tmp_path / "one", root=checkout)
     assert first.returncode == 0, first.stderr[-3000:]
-    assert "reused" not in first.stderr
+    assert "unrolled: generated" not in first.stderr
+    for group in ("pages", "lab", "figures", "cell-pages", "cell-checks",
+                  "checks + proofs + activations"):  # fmt: skip
+        assert f"reused {group}:" in first.stderr, group
     # a module only the vanilla pages import (the package imports its stages lazily):
     # the pages run again, every other job (the gated chapter included) is reused
     render = checkout / "derivations" / "render.py"
