@@ -21,16 +21,19 @@ from __future__ import annotations
 import numpy as np
 from threadpoolctl import threadpool_limits
 
-import rnnnum
 from benchmarks.report import best_time, header, row, seconds, verdict
+from benchmarks.rnnnum_bench import FWD_BWD_SIZES, forward_backward_runs
 
-#: (N, T, D, H, V) named by issue 22; --quick runs a tiny size only.
-SIZES = ((64, 50, 64, 128, 64), (64, 200, 128, 256, 64))
-QUICK_SIZES = ((4, 5, 8, 16, 8),)
+#: (N, T, D, H, V) named by issue 22 (the two larger sizes of the rnnnum suite);
+#: --quick runs its tiny one only.
+SIZES = FWD_BWD_SIZES[1:]
+QUICK_SIZES = FWD_BWD_SIZES[:1]
 BLOCKS = {"vanilla": 1, "LSTM": 4, "GRU": 3}
 TARGET_RATIO = 1.5
-#: The side of the square GEMM whose rate is the bound's (large enough for the peak).
+#: The side of the square GEMM whose rate is printed for scale (large enough for the
+#: peak; --quick uses a smaller one).
 GEMM_SIDE = 1024
+QUICK_GEMM_SIDE = 256
 
 
 def products(cell: str, N: int, T: int, D: int, H: int, V: int) -> list[tuple[int, int, int, int]]:
@@ -60,25 +63,18 @@ def gemm_rate(side: int = GEMM_SIDE, repeat: int = 5) -> float:
     return side**3 / best_time(lambda: a @ b, repeat=repeat)
 
 
-def _run(cell: str, N: int, T: int, D: int, H: int, V: int):
-    rng = np.random.default_rng(0)
-    init = {"vanilla": rnnnum.init_orthogonal, "LSTM": rnnnum.init_lstm, "GRU": rnnnum.init_gru}
-    params = init[cell](D, H, V, rng)
-    X = rng.standard_normal((N, T, D))
-    targets = rng.integers(0, V, size=(N, T))
-    return lambda: rnnnum.bptt(params, rnnnum.forward(params, X, targets))
-
-
 def main(quick: bool = False) -> None:
     header("rnnnum: forward + BPTT against the arithmetic bound, one BLAS thread")
     with threadpool_limits(limits=1):
-        rate = gemm_rate(side=256 if quick else GEMM_SIDE, repeat=1 if quick else 5)
-        row(f"single-thread GEMM rate ({GEMM_SIDE}^3, float64)", f"{rate / 1e9:.2f} GMAC/s",
+        side = QUICK_GEMM_SIDE if quick else GEMM_SIDE
+        rate = gemm_rate(side=side, repeat=1 if quick else 5)
+        row(f"single-thread GEMM rate ({side}^3, float64)", f"{rate / 1e9:.2f} GMAC/s",
             "(measured)")  # fmt: skip
         for size in QUICK_SIZES if quick else SIZES:
+            runs = forward_backward_runs(*size)
             for cell in BLOCKS:
                 repeat = 1 if quick else 5
-                t = best_time(_run(cell, *size), repeat=repeat)
+                t = best_time(runs[cell][0], repeat=repeat)
                 floor = bound(cell, size, repeat=repeat)
                 ratio = t / floor
                 said = f"{verdict(ratio <= TARGET_RATIO)} ({seconds(t)} vs {seconds(floor)})"

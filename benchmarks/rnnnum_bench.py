@@ -32,7 +32,9 @@ def _problem(N: int, T: int, D: int, H: int, V: int, seed: int = 0):
     return params, X, targets
 
 
-def _cells(N: int, T: int, D: int, H: int, V: int) -> dict[str, tuple[Callable[[], object], ...]]:
+def forward_backward_runs(
+    N: int, T: int, D: int, H: int, V: int
+) -> dict[str, tuple[Callable[[], object], ...]]:
     """Per cell: rnnnum's forward + bptt, and the minimal loop on the same arrays."""
     params, X, targets = _problem(N, T, D, H, V)
     rng = np.random.default_rng(1)
@@ -59,7 +61,7 @@ def forward_backward(quick: bool = False) -> None:
     header("rnnnum: forward + backward (float64) against a minimal NumPy loop")
     sizes = FWD_BWD_SIZES[:1] if quick else FWD_BWD_SIZES
     for N, T, D, H, V in sizes:
-        for cell, (real, loop) in _cells(N, T, D, H, V).items():
+        for cell, (real, loop) in forward_backward_runs(N, T, D, H, V).items():
             t_real = best_time(real, repeat=1 if quick else 5)
             t_loop = best_time(loop, repeat=1 if quick else 5)
             ratios = paired_ratios(real, loop, rounds=3 if quick else 9)

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, fields, replace
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 
@@ -164,9 +164,8 @@ def generic_sum(total: LocalSum, t: int | str, notation: Notation) -> str:
     r"""A local Jacobian's LaTeX with $\operatorname{diag}(f'(a_t))$ for the activation's slope."""
 
     def piece(p: Any) -> Any:
-        if isinstance(p, Diag) and isinstance(p.expr, Node):
-            return Diag(_map(p.expr, _generic))
-        return p
+        # a Diag of the cell engine holds a Node (cell_nodes builds every one)
+        return Diag(_map(cast(Node, p.expr), _generic)) if isinstance(p, Diag) else p
 
     return _pieces(total, piece).latex(t, notation)
 

@@ -59,6 +59,7 @@ class _QuietHandler(http.server.SimpleHTTPRequestHandler):
 @contextlib.contextmanager
 def serve(site_dir: Path) -> Iterator[str]:
     """Serve `site_dir` on 127.0.0.1 (a free port); yields the base URL."""
+    _IMAGES_READ.clear()  # another site: what was read of its images says nothing here
     handler = functools.partial(_QuietHandler, directory=str(site_dir))
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
     thread = threading.Thread(target=server.serve_forever, daemon=True)

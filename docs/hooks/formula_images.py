@@ -22,8 +22,8 @@ from pathlib import Path
 #: A drawing with at least this many glyphs becomes an image. Below it the inline SVG
 #: costs the browser little and appears with the page (no request). Measured on the
 #: heaviest page (gated/lstm/X): with every drawing of 40 glyphs or more as an image,
-#: navigation -> math drawn fell from 0.65 s to 0.42 s; the inline formulas left on
-#: the site's pages hold a few hundred glyphs each at most.
+#: navigation -> math drawn fell from 0.65 s to 0.42 s; the formulas left inline are
+#: the short ones of the prose, and their glyph shapes are shared (glyph_sheet.py).
 IMAGE_GLYPHS = 40
 #: Where the images go, in the built site.
 FOLDER = "assets/formulas"
