@@ -18,11 +18,11 @@ import sympy as sp
 
 from benchmarks.report import header, row, seconds, verdict
 from derivations import GRADIENT_NAMES, ModelSpec, expanded_sum, jacobian, lambdify_model, unroll
-from derivations.cell_lambdified import lambdify_cell
-from derivations.cell_loop import cell_backward_loop
-from derivations.cell_sums import cell_expanded_sum
-from derivations.cell_unroll import unroll_cell
-from derivations.cells import BUILTIN_CELLS, load_cell
+from derivations.compile.lambdify import lambdify_cell
+from derivations.core.cells import BUILTIN_CELLS, load_cell
+from derivations.gradient.loop import cell_backward_loop
+from derivations.gradient.sums import cell_expanded_sum
+from derivations.program.unroll import unroll_cell
 
 #: Targets of the derivations issue, in seconds (T = 3; T = 50 and 100) and as a ratio.
 TARGET_T3 = 1.0

@@ -342,7 +342,7 @@ def main(quick: bool = False, built: Path | None = None) -> None:
     times = serve_rebuilds(3)
     best, worst = min(times), max(times)
     median = sorted(times)[len(times) // 2]
-    row("serve: edit derivations/render.py -> rebuilt, median", seconds(median),
+    row("serve: edit derivations/vanilla/render.py -> rebuilt, median", seconds(median),
         f"< {REBUILD_TARGET_S:.0f} s",
         f"{verdict(median < REBUILD_TARGET_S)} ({len(times)} edits: {seconds(best)} to "
         f"{seconds(worst)})")  # fmt: skip

@@ -24,21 +24,23 @@ Example:
 """
 
 # The names are loaded when first asked for (PEP 562), each from its own module:
-# importing one stage (say derivations.cell) does not import every other stage, so
+# importing one stage (say derivations.core.cell) does not import every other stage, so
 # the site's generator jobs depend only on the modules they really use (an edit to
-# derivations/render.py reruns the jobs that render, not the gated chapter).
+# derivations/vanilla/render.py reruns the jobs that render, not the gated chapter).
 from __future__ import annotations
 
 import importlib
 from typing import TYPE_CHECKING, Any
 
 # Imported now, not lazily: the function `unroll` shares its name with its module, and
-# importing the submodule derivations.unroll binds that name on the package to the
+# importing the submodule derivations.vanilla.unroll binds that name on the package to the
 # module, which would hide the function from any later `from derivations import unroll`.
-from derivations.unroll import Unrolled, unroll
+from derivations.vanilla.unroll import Unrolled, unroll
 
 if TYPE_CHECKING:
-    from derivations.cell import (
+    from derivations.check.verify import verify_cell
+    from derivations.compile.lambdify import CellLambdified, lambdify_cell
+    from derivations.core.cell import (
         Add,
         Bias,
         Cell,
@@ -55,38 +57,44 @@ if TYPE_CHECKING:
         Stack,
         State,
     )
-    from derivations.cell_factors import LocalFactor, LocalSum
-    from derivations.cell_lambdified import CellLambdified, lambdify_cell
-    from derivations.cell_loop import CellLoop, cell_backward_loop, cell_loop_map
-    from derivations.cell_loop_render import cell_elementwise_latex, cell_loop_code
-    from derivations.cell_markdown import cell_derivation_markdown
-    from derivations.cell_named_paths import named_path_latex, named_paths
-    from derivations.cell_sums import CellTerm, cell_expanded_sum, cell_pairs
-    from derivations.cell_sums_latex import (
-        block_matrix_latex,
-        cell_compact_latex,
-        cell_derivation_json,
-        cell_written_out_latex,
-    )
-    from derivations.cell_unroll import UnrolledCell, unroll_cell
-    from derivations.cell_verify import verify_cell
-    from derivations.cells import BUILTIN_CELLS, CellLoadError, load_cell
-    from derivations.errors import (
+    from derivations.core.cells import BUILTIN_CELLS, CellLoadError, load_cell
+    from derivations.core.errors import (
         DerivationError,
         OutOfRangeError,
         TooLargeError,
         UnknownChoiceError,
     )
-    from derivations.gradients import RULES, backward_loop, expanded_sum, jacobian, loop_map, pairs
-    from derivations.lambdified import Evaluation, Lambdified, lambdify_model
-    from derivations.notation import (
+    from derivations.core.factors import LocalFactor, LocalSum
+    from derivations.core.notation import (
         ACTIVATION_NAMES,
         GRADIENT_NAMES,
         LOSS_NAMES,
         PARAM_NAMES,
         QUANTITIES,
     )
-    from derivations.render import (
+    from derivations.core.spec import ModelSpec
+    from derivations.gradient.loop import CellLoop, cell_backward_loop, cell_loop_map
+    from derivations.gradient.named_paths import named_path_latex, named_paths
+    from derivations.gradient.sums import CellTerm, cell_expanded_sum, cell_pairs
+    from derivations.program.unroll import UnrolledCell, unroll_cell
+    from derivations.render.loop import cell_elementwise_latex, cell_loop_code
+    from derivations.render.page import cell_derivation_markdown
+    from derivations.render.sums import (
+        block_matrix_latex,
+        cell_compact_latex,
+        cell_derivation_json,
+        cell_written_out_latex,
+    )
+    from derivations.vanilla.gradients import (
+        RULES,
+        backward_loop,
+        expanded_sum,
+        jacobian,
+        loop_map,
+        pairs,
+    )
+    from derivations.vanilla.lambdified import Evaluation, Lambdified, lambdify_model
+    from derivations.vanilla.render import (
         compact_latex,
         derivation_json,
         derivation_markdown,
@@ -95,80 +103,79 @@ if TYPE_CHECKING:
         loop_code,
         written_out_latex,
     )
-    from derivations.spec import ModelSpec
-    from derivations.terms import Factor, JacobianProduct, Term
+    from derivations.vanilla.terms import Factor, JacobianProduct, Term
 
 #: Each public name -> the module that defines it.
 _WHERE = {
-    "ACTIVATION_NAMES": "derivations.notation",
-    "BUILTIN_CELLS": "derivations.cells",
-    "GRADIENT_NAMES": "derivations.notation",
-    "LOSS_NAMES": "derivations.notation",
-    "PARAM_NAMES": "derivations.notation",
-    "QUANTITIES": "derivations.notation",
-    "RULES": "derivations.gradients",
-    "Add": "derivations.cell",
-    "Bias": "derivations.cell",
-    "Cell": "derivations.cell",
-    "CellDefinitionError": "derivations.cell",
-    "CellLambdified": "derivations.cell_lambdified",
-    "CellLoadError": "derivations.cells",
-    "CellLoop": "derivations.cell_loop",
-    "CellTerm": "derivations.cell_sums",
-    "DerivationError": "derivations.errors",
-    "Equation": "derivations.cell",
-    "Evaluation": "derivations.lambdified",
-    "Factor": "derivations.terms",
-    "Func": "derivations.cell",
-    "Input": "derivations.cell",
-    "JacobianProduct": "derivations.terms",
-    "Lambdified": "derivations.lambdified",
-    "LocalFactor": "derivations.cell_factors",
-    "LocalSum": "derivations.cell_factors",
-    "MatMul": "derivations.cell",
-    "ModelSpec": "derivations.spec",
-    "Mul": "derivations.cell",
-    "OneMinus": "derivations.cell",
-    "OutOfRangeError": "derivations.errors",
-    "Param": "derivations.cell",
-    "Prev": "derivations.cell",
-    "Ref": "derivations.cell",
-    "Stack": "derivations.cell",
-    "State": "derivations.cell",
-    "Term": "derivations.terms",
-    "TooLargeError": "derivations.errors",
-    "UnknownChoiceError": "derivations.errors",
-    "UnrolledCell": "derivations.cell_unroll",
-    "backward_loop": "derivations.gradients",
-    "block_matrix_latex": "derivations.cell_sums_latex",
-    "cell_backward_loop": "derivations.cell_loop",
-    "cell_compact_latex": "derivations.cell_sums_latex",
-    "cell_derivation_json": "derivations.cell_sums_latex",
-    "cell_derivation_markdown": "derivations.cell_markdown",
-    "cell_elementwise_latex": "derivations.cell_loop_render",
-    "cell_expanded_sum": "derivations.cell_sums",
-    "cell_loop_code": "derivations.cell_loop_render",
-    "cell_loop_map": "derivations.cell_loop",
-    "cell_pairs": "derivations.cell_sums",
-    "cell_written_out_latex": "derivations.cell_sums_latex",
-    "compact_latex": "derivations.render",
-    "derivation_json": "derivations.render",
-    "derivation_markdown": "derivations.render",
-    "elementwise_latex": "derivations.render",
-    "expanded_sum": "derivations.gradients",
-    "jacobian": "derivations.gradients",
-    "jacobian_latex": "derivations.render",
-    "lambdify_cell": "derivations.cell_lambdified",
-    "lambdify_model": "derivations.lambdified",
-    "load_cell": "derivations.cells",
-    "loop_code": "derivations.render",
-    "loop_map": "derivations.gradients",
-    "named_path_latex": "derivations.cell_named_paths",
-    "named_paths": "derivations.cell_named_paths",
-    "pairs": "derivations.gradients",
-    "unroll_cell": "derivations.cell_unroll",
-    "verify_cell": "derivations.cell_verify",
-    "written_out_latex": "derivations.render",
+    "ACTIVATION_NAMES": "derivations.core.notation",
+    "BUILTIN_CELLS": "derivations.core.cells",
+    "GRADIENT_NAMES": "derivations.core.notation",
+    "LOSS_NAMES": "derivations.core.notation",
+    "PARAM_NAMES": "derivations.core.notation",
+    "QUANTITIES": "derivations.core.notation",
+    "RULES": "derivations.vanilla.gradients",
+    "Add": "derivations.core.cell",
+    "Bias": "derivations.core.cell",
+    "Cell": "derivations.core.cell",
+    "CellDefinitionError": "derivations.core.cell",
+    "CellLambdified": "derivations.compile.lambdify",
+    "CellLoadError": "derivations.core.cells",
+    "CellLoop": "derivations.gradient.loop",
+    "CellTerm": "derivations.gradient.sums",
+    "DerivationError": "derivations.core.errors",
+    "Equation": "derivations.core.cell",
+    "Evaluation": "derivations.vanilla.lambdified",
+    "Factor": "derivations.vanilla.terms",
+    "Func": "derivations.core.cell",
+    "Input": "derivations.core.cell",
+    "JacobianProduct": "derivations.vanilla.terms",
+    "Lambdified": "derivations.vanilla.lambdified",
+    "LocalFactor": "derivations.core.factors",
+    "LocalSum": "derivations.core.factors",
+    "MatMul": "derivations.core.cell",
+    "ModelSpec": "derivations.core.spec",
+    "Mul": "derivations.core.cell",
+    "OneMinus": "derivations.core.cell",
+    "OutOfRangeError": "derivations.core.errors",
+    "Param": "derivations.core.cell",
+    "Prev": "derivations.core.cell",
+    "Ref": "derivations.core.cell",
+    "Stack": "derivations.core.cell",
+    "State": "derivations.core.cell",
+    "Term": "derivations.vanilla.terms",
+    "TooLargeError": "derivations.core.errors",
+    "UnknownChoiceError": "derivations.core.errors",
+    "UnrolledCell": "derivations.program.unroll",
+    "backward_loop": "derivations.vanilla.gradients",
+    "block_matrix_latex": "derivations.render.sums",
+    "cell_backward_loop": "derivations.gradient.loop",
+    "cell_compact_latex": "derivations.render.sums",
+    "cell_derivation_json": "derivations.render.sums",
+    "cell_derivation_markdown": "derivations.render.page",
+    "cell_elementwise_latex": "derivations.render.loop",
+    "cell_expanded_sum": "derivations.gradient.sums",
+    "cell_loop_code": "derivations.render.loop",
+    "cell_loop_map": "derivations.gradient.loop",
+    "cell_pairs": "derivations.gradient.sums",
+    "cell_written_out_latex": "derivations.render.sums",
+    "compact_latex": "derivations.vanilla.render",
+    "derivation_json": "derivations.vanilla.render",
+    "derivation_markdown": "derivations.vanilla.render",
+    "elementwise_latex": "derivations.vanilla.render",
+    "expanded_sum": "derivations.vanilla.gradients",
+    "jacobian": "derivations.vanilla.gradients",
+    "jacobian_latex": "derivations.vanilla.render",
+    "lambdify_cell": "derivations.compile.lambdify",
+    "lambdify_model": "derivations.vanilla.lambdified",
+    "load_cell": "derivations.core.cells",
+    "loop_code": "derivations.vanilla.render",
+    "loop_map": "derivations.vanilla.gradients",
+    "named_path_latex": "derivations.gradient.named_paths",
+    "named_paths": "derivations.gradient.named_paths",
+    "pairs": "derivations.vanilla.gradients",
+    "unroll_cell": "derivations.program.unroll",
+    "verify_cell": "derivations.check.verify",
+    "written_out_latex": "derivations.vanilla.render",
 }
 
 __all__ = [

@@ -24,16 +24,17 @@ import sys
 import time
 from collections.abc import Sequence
 
-from derivations.cell import Cell
-from derivations.cell_markdown import cell_derivation_markdown, cell_derive_json, cell_derive_latex
-from derivations.cell_paths import routes, routes_json, routes_latex, routes_text
-from derivations.cell_sums_latex import block_matrix_latex
-from derivations.cell_verify import verify_cell
-from derivations.cells import BUILTIN_CELLS, load_cell
-from derivations.errors import DerivationError
-from derivations.gradients import check_gradient_name
-from derivations.notation import ACTIVATION_NAMES, GRADIENT_NAMES, LOSS_NAMES, total_derivative
-from derivations.render import (
+from derivations.check.verify import verify_cell
+from derivations.core.cell import Cell
+from derivations.core.cells import BUILTIN_CELLS, load_cell
+from derivations.core.errors import DerivationError
+from derivations.core.notation import ACTIVATION_NAMES, GRADIENT_NAMES, LOSS_NAMES, total_derivative
+from derivations.core.spec import MAX_STEPS, ModelSpec
+from derivations.gradient.paths import routes, routes_json, routes_latex, routes_text
+from derivations.render.page import cell_derivation_markdown, cell_derive_json, cell_derive_latex
+from derivations.render.sums import block_matrix_latex
+from derivations.vanilla.gradients import check_gradient_name
+from derivations.vanilla.render import (
     compact_latex,
     derivation_json,
     derivation_markdown,
@@ -41,8 +42,7 @@ from derivations.render import (
     local_derivatives_latex,
     written_out_latex,
 )
-from derivations.spec import MAX_STEPS, ModelSpec
-from derivations.verify import BUILD_STEPS, DEFAULT_STEPS, verify
+from derivations.vanilla.verify import BUILD_STEPS, DEFAULT_STEPS, verify
 
 __all__ = ["main"]
 

@@ -1,15 +1,15 @@
-r"""Read text for derivatives and judge each against the rule of `derivations.notation`.
+r"""Read text for derivatives and judge each against the rule of `derivations.core.notation`.
 
 A derivative written with the partial sign (``\frac{\partial u}{\partial v}``,
 ``\partial u / \partial v``, ``∂u/∂v``) must be *local*: v is an argument of the one
 equation that defines u. One written with an upright or plain d
 (``\frac{\mathrm{d} u}{\mathrm{d} v}``, ``\mathrm{d} u / \mathrm{d} v``, ``du/dv``) must
 not be local. Which derivatives are local is read off the model's own program
-(`derivations.unroll.Unrolled.equation_arguments`), not typed here: `local_offsets`
-reads the vanilla model, `cell_offsets` any cell of `derivations.cells` (a gated cell's
+(`derivations.vanilla.unroll.Unrolled.equation_arguments`), not typed here: `local_offsets`
+reads the vanilla model, `cell_offsets` any cell of `derivations.core.cells` (a gated cell's
 h_t reads h_{t-1} directly, the vanilla one's does not).
 
-A cell with several states adds a third kind (`derivations.notation.BLOCK_RULE`): a
+A cell with several states adds a third kind (`derivations.core.notation.BLOCK_RULE`): a
 block of its one-step Jacobian from a state that another state of the same step reads
 (the LSTM's h_t reads c_t, so the block from c_{t-1} to h_t holds h_{t-1} fixed) is a
 partial derivative of the step map and must carry ∂, never d. Which blocks these are
@@ -28,8 +28,8 @@ import html
 import re
 from dataclasses import dataclass
 
-from derivations.cell import Cell, Input, Prev, Ref
-from derivations.unroll import unroll
+from derivations.core.cell import Cell, Input, Prev, Ref
+from derivations.vanilla.unroll import unroll
 
 #: Quantities with a time index that every table knows, by the letter the pages write.
 PER_STEP = ("L", "y", "p", "h", "x")

@@ -26,11 +26,11 @@ import sympy as sp
 from notation_rule import cell_offsets, violations
 from site_hooks_loader import load_hook
 
-from derivations.cell import Add, Bias, Cell, Equation, Func, MatMul, Param, Prev, Ref, State
-from derivations.cell_factors import Scope
-from derivations.cell_nodes import Input
-from derivations.cells import BUILTIN_CELLS, load_cell
-from derivations.errors import OutOfRangeError, UnknownChoiceError
+from derivations.core.cell import Add, Bias, Cell, Equation, Func, MatMul, Param, Prev, Ref, State
+from derivations.core.cells import BUILTIN_CELLS, load_cell
+from derivations.core.errors import OutOfRangeError, UnknownChoiceError
+from derivations.core.factors import Scope
+from derivations.core.nodes import Input
 from rnnnum import lab
 
 HOOKS = Path(__file__).resolve().parent.parent / "docs" / "hooks"

@@ -1,6 +1,6 @@
 """Every node type's local chain rule is sympy.diff of its own forward map; bad cells fail clearly.
 
-The rules of `derivations.cell_nodes` and `derivations.cell_ops` (leaf Jacobians J,
+The rules of `derivations.core.nodes` and `derivations.core.ops` (leaf Jacobians J,
 parameter derivatives) are checked entry by entry against `sympy.diff` on small
 symbolic rows with D != H, so that a transposed factor cannot pass; the numeric value
 of each `LocalSum` is checked against its SymPy matrix at a random point.
@@ -13,7 +13,7 @@ import pytest
 import sympy as sp
 
 from derivations import DerivationError, UnknownChoiceError
-from derivations.cell import (
+from derivations.core.cell import (
     Add,
     Bias,
     Cell,
@@ -29,9 +29,9 @@ from derivations.cell import (
     Ref,
     State,
 )
-from derivations.cell_factors import ONE, ZERO, LocalFactor, LocalSum, Notation, Scope, Weight
-from derivations.cell_nodes import Node
-from derivations.notation import ACTIVATION_NAMES
+from derivations.core.factors import ONE, ZERO, LocalFactor, LocalSum, Notation, Scope, Weight
+from derivations.core.nodes import Node
+from derivations.core.notation import ACTIVATION_NAMES
 
 D, H = 2, 3  # different, so that a transposed factor has the wrong shape
 #: float64 against SymPy evaluated in float64: a few roundings apart

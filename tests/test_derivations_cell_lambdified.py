@@ -6,15 +6,15 @@ import numpy as np
 import pytest
 from test_derivations_cell_loop import CELLS, ROUNDOFF, array, assert_gradients, problem, reference
 
-from derivations.cell_lambdified import cell_input_shapes, lambdify_cell
-from derivations.cell_loop_proofs import LOOP_RTOL, check_cell_loop
-from derivations.cell_unroll import UnrolledCell, unroll_cell
-from derivations.cells import gru, lstm, vanilla
-from derivations.errors import OutOfRangeError
-from derivations.lambdified import lambdify_model
-from derivations.notation import LOSS_NAMES
-from derivations.spec import ModelSpec
-from derivations.unroll import unroll
+from derivations.check.loop_proofs import LOOP_RTOL, check_cell_loop
+from derivations.compile.lambdify import cell_input_shapes, lambdify_cell
+from derivations.core.cells import gru, lstm, vanilla
+from derivations.core.errors import OutOfRangeError
+from derivations.core.notation import LOSS_NAMES
+from derivations.core.spec import ModelSpec
+from derivations.program.unroll import UnrolledCell, unroll_cell
+from derivations.vanilla.lambdified import lambdify_model
+from derivations.vanilla.unroll import unroll
 
 
 def inputs(program: UnrolledCell, numbers: dict, targets) -> dict[str, np.ndarray]:

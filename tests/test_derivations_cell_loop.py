@@ -1,6 +1,6 @@
 """The backward loop of every built-in cell against rnnnum.bptt, its listing run with NumPy.
 
-`derivations.cell_loop` builds the loop from the cell's equations; `rnnnum.bptt` is the
+`derivations.gradient.loop` builds the loop from the cell's equations; `rnnnum.bptt` is the
 hand-written numeric twin (names, shapes and gate order shared, never equations). The
 residual cell has no rnnnum.bptt: its reference is central differences of a NumPy
 forward written here from rnnnum's activation and loss (checked against rnnnum's
@@ -17,15 +17,15 @@ import sympy as sp
 from test_derivations_cell_unroll import _rnnnum_params
 
 import rnnnum
-from derivations.cell import Cell, Equation, Func, Input, MatMul, Param, Ref, State
-from derivations.cell_loop import cell_backward_loop, cell_loop_map, loop_plan
-from derivations.cell_loop_proofs import prove_cell_loop, vanishes
-from derivations.cell_loop_render import LISTING_WIDTH, cell_elementwise_latex, cell_loop_code
-from derivations.cell_nodes import CellDefinitionError
-from derivations.cell_unroll import UnrolledCell, unroll_cell
-from derivations.cells import gru, lstm, residual, vanilla
-from derivations.errors import TooLargeError, UnknownChoiceError
-from derivations.notation import LOSS_NAMES
+from derivations.check.loop_proofs import prove_cell_loop, vanishes
+from derivations.core.cell import Cell, Equation, Func, Input, MatMul, Param, Ref, State
+from derivations.core.cells import gru, lstm, residual, vanilla
+from derivations.core.errors import TooLargeError, UnknownChoiceError
+from derivations.core.nodes import CellDefinitionError
+from derivations.core.notation import LOSS_NAMES
+from derivations.gradient.loop import cell_backward_loop, cell_loop_map, loop_plan
+from derivations.program.unroll import UnrolledCell, unroll_cell
+from derivations.render.loop import LISTING_WIDTH, cell_elementwise_latex, cell_loop_code
 from rnnnum.bptt import output_signals
 from rnnnum.losses import get_loss
 
@@ -161,7 +161,7 @@ def forward_rows(cell: Cell, program: UnrolledCell, numbers: dict) -> dict[str, 
     for s in cell.state_names:
         rows[s][0] = np.array([[numbers[v] for v in program.values[s][0]]])
     params = {p: array(program.params[p], numbers) for p in cell.param_names}
-    from derivations.cell_factors import Scope
+    from derivations.core.factors import Scope
 
     for t in range(1, T + 1):
         x = np.array([[numbers[s] for s in program.x[t]]])
@@ -309,7 +309,7 @@ def test_vanishes_decides_polynomial_identities_in_opaque_subexpressions() -> No
 
 def test_a_transposed_weight_in_the_loop_fails_the_exact_proof(monkeypatch) -> None:
     """The proof can fail: W instead of W^T in every pull makes dL/dW_hh differ."""
-    from derivations.cell_factors import Weight
+    from derivations.core.factors import Weight
 
     monkeypatch.setattr(Weight, "pull", lambda self, row, scope: row * scope.params[self.name])
     proofs = prove_cell_loop(vanilla("tanh"), 2, 2, 2, 2, names=("Whh", "bh"))

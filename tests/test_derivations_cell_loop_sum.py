@@ -1,8 +1,8 @@
 """The loop adds exactly the expanded sum's terms, iteration by iteration, for every cell.
 
-Two independently built programs meet here: the loop (`derivations.cell_loop`, a reverse
+Two independently built programs meet here: the loop (`derivations.gradient.loop`, a reverse
 sweep with one carry per state, from the cell's local Jacobians) and the expanded sum
-(`derivations.cell_sums`, routes through the one-step blocks). The proof expands their
+(`derivations.gradient.sums`, routes through the one-step blocks). The proof expands their
 difference in the forward program's symbols; it must be exactly zero.
 """
 
@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import pytest
 
-import derivations.cell_loop_sum as loop_sum
-from derivations.cells import load_cell
+from derivations.check import loop_sum
+from derivations.core.cells import load_cell
 
 #: Sizes of the exact proofs: H = 2 so that a transposed block cannot pass (with H = 1
 #: every block is 1x1); the gated cells at T = 2 (about 8 s each), the one-layer cells at T = 3.

@@ -8,15 +8,15 @@ from test_derivations_cell_sums import _problem
 from test_derivations_cell_unroll import ATOL, RTOL, H, T
 
 import rnnnum
-from derivations.cell_named_paths import (
+from derivations.core.cells import gru, residual, vanilla
+from derivations.core.errors import UnknownChoiceError
+from derivations.gradient.named_paths import (
     block_product_value,
     named_path_latex,
     named_path_value,
     named_paths,
 )
-from derivations.cell_paths import routes
-from derivations.cells import gru, residual, vanilla
-from derivations.errors import UnknownChoiceError
+from derivations.gradient.paths import routes
 
 
 @pytest.mark.parametrize("reset", [None, "after", "before"], ids=["lstm", "gru", "gru-before"])

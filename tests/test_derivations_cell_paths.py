@@ -1,6 +1,6 @@
 """Routes between states: their sum is rnnnum's block Jacobian; the CLI lists them.
 
-The routes and their blocks come from the cell's equations (`derivations.cell_paths`);
+The routes and their blocks come from the cell's equations (`derivations.gradient.paths`);
 the reference is `rnnnum.jacobian_products`, which multiplies its own hand-written
 one-step Jacobians, and `rnnnum.cell_state_path` for the LSTM's route along c.
 """
@@ -19,10 +19,10 @@ from test_derivations_cell_unroll import ATOL, RTOL, D, H, T, V, _numbers, _rnnn
 
 import rnnnum
 from derivations import OutOfRangeError
-from derivations.cell import Prev, Ref
-from derivations.cell_paths import MAX_ROUTE_SPAN, routes
-from derivations.cell_unroll import unroll_cell
-from derivations.cells import BUILTIN_CELLS, gru, load_cell, lstm, residual, vanilla
+from derivations.core.cell import Prev, Ref
+from derivations.core.cells import BUILTIN_CELLS, gru, load_cell, lstm, residual, vanilla
+from derivations.gradient.paths import MAX_ROUTE_SPAN, routes
+from derivations.program.unroll import unroll_cell
 
 
 def _route_value(route, program, trace) -> np.ndarray:
@@ -139,7 +139,7 @@ def _graph_paths(cell, state: str, previous: str) -> int:
 
 @pytest.mark.parametrize("name", ["vanilla", "residual", "lstm", "gru", "gru-before"])
 def test_a_path_is_a_path_in_the_graph_and_a_product_a_term_of_the_sum(name: str) -> None:
-    from derivations.cell_paths import block_paths, repeated_reads
+    from derivations.gradient.paths import block_paths, repeated_reads
 
     cell = load_cell(name)
     for (state, previous), block in cell.step_jacobian_blocks().items():

@@ -11,7 +11,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from derivations.cell import (
+from derivations.check.proof import NUMERIC_RTOL
+from derivations.check.proofs import check_cell_sums, prove_cell_sums, prove_nested
+from derivations.core.cell import (
     Add,
     Bias,
     Cell,
@@ -25,13 +27,11 @@ from derivations.cell import (
     Ref,
     State,
 )
-from derivations.cell_factors import Scope
-from derivations.cell_proofs import check_cell_sums, prove_cell_sums, prove_nested
-from derivations.cell_sums import cell_expanded_sum
-from derivations.cell_sums_latex import cell_written_out_latex
-from derivations.cell_unroll import unroll_cell
-from derivations.cells import gru, lstm, residual, vanilla
-from derivations.proofs import NUMERIC_RTOL
+from derivations.core.cells import gru, lstm, residual, vanilla
+from derivations.core.factors import Scope
+from derivations.gradient.sums import cell_expanded_sum
+from derivations.program.unroll import unroll_cell
+from derivations.render.sums import cell_written_out_latex
 
 #: Central differences with step 1e-6 on a smooth loss of O(1) numbers: truncation error
 #: ~ h^2 |f'''| ~ 1e-12 and rounding ~ eps / h ~ 1e-10, so 1e-7 relative (to the largest
@@ -40,7 +40,7 @@ FD_STEP = 1e-6
 FD_RTOL = 1e-7
 
 #: (cell, T, D, H, loss): the exact proofs the suite runs (see the module docstring of
-#: derivations.cell_proofs for what they show); each gated case takes a few seconds.
+#: derivations.check.proofs for what they show); each gated case takes a few seconds.
 EXACT = [
     (vanilla(), 3, 1, 1, "cross_entropy"),
     (vanilla(), 2, 2, 2, "mse"),

@@ -1,6 +1,6 @@
 """The expanded sums of every built-in cell: every (i, k) term against rnnnum, LaTeX, paths.
 
-`derivations.cell_sums` composes each term from the cell's own local Jacobians;
+`derivations.gradient.sums` composes each term from the cell's own local Jacobians;
 `rnnnum.components` carries each loss back through its own hand-written step functions
 (the two share names, shapes and gate order only). The residual cell, which
 `rnnnum.components` does not know, is checked against rnnnum's residual training cell.
@@ -14,15 +14,15 @@ import sympy as sp
 from test_derivations_cell_unroll import ATOL, RTOL, D, H, T, V, _array, _numbers, _rnnnum_params
 
 import rnnnum
-from derivations.cell_factors import LocalSum
-from derivations.cell_sums import cell_expanded_sum, cell_pairs, to_states
-from derivations.cell_sums_latex import (
+from derivations.core.cells import gru, lstm, residual, vanilla
+from derivations.core.errors import OutOfRangeError, TooLargeError, UnknownChoiceError
+from derivations.core.factors import LocalSum
+from derivations.gradient.sums import cell_expanded_sum, cell_pairs, to_states
+from derivations.program.unroll import unroll_cell
+from derivations.render.sums import (
     block_matrix_latex,
     cell_written_out_latex,
 )
-from derivations.cell_unroll import unroll_cell
-from derivations.cells import gru, lstm, residual, vanilla
-from derivations.errors import OutOfRangeError, TooLargeError, UnknownChoiceError
 from rnnnum.cells import VanillaCell
 
 GATED = {"lstm": None, "gru": "after", "gru-before": "before"}

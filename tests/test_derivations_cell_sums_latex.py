@@ -7,8 +7,9 @@ import json
 import pytest
 
 from derivations import ModelSpec
-from derivations.cell_sums import cell_expanded_sum
-from derivations.cell_sums_latex import (
+from derivations.core.cells import BUILTIN_CELLS, gru, lstm, vanilla
+from derivations.gradient.sums import cell_expanded_sum
+from derivations.render.sums import (
     block_matrix_latex,
     cell_compact_latex,
     cell_derivation_json,
@@ -16,8 +17,7 @@ from derivations.cell_sums_latex import (
     gradient_lhs,
     written_groups,
 )
-from derivations.cells import BUILTIN_CELLS, gru, lstm, vanilla
-from derivations.render import written_out_latex
+from derivations.vanilla.render import written_out_latex
 
 
 @pytest.mark.parametrize("loss", ["cross_entropy", "mse"])

@@ -1,6 +1,6 @@
 """The cells against their numeric twins, and the contract the two halves share.
 
-The symbolic cells (`derivations.cells`) and rnnnum's hand-written twins share names,
+The symbolic cells (`derivations.core.cells`) and rnnnum's hand-written twins share names,
 shapes and gate order only, never equations. The contract test reads that agreement off
 both packages' own declarations; the verification tests run `verify_cell` (every
 gradient, every (i, k) term, finite differences, every state Jacobian) for every cell.
@@ -12,9 +12,9 @@ import numpy as np
 import pytest
 
 import rnnnum
-from derivations.cell_verify import TWINS, cell_problem, verify_cell
-from derivations.cells import BUILTIN_CELLS, GRU_GATES, LSTM_GATES, load_cell
-from derivations.verify import CHECKS
+from derivations.check.table import CHECKS
+from derivations.check.verify import TWINS, cell_problem, verify_cell
+from derivations.core.cells import BUILTIN_CELLS, GRU_GATES, LSTM_GATES, load_cell
 
 #: Each twin's gate order, as rnnnum declares it (never derived from the cell).
 TWIN_GATES = {"LSTMParams": rnnnum.LSTM_GATES, "GRUParams": rnnnum.GRU_GATES}
@@ -69,7 +69,7 @@ def test_every_cell_verifies_against_its_twin_or_finite_differences(name: str) -
 
 def test_a_wrong_twin_fails_the_table(monkeypatch: pytest.MonkeyPatch) -> None:
     """The GRU checked against the other reset's twin: the checks must say so."""
-    import derivations.cell_verify as cv
+    import derivations.check.verify as cv
 
     real = cv._twin
 

@@ -16,7 +16,7 @@ import sympy as sp
 
 import rnnnum
 from derivations import UnknownChoiceError
-from derivations.cell import (
+from derivations.core.cell import (
     Add,
     Bias,
     Cell,
@@ -31,9 +31,17 @@ from derivations.cell import (
     Ref,
     State,
 )
-from derivations.cell_nodes import Node
-from derivations.cell_unroll import UnrolledCell, unroll_cell
-from derivations.cells import BUILTIN_CELLS, CellLoadError, gru, load_cell, lstm, residual, vanilla
+from derivations.core.cells import (
+    BUILTIN_CELLS,
+    CellLoadError,
+    gru,
+    load_cell,
+    lstm,
+    residual,
+    vanilla,
+)
+from derivations.core.nodes import Node
+from derivations.program.unroll import UnrolledCell, unroll_cell
 from rnnnum.gated_params import GRU_GATES, LSTM_GATES
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -260,7 +268,7 @@ def test_activation_only_where_the_cell_takes_one() -> None:
 
 
 def test_each_parameter_is_named_after_the_gate_or_candidate_it_feeds() -> None:
-    from derivations.cells import unit_of
+    from derivations.core.cells import unit_of
 
     expected = {
         lstm(): {"Wxf": "gate f", "Whi": "gate i", "bo": "gate o", "Whg": "candidate g"},
@@ -274,7 +282,7 @@ def test_each_parameter_is_named_after_the_gate_or_candidate_it_feeds() -> None:
 
 
 def test_the_unit_word_comes_from_the_equation_not_the_name() -> None:
-    from derivations.cells import unit_of
+    from derivations.core.cells import unit_of
 
     def pre(u: str) -> Add:
         return Add(MatMul(Input(), f"Wx{u}"), MatMul(Prev("h"), f"Wh{u}"), Bias(f"b{u}"))

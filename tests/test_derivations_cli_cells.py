@@ -20,13 +20,13 @@ from pathlib import Path
 import pytest
 from notation_rule import cell_offsets, derivatives, violations
 
-from derivations.cells import load_cell
+from derivations.core.cells import load_cell
 
 ROOT = Path(__file__).resolve().parents[1]
 
 #: A minimal gated unit: one gate f decides between keeping h_{t-1} and a tanh candidate.
 USER_CELL = """
-from derivations.cell import (
+from derivations.core.cell import (
     Add, Bias, Cell, Equation, Func, Input, MatMul, Mul, OneMinus, Param, Prev, Ref, State,
 )
 

@@ -1,6 +1,6 @@
 """The site's general statements about cells, read against the cells' own numbers.
 
-`derivations.formulas` prints the residual step, the column convention and the
+`derivations.render.formulas` prints the residual step, the column convention and the
 product bounds from the cells. Here each printed object is evaluated and compared
 with something computed another way: the column-convention Jacobian with central
 differences of the column-form update written in NumPy (and with the row block's
@@ -15,11 +15,12 @@ import numpy as np
 import pytest
 
 import rnnnum
-from derivations.cell import Cell
-from derivations.cell_factors import LocalSum, Scope
-from derivations.cells import BUILTIN_CELLS, residual, vanilla
-from derivations.errors import DerivationError
-from derivations.formulas import (
+from derivations.core.cell import Cell
+from derivations.core.cells import BUILTIN_CELLS, residual, vanilla
+from derivations.core.errors import DerivationError
+from derivations.core.factors import LocalSum, Scope
+from derivations.core.notation import ACTIVATION_NAMES, step_position
+from derivations.render.formulas import (
     PASCANU_NAMES,
     column_block,
     column_equation,
@@ -31,7 +32,6 @@ from derivations.formulas import (
     product_bound,
     step_derivative,
 )
-from derivations.notation import ACTIVATION_NAMES, step_position
 
 D, H = 2, 4  # D != H: a transposed weight would have the wrong shape
 #: float64 matrix products of O(1) entries, compared after a few roundings

@@ -1,4 +1,4 @@
-"""derivations.gradients: which (i, k) terms each gradient has, and which the loop adds.
+"""derivations.vanilla.gradients: which (i, k) terms each gradient has, and which the loop adds.
 
 Expected counts are the closed forms: a quantity used at every step (W_xh, W_hh,
 b_h, each x_k) has one term per pair k <= i, T(T+1)/2 of them; the read-out (W_yh,
@@ -10,7 +10,7 @@ from __future__ import annotations
 import pytest
 
 from derivations import expanded_sum, jacobian, loop_map, pairs
-from derivations.notation import GRADIENT_NAMES
+from derivations.core.notation import GRADIENT_NAMES
 
 
 def test_six_terms_of_dL_dWxh_at_T3() -> None:

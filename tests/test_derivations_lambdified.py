@@ -1,4 +1,4 @@
-"""derivations.lambdified: the compiled program's numbers are rnnnum's, and bad inputs are named.
+"""derivations.vanilla.lambdified: the compiled program's numbers are rnnnum's; bad inputs named.
 
 The trace (by step: row t is step t) is compared with rnnnum's forward cache (by
 position: row t - 1 is step t), so this also checks the conversion at that seam.
@@ -11,9 +11,9 @@ import pytest
 
 import rnnnum
 from derivations import ModelSpec, OutOfRangeError, lambdify_model, unroll
-from derivations.lambdified import one_hot
-from derivations.notation import step_position
-from derivations.proofs import random_point
+from derivations.compile.targets import one_hot
+from derivations.core.notation import step_position
+from derivations.vanilla.proofs import random_point
 
 #: the compiled program and rnnnum compute the same forward pass in a different
 #: order of operations: a few roundings of O(1) values

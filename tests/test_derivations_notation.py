@@ -1,4 +1,4 @@
-"""derivations.notation: the names are rnnnum's, the derivative helpers print the rule,
+"""derivations.core.notation: the names are rnnnum's, the derivative helpers print the rule,
 and the time-index helpers find each step where rnnnum keeps it."""
 
 from __future__ import annotations
@@ -8,7 +8,7 @@ import pytest
 
 import rnnnum
 from derivations import OutOfRangeError
-from derivations.notation import (
+from derivations.core.notation import (
     ACTIVATION_NAMES,
     GRADIENT_NAMES,
     LOSS_NAMES,

@@ -1,7 +1,7 @@
 """The package's public names: each is the object its stage module defines.
 
 `derivations/__init__` loads its names lazily (PEP 562). A name shared with a
-submodule (``unroll``) is the trap: once ``derivations.unroll`` is imported, Python
+submodule (``unroll``) is the trap: once ``derivations.vanilla.unroll`` is imported, Python
 binds the package attribute to the module. So every submodule is imported first and
 then every public name is looked up, in a fresh interpreter so no earlier test has
 already settled the order.

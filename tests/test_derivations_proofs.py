@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-import derivations.terms as terms_module
+import derivations.vanilla.terms as terms_module
 from derivations import ModelSpec
-from derivations.notation import ACTIVATION_NAMES, LOSS_NAMES
-from derivations.proofs import (
+from derivations.core.notation import ACTIVATION_NAMES, LOSS_NAMES
+from derivations.vanilla.proofs import (
     check_loop_equals_sum,
     check_sum_equals_derivative,
     prove_loop_equals_sum,

@@ -105,8 +105,8 @@ TWO_SUBSCRIPTS = re.compile(r"\\delta(?:\^\{[^{}]*\})?_\{[^{}]*,[^{}]*\}")
 
 def test_delta_means_one_thing_in_the_elementwise_forms() -> None:
     """An entry of a step signal is δ_t[j]: δ_{t,j} would read as loss t, step j."""
-    from derivations.cell_loop_render import cell_elementwise_latex
-    from derivations.cells import BUILTIN_CELLS
+    from derivations.core.cells import BUILTIN_CELLS
+    from derivations.render.loop import cell_elementwise_latex
 
     texts = [elementwise_latex(name, ModelSpec(T=2)) for name in ("Wxh", "bh", "X", "h0")]
     for cell in (factory() for factory in BUILTIN_CELLS.values()):
@@ -123,7 +123,7 @@ def _steps_in_order(latex: str) -> list[str]:
 
 
 def test_the_stated_order_of_the_product_is_the_order_jacobian_multiplies_in() -> None:
-    from derivations.render import product_order_latex
+    from derivations.vanilla.render import product_order_latex
 
     # the note: the factor of step k + 1 leftmost, t increasing to the right
     stated = _steps_in_order(product_order_latex().split(r"\\", 1)[1])  # after the product
@@ -135,9 +135,9 @@ def test_the_stated_order_of_the_product_is_the_order_jacobian_multiplies_in() -
 
 
 def test_the_transposed_step_is_the_transpose_of_the_step_jacobian() -> None:
-    from derivations.render import transposed_step_latex
-    from derivations.terms import Factor
-    from derivations.unroll import unroll
+    from derivations.vanilla.render import transposed_step_latex
+    from derivations.vanilla.terms import Factor
+    from derivations.vanilla.unroll import unroll
 
     model = unroll(ModelSpec(T=3))
     step = jacobian(3, 2, 3).matrix(model)

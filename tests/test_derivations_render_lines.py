@@ -1,4 +1,4 @@
-"""derivations.render_lines: long formulas are broken into short lines and nothing else changes.
+"""derivations.render.lines: long formulas are broken into short lines and nothing else changes.
 
 With the breaks taken out, an entry-wise sum is SymPy's own print and a written-out
 term is the term's own LaTeX; every line stays within its limit.
@@ -9,22 +9,22 @@ from __future__ import annotations
 import sympy as sp
 
 from derivations import ModelSpec, backward_loop, expanded_sum, unroll, written_out_latex
-from derivations.render import loop_latex_names
-from derivations.render_lines import (
+from derivations.render.lines import (
     CONTINUED_PRODUCT,
     CONTINUED_SUM,
     FACTORS_PER_LINE,
     SUMMANDS_PER_LINE,
-    _balanced,
-    _broken_sum,
+    balanced,
+    broken_sum,
 )
+from derivations.vanilla.render import loop_latex_names
 
 
 def test_balanced_lines_are_as_few_and_as_equal_as_possible() -> None:
     items = [str(n) for n in range(7)]
-    assert [len(line) for line in _balanced(items, 3)] == [3, 3, 1]
-    assert [len(line) for line in _balanced(items[:6], 4)] == [3, 3]
-    assert [item for line in _balanced(items, 2) for item in line] == items
+    assert [len(line) for line in balanced(items, 3)] == [3, 3, 1]
+    assert [len(line) for line in balanced(items[:6], 4)] == [3, 3]
+    assert [item for line in balanced(items, 2) for item in line] == items
 
 
 def _unbroken(latex: str, marker: str) -> str:
@@ -39,7 +39,7 @@ def test_long_sums_are_broken_but_otherwise_sympys_print() -> None:
     names = loop_latex_names(model, loop)
     checked = 0
     for _, expr in loop.assignments:
-        broken = _broken_sum(expr, names)
+        broken = broken_sum(expr, names)
         whole = sp.latex(expr, symbol_names=names)
         assert " ".join(_unbroken(broken, CONTINUED_SUM).split()) == " ".join(whole.split())
         for line in broken.split(CONTINUED_SUM):

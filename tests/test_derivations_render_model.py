@@ -1,4 +1,4 @@
-r"""derivations.render_model: the model's LaTeX read against the cell, the paths against rnnnum.
+r"""derivations.vanilla.render_model: the model's LaTeX read against the cell, paths against rnnnum.
 
 The step equations, local Jacobians and parameter rules `render_model` prints from
 the vanilla cell are read against the vanilla RNN written out by hand here, and each path
@@ -13,10 +13,11 @@ import numpy as np
 import pytest
 
 import rnnnum
-from derivations.lambdified import lambdify_model
-from derivations.notation import ACTIVATION_NAMES, pair_position, step_position
-from derivations.render import loop_update_latex
-from derivations.render_model import (
+from derivations.core.notation import ACTIVATION_NAMES, pair_position, step_position
+from derivations.core.spec import ModelSpec
+from derivations.vanilla.lambdified import lambdify_model
+from derivations.vanilla.render import loop_update_latex
+from derivations.vanilla.render_model import (
     forward_latex,
     hidden_latex,
     hidden_path_factors,
@@ -24,10 +25,9 @@ from derivations.render_model import (
     model_latex,
     parameter_locals_latex,
 )
-from derivations.spec import ModelSpec
-from derivations.terms import _product_value
-from derivations.unroll import unroll
-from derivations.verify import _rnnnum_problem
+from derivations.vanilla.terms import _product_value
+from derivations.vanilla.unroll import unroll
+from derivations.vanilla.verify import _rnnnum_problem
 
 #: Two float64 evaluations of the same chain in different orders: a few ulps.
 PATH_RTOL = 1e-12
@@ -47,7 +47,7 @@ def _rows(aligned: str) -> list[str]:
 @pytest.mark.parametrize("activation", ACTIVATION_NAMES)
 def test_the_step_equations_printed_from_the_cell_are_the_vanilla_ones(activation: str) -> None:
     # the recurrence written here by hand; h = f(a) from the activation table of
-    # derivations.spec (SymPy's print of the activation), not from the cell
+    # derivations.core.spec (SymPy's print of the activation), not from the cell
     spec = ModelSpec(T=2, activation=activation)
 
     def step(t: str, prev: str) -> list[str]:
@@ -66,7 +66,7 @@ def test_the_step_equations_printed_from_the_cell_are_the_vanilla_ones(activatio
 @pytest.mark.parametrize("activation", ACTIVATION_NAMES)
 def test_the_local_jacobians_printed_from_the_cell_are_the_vanilla_ones(activation: str) -> None:
     # written here by hand (the mathematics), against what the cell prints; f' from the
-    # activation table of derivations.spec, SymPy's own derivative
+    # activation table of derivations.core.spec, SymPy's own derivative
     spec = ModelSpec(activation=activation)
     slope = spec.act.derivative_latex("a_{t}", "h_{t}")
     diag = "I" if slope == "1" else rf"\operatorname{{diag}}({slope})"  # identity: f' = 1

@@ -10,8 +10,8 @@ import sympy as sp
 
 import rnnnum
 from derivations import ModelSpec, OutOfRangeError, UnknownChoiceError
-from derivations.notation import ACTIVATION_NAMES, LOSS_NAMES
-from derivations.spec import ACTIVATIONS, LOSSES, derivative_supremum
+from derivations.core.notation import ACTIVATION_NAMES, LOSS_NAMES
+from derivations.core.spec import ACTIVATIONS, LOSSES, derivative_supremum
 
 
 @pytest.mark.parametrize("name", ACTIVATION_NAMES)

@@ -1,4 +1,4 @@
-"""derivations.terms: every factor kind is what `FACTOR_KINDS` says, and a term's SymPy
+"""derivations.vanilla.terms: every factor kind is what `FACTOR_KINDS` says, and a term's SymPy
 product, its numeric product and its LaTeX agree."""
 
 from __future__ import annotations
@@ -7,8 +7,8 @@ import numpy as np
 import pytest
 
 from derivations import ModelSpec, expanded_sum, lambdify_model, unroll
-from derivations.proofs import random_point
-from derivations.terms import FACTOR_KINDS, Factor
+from derivations.vanilla.proofs import random_point
+from derivations.vanilla.terms import FACTOR_KINDS, Factor
 
 #: The term's SymPy product and its numeric product differ by float64 rounding only.
 IR_RTOL = 1e-12

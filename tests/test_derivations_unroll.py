@@ -1,4 +1,4 @@
-"""derivations.unroll: the straight-line program computes rnnnum's forward pass.
+"""derivations.vanilla.unroll: the straight-line program computes rnnnum's forward pass.
 
 The program's total loss, back-substituted into the inputs and evaluated with
 numbers, is compared with `rnnnum.forward` (written independently in NumPy) for
@@ -13,9 +13,9 @@ import sympy as sp
 
 import rnnnum
 from derivations import ModelSpec, unroll
-from derivations.notation import ACTIVATION_NAMES, LOSS_NAMES, step_position
-from derivations.proofs import random_point
-from derivations.unroll import back_substitute, matrix_of_symbols
+from derivations.core.notation import ACTIVATION_NAMES, LOSS_NAMES, step_position
+from derivations.program.symbols import back_substitute, matrix_of_symbols
+from derivations.vanilla.proofs import random_point
 
 #: SymPy evaluating the nested expression at 30 digits vs NumPy in float64: a few roundings
 RTOL = 1e-12

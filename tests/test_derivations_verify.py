@@ -7,13 +7,13 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-import derivations.gradients as gradients_module
+import derivations.vanilla.gradients as gradients_module
 import rnnnum
 from derivations import ModelSpec, lambdify_model, unroll
-from derivations.notation import ACTIVATION_NAMES, GRADIENT_NAMES, LOSS_NAMES
-from derivations.proofs import random_point
-from derivations.terms import Factor
-from derivations.verify import verify, verify_spec
+from derivations.core.notation import ACTIVATION_NAMES, GRADIENT_NAMES, LOSS_NAMES
+from derivations.vanilla.proofs import random_point
+from derivations.vanilla.terms import Factor
+from derivations.vanilla.verify import verify, verify_spec
 
 #: Two float64 computations of the same loss: a few ulps of |L|.
 LOSS_RTOL = 1e-13

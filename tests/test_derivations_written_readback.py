@@ -8,10 +8,10 @@ from pathlib import Path
 import pytest
 
 from derivations import ModelSpec
-from derivations.cell_markdown import cell_derivation_markdown, cell_derive_latex
-from derivations.cells import BUILTIN_CELLS, lstm
-from derivations.render import derivation_markdown
-from derivations.written_readback import (
+from derivations.core.cells import BUILTIN_CELLS, lstm
+from derivations.render.page import cell_derivation_markdown, cell_derive_latex
+from derivations.vanilla.render import derivation_markdown
+from derivations.vanilla.written_readback import (
     expected_cell,
     expected_vanilla,
     read_written,

@@ -256,13 +256,13 @@ def test_each_tuned_horizon_claim_breaks(tuned):
 
 @pytest.fixture(scope="module")
 def lstm_cell() -> Any:
-    from derivations.cells import lstm
+    from derivations.core.cells import lstm
 
     return lstm()
 
 
 def _blocks_moved(monkeypatch: pytest.MonkeyPatch, pair: tuple[str, str], change) -> None:
-    from derivations.cell import Cell
+    from derivations.core.cell import Cell
 
     real = Cell.step_jacobian_blocks
 
@@ -292,7 +292,7 @@ def test_a_second_path_from_c_to_c_breaks_its_claim(monkeypatch, lstm_cell):
 def test_a_lost_gate_path_from_h_to_h_breaks_its_claim(monkeypatch, lstm_cell):
     import gen_cell_pages
 
-    from derivations.cell_factors import LocalSum
+    from derivations.core.factors import LocalSum
 
     _blocks_moved(monkeypatch, ("h", "h"), lambda block: LocalSum(block.terms[:-1]))
     _breaks(lambda: gen_cell_pages._blocks(lstm_cell, "lstm"), "dh_t/dh_{t-1} has four paths")
@@ -324,8 +324,8 @@ def test_a_term_missing_from_the_loop_breaks_its_claim(monkeypatch, lstm_cell):
 def test_the_reset_claims_break(monkeypatch):
     import gen_cell_fragments
 
-    from derivations.cell_factors import LocalSum
-    from derivations.cells import gru
+    from derivations.core.cells import gru
+    from derivations.core.factors import LocalSum
 
     gen_cell_fragments.gated_fragments()  # the real derivation passes
     real = gen_cell_fragments._through_wn

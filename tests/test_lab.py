@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 import rnnnum
-from derivations.gradients import pairs
+from derivations.vanilla.gradients import pairs
 from rnnnum import lab
 
 #: ||(sQ)^n|| = s^n is exact; 40 float64 matrix products and one SVD each err by ~1e-14.

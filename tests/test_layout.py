@@ -49,7 +49,7 @@ def import_graph() -> dict[str, set[str]]:
 
 def test_the_graph_is_read_from_the_source():
     graph = import_graph()
-    assert "derivations.cell_links" in graph["derivations.cell_sums"]
+    assert "derivations.gradient.links" in graph["derivations.gradient.sums"]
     assert "rnnnum._inputs" in graph["rnnnum.forward"]
     assert "formula_images" in graph["mathjax_svg"]  # a hook's neighbour, by bare name
 
@@ -64,3 +64,42 @@ def test_no_import_circles():
             "or type the dependency with a Protocol where it is used."
         )
     assert len(order) == len(import_graph())
+
+
+#: derivations' stages in the order the data flows: a module imports only from its own
+#: stage or an earlier one. The vanilla-only pipeline comes after every stage of the cell
+#: engine (it borrows their basics; nothing of the engine leans on it), then the CLI
+#: and the package's front (``derivations/__init__.py``), which name everything.
+STAGES = ("core", "program", "gradient", "compile", "render", "check", "vanilla", "cli", "")
+
+
+def _stage(module: str) -> int:
+    parts = module.split(".")
+    stage = parts[1] if len(parts) > 1 else ""
+    return STAGES.index("" if stage == "__main__" else stage)
+
+
+def test_derivations_imports_follow_the_data_flow():
+    graph = import_graph()
+    upstream = [
+        f"{name} ({_stage(name)}: {STAGES[_stage(name)] or 'the package'}) imports {dep} "
+        f"({STAGES[_stage(dep)] or 'the package'})"
+        for name, deps in graph.items()
+        if name.startswith("derivations.")
+        for dep in deps
+        if dep.startswith("derivations.") and _stage(dep) > _stage(name)
+    ]
+    assert not upstream, (
+        "a stage imports a later one: " + "; ".join(sorted(upstream))
+        + f". The stages in order: {', '.join(s for s in STAGES if s)}. Move what both "
+        "need into the earlier stage."
+    )  # fmt: skip
+
+
+def test_every_derivations_module_sits_in_a_stage():
+    loose = [
+        p.relative_to(ROOT).as_posix()
+        for p in (ROOT / "derivations").glob("*.py")
+        if p.stem not in {"__init__", "__main__", "cli"}
+    ]
+    assert not loose, f"modules outside the stage folders: {loose}; put each in its stage"

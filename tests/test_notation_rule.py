@@ -1,7 +1,7 @@
 """The derivative rule of the notation page, applied to everything a reader sees.
 
 Local derivatives carry the partial sign, total ones an upright d (see
-`derivations.notation`). The scanner (`notation_rule`) is first shown to tell the two
+`derivations.core.notation`). The scanner (`notation_rule`) is first shown to tell the two
 apart on known cases, then run over every generated page of the built site, every
 command-line output and the docstrings of both packages.
 """
@@ -17,9 +17,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from notation_rule import cell_offsets, derivatives, html_text, local_offsets, violations
 
-from derivations.cells import BUILTIN_CELLS, load_cell
 from derivations.cli import main
-from derivations.notation import GRADIENT_NAMES
+from derivations.core.cells import BUILTIN_CELLS, load_cell
+from derivations.core.notation import GRADIENT_NAMES
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -64,7 +64,7 @@ def test_a_symbol_as_plain_text_is_found(prose, token):
         '<nav class="md-nav"><a href="#rnnnum.init_xavier">init_xavier</a></nav>',
         '<div class="clipboard-copy-txt">ax.set_xlabel("k")</div>',
         "<p>and/or, d = i − k, log10, 1/γ, Xavier/Glorot, i − k, T = 30, O(1), 0.9^10</p>",
-        "<p>the module <code>derivations.cells</code> and the page of the GRU</p>",
+        "<p>the module <code>derivations.core.cells</code> and the page of the GRU</p>",
         "<h1>404 - Not found</h1>",
         "<p>SymPy issues #17229, #26561, #26585, open since 2019</p>",
     ],
@@ -77,7 +77,7 @@ def test_math_code_attributes_and_ordinary_words_are_not_findings(prose):
     ("prose", "token"),
     [
         ("<p>the table of checks by docs/hooks/gen_cell_checks.py, which</p>", None),
-        ("<p>see derivations/cell.py</p>", "derivations/cell.py"),
+        ("<p>see derivations/core/cell.py</p>", "derivations/core/cell.py"),
         ("<p>in rnnnum/lstm.py</p>", "rnnnum/lstm.py"),
         ("<p>read in tests/test_spec.py)</p>", "tests/test_spec.py"),
         ("<p>recorded in <code>docs/results/memory-horizon.json</code></p>", None),
@@ -130,7 +130,7 @@ def test_a_path_is_reported_once_not_again_as_a_snake_case_name():
 def test_a_stray_heading_in_the_api_reference_is_found():
     # the docstring line "#26561, #26585); ..." that Python-Markdown read as a heading
     body = (
-        '<div class="doc doc-object"><h2 class="doc doc-heading">derivations.unroll</h2>'
+        '<div class="doc doc-object"><h2 class="doc doc-heading">derivations.vanilla.unroll</h2>'
         '<div class="doc doc-contents first"><p>issues #17229,</p>'
         "<h3>26561, #26585); it appears only in display.</h3>"
         '<div class="doc doc-object"><h3 class="doc doc-heading">Unrolled</h3>'

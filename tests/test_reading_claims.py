@@ -79,7 +79,7 @@ def test_the_detach_comparison_holds_and_fails_when_the_two_forms_agree(monkeypa
 def test_the_path_and_product_claim_fails_when_a_repeated_read_goes_unseen(monkeypatch):
     import gen_cell_pages
 
-    from derivations.cells import gru
+    from derivations.core.cells import gru
 
     cell = gru()
     assert gen_cell_pages._path_and_product(cell)  # the GRU reads z twice: said

@@ -25,7 +25,7 @@ LAB_LINKS = ("gated/cell-state-path/", "gated/gru-resets/", "notebooks/lstm-exam
 
 
 def test_every_cell_page_shows_its_figures_and_links_every_gradient(built_site):
-    from derivations.cells import BUILTIN_CELLS
+    from derivations.core.cells import BUILTIN_CELLS
 
     for key, figures in CELL_FIGURES.items():
         html = (built_site / "gated" / key / "index.html").read_text()
@@ -85,7 +85,7 @@ def test_every_gradient_page_quotes_a_command_that_prints_its_derivation(built_s
     import re
     import subprocess
 
-    from derivations.cells import BUILTIN_CELLS
+    from derivations.core.cells import BUILTIN_CELLS
 
     quoted = r"unrolled derive --cell (\S+) --param (\S+) --steps 3 --format markdown"
     for key in CELL_FIGURES:
@@ -105,7 +105,7 @@ def test_every_gradient_page_quotes_a_command_that_prints_its_derivation(built_s
 
 
 def test_parameters_are_named_after_the_gate_or_candidate_they_feed(built_site):
-    from derivations.cells import BUILTIN_CELLS, unit_of
+    from derivations.core.cells import BUILTIN_CELLS, unit_of
 
     for key in CELL_FIGURES:
         cell = BUILTIN_CELLS[key]()

@@ -1,8 +1,8 @@
 """The activations' table and their γ, proved exactly by SymPy (job ``activations``).
 
 γ = sup |f'| of each activation is taken from SymPy's own derivative of the
-forward function (`derivations.spec.derivative_supremum`, a few seconds of symbolic
-limits), so it is a job of its own: it imports only `derivations.spec`, and an edit
+forward function (`derivations.core.spec.derivative_supremum`, a few seconds of symbolic
+limits), so it is a job of its own: it imports only `derivations.core.spec`, and an edit
 to the renderers does not rerun it.
 """
 
@@ -11,7 +11,7 @@ from __future__ import annotations
 import sympy as sp
 from gen_format import claim, code, math, table
 
-from derivations.spec import ACTIVATIONS, derivative_supremum
+from derivations.core.spec import ACTIVATIONS, derivative_supremum
 
 
 def activation_fragments() -> dict[str, str]:

@@ -1,6 +1,6 @@
 """Generator job ``cell-checks``: the gated cells' symbolic-vs-numeric gate of the build.
 
-`cell_checks` runs `derivations.cell_verify.verify_cell` for one cell, over both losses
+`cell_checks` runs `derivations.check.verify.verify_cell` for one cell, over both losses
 and T = 1..3 (`CELL_CHECK_STEPS`): the compiled backward loop against `rnnnum.bptt`,
 every (i, k) term of every gradient against `rnnnum.components`, the loop against
 central differences of rnnnum's forward pass, and every state Jacobian against
@@ -12,10 +12,10 @@ from __future__ import annotations
 
 from gen_format import SEED, ChecksFailed, code, sci, table
 
-from derivations.cell import Cell
-from derivations.cell_verify import verify_cell
-from derivations.cells import BUILTIN_CELLS
-from derivations.verify import CHECKS, Check
+from derivations.check.table import CHECKS, Check
+from derivations.check.verify import verify_cell
+from derivations.core.cell import Cell
+from derivations.core.cells import BUILTIN_CELLS
 
 #: The cells with a chapter page (the vanilla cell has its own pages).
 GATED_CELLS = ("lstm", "gru", "gru-before", "residual")

@@ -31,11 +31,11 @@ from matplotlib.axes import Axes
 from matplotlib.mathtext import MathTextParser
 from matplotlib.patches import Circle, FancyArrowPatch
 
-from derivations.cell import Cell, Input, Prev, Ref
-from derivations.cell_factors import LocalSum, Notation, Weight
-from derivations.cell_nodes import Node
-from derivations.errors import OutOfRangeError, UnknownChoiceError
-from derivations.notation import QUANTITIES
+from derivations.core.cell import Cell, Input, Prev, Ref
+from derivations.core.errors import OutOfRangeError, UnknownChoiceError
+from derivations.core.factors import LocalSum, Notation, Weight
+from derivations.core.nodes import Node
+from derivations.core.notation import QUANTITIES
 
 __all__ = [
     "CARRY_COLOUR",
@@ -396,7 +396,7 @@ def route_edges(
 ) -> frozenset[tuple[str, str]]:
     """The (source, target) node keys of every edge between states of the drawn graph
     (`cell_edges`) that lies on some path from `wrt` at step k to `of` at step i: the
-    routes of `derivations.cell_paths.routes`, each block spelt out as the equations'
+    routes of `derivations.gradient.paths.routes`, each block spelt out as the equations'
     edges. With `within`, only paths visiting no other states (``("c",)``: the LSTM's
     cell-state path alone)."""
     keep = within or cell.state_names

@@ -29,13 +29,13 @@ from __future__ import annotations
 
 from gen_format import SYMBOL_STEPS, claim, display, math
 
-from derivations.cell import Cell
-from derivations.cell_factors import LocalSum
-from derivations.cell_named_paths import named_path_latex
-from derivations.cell_paths import block_derivative, held_fixed
-from derivations.cell_sums_latex import block_matrix_latex
-from derivations.cells import BUILTIN_CELLS, gru, lstm
-from derivations.notation import total_derivative
+from derivations.core.cell import Cell
+from derivations.core.cells import BUILTIN_CELLS, gru, lstm
+from derivations.core.factors import LocalSum
+from derivations.core.notation import total_derivative
+from derivations.gradient.named_paths import named_path_latex
+from derivations.gradient.paths import block_derivative, held_fixed
+from derivations.render.sums import block_matrix_latex
 
 #: The GRU's equations whose form the reset changes (the rest are the same).
 RESET_EQUATIONS = ("hn", "an")

@@ -21,12 +21,13 @@ from gen_cell_sums import GENERATED_NOTE, PAGE_STEPS, sum_page, sum_uri, written
 from gen_format import claim, code, display, math, table
 from gen_readback import check_written_sums
 
-from derivations.cell import Cell
-from derivations.cell_factors import LocalSum
-from derivations.cell_loop import cell_loop_map
-from derivations.cell_loop_render import cell_loop_code
-from derivations.cell_named_paths import named_path_latex, named_paths
-from derivations.cell_paths import (
+from derivations.core.cell import Cell
+from derivations.core.cells import BUILTIN_CELLS
+from derivations.core.factors import LocalSum
+from derivations.core.notation import local_derivative, total_derivative
+from derivations.gradient.loop import cell_loop_map
+from derivations.gradient.named_paths import named_path_latex, named_paths
+from derivations.gradient.paths import (
     Route,
     block_derivative,
     block_paths,
@@ -34,10 +35,9 @@ from derivations.cell_paths import (
     repeated_reads,
     routes,
 )
-from derivations.cell_sums_latex import block_matrix_latex
-from derivations.cells import BUILTIN_CELLS
-from derivations.notation import local_derivative, total_derivative
-from derivations.written_readback import Pair, expected_cell
+from derivations.render.loop import cell_loop_code
+from derivations.render.sums import block_matrix_latex
+from derivations.vanilla.written_readback import Pair, expected_cell
 
 #: The chapter's section title in the navigation.
 SECTION = "Gated cells, derived and measured"
@@ -145,7 +145,7 @@ def _blocks(cell: Cell, key: str) -> list[str]:
             display(r"\begin{aligned}" + r" \\ ".join(where) + r"\end{aligned}"),
         ]
     for (s, s2), block in blocks.items():
-        lhs = block_derivative(cell, s, s2)  # ∂ or d by the rule of derivations.notation
+        lhs = block_derivative(cell, s, s2)  # ∂ or d by the rule of derivations.core.notation
         if not block:
             out.append(f"- {math(lhs + ' = 0')}: no path.")
             continue
@@ -294,7 +294,7 @@ def cell_page(key: str, cell: Cell, files: dict[str, str]) -> str:
             "",
             "## The equations",
             "",
-            f"Printed from the cell's definition ({code(f'derivations.cells.{cell.name}')}):",
+            f"Printed from the cell's definition ({code(f'derivations.core.cells.{cell.name}')}):",
             _equations(cell),
             "## The parameters",
             _params(cell),
@@ -337,7 +337,7 @@ def cell_page(key: str, cell: Cell, files: dict[str, str]) -> str:
 
 
 def _gradient_titles(cell: Cell) -> list[tuple[str, str]]:
-    from derivations.cell_sums_latex import gradient_lhs  # noqa: PLC0415
+    from derivations.render.sums import gradient_lhs  # noqa: PLC0415
 
     return [(name, gradient_lhs(cell, name)) for name in cell.gradient_names]
 

@@ -3,7 +3,7 @@
 For dL/d(name) at T = `PAGE_STEPS`: the compact form (sums over i and k, the state
 Jacobian a product of block matrices), the written-out sum (each term (i, k) a sum
 over its paths through the states) and the table of checks of `gen_cell_checks`. A
-gradient with more path products than `derivations.cell_sums_latex.MAX_WRITTEN_PATHS`
+gradient with more path products than `derivations.render.sums.MAX_WRITTEN_PATHS`
 is shown in compact form only, and the page says so. A term of more than
 `OPEN_PATHS` path products is folded: a closed block the reader opens for it (drawn,
 like every formula, while the site builds: docs/hooks/mathjax_svg.py).
@@ -15,11 +15,13 @@ import html
 
 from gen_format import display, math
 
-from derivations.cell import Cell
-from derivations.cell_links import sum_notation
-from derivations.cell_paths import repeated_reads
-from derivations.cell_sums import CellTerm, cell_expanded_sum
-from derivations.cell_sums_latex import (
+from derivations.core.cell import Cell
+from derivations.core.notation import QUANTITIES, total_derivative
+from derivations.gradient.links import sum_notation
+from derivations.gradient.paths import repeated_reads
+from derivations.gradient.sums import CellTerm, cell_expanded_sum
+from derivations.render.lines import balanced
+from derivations.render.sums import (
     CONTINUED_PATH,
     CONTINUED_PATH_PRODUCT,
     MAX_WRITTEN_PATHS,
@@ -28,12 +30,10 @@ from derivations.cell_sums_latex import (
     gradient_target,
     written_groups,
 )
-from derivations.notation import QUANTITIES, total_derivative
-from derivations.render_lines import _balanced
 
 #: Factors per line of a written-out path product on these pages: the gated cells'
 #: factors are wider than the vanilla cell's (diag(f_t (1 - f_t)) against diag(1 - h^2)),
-#: so fewer than the vanilla pages' `derivations.render.FACTORS_PER_LINE` fit the column.
+#: so fewer than the vanilla pages' `derivations.vanilla.render.FACTORS_PER_LINE` fit the column.
 #: Two, not three: at three the LSTM's lines are 390-530 px wide and scroll on a 390 px
 #: phone (358 px of column); at two nearly every term fits there, and on a desktop
 #: every line still fits, in more lines.
@@ -81,7 +81,7 @@ def _term_display(term: CellTerm, lhs: str, first: bool) -> str:
     rows = []
     for n, path in enumerate(term.paths):
         lines = [
-            r"\,".join(line) for line in _balanced(path.parts(notation), GATED_FACTORS_PER_LINE)
+            r"\,".join(line) for line in balanced(path.parts(notation), GATED_FACTORS_PER_LINE)
         ]
         sign = "- " if path.sign < 0 else ("+ " if n or not first else "")
         lead = "&= " if first and n == 0 else "&\\quad "

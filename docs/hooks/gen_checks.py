@@ -1,6 +1,6 @@
 """Generator jobs ``checks`` and ``proofs``: the symbolic-vs-numeric gate of the build.
 
-``checks`` runs `derivations.verify` (every gradient x activation x loss x T = 1..4,
+``checks`` runs `derivations.vanilla.verify` (every gradient x activation x loss x T = 1..4,
 four checks each) and returns its summary as Markdown tables: one per gradient for
 the generated pages (``checks.<name>``) and one for everything (``checks.all``).
 ``proofs`` runs the exact proof that the backward loop computes the expanded sum.
@@ -11,10 +11,11 @@ from __future__ import annotations
 
 from gen_format import ChecksFailed, code, sci, table
 
-from derivations.notation import GRADIENT_NAMES
-from derivations.proofs import prove_loop_equals_sum
-from derivations.spec import ModelSpec
-from derivations.verify import BUILD_STEPS, CHECKS, SummaryRow, VerificationTable, verify
+from derivations.check.table import CHECKS, SummaryRow, VerificationTable
+from derivations.core.notation import GRADIENT_NAMES
+from derivations.core.spec import ModelSpec
+from derivations.vanilla.proofs import prove_loop_equals_sum
+from derivations.vanilla.verify import BUILD_STEPS, verify
 
 #: Sequence lengths of the build-time verification (why these: `BUILD_STEPS`).
 VERIFY_STEPS = BUILD_STEPS
@@ -70,7 +71,8 @@ def checks_job() -> dict[str, dict[str, str]]:
             for c in result.failures
         ]
         raise ChecksFailed(
-            f"derivations.verify: {len(result.failures)} of {len(result.rows)} checks failed:\n"
+            f"derivations.vanilla.verify: {len(result.failures)} of {len(result.rows)} "
+            "checks failed:\n"
             + "\n".join(lines[:40])
             + ("\n  ..." if len(lines) > 40 else "")
             + "\nRun `python -m derivations verify --detail` to see them all."

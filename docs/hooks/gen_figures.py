@@ -1,6 +1,6 @@
 """Generator job ``figures``: every figure of the site, drawn by matplotlib as SVG.
 
-The graph figures take their labels from `derivations.notation` (the laboratory's
+The graph figures take their labels from `derivations.core.notation` (the laboratory's
 plots are drawn by `gen_lab`). The SVGs are byte-identical from build to build
 (fixed hash salt, no date, glyphs as paths so no font is requested).
 """
@@ -13,7 +13,7 @@ import matplotlib.pyplot as plt
 from gen_plot import GREY, svg_text
 from matplotlib.patches import Circle, FancyArrowPatch
 
-from derivations.notation import QUANTITIES
+from derivations.core.notation import QUANTITIES
 
 #: Sequence length of the graph figures.
 STEPS = 3

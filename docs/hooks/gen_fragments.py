@@ -4,7 +4,7 @@ Formulas come from `derivations` (its renderers and notation), numbers from `rnn
 computations made here, at build time. Each fragment is Markdown: inline math
 ``\\(...\\)``, display math ``$$...$$``, a table or a plain number. This is one of the
 places where the symbolic and the numeric halves meet (with the tests and
-`derivations.verify`).
+`derivations.vanilla.verify`).
 
 Symbols in a sentence are always one of these inline fragments (the build fails on
 plain ``h_t`` in prose, see ``prose_check.py``):
@@ -39,10 +39,21 @@ from gen_format import (
 )
 
 import rnnnum
-from derivations.cell import Prev
-from derivations.cell_factors import Scope
-from derivations.cells import residual, vanilla
-from derivations.formulas import (
+from derivations.core.cell import Prev
+from derivations.core.cells import residual, vanilla
+from derivations.core.factors import Scope
+from derivations.core.notation import (
+    GRADIENT_NAMES,
+    QUANTITIES,
+    local_derivative,
+    pair_position,
+    signal_entry_latex,
+    step_latex,
+    step_position,
+    total_derivative,
+)
+from derivations.core.spec import ModelSpec
+from derivations.render.formulas import (
     PASCANU_NAMES,
     column_block,
     column_equation,
@@ -53,18 +64,8 @@ from derivations.formulas import (
     product_bound,
     step_derivative,
 )
-from derivations.gradients import jacobian, pairs
-from derivations.notation import (
-    GRADIENT_NAMES,
-    QUANTITIES,
-    local_derivative,
-    pair_position,
-    signal_entry_latex,
-    step_latex,
-    step_position,
-    total_derivative,
-)
-from derivations.render import (
+from derivations.vanilla.gradients import jacobian, pairs
+from derivations.vanilla.render import (
     compact_latex,
     forward_entry_latex,
     forward_latex,
@@ -80,7 +81,6 @@ from derivations.render import (
     transposed_step_latex,
     written_out_latex,
 )
-from derivations.spec import ModelSpec
 from rnnnum.lab import problem
 
 #: The sizes of the small numeric examples (the symbolic default: D=2, H=3, V=4).
@@ -425,7 +425,7 @@ def column_fragments() -> dict[str, str]:
 def statement_fragments() -> dict[str, str]:
     """General statements of the lab pages (bounds, the residual step, gradient descent).
 
-    Printed from the cells (`derivations.formulas`) here, not in the lab job, which
+    Printed from the cells (`derivations.render.formulas`) here, not in the lab job, which
     imports neither `derivations` nor SymPy.
     """
     cell = residual()

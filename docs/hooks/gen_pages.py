@@ -9,11 +9,11 @@ from __future__ import annotations
 from gen_fragments import WRITTEN_TABS, WRITTEN_TABS_FRAGMENT, prose_fragments
 from gen_readback import check_written_sums, split_tabs
 
-from derivations.gradients import expanded_sum
-from derivations.notation import GRADIENT_NAMES, QUANTITIES
-from derivations.render import derivation_markdown
-from derivations.spec import ModelSpec
-from derivations.written_readback import expected_vanilla
+from derivations.core.notation import GRADIENT_NAMES, QUANTITIES
+from derivations.core.spec import ModelSpec
+from derivations.vanilla.gradients import expanded_sum
+from derivations.vanilla.render import derivation_markdown
+from derivations.vanilla.written_readback import expected_vanilla
 
 #: The sequence length of the generated pages (the issue's default).
 PAGE_STEPS = 3
@@ -55,7 +55,7 @@ def gradient_page(name: str, spec: ModelSpec) -> str:
             "",
             f"    Everything on this page was produced while the site was built: the "
             f"{n_terms} terms and every formula by `derivations`, the table of checks by "
-            f"`derivations.verify`, which compares them with `rnnnum`. The same text "
+            f"`derivations.vanilla.verify`, which compares them with `rnnnum`. The same text "
             f"(without the checks) comes out of the command line, for any number of steps:",
             "",
             "    ```bash",

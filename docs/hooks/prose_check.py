@@ -16,7 +16,7 @@ functions, no MkDocs:
   Unicode subscript (``h₀``), a d- or ∂-quotient (``dc_i/dc_k``, ``∂L/∂y``).
   A snake_case identifier is caught too (``forget_bias``): it belongs in a code span.
 - `path_findings`: a path of the repository (``docs/hooks/x.py``, ``tests/``,
-  ``derivations/cell.py``, ``mkdocs.yml``), in prose or in code, except in a command
+  ``derivations/core/cell.py``, ``mkdocs.yml``), in prose or in code, except in a command
   line a reader runs in the checkout (`code_path_findings`).
 - TeX left raw where MathJax does not look (``\\(`` in a heading's entry in the table
   of contents, in raw HTML without ``markdown``, a docstring's ``$ x$`` that arithmatex
@@ -99,7 +99,7 @@ SYMBOL_ADVICE = (
 )
 PATH_ADVICE = (
     "say it in the reader's terms (what the site's build does, the page that shows it, "
-    "or the Python module, e.g. `derivations.cells`), not as a path of the repository"
+    "or the Python module, e.g. `derivations.core.cells`), not as a path of the repository"
 )
 TEX_ADVICE = (
     "TeX that MathJax never sees: math in a heading shows raw in the table of contents "

@@ -12,7 +12,7 @@ On every build (and every rebuild under ``mkdocs serve``):
   Each process reports the files of the checkout it imported or read; its
   output is kept in ``.cache/generated`` and reused while none of those files (nor
   the NumPy, SymPy, Matplotlib or Python version) has changed, so an edit to
-  ``derivations/render.py`` does not rerun the laboratory (``UNROLLED_FRESH=1``
+  ``derivations/vanilla/render.py`` does not rerun the laboratory (``UNROLLED_FRESH=1``
   reuses nothing). The jobs return generated pages, figures and named Markdown fragments;
   a failed check makes its job exit non-zero and this hook fails the build. It also
   adds the notebooks as downloadable ``.ipynb``;
@@ -61,7 +61,7 @@ ROOT = HOOKS.parent.parent
 #: The generator jobs (see generate.py), one group per process. Each process pays
 #: ~0.4 s to import SymPy and NumPy, but each group is cached on its own: a job that
 #: does not import the edited module is not rerun, so the jobs a common edit touches
-#: (the vanilla pages: derivations/render.py) sit in small groups of their own.
+#: (the vanilla pages: derivations/vanilla/render.py) sit in small groups of their own.
 PROCESSES = (("checks", "proofs", "activations"), ("pages",), ("figures",), ("lab",),
              ("cell-checks",), ("cell-pages",))  # fmt: skip
 #: Where each process's output is kept, with the files it was made from.
