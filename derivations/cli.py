@@ -10,7 +10,9 @@
 
 ``--cell`` takes a built-in cell (vanilla, residual, lstm, gru, gru-before) or a user's
 own as ``package.module:attribute`` (a `derivations.Cell`, or a function returning one);
-without it, derive, jacobian and verify work on the vanilla RNN, as they always have.
+without it, derive and jacobian print the vanilla RNN's pages' forms (the vanilla pipeline,
+`derivations.vanilla`), and verify runs the cell verifier (`derivations.check.verify`, the
+one verifier) on the vanilla cell with every activation.
 
 Exit status: 0 on success, 1 when ``verify`` finds a failed check, 2 on a usage error
 (the message names the valid choices or the limit and what to do instead).
@@ -24,6 +26,7 @@ import sys
 import time
 from collections.abc import Sequence
 
+from derivations.check.table import BUILD_STEPS, DEFAULT_STEPS, Check, VerificationTable
 from derivations.check.verify import verify_cell
 from derivations.core.cell import Cell
 from derivations.core.cells import BUILTIN_CELLS, load_cell
@@ -42,7 +45,6 @@ from derivations.vanilla.render import (
     local_derivatives_latex,
     written_out_latex,
 )
-from derivations.vanilla.verify import BUILD_STEPS, DEFAULT_STEPS, verify
 
 __all__ = ["main"]
 
@@ -256,40 +258,43 @@ def _jacobian_cell(args: argparse.Namespace, steps: int) -> str:
     return routes_latex(cell, found, args.of, args.wrt)
 
 
+def _verify_cells(cells: list[Cell], steps: range) -> VerificationTable:
+    """`verify_cell` on each of `cells`, its progress on stderr, as one table."""
+    started, total = time.perf_counter(), len(cells) * len(steps) * len(LOSS_NAMES)
+    rows: list[Check] = []
+    for n, cell in enumerate(cells):
+        base = n * len(steps) * len(LOSS_NAMES)
+        name = f"{cell.name} {cell.activation}" if cell.twin and cell.twin.activation else cell.name
+
+        def step(done: int, _: int, label: str, base: int = base, name: str = name) -> None:
+            case = label.split(" ", 1)[1]  # "T=2 mse" after verify_cell's cell name
+            print(
+                f"verify: [{base + done + 1}/{total}] {name} {case} "
+                f"({time.perf_counter() - started:.1f} s)",
+                file=sys.stderr,
+                flush=True,
+            )
+
+        rows += verify_cell(cell, steps, progress=step).rows
+    return VerificationTable(tuple(rows))
+
+
 def _verify(args: argparse.Namespace) -> tuple[str, int]:
     if not 1 <= args.steps <= MAX_VERIFY_STEPS:
         raise DerivationError(
             f"--steps for verify must be from 1 to {MAX_VERIFY_STEPS}; got {args.steps}. "
             f"It checks every T from 1 to N (default {DEFAULT_STEPS}); {_BUILD_NOTE}."
         )
-    started = time.perf_counter()
-
-    def progress(done: int, total: int, spec: ModelSpec) -> None:
-        print(
-            f"verify: [{done + 1}/{total}] T={spec.T} {spec.activation} {spec.loss} "
-            f"({time.perf_counter() - started:.1f} s)",
-            file=sys.stderr,
-            flush=True,
+    if args.cell is None and args.activation is not None:
+        raise DerivationError(
+            f"verify without --cell checks the vanilla RNN with every activation; got "
+            f"--activation {args.activation}. Add --cell vanilla (or residual) to pick one."
         )
-
-    if args.cell is None:
-        if args.activation is not None:
-            raise DerivationError(
-                f"verify without --cell checks the vanilla RNN with every activation; got "
-                f"--activation {args.activation}. Add --cell vanilla (or residual) to pick one."
-            )
-        table = verify(range(1, args.steps + 1), progress=progress)
+    if args.cell is None:  # the vanilla cell, one run per activation
+        cells = [load_cell("vanilla", activation=name) for name in ACTIVATION_NAMES]
     else:
-        cell = load_cell(args.cell, activation=args.activation)
-
-        def step(done: int, total: int, label: str) -> None:
-            print(
-                f"verify: [{done + 1}/{total}] {label} ({time.perf_counter() - started:.1f} s)",
-                file=sys.stderr,
-                flush=True,
-            )
-
-        table = verify_cell(cell, range(1, args.steps + 1), progress=step)
+        cells = [load_cell(args.cell, activation=args.activation)]
+    table = _verify_cells(cells, range(1, args.steps + 1))
     if args.detail:
         rows = [
             f"{r.check:<30} {r.wrt:<10} T={r.T} {r.activation:<10} {r.loss:<13} "

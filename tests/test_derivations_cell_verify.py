@@ -8,14 +8,20 @@ gradient, every (i, k) term, finite differences, every state Jacobian) for every
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pytest
 
 import rnnnum
 from derivations.check.table import CHECKS
-from derivations.check.verify import TWINS, cell_problem, verify_cell
+from derivations.check.verify import cell_problem, verify_cell
+from derivations.core.cell import NumericTwin
 from derivations.core.cells import BUILTIN_CELLS, GRU_GATES, LSTM_GATES, load_cell
+from derivations.core.errors import DerivationError
 
+#: The built-in cells that name an rnnnum twin (all of them today).
+TWINS = sorted(name for name in BUILTIN_CELLS if load_cell(name).twin is not None)
 #: Each twin's gate order, as rnnnum declares it (never derived from the cell).
 TWIN_GATES = {"LSTMParams": rnnnum.LSTM_GATES, "GRUParams": rnnnum.GRU_GATES}
 
@@ -23,7 +29,8 @@ TWIN_GATES = {"LSTMParams": rnnnum.LSTM_GATES, "GRUParams": rnnnum.GRU_GATES}
 @pytest.mark.parametrize("name", sorted(TWINS))
 def test_contract_names_shapes_and_gate_order(name: str) -> None:
     cell = load_cell(name)
-    kind = TWINS[name]
+    assert cell.twin is not None
+    kind = cell.twin.params
     _, values, twin = cell_problem(cell, T=2, loss="mse", sizes=(2, 3, 4))
     assert twin is not None and type(twin.params).__name__ == kind
     rnn_fields = set(twin.params.as_dict())
@@ -67,20 +74,28 @@ def test_every_cell_verifies_against_its_twin_or_finite_differences(name: str) -
         assert checks == {CHECKS[2]}  # no twin: finite differences only
 
 
-def test_a_wrong_twin_fails_the_table(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_wrong_twin_fails_the_table() -> None:
     """The GRU checked against the other reset's twin: the checks must say so."""
-    import derivations.check.verify as cv
-
-    real = cv._twin
-
-    def swapped(program, values):  # type: ignore[no-untyped-def]
-        twin = real(program, values)
-        params = twin.params.replace(reset="before")
-        cache = rnnnum.forward(params, twin.X, twin.targets, loss="mse", **twin.initial)
-        return cv.Twin(params, cache, twin.X, twin.targets, twin.initial)
-
-    monkeypatch.setattr(cv, "_twin", swapped)
-    table = verify_cell(load_cell("gru"), steps=(2,), losses=("mse",), finite_differences=False)
+    gru = load_cell("gru")
+    wrong = replace(gru, twin=NumericTwin("GRUParams", params_options=(("reset", "before"),)))
+    table = verify_cell(wrong, steps=(2,), losses=("mse",), finite_differences=False)
     assert not table.passed
     assert {r.check for r in table.failures} >= {CHECKS[0], CHECKS[1]}
     assert np.isfinite([r.max_error for r in table.rows]).all()
+
+
+def test_the_twin_is_read_off_the_cell_not_its_name() -> None:
+    """A built-in cell renamed keeps its twin; the same cell without one has only finite
+    differences, whatever its name."""
+    renamed = replace(load_cell("gru-before"), name="my-gru")
+    table = verify_cell(renamed, steps=(2,), losses=("mse",), finite_differences=False)
+    assert table.passed and {r.check for r in table.rows} == {CHECKS[0], CHECKS[1], CHECKS[3]}
+    alone = replace(load_cell("lstm"), twin=None)
+    table = verify_cell(alone, steps=(2,), losses=("mse",))
+    assert table.passed and {r.check for r in table.rows} == {CHECKS[2]}
+
+
+def test_a_twin_rnnnum_does_not_have_is_refused() -> None:
+    cell = replace(load_cell("vanilla"), twin=NumericTwin("VanillaParams"))
+    with pytest.raises(DerivationError, match=r"rnnnum\.VanillaParams, which rnnnum does not"):
+        verify_cell(cell, steps=(1,), losses=("mse",))

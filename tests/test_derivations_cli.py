@@ -79,7 +79,7 @@ def test_verify_prints_table_and_progress() -> None:
     out = run("verify", "--steps", "2")
     assert out.returncode == 0, out.stdout + out.stderr
     assert "PASSED" in out.stdout
-    assert "verify: [20/20] T=2 identity mse" in out.stderr
+    assert "verify: [20/20] vanilla identity T=2 mse" in out.stderr
 
 
 def test_console_script_is_installed() -> None:

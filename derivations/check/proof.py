@@ -74,10 +74,12 @@ def sum_of_matrices(matrices: list[sp.Matrix]) -> sp.Matrix:
 
 
 def forward_mode(model: Program) -> Any:
-    """Directional derivative of L by forward mode through the program, compiled.
+    r"""The directional derivative of $L$ by forward mode through the program, compiled.
 
-    Each intermediate s = e(u_1, ...) gets a tangent ds = sum_u sympy.diff(e, u) du;
-    the tangents of the inputs are extra arguments. Returns f(*inputs, *tangents) -> dL.
+    Each intermediate $s = e(u_1, \dots)$ gets a tangent
+    $\dot s = \sum_u \frac{\partial e}{\partial u}\, \dot u$ (each partial by
+    `sympy.diff`); the inputs' tangents are extra arguments. Returns
+    ``f(*inputs, *tangents)``, the derivative of $L$ along the tangents.
     """
     inputs = model.inputs()
     tangent = {s: sp.Symbol(f"tan_{s.name}", real=True) for s in inputs}

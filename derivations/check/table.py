@@ -14,7 +14,9 @@ import numpy as np
 import rnnnum
 
 __all__ = [
+    "BUILD_STEPS",
     "CHECKS",
+    "DEFAULT_STEPS",
     "EXACT_ATOL",
     "EXACT_RTOL",
     "KINK_MARGIN",
@@ -39,6 +41,13 @@ EXACT_ATOL = 1e-13
 #: so that no difference quotient straddles a kink.
 KINK_MARGIN = 100 * rnnnum.FD_STEP
 
+
+#: Sequence lengths the site's build gate verifies (docs/hooks/gen_checks.py): T <= 4 is
+#: 880 checks of the vanilla pipeline in ~1.5 s, which keeps a rebuild under `mkdocs serve`
+#: within its 5 s target (T = 6 alone costs another second).
+BUILD_STEPS = range(1, 5)
+#: `unrolled verify` and the test suite check T = 1..DEFAULT_STEPS, beyond the build.
+DEFAULT_STEPS = 6
 
 CHECKS = (
     "loop vs rnnnum.bptt",

@@ -12,8 +12,8 @@ halves meet. For a cell of `derivations.core.cells`, at a random point, it compa
 - **state Jacobians vs rnnnum**: every ds_i/ds'_k, the sum over routes of one-step
   blocks, against `rnnnum.jacobian_products` (the LSTM's 2x2 blocks of (h, c)).
 
-The two halves share names, shapes and gate order only: `TWINS` says which rnnnum
-parameter type computes which cell, and each cell's ``stacks`` which per-gate blocks sit
+The two halves share names, shapes and gate order only: a cell's ``twin`` says which
+rnnnum parameter type computes it, and its ``stacks`` which per-gate blocks sit
 side by side in rnnnum's stacked arrays (the contract `tests/test_derivations_cell_verify.py`
 checks). A cell with no twin (a user's own) is checked against finite differences only.
 """
@@ -37,25 +37,16 @@ from derivations.check.table import (
     compare,
 )
 from derivations.compile.lambdify import CellEvaluation, lambdify_cell, random_cell_values
-from derivations.core.cell import Cell, Func
+from derivations.core.cell import Cell, Func, NumericTwin
+from derivations.core.errors import DerivationError
 from derivations.core.factors import FloatArray
 from derivations.core.notation import LOSS_NAMES, pair_position
 from derivations.gradient.named_paths import block_product_value
 from derivations.gradient.sums import cell_expanded_sum
 from derivations.program.unroll import UnrolledCell, unroll_cell
 
-__all__ = ["TWINS", "Twin", "cell_problem", "verify_cell", "verify_cell_spec"]
+__all__ = ["Twin", "cell_problem", "verify_cell", "verify_cell_spec"]
 
-#: rnnnum's parameter type for each built-in cell's twin (the residual cell is the
-#: vanilla parameters run with ``residual=True``). A cell not listed is checked against
-#: finite differences of its compiled forward pass only.
-TWINS = {
-    "vanilla": "RNNParams",
-    "residual": "RNNParams",
-    "lstm": "LSTMParams",
-    "gru": "GRUParams",
-    "gru-before": "GRUParams",
-}
 #: Draws tried before giving up on a point away from the ReLU kinks.
 MAX_DRAWS = 100
 
@@ -74,24 +65,15 @@ class Twin:
 def _twin(program: UnrolledCell, values: dict[str, Any]) -> Twin | None:
     """rnnnum's parameters and cache for the same numbers, or None without a twin."""
     cell, spec = program.cell, program.spec
-    kind = TWINS.get(cell.name)
-    if kind is None:
+    if cell.twin is None:
         return None
-    readout = {"Wyh": values["Wyh"], "by": values["by"]}
-    if kind == "RNNParams":
-        params: Any = rnnnum.RNNParams(
-            Wxh=values["Wxh"], Whh=values["Whh"], bh=values["bh"], **readout
-        )
-    else:
-        stacked = {
-            field: np.concatenate([values[b] for b in blocks], axis=-1)
-            for field, blocks in cell.stacking().items()
-        }
-        if kind == "LSTMParams":
-            params = rnnnum.LSTMParams(**stacked, **readout)
-        else:
-            reset = "before" if cell.name == "gru-before" else "after"
-            params = rnnnum.GRUParams(**stacked, **readout, reset=reset)
+    fields = {
+        field: np.concatenate([values[b] for b in blocks], axis=-1)
+        for field, blocks in cell.stacking().items()
+    }
+    stacked = {b for blocks in cell.stacking().values() for b in blocks}
+    fields |= {p: values[p] for p in (*cell.param_names, "Wyh", "by") if p not in stacked}
+    params = _twin_type(cell.twin)(**fields, **dict(cell.twin.params_options))
     X = values["X"][None]
     targets = np.asarray(values["targets"])[None]
     initial = {f"{s}0": values[f"{s}0"][None] for s in cell.state_names}
@@ -101,11 +83,23 @@ def _twin(program: UnrolledCell, values: dict[str, Any]) -> Twin | None:
 
 def _options(cell: Cell, loss: str, initial: dict[str, FloatArray]) -> dict[str, Any]:
     """The keywords rnnnum's forward pass (and its finite differences) need for `cell`."""
-    options: dict[str, Any] = {"loss": loss, **initial}
-    if TWINS[cell.name] == "RNNParams":
+    assert cell.twin is not None  # only a cell with a twin runs rnnnum's forward
+    options: dict[str, Any] = {"loss": loss, **initial, **dict(cell.twin.forward_options)}
+    if cell.twin.activation:
         options["activation"] = cell.activation
-        options["residual"] = cell.name == "residual"
     return options
+
+
+def _twin_type(twin: NumericTwin) -> Any:
+    """rnnnum's parameter type named by `twin`, with a clear error if rnnnum has none."""
+    kind = getattr(rnnnum, twin.params, None)
+    if not isinstance(kind, type):
+        raise DerivationError(
+            f"the cell's twin names rnnnum.{twin.params}, which rnnnum does not have; name "
+            "one of rnnnum's parameter types (RNNParams, LSTMParams, GRUParams) or set "
+            "twin=None to check the cell against finite differences only."
+        )
+    return kind
 
 
 def cell_problem(

@@ -146,12 +146,31 @@ class _Shapes:
 
 
 @dataclass(frozen=True)
+class NumericTwin:
+    """Which `rnnnum` parameter type computes a cell, and how it is asked to.
+
+    Data only, so that `derivations` does not import `rnnnum`: the verifier
+    (`derivations.check.verify`) looks ``params`` up in `rnnnum` and builds it from the
+    cell's parameters (stacked as the cell's ``stacks`` say) with ``params_options``, and
+    runs `rnnnum.forward` with ``forward_options`` (and the cell's activation when
+    ``activation`` is True).
+    """
+
+    params: str
+    params_options: tuple[tuple[str, Any], ...] = ()
+    forward_options: tuple[tuple[str, Any], ...] = ()
+    activation: bool = False
+
+
+@dataclass(frozen=True)
 class Cell:
     """A recurrent cell: parameters, states and the ordered equations of one step.
 
     Checked on construction (`check`). ``activation`` is what ``Func("act", ...)``
     applies (one of `derivations.core.notation.ACTIVATION_NAMES`); ``stacks`` says how
-    `rnnnum` stacks the per-gate parameters (empty: each stored as it is).
+    `rnnnum` stacks the per-gate parameters (empty: each stored as it is); ``twin``
+    names the `rnnnum` code that computes the same cell (None: a cell of one's own,
+    checked against finite differences only).
     """
 
     name: str
@@ -160,6 +179,7 @@ class Cell:
     equations: tuple[Equation, ...]
     activation: str = "tanh"
     stacks: tuple[Stack, ...] = field(default=())
+    twin: NumericTwin | None = None
 
     def __post_init__(self) -> None:
         self.check()

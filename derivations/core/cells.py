@@ -32,6 +32,7 @@ from derivations.core.cell import (
     Input,
     MatMul,
     Mul,
+    NumericTwin,
     OneMinus,
     Param,
     Prev,
@@ -74,7 +75,13 @@ class CellLoadError(DerivationError, ValueError):
     """A cell spec could not be loaded: the message says which part failed and why."""
 
 
-def _one_layer(name: str, h: Node, activation: str) -> Cell:
+#: The vanilla RNN's and the residual cell's twins: rnnnum's `RNNParams`, with the
+#: activation chosen and the residual flag set.
+RNN_TWIN = NumericTwin("RNNParams", forward_options=(("residual", False),), activation=True)
+RESIDUAL_TWIN = NumericTwin("RNNParams", forward_options=(("residual", True),), activation=True)
+
+
+def _one_layer(name: str, h: Node, activation: str, twin: NumericTwin) -> Cell:
     """The vanilla cell's parameters and pre-activation a_t, with the state equation `h`."""
     params = tuple(
         Param(p, rows, latex=QUANTITIES[p].latex, meaning=QUANTITIES[p].meaning)
@@ -82,17 +89,17 @@ def _one_layer(name: str, h: Node, activation: str) -> Cell:
     )
     a = Add(MatMul(Input(), "Wxh"), MatMul(H_PREV, "Whh"), Bias("bh"))
     equations = (Equation("a", a, "a"), Equation("h", h, "h"))
-    return Cell(name, params, (State("h", "h"),), equations, activation=activation)
+    return Cell(name, params, (State("h", "h"),), equations, activation=activation, twin=twin)
 
 
 def vanilla(activation: str = "tanh") -> Cell:
     r"""$a_t = x_t W_{xh} + h_{t-1} W_{hh} + b_h,\ h_t = f(a_t)$; f is `activation`."""
-    return _one_layer("vanilla", Func("act", Ref("a")), activation)
+    return _one_layer("vanilla", Func("act", Ref("a")), activation, RNN_TWIN)
 
 
 def residual(activation: str = "tanh") -> Cell:
     r"""Residual through time: $a_t$ as in `vanilla`, $h_t = h_{t-1} + f(a_t)$."""
-    return _one_layer("residual", Add(H_PREV, Func("act", Ref("a"))), activation)
+    return _one_layer("residual", Add(H_PREV, Func("act", Ref("a"))), activation, RESIDUAL_TWIN)
 
 
 def _gate_params(gate: str, biases: tuple[str, ...]) -> tuple[Param, ...]:
@@ -168,6 +175,7 @@ def lstm() -> Cell:
             Stack(stacked, tuple(f"{prefix}{g}" for g in names))
             for stacked, prefix in (("Wx", "Wx"), ("Wh", "Wh"), ("b", "b"))
         ),
+        twin=NumericTwin("LSTMParams"),
     )
     return _with_units(cell)
 
@@ -215,7 +223,9 @@ def gru(reset: str = "after") -> Cell:
         for stacked, prefix in (("Wx", "Wx"), ("Wh", "Wh"), ("bx", "bx"), ("bh", "bh"))
     )
     name = "gru" if reset == "after" else "gru-before"
-    return _with_units(Cell(name, params, (State("h", "h"),), equations, stacks=stacks))
+    twin = NumericTwin("GRUParams", params_options=(("reset", reset),))
+    cell = Cell(name, params, (State("h", "h"),), equations, stacks=stacks, twin=twin)
+    return _with_units(cell)
 
 
 #: Built-in cells by name; vanilla and residual take the activation, the gated ones fix theirs.

@@ -41,17 +41,8 @@ from derivations.vanilla.proofs import random_point
 from derivations.vanilla.unroll import unroll
 
 __all__ = [
-    "BUILD_STEPS",
-    "DEFAULT_STEPS",
     "verify",
 ]
-
-#: Sequence lengths the site's build gate verifies (docs/hooks/gen_checks.py): T <= 4 is
-#: 880 checks in ~1.5 s, which keeps a rebuild under `mkdocs serve` within its 5 s
-#: target (T = 6 alone costs another second).
-BUILD_STEPS = range(1, 5)
-#: `unrolled verify` and the test suite check T = 1..DEFAULT_STEPS, beyond the build.
-DEFAULT_STEPS = 6
 
 
 def _compare(

@@ -11,11 +11,11 @@ from __future__ import annotations
 
 from gen_format import ChecksFailed, code, sci, table
 
-from derivations.check.table import CHECKS, SummaryRow, VerificationTable
+from derivations.check.table import BUILD_STEPS, CHECKS, SummaryRow, VerificationTable
 from derivations.core.notation import GRADIENT_NAMES
 from derivations.core.spec import ModelSpec
 from derivations.vanilla.proofs import prove_loop_equals_sum
-from derivations.vanilla.verify import BUILD_STEPS, verify
+from derivations.vanilla.verify import verify
 
 #: Sequence lengths of the build-time verification (why these: `BUILD_STEPS`).
 VERIFY_STEPS = BUILD_STEPS
