@@ -1,4 +1,4 @@
-"""Verification of any cell against the numeric twin: the loop, every term, the Jacobians.
+r"""Verification of any cell against the numeric twin: the loop, every term, the Jacobians.
 
 This module (with `derivations.vanilla.verify`, the tests and the site build) is where the two
 halves meet. For a cell of `derivations.core.cells`, at a random point, it compares
@@ -9,13 +9,13 @@ halves meet. For a cell of `derivations.core.cells`, at a random point, it compa
   its paths, against `rnnnum.components(...).terms[i-1, k-1]`;
 - **loop vs finite differences**: against central differences of a forward pass that
   has no backward code (rnnnum's, or for a cell without a twin the compiled forward);
-- **state Jacobians vs rnnnum**: every ds_i/ds'_k, the sum over routes of one-step
-  blocks, against `rnnnum.jacobian_products` (the LSTM's 2x2 blocks of (h, c)).
+- **state Jacobians vs rnnnum**: every $\mathrm{d}s_i/\mathrm{d}s'_k$, the sum over
+  routes of one-step blocks, against `rnnnum.jacobian_products` (the LSTM's 2x2 blocks of (h, c)).
 
 The two halves share names, shapes and gate order only: a cell's ``twin`` says which
 rnnnum parameter type computes it, and its ``stacks`` which per-gate blocks sit
-side by side in rnnnum's stacked arrays (the contract `tests/test_derivations_cell_verify.py`
-checks). A cell with no twin (a user's own) is checked against finite differences only.
+side by side in rnnnum's stacked arrays (a contract the test suite checks). A cell
+with no twin (a user's own) is checked against finite differences only.
 """
 
 from __future__ import annotations

@@ -43,13 +43,13 @@ _PRINTER_SETTINGS = {"order": "none", "fully_qualified_modules": False}
 
 @dataclass(frozen=True)
 class CellEvaluation:
-    """One evaluation: the loss, L_1..L_T, the gradients and the forward trace.
+    r"""One evaluation: the loss, $L_1, \dots, L_T$, the gradients and the forward trace.
 
     ``gradients`` by `Cell.gradient_names`, each shaped like its input: weights
     (rows, H), biases (H,), ``Wyh`` (H, V), ``by`` (V,), ``X`` (T, D), ``h0`` (H,)
     [``c0`` (H,)]. ``trace`` is keyed like `UnrolledCell.trace`: every variable of
-    the cell, ``"x"``, ``"y"`` and ``"dy"`` (∂L_t/∂y_t) as a (T+1, width) array indexed
-    by t (row 0: the initial states, NaN for the others), the parameters as arrays (a
+    the cell, ``"x"``, ``"y"`` and ``"dy"`` ($\partial L_t/\partial y_t$) as a (T+1, width)
+    array indexed by t (row 0: the initial states, NaN for the others), the parameters as arrays (a
     bias 1-D); so the expanded sum's terms evaluate from it (`CellTerm.value`).
     """
 

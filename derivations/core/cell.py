@@ -11,7 +11,7 @@ Nothing about a cell is typed twice: `Cell.equation_latex` prints the equations 
 the trees, `Cell.local_jacobian` gives each local derivative $\partial u/\partial v$
 of one equation as data (`derivations.core.factors.LocalSum`), and
 `Cell.step_jacobian_blocks` composes them, equation by equation, into the one-step
-blocks between states: the total derivative $\mathrm{d}s_t/\mathrm{d}s'_{t-1}$ (x_t and
+blocks between states: the total derivative $\mathrm{d}s_t/\mathrm{d}s'_{t-1}$ ($x_t$ and
 the parameters held fixed, every path through the step's equations). For the LSTM,
 $\mathrm{d}c_t/\mathrm{d}c_{t-1} = \operatorname{diag}(f_t)$: one path.
 """

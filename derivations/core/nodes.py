@@ -117,7 +117,7 @@ class _Leaf(Node):
 
 @dataclass(frozen=True)
 class Input(_Leaf):
-    """x_t, the input row at step t, width D."""
+    """$x_t$, the input row at step t, width D."""
 
     def forward(self, scope: Scope) -> list[Expr]:
         return list(scope.x)
@@ -137,7 +137,7 @@ class Input(_Leaf):
 
 @dataclass(frozen=True)
 class Prev(_Leaf):
-    """A state at step t-1 (``Prev("h")`` is h_{t-1}), width H."""
+    """A state at step t-1 (``Prev("h")`` is $h_{t-1}$), width H."""
 
     state: str
 

@@ -123,10 +123,10 @@ class Link:
 
 @dataclass(frozen=True)
 class Path:
-    """One product of a term: ``sign`` times the links, left to right as written.
+    r"""One product of a term: ``sign`` times the links, left to right as written.
 
     ``through`` names the variables the path passes, from where the quantity enters to
-    y_i, each with its step (``("ai_1", "i_1", "c_1", "h_1", "y_1")``).
+    $y_i$, each with its step (``("ai_1", "i_1", "c_1", "h_1", "y_1")``).
     """
 
     sign: int

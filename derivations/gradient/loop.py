@@ -362,14 +362,15 @@ def _matrix_sum(matrices: list[sp.Matrix]) -> sp.Matrix:
 
 
 def cell_loop_map(cell: Cell, wrt: str, T: int) -> dict[int, list[tuple[int, int]]]:
-    """For each iteration t (T down to 1), the (loss i, step k) terms of dL/d`wrt` it adds.
+    r"""For each iteration t (T down to 1), the (loss i, step k) terms of $\mathrm{d}L/\mathrm{d}w$
+    (w: `wrt`) it adds.
 
     The pairs: a cell parameter and X have a term for every k <= i (the parameter, or
-    x_k, is used at every step k and reaches every later loss); W_yh and b_y only k = i
-    (they reach L_i through y_i alone). Iteration t adds exactly the terms with k = t:
-    the adjoints of step t already hold every loss i >= t. An initial state s_0 reaches
+    $x_k$, is used at every step k and reaches every later loss); $W_{yh}$ and $b_y$ only
+    k = i (they reach $L_i$ through $y_i$ alone). Iteration t adds exactly the terms with k = t:
+    the adjoints of step t already hold every loss i >= t. An initial state $s_0$ reaches
     loss i through step 1, pairs (i, 1) for every i; all of them arrive together in the
-    carry after iteration t = 1, $\\kappa^{s}_1 = \\sum_i \\mathrm{d}L_i/\\mathrm{d}s_0$.
+    carry after iteration t = 1, $\kappa^{s}_1 = \sum_i \mathrm{d}L_i/\mathrm{d}s_0$.
     """
     check_choice(wrt, f"the gradient of the {cell.name} cell", cell.gradient_names)
     out: dict[int, list[tuple[int, int]]] = {t: [] for t in range(T, 0, -1)}

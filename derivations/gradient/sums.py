@@ -18,8 +18,8 @@ through the equations of each step (`CellTerm.paths`). The read-out closes at k 
 $h_i^\top\,\partial L_i/\partial y_i$ for $W_{yh}$, $\partial L_i/\partial y_i$ for $b_y$.
 
 Which (i, k) exist (`cell_pairs`): k <= i for the cell's parameters and for X (the
-term (i, k) belongs to x_k's gradient); k = i for Wyh and by; k = 1 for an initial
-state s_0 (the copy read by step 1, through the blocks $B_1(s, s_0)$), as
+term (i, k) belongs to $x_k$'s gradient); k = i for Wyh and by; k = 1 for an initial
+state $s_0$ (the copy read by step 1, through the blocks $B_1(s, s_0)$), as
 `rnnnum.components` indexes them (``terms[i-1, 0]``).
 
 Nothing is multiplied out when the terms are built (`cell_expanded_sum` at T = 100
@@ -125,7 +125,7 @@ class CellGradient:
 
     @cached_property
     def kind(self) -> str:
-        """``"param"``, ``"Wyh"``, ``"by"``, ``"X"`` or ``"initial"`` (an s_0)."""
+        """``"param"``, ``"Wyh"``, ``"by"``, ``"X"`` or ``"initial"`` (an $s_0$)."""
         if self.wrt in self.cell.param_names:
             return "param"
         if self.wrt in ("Wyh", "by", "X"):
@@ -134,7 +134,8 @@ class CellGradient:
 
     @cached_property
     def blocks(self) -> dict[tuple[str, str], LocalSum]:
-        """The one-step blocks B(s, s') = d s_t/d s'_{t-1} (`Cell.step_jacobian_blocks`)."""
+        r"""The one-step blocks $B(s, s') = \mathrm{d}s_t/\mathrm{d}s'_{t-1}$
+        (`Cell.step_jacobian_blocks`)."""
         return self.cell.step_jacobian_blocks()
 
     @cached_property
@@ -210,9 +211,10 @@ def cell_expanded_sum(cell: Cell, wrt: str, T: int) -> list[CellTerm]:
 
 @dataclass(frozen=True)
 class CellTerm:
-    """The part of dL/d(`gradient.wrt`) from loss L_i (``loss``) through step k (``step``).
+    r"""The part of $\mathrm{d}L/\mathrm{d}w$ (w: `gradient.wrt`) from loss $L_i$ (``loss``)
+    through step k (``step``).
 
-    For ``X`` the term belongs to x_k's gradient; for an initial state k is 1.
+    For ``X`` the term belongs to $x_k$'s gradient; for an initial state k is 1.
     """
 
     gradient: CellGradient = field(repr=False)
@@ -278,7 +280,7 @@ class CellTerm:
         """The term as a SymPy matrix in `program`'s symbols, shaped like the gradient.
 
         (rows, H) for a cell parameter ((1, H) for a bias), (H, V) for Wyh, (1, V) for
-        by, (1, D) for x_k and (1, H) for an initial state. Multiplied through the
+        by, (1, D) for $x_k$ and (1, H) for an initial state. Multiplied through the
         blocks (the sum over paths, factored); `Path.matrix` gives the paths one by one.
         """
         g, i, k = self.gradient, self.loss, self.step
@@ -317,7 +319,7 @@ class CellTerm:
         """The term as float64 numbers at the point of `trace`, shaped as rnnnum's component.
 
         (rows, H) for a cell weight, (H,) for a bias, (H, V) for Wyh, (V,) for by, (D,)
-        for x_k, (H,) for an initial state (rnnnum's (N, ·) with N = 1, flattened).
+        for $x_k$, (H,) for an initial state (rnnnum's (N, ·) with N = 1, flattened).
         `trace` is `UnrolledCell.trace` (with ``"dy"``); one backward sweep per loss is
         cached for the last trace seen, so evaluating all terms costs O(T^2) products.
         """

@@ -37,14 +37,14 @@ Expr = Any
 
 @dataclass(frozen=True, eq=False)
 class UnrolledCell:
-    """The unrolled program of `cell` (T steps; sizes D, H, V; a loss of `LOSSES`).
+    r"""The unrolled program of `cell` (T steps; sizes D, H, V; a loss of `LOSSES`).
 
     Shapes (row convention): ``params[name]`` as the cell declares it ((D, H), (H, H),
     (1, H) for a bias), plus ``"Wyh"`` (H, V) and ``"by"`` (1, V); ``x[t]`` (1, D) and
     ``targets[t]`` (1, V) for t = 1..T; ``values[name][t]`` (1, width) for every
     equation and t = 1..T, and for every state also t = 0 (the initial state);
-    ``y[t]``, ``dy[t]`` (the local derivative ∂L_t/∂y_t), ``p[t]`` (cross-entropy
-    only) (1, V); ``L[t]`` scalars.
+    ``y[t]``, ``dy[t]`` (the local derivative $\partial L_t/\partial y_t$), ``p[t]``
+    (cross-entropy only) (1, V); ``L[t]`` scalars.
     """
 
     cell: Cell
@@ -72,7 +72,8 @@ class UnrolledCell:
         return self.values[name]
 
     def inputs(self) -> list[sp.Symbol]:
-        """Every free symbol: the cell's params, Wyh, by, x_1..x_T, states at 0, targets."""
+        r"""Every free symbol: the cell's parameters, `Wyh`, `by`, $x_1, \dots, x_T$, the
+        states at step 0 and the targets."""
         out: list[sp.Symbol] = []
         for name in (*self.cell.param_names, "Wyh", "by"):
             out.extend(self.params[name])
@@ -134,10 +135,10 @@ class UnrolledCell:
         return {s: float(v) for s, v in values.items()}
 
     def trace(self, numbers: Mapping[sp.Symbol, float]) -> dict[str, FloatArray]:
-        """Numeric values by name, what `numeric_scope` reads.
+        r"""Numeric values by name, what `numeric_scope` reads.
 
-        Each cell variable, ``"x"``, ``"y"`` and ``"dy"`` (∂L_t/∂y_t) as a (T+1, width)
-        array, row t for step t (row 0 holds the initial states, NaN for the others);
+        Each cell variable, ``"x"``, ``"y"`` and ``"dy"`` ($\partial L_t/\partial y_t$) as a
+        (T+1, width) array, row t for step t (row 0 holds the initial states, NaN for the others);
         parameters as arrays, a bias 1-D.
         """
         values = self.evaluate(numbers)

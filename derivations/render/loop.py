@@ -136,12 +136,12 @@ def _header(cell: Cell, chosen: tuple[str, ...]) -> list[str]:
 
 
 def cell_loop_code(cell: Cell, names: tuple[str, ...] | None = None) -> str:
-    """The backward loop of `cell` as NumPy code, updating the gradients in `names`.
+    r"""The backward loop of `cell` as NumPy code, updating the gradients in `names`.
 
-    Rows are (1, width) arrays: ``x[t]``, ``dy[t]`` (the local derivative ∂L_t/∂y_t)
-    and every variable ``v[t]`` of the forward pass for t = 1..T, the states also at
-    t = 0; parameters as the cell declares them, a bias (1, H). Default: every gradient
-    of `cell.gradient_names`.
+    Rows are (1, width) arrays: ``x[t]``, ``dy[t]`` (the local derivative
+    $\partial L_t/\partial y_t$) and every variable ``v[t]`` of the forward pass for
+    t = 1..T, the states also at t = 0; parameters as the cell declares them, a bias
+    (1, H). Default: every gradient of `cell.gradient_names`.
     """
     chosen = names or cell.gradient_names
     for name in chosen:
