@@ -155,7 +155,7 @@ def lstm_step_jacobians(Wh: FloatArray, tape: LSTMTape) -> FloatArray:
 
     ∂c_t/∂c_{t-1} is local (c_{t-1} is an argument of c_t's own equation); ∂h_t/∂c_{t-1}
     runs through c_t with h_{t-1} held fixed, though h_{t-1} reads c_{t-1}: a partial
-    derivative of the step map (`derivations.notation.BLOCK_RULE`). The blocks from
+    derivative of the step map (`derivations.core.notation.BLOCK_RULE`). The blocks from
     h_{t-1} follow several equations of the step (x_t held fixed), leave nothing that
     depends on h_{t-1} out, and are total, e.g.
     dc_t/dh_{t-1} = W_hi diag(g σ'_i) + W_hf diag(c_{t-1} σ'_f) + W_hg diag(i tanh'_g).

@@ -44,7 +44,7 @@ CELLS = {
     "gru": gru("after"),
     "gru-before": gru("before"),
 }
-#: the piecewise-linear activations: listing and loop against rnnnum, not in the exact proofs
+#: the piecewise-linear activations: proved region by region (one activation pattern each)
 PIECEWISE = {"vanilla-relu": vanilla("relu"), "vanilla-leaky_relu": vanilla("leaky_relu")}
 
 
@@ -294,6 +294,48 @@ def test_exact_proof_loop_equals_sympy_diff(key: str, loss: str) -> None:
     proofs = prove_cell_loop(cell, *EXACT_SIZES.get(key, (2, 1, 1, 2)), loss=loss)
     assert [p.wrt for p in proofs] == list(cell.gradient_names)
     assert all(p.holds for p in proofs), [p.detail for p in proofs if not p.holds]
+
+
+@pytest.mark.parametrize("loss", LOSS_NAMES)
+@pytest.mark.parametrize("key", [*PIECEWISE, "residual-relu"])
+def test_exact_proof_of_a_piecewise_cell_runs_every_activation_pattern(key: str, loss: str) -> None:
+    """T = 2, H = 1: two kinked pre-activations, four patterns, each proved exactly."""
+    cell = PIECEWISE.get(key) or residual("relu")
+    proofs = prove_cell_loop(cell, 2, 1, 1, 2, loss=loss)
+    assert all(p.holds for p in proofs), [p.detail for p in proofs if not p.holds]
+    assert {p.detail for p in proofs} == {
+        "every difference cancels to 0 in each of 4 activation patterns"
+    }
+
+
+def test_a_wrong_slope_below_the_kink_fails_in_that_pattern(monkeypatch) -> None:
+    """The loop's ReLU derivative 1/2 below the kink (the forward unchanged): the proof
+    must fail, and say in which activation pattern."""
+    from dataclasses import replace
+
+    from derivations.core.spec import ACTIVATIONS
+
+    wrong = replace(
+        ACTIVATIONS["relu"],
+        derivative=lambda a, h: sp.Piecewise((1, a > 0), (sp.Rational(1, 2), True)),
+    )
+    monkeypatch.setitem(ACTIVATIONS, "relu", wrong)
+    proofs = prove_cell_loop(vanilla("relu"), 2, 1, 1, 2, loss="mse", names=("Whh", "Wyh"))
+    assert [p.holds for p in proofs] == [False, True]  # W_yh never meets f'
+    assert "differs from sympy.diff(L) where " in proofs[0].detail
+    assert "<= 0" in proofs[0].detail
+
+
+def test_what_sign_patterns_cannot_decide_is_refused() -> None:
+    from derivations.check.proof import MAX_PATTERNS, ProofRefused, kinks, patterns
+
+    a, b = sp.symbols("a b", real=True)
+    with pytest.raises(ProofRefused, match=r"sign of its argument \(a > 0\); got the condition"):
+        kinks([sp.Piecewise((a, a > b), (0, True))])
+    many = sp.symbols(f"a0:{MAX_PATTERNS.bit_length()}", real=True)
+    with pytest.raises(ProofRefused, match="activation patterns, more than the 256"):
+        patterns(list(many))
+    assert len(patterns(list(many[:2]))) == 4 and patterns([]) == [{}]
 
 
 def test_vanishes_decides_polynomial_identities_in_opaque_subexpressions() -> None:

@@ -15,9 +15,10 @@ the true values of the subexpressions: the two sides agree as polynomials in the
 whatever values they take (sigmoid is $(1 + \tanh(a/2))/2$, so
 $\sigma' = \sigma(1 - \sigma)$ is such an identity in $\tanh(a/2)$; the one relation
 used for the softmax is that both sides divide by the same $Z$). The LSTM at T = 2,
-D = H = 1 takes about 2 s this way, a minute with `expand` and `cancel`. ReLU-type
-cells are not covered (piecewise; `derivations.vanilla.proofs` handles them region by region
-for the vanilla model).
+D = H = 1 takes about 2 s this way, a minute with `expand` and `cancel`. A ReLU-type
+cell is piecewise: the proof runs once per activation pattern, each ``Piecewise``
+replaced by its branch (`derivations.check.proof.kinks`), so it covers every region
+between the kinks.
 
 **Numeric.** For larger T the compiled loop (`derivations.compile.lambdify`) is
 compared with forward-mode differentiation of the forward program at random points:
@@ -39,7 +40,7 @@ import sympy as sp
 from sympy import QQ
 from sympy.polys.rings import ring
 
-from derivations.check.proof import forward_mode
+from derivations.check.proof import forward_mode, kinks, on_branch, patterns
 from derivations.compile.lambdify import (
     flat_cell_inputs,
     lambdify_cell,
@@ -177,33 +178,68 @@ def prove_cell_loop(
     cell: Cell, T: int = 2, D: int = 1, H: int = 1, V: int = 2, loss: str = "mse",
     names: tuple[str, ...] | None = None,
 ) -> list[CellLoopProof]:  # fmt: skip
-    """The exact proof of the module docstring, one `CellLoopProof` per gradient."""
+    """The exact proof of the module docstring, one `CellLoopProof` per gradient.
+
+    A piecewise-linear cell is proved once per activation pattern (`kinks`): the
+    detail says how many. Raises `ProofRefused` for what the patterns cannot decide.
+    """
     program = unroll_cell(cell, T=T, D=D, H=H, V=V, loss=loss)
     loop = cell_backward_loop(program)
     targets = exact_targets(program)
-    nested = program.definitions
-    loop_nested = {s: e.xreplace(nested) for s, e in back_substitute(loop.assignments).items()}
-    total = program.loss.xreplace(nested).xreplace(targets)
-    proofs = []
-    for wrt in names or cell.gradient_names:
-        started = time.perf_counter()
-        mine = [
-            sp.sympify(e).xreplace(loop_nested).xreplace(nested).xreplace(targets)
-            for e in (sp.Matrix.vstack(*loop.gradients[wrt]) if wrt == "X" else loop.gradients[wrt])
-        ]
-        symbols = gradient_inputs(program, wrt)
-        failure = ""
-        for symbol, entry in zip(symbols, mine, strict=True):
-            reference = sp.diff(total, symbol)
-            if not vanishes(reference - entry) and not failure:
-                failure = f"entry {symbol}: the loop differs from sympy.diff(L)"
-        proofs.append(
-            CellLoopProof(
-                cell.name, wrt, (T, D, H, V), loss, len(symbols), not failure,
-                failure or "every difference cancels to 0", time.perf_counter() - started,
-            )
-        )  # fmt: skip
-    return proofs
+    chosen = names or cell.gradient_names
+    regions = patterns(kinks([e for _, e in (*program.assignments, *loop.assignments)]))
+    failures: dict[str, str] = {}
+    seconds = dict.fromkeys(chosen, 0.0)
+    for pattern in regions:
+        nested = back_substitute(_on(program.assignments, pattern))
+        loop_nested = {
+            s: e.xreplace(nested)
+            for s, e in back_substitute(_on(loop.assignments, pattern)).items()
+        }
+        total = on_branch(program.loss.xreplace(nested), pattern).xreplace(targets)
+        for wrt in chosen:
+            started = time.perf_counter()
+            failure = _first_difference(program, loop, wrt, (loop_nested, nested, targets), total)
+            if failure and wrt not in failures:
+                failures[wrt] = failure + (f" where {_signs(pattern)}" if pattern else "")
+            seconds[wrt] += time.perf_counter() - started
+    detail = "every difference cancels to 0" + (
+        f" in each of {len(regions)} activation patterns" if len(regions) > 1 else ""
+    )
+    return [
+        CellLoopProof(
+            cell.name,
+            wrt,
+            (T, D, H, V),
+            loss,
+            len(gradient_inputs(program, wrt)),
+            wrt not in failures,
+            failures.get(wrt, detail),
+            seconds[wrt],
+        )
+        for wrt in chosen
+    ]
+
+
+def _on(assignments: Any, pattern: dict[Any, bool]) -> tuple[tuple[Any, Any], ...]:
+    return tuple((s, on_branch(e, pattern)) for s, e in assignments)
+
+
+def _signs(pattern: dict[Any, bool]) -> str:
+    return ", ".join(f"{a} {'>' if positive else '<='} 0" for a, positive in pattern.items())
+
+
+def _first_difference(
+    program: UnrolledCell, loop: Any, wrt: str, substitutions: tuple[Any, ...], total: Any
+) -> str:
+    """The first entry of `wrt` where the loop differs from sympy.diff(L), or ""."""
+    loop_nested, nested, targets = substitutions
+    matrix = sp.Matrix.vstack(*loop.gradients[wrt]) if wrt == "X" else loop.gradients[wrt]
+    for symbol, e in zip(gradient_inputs(program, wrt), matrix, strict=True):
+        entry = sp.sympify(e).xreplace(loop_nested).xreplace(nested).xreplace(targets)
+        if not vanishes(sp.diff(total, symbol) - entry):
+            return f"entry {symbol}: the loop differs from sympy.diff(L)"
+    return ""
 
 
 def check_cell_loop(

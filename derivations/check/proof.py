@@ -5,19 +5,48 @@ r"""What every proof and numeric check of a derivation records, and forward-mode
 rounding grows with. `forward_mode` differentiates a straight-line program forwards
 (each local derivative by `sympy.diff`, chained from the inputs), independent of the
 reverse-mode sums it checks.
+
+A piecewise-linear activation (ReLU, leaky ReLU) makes the program piecewise: an exact
+proof then runs once per *activation pattern*, the sign of every argument a
+``Piecewise`` branches on (`kinks`, `patterns`), with each ``Piecewise`` replaced by
+its branch there (`on_branch`). The patterns cover every region between the kinks; on
+a kink both sides take the same convention, the last branch ($f'(0) = 0$ for ReLU).
 """
 
 from __future__ import annotations
 
+import itertools
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
 import sympy as sp
 
+from derivations.core.errors import DerivationError
 from derivations.core.spec import ModelSpec
 from derivations.program.symbols import Assignment
 
-__all__ = ["NUMERIC_RTOL", "NumericCheck", "Program", "Proof", "forward_mode", "sum_of_matrices"]
+__all__ = [
+    "MAX_PATTERNS",
+    "NUMERIC_RTOL",
+    "NumericCheck",
+    "Program",
+    "Proof",
+    "ProofRefused",
+    "forward_mode",
+    "kinks",
+    "on_branch",
+    "patterns",
+    "sum_of_matrices",
+]
+
+#: Most activation patterns an exact proof runs (2 to the number of kinked arguments):
+#: 2^8 patterns of a T = 2, H = 4 ReLU cell already take minutes.
+MAX_PATTERNS = 256
+
+
+class ProofRefused(DerivationError, ValueError):
+    """An exact proof that cannot decide the question it was asked; the message says why."""
 
 
 class Program(Protocol):
@@ -92,3 +121,53 @@ def forward_mode(model: Program) -> Any:
     output = sp.Add(*(tangent[L] for L in model.L.values()))
     args = [*inputs, *(tangent[s] for s in inputs)]
     return sp.lambdify(args, output, modules="math", cse=lambda e: (program, e), docstring_limit=0)
+
+
+def kinks(exprs: Iterable[Any]) -> list[Any]:
+    """The arguments whose sign picks a branch of a ``Piecewise`` in `exprs` (``a > 0``).
+
+    Raises `ProofRefused` for a branch condition of another form: the patterns of signs
+    could not decide it.
+    """
+    found: dict[Any, None] = {}
+    for expr in exprs:
+        for piecewise in sp.sympify(expr).atoms(sp.Piecewise):
+            for _, condition in piecewise.args:
+                if condition == sp.true:
+                    continue
+                if not isinstance(condition, sp.StrictGreaterThan) or condition.rhs != 0:
+                    raise ProofRefused(
+                        f"an exact proof splits a piecewise function at the sign of its "
+                        f"argument (a > 0); got the condition {condition}. Prove this cell "
+                        "numerically (check_cell_loop, check_cell_sums) instead."
+                    )
+                found.setdefault(condition.lhs)
+    return sorted(found, key=sp.default_sort_key)
+
+
+def patterns(arguments: list[Any]) -> list[dict[Any, bool]]:
+    """Every sign pattern of `arguments` (True: positive), or one empty pattern if none."""
+    if len(arguments) > MAX_PATTERNS.bit_length() - 1:
+        raise ProofRefused(
+            f"{len(arguments)} kinked arguments give 2^{len(arguments)} activation patterns, "
+            f"more than the {MAX_PATTERNS} an exact proof runs; prove at fewer steps or a "
+            "smaller H, or numerically."
+        )
+    return [
+        dict(zip(arguments, signs, strict=True))
+        for signs in itertools.product((True, False), repeat=len(arguments))
+    ]
+
+
+def on_branch(expr: Any, pattern: dict[Any, bool]) -> Any:
+    """`expr` with each ``Piecewise`` replaced by its branch under the sign `pattern`."""
+    if not pattern:
+        return expr
+
+    def branch(piecewise: Any) -> Any:
+        for value, condition in piecewise.args:
+            if condition == sp.true or pattern[condition.lhs]:
+                return value
+        raise AssertionError(piecewise)  # pragma: no cover - the last branch is True
+
+    return sp.sympify(expr).replace(lambda e: isinstance(e, sp.Piecewise), branch)
