@@ -81,9 +81,11 @@ def test_a_dropped_cell_state_path_fails_the_build(tmp_path):
 
 def test_every_gradient_page_quotes_a_command_that_prints_its_derivation(built_site):
     """The command each generated page quotes is the one for its own cell and gradient,
-    and it runs: for one gradient per cell, its output is that gradient of that cell."""
+    and it runs: for two gradients per cell, it prints the page's derivation exactly."""
     import re
     import subprocess
+
+    from gen_cell_sums import sum_page
 
     from derivations.core.cells import BUILTIN_CELLS
 
@@ -93,15 +95,20 @@ def test_every_gradient_page_quotes_a_command_that_prints_its_derivation(built_s
             html = (built_site / "gated" / key / gradient / "index.html").read_text()
             text = re.sub(r"<[^>]+>", "", html)  # the code block's highlighting spans
             assert re.findall(quoted, text) == [(key, gradient)], (key, gradient)
-        argv = ["derive", "--cell", key, "--param", "Wyh", "--steps", "3", "--format", "markdown"]
-        run = subprocess.run(
-            [sys.executable, "-m", "derivations", *argv],
-            capture_output=True,
-            text=True,
-            check=False,
-        )
-        assert run.returncode == 0, run.stderr
-        assert run.stdout.startswith(r"## $\frac{\mathrm{d} L}{\mathrm{d} W_{yh}}$ (" + key), key
+        cell = BUILTIN_CELLS[key]()
+        for gradient in ("Wyh", cell.param_names[0]):
+            argv = ["derive", "--cell", key, "--param", gradient, "--steps", "3"]
+            run = subprocess.run(
+                [sys.executable, "-m", "derivations", *argv, "--format", "markdown"],
+                capture_output=True,
+                text=True,
+                check=False,
+            )
+            assert run.returncode == 0, run.stderr
+            # the page's derivation is the command's output, byte for byte (one assembler)
+            page = sum_page(key, cell, gradient, key)
+            derivation = page[page.index("## The sum over") : page.index("## Checks")]
+            assert run.stdout == derivation, (key, gradient)
 
 
 def test_parameters_are_named_after_the_gate_or_candidate_they_feed(built_site):
