@@ -82,11 +82,13 @@ def test_a_dropped_cell_state_path_fails_the_build(tmp_path):
 def test_every_gradient_page_quotes_a_command_that_prints_its_derivation(built_site):
     """The command each generated page quotes is the one for its own cell and gradient,
     and it runs: for two gradients per cell, it prints the page's derivation exactly."""
+    import contextlib
+    import io
     import re
-    import subprocess
 
     from gen_cell_sums import sum_page
 
+    from derivations.cli import main
     from derivations.core.cells import BUILTIN_CELLS
 
     quoted = r"unrolled derive --cell (\S+) --param (\S+) --steps 3 --format markdown"
@@ -98,17 +100,13 @@ def test_every_gradient_page_quotes_a_command_that_prints_its_derivation(built_s
         cell = BUILTIN_CELLS[key]()
         for gradient in ("Wyh", cell.param_names[0]):
             argv = ["derive", "--cell", key, "--param", gradient, "--steps", "3"]
-            run = subprocess.run(
-                [sys.executable, "-m", "derivations", *argv, "--format", "markdown"],
-                capture_output=True,
-                text=True,
-                check=False,
-            )
-            assert run.returncode == 0, run.stderr
+            printed = io.StringIO()
+            with contextlib.redirect_stdout(printed):  # the command, run in this process
+                assert main([*argv, "--format", "markdown"]) == 0, (key, gradient)
             # the page's derivation is the command's output, byte for byte (one assembler)
             page = sum_page(key, cell, gradient, key)
             derivation = page[page.index("## The sum over") : page.index("## Checks")]
-            assert run.stdout == derivation, (key, gradient)
+            assert printed.getvalue() == derivation, (key, gradient)
 
 
 def test_parameters_are_named_after_the_gate_or_candidate_they_feed(built_site):
