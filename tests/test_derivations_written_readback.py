@@ -8,15 +8,15 @@ from pathlib import Path
 import pytest
 
 from derivations import ModelSpec
-from derivations.core.cells import BUILTIN_CELLS, lstm
-from derivations.render.page import cell_derivation_markdown, cell_derive_latex
-from derivations.vanilla.render import derivation_markdown
-from derivations.vanilla.written_readback import (
+from derivations.check.readback import (
     expected_cell,
-    expected_vanilla,
     read_written,
     written_errors,
 )
+from derivations.core.cells import BUILTIN_CELLS, lstm
+from derivations.render.page import cell_derivation_markdown, cell_derive_latex
+from derivations.vanilla.readback import expected_vanilla
+from derivations.vanilla.render import derivation_markdown
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "docs" / "hooks"))
 

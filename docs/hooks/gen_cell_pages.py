@@ -21,6 +21,7 @@ from gen_cell_sums import GENERATED_NOTE, PAGE_STEPS, sum_page, sum_uri, written
 from gen_format import claim, code, display, math, table
 from gen_readback import check_written_sums
 
+from derivations.check.readback import Pair, expected_cell
 from derivations.core.cell import Cell
 from derivations.core.cells import BUILTIN_CELLS
 from derivations.core.factors import LocalSum
@@ -37,7 +38,6 @@ from derivations.gradient.paths import (
 )
 from derivations.render.loop import cell_loop_code
 from derivations.render.sums import block_matrix_latex
-from derivations.vanilla.written_readback import Pair, expected_cell
 
 #: The chapter's section title in the navigation.
 SECTION = "Gated cells, derived and measured"

@@ -12,8 +12,8 @@ from gen_readback import check_written_sums, split_tabs
 from derivations.core.notation import GRADIENT_NAMES, QUANTITIES
 from derivations.core.spec import ModelSpec
 from derivations.vanilla.gradients import expanded_sum
+from derivations.vanilla.readback import expected_vanilla
 from derivations.vanilla.render import derivation_markdown
-from derivations.vanilla.written_readback import expected_vanilla
 
 #: The sequence length of the generated pages (the issue's default).
 PAGE_STEPS = 3

@@ -2,9 +2,10 @@
 
 Each generator job that writes pages or fragments calls `check_written_sums` with all
 of them and, for those that write a gradient out, the derivation's own equations
-(`derivations.vanilla.written_readback.expected_cell` / `expected_vanilla`). A text that
-writes a sum out with no derivation to compare it with fails too: every written-out
-sum on the site is read back, none is passed by.
+(`derivations.check.readback.expected_cell`, or for the vanilla pages
+`derivations.vanilla.readback.expected_vanilla`). A text that writes a sum out with no
+derivation to compare it with fails too: every written-out sum on the site is read
+back, none is passed by.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from collections.abc import Mapping
 
 from gen_format import ChecksFailed
 
-from derivations.vanilla.written_readback import Pair, read_written, written_errors
+from derivations.check.readback import Pair, read_written, written_errors
 
 #: A tab of pymdownx.tabbed: ``=== "label"`` (``===+`` for the one open first).
 _TAB = re.compile(r'^===\+? "([^"]*)"\n', re.MULTILINE)

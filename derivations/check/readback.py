@@ -11,9 +11,10 @@ row, ``&& (i=2,\ k=1)``, under the left-hand side before it, or by a heading row
 element-wise lines) hold no written-out sum and are passed by.
 
 `written_errors` compares what was read with the derivation's own set of terms
-(`expected_cell`, `expected_vanilla`: from `cell_expanded_sum` and `expanded_sum`,
-not from the renderer that wrote the page): each left-hand side exactly once, with
-exactly its terms, none missing, none twice, none under the wrong side.
+(`expected_cell`, from `cell_expanded_sum`; for the vanilla pages
+`derivations.vanilla.readback.expected_vanilla`: never from the renderer that wrote the
+page): each left-hand side exactly once, with exactly its terms, none missing, none
+twice, none under the wrong side.
 """
 
 from __future__ import annotations
@@ -24,16 +25,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from derivations.core.cell import Cell
-from derivations.core.notation import QUANTITIES
 from derivations.gradient.sums import cell_expanded_sum
 from derivations.render.sums import gradient_target
-from derivations.vanilla.gradients import expanded_sum
 
 __all__ = [
     "Pair",
     "WrittenEquation",
     "expected_cell",
-    "expected_vanilla",
     "read_written",
     "written_errors",
 ]
@@ -137,15 +135,6 @@ def expected_cell(cell: Cell, wrt: str, T: int) -> dict[str, set[Pair]]:
     for term in cell_expanded_sum(cell, wrt, T):
         at = str(term.step) if wrt == "X" else "k"
         out.setdefault(gradient_target(cell, wrt, at), set()).add((term.loss, term.step))
-    return out
-
-
-def expected_vanilla(name: str, T: int) -> dict[str, set[Pair]]:
-    """The vanilla model's own derivation (`vanilla.gradients.expanded_sum`), likewise."""
-    out: dict[str, set[Pair]] = {}
-    for term in expanded_sum(name, T):
-        target = QUANTITIES["X"].at(term.step) if name == "X" else QUANTITIES[name].latex
-        out.setdefault(target, set()).add((term.loss, term.step))
     return out
 
 
