@@ -15,8 +15,9 @@ from __future__ import annotations
 import json
 
 from gen_cell_checks import GATED_CELLS
-from gen_cell_figures import cell_path_svg, graph_caption, unrolled_cell_svg
+from gen_cell_figures import cell_path_svg, unrolled_cell_svg
 from gen_cell_fragments import gated_fragments
+from gen_cell_graph import graph_caption
 from gen_cell_sums import GENERATED_NOTE, PAGE_STEPS, sum_page, sum_uri, written_out
 from gen_format import claim, code, display, math, table
 from gen_readback import check_written_sums
