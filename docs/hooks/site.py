@@ -5,10 +5,11 @@ On every build (and every rebuild under ``mkdocs serve``):
 - ``on_config`` keys mkdocs-jupyter's notebook cache to a hash of the sources of
   the project packages the notebooks import (today only ``rnnnum``), so an edit
   there re-executes them;
-- ``on_files`` runs the generator jobs of ``generate.py`` in fresh Python processes,
-  in parallel, so edited modules are always imported anew (no restart, no reload
-  tricks); under ``mkdocs serve`` the rebuilds fork them from a warm parent that
-  holds SymPy, NumPy and Matplotlib and nothing of the checkout (``job_server.py``).
+- ``on_files`` runs the generator jobs (their table: ``jobs.py``; ``generate.py`` runs
+  them) in fresh Python processes, one per group of the table, in parallel, so edited
+  modules are always imported anew (no restart, no reload tricks); under ``mkdocs
+  serve`` the rebuilds fork them from a warm parent that holds SymPy, NumPy and
+  Matplotlib and nothing of the checkout (``job_server.py``).
   Each process reports the files of the checkout it imported or read; its
   output is kept in ``.cache/generated`` and reused while none of those files (nor
   the NumPy, SymPy, Matplotlib or Python version) has changed, so an edit to
@@ -49,6 +50,7 @@ from pathlib import Path
 from typing import Any
 
 import jupytext
+from jobs import processes
 from mkdocs.exceptions import PluginError
 from mkdocs.plugins import get_plugin_logger
 from mkdocs.structure.files import File, Files
@@ -58,12 +60,8 @@ log = get_plugin_logger("unrolled")
 
 HOOKS = Path(__file__).resolve().parent
 ROOT = HOOKS.parent.parent
-#: The generator jobs (see generate.py), one group per process. Each process pays
-#: ~0.4 s to import SymPy and NumPy, but each group is cached on its own: a job that
-#: does not import the edited module is not rerun, so the jobs a common edit touches
-#: (the vanilla pages: derivations/render.py) sit in small groups of their own.
-PROCESSES = (("checks", "proofs", "activations"), ("pages",), ("figures",), ("lab",),
-             ("cell-checks",), ("cell-pages",))  # fmt: skip
+#: The generator jobs (the table: jobs.py), one group per process.
+PROCESSES = processes()
 #: Where each process's output is kept, with the files it was made from.
 GENERATED_CACHE = ROOT / ".cache" / "generated"
 #: Files a generator process can read: its output is reused while the ones it did
