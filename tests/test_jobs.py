@@ -1,7 +1,12 @@
-"""The one table of generator jobs (docs/hooks/jobs.py): its process groups and functions."""
+"""The one table of generator jobs (docs/hooks/jobs.py): its process groups, and the
+producer it names for each ``{{ name }}`` placeholder of the hand-written pages.
+
+That every declared entry is made by its job in a real build is in tests/test_site.py.
+"""
 
 from __future__ import annotations
 
+import re
 import sys
 
 import pytest
@@ -11,6 +16,17 @@ sys.path.insert(0, str(ROOT / "docs" / "hooks"))
 
 import jobs
 
+FRAGMENT = re.compile(r"\{\{\s*([A-Za-z][\w.\-]*)\s*\}\}")
+
+
+def page_placeholders() -> dict[str, str]:
+    """Every placeholder name of the hand-written pages (docs/**/*.md) -> a page using it."""
+    out = {}
+    for page in sorted((ROOT / "docs").rglob("*.md")):
+        for name in FRAGMENT.findall(page.read_text(encoding="utf-8")):
+            out.setdefault(name, page.relative_to(ROOT).as_posix())
+    return out
+
 
 def test_the_process_groups_are_the_cached_ones():
     # the cache files (.cache/generated/<jobs joined by +>.json) and the build's log
@@ -19,6 +35,40 @@ def test_the_process_groups_are_the_cached_ones():
         ("checks", "proofs", "activations"), ("pages",), ("figures",), ("lab",),
         ("cell-checks",), ("cell-pages",),
     )  # fmt: skip
+
+
+def test_no_entry_is_declared_by_two_jobs():
+    """So the longest entry covering a name is one job's: each name has one producer."""
+    seen: dict[str, str] = {}
+    for job in jobs.JOBS:
+        for entry in job.fragments:
+            assert entry not in seen, f"{entry!r} is declared by {seen[entry]!r} and {job.name!r}"
+            seen[entry] = job.name
+
+
+def test_every_placeholder_of_the_pages_has_a_declared_producer():
+    placeholders = page_placeholders()
+    assert len(placeholders) > 200
+    orphans = {n: page for n, page in placeholders.items() if jobs.producer(n) is None}
+    assert not orphans, f"placeholders no job of docs/hooks/jobs.py declares: {orphans}"
+
+
+def test_the_longest_entry_decides():
+    assert jobs.producer("sym.h.t-1") is jobs.BY_NAME["pages"]
+    assert jobs.producer("sym.lstm.c") is jobs.BY_NAME["cell-pages"]
+    assert jobs.producer("sym.gru-before.z") is jobs.BY_NAME["cell-pages"]
+    assert jobs.producer("eq.residual") is jobs.BY_NAME["pages"]  # the lab's statement
+    assert jobs.producer("symbol") is None  # a prefix covers whole names only
+    assert jobs.producer("nothing.here") is None
+
+
+def test_a_job_that_makes_a_fragment_it_does_not_declare_is_refused():
+    lab = jobs.BY_NAME["lab"]
+    assert jobs.misplaced(lab, ["tuned.runs", "gated.path.H"]) == []
+    assert jobs.misplaced(lab, ["sym.h", "new.thing"]) == [
+        "new.thing (declared by no job)",
+        "sym.h (declared by the job 'pages')",
+    ]
 
 
 @pytest.mark.parametrize("job", jobs.JOBS, ids=lambda job: job.name)

@@ -18,7 +18,8 @@ On every build (and every rebuild under ``mkdocs serve``):
   a failed check makes its job exit non-zero and this hook fails the build. It also
   adds the notebooks as downloadable ``.ipynb``;
 - ``on_page_markdown`` replaces each ``{{ name }}`` in a hand-written page by the
-  fragment of that name (an unknown name fails the build);
+  fragment of that name (an unknown name fails the build, naming the job of
+  ``jobs.py`` that declares it, or saying that none does);
 - ``on_page_context`` points a notebook page's download button at its ``.ipynb``;
 - ``on_post_page`` reads each page's final HTML for a symbol outside math, a path of
   the repository or a stray heading (``prose_check.py``), and ``on_post_build`` fails
@@ -50,7 +51,7 @@ from pathlib import Path
 from typing import Any
 
 import jupytext
-from jobs import processes
+from jobs import processes, producer
 from mkdocs.exceptions import PluginError
 from mkdocs.plugins import get_plugin_logger
 from mkdocs.structure.files import File, Files
@@ -322,11 +323,7 @@ def fill(
                 f"({' -> '.join((*_within, name))}); a fragment may only name others."
             )
         if name not in fragments:
-            close = sorted(k for k in fragments if k.split(".")[0] == name.split(".")[0])
-            raise PluginError(
-                f"{where}: no generated fragment named {name!r}. Fragments come from "
-                f"docs/hooks/generate.py; names of this kind: {', '.join(close) or 'none'}."
-            )
+            raise PluginError(f"{where}: {_unfilled(name, fragments)}")
         text = fill(fragments[name], fragments, where, (*_within, name))
         line_start = markdown.rfind("\n", 0, match.start()) + 1
         indent = markdown[line_start : match.start()]
@@ -334,6 +331,22 @@ def fill(
         return text.replace("\n", "\n" + indent) if indent and not indent.strip() else text
 
     return FRAGMENT.sub(one, markdown)
+
+
+def _unfilled(name: str, fragments: dict[str, str]) -> str:
+    """Why the placeholder `name` has no fragment: the job that declares it (jobs.py)
+    did not make it, or no job declares it; with the names of its kind there are."""
+    close = sorted(k for k in fragments if k.split(".")[0] == name.split(".", maxsplit=1)[0])
+    job = producer(name)
+    owner = (
+        f"the job {job.name!r} ({job.module}.{job.function}) declares it but did not make it"
+        if job
+        else "no job of docs/hooks/jobs.py declares it (add it to the job that makes it)"
+    )
+    return (
+        f"no generated fragment named {name!r}: {owner}; names of this kind: "
+        f"{', '.join(close) or 'none'}."
+    )
 
 
 def on_page_markdown(markdown: str, page: Any, config: Any, files: Files) -> str:
