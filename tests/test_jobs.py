@@ -14,18 +14,33 @@ from conftest import ROOT
 
 sys.path.insert(0, str(ROOT / "docs" / "hooks"))
 
+import gen_cell_prose as prose
 import jobs
 
 FRAGMENT = re.compile(r"\{\{\s*([A-Za-z][\w.\-]*)\s*\}\}")
+
+
+#: What mkdocs.yml's exclude_docs keeps out of the site: the hooks, and the prose
+#: snippets whose own placeholders the generator fills (gen_cell_prose.py).
+NOT_PAGES = ("docs/hooks/", f"{prose.FOLDER}/")
 
 
 def page_placeholders() -> dict[str, str]:
     """Every placeholder name of the hand-written pages (docs/**/*.md) -> a page using it."""
     out = {}
     for page in sorted((ROOT / "docs").rglob("*.md")):
+        where = page.relative_to(ROOT).as_posix()
+        if where.startswith(NOT_PAGES):
+            continue
         for name in FRAGMENT.findall(page.read_text(encoding="utf-8")):
-            out.setdefault(name, page.relative_to(ROOT).as_posix())
+            out.setdefault(name, where)
     return out
+
+
+def test_the_pages_scanned_are_those_mkdocs_builds():
+    excluded = (ROOT / "mkdocs.yml").read_text().split("exclude_docs: |\n", 1)[1]
+    listed = {line.strip() for line in excluded.split("\n\n", 1)[0].splitlines()}
+    assert {f"docs/{entry}" for entry in listed} == set(NOT_PAGES)
 
 
 def test_the_process_groups_are_the_cached_ones():

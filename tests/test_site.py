@@ -158,6 +158,15 @@ def test_generated_output_is_reused_only_while_its_sources_are_unchanged(built_s
     assert "generated pages in" in second.stderr
     for group in ("lab", "figures", "cell-pages", "cell-checks", "checks + proofs + activations"):
         assert f"reused {group}:" in second.stderr, group
+    # a snippet of the gated chapter's prose (docs/gated/cells, read by the job as an
+    # input): the chapter runs again, the laboratory does not
+    snippet = checkout / "docs" / "gated" / "cells" / "lstm" / "blocks.md"
+    snippet.write_text(snippet.read_text() + "\n")
+    prose = build_site(tmp_path / "prose", root=checkout)
+    assert prose.returncode == 0, prose.stderr[-3000:]
+    assert "generated cell-pages in" in prose.stderr
+    for group in ("lab", "pages", "cell-checks"):
+        assert f"reused {group}:" in prose.stderr, group
     # a module the laboratory imports, and its recorded results: it runs again
     for path in (checkout / "rnnnum" / "lab" / "shares.py", checkout / "docs" / "results"
                  / "memory-horizon.json"):  # fmt: skip

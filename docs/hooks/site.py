@@ -67,7 +67,8 @@ PROCESSES = processes()
 GENERATED_CACHE = ROOT / ".cache" / "generated"
 #: Files a generator process can read: its output is reused while the ones it did
 #: read (it reports them) are unchanged, together with these package versions.
-WATCHED = ("rnnnum/**/*.py", "derivations/**/*.py", "docs/hooks/*.py", "docs/results/*.json")
+WATCHED = ("rnnnum/**/*.py", "derivations/**/*.py", "docs/hooks/*.py", "docs/results/*.json",
+           "docs/gated/cells/**/*.md")  # fmt: skip
 VERSIONED = ("numpy", "sympy", "matplotlib")
 #: Set this environment variable to run every generator process, reusing nothing.
 FRESH_VARIABLE = "UNROLLED_FRESH"
