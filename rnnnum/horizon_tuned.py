@@ -26,7 +26,9 @@ sequences it reported, and used one task, a latch. This protocol:
   same optimiser, rate, budget and batches).
 - **Size**: H = 32 for all; a parameter-matched check (`MATCHED`) on the selective task.
 
-Every finished run is appended to a log beside the results file, so the grid resumes
+The protocol's settings are in `rnnnum.horizon_tuned_protocol`, the reading of its runs
+(the pilot's choice, the horizons) in `rnnnum.horizon_tuned_reading`; this module runs
+it. Every finished run is appended to a log beside the results file, so the grid resumes
 where it stopped (`--resume`); the log is refused if the training code changed.
 ``python -m rnnnum.horizon_tuned --merge-into docs/results/memory-horizon.json`` runs
 everything and stores it as the file's ``tuned`` section, next to the earlier groups.
@@ -40,29 +42,51 @@ import json
 import os
 import sys
 import time
-from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass, replace
+from collections.abc import Sequence
+from dataclasses import asdict, replace
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from rnnnum import horizon_results
-from rnnnum.cells import Cell
-from rnnnum.gated_cells import GRUCell, LSTMCell
-from rnnnum.horizon import VARIANTS
+from rnnnum.horizon_tuned_protocol import (
+    BOUNDARY_FACTOR,
+    BOUNDARY_SEEDS,
+    CONFIG,
+    L_MAX,
+    LAGS,
+    LEARNING,
+    MATCHED,
+    NETWORKS,
+    PILOT_LAGS,
+    PILOT_SEED,
+    PILOT_SETTINGS,
+    PILOT_STEPS,
+    SEEDS,
+    SOLVED,
+    TASKS,
+    TEST_SIZE,
+    Job,
+    Network,
+    Record,
+    settings,
+)
+from rnnnum.horizon_tuned_reading import choose, horizons
 from rnnnum.optimisers import make_optimiser
 from rnnnum.readout import fitted_readout_accuracy
-from rnnnum.tasks import RecallTask, SelectiveRecallTask
-from rnnnum.training import Task, TrainConfig, TrainResult, accuracy, train
+from rnnnum.training import TrainResult, accuracy, train
 
 __all__ = [
+    "BOUNDARY_SEEDS",
     "CONFIG",
     "LAGS",
+    "LEARNING",
     "L_MAX",
     "MATCHED",
     "NETWORKS",
     "PILOT_LAGS",
+    "PILOT_SEED",
     "PILOT_SETTINGS",
     "SEEDS",
     "SOLVED",
@@ -73,130 +97,8 @@ __all__ = [
     "horizons",
     "main",
     "run_one",
+    "settings",
 ]
-
-#: The lags, shortest first; 400 is the end of the grid (see the module's note on cost).
-LAGS = (10, 30, 100, 200, 400)
-#: T_max of the chrono starts: the longest lag the grid asks for.
-L_MAX = LAGS[-1]
-#: Reported seeds per task: five on the latch, three on the costlier selective task.
-SEEDS = {"latch": (0, 1, 2, 3, 4), "selective": (0, 1, 2)}
-#: A lag is solved when test accuracy reaches this (chance is 1/4).
-SOLVED = 0.9
-#: Training for every network: batches of 32, at most 4000 steps (128,000 sequences),
-#: gradient clipped at norm 1, early stop at 0.99 on 1000 validation sequences.
-CONFIG = TrainConfig(steps=4000, eval_every=100, stop_accuracy=0.99)
-#: Test sequences per run, drawn apart from the validation set.
-TEST_SIZE = 1000
-#: The boundary lag is rerun with this many times the budget.
-BOUNDARY_FACTOR = 2
-#: Seeds of the boundary reruns (the first of each task's seeds): one, for cost: a rerun
-#: at twice the budget of a lag that fails takes the whole budget, up to 10 CPU minutes.
-BOUNDARY_SEEDS = 1
-#: The pilot: two lags, one seed that is never reported, a log grid of rates per optimiser.
-#: At L = 30 most settings solve the latch by the first evaluation and cannot be told
-#: apart; at L = 100 some networks learn nothing with any setting, and their accuracies
-#: differ only by noise. `choose` reads L = 100 first and falls back on L = 30.
-PILOT_LAGS = (30, 100)
-#: Validation accuracy above this is learning, not noise: chance (1/4) plus three binomial
-#: standard errors at chance over 1000 sequences (0.014 each), rounded up.
-LEARNING = 0.3
-PILOT_SEED = 100
-PILOT_STEPS = 2000
-RATES = (0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1.0)
-PILOT_SETTINGS = tuple((opt, rate) for opt in ("sgd", "adam") for rate in RATES)
-
-#: The two tasks, by the lag: 4 symbols; the latch has 4 distractors, selective recall
-#: a window of 10 steps for the flag.
-TASKS: dict[str, Callable[[int], Task]] = {
-    "latch": lambda lag: RecallTask(lag, 4, 4),
-    "selective": lambda lag: SelectiveRecallTask(lag, 4, 10),
-}
-
-
-@dataclass(frozen=True)
-class Network:
-    """A network to train: a label for the page, its cell, its hidden size, its start."""
-
-    label: str
-    cell: Callable[[], Cell[Any]]
-    start: str
-    hidden: int = 32
-
-
-_VANILLA_STARTS = {
-    "normal-tanh": "W ~ N(0, 0.01²): the classic small start",
-    "xavier-tanh": "Xavier (Glorot) uniform",
-    "orthogonal-tanh": "random orthogonal W_hh",
-    "irnn-relu": "identity W_hh, zero bias (Le et al. 2015)",
-    "residual-tanh": "small N(0, 0.01²) weights and the identity path",
-}
-NETWORKS: dict[str, Network] = {
-    **{k: Network(v.label, v.cell, _VANILLA_STARTS[k]) for k, v in VARIANTS.items()},
-    "lstm-f1": Network(
-        "LSTM, forget-gate bias 1",
-        lambda: LSTMCell("orthogonal", 1.0),
-        "orthogonal blocks, b_f = 1 (Gers et al. 2000)",
-    ),
-    "lstm-chrono": Network(
-        "LSTM, chrono start",
-        lambda: LSTMCell("orthogonal", chrono=L_MAX),
-        f"orthogonal blocks, b_f ~ log U(1, {L_MAX - 1}), b_i = -b_f (Tallec and Ollivier 2018)",
-    ),
-    "gru": Network(
-        "GRU, zero biases",
-        lambda: GRUCell("orthogonal", "after"),
-        "orthogonal blocks, zero biases (PyTorch's default placement)",
-    ),
-    "gru-chrono": Network(
-        "GRU, chrono start",
-        lambda: GRUCell("orthogonal", "after", chrono=L_MAX),
-        f"orthogonal blocks, b_z ~ log U(1, {L_MAX - 1}) (Tallec and Ollivier 2018)",
-    ),
-}
-#: The parameter-matched check: about 4,600 parameters each (H = 32 for the LSTM is
-#: the grid's own). Each takes the start and setting of its family's network named here.
-MATCHED: dict[str, tuple[str, int]] = {
-    "vanilla-64": ("irnn-relu", 64),
-    "gru-37": ("gru-chrono", 37),
-}
-
-
-@dataclass(frozen=True)
-class Record:
-    """One training run of the protocol.
-
-    ``kind`` is ``pilot``, ``grid``, ``boundary`` or ``matched``. ``accuracy`` is test
-    accuracy (validation accuracy for the pilot, which has no test set); ``to_solved``
-    the sequences seen when validation accuracy first reached `SOLVED` (None: never).
-    """
-
-    kind: str
-    task: str
-    network: str
-    lag: int
-    seed: int
-    optimiser: str
-    learning_rate: float
-    budget: int
-    accuracy: float
-    validation: float
-    steps: int
-    to_solved: int | None
-    readout_fit: float | None
-    readout_only: float | None
-    diverged: bool
-    seconds: float
-
-    @property
-    def key(self) -> str:
-        return (
-            f"{self.kind}|{self.task}|{self.network}|{self.lag}|{self.seed}|"
-            f"{self.optimiser}|{self.learning_rate}|{self.budget}"
-        )
-
-
-Job = tuple[str, str, str, int, int, str, float, int]  # the fields of Record.key
 
 
 def _network(name: str) -> Network:
@@ -308,56 +210,6 @@ class Log:
                 log.write(json.dumps(asdict(record)) + "\n")
 
 
-def choose(pilot: Sequence[Record]) -> tuple[str, float]:
-    """The pilot's winner among the settings, each run at both `PILOT_LAGS`: in order,
-
-    1. the fewest steps to `stop_accuracy` at the longer lag;
-    2. else the best validation accuracy there, if above `LEARNING`;
-    3. else the fewest steps to `stop_accuracy` at the shorter lag;
-    4. else the best validation accuracy there;
-
-    then the smaller rate, then SGD before Adam.
-    """
-    short, long = min(r.lag for r in pilot), max(r.lag for r in pilot)
-    runs = {(r.optimiser, r.learning_rate, r.lag): r for r in pilot}
-
-    def stopped(r: Record) -> bool:
-        return r.validation >= CONFIG.stop_accuracy and not r.diverged
-
-    def score(setting: tuple[str, float]) -> tuple[int, float, float, bool]:
-        at_long, at_short = runs[(*setting, long)], runs[(*setting, short)]
-        if stopped(at_long):
-            tier = (0, float(at_long.steps))
-        elif at_long.validation > LEARNING and not at_long.diverged:
-            tier = (1, -at_long.validation)
-        elif stopped(at_short):
-            tier = (2, float(at_short.steps))
-        else:
-            tier = (3, -at_short.validation)
-        return (*tier, setting[1], setting[0] != "sgd")
-
-    return min({(r.optimiser, r.learning_rate) for r in pilot}, key=score)
-
-
-def horizons(
-    records: Sequence[Record], task: str, network: str, kind: str = "grid"
-) -> dict[int, int]:
-    """Per seed: the largest lag with every lag up to it solved (0 if the first is not),
-    among the runs of `kind` (``grid``, or ``matched`` for the parameter-matched check)."""
-    out: dict[int, int] = {}
-    runs = sorted(
-        (r for r in records if r.kind == kind and r.task == task and r.network == network),
-        key=lambda r: r.lag,
-    )
-    for seed in sorted({r.seed for r in runs}):
-        horizon, failed = 0, False
-        for r in (r for r in runs if r.seed == seed):
-            failed = failed or r.accuracy < SOLVED
-            horizon = horizon if failed else r.lag
-        out[seed] = horizon
-    return out
-
-
 def _grid_rounds(
     log: Log,
     plan: dict[str, dict[str, tuple[str, float]]],
@@ -401,34 +253,6 @@ def _boundary_jobs(
                 ]
                 break
     return jobs
-
-
-def settings() -> dict[str, Any]:
-    """The protocol as recorded in the results file."""
-    return {
-        "protocol": "tuned",
-        "tasks": {
-            "latch": asdict(RecallTask(1, 4, 4)) | {"lag": None},
-            "selective": asdict(SelectiveRecallTask(1, 4, 10)) | {"lag": None},
-        },
-        "networks": {
-            k: {"label": n.label, "start": n.start, "hidden": n.hidden} for k, n in NETWORKS.items()
-        },
-        "matched": {k: {"like": b, "hidden": h} for k, (b, h) in MATCHED.items()},
-        "train": asdict(CONFIG),
-        "test_size": TEST_SIZE,
-        "lags": list(LAGS),
-        "l_max": L_MAX,
-        "seeds": {k: list(v) for k, v in SEEDS.items()},
-        "solved": SOLVED,
-        "pilot": {
-            "lags": list(PILOT_LAGS),
-            "seed": PILOT_SEED,
-            "steps": PILOT_STEPS,
-            "settings": [list(s) for s in PILOT_SETTINGS],
-        },
-        "boundary": {"factor": BOUNDARY_FACTOR, "seeds": BOUNDARY_SEEDS},
-    }
 
 
 def run_protocol(

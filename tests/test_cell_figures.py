@@ -41,6 +41,7 @@ LAB_T, LAB_H = 12, 4
 
 
 figures = load_hook("gen_cell_figures")
+graph = load_hook("gen_cell_graph")
 plots = load_hook("gen_gated_plots")
 
 
@@ -99,7 +100,7 @@ def _drawn_reads(cell: Cell, steps: int) -> set[tuple[str, str]]:
     """The drawn edges into states, as (q, s) at a general step; each must repeat at every
     step (asserted), and nothing may be drawn from a later step or skip one."""
     found = {}
-    for e in figures.cell_edges(cell, steps):
+    for e in graph.cell_edges(cell, steps):
         if e.kind in ("readout", "loss"):
             continue
         source, target = e.source.rstrip("0123456789"), e.target.rstrip("0123456789")
@@ -133,7 +134,7 @@ def test_the_graph_has_an_edge_exactly_where_an_equation_reads_a_quantity(name):
 
 def test_the_lstm_graph_is_the_one_read_by_hand():
     assert _drawn_reads(CELLS["lstm"], 3) == LSTM_READS
-    edges = {(e.source, e.target) for e in figures.cell_edges(CELLS["lstm"], 2)}
+    edges = {(e.source, e.target) for e in graph.cell_edges(CELLS["lstm"], 2)}
     assert ("c2", "h2") in edges and ("c1", "h2") not in edges
 
 
@@ -148,7 +149,7 @@ def test_the_user_cells_second_state_does_not_feed_the_first():
 
 def test_the_caption_names_every_drawn_edge_and_nothing_else():
     for name, cell in CELLS.items():
-        caption = figures.graph_caption(cell, 3)
+        caption = graph.graph_caption(cell, 3)
         named = set(re.findall(r"\\\((\S+) \\rightarrow (\S+)\\\)", caption))
         notation = cell.notation
         spelt = {
@@ -159,7 +160,7 @@ def test_the_caption_names_every_drawn_edge_and_nothing_else():
             for q, s in _drawn_reads(cell, 3)
         }
         assert named == spelt, name
-        for v in figures.hidden_variables(cell):
+        for v in graph.hidden_variables(cell):
             assert notation.at(v, "t") in caption, (name, v)
 
 
@@ -167,7 +168,7 @@ def test_each_edge_is_named_by_what_it_carries():
     def heads(name: str, source: str, target: str) -> tuple[str, ...]:
         cell = CELLS[name]
         read = Ref(source) if (name, source, target) == ("lstm", "c", "h") else Prev(source)
-        return figures.carried(figures.state_reads(cell)[read, target], "t", cell.notation)
+        return graph.carried(graph.state_reads(cell)[read, target], "t", cell.notation)
 
     assert heads("vanilla", "h", "h") == ("W_{hh}",)  # as in the vanilla figure
     assert heads("residual", "h", "h") == ("I", "W_{hh}")
@@ -182,7 +183,7 @@ def test_each_edge_is_named_by_what_it_carries():
         "W_{hr}",
     )
     assert heads("lstm", "c", "h") == (r"\operatorname{diag}(1 - \tanh(c_{t})^{2})\cdots",)
-    carry = {(e.source, e.target) for e in figures.cell_edges(CELLS["lstm"], 1) if e.carry}
+    carry = {(e.source, e.target) for e in graph.cell_edges(CELLS["lstm"], 1) if e.carry}
     assert carry == {("c0", "c1"), ("c1", "h1")}  # paths through no weight matrix
 
 
@@ -227,9 +228,9 @@ def test_the_lstm_graph_labels_its_cell_state_path():
 
 def test_routes_are_highlighted_along_the_cells_own_paths():
     lstm = CELLS["lstm"]
-    along_c = figures.route_edges(lstm, 3, 1, "c", "c", within=("c",))
+    along_c = graph.route_edges(lstm, 3, 1, "c", "c", within=("c",))
     assert along_c == {("c1", "c2"), ("c2", "c3")}
-    all_h = figures.route_edges(lstm, 3, 1, "h", "h")
+    all_h = graph.route_edges(lstm, 3, 1, "h", "h")
     # every path of the drawn graph from h_1 to h_3: h_2 reads c_2, h_3 reads c_3
     assert all_h == {
         ("h1", "h2"),
@@ -240,7 +241,7 @@ def test_routes_are_highlighted_along_the_cells_own_paths():
         ("h2", "c3"),
         ("c3", "h3"),
     }
-    assert figures.route_edges(CELLS["twostate"], 3, 1, "m", "h") == {  # m_3 back to h_1
+    assert graph.route_edges(CELLS["twostate"], 3, 1, "m", "h") == {  # m_3 back to h_1
         ("h1", "h2"),
         ("h2", "m3"),
         ("h1", "m2"),

@@ -298,6 +298,15 @@ def test_a_lost_gate_path_from_h_to_h_breaks_its_claim(monkeypatch, lstm_cell):
     _breaks(lambda: gen_cell_pages._blocks(lstm_cell, "lstm"), "dh_t/dh_{t-1} has four paths")
 
 
+def test_a_blocks_snippet_is_printed_only_with_its_claim(monkeypatch, lstm_cell):
+    """docs/gated/cells/lstm/blocks.md states a count of paths: without the claim that
+    checks it (gen_cell_pages.BLOCK_CLAIMS), the page is not made."""
+    import gen_cell_pages
+
+    monkeypatch.setattr(gen_cell_pages, "BLOCK_CLAIMS", {})
+    _breaks(lambda: gen_cell_pages._blocks(lstm_cell, "lstm"), "states something no claim checks")
+
+
 def test_a_second_route_along_c_breaks_its_claim(monkeypatch, lstm_cell):
     import gen_cell_pages
 

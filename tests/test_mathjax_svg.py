@@ -19,13 +19,16 @@ from conftest import ROOT
 sys.path.insert(0, str(ROOT / "docs" / "hooks"))
 
 import formula_images
-import mathjax_svg
-from mathjax_svg import FormulaCache, Renderer, TexError, split_tex, typeset_page
+import mathjax_cache
+from mathjax_cache import FormulaCache
+from mathjax_renderer import Renderer
+from mathjax_svg import typeset_page
+from mathjax_tex import TexError, split_tex
 
 
 @pytest.fixture
 def renderer(tmp_path: Path):
-    drawing = Renderer(FormulaCache(tmp_path / "cache", salt=mathjax_svg.cache_salt()))
+    drawing = Renderer(FormulaCache(tmp_path / "cache", salt=mathjax_cache.cache_salt()))
     yield drawing
     drawing.close()
 
@@ -50,12 +53,12 @@ def test_a_changed_formula_changes_its_drawing_and_an_unchanged_one_is_reused(re
 
 
 def test_the_cache_key_covers_mathjax_the_script_and_its_settings(tmp_path):
-    salt = mathjax_svg.cache_salt()
+    salt = mathjax_cache.cache_salt()
     key = FormulaCache(tmp_path, salt=salt).key("a", False)
     assert key == FormulaCache(tmp_path, salt=salt).key("a", False)
     assert key != FormulaCache(tmp_path, salt=salt).key("a", True)
     assert key != FormulaCache(tmp_path, salt=salt).key("a ", False)
-    for part in (mathjax_svg.mathjax_version(), mathjax_svg._file_hash(mathjax_svg.SCRIPT)):
+    for part in (mathjax_cache.mathjax_version(), mathjax_cache.file_hash(mathjax_cache.SCRIPT)):
         assert part in salt
     assert '"maxBuffer": 102400' in salt
 
@@ -87,7 +90,7 @@ def test_a_page_keeps_its_elements_and_tex_and_gets_unique_glyph_ids(renderer):
     assert out.count('<path id="MJX-glyph-TEX-I-1D465" d="') == 1
     assert out.count('<use xlink:href="#MJX-glyph-TEX-I-1D465"') == 3
     assert out.startswith('<svg class="mjx-glyphs" aria-hidden="true"')  # no article here
-    assert out.count("<defs>") == 1 and mathjax_svg.LOCAL_ID not in out
+    assert out.count("<defs>") == 1 and mathjax_cache.LOCAL_ID not in out
     assert "currentColor" in out  # the drawing takes the colour of the text
     with pytest.raises(TexError, match=r"p\.md: a formula without math delimiters"):
         typeset_page('<span class="arithmatex">x</span>', "p.md", renderer)

@@ -1,7 +1,7 @@
 """The claims of the explanations added where a reader stalls, each broken once on purpose.
 
 The vanishing page explains why a matrix with largest singular value 1 still loses a
-factor per step (`gen_fragments._why_so_fast`); the remedies page sets the per-loss
+factor per step (`gen_fragments_measured._why_so_fast`); the remedies page sets the per-loss
 window against detaching the state (`lab_remedies._detached`). Each sentence is a
 `claim`: the real numbers pass, and the one quantity a claim reads, moved, stops the
 build with that sentence.
@@ -17,7 +17,7 @@ from conftest import ROOT
 
 sys.path.insert(0, str(ROOT / "docs" / "hooks"))
 
-import gen_fragments
+import gen_fragments_measured
 import lab_remedies
 from gen_format import ChecksFailed
 from lab_common import SHARES_SIZE
@@ -25,7 +25,7 @@ from lab_common import SHARES_SIZE
 import rnnnum
 from rnnnum.lab import problem
 
-#: The vanishing page's network (gen_fragments.vanishing_fragments).
+#: The vanishing page's network (gen_fragments_measured.vanishing_fragments).
 VANISH_T = 30
 
 
@@ -43,21 +43,21 @@ def vanishing():
 def test_the_why_so_fast_numbers_hold_and_each_claim_can_fail(vanishing):
     params, X, targets, cache = vanishing
     stretched = params.replace(Whh=1.2 * params.Whh)
-    out = gen_fragments.vanishing_fragments()  # the real numbers: every claim holds
+    out = gen_fragments_measured.vanishing_fragments()  # the real numbers: every claim holds
     ratio, distance = float(out["vanish.rel.d1"]), int(out["vanish.d1"])
-    gen_fragments._why_so_fast(params, cache, ratio, distance)
+    gen_fragments_measured._why_so_fast(params, cache, ratio, distance)
     _breaks(
-        lambda: gen_fragments._why_so_fast(
+        lambda: gen_fragments_measured._why_so_fast(
             stretched, rnnnum.forward(stretched, X, targets), ratio, distance
         ),
         "the largest singular value is 1",
     )
     _breaks(
-        lambda: gen_fragments._why_so_fast(params, cache, 0.99**distance, distance),
+        lambda: gen_fragments_measured._why_so_fast(params, cache, 0.99**distance, distance),
         "than any one Jacobian's norm",
     )
     _breaks(
-        lambda: gen_fragments._why_so_fast(params, cache, 0.3**distance, distance),
+        lambda: gen_fragments_measured._why_so_fast(params, cache, 0.3**distance, distance),
         "is close to the measured factor per step",
     )
 

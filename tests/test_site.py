@@ -110,6 +110,11 @@ def test_an_unknown_fragment_is_an_error_and_indentation_is_kept():
     assert "\n    $$\n    a\n    $$" in filled
     with pytest.raises(PluginError, match=r"no generated fragment named 'eq\.y'.*eq\.x"):
         hooks.fill("{{ eq.y }}", fragments, "page.md")
+    # the error names the job that declares the name (docs/hooks/jobs.py), or says none does
+    with pytest.raises(PluginError, match=r"'eq\.y': the job 'pages' \(gen_pages\.pages_job\)"):
+        hooks.fill("{{ eq.y }}", fragments, "page.md")
+    with pytest.raises(PluginError, match=r"'nothing\.here': no job of docs/hooks/jobs\.py"):
+        hooks.fill("{{ nothing.here }}", fragments, "page.md")
 
 
 def test_a_fragment_may_name_other_fragments_but_not_itself():
@@ -153,6 +158,15 @@ def test_generated_output_is_reused_only_while_its_sources_are_unchanged(built_s
     assert "generated pages in" in second.stderr
     for group in ("lab", "figures", "cell-pages", "cell-checks", "checks + proofs + activations"):
         assert f"reused {group}:" in second.stderr, group
+    # a snippet of the gated chapter's prose (docs/gated/cells, read by the job as an
+    # input): the chapter runs again, the laboratory does not
+    snippet = checkout / "docs" / "gated" / "cells" / "lstm" / "blocks.md"
+    snippet.write_text(snippet.read_text() + "\n")
+    prose = build_site(tmp_path / "prose", root=checkout)
+    assert prose.returncode == 0, prose.stderr[-3000:]
+    assert "generated cell-pages in" in prose.stderr
+    for group in ("lab", "pages", "cell-checks"):
+        assert f"reused {group}:" in prose.stderr, group
     # a module the laboratory imports, and its recorded results: it runs again
     for path in (checkout / "rnnnum" / "lab" / "shares.py", checkout / "docs" / "results"
                  / "memory-horizon.json"):  # fmt: skip
@@ -197,3 +211,32 @@ def test_the_search_index_holds_the_tex_of_formulas_not_their_drawing(built_site
     # the TeX of a formula, delimiters and all, where the page has it (not a code listing)
     page = next(doc["text"] for doc in index["docs"] if doc["location"] == "local-derivatives/")
     assert r"\[ \begin{aligned}\frac{\partial L_{t}}{\partial y_{t}}" in page, page[:500]
+
+
+def test_every_declared_fragment_entry_is_made_and_every_placeholder_by_its_job(built_site):
+    """The job table's declarations (docs/hooks/jobs.py) against the session build's
+    output (.cache/generated, one file per process): each entry covers a fragment its
+    job made, and each placeholder, of a hand-written page, a generated page or a
+    fragment, names a fragment made by the process of the job that declares it."""
+    import jobs
+    from test_jobs import FRAGMENT, page_placeholders
+
+    made: dict[str, str] = {}  # fragment -> the process (its jobs joined by +) that made it
+    placeholders = set(page_placeholders())
+    for path in (ROOT / ".cache" / "generated").glob("*.json"):
+        result = json.loads(path.read_text())["result"]
+        made.update(dict.fromkeys(result.get("fragments", {}), path.stem))
+        for kind in ("pages", "fragments"):
+            for text in result.get(kind, {}).values():
+                placeholders |= set(FRAGMENT.findall(text))
+    for name in sorted(placeholders):
+        job = jobs.producer(name)
+        assert job is not None and name in made, name
+        assert job.name in made[name].split("+"), (name, job.name, made[name])
+    unused = [
+        (job.name, entry)
+        for job in jobs.JOBS
+        for entry in job.fragments
+        if not any(jobs.covers(entry, n) and jobs.producer(n) is job for n in made)
+    ]
+    assert not unused, f"declared entries no job made a fragment of: {unused}"

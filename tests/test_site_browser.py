@@ -181,8 +181,10 @@ def _drawn(html: str, tag: str) -> str:
     glyphs marked with `tag` (unique beside the page's own, which are numbered alike)."""
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "docs" / "hooks"))
     import mathjax_svg
+    from mathjax_cache import FormulaCache, cache_salt
+    from mathjax_renderer import Renderer
 
-    renderer = mathjax_svg.Renderer(mathjax_svg.FormulaCache(salt=mathjax_svg.cache_salt()))
+    renderer = Renderer(FormulaCache(salt=cache_salt()))
     try:
         drawn = mathjax_svg.typeset_page(html, "the faults", renderer)
         return drawn.replace('id="MJX-', f'id="MJX-{tag}').replace(

@@ -109,7 +109,7 @@ def test_each_pages_footer_leads_to_the_next_page_of_the_nav(built_site):
 
 
 def test_the_expanded_sum_opens_on_the_tab_of_the_examples_length(built_site):
-    from gen_fragments import EXAMPLE
+    from gen_fragments_notation import EXAMPLE
 
     html = (built_site / "expanded-sum" / "index.html").read_text()
     checked = re.findall(r'<input checked="checked" id="([^"]+)"', html)

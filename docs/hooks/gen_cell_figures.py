@@ -1,6 +1,8 @@
 r"""The unrolled graph of any cell and its routes between states, drawn by matplotlib as SVG.
 
-Everything drawn is read off the cell's equations (`derivations.Cell`), never typed per cell:
+Everything drawn is read off the cell's equations (`derivations.Cell`), never typed per
+cell, by ``gen_cell_graph.py`` (which edges there are, what each carries, the caption);
+this module places and draws them:
 
 - one row per state (h on top, under the read-out; the LSTM's c below it), the
   input row x_t at the bottom, y_t and L_t above h, the initial states s_0 on the left;
@@ -22,33 +24,23 @@ Byte-identical from build to build (`gen_plot.svg_text`).
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 
 import matplotlib.pyplot as plt
-from gen_format import math
+from gen_cell_graph import Edge, cell_edges, check_steps, route_edges
 from gen_plot import GREY, svg_text
 from matplotlib.axes import Axes
 from matplotlib.mathtext import MathTextParser
 from matplotlib.patches import Circle, FancyArrowPatch
 
-from derivations.core.cell import Cell, Input, Prev, Ref
+from derivations.core.cell import Cell
 from derivations.core.errors import OutOfRangeError, UnknownChoiceError
-from derivations.core.factors import LocalSum, Notation, Weight
-from derivations.core.nodes import Node
 from derivations.core.notation import QUANTITIES
 
 __all__ = [
     "CARRY_COLOUR",
-    "Edge",
-    "carried",
-    "cell_edges",
+    "ROUTE_COLOUR",
     "cell_path_svg",
-    "graph_caption",
-    "hidden_variables",
     "mathtext",
-    "partials",
-    "route_edges",
-    "state_reads",
     "unrolled_cell_svg",
 ]
 
@@ -101,163 +93,11 @@ def mathtext(latex: str) -> str:
     return label
 
 
-# --- what the graph is made of: read off the cell's equations -------------------------
+#: Node key -> (x, y, mathtext label).
+Nodes = dict[str, tuple[float, float, str]]
 
 
-def partials(cell: Cell, start: Node) -> dict[str, LocalSum]:
-    r"""$\partial s_t/\partial(\text{start})$ for every state s that reads `start`, the
-    other states of step t held fixed.
-
-    `start` is ``Input()``, ``Prev(state)`` or ``Ref(state)`` (a state of the same step).
-    Forward accumulation in equation order, as `Cell.through_step`, but only through the
-    step's variables that are not states: an edge stops at the first state it reaches.
-    """
-    states = set(cell.state_names)
-    totals: dict[str, LocalSum] = {}
-    for eq in cell.equations:
-        total = cell.local_jacobian(eq.name, start)
-        for leaf in cell.leaves(eq.name):
-            if isinstance(leaf, Ref) and leaf.name not in states and totals[leaf.name]:
-                total += totals[leaf.name] @ cell.local_jacobian(eq.name, leaf)
-        totals[eq.name] = total.through(eq.name)
-    return {s: totals[s] for s in cell.state_names if totals.get(s)}
-
-
-def state_reads(cell: Cell) -> dict[tuple[Node, str], LocalSum]:
-    """Every quantity each state's equation reads, keyed (source, state): x_t
-    (``Input()``), a state of step t-1 (``Prev``) or of step t (``Ref``), with the
-    partial derivative that carries it (`partials`). Input first, then the states of
-    t-1, then those of t, each in the cell's state order."""
-    sources: list[Node] = [Input()]
-    sources += [Prev(s) for s in cell.state_names] + [Ref(s) for s in cell.state_names]
-    return {(source, s): d for source in sources for s, d in partials(cell, source).items()}
-
-
-def hidden_variables(cell: Cell) -> tuple[str, ...]:
-    """The step's variables that are not states (gates, pre-activations): not drawn."""
-    return tuple(eq.name for eq in cell.equations if eq.name not in cell.state_names)
-
-
-def carried(block: LocalSum, t: int | str, notation: Notation) -> tuple[str, ...]:
-    """What a block carries, one entry per distinct head of its paths (LaTeX, no dollars).
-
-    A path through a weight matrix is named by the first one it multiplies by
-    (``W_{hh}``); a path through none by its first factor (``I``,
-    ``\\operatorname{diag}(f_{t})``), followed by ``\\cdots`` when more factors follow.
-    Signs are dropped: the label names the paths, it is not the block's formula.
-    """
-    heads: list[str] = []
-    for term in block.terms:
-        weights = [p for p in term.pieces if isinstance(p, Weight)]
-        shown = [p.latex(t, notation) for p in term.pieces if p.latex(t, notation)]
-        if weights:
-            head = weights[0].latex(t, notation)
-        elif not shown:
-            head = "I"
-        else:
-            head = shown[0] + (r"\cdots" if len(shown) > 1 else "")
-        if head not in heads:
-            heads.append(head)
-    return tuple(heads)
-
-
-def _is_carry(block: LocalSum) -> bool:
-    """Whether some path of the block multiplies by no weight matrix."""
-    return any(not any(isinstance(p, Weight) for p in term.pieces) for term in block.terms)
-
-
-@dataclass(frozen=True)
-class Edge:
-    """One forward edge of the unrolled graph between node keys (``"c2"``, ``"x1"``, ``"L3"``).
-
-    ``kind`` is ``"input"`` (x_t), ``"state"`` (from a state of step t-1), ``"within"``
-    (from a state of step t), ``"readout"`` or ``"loss"``; ``heads`` what it carries
-    (`carried`); ``carry`` whether a weight-free path is among them.
-    """
-
-    source: str
-    target: str
-    kind: str
-    heads: tuple[str, ...] = ()
-    carry: bool = False
-
-
-def _source(source: Node, t: int) -> tuple[str, str]:
-    """(node key, edge kind) of a source read at step t."""
-    if isinstance(source, Prev):
-        return f"{source.state}{t - 1}", "state"
-    if isinstance(source, Ref):
-        return f"{source.name}{t}", "within"
-    return f"x{t}", "input"
-
-
-def cell_edges(cell: Cell, steps: int) -> list[Edge]:
-    """Every edge of the cell unrolled over `steps` steps, step by step (`state_reads`)."""
-    steps = _check_steps(steps)
-    notation, reads = cell.notation, state_reads(cell)
-    wyh = (QUANTITIES["Wyh"].latex,)
-    edges = []
-    for t in range(1, steps + 1):
-        for (source, target), block in reads.items():
-            key, kind = _source(source, t)
-            heads = carried(block, "t", notation)
-            edges.append(Edge(key, f"{target}{t}", kind, heads, _is_carry(block)))
-        edges.append(Edge(f"h{t}", f"y{t}", "readout", wyh))
-        edges.append(Edge(f"y{t}", f"L{t}", "loss"))
-    return edges
-
-
-def graph_caption(cell: Cell, steps: int, name: str = "") -> str:
-    """What `unrolled_cell_svg` draws, in Markdown with inline math, from the same reads;
-    `name` is what the page calls the cell (``The LSTM cell``; default ``the <name> cell``)."""
-    notation = cell.notation
-    states = ", ".join(math(notation.at(s, "t")) for s in cell.state_names)
-    hidden = ", ".join(math(notation.at(v, "t")) for v in hidden_variables(cell))
-    reads = [
-        math(rf"{_start(source, notation)} \rightarrow {notation.at(target, 't')}")
-        for source, target in state_reads(cell)
-    ]
-    carry = [
-        math(rf"{_start(source, notation)} \rightarrow {notation.at(target, 't')}")
-        for (source, target), block in state_reads(cell).items()
-        if _is_carry(block)
-    ]
-    through = f", directly or through {hidden} (not drawn)" if hidden else ""
-    called = name[0].lower() + name[1:] if name.startswith("The ") else name
-    called = called or f"the {cell.name} cell"
-    green = (
-        f" Green: the edges with a path through no weight matrix ({', '.join(carry)})."
-        if carry
-        else ""
-    )
-    return (
-        f"Unrolled over {steps} steps and drawn from the equations of {called}: "
-        f"per step the state{'s' if len(cell.state_names) > 1 else ''} {states}, the input, "
-        f"output and loss. An arrow into a state wherever its equation reads a quantity"
-        f"{through}: {', '.join(reads)}, and nothing else. Each arrow is labelled by the "
-        f"first weight matrix of each of its paths, or its first factor when it has none."
-        f"{green}"
-    )
-
-
-def _start(source: Node, notation: Notation) -> str:
-    if isinstance(source, Prev):
-        return notation.at(source.state, "t", -1)
-    if isinstance(source, Ref):
-        return notation.at(source.name, "t")
-    return "x_{t}"
-
-
-def _check_steps(steps: object) -> int:
-    if isinstance(steps, bool) or not isinstance(steps, int) or not 1 <= steps <= 6:
-        raise OutOfRangeError(
-            f"steps must be an integer from 1 to 6 (the graph is drawn across the text "
-            f"column); got {steps!r}. Use 3, the size of the vanilla figure."
-        )
-    return steps
-
-
-def _positions(cell: Cell, steps: int) -> dict[str, tuple[float, float, str]]:
+def _positions(cell: Cell, steps: int) -> Nodes:
     """Node key -> (x, y, mathtext label): x_t at the bottom, the other states, h, y_t, L_t."""
     others = [s for s in cell.state_names if s != "h"]
     rows = {"x": 0.0, **{s: 1.0 + j for j, s in enumerate(others)}}
@@ -284,7 +124,7 @@ def _edge_name(edge: Edge, cell: Cell) -> str:
     return rf"{start} \rightarrow {notation.at(target, 't')}"
 
 
-def _on_edge(edge: Edge, nodes: dict[str, tuple[float, float, str]]) -> bool:
+def _on_edge(edge: Edge, nodes: Nodes) -> bool:
     (x0, y0, _), (x1, y1, _) = nodes[edge.source], nodes[edge.target]
     straight = y0 == y1 or x0 == x1
     return bool(edge.heads) and straight and len(edge.heads) <= MAX_ON_EDGE
@@ -296,6 +136,7 @@ def _draw(
     highlighted: frozenset[tuple[str, str]] = frozenset(),
     title: str = "",
 ) -> str:
+    """The graph as SVG text: edges, then nodes, then the key; `highlighted` edges lit."""
     nodes = _positions(cell, steps)
     edges = cell_edges(cell, steps)
     xs, ys = [x for x, _, _ in nodes.values()], [y for _, y, _ in nodes.values()]
@@ -308,56 +149,11 @@ def _draw(
     # the vanilla figure's unit length; no wider than the graph, so that on a phone the
     # image shrinks by as little as it can (its labels are sized for that, `LABEL_PT`)
     fig, ax = plt.subplots(figsize=(width * SCALE, height * SCALE))
-    on_route = {key for pair in highlighted for key in pair}
     for edge in edges:
-        (x0, y0, _), (x1, y1, _) = nodes[edge.source], nodes[edge.target]
-        lit = (edge.source, edge.target) in highlighted
-        colour = ROUTE_COLOUR if lit else GREY if highlighted else _INK
-        if edge.carry and not highlighted:
-            colour = CARRY_COLOUR
-        ax.add_patch(
-            FancyArrowPatch(
-                (x0, y0),
-                (x1, y1),
-                arrowstyle="-|>",
-                mutation_scale=14,
-                shrinkA=17,
-                shrinkB=17,
-                color=colour,
-                lw=2.6 if lit else 1.8 if edge.carry and not highlighted else 1.2,
-                zorder=3 if lit else 2,
-            )
-        )
-        if _on_edge(edge, nodes):
-            # above a horizontal edge (the slanted edges to and from its ends start outside
-            # the nodes' circles, clear of the label); right of a vertical one, halfway to
-            # the next row: x_t -> h_t may pass another state's node
-            at = ((x0 + x1) / 2, (y0 + y1) / 2) if y0 == y1 else (x0, y0 + 0.5)
-            offset = (0.0, 0.13) if y0 == y1 else (0.05, 0.0)
-            ax.text(
-                at[0] + offset[0],
-                at[1] + offset[1],
-                mathtext(", ".join(edge.heads)),
-                ha="center" if y0 == y1 else "left",
-                va="center",
-                fontsize=LABEL_PT,
-                color=CARRY_COLOUR if edge.carry and not highlighted else _LABEL_INK,
-                bbox={"facecolor": "white", "edgecolor": "none", "pad": 0.6},
-                zorder=3,
-            )
+        _draw_edge(ax, edge, nodes, highlighted)
+    on_route = {key for pair in highlighted for key in pair}
     for name, (x, y, label) in nodes.items():
-        ink = "#333333" if not highlighted or name in on_route else GREY
-        ax.add_patch(Circle((x, y), NODE_RADIUS, facecolor="white", edgecolor=ink, lw=1.4))
-        ax.text(
-            x,
-            y,
-            label,
-            ha="center",
-            va="center",
-            fontsize=NODE_PT if len(label) < 10 else LABEL_PT,
-            color="#111111" if ink == "#333333" else GREY,
-            zorder=4,
-        )
+        _draw_node(ax, (x, y), label, not highlighted or name in on_route)
     ax.set_xlim(*xlim)
     ax.set_ylim(*ylim)
     ax.set_aspect("equal")
@@ -366,6 +162,61 @@ def _draw(
         ax.set_title(title, fontsize=11)
     _key(ax, {name: (heads, c and not highlighted) for name, (heads, c) in key.items()})
     return svg_text(fig)
+
+
+def _draw_edge(ax: Axes, edge: Edge, nodes: Nodes, highlighted: frozenset[tuple[str, str]]) -> None:
+    """One arrow, and its label when it fits on the edge (`_on_edge`)."""
+    (x0, y0, _), (x1, y1, _) = nodes[edge.source], nodes[edge.target]
+    lit = (edge.source, edge.target) in highlighted
+    colour = ROUTE_COLOUR if lit else GREY if highlighted else _INK
+    if edge.carry and not highlighted:
+        colour = CARRY_COLOUR
+    ax.add_patch(
+        FancyArrowPatch(
+            (x0, y0),
+            (x1, y1),
+            arrowstyle="-|>",
+            mutation_scale=14,
+            shrinkA=17,
+            shrinkB=17,
+            color=colour,
+            lw=2.6 if lit else 1.8 if edge.carry and not highlighted else 1.2,
+            zorder=3 if lit else 2,
+        )
+    )
+    if _on_edge(edge, nodes):
+        # above a horizontal edge (the slanted edges to and from its ends start outside
+        # the nodes' circles, clear of the label); right of a vertical one, halfway to
+        # the next row: x_t -> h_t may pass another state's node
+        at = ((x0 + x1) / 2, (y0 + y1) / 2) if y0 == y1 else (x0, y0 + 0.5)
+        offset = (0.0, 0.13) if y0 == y1 else (0.05, 0.0)
+        ax.text(
+            at[0] + offset[0],
+            at[1] + offset[1],
+            mathtext(", ".join(edge.heads)),
+            ha="center" if y0 == y1 else "left",
+            va="center",
+            fontsize=LABEL_PT,
+            color=CARRY_COLOUR if edge.carry and not highlighted else _LABEL_INK,
+            bbox={"facecolor": "white", "edgecolor": "none", "pad": 0.6},
+            zorder=3,
+        )
+
+
+def _draw_node(ax: Axes, at: tuple[float, float], label: str, inked: bool) -> None:
+    """One node: a circle and its label, grey unless `inked` (on a route, or none lit)."""
+    ink = "#333333" if inked else GREY
+    ax.add_patch(Circle(at, NODE_RADIUS, facecolor="white", edgecolor=ink, lw=1.4))
+    ax.text(
+        at[0],
+        at[1],
+        label,
+        ha="center",
+        va="center",
+        fontsize=NODE_PT if len(label) < 10 else LABEL_PT,
+        color="#111111" if ink == "#333333" else GREY,
+        zorder=4,
+    )
 
 
 def _key(ax: Axes, key: dict[str, tuple[str, bool]]) -> None:
@@ -391,39 +242,6 @@ def unrolled_cell_svg(cell: Cell, steps: int = 3) -> str:
     return _draw(cell, steps)
 
 
-def route_edges(
-    cell: Cell, i: int, k: int, of: str, wrt: str, within: tuple[str, ...] | None = None
-) -> frozenset[tuple[str, str]]:
-    """The (source, target) node keys of every edge between states of the drawn graph
-    (`cell_edges`) that lies on some path from `wrt` at step k to `of` at step i: the
-    routes of `derivations.gradient.paths.routes`, each block spelt out as the equations'
-    edges. With `within`, only paths visiting no other states (``("c",)``: the LSTM's
-    cell-state path alone)."""
-    keep = within or cell.state_names
-    edges = [
-        (e.source, e.target)
-        for e in cell_edges(cell, i)
-        if e.kind in ("state", "within")
-        and e.source.rstrip("0123456789") in keep
-        and e.target.rstrip("0123456789") in keep
-    ]
-    start, end = f"{wrt}{k}", f"{of}{i}"
-    after, before = _reach(edges, start), _reach([(t, s) for s, t in edges], end)
-    return frozenset((s, t) for s, t in edges if s in after and t in before)
-
-
-def _reach(edges: list[tuple[str, str]], start: str) -> set[str]:
-    """The nodes reachable from `start` along `edges` (start included)."""
-    seen, todo = {start}, [start]
-    while todo:
-        node = todo.pop()
-        for source, target in edges:
-            if source == node and target not in seen:
-                seen.add(target)
-                todo.append(target)
-    return seen
-
-
 def cell_path_svg(
     cell: Cell,
     steps: int,
@@ -441,7 +259,7 @@ def cell_path_svg(
     Raises UnknownChoiceError for a state the cell lacks and OutOfRangeError when no
     route joins them (nothing to highlight).
     """
-    steps = _check_steps(steps)
+    steps = check_steps(steps)
     for value, what in ((of, "of"), (wrt, "wrt")):
         if value not in cell.state_names:
             raise UnknownChoiceError(

@@ -5,20 +5,24 @@ parameters, unrolled graph, local Jacobians (the block form of the state Jacobia
 the routes between two states, the named path, the backward loop and its (i, k)
 map; and one expanded-sum page per gradient of `Cell.gradient_names`
 (``gated/<cell>/<name>.md``, `gen_cell_sums.py`). Every formula comes from
-`derivations`; the prose of a cell is a short template (`CELL_PROSE`) whose every
-statement about a computed result is asserted with `claim`. The job also returns the
+`derivations`; the prose about a particular cell is in Markdown snippets
+(``docs/gated/cells/<cell>/``, read by ``gen_cell_prose.py``), each statement a snippet
+makes about a computed result asserted here with `claim`. The job also returns the
 chapter's navigation (``nav``), which docs/hooks/site.py inserts after the laboratory.
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 
+import gen_cell_prose as prose
 from gen_cell_checks import GATED_CELLS
-from gen_cell_figures import cell_path_svg, graph_caption, unrolled_cell_svg
+from gen_cell_figures import cell_path_svg, unrolled_cell_svg
 from gen_cell_fragments import gated_fragments
+from gen_cell_graph import graph_caption
 from gen_cell_sums import GENERATED_NOTE, PAGE_STEPS, sum_page, sum_uri, written_out
-from gen_format import claim, code, display, math, table
+from gen_format import ChecksFailed, claim, code, display, math, table
 from gen_readback import check_written_sums
 
 from derivations.check.readback import Pair, expected_cell
@@ -50,38 +54,20 @@ LAB_PAGES = (
     ("An LSTM worked example", "notebooks/lstm-example.py"),
 )
 
-#: Per cell: nav title, page title and the hand-written opening paragraph.
-CELL_PROSE = {
-    "lstm": (
-        "LSTM",
-        "The LSTM cell",
-        "The long short-term memory cell (Hochreiter and Schmidhuber 1997, with the "
-        r"forget gate of Gers, Schmidhuber and Cummins 2000) carries two states, \(h\) and "
-        r"\(c\). Its four gates \(i, f, o, g\) read \(x_t\) and \(h_{t-1}\); the cell state "
-        r"\(c\) is updated by a gated sum, and \(h\) reads \(c\) through the output gate \(o\).",
-    ),
-    "gru": (
-        "GRU (reset after)",
-        "The GRU cell, reset after the product",
-        "The gated recurrent unit (Cho et al. 2014) in the form PyTorch and cuDNN "
-        r"compute: the reset gate \(r\) multiplies the product \(h_{t-1} W_{hn}\) after it is "
-        r"taken. One state, \(h\); the update gate \(z\) mixes the old state with the "
-        r"candidate \(n\).",
-    ),
-    "gru-before": (
-        "GRU (reset before)",
-        "The GRU cell, reset before the product",
-        r"The gated recurrent unit as Cho et al. (2014) wrote it: the reset gate \(r\) "
-        r"multiplies \(h_{t-1}\) before the product with \(W_{hn}\). Everything else is the "
-        "reset-after cell's.",
-    ),
-    "residual": (
-        "Residual cell",
-        "The residual cell",
-        r"The vanilla cell with a skip connection: \(h_t\) adds \(f(a_t)\) to \(h_{t-1}\), so the "
-        "one-step Jacobian holds the identity beside the vanilla product.",
-    ),
-}
+
+def _lstm_blocks(blocks: dict[tuple[str, str], LocalSum]) -> None:
+    """What docs/gated/cells/lstm/blocks.md says: c to c one path, h to h one per gate."""
+    claim(len(blocks["c", "c"]) == 1, "dc_t/dc_{t-1} is one path, diag(f_t)")
+    claim(len(blocks["h", "h"]) == 4, "dh_t/dh_{t-1} has four paths, one per gate")
+
+
+#: The checks of what a cell's ``blocks.md`` snippet says (gen_cell_prose.py), by cell.
+BLOCK_CLAIMS: dict[str, Callable[[dict[tuple[str, str], LocalSum]], None]] = {"lstm": _lstm_blocks}
+
+
+def nav_title(key: str) -> str:
+    """The cell's title in the navigation (its opening snippet's front matter)."""
+    return prose.read(key, "opening").meta["nav"]
 
 
 def cell_uri(key: str) -> str:
@@ -150,13 +136,12 @@ def _blocks(cell: Cell, key: str) -> list[str]:
             out.append(f"- {math(lhs + ' = 0')}: no path.")
             continue
         out.append(f"- {math(lhs)}: {count_words(block_paths(block), len(block))}.")
-    if key == "lstm":
-        claim(len(blocks["c", "c"]) == 1, "dc_t/dc_{t-1} is one path, diag(f_t)")
-        claim(len(blocks["h", "h"]) == 4, "dh_t/dh_{t-1} has four paths, one per gate")
-        out.append(
-            "\nThe block from c to c is one path, the forget gate alone; the block from h "
-            "to h has one path per gate."
-        )
+    said = prose.find(key, "blocks")
+    if said is not None:
+        if key not in BLOCK_CLAIMS:
+            raise ChecksFailed(f"{said.path} states something no claim checks: add BLOCK_CLAIMS")
+        BLOCK_CLAIMS[key](blocks)
+        out.append("\n" + prose.fill(said, {}))
     return out + _path_and_product(cell)
 
 
@@ -205,17 +190,13 @@ def _routes(cell: Cell, key: str, files: dict[str, str]) -> list[str]:
         f"![The unrolled {cell.name} graph over {i} steps with every route from h_{i} back "
         f"to h_{k} in red, everything else grey.](../{figure_uri(key, 'routes-h')})",
     ]
-    if key == "lstm":
+    said = prose.find(key, "routes-along-c")
+    if said is not None:
         files[figure_uri(key, "routes-c")] = cell_path_svg(cell, i, "c", "c", k=k, within=("c",))
         along_c = [r for r in routes(cell, i, k, "c", "c") if set(r.states) == {"c"}]
         claim(len(along_c) == 1 and along_c[0].paths == 1, "one route runs along c alone")
-        out += [
-            "",
-            f"Along c alone (h held fixed) there is one route of one path, from "
-            f"{math(f'c_{i}')} back to {math(f'c_{k}')}:",
-            f"![The unrolled LSTM graph with the route along the cell state from c_{i} back "
-            f"to c_{k} in red.](../{figure_uri(key, 'routes-c')})",
-        ]
+        values = {"i": str(i), "k": str(k), "c_i": math(f"c_{i}"), "c_k": math(f"c_{k}")}
+        out += ["", prose.fill(said, {**values, "figure": figure_uri(key, "routes-c")})]
     return out
 
 
@@ -276,7 +257,8 @@ def _loop(cell: Cell) -> list[str]:
 
 def cell_page(key: str, cell: Cell, files: dict[str, str]) -> str:
     """The page of one cell (module docstring); its figures go into `files`."""
-    _, title, opening = CELL_PROSE[key]
+    opening = prose.read(key, "opening")
+    title = opening.meta["title"]
     files[figure_uri(key, "unrolled")] = unrolled_cell_svg(cell, PAGE_STEPS)
     rows_c = " and the c row" if "c" in cell.state_names else ""
     links = [f"- [{math(g)}]({key}/{name}.md)" for name, g in _gradient_titles(cell)]
@@ -290,7 +272,7 @@ def cell_page(key: str, cell: Cell, files: dict[str, str]) -> str:
             "",
             f"# {title}",
             "",
-            opening,
+            prose.fill(opening, {}),
             "",
             "## The equations",
             "",
@@ -348,12 +330,12 @@ def chapter_nav() -> list[object]:
     for key in GATED_CELLS:
         cell = BUILTIN_CELLS[key]()
         children = [cell_uri(key), *(sum_uri(key, name) for name in cell.gradient_names)]
-        entries.append({CELL_PROSE[key][0]: children})
+        entries.append({nav_title(key): children})
     entries += [{title: uri} for title, uri in LAB_PAGES]
     return entries
 
 
-def cell_pages_job() -> dict[str, dict[str, str]]:
+def cell_pages_job() -> dict[str, object]:
     pages: dict[str, str] = {}
     files: dict[str, str] = {}
     expected: dict[str, dict[str, set[Pair]]] = {}
@@ -361,10 +343,11 @@ def cell_pages_job() -> dict[str, dict[str, str]]:
         cell = BUILTIN_CELLS[key]()
         pages[cell_uri(key)] = cell_page(key, cell, files)
         for name in cell.gradient_names:
-            pages[sum_uri(key, name)] = sum_page(key, cell, name, CELL_PROSE[key][0])
+            pages[sum_uri(key, name)] = sum_page(key, cell, name, nav_title(key))
             if written_out(cell, name):
                 expected[sum_uri(key, name)] = expected_cell(cell, name, PAGE_STEPS)
     fragments = gated_fragments()
     check_written_sums({**pages, **fragments}, expected)
     nav = {SECTION: json.dumps({"after": AFTER, "entries": chapter_nav()})}
-    return {"pages": pages, "files": files, "fragments": fragments, "nav": nav}
+    inputs = list(prose.LOOKED_FOR)  # the snippets, found or not: the cache's key
+    return {"pages": pages, "files": files, "fragments": fragments, "nav": nav, "inputs": inputs}

@@ -6,7 +6,8 @@ proofs multiply out and the checks evaluate); every number from a computation he
 
 from __future__ import annotations
 
-from gen_fragments import WRITTEN_TABS, WRITTEN_TABS_FRAGMENT, prose_fragments
+from gen_fragments import prose_fragments
+from gen_fragments_formulas import WRITTEN_TABS, WRITTEN_TABS_FRAGMENT
 from gen_readback import check_written_sums, split_tabs
 
 from derivations.core.notation import GRADIENT_NAMES, QUANTITIES

@@ -4,6 +4,8 @@ docs/hooks/site.py starts one fresh process per job on every build, so whatever 
 on disk in ``derivations/`` and ``rnnnum/`` is what the site shows. A job returns
 ``{"pages": {uri: markdown}, "files": {uri: text}, "fragments": {name: markdown}}``
 (any of the three may be missing), and may name data files it read under ``"inputs"``.
+The jobs, their functions and the fragments each may make are the table of ``jobs.py``:
+a job that makes a fragment it does not declare fails.
 The merged output adds ``"sources"``: every file of the checkout the jobs imported or
 read, so that site.py can reuse the output while none of them changes. Exit status 1
 with a message on stderr means a check failed; 2 means the command was used wrongly.
@@ -19,19 +21,10 @@ from pathlib import Path
 from typing import Any
 
 from gen_format import ChecksFailed
+from jobs import BY_NAME, misplaced
 
-#: Job name -> (module, function); each process imports only its own job's module.
-JOBS = {
-    "pages": ("gen_pages", "pages_job"),
-    "checks": ("gen_checks", "checks_job"),
-    "proofs": ("gen_checks", "proofs_job"),
-    "activations": ("gen_activations", "activations_job"),
-    "figures": ("gen_figures", "figures_job"),
-    "lab": ("gen_lab", "lab_job"),
-    "cell-pages": ("gen_cell_pages", "cell_pages_job"),
-    "cell-checks": ("gen_cell_checks", "cell_checks_job"),
-}
-JOB_NAMES = tuple(JOBS)
+#: The job names (the table: jobs.py); each process imports only its own jobs' modules.
+JOB_NAMES = tuple(BY_NAME)
 ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -50,8 +43,20 @@ def _sources(inputs: set[str]) -> list[str]:
 
 
 def _job(name: str) -> Callable[[], dict[str, Any]]:
-    module, function = JOBS[name]
-    return getattr(importlib.import_module(module), function)
+    job = BY_NAME[name]
+    return getattr(importlib.import_module(job.module), job.function)
+
+
+def _run(name: str) -> dict[str, Any]:
+    """The job's output; ChecksFailed if it makes a fragment it does not declare (jobs.py)."""
+    output = _job(name)()
+    wrong = misplaced(BY_NAME[name], list(output.get("fragments", {})))
+    if wrong:
+        raise ChecksFailed(
+            f"the job {name!r} made fragments docs/hooks/jobs.py does not give it: "
+            f"{', '.join(wrong)}. Declare each name (or a prefix of it) in its entry."
+        )
+    return output
 
 
 def main(argv: list[str]) -> int:
@@ -66,7 +71,7 @@ def main(argv: list[str]) -> int:
     inputs: set[str] = set()
     try:
         for name in argv:
-            for kind, items in _job(name)().items():
+            for kind, items in _run(name).items():
                 if kind == "inputs":
                     inputs.update(items)
                 else:

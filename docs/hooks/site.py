@@ -5,10 +5,11 @@ On every build (and every rebuild under ``mkdocs serve``):
 - ``on_config`` keys mkdocs-jupyter's notebook cache to a hash of the sources of
   the project packages the notebooks import (today only ``rnnnum``), so an edit
   there re-executes them;
-- ``on_files`` runs the generator jobs of ``generate.py`` in fresh Python processes,
-  in parallel, so edited modules are always imported anew (no restart, no reload
-  tricks); under ``mkdocs serve`` the rebuilds fork them from a warm parent that
-  holds SymPy, NumPy and Matplotlib and nothing of the checkout (``job_server.py``).
+- ``on_files`` runs the generator jobs (their table: ``jobs.py``; ``generate.py`` runs
+  them) in fresh Python processes, one per group of the table, in parallel, so edited
+  modules are always imported anew (no restart, no reload tricks); under ``mkdocs
+  serve`` the rebuilds fork them from a warm parent that holds SymPy, NumPy and
+  Matplotlib and nothing of the checkout (``job_server.py``).
   Each process reports the files of the checkout it imported or read; its
   output is kept in ``.cache/generated`` and reused while none of those files (nor
   the NumPy, SymPy, Matplotlib or Python version) has changed, so an edit to
@@ -17,7 +18,8 @@ On every build (and every rebuild under ``mkdocs serve``):
   a failed check makes its job exit non-zero and this hook fails the build. It also
   adds the notebooks as downloadable ``.ipynb``;
 - ``on_page_markdown`` replaces each ``{{ name }}`` in a hand-written page by the
-  fragment of that name (an unknown name fails the build);
+  fragment of that name (an unknown name fails the build, naming the job of
+  ``jobs.py`` that declares it, or saying that none does);
 - ``on_page_context`` points a notebook page's download button at its ``.ipynb``;
 - ``on_post_page`` reads each page's final HTML for a symbol outside math, a path of
   the repository or a stray heading (``prose_check.py``), and ``on_post_build`` fails
@@ -49,6 +51,7 @@ from pathlib import Path
 from typing import Any
 
 import jupytext
+from jobs import processes, producer
 from mkdocs.exceptions import PluginError
 from mkdocs.plugins import get_plugin_logger
 from mkdocs.structure.files import File, Files
@@ -58,17 +61,14 @@ log = get_plugin_logger("unrolled")
 
 HOOKS = Path(__file__).resolve().parent
 ROOT = HOOKS.parent.parent
-#: The generator jobs (see generate.py), one group per process. Each process pays
-#: ~0.4 s to import SymPy and NumPy, but each group is cached on its own: a job that
-#: does not import the edited module is not rerun, so the jobs a common edit touches
-#: (the vanilla pages: derivations/vanilla/render.py) sit in small groups of their own.
-PROCESSES = (("checks", "proofs", "activations"), ("pages",), ("figures",), ("lab",),
-             ("cell-checks",), ("cell-pages",))  # fmt: skip
+#: The generator jobs (the table: jobs.py), one group per process.
+PROCESSES = processes()
 #: Where each process's output is kept, with the files it was made from.
 GENERATED_CACHE = ROOT / ".cache" / "generated"
 #: Files a generator process can read: its output is reused while the ones it did
 #: read (it reports them) are unchanged, together with these package versions.
-WATCHED = ("rnnnum/**/*.py", "derivations/**/*.py", "docs/hooks/*.py", "docs/results/*.json")
+WATCHED = ("rnnnum/**/*.py", "derivations/**/*.py", "docs/hooks/*.py", "docs/results/*.json",
+           "docs/gated/cells/**/*.md")  # fmt: skip
 VERSIONED = ("numpy", "sympy", "matplotlib")
 #: Set this environment variable to run every generator process, reusing nothing.
 FRESH_VARIABLE = "UNROLLED_FRESH"
@@ -324,11 +324,7 @@ def fill(
                 f"({' -> '.join((*_within, name))}); a fragment may only name others."
             )
         if name not in fragments:
-            close = sorted(k for k in fragments if k.split(".")[0] == name.split(".")[0])
-            raise PluginError(
-                f"{where}: no generated fragment named {name!r}. Fragments come from "
-                f"docs/hooks/generate.py; names of this kind: {', '.join(close) or 'none'}."
-            )
+            raise PluginError(f"{where}: {_unfilled(name, fragments)}")
         text = fill(fragments[name], fragments, where, (*_within, name))
         line_start = markdown.rfind("\n", 0, match.start()) + 1
         indent = markdown[line_start : match.start()]
@@ -336,6 +332,22 @@ def fill(
         return text.replace("\n", "\n" + indent) if indent and not indent.strip() else text
 
     return FRAGMENT.sub(one, markdown)
+
+
+def _unfilled(name: str, fragments: dict[str, str]) -> str:
+    """Why the placeholder `name` has no fragment: the job that declares it (jobs.py)
+    did not make it, or no job declares it; with the names of its kind there are."""
+    close = sorted(k for k in fragments if k.split(".")[0] == name.split(".", maxsplit=1)[0])
+    job = producer(name)
+    owner = (
+        f"the job {job.name!r} ({job.module}.{job.function}) declares it but did not make it"
+        if job
+        else "no job of docs/hooks/jobs.py declares it (add it to the job that makes it)"
+    )
+    return (
+        f"no generated fragment named {name!r}: {owner}; names of this kind: "
+        f"{', '.join(close) or 'none'}."
+    )
 
 
 def on_page_markdown(markdown: str, page: Any, config: Any, files: Files) -> str:
