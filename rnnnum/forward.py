@@ -129,11 +129,11 @@ def _readout(
     N, T, _ = h.shape
     y = np.empty((N, T, params.V))
     np.dot(rows(h), params.Wyh, out=rows(y))  # y_t = h_t W_yh + b_y; ∂y_t/∂h_t = W_yh
-    y += params.by
     if not loss_fn.class_targets:
+        y += params.by
         sq = (y - targets) ** 2  # L_t = ½ sum_n ||y_t - r_t||², summed per step as one block
         return y, None, 0.5 * np.ascontiguousarray(sq.transpose(1, 0, 2)).reshape(T, -1).sum(1)
-    logp, p = log_softmax_and_probabilities(y)
+    logp, p = log_softmax_and_probabilities(y, bias=params.by)  # y += b_y on the way
     flat, index = pick_flat(logp, targets)
     picked = flat[index].reshape(N, T)  # log p_t[n, target_t[n]]
     return y, p, -np.ascontiguousarray(picked.T).sum(axis=1)

@@ -81,31 +81,33 @@ def gru_forward(
     H = Wh.shape[0]
     h = np.empty((N, T + 1, H))
     h[:, 0] = h0
-    gates = (X.reshape(N * T, D) @ Wx).reshape(N, T, 3 * H)  # u_t = x_t W_x for all steps
-    gates += bx  # + b_x; the loop adds the hidden side and activates in place
+    gates = np.empty((N, T, 3 * H))
+    np.dot(X.reshape(N * T, D), Wx, out=gates.reshape(N * T, 3 * H))  # x_t W_x, all steps
     vn = np.empty((N, T, H))
     v = np.empty((N, 3 * H))
+    rv = np.empty((N, H))
     after = reset == "after"
     for t in range(T):
         a = gates[:, t]  # (N, 3H)
+        a += bx  # u_t = x_t W_x + b_x, added here while the step is in cache
         if after:
             np.matmul(h[:, t], Wh, out=v)  # v_t = h_{t-1} W_h + b_h, all three blocks
             v += bh
             a[:, : 2 * H] += v[:, : 2 * H]
             _sigmoid_(a[:, : 2 * H])  # r, z
             vn[:, t] = v[:, 2 * H :]
+            np.multiply(a[:, :H], v[:, 2 * H :], out=rv)  # r ⊙ v^n
         else:
             np.matmul(h[:, t], Wh[:, : 2 * H], out=v[:, : 2 * H])
             a[:, : 2 * H] += v[:, : 2 * H]
             a[:, : 2 * H] += bh[: 2 * H]
             _sigmoid_(a[:, : 2 * H])
-            np.matmul(a[:, :H] * h[:, t], Wh[:, 2 * H :], out=vn[:, t])  # (r ⊙ h_{t-1}) W_hn
+            np.multiply(a[:, :H], h[:, t], out=rv)  # r ⊙ h_{t-1}
+            np.matmul(rv, Wh[:, 2 * H :], out=vn[:, t])  # (r ⊙ h_{t-1}) W_hn
             vn[:, t] += bh[2 * H :]
-        r, z, n = a[:, :H], a[:, H : 2 * H], a[:, 2 * H :]
-        if after:
-            n += r * vn[:, t]
-        else:
-            n += vn[:, t]
+            rv = vn[:, t]
+        z, n = a[:, H : 2 * H], a[:, 2 * H :]
+        n += rv  # u^n + r ⊙ v^n ("after") or u^n + v^n ("before")
         np.tanh(n, out=n)
         np.subtract(h[:, t], n, out=h[:, t + 1])  # h_t = n + z (h_{t-1} - n)
         h[:, t + 1] *= z  #     = (1 - z) n + z h_{t-1}

@@ -37,12 +37,15 @@ def log_softmax(y: FloatArray) -> FloatArray:
 SOFTMAX_BLOCK_ROWS = 256
 
 
-def log_softmax_and_probabilities(y: FloatArray) -> tuple[FloatArray, FloatArray]:
+def log_softmax_and_probabilities(
+    y: FloatArray, *, bias: FloatArray | None = None
+) -> tuple[FloatArray, FloatArray]:
     """`log_softmax` of y (..., V) and its exponential p, bit for bit ``log_softmax(y)`` and
     ``numpy.exp`` of it.
 
     Every reduction is over one row, so the rows go in blocks of `SOFTMAX_BLOCK_ROWS`:
-    each block's six passes read and write memory the cache still holds.
+    each block's passes read and write memory the cache still holds. With `bias` (V,),
+    ``y += bias`` is done first, in place, block by block (the read-out's b_y).
     """
     logp, p = np.empty_like(y), np.empty_like(y)
     y_rows, logp_rows, p_rows = rows(y), rows(logp), rows(p)
@@ -51,6 +54,8 @@ def log_softmax_and_probabilities(y: FloatArray) -> tuple[FloatArray, FloatArray
         block = slice(start, start + SOFTMAX_BLOCK_ROWS)
         y_b, shifted, p_b = y_rows[block], logp_rows[block], p_rows[block]
         m = work[: y_b.shape[0]]
+        if bias is not None:
+            y_b += bias
         np.maximum.reduce(y_b, axis=-1, keepdims=True, out=m)  # the maximum of each row
         np.subtract(y_b, m, out=shifted)
         np.exp(shifted, out=p_b)

@@ -63,13 +63,14 @@ def lstm_forward(
     h = np.empty((N, T + 1, H))
     c = np.empty((N, T + 1, H))
     h[:, 0], c[:, 0] = h0, c0
-    gates = (X.reshape(N * T, D) @ Wx).reshape(N, T, 4 * H)  # x_t W_x for all steps at once
-    gates += b  # then + b; the loop adds h_{t-1} W_h and activates in place
+    gates = np.empty((N, T, 4 * H))
+    np.dot(X.reshape(N * T, D), Wx, out=gates.reshape(N * T, 4 * H))  # x_t W_x, all steps
     tanh_c = np.empty((N, T, H))
     hw = np.empty((N, 4 * H))
     ig = np.empty((N, H))
     for t in range(T):
         a = gates[:, t]  # (N, 4H): a_t = x_t W_x + b + h_{t-1} W_h, then the gates
+        a += b  # + b here, while the step is in cache
         np.matmul(h[:, t], Wh, out=hw)
         a += hw
         sig = a[:, : 3 * H]  # sigma(a) = (1 + tanh(a/2)) / 2: never overflows (activations.py)
