@@ -24,6 +24,7 @@ $h_{t-1}^\top$ (or 1) times $\mathrm{d}L/\mathrm{d}a_t$.
 This module holds the cell's loops on plain arrays; `rnnnum.forward` with
 ``residual=True`` runs them and records ``cache.residual``, which `rnnnum.bptt`,
 `rnnnum.components`, `rnnnum.jacobian_products` and `rnnnum.truncated_bptt` follow.
+Its reverse sweep `state_sweep` serves the vanilla cell too (the skip is one flag).
 The training cell ``rnnnum.VanillaCell(residual=True)`` is a separate implementation.
 """
 
