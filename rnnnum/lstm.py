@@ -155,15 +155,12 @@ def lstm_backward(
     dh = np.empty((N, H))
     dh_next = np.zeros((N, H))  # dL/dh_t through h_{t+1}: nothing after h_T
     dc_next: FloatArray | None = None
-    spare = np.empty((N, H))  # two buffers for dL/dc: one is read while the other is written
-    for t in reversed(range(T)):
+    dc_bufs = (np.empty((N, H)), np.empty((N, H)))  # dL/dc: one is read, the other written
+    for k, t in enumerate(reversed(range(T))):
         np.add(dh_direct[:, t], dh_next, out=dh)
-        dc_out = spare
-        _, dh_next, spare_next = lstm_step_back(
-            tape, t, dh, dc_next, WhT, dA[:, t], out=(dh_next, dc_out)
+        _, dh_next, dc_next = lstm_step_back(
+            tape, t, dh, dc_next, WhT, dA[:, t], out=(dh_next, dc_bufs[k % 2])
         )
-        spare = dc_next if dc_next is not None else np.empty((N, H))
-        dc_next = spare_next
     assert dc_next is not None or T == 0
     return dA, dh_next, dc_next if dc_next is not None else np.zeros((N, H))
 
