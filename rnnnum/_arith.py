@@ -18,17 +18,32 @@ from numpy.typing import NDArray
 
 from rnnnum._checks import FloatArray
 
-__all__ = ["all_finite", "contract_steps", "frozen_record", "pick_flat"]
+__all__ = ["all_finite", "contract_steps", "frozen_record", "pick_flat", "rows", "rows_times"]
 
 
 def contract_steps(a: FloatArray, b: FloatArray, out: FloatArray | None = None) -> FloatArray:
     """sum over the batch and the steps of a[n, t]ᵀ b[n, t]: (N, T, P), (N, T, Q) -> (P, Q).
 
-    The arithmetic of ``numpy.tensordot(a, b, axes=([0, 1], [0, 1]))`` (the same
-    transposed copy and one matrix product), without its argument handling.
+    The arithmetic of ``numpy.tensordot(a, b, axes=([0, 1], [0, 1]))``: one matrix
+    product over all N T rows, in the same order. `a` goes to BLAS as the transpose of
+    its (N T, P) rows (a flag, not a transposed copy); an array that is not already
+    one block of rows (a slice of a tape) is copied row by row first.
     """
-    N, T, P = a.shape
-    return np.dot(a.transpose(2, 0, 1).reshape(P, N * T), b.reshape(N * T, b.shape[2]), out=out)
+    return np.dot(rows(a).T, rows(b), out=out)
+
+
+def rows(a: FloatArray) -> FloatArray:
+    """`a` (..., K) as a 2-D array of rows (M, K), a view when its layout allows."""
+    return a.reshape(-1, a.shape[-1])
+
+
+def rows_times(a: FloatArray, w: FloatArray) -> FloatArray:
+    """``a @ w`` for `a` (..., K) and `w` (K, Q) as one matrix product over all rows of `a`.
+
+    ``numpy.matmul`` of a (N, T, K) array makes N products of (T, K) blocks; one
+    product of (N T, K) rows gives each row the same arithmetic at BLAS speed.
+    """
+    return np.dot(rows(a), w).reshape(*a.shape[:-1], w.shape[1])
 
 
 def pick_flat(
@@ -45,13 +60,16 @@ def pick_flat(
 
 
 def all_finite(*arrays: FloatArray) -> bool:
-    """True if every entry of every array is finite, in one reduction of them all.
+    """True if every entry of every array is finite: one sum per array, no copy.
 
     A sum is finite only if every summand is (an inf or NaN makes any sum inf or NaN);
     a sum of finite numbers can still overflow, so a non-finite sum is checked entry
     by entry before it counts as a failure.
     """
-    if math.isfinite(np.add.reduce(np.concatenate(arrays, axis=None))):
+    total = 0.0
+    for arr in arrays:
+        total += float(np.add.reduce(arr, axis=None))  # Python floats: inf - inf is NaN, quietly
+    if math.isfinite(total):
         return True
     return all(bool(np.isfinite(arr).all()) for arr in arrays)
 

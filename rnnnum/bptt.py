@@ -18,14 +18,16 @@ $dL/dW_{xh} = \sum_t x_t^\top \, dL/da_t$.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import overload
 
 import numpy as np
 
-from rnnnum._arith import all_finite, contract_steps, frozen_record, pick_flat
+from rnnnum._arith import all_finite, contract_steps, frozen_record, pick_flat, rows_times
 from rnnnum._checks import FloatArray, describe
-from rnnnum._overflow import BACKWARD_REMEDY, OnOverflow, OverflowGuard, largest
+from rnnnum._overflow import BACKWARD_REMEDY, OnOverflow, OverflowGuard
+from rnnnum.activations import get_activation
 from rnnnum.errors import DTypeError, MismatchedCacheError
 from rnnnum.forward import AnyCache, AnyParams, ForwardCache
 from rnnnum.gated import GRUCache, GRUGradients, LSTMCache, LSTMGradients, gated_gradients
@@ -34,7 +36,7 @@ from rnnnum.gru import gru_backward
 from rnnnum.losses import get_loss
 from rnnnum.lstm import lstm_backward
 from rnnnum.params import GRADIENT_NAMES, PARAM_NAMES, RNNParams
-from rnnnum.residual import residual_sweep
+from rnnnum.residual import state_sweep
 
 __all__ = ["AnyGradients", "Gradients", "bptt", "direct_hidden_signals", "output_signals"]
 
@@ -130,7 +132,7 @@ def output_signals(cache: AnyCache) -> FloatArray:
 def direct_hidden_signals(params: AnyParams, cache: AnyCache) -> FloatArray:
     """What L_t sends into h_t through y_t only (not through later states), (N, T, H):
     ∂L_t/∂y_t W_yhᵀ (∂y_t/∂h_t = W_yh)."""
-    return output_signals(cache) @ params.Wyh.T
+    return rows_times(output_signals(cache), params.Wyh.T)
 
 
 def gradients_from_signals(
@@ -147,7 +149,7 @@ def gradients_from_signals(
         Wyh=contract_steps(cache.h, dY),  # sum_t h_t^T ∂L_t/∂y_t                 (H, V)
         bh=dA.sum(axis=(0, 1)),  # sum_t dL/da_t                                  (H,)
         by=dY.sum(axis=(0, 1)),  # sum_t ∂L_t/∂y_t                                (V,)
-        X=dA @ params.Wxh.T,  # dL/dx_t = dL/da_t W_xh^T                      (N, T, D)
+        X=rows_times(dA, params.Wxh.T),  # dL/dx_t = dL/da_t W_xh^T           (N, T, D)
         h0=dh0,  # dL/dh_0 = dL/da_1 W_hh^T                                       (N, H)
     )
 
@@ -194,20 +196,39 @@ def bptt(params: AnyParams, cache: AnyCache, *, on_overflow: OnOverflow = "raise
     assert isinstance(cache, ForwardCache)
     dY = output_signals(cache)  # ∂L_t/∂y_t, (N, T, V)
     with np.errstate(over="ignore", invalid="ignore"):
-        sweep = _residual_sweep if cache.residual else _vanilla_sweep
-        dA, dh0 = sweep(params, cache, dY, None)
+        dA, dh0 = _sweep(params, cache, dY, None)
         grads = gradients_from_signals(params, cache, dY, dA, dh0)
         # One check of every result: b_h sums dL/da_t and h0 is dL/dh_0, so finite
         # gradients mean finite signals too; only a failure looks closer.
         if all_finite(*grads.as_dict().values()):
             return grads
         if not (np.isfinite(dA).all() and np.isfinite(dh0).all()):
-            dA, dh0 = sweep(params, cache, dY, guard)  # again, to say where
+            dA, dh0 = _sweep(params, cache, dY, guard)  # again, to say where
             grads = gradients_from_signals(params, cache, dY, dA, dh0)
     return checked_gradients(guard, grads)
 
 
-def _vanilla_sweep(
+def _fprime_at(cache: ForwardCache) -> Callable[[int, FloatArray], FloatArray]:
+    """f'(a_t) of one 0-based step, (N, H): the cached array's slice if `cache.fprime` was
+    computed, else computed for that step alone (the same arithmetic, element by element)."""
+    if "fprime" in cache.__dict__:  # the cached_property has run
+        fprime = cache.fprime
+        return lambda t, _: fprime[:, t]
+    h = cache.h
+    if cache.activation == "tanh" and not cache.residual:
+
+        def tanh_prime(t: int, buf: FloatArray) -> FloatArray:
+            np.multiply(h[:, t], h[:, t], out=buf)  # 1 - h_t², as activations.py writes it
+            return np.subtract(1.0, buf, out=buf)
+
+        return tanh_prime
+    f, a = get_activation(cache.activation), cache.a
+    if cache.residual:  # f reads f(a_t), not h_t = h_{t-1} + f(a_t)
+        return lambda t, _: f.derivative(a[:, t], f.forward(a[:, t]))
+    return lambda t, _: f.derivative(a[:, t], h[:, t])
+
+
+def _sweep(
     params: RNNParams, cache: ForwardCache, dY: FloatArray, guard: OverflowGuard | None
 ) -> tuple[FloatArray, FloatArray]:
     """dL/da_t (N, T, H) and dL/dh_0 (N, H); with a `guard`, stop at the first inf/NaN.
@@ -215,34 +236,8 @@ def _vanilla_sweep(
     The loop runs without checks first (one test of the result afterwards); only a
     result that overflowed is swept again with the guard, to name the step.
     """
-    N, T, H = cache.N, cache.T, params.H
-    fprime = cache.fprime  # f'(a_t), (N, T, H)
-    WyhT, WhhT = params.Wyh.T, params.Whh.T
-    dA = np.empty((N, T, H))
-    dh = np.empty((N, H))
-    dh_next = np.zeros((N, H))  # dL/dh_t through h_{t+1}; nothing comes after h_T
-    for t in reversed(range(T)):
-        np.dot(dY[:, t], WyhT, out=dh)  # dL/dh_t: via y_t (∂y_t/∂h_t = W_yh) ...
-        dh += dh_next  # ... plus via h_{t+1}
-        dA_t = dA[:, t]
-        np.multiply(dh, fprime[:, t], out=dA_t)  # dL/da_t = dL/dh_t diag(f'(a_t))
-        dh_next = np.dot(dA_t, WhhT)  # dL/dh_{t-1} = dL/da_t W_hhᵀ (∂a_t/∂h_{t-1} = W_hh)
-        if guard is not None:
-            guard.check(
-                dh_next,
-                f"dL/dh_{t}",
-                t + 1,
-                T,
-                lambda: f"; largest |dL/dh_{t + 1}| was {largest(dh)}",  # noqa: B023 (called at once)
-            )
-    return dA, dh_next
-
-
-def _residual_sweep(
-    params: RNNParams, cache: ForwardCache, dY: FloatArray, guard: OverflowGuard | None
-) -> tuple[FloatArray, FloatArray]:
-    """`_vanilla_sweep` for the residual cell: dL/dh_{t-1} also receives dL/dh_t itself."""
-    return residual_sweep(params.Whh, params.Wyh, cache.fprime, dY, guard)
+    direct = rows_times(dY, params.Wyh.T)  # ∂L_t/∂y_t W_yhᵀ (∂y_t/∂h_t = W_yh), all steps
+    return state_sweep(params.Whh, direct, _fprime_at(cache), cache.residual, guard)
 
 
 def _bptt_gated(
@@ -251,7 +246,7 @@ def _bptt_gated(
     """The gated cells' reverse sweep (`rnnnum.lstm`, `rnnnum.gru`), then every gradient."""
     dY = output_signals(cache)  # ∂L_t/∂y_t, (N, T, V)
     with np.errstate(over="ignore", invalid="ignore"):
-        direct = dY @ params.Wyh.T  # ∂L_t/∂y_t W_yhᵀ, (N, T, H)
+        direct = rows_times(dY, params.Wyh.T)  # ∂L_t/∂y_t W_yhᵀ, (N, T, H)
         dc0 = None
         if isinstance(cache, LSTMCache):
             dU, dh0, dc0 = lstm_backward(params.Wh, cache.tape, direct)

@@ -29,7 +29,7 @@ from typing import Any, overload
 import numpy as np
 from numpy.typing import NDArray
 
-from rnnnum._arith import all_finite, frozen_record, pick_flat
+from rnnnum._arith import all_finite, frozen_record, pick_flat, rows
 from rnnnum._checks import FloatArray, describe
 from rnnnum._inputs import check_h0, check_targets, check_X
 from rnnnum._overflow import OnOverflow, OverflowGuard, largest
@@ -38,7 +38,7 @@ from rnnnum.errors import CellMismatchError, DTypeError
 from rnnnum.gated import GRUCache, LSTMCache
 from rnnnum.gated_params import GRUParams, LSTMParams
 from rnnnum.gru import gru_forward
-from rnnnum.losses import Loss, get_loss, log_softmax
+from rnnnum.losses import Loss, get_loss, log_softmax_and_probabilities
 from rnnnum.lstm import lstm_forward
 from rnnnum.params import RNNParams
 from rnnnum.residual import check_residual, residual_states
@@ -121,19 +121,22 @@ def _read_only(arr: FloatArray) -> FloatArray:
 def _readout(
     params: AnyParams, h: FloatArray, targets: NDArray[Any], loss_fn: Loss
 ) -> tuple[FloatArray, FloatArray | None, FloatArray]:
-    """y_t = h_t W_yh + b_y for every step (N, T, V), p_t for cross-entropy, and L_1..L_T (T,)."""
+    """y_t = h_t W_yh + b_y for every step (N, T, V), p_t for cross-entropy, and L_1..L_T (T,).
+
+    One matrix product over all N T rows: each row's arithmetic is its own, so a step
+    gets the same y_t whatever T (as long as BLAS takes the same path for every row count).
+    """
     N, T, _ = h.shape
     y = np.empty((N, T, params.V))
-    for t in range(T):  # per step: the same products whatever T (BLAS may round by shape)
-        np.matmul(h[:, t], params.Wyh, out=y[:, t])  # y_t = h_t W_yh + b_y; ∂y_t/∂h_t = W_yh
-    y += params.by
+    np.dot(rows(h), params.Wyh, out=rows(y))  # y_t = h_t W_yh + b_y; ∂y_t/∂h_t = W_yh
     if not loss_fn.class_targets:
+        y += params.by
         sq = (y - targets) ** 2  # L_t = ½ sum_n ||y_t - r_t||², summed per step as one block
         return y, None, 0.5 * np.ascontiguousarray(sq.transpose(1, 0, 2)).reshape(T, -1).sum(1)
-    logp = log_softmax(y)
+    logp, p = log_softmax_and_probabilities(y, bias=params.by)  # y += b_y on the way
     flat, index = pick_flat(logp, targets)
     picked = flat[index].reshape(N, T)  # log p_t[n, target_t[n]]
-    return y, np.exp(logp), -np.ascontiguousarray(picked.T).sum(axis=1)
+    return y, p, -np.ascontiguousarray(picked.T).sum(axis=1)
 
 
 def _forward_gated(
@@ -316,7 +319,7 @@ def forward(
             h = np.empty((N, T, params.H))
             hw = np.empty((N, params.H))
             h_prev = h0
-            np.matmul(X, params.Wxh, out=a)  # x_t W_xh for every step in one product
+            np.dot(rows(X), params.Wxh, out=rows(a))  # x_t W_xh, all steps in one product
             for t in range(T):
                 a_t = a[:, t]
                 np.dot(h_prev, Whh, out=hw)

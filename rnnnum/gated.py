@@ -18,7 +18,7 @@ from typing import Any, ClassVar
 import numpy as np
 from numpy.typing import NDArray
 
-from rnnnum._arith import contract_steps, frozen_record
+from rnnnum._arith import contract_steps, frozen_record, rows_times
 from rnnnum._checks import FloatArray, positive_int
 from rnnnum.gated_params import GRUParams, LSTMParams
 from rnnnum.gru import GRUTape, gru_step_back, gru_wh_inputs
@@ -168,6 +168,8 @@ def wh_gradient(tape: LSTMTape | GRUTape, dV: FloatArray) -> FloatArray:
         return contract_steps(tape.h[:, :-1], dV)  # sum_t h_{t-1}ᵀ δ_t
     H = tape.h.shape[-1]
     u_rz, u_n = gru_wh_inputs(tape)
+    if u_n is u_rz:  # "after": every block multiplies h_{t-1}, so one product for all three
+        return contract_steps(u_rz, dV)
     return np.concatenate(
         [
             contract_steps(u_rz, dV[..., : 2 * H]),
@@ -211,7 +213,7 @@ def gated_gradients(
         **cell_gradients(tape, dU, dV),
         "Wyh": contract_steps(tape.h[:, 1:], dY),  # sum_t h_tᵀ ∂L_t/∂y_t
         "by": dY.sum(axis=(0, 1)),
-        "X": dU @ params.Wx.T,  # dL/dx_t = dL/du_t W_xᵀ
+        "X": rows_times(dU, params.Wx.T),  # dL/dx_t = dL/du_t W_xᵀ
         "h0": dh0,
     }
     if isinstance(params, LSTMParams):

@@ -81,31 +81,33 @@ def gru_forward(
     H = Wh.shape[0]
     h = np.empty((N, T + 1, H))
     h[:, 0] = h0
-    gates = (X.reshape(N * T, D) @ Wx).reshape(N, T, 3 * H)  # u_t = x_t W_x for all steps
-    gates += bx  # + b_x; the loop adds the hidden side and activates in place
+    gates = np.empty((N, T, 3 * H))
+    np.dot(X.reshape(N * T, D), Wx, out=gates.reshape(N * T, 3 * H))  # x_t W_x, all steps
     vn = np.empty((N, T, H))
     v = np.empty((N, 3 * H))
+    rv = np.empty((N, H))
     after = reset == "after"
     for t in range(T):
         a = gates[:, t]  # (N, 3H)
+        a += bx  # u_t = x_t W_x + b_x, added here while the step is in cache
         if after:
             np.matmul(h[:, t], Wh, out=v)  # v_t = h_{t-1} W_h + b_h, all three blocks
             v += bh
             a[:, : 2 * H] += v[:, : 2 * H]
             _sigmoid_(a[:, : 2 * H])  # r, z
             vn[:, t] = v[:, 2 * H :]
+            np.multiply(a[:, :H], v[:, 2 * H :], out=rv)  # r ⊙ v^n
         else:
             np.matmul(h[:, t], Wh[:, : 2 * H], out=v[:, : 2 * H])
             a[:, : 2 * H] += v[:, : 2 * H]
             a[:, : 2 * H] += bh[: 2 * H]
             _sigmoid_(a[:, : 2 * H])
-            np.matmul(a[:, :H] * h[:, t], Wh[:, 2 * H :], out=vn[:, t])  # (r ⊙ h_{t-1}) W_hn
+            np.multiply(a[:, :H], h[:, t], out=rv)  # r ⊙ h_{t-1}
+            np.matmul(rv, Wh[:, 2 * H :], out=vn[:, t])  # (r ⊙ h_{t-1}) W_hn
             vn[:, t] += bh[2 * H :]
-        r, z, n = a[:, :H], a[:, H : 2 * H], a[:, 2 * H :]
-        if after:
-            n += r * vn[:, t]
-        else:
-            n += vn[:, t]
+            rv = vn[:, t]
+        z, n = a[:, H : 2 * H], a[:, 2 * H :]
+        n += rv  # u^n + r ⊙ v^n ("after") or u^n + v^n ("before")
         np.tanh(n, out=n)
         np.subtract(h[:, t], n, out=h[:, t + 1])  # h_t = n + z (h_{t-1} - n)
         h[:, t + 1] *= z  #     = (1 - z) n + z h_{t-1}
@@ -120,6 +122,8 @@ def gru_step_back(
     Wh: FloatArray,
     du: FloatArray | None = None,
     dv: FloatArray | None = None,
+    *,
+    out: FloatArray | None = None,
 ) -> tuple[FloatArray, FloatArray, FloatArray]:
     """One step back from step t+1 (0-based t), for any number of leading loss axes.
 
@@ -128,6 +132,7 @@ def gru_step_back(
         dh: dL/dh_t, total, (..., N, H).
         Wh: the recurrent weights (H, 3H).
         du, dv: optional output buffers for dL/du_t and dL/dv_t, (..., N, 3H).
+        out: optional output buffer for dL/dh_{t-1}, (..., N, H), not `dh` itself.
 
     Returns:
         dL/du_t (..., N, 3H), the signal of the input side x_t W_x + b_x;
@@ -141,21 +146,33 @@ def gru_step_back(
     h_prev = tape.h[:, t]
     if du is None:
         du = np.empty((*dh.shape[:-1], 3 * H))
-    dan = np.multiply(dh * (1.0 - z), 1.0 - n * n, out=du[..., 2 * H :])  # ∂h_t/∂n_t, tanh'
-    np.multiply(dh * (h_prev - n), z * (1.0 - z), out=du[..., H : 2 * H])  # ∂h_t/∂z_t, σ'
+    # Each line computes what the plain expression in its comment computes, in its order.
+    sig_prime = np.subtract(1.0, gates[:, : 2 * H])  # σ' = σ(1 - σ) of r and z at once
+    sig_prime *= gates[:, : 2 * H]
+    local = np.subtract(1.0, z)
+    part = np.multiply(dh, local)
+    np.multiply(n, n, out=local)
+    np.subtract(1.0, local, out=local)
+    dan = np.multiply(part, local, out=du[..., 2 * H :])  # dh (1 - z) (1 - n²): ∂h_t/∂n_t, tanh'
+    np.subtract(h_prev, n, out=local)
+    np.multiply(dh, local, out=part)
+    np.multiply(part, sig_prime[:, H:], out=du[..., H : 2 * H])  # dh (h_{t-1} - n) σ'_z
     if tape.reset == "after":
-        np.multiply(dan * tape.vn[:, t], r * (1.0 - r), out=du[..., :H])  # ∂/∂r_t = diag(v^n_t)
+        np.multiply(dan, tape.vn[:, t], out=part)  # ∂/∂r_t = diag(v^n_t)
+        np.multiply(part, sig_prime[:, :H], out=du[..., :H])
         if dv is None:
             dv = np.empty_like(du)
         dv[..., : 2 * H] = du[..., : 2 * H]
         np.multiply(dan, r, out=dv[..., 2 * H :])  # ∂(r ⊙ v^n)/∂v^n = diag(r_t)
-        dh_prev = dv @ Wh.T
+        dh_prev = np.matmul(dv, Wh.T, out=out)
     else:
         d_rh = dan @ Wh[:, 2 * H :].T  # dL/d(r_t ⊙ h_{t-1}): ∂/∂(r ⊙ h) = W_hn
-        np.multiply(d_rh * h_prev, r * (1.0 - r), out=du[..., :H])
+        np.multiply(d_rh, h_prev, out=part)
+        np.multiply(part, sig_prime[:, :H], out=du[..., :H])
         dv = du
-        dh_prev = du[..., : 2 * H] @ Wh[:, : 2 * H].T + d_rh * r
-    dh_prev += dh * z  # the copy z_t ⊙ h_{t-1}
+        dh_prev = np.matmul(du[..., : 2 * H], Wh[:, : 2 * H].T, out=out)
+        dh_prev += np.multiply(d_rh, r, out=d_rh)
+    dh_prev += np.multiply(dh, z, out=part)  # the copy z_t ⊙ h_{t-1}
     return du, dv, dh_prev
 
 
@@ -170,11 +187,13 @@ def gru_backward(
     N, T, H = dh_direct.shape
     dU = np.empty((N, T, 3 * H))
     dV = dU if tape.reset == "before" else np.empty((N, T, 3 * H))
+    dh = np.empty((N, H))
     dh_next = np.zeros((N, H))
     after = dV is not dU
     for t in reversed(range(T)):
-        dh = dh_direct[:, t] + dh_next
-        _, _, dh_next = gru_step_back(tape, t, dh, Wh, dU[:, t], dV[:, t] if after else None)
+        np.add(dh_direct[:, t], dh_next, out=dh)
+        dv_t = dV[:, t] if after else None
+        _, _, dh_next = gru_step_back(tape, t, dh, Wh, dU[:, t], dv_t, out=dh_next)
     return dU, dV, dh_next
 
 

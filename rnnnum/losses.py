@@ -21,15 +21,48 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
+from rnnnum._arith import rows
 from rnnnum._checks import FloatArray, choice
 
-__all__ = ["LOSSES", "Loss", "get_loss", "log_softmax"]
+__all__ = ["LOSSES", "Loss", "get_loss", "log_softmax", "log_softmax_and_probabilities"]
 
 
 def log_softmax(y: FloatArray) -> FloatArray:
     """log softmax over the last axis, shifted by the maximum so exp cannot overflow."""
     shifted = y - y.max(axis=-1, keepdims=True)
     return shifted - np.log(np.exp(shifted).sum(axis=-1, keepdims=True))
+
+
+#: Rows of y per block in `log_softmax_and_probabilities`: the block's passes stay in cache.
+SOFTMAX_BLOCK_ROWS = 256
+
+
+def log_softmax_and_probabilities(
+    y: FloatArray, *, bias: FloatArray | None = None
+) -> tuple[FloatArray, FloatArray]:
+    """`log_softmax` of y (..., V) and its exponential p, bit for bit ``log_softmax(y)`` and
+    ``numpy.exp`` of it.
+
+    Every reduction is over one row, so the rows go in blocks of `SOFTMAX_BLOCK_ROWS`:
+    each block's passes read and write memory the cache still holds. With `bias` (V,),
+    ``y += bias`` is done first, in place, block by block (the read-out's b_y).
+    """
+    logp, p = np.empty_like(y), np.empty_like(y)
+    y_rows, logp_rows, p_rows = rows(y), rows(logp), rows(p)
+    work = np.empty((SOFTMAX_BLOCK_ROWS, 1))
+    for start in range(0, y_rows.shape[0], SOFTMAX_BLOCK_ROWS):
+        block = slice(start, start + SOFTMAX_BLOCK_ROWS)
+        y_b, shifted, p_b = y_rows[block], logp_rows[block], p_rows[block]
+        m = work[: y_b.shape[0]]
+        if bias is not None:
+            y_b += bias
+        np.maximum.reduce(y_b, axis=-1, keepdims=True, out=m)  # the maximum of each row
+        np.subtract(y_b, m, out=shifted)
+        np.exp(shifted, out=p_b)
+        np.log(np.add.reduce(p_b, axis=-1, keepdims=True, out=m), out=m)
+        shifted -= m  # log p
+        np.exp(shifted, out=p_b)
+    return logp, p
 
 
 @dataclass(frozen=True)

@@ -63,13 +63,14 @@ def lstm_forward(
     h = np.empty((N, T + 1, H))
     c = np.empty((N, T + 1, H))
     h[:, 0], c[:, 0] = h0, c0
-    gates = (X.reshape(N * T, D) @ Wx).reshape(N, T, 4 * H)  # x_t W_x for all steps at once
-    gates += b  # then + b; the loop adds h_{t-1} W_h and activates in place
+    gates = np.empty((N, T, 4 * H))
+    np.dot(X.reshape(N * T, D), Wx, out=gates.reshape(N * T, 4 * H))  # x_t W_x, all steps
     tanh_c = np.empty((N, T, H))
     hw = np.empty((N, 4 * H))
     ig = np.empty((N, H))
     for t in range(T):
         a = gates[:, t]  # (N, 4H): a_t = x_t W_x + b + h_{t-1} W_h, then the gates
+        a += b  # + b here, while the step is in cache
         np.matmul(h[:, t], Wh, out=hw)
         a += hw
         sig = a[:, : 3 * H]  # sigma(a) = (1 + tanh(a/2)) / 2: never overflows (activations.py)
@@ -93,33 +94,51 @@ def lstm_step_back(
     dc: FloatArray | None,
     WhT: FloatArray,
     da: FloatArray | None = None,
+    *,
+    out: tuple[FloatArray, FloatArray] | None = None,
 ) -> tuple[FloatArray, FloatArray, FloatArray]:
     """One step back from step t+1 (0-based t), for any number of leading loss axes.
 
     Args:
         tape: the forward pass.  t: the step (0-based).
         dh: dL/dh_t, total, (..., N, H).
-        dc: dL/dc_t through c_{t+1} only (None for zero), (..., N, H).
+        dc: dL/dc_t through c_{t+1} only (None for zero), (..., N, H); not changed.
         WhT: W_h transposed, (4H, H).
         da: optional output buffer for dL/da_t, (..., N, 4H).
+        out: optional output buffers for dL/dh_{t-1} and dL/dc_{t-1}, each (..., N, H)
+            (neither may be `dh` or `dc`); the sweep reuses them step after step.
 
     Returns:
         dL/da_t (..., N, 4H), dL/dh_{t-1} = dL/da_t W_hᵀ and dL/dc_{t-1} = dL/dc_t ⊙ f_t.
     """
     H = tape.h.shape[-1]
     gates = tape.gates[:, t]
-    i, f, o, g = gates[:, :H], gates[:, H : 2 * H], gates[:, 2 * H : 3 * H], gates[:, 3 * H :]
+    i, f, g = gates[:, :H], gates[:, H : 2 * H], gates[:, 3 * H :]
     tc = tape.tanh_c[:, t]
     if da is None:
         da = np.empty((*dh.shape[:-1], 4 * H))
-    dc_t = dh * o * (1.0 - tc * tc)  # via h_t: ∂h_t/∂c_t = diag(o (1 - tanh² c_t))
+    dh_prev, dc_t = out if out is not None else (np.empty_like(dh), np.empty_like(dh))
+    # Each line computes what the plain expression in its comment computes, in its order.
+    sig_prime = np.subtract(1.0, gates[:, : 3 * H])  # σ' = σ(1 - σ) of i, f, o at once
+    sig_prime *= gates[:, : 3 * H]
+    tanh_prime = np.multiply(tc, tc)
+    np.subtract(1.0, tanh_prime, out=tanh_prime)  # 1 - tanh² c_t
+    np.multiply(dh, gates[:, 2 * H : 3 * H], out=dc_t)  # dh * o * (1 - tc²): via h_t,
+    dc_t *= tanh_prime  # ∂h_t/∂c_t = diag(o (1 - tanh² c_t))
     if dc is not None:
         dc_t += dc  # via c_{t+1}
-    np.multiply(dh * tc, o * (1.0 - o), out=da[..., 2 * H : 3 * H])  # o: ∂h_t/∂o_t, σ'
-    np.multiply(dc_t * g, i * (1.0 - i), out=da[..., :H])  # i: ∂c_t/∂i_t = diag(g), σ'
-    np.multiply(dc_t * tape.c[:, t], f * (1.0 - f), out=da[..., H : 2 * H])  # f: diag(c_{t-1})
-    np.multiply(dc_t * i, 1.0 - g * g, out=da[..., 3 * H :])  # g: ∂c_t/∂g_t = diag(i), tanh'
-    return da, da @ WhT, np.multiply(dc_t, f, out=dc_t)  # ∂a_t/∂h_{t-1} = W_h; ∂c_t/∂c_{t-1}
+    part = np.multiply(dh, tc, out=dh_prev)  # dh_prev is free until the product below
+    np.multiply(part, sig_prime[:, 2 * H :], out=da[..., 2 * H : 3 * H])  # o: ∂h_t/∂o_t, σ'
+    np.multiply(dc_t, g, out=part)
+    np.multiply(part, sig_prime[:, :H], out=da[..., :H])  # i: ∂c_t/∂i_t = diag(g), σ'
+    np.multiply(dc_t, tape.c[:, t], out=part)
+    np.multiply(part, sig_prime[:, H : 2 * H], out=da[..., H : 2 * H])  # f: diag(c_{t-1})
+    np.multiply(g, g, out=tanh_prime)
+    np.subtract(1.0, tanh_prime, out=tanh_prime)  # tanh' of g
+    np.multiply(dc_t, i, out=part)
+    np.multiply(part, tanh_prime, out=da[..., 3 * H :])  # g: ∂c_t/∂g_t = diag(i), tanh'
+    np.matmul(da, WhT, out=dh_prev)  # ∂a_t/∂h_{t-1} = W_h
+    return da, dh_prev, np.multiply(dc_t, f, out=dc_t)  # ∂c_t/∂c_{t-1} = diag(f)
 
 
 def lstm_backward(
@@ -133,11 +152,15 @@ def lstm_backward(
     N, T, H = dh_direct.shape
     WhT = np.ascontiguousarray(Wh.T)
     dA = np.empty((N, T, 4 * H))
+    dh = np.empty((N, H))
     dh_next = np.zeros((N, H))  # dL/dh_t through h_{t+1}: nothing after h_T
     dc_next: FloatArray | None = None
-    for t in reversed(range(T)):
-        dh = dh_direct[:, t] + dh_next
-        _, dh_next, dc_next = lstm_step_back(tape, t, dh, dc_next, WhT, dA[:, t])
+    dc_bufs = (np.empty((N, H)), np.empty((N, H)))  # dL/dc: one is read, the other written
+    for k, t in enumerate(reversed(range(T))):
+        np.add(dh_direct[:, t], dh_next, out=dh)
+        _, dh_next, dc_next = lstm_step_back(
+            tape, t, dh, dc_next, WhT, dA[:, t], out=(dh_next, dc_bufs[k % 2])
+        )
     assert dc_next is not None or T == 0
     return dA, dh_next, dc_next if dc_next is not None else np.zeros((N, H))
 

@@ -24,6 +24,7 @@ $h_{t-1}^\top$ (or 1) times $\mathrm{d}L/\mathrm{d}a_t$.
 This module holds the cell's loops on plain arrays; `rnnnum.forward` with
 ``residual=True`` runs them and records ``cache.residual``, which `rnnnum.bptt`,
 `rnnnum.components`, `rnnnum.jacobian_products` and `rnnnum.truncated_bptt` follow.
+Its reverse sweep `state_sweep` serves the vanilla cell too (the skip is one flag).
 The training cell ``rnnnum.VanillaCell(residual=True)`` is a separate implementation.
 """
 
@@ -38,7 +39,7 @@ from rnnnum._checks import FloatArray, describe
 from rnnnum._overflow import OverflowGuard, largest
 from rnnnum.errors import CellMismatchError, DTypeError
 
-__all__ = ["check_residual", "residual_signals", "residual_states", "residual_sweep"]
+__all__ = ["check_residual", "residual_signals", "residual_states", "state_sweep"]
 
 
 def check_residual(residual: Any, params: Any) -> bool:
@@ -83,29 +84,33 @@ def residual_states(
     return a, h
 
 
-def residual_sweep(
+def state_sweep(
     Whh: FloatArray,
-    Wyh: FloatArray,
-    fprime: FloatArray,
-    dY: FloatArray,
+    direct: FloatArray,
+    fprime_at: Callable[[int, FloatArray], FloatArray],
+    residual: bool,
     guard: OverflowGuard | None,
 ) -> tuple[FloatArray, FloatArray]:
-    """dL/da_t (N, T, H) and dL/dh_0 (N, H) from ∂L_t/∂y_t (N, T, V) and f'(a_t) (N, T, H).
+    """dL/da_t (N, T, H) and dL/dh_0 (N, H) of the vanilla or the residual cell.
 
-    With a `guard`, stop at the first inf/NaN of dL/dh_{t-1} and name the step.
+    `direct` (N, T, H) is ∂L_t/∂y_t W_yhᵀ, what L_t sends into h_t; ``fprime_at(t, buf)``
+    gives f'(a_t) (N, H) of the 0-based step t, possibly written into the scratch `buf`.
+    The residual cell's dL/dh_{t-1} also receives dL/dh_t itself (the skip). With a
+    `guard`, stop at the first inf/NaN of dL/dh_{t-1} and name the step.
     """
-    N, T, H = fprime.shape
-    WyhT, WhhT = Wyh.T, Whh.T
+    N, T, H = direct.shape
+    WhhT = Whh.T
     dA = np.empty((N, T, H))
     dh = np.empty((N, H))
+    scratch = np.empty((N, H))
     dh_next = np.zeros((N, H))  # dL/dh_t through h_{t+1}; nothing comes after h_T
     for t in reversed(range(T)):
-        np.dot(dY[:, t], WyhT, out=dh)  # dL/dh_t: via y_t (∂y_t/∂h_t = W_yh) ...
-        dh += dh_next  # ... plus via h_{t+1} (the skip and a_{t+1} together)
+        np.add(direct[:, t], dh_next, out=dh)  # dL/dh_t: via y_t, plus via h_{t+1}
         dA_t = dA[:, t]
-        np.multiply(dh, fprime[:, t], out=dA_t)  # dL/da_t = dL/dh_t diag(f'(a_t))
-        dh_next = np.dot(dA_t, WhhT)  # dL/dh_{t-1}: via a_t (∂a_t/∂h_{t-1} = W_hh) ...
-        dh_next += dh  # ... plus via the skip (∂h_t/∂h_{t-1} = I)
+        np.multiply(dh, fprime_at(t, scratch), out=dA_t)  # dL/da_t = dL/dh_t diag(f'(a_t))
+        np.dot(dA_t, WhhT, out=dh_next)  # dL/dh_{t-1}: via a_t (∂a_t/∂h_{t-1} = W_hh) ...
+        if residual:
+            dh_next += dh  # ... plus via the skip (∂h_t/∂h_{t-1} = I)
         if guard is not None:
             guard.check(
                 dh_next,

@@ -91,3 +91,20 @@ def test_batch_gradient_is_the_sum_of_per_example_gradients(rng):
     np.testing.assert_allclose(
         whole.X, np.concatenate([g.X for g in parts]), rtol=1e-12, atol=1e-14
     )
+
+
+@pytest.mark.parametrize("residual", [False, True], ids=["vanilla", "residual"])
+@pytest.mark.parametrize("activation", ACTIVATIONS)
+def test_bptt_is_the_same_whether_or_not_fprime_was_cached(rng, activation, residual):
+    # bptt takes f'(a_t) step by step unless cache.fprime (read by the components and the
+    # Jacobians) was computed already: the same element-wise arithmetic either way.
+    problem = make_problem(rng, N=3, T=6, activation=activation)
+    caches = [
+        rnnnum.forward(problem.params, problem.X, problem.targets, residual=residual,
+                       **problem.kwargs)
+        for _ in range(2)
+    ]  # fmt: skip
+    assert caches[1].fprime.shape == caches[1].a.shape  # computed now, before bptt
+    fresh, cached = (rnnnum.bptt(problem.params, c) for c in caches)
+    for name in rnnnum.GRADIENT_NAMES:
+        assert np.array_equal(getattr(fresh, name), getattr(cached, name)), name
