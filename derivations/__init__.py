@@ -98,11 +98,10 @@ if TYPE_CHECKING:
         compact_latex,
         derivation_json,
         derivation_markdown,
-        elementwise_latex,
         jacobian_latex,
-        loop_code,
         written_out_latex,
     )
+    from derivations.vanilla.render_loop import elementwise_latex, loop_code
     from derivations.vanilla.terms import Factor, JacobianProduct, Term
 
 #: Each public name -> the module that defines it.
@@ -161,14 +160,14 @@ _WHERE = {
     "compact_latex": "derivations.vanilla.render",
     "derivation_json": "derivations.vanilla.render",
     "derivation_markdown": "derivations.vanilla.render",
-    "elementwise_latex": "derivations.vanilla.render",
+    "elementwise_latex": "derivations.vanilla.render_loop",
     "expanded_sum": "derivations.vanilla.gradients",
     "jacobian": "derivations.vanilla.gradients",
     "jacobian_latex": "derivations.vanilla.render",
     "lambdify_cell": "derivations.compile.lambdify",
     "lambdify_model": "derivations.vanilla.lambdified",
     "load_cell": "derivations.core.cells",
-    "loop_code": "derivations.vanilla.render",
+    "loop_code": "derivations.vanilla.render_loop",
     "loop_map": "derivations.vanilla.gradients",
     "named_path_latex": "derivations.gradient.named_paths",
     "named_paths": "derivations.gradient.named_paths",

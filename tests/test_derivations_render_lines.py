@@ -17,7 +17,7 @@ from derivations.render.lines import (
     balanced,
     broken_sum,
 )
-from derivations.vanilla.render import loop_latex_names
+from derivations.vanilla.render_loop import loop_latex_names
 
 
 def test_balanced_lines_are_as_few_and_as_equal_as_possible() -> None:

@@ -16,7 +16,7 @@ import rnnnum
 from derivations.core.notation import ACTIVATION_NAMES, pair_position, step_position
 from derivations.core.spec import ModelSpec
 from derivations.vanilla.lambdified import lambdify_model
-from derivations.vanilla.render import loop_update_latex
+from derivations.vanilla.render_loop import loop_update_latex
 from derivations.vanilla.render_model import (
     forward_latex,
     hidden_latex,

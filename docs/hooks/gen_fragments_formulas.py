@@ -34,18 +34,18 @@ from derivations.render.formulas import (
 from derivations.vanilla.gradients import jacobian, pairs
 from derivations.vanilla.render import (
     compact_latex,
-    forward_entry_latex,
-    forward_latex,
-    hidden_latex,
     jacobian_latex,
-    local_jacobians_latex,
-    loop_code,
-    loop_map_rows,
-    loop_update_latex,
-    parameter_locals_latex,
     product_order_latex,
     transposed_step_latex,
     written_out_latex,
+)
+from derivations.vanilla.render_loop import loop_code, loop_map_rows, loop_update_latex
+from derivations.vanilla.render_model import (
+    forward_entry_latex,
+    forward_latex,
+    hidden_latex,
+    local_jacobians_latex,
+    parameter_locals_latex,
 )
 
 #: Sequence lengths shown written out in tabs on the expanded-sum page.

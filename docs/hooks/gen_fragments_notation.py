@@ -28,9 +28,7 @@ from derivations.core.notation import (
     total_derivative,
 )
 from derivations.core.spec import ModelSpec
-from derivations.vanilla.render import (
-    model_latex,
-)
+from derivations.vanilla.render_model import model_latex
 
 #: The sizes of the small numeric examples (the symbolic default: D=2, H=3, V=4).
 EXAMPLE = ModelSpec()
