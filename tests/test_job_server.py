@@ -89,7 +89,7 @@ def test_an_edited_module_is_read_anew_by_the_next_child(tmp_path):
     try:
         code, before, _ = server.run("pages")
         assert code == 0 and "As a sum over losses" in before
-        render = checkout / "derivations" / "render.py"
+        render = checkout / "derivations" / "vanilla" / "render.py"
         render.write_text(
             render.read_text().replace("As a sum over losses", "Summed over losses", 1)
         )
@@ -156,7 +156,7 @@ def test_serve_rebuilds_fork_their_jobs_and_serve_the_edit(tmp_path):
     try:
         seen = _wait_for(lines, "Serving on", 0, 300)
         time.sleep(1.0)  # let the watcher settle
-        render = checkout / "derivations" / "render.py"
+        render = checkout / "derivations" / "vanilla" / "render.py"
         render.write_text(
             render.read_text().replace("As a sum over losses", "Summed over losses", 1)
         )

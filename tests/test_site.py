@@ -84,7 +84,7 @@ def _copy_checkout(target: Path) -> Path:
 
 def test_a_dropped_term_fails_the_build(tmp_path):
     checkout = _copy_checkout(tmp_path / "checkout")
-    gradients = checkout / "derivations" / "gradients.py"
+    gradients = checkout / "derivations" / "vanilla" / "gradients.py"
     text = gradients.read_text()
     original = "    return [(i, k) for i in range(1, T + 1) for k in range(1, i + 1)]"
     assert original in text
@@ -151,7 +151,7 @@ def test_generated_output_is_reused_only_while_its_sources_are_unchanged(built_s
         assert f"reused {group}:" in first.stderr, group
     # a module only the vanilla pages import (the package imports its stages lazily):
     # the pages run again, every other job (the gated chapter included) is reused
-    render = checkout / "derivations" / "render.py"
+    render = checkout / "derivations" / "vanilla" / "render.py"
     render.write_text(render.read_text() + "\n# edited\n")
     second = build_site(tmp_path / "two", root=checkout)
     assert second.returncode == 0, second.stderr[-3000:]

@@ -61,7 +61,7 @@ def test_the_navigation_is_generated_after_the_laboratory(built_site):
 
 def test_a_dropped_cell_state_path_fails_the_build(tmp_path):
     checkout = _copy_checkout(tmp_path / "checkout")
-    cell = checkout / "derivations" / "cell.py"
+    cell = checkout / "derivations" / "core" / "cell.py"
     text = cell.read_text()
     original = "                blocks[target, source] = totals.get(target, ZERO)"
     assert original in text
