@@ -26,7 +26,9 @@ Left out, on purpose:
   not a wrong engine; whether the error is raised at all is in the condition before it,
   which is mutated;
 - format specifications inside f-strings (``{x:.3f}``), whose mutants only break the
-  format.
+  format;
+- decorators (``@dataclass(frozen=True, eq=False)``, ``@cache``): declarations of how
+  objects are stored and compared, like annotations, not arithmetic of the engine.
 
 Each mutant runs in a subprocess on a fresh temporary copy of its package (``PYTHONPATH``
 points at the copy, ``PYTHONSAFEPATH=1`` keeps the checkout's own copy off ``sys.path``,
@@ -257,10 +259,11 @@ class _Finder:
             self.add(node.lineno, "string changed", start, end, new_text)
 
 
-#: Fields never mutated: annotations, and format specifications in f-strings.
+#: Fields never mutated: annotations, decorators, format specifications in f-strings.
 _SKIPPED_FIELDS: dict[type[ast.AST], tuple[str, ...]] = {
-    ast.FunctionDef: ("returns", "type_params"),
-    ast.AsyncFunctionDef: ("returns", "type_params"),
+    ast.FunctionDef: ("returns", "type_params", "decorator_list"),
+    ast.AsyncFunctionDef: ("returns", "type_params", "decorator_list"),
+    ast.ClassDef: ("decorator_list", "type_params"),
     ast.arg: ("annotation",),
     ast.AnnAssign: ("annotation",),
     ast.Assert: ("msg",),
@@ -454,6 +457,8 @@ def campaign(path: str, tests: Sequence[str], jobs: int, lines: str | None) -> d
         done[0] += 1
         if not outcome.killed:
             print(f"  [{done[0]}/{len(found)}] survived line {outcome.mutant.line}", flush=True)
+        elif done[0] % 25 == 0:
+            print(f"  [{done[0]}/{len(found)}] {time.monotonic() - began:.0f} s", flush=True)
 
     runner = Runner(ROOT, tests, timeout)
     outcomes = run_mutants(runner, found, source, jobs, progress)

@@ -23,13 +23,14 @@ def scale(x: float, m: Any, flag: bool = True) -> float:
     return -x * 2 + m.T
 
 
+@lru_cache(maxsize=2)
 def label(name: str, t: int) -> str:
     return f"{name}_{t - 1}" if not name in "hc" else "state"
 '''
 
 
 def test_a_tiny_source_yields_the_listed_mutants_and_nothing_else() -> None:
-    """Docstrings, __all__, annotations, raise and assert messages are left alone."""
+    """Docstrings, __all__, annotations, decorators, raise and assert messages are left alone."""
     found = [(m.line, m.operator, m.lines(TINY)[1].strip()) for m in mutants(TINY)]
     assert found == [
         (6, "True -> False", "def scale(x: float, m: Any, flag: bool = False) -> float:"),
@@ -43,14 +44,14 @@ def test_a_tiny_source_yields_the_listed_mutants_and_nothing_else() -> None:
         (11, "2 -> 3", "return -x * 3 + m.T"),
         (11, "+ -> -", "return -x * 2 - m.T"),
         (11, ".T dropped", "return -x * 2 + m"),
-        (15, "f-string text changed",
+        (16, "f-string text changed",
          'return f"{name}XX_{t - 1}" if not name in "hc" else "state"'),
-        (15, "- -> +", 'return f"{name}_{t + 1}" if not name in "hc" else "state"'),
-        (15, "1 -> 2", 'return f"{name}_{t - 2}" if not name in "hc" else "state"'),
-        (15, "not dropped", 'return f"{name}_{t - 1}" if name in "hc" else "state"'),
-        (15, "in -> not in", 'return f"{name}_{t - 1}" if not name not in "hc" else "state"'),
-        (15, "string changed", "return f\"{name}_{t - 1}\" if not name in 'XXhcXX' else \"state\""),
-        (15, "string changed", "return f\"{name}_{t - 1}\" if not name in \"hc\" else 'XXstateXX'"),
+        (16, "- -> +", 'return f"{name}_{t + 1}" if not name in "hc" else "state"'),
+        (16, "1 -> 2", 'return f"{name}_{t - 2}" if not name in "hc" else "state"'),
+        (16, "not dropped", 'return f"{name}_{t - 1}" if name in "hc" else "state"'),
+        (16, "in -> not in", 'return f"{name}_{t - 1}" if not name not in "hc" else "state"'),
+        (16, "string changed", "return f\"{name}_{t - 1}\" if not name in 'XXhcXX' else \"state\""),
+        (16, "string changed", "return f\"{name}_{t - 1}\" if not name in \"hc\" else 'XXstateXX'"),
     ]  # fmt: skip
 
 
