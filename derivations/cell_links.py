@@ -56,7 +56,7 @@ class Entry:
 
     def rows(self, D: int, H: int) -> int:
         """u_k's width as a number."""
-        return D if self.width == "D" else H
+        return {"D": D, "H": H}[self.width]
 
 
 class Gradient(Protocol):

@@ -290,6 +290,8 @@ def test_where_each_quantity_enters_a_step() -> None:
     """The start of the paths (x_k, s_0 or the equation's variable) and whether the
     quantity enters at the top of its equation (a^f = x W_xf + ...: yes; the GRU's
     r = sigmoid(x W_xr + ...): through the sigmoid; v^n = h W_hn + b_hn: yes)."""
+    for wrt in ("Wyh", "by"):  # the read-out reaches L_2 through y_2 alone
+        assert [p.through for p in cell_expanded_sum(lstm(), wrt, 2)[1].paths] == [("y_2",)]
     (x_term,) = cell_expanded_sum(lstm(), "X", 1)
     assert {p.through[0] for p in x_term.paths} == {"x_1"}
     for wrt, start in (("h0", "h_0"), ("c0", "c_0")):
