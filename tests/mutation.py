@@ -30,11 +30,13 @@ Left out, on purpose:
 - decorators (``@dataclass(frozen=True, eq=False)``, ``@cache``): declarations of how
   objects are stored and compared, like annotations, not arithmetic of the engine.
 
-Each mutant runs in a subprocess on a fresh temporary copy of its package (``PYTHONPATH``
-points at the copy, ``PYTHONSAFEPATH=1`` keeps the checkout's own copy off ``sys.path``,
-and subprocesses the tests start, such as the CLI's, inherit both): the checkout's
-files are never written, so an interrupted campaign (Ctrl-C) leaves nothing to restore.
-At most two mutants run at once (`MAX_JOBS`).
+Each mutant runs in a process of its own (forked from a server that has imported NumPy,
+SymPy, pytest and rnnnum, never the mutated package) on a fresh temporary copy of its
+package: the copy is first on ``sys.path``, and ``PYTHONPATH`` points at it for the
+subprocesses the tests start, such as the CLI's (``PYTHONSAFEPATH=1`` keeps the
+checkout's own copy off their path). The checkout's files are never written, so an
+interrupted campaign (Ctrl-C) leaves nothing to restore. At most two mutants run at
+once (`MAX_JOBS`). ``MUTATION_LOG=file`` appends every run's pytest output to `file`.
 
 `EQUIVALENT` lists reviewed mutants that cannot change behaviour, each with its reason;
 they are printed, never counted as survivors or as killed. It is not a place for a
@@ -46,11 +48,11 @@ from __future__ import annotations
 import argparse
 import ast
 import contextlib
+import multiprocessing
 import os
 import re
 import shutil
 import signal
-import subprocess
 import sys
 import tempfile
 import threading
@@ -326,7 +328,7 @@ class Runner:
 
     def __init__(self, root: Path, tests: Sequence[str], timeout: float | None = None) -> None:
         self.root, self.tests, self.timeout = root, tuple(tests), timeout
-        self.live: set[subprocess.Popen[bytes]] = set()
+        self.live: set[multiprocessing.process.BaseProcess] = set()
         self.lock = threading.Lock()
         self.stopped = False
 
@@ -339,37 +341,29 @@ class Runner:
                 ignore=shutil.ignore_patterns("__pycache__"),
             )  # fmt: skip
             (Path(tmp) / path).write_text(source, encoding="utf-8")
-            env = {
-                **os.environ,
-                "PYTHONPATH": tmp,
-                "PYTHONSAFEPATH": "1",
-                "PYTHONDONTWRITEBYTECODE": "1",
-            }
-            command = [sys.executable, "-m", "pytest", *self.tests, *PYTEST_ARGS]
-            return self._call(command, env)
+            return self._call(tmp)
 
-    def _call(self, command: list[str], env: dict[str, str]) -> tuple[str, float]:
+    def _call(self, tmp: str) -> tuple[str, float]:
         began = time.monotonic()
         with self.lock:
             if self.stopped:
                 raise KeyboardInterrupt
-            process = subprocess.Popen(
-                command, cwd=self.root, env=env, start_new_session=True,
-                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-            )  # fmt: skip
+            process = _FORKS.Process(target=_pytest, args=(tmp, str(self.root), self.tests))
+            process.start()
             self.live.add(process)
         try:
-            code = process.wait(timeout=self.timeout)
-        except subprocess.TimeoutExpired:
-            _kill(process)
-            return "timeout", time.monotonic() - began
+            process.join(self.timeout)
+            if process.exitcode is None:
+                _kill(process)
+                return "timeout", time.monotonic() - began
         finally:
             with self.lock:
                 self.live.discard(process)
         if self.stopped:
             raise KeyboardInterrupt
+        code = process.exitcode
         if code in (4, 5):  # usage error, no tests collected: the harness, not the mutant
-            raise RuntimeError(f"pytest exited {code} for {' '.join(command)}")
+            raise RuntimeError(f"pytest exited {code} for {' '.join(self.tests)}")
         return ("passed" if code == 0 else "failed"), time.monotonic() - began
 
     def stop(self) -> None:
@@ -380,10 +374,36 @@ class Runner:
                 _kill(process)
 
 
-def _kill(process: subprocess.Popen[bytes]) -> None:
-    with contextlib.suppress(ProcessLookupError):
-        os.killpg(process.pid, signal.SIGKILL)
-    process.wait()
+#: Each mutant's pytest is a fork of a server that has imported what every run imports
+#: (never the mutated package): a second or so less per mutant than a fresh interpreter.
+_FORKS = multiprocessing.get_context("forkserver")
+_FORKS.set_forkserver_preload(["numpy", "sympy", "pytest", "rnnnum"])
+
+
+def _pytest(tmp: str, root: str, tests: tuple[str, ...]) -> None:
+    """In the forked process: the package copy in `tmp` first on the path (and on the
+    path of every subprocess the tests start), pytest on `tests` from `root`, its exit
+    code as the process's."""
+    os.setsid()  # one process group with whatever the tests start, killed as one
+    os.environ.update(PYTHONPATH=tmp, PYTHONSAFEPATH="1", PYTHONDONTWRITEBYTECODE="1")
+    sys.path.insert(0, tmp)
+    sys.dont_write_bytecode = True
+    os.chdir(root)
+    log = os.environ.get("MUTATION_LOG", os.devnull)  # a file to keep pytest's output in
+    null = os.open(log, os.O_WRONLY | os.O_CREAT | os.O_APPEND)
+    os.dup2(null, 1)
+    os.dup2(null, 2)
+    import pytest
+
+    os._exit(int(pytest.main([*tests, *PYTEST_ARGS])))
+
+
+def _kill(process: multiprocessing.process.BaseProcess) -> None:
+    if process.pid is not None:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGKILL)
+    process.kill()
+    process.join()
 
 
 def run_mutants(
