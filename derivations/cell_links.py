@@ -117,7 +117,8 @@ class Link:
         if self.piece is not None:
             return self.piece.value(scope)
         if self.row is not None:
-            return self.row.evaluate(scope).reshape(-1, 1)
+            row = self.row.evaluate(scope)
+            return row.reshape(row.size, 1)
         return np.asarray(trace["dy"][self.t], dtype=np.float64)[None, :]
 
 

@@ -361,9 +361,12 @@ class Runner:
                 self.live.discard(process)
         if self.stopped:
             raise KeyboardInterrupt
-        code = process.exitcode
-        if code in (4, 5):  # usage error, no tests collected: the harness, not the mutant
-            raise RuntimeError(f"pytest exited {code} for {' '.join(self.tests)}")
+        exit_file = Path(tmp) / _EXIT_FILE
+        code = int(exit_file.read_text()) if exit_file.exists() else None
+        if code is None or code in (4, 5):  # pytest never ran, or found nothing to run:
+            raise RuntimeError(  # the harness, not the mutant
+                f"pytest on {' '.join(self.tests)} exited {code} (process {process.exitcode})"
+            )
         return ("passed" if code == 0 else "failed"), time.monotonic() - began
 
     def stop(self) -> None:
@@ -395,7 +398,13 @@ def _pytest(tmp: str, root: str, tests: tuple[str, ...]) -> None:
     os.dup2(null, 2)
     import pytest
 
-    os._exit(int(pytest.main([*tests, *PYTEST_ARGS])))
+    code = int(pytest.main([*tests, *PYTEST_ARGS]))
+    (Path(tmp) / _EXIT_FILE).write_text(str(code))  # pytest ran: a verdict, not a crash
+    os._exit(code)
+
+
+#: Where the forked process writes pytest's exit code, in the temporary copy.
+_EXIT_FILE = "pytest-exit-code"
 
 
 def _kill(process: multiprocessing.process.BaseProcess) -> None:
