@@ -183,6 +183,7 @@ def test_every_terms_matrix_is_rnnnums_term_at_a_point(name: str, rng) -> None:
             expected = theirs[term.loss - 1, term.step - 1]
             mine = _at(term.matrix(program), values)
             assert mine.shape == ((1, expected.size) if expected.ndim == 1 else expected.shape)
+            assert term.gradient.shape(D, H, V) == mine.shape
             np.testing.assert_allclose(
                 mine.reshape(expected.shape), expected, rtol=RTOL, atol=ATOL,
                 err_msg=f"{name}: ({term.loss}, {term.step}) of dL/d{wrt}",
