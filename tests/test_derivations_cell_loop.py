@@ -243,6 +243,7 @@ def test_loop_map_pairs() -> None:
     assert cell_loop_map(cell, "Wxi", 3) == {
         3: [(3, 3)], 2: [(2, 2), (3, 2)], 1: [(1, 1), (2, 1), (3, 1)]}  # fmt: skip
     assert cell_loop_map(cell, "Wyh", 2) == {2: [(2, 2)], 1: [(1, 1)]}
+    assert cell_loop_map(cell, "by", 2) == {2: [(2, 2)], 1: [(1, 1)]}  # through y_i alone
     assert cell_loop_map(cell, "c0", 3) == {3: [], 2: [], 1: [(1, 1), (2, 1), (3, 1)]}
     with pytest.raises(UnknownChoiceError, match=r"^the gradient of the lstm cell must be one of"):
         cell_loop_map(cell, "Wxh", 3)
@@ -382,6 +383,9 @@ def test_the_latex_names_of_targets_and_carries_and_a_short_repr() -> None:
         assert names[loop.program.targets[2][1]] == target + "_{2,2}"
         assert names[loop.carries["h"][2][1]] == r"\kappa^{h}_{2,2}"
         assert names[loop.adjoints["h"][1][0]] == r"\bar{h}_{1,1}"
+        # the symbols are named as the CellLoop docstring says: bar_v_t_j, carry_s_t_j
+        assert str(loop.adjoints["h"][1][0]) == "bar_h_1_1"
+        assert str(loop.carries["h"][2][1]) == "carry_h_2_2"
         text = repr(loop)
         assert "assignments=" not in text and "increments=" not in text
         assert "gradients=" not in text
