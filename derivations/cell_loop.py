@@ -349,8 +349,9 @@ class _Iteration:
 
 
 def _row_sum(rows: list[sp.Matrix]) -> list[Any]:
-    """The entries of the sum of equally long rows, one Add per entry."""
-    return [sp.Add(*(row[j] for row in rows)) for j in range(rows[0].cols)]
+    """The entries of the sum of equally shaped rows, one Add per entry."""
+    (shape,) = {row.shape for row in rows}  # two shapes would be a bug upstream
+    return [sp.Add(*(row[j] for row in rows)) for j in range(shape[1])]
 
 
 def _matrix_sum(matrices: list[sp.Matrix]) -> sp.Matrix:
