@@ -18,12 +18,18 @@ from test_derivations_cell_unroll import _rnnnum_params
 
 import rnnnum
 from derivations.check.loop_proofs import prove_cell_loop, vanishes
-from derivations.core.cell import Cell, Equation, Func, Input, MatMul, Param, Ref, State
+from derivations.core.cell import Cell, Equation, Func, Input, MatMul, Mul, Param, Prev, Ref, State
 from derivations.core.cells import gru, lstm, residual, vanilla
 from derivations.core.errors import TooLargeError, UnknownChoiceError
 from derivations.core.nodes import CellDefinitionError
 from derivations.core.notation import LOSS_NAMES
-from derivations.gradient.loop import cell_backward_loop, cell_loop_map, loop_plan
+from derivations.gradient.loop import (
+    Signal,
+    cell_backward_loop,
+    cell_loop_map,
+    loop_plan,
+    signal_symbol_name,
+)
 from derivations.program.unroll import UnrolledCell, unroll_cell
 from derivations.render.loop import LISTING_WIDTH, cell_elementwise_latex, cell_loop_code
 from rnnnum.bptt import output_signals
@@ -237,8 +243,9 @@ def test_loop_map_pairs() -> None:
     assert cell_loop_map(cell, "Wxi", 3) == {
         3: [(3, 3)], 2: [(2, 2), (3, 2)], 1: [(1, 1), (2, 1), (3, 1)]}  # fmt: skip
     assert cell_loop_map(cell, "Wyh", 2) == {2: [(2, 2)], 1: [(1, 1)]}
+    assert cell_loop_map(cell, "by", 2) == {2: [(2, 2)], 1: [(1, 1)]}  # through y_i alone
     assert cell_loop_map(cell, "c0", 3) == {3: [], 2: [], 1: [(1, 1), (2, 1), (3, 1)]}
-    with pytest.raises(UnknownChoiceError, match="gradient of the lstm cell must be one of"):
+    with pytest.raises(UnknownChoiceError, match=r"^the gradient of the lstm cell must be one of"):
         cell_loop_map(cell, "Wxh", 3)
 
 
@@ -375,3 +382,60 @@ def test_a_cell_written_only_in_a_test_file_derives_proves_and_runs(rng) -> None
         got = namespace["dX"][1:] if name == "X" else namespace[f"d{name}"]
         np.testing.assert_allclose(np.reshape(got, proven[name].shape), proven[name],
                                    rtol=ROUNDOFF, atol=ROUNDOFF, err_msg=name)  # fmt: skip
+
+
+def two_gate_unit() -> Cell:
+    r"""h = tanh(h_{t-1} W_a) ⊙ σ(h_{t-1} W_b), written only here: two parameters enter one
+    equation through two different products (two signals of h), nothing reads x_t, and
+    nothing reads u = h_{t-1} W_u (its adjoint is zero, and so is dL/dW_u)."""
+    params = tuple(Param(f"W{p}", "H", latex=f"W_{{{p}}}") for p in "abu")
+    hp = Prev("h")
+    h = Mul(Func("tanh", MatMul(hp, "Wa")), Func("sigmoid", MatMul(hp, "Wb")))
+    equations = (Equation("u", MatMul(hp, "Wu"), "u"), Equation("h", h, "h"))
+    return Cell("two-gate", params, (State("h", "h"),), equations)
+
+
+def test_two_signals_of_one_equation_are_two_symbols_and_the_proof_holds() -> None:
+    """The second place of h gets delta2_h, written \\delta^{h,2}; x_t gets zeros."""
+    cell = two_gate_unit()
+    proofs = prove_cell_loop(cell, 2, 1, 1, 2, loss="mse")
+    assert all(p.holds for p in proofs), [p.detail for p in proofs if not p.holds]
+    loop = cell_backward_loop(unroll_cell(cell, T=2, D=2, H=1, V=2))
+    assert set(loop.signals) == {"delta_h", "delta2_h"}
+    names = loop.latex_names
+    assert names[loop.signals["delta_h"][2][0]] == r"\delta^{h}_{2}[1]"
+    assert names[loop.signals["delta2_h"][1][0]] == r"\delta^{h,2}_{1}[1]"
+    assert loop.gradients["X"] == [sp.zeros(1, 2), sp.zeros(1, 2)]
+    assert loop.adjoints["u"][1] == sp.zeros(1, 1)
+    assert loop.gradients["Wu"] == sp.zeros(1, 1)
+
+
+def test_signal_names() -> None:
+    """``delta_r`` for the first place a parameter enters r, ``delta2_r`` for a second."""
+    assert signal_symbol_name(Signal("r")) == "delta_r"
+    assert signal_symbol_name(Signal("r", 2)) == "delta2_r"
+
+
+def test_the_latex_names_of_targets_and_carries_and_a_short_repr() -> None:
+    """Targets are r_{t,v} unless the cell has an r (the GRU's reset gate); carries are
+    \\kappa^{s}_{t,j}; a loop prints without its (long) assignments and sums."""
+    for cell, target in ((lstm(), "r"), (gru(), r"\mathrm{target}")):
+        loop = cell_backward_loop(unroll_cell(cell, T=2, D=1, H=2, V=2))
+        names = loop.latex_names
+        assert names[loop.program.targets[2][1]] == target + "_{2,2}"
+        assert names[loop.carries["h"][2][1]] == r"\kappa^{h}_{2,2}"
+        assert names[loop.adjoints["h"][1][0]] == r"\bar{h}_{1,1}"
+        # the symbols are named as the CellLoop docstring says: bar_v_t_j, carry_s_t_j
+        assert str(loop.adjoints["h"][1][0]) == "bar_h_1_1"
+        assert str(loop.carries["h"][2][1]) == "carry_h_2_2"
+        text = repr(loop)
+        assert "assignments=" not in text and "increments=" not in text
+        assert "gradients=" not in text
+
+
+def test_the_grus_carry_and_input_reuse_the_gate_signals() -> None:
+    """h_{t-1} and x_t enter r and z through W_hr, W_hz (W_xr, W_xz), after the sigmoids:
+    the signals delta^r, delta^z the weights' updates use are sent back as they are."""
+    lines = [line.strip() for line in cell_loop_code(gru()).splitlines()]
+    assert "dh_next = dh * z[t] + dhn @ Whn.T + delta_z @ Whz.T + delta_r @ Whr.T" in lines
+    assert "dX[t] = dan @ Wxn.T + delta_z @ Wxz.T + delta_r @ Wxr.T" in lines

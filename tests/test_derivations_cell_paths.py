@@ -18,10 +18,18 @@ from notation_rule import cell_offsets, derivatives, violations
 from test_derivations_cell_unroll import ATOL, RTOL, D, H, T, V, _numbers, _rnnnum_params
 
 import rnnnum
-from derivations import OutOfRangeError
+from derivations import OutOfRangeError, UnknownChoiceError
 from derivations.core.cell import Prev, Ref
 from derivations.core.cells import BUILTIN_CELLS, gru, load_cell, lstm, residual, vanilla
-from derivations.gradient.paths import MAX_ROUTE_SPAN, routes
+from derivations.gradient.paths import (
+    MAX_ROUTE_SPAN,
+    block_derivative,
+    held_fixed,
+    routes,
+    routes_json,
+    routes_latex,
+    routes_text,
+)
 from derivations.program.unroll import unroll_cell
 
 
@@ -157,3 +165,103 @@ def test_the_grus_update_gate_gives_two_products_on_one_path() -> None:
     assert (step.paths, step.products) == (4, 5)  # skip, z, r then n, n: z's path twice
     text = _cli("paths", "--cell", "gru", "--from", "2", "--to", "1").stdout
     assert "1 route through the states of the gru cell, 4 paths, 5 products:" in text, text
+
+
+def test_the_span_limit_and_the_steps_allowed() -> None:
+    """Spans up to 8 steps are listed (the LSTM: 2^7 = 128 routes from h to h, each of
+    the 7 states between h or c); the span counts, not how late the steps are."""
+    assert len(routes(lstm(), 8, 0, of="h", wrt="h")) == 128
+    with pytest.raises(OutOfRangeError, match="i - k = 9 steps is too long"):
+        routes(lstm(), 9, 0)
+    assert [r.label() for r in routes(vanilla(), 10, 5)] == [
+        "h_10 <- h_9 <- h_8 <- h_7 <- h_6 <- h_5"
+    ]
+    with pytest.raises(OutOfRangeError, match="k < i; got i=2, k=2"):
+        routes(lstm(), 2, 2)
+    for i, k, said in (
+        (True, 0, r"the later step i \(--from\) must be an integer >= 0; got True"),
+        (3, -1, r"the earlier step k \(--to\) must be an integer >= 0; got -1"),
+        (2.0, 1, r"the later step i \(--from\) must be an integer >= 0; got 2.0"),
+    ):
+        with pytest.raises(OutOfRangeError, match=said):
+            routes(lstm(), i, k)
+    with pytest.raises(UnknownChoiceError, match="--of must be a state of the lstm cell"):
+        routes(lstm(), 3, 1, of="q")
+    with pytest.raises(UnknownChoiceError, match="--wrt must be a state of the lstm cell"):
+        routes(lstm(), 3, 1, wrt="q")
+
+
+def test_held_fixed_and_the_symbol_of_a_block() -> None:
+    """The LSTM's h_t reads c_t (h_t = o_t tanh(c_t)); c_t does not read h_t; the GRU has
+    one state. dc_t/dc_{t-1} is one equation (∂), dh_t/dh_{t-1} follows every path (d)."""
+    assert held_fixed(lstm(), "c") == ("h",)
+    assert held_fixed(lstm(), "h") == ()
+    assert held_fixed(gru(), "h") == ()
+    assert block_derivative(lstm(), "c", "c") == r"\frac{\partial c_{t}}{\partial c_{t-1}}"
+    assert block_derivative(lstm(), "h", "h") == (r"\frac{\mathrm{d} h_{t}}{\mathrm{d} h_{t-1}}")
+    assert block_derivative(lstm(), "h", "c", 3) == r"\frac{\partial h_{3}}{\partial c_{2}}"
+
+
+#: Written by hand from the LSTM's equations: the blocks of h_3 <- c_2 <- h_1.
+C2_FROM_H1 = (
+    r"\frac{\mathrm{d} c_{2}}{\mathrm{d} h_{1}} = "
+    r"W_{hf}\,\operatorname{diag}(f_{2} \odot (1 - f_{2}))\,\operatorname{diag}(c_{1})"
+    r" + W_{hi}\,\operatorname{diag}(i_{2} \odot (1 - i_{2}))\,\operatorname{diag}(g_{2})"
+    r" + W_{hg}\,\operatorname{diag}(1 - g_{2}^{2})\,\operatorname{diag}(i_{2})"
+)
+H3_FROM_C2 = (
+    r"\frac{\partial h_{3}}{\partial c_{2}} = \operatorname{diag}(f_{3})\,"
+    r"\operatorname{diag}(1 - \tanh(c_{3})^{2})\,\operatorname{diag}(o_{3})"
+)
+
+
+def test_routes_as_json_text_and_latex() -> None:
+    """h_3 from h_1 in the LSTM: through h_2 (4 x 4 ways) or through c_2 (3 gates into
+    c_2, then c_2 -> c_3 -> h_3 with h_2 held fixed)."""
+    cell = lstm()
+    found = routes(cell, 3, 1, of="h", wrt="h")
+    data = routes_json(cell, found)
+    assert data["cell"] == "lstm"
+    assert [r["states"] for r in data["routes"]] == [["h_3", "h_2", "h_1"], ["h_3", "c_2", "h_1"]]
+    assert [(r["paths"], r["products"]) for r in data["routes"]] == [(16, 16), (3, 3)]
+    gates = [["ao", "o", "h"], ["af", "f", "c", "h"], ["ai", "i", "c", "h"], ["ag", "g", "c", "h"]]
+    assert data["routes"][0]["through"] == [gates, gates]  # earliest step first
+    assert data["routes"][1]["through"] == [
+        [["af", "f", "c"], ["ai", "i", "c"], ["ag", "g", "c"]],
+        [["c", "h"]],
+    ]
+    assert data["routes"][1]["blocks"] == [C2_FROM_H1, H3_FROM_C2]
+    assert data["routes"][0]["blocks"][0].startswith(
+        r"\frac{\mathrm{d} h_{2}}{\mathrm{d} h_{1}} = W_{ho}\,"
+    )
+    lines = routes_text(cell, found).splitlines()
+    assert lines[0] == "2 routes through the states of the lstm cell, 19 paths:"
+    assert lines[1] == "h_3 <- h_2 <- h_1  (16 paths)"
+    assert lines[2].startswith(r"    \frac{\mathrm{d} h_{2}}{\mathrm{d} h_{1}} = W_{ho}\,")
+    assert lines[4:] == ["h_3 <- c_2 <- h_1  (3 paths)", f"    {C2_FROM_H1}", f"    {H3_FROM_C2}"]
+    assert routes_text(gru(), []) == (
+        "no path: the gru cell's later state does not depend on that one"
+    )
+    d = r"\frac{\mathrm{d} %s}{\mathrm{d} %s}"
+    latex = routes_latex(cell, found, "h", "h")
+    rows = latex.removeprefix(r"\begin{aligned}").removesuffix(r"\end{aligned}").split(r" \\ ")
+    assert rows[0] == (
+        d % ("h_{3}", "h_{1}") + " &= " + d % ("h_{2}", "h_{1}") + r"\," + d % ("h_{3}", "h_{2}")
+        + " + " + d % ("c_{2}", "h_{1}") + r"\," + r"\frac{\partial h_{3}}{\partial c_{2}}"
+    )  # fmt: skip
+    assert len(rows) == 5  # and each of the four blocks defined once
+    assert rows[3:] == [C2_FROM_H1.replace(" = ", " &= "), H3_FROM_C2.replace(" = ", " &= ")]
+
+
+def test_the_vanilla_jacobian_over_two_steps_by_hand() -> None:
+    d = r"\frac{\mathrm{d} %s}{\mathrm{d} %s}"
+    found = routes(vanilla(), 2, 0, of="h", wrt="h")
+    assert routes_latex(vanilla(), found, "h", "h") == (
+        r"\begin{aligned}"
+        + d % ("h_{2}", "h_{0}") + " &= " + d % ("h_{1}", "h_{0}") + r"\," + d % ("h_{2}", "h_{1}")
+        + r" \\ " + d % ("h_{1}", "h_{0}") + r" &= W_{hh}\,\operatorname{diag}(1 - h_{1}^{2})"
+        + r" \\ " + d % ("h_{2}", "h_{1}") + r" &= W_{hh}\,\operatorname{diag}(1 - h_{2}^{2})"
+        + r"\end{aligned}"
+    )  # fmt: skip
+    with pytest.raises(OutOfRangeError, match="there is no route between them"):
+        routes_latex(vanilla(), [], "h", "h")

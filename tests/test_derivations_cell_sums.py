@@ -17,7 +17,8 @@ import rnnnum
 from derivations.core.cells import gru, lstm, residual, vanilla
 from derivations.core.errors import OutOfRangeError, TooLargeError, UnknownChoiceError
 from derivations.core.factors import LocalSum
-from derivations.gradient.sums import cell_expanded_sum, cell_pairs, to_states
+from derivations.core.spec import MAX_STEPS
+from derivations.gradient.sums import cell_expanded_sum, cell_gradient, cell_pairs, to_states
 from derivations.program.unroll import unroll_cell
 from derivations.render.sums import (
     block_matrix_latex,
@@ -36,6 +37,11 @@ def _cell(name: str):
 
 def _problem(name: str, loss: str, rng: np.random.Generator):
     """The program, a trace at random inputs, and rnnnum's params and cache at the same point."""
+    return _point(name, loss, rng)[1:]
+
+
+def _point(name: str, loss: str, rng: np.random.Generator):
+    """`_problem` after the random numbers of the inputs it is at."""
     cell = _cell(name)
     program = unroll_cell(cell, T=T, D=D, H=H, V=V, loss=loss)
     numbers, targets = _numbers(program, rng, loss)
@@ -51,7 +57,7 @@ def _problem(name: str, loss: str, rng: np.random.Generator):
         cache = rnnnum.forward(
             params, X, targets, loss=loss, **{f"{s}0": v for s, v in initial.items()}
         )
-    return cell, program, trace, params, cache
+    return numbers, cell, program, trace, params, cache
 
 
 def _theirs(cell, wrt: str):
@@ -63,6 +69,15 @@ def _theirs(cell, wrt: str):
     return wrt, slice(None)
 
 
+def _their_terms(cell, params, cache, wrt: str) -> np.ndarray:
+    """rnnnum.components' (i, k) terms of dL/d`wrt` for N = 1, (T, T, *shape of wrt)."""
+    field, columns = _theirs(cell, wrt)
+    theirs = rnnnum.components(params, cache, field).terms  # (T, T, *shape)
+    if wrt in ("X", "h0", "c0"):
+        theirs = theirs[:, :, 0]  # N = 1
+    return theirs[..., columns]
+
+
 @pytest.mark.parametrize("loss", ["cross_entropy", "mse"])
 @pytest.mark.parametrize("name", ["vanilla", "lstm", "gru", "gru-before"])
 def test_every_term_of_every_gradient_matches_rnnnum(name: str, loss: str, rng) -> None:
@@ -71,10 +86,7 @@ def test_every_term_of_every_gradient_matches_rnnnum(name: str, loss: str, rng) 
     checked = 0
     for wrt in cell.gradient_names:
         field, columns = _theirs(cell, wrt)
-        theirs = rnnnum.components(params, cache, field).terms  # (T, T, *shape)
-        if wrt in ("X", "h0", "c0"):
-            theirs = theirs[:, :, 0]  # N = 1
-        theirs = theirs[..., columns]
+        theirs = _their_terms(cell, params, cache, wrt)
         ours = np.zeros_like(theirs)
         for term in cell_expanded_sum(cell, wrt, T):
             ours[term.loss - 1, term.step - 1] = term.value(program, trace)
@@ -154,6 +166,30 @@ def test_the_paths_of_a_term_add_up_to_it(name: str, rng) -> None:
             )  # fmt: skip
 
 
+def _at(matrix: sp.Matrix, values: dict) -> np.ndarray:
+    """A SymPy matrix in a program's symbols as float64 numbers at the point `values`."""
+    return np.array(matrix.xreplace(values).evalf(), dtype=np.float64)
+
+
+@pytest.mark.parametrize("name", ["vanilla", "lstm", "gru"])
+def test_every_terms_matrix_is_rnnnums_term_at_a_point(name: str, rng) -> None:
+    """The SymPy matrix of each (i, k) term (the read-out's too), evaluated at the point of
+    the trace, against rnnnum.components: the symbols and the numbers are one term."""
+    numbers, cell, program, _, params, cache = _point(name, "mse", rng)
+    values = {s: sp.Float(v) for s, v in program.evaluate(numbers).items()}
+    for wrt in cell.gradient_names:
+        theirs = _their_terms(cell, params, cache, wrt)
+        for term in cell_expanded_sum(cell, wrt, T):
+            expected = theirs[term.loss - 1, term.step - 1]
+            mine = _at(term.matrix(program), values)
+            assert mine.shape == ((1, expected.size) if expected.ndim == 1 else expected.shape)
+            assert term.gradient.shape(D, H, V) == mine.shape
+            np.testing.assert_allclose(
+                mine.reshape(expected.shape), expected, rtol=RTOL, atol=ATOL,
+                err_msg=f"{name}: ({term.loss}, {term.step}) of dL/d{wrt}",
+            )  # fmt: skip
+
+
 def test_the_paths_are_the_terms_matrix_exactly() -> None:
     """In symbols: the sum of the LSTM's path matrices minus the factored matrix expands to 0."""
     cell = lstm()
@@ -218,3 +254,89 @@ def test_building_terms_multiplies_nothing(monkeypatch) -> None:
         terms = cell_expanded_sum(cell, wrt, 100)
         assert len(terms) == len(cell_pairs(cell, wrt, 100))
     assert len(cell_expanded_sum(cell, "Whf", 100)) == 5050
+
+
+def test_a_term_of_an_equal_cell_evaluates_on_the_program(rng) -> None:
+    """The program's cell and the term's cell need only be equal (two calls of lstm())."""
+    _, cell, program, trace, params, cache = _point("lstm", "mse", rng)
+    other = lstm()
+    assert other is not cell and other == cell
+    theirs = _their_terms(cell, params, cache, "Whf")
+    for term in cell_expanded_sum(other, "Whf", T):
+        np.testing.assert_allclose(
+            term.value(program, trace), theirs[term.loss - 1, term.step - 1], rtol=RTOL, atol=ATOL
+        )
+
+
+def test_the_steps_run_from_one_to_max_steps() -> None:
+    """T = 1 and T = MAX_STEPS are allowed (the bad-input test refuses 0 and MAX_STEPS + 1)."""
+    assert cell_pairs(vanilla(), "Wxh", 1) == [(1, 1)]
+    assert cell_pairs(lstm(), "c0", 1) == [(1, 1)]
+    assert cell_pairs(vanilla(), "by", MAX_STEPS) == [(i, i) for i in range(1, MAX_STEPS + 1)]
+
+
+def test_a_term_lists_at_most_max_term_paths_products(monkeypatch) -> None:
+    """The GRU's (3, 1) term of dL/dh0 has 5 x 5 x 5 products (5 ways through each step)."""
+    from derivations.gradient import sums
+
+    term = cell_expanded_sum(gru(), "h0", 3)[-1]
+    monkeypatch.setattr(sums, "MAX_TERM_PATHS", 125)
+    assert len(term.paths) == 125
+    monkeypatch.setattr(sums, "MAX_TERM_PATHS", 124)
+    with pytest.raises(TooLargeError, match="125 products, too many to list"):
+        _ = term.paths
+
+
+def test_where_each_quantity_enters_a_step() -> None:
+    """The start of the paths (x_k, s_0 or the equation's variable) and whether the
+    quantity enters at the top of its equation (a^f = x W_xf + ...: yes; the GRU's
+    r = sigmoid(x W_xr + ...): through the sigmoid; v^n = h W_hn + b_hn: yes)."""
+    for wrt in ("Wyh", "by"):  # the read-out reaches L_2 through y_2 alone
+        assert [p.through for p in cell_expanded_sum(lstm(), wrt, 2)[1].paths] == [("y_2",)]
+    (x_term,) = cell_expanded_sum(lstm(), "X", 1)
+    assert {p.through[0] for p in x_term.paths} == {"x_1"}
+    for wrt, start in (("h0", "h_0"), ("c0", "c_0")):
+        term = cell_expanded_sum(lstm(), wrt, 2)[-1]  # (2, 1)
+        assert {p.through[0] for p in term.paths} == {start}
+    assert [(e.start, e.direct) for e in cell_gradient(lstm(), "Wxf").entries] == [("af_{k}", True)]
+    assert [e.direct for e in cell_gradient(gru(), "Wxr").entries] == [False]
+    for reset in ("after", "before"):
+        assert [e.direct for e in cell_gradient(gru(reset), "Whn").entries] == [True]
+    assert [e.direct for e in cell_gradient(gru(), "X").entries] == [False]
+
+
+def test_terms_print_as_their_pair_and_their_signs_are_integers() -> None:
+    terms = cell_expanded_sum(gru(), "h0", 2)
+    assert [repr(t) for t in terms] == ["CellTerm(loss=1, step=1)", "CellTerm(loss=2, step=1)"]
+    signs = [p.sign for t in terms for p in t.paths]
+    assert set(signs) == {1, -1} and {type(s) for s in signs} == {int}
+
+
+def test_a_term_written_out_by_hand() -> None:
+    """Row convention, tanh' = 1 - h^2: the vanilla (2, 1) term of dL/dW_xh, the read-out's
+    terms, and the GRU's (1, 1) term of dL/dh_0, whose second path is negative (the update
+    gate enters h_1 = (1 - z_1) n_1 + z_1 h_0 twice: -n_1 and +h_0)."""
+    dy = r"\frac{\partial L_{%d}}{\partial y_{%d}}"
+    diag = r"\operatorname{diag}(%s)"
+    two_one = cell_expanded_sum(vanilla(), "Wxh", 2)[1]
+    assert (two_one.loss, two_one.step) == (2, 1)
+    assert two_one.latex() == r"\,".join(
+        [r"x_{1}^\top", dy % (2, 2), r"W_{yh}^\top", diag % "1 - h_{2}^{2}", r"W_{hh}^\top",
+         diag % "1 - h_{1}^{2}"]
+    )  # fmt: skip
+    program = unroll_cell(vanilla(), T=1, D=1, H=1, V=2)
+    assert cell_expanded_sum(vanilla(), "Wyh", 1)[0].latex(program) == r"h_{1}^\top\," + dy % (1, 1)
+    assert cell_expanded_sum(vanilla(), "by", 1)[0].latex() == dy % (1, 1)
+    sigma_z = diag % r"z_{1} \odot (1 - z_{1})"
+    head = dy % (1, 1) + r"\," + r"W_{yh}^\top"
+    products = [
+        [diag % "z_{1}"],
+        [diag % "n_{1}", sigma_z, r"W_{hz}^\top"],
+        [diag % "h_{0}", sigma_z, r"W_{hz}^\top"],
+        [diag % "1 - z_{1}", diag % "1 - n_{1}^{2}", diag % "v^{n}_{1}",
+         diag % r"r_{1} \odot (1 - r_{1})", r"W_{hr}^\top"],
+        [diag % "1 - z_{1}", diag % "1 - n_{1}^{2}", diag % "r_{1}", r"W_{hn}^\top"],
+    ]  # fmt: skip
+    written = [r"\,".join([head, *p]) for p in products]
+    expected = f"{written[0]} - {written[1]} + {written[2]} + {written[3]} + {written[4]}"
+    assert cell_expanded_sum(gru(), "h0", 1)[0].latex() == expected

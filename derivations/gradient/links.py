@@ -56,7 +56,7 @@ class Entry:
 
     def rows(self, D: int, H: int) -> int:
         """u_k's width as a number."""
-        return D if self.width == "D" else H
+        return {"D": D, "H": H}[self.width]
 
 
 class Gradient(Protocol):
@@ -117,7 +117,8 @@ class Link:
         if self.piece is not None:
             return self.piece.value(scope)
         if self.row is not None:
-            return self.row.evaluate(scope).reshape(-1, 1)
+            row = self.row.evaluate(scope)
+            return row.reshape(row.size, 1)
         return np.asarray(trace["dy"][self.t], dtype=np.float64)[None, :]
 
 

@@ -154,13 +154,12 @@ class _Pulls:
 
     def pull(self, factor: LocalFactor) -> Row:
         pieces = factor.pieces
-        for cut in range(len(pieces) + 1):  # the longest suffix already computed
-            if pieces[cut:] in self.known:
-                row, sign = self.known[pieces[cut:]]
-                break
+        # the longest suffix already computed; the empty one always is
+        cut = next((c for c in range(len(pieces)) if pieces[c:] in self.known), len(pieces))
+        row, sign = self.known[pieces[cut:]]
         for piece in reversed(pieces[:cut]):  # g (p1 .. pn)^T = g pn^T .. p1^T
             row = Pulled(row, piece)
-        return row if sign * factor.sign == 1 else Negated(row)
+        return row if sign == factor.sign else Negated(row)  # signs are +1 or -1
 
 
 @cache
@@ -286,7 +285,7 @@ def cell_backward_loop(program: UnrolledCell) -> CellLoop:
         if not rows:
             return sp.zeros(1, width)
         symbols = matrix_of_symbols(name, 1, width, t=t)
-        assignments.extend(zip(symbols, _row_sum(rows), strict=True))
+        assignments.extend((symbols[j], entry) for j, entry in enumerate(_row_sum(rows)))
         return symbols
 
     for t in range(T, 0, -1):
@@ -350,8 +349,9 @@ class _Iteration:
 
 
 def _row_sum(rows: list[sp.Matrix]) -> list[Any]:
-    """The entries of the sum of equally long rows, one Add per entry."""
-    return [sp.Add(*column) for column in zip(*rows, strict=True)]
+    """The entries of the sum of equally shaped rows, one Add per entry."""
+    (shape,) = {row.shape for row in rows}  # two shapes would be a bug upstream
+    return [sp.Add(*(row[j] for row in rows)) for j in range(shape[1])]
 
 
 def _matrix_sum(matrices: list[sp.Matrix]) -> sp.Matrix:

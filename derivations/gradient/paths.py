@@ -138,11 +138,15 @@ class Route:
         return out
 
 
-def _check_steps(i: object, k: object) -> tuple[int, int]:
-    for value, what in ((i, "the later step i (--from)"), (k, "the earlier step k (--to)")):
-        if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-            raise OutOfRangeError(f"{what} must be an integer >= 0; got {value!r}.")
-    assert isinstance(i, int) and isinstance(k, int)
+def _check_step(value: object, what: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise OutOfRangeError(f"{what} must be an integer >= 0; got {value!r}.")
+    return value
+
+
+def _check_steps(later: object, earlier: object) -> tuple[int, int]:
+    i = _check_step(later, "the later step i (--from)")
+    k = _check_step(earlier, "the earlier step k (--to)")
     if k >= i:
         raise OutOfRangeError(
             f"a path runs from a later state back to an earlier one, so k < i; got i={i}, k={k}. "

@@ -147,7 +147,7 @@ class CellGradient:
             to_state = {s: through.get(s, LocalSum()) for s in cell.state_names}
             return (Entry("x_{k}", None, to_state, "D"),)
         if self.kind == "initial":
-            state = self.wrt[:-1]
+            state = self.wrt.removesuffix("0")
             to_state = {s: self.blocks[s, state] for s in cell.state_names}
             return (Entry(f"{state}_0", None, to_state),)
         out = []
@@ -269,7 +269,7 @@ class CellTerm:
                 if not entry.to_state[land] or (i == k and land != "h"):
                     continue
                 for middle in itertools.product(g.states, repeat=max(i - k - 1, 0)):
-                    route = ("h", *middle, land) if i > k else ("h",)
+                    route = ("h", *middle, land)  # at i = k: no block, ("h", "h")
                     chosen = [g.blocks[route[j], route[j + 1]] for j in range(i - k)]
                     if all(chosen):
                         yield from _route_paths(close + head, i, k, entry, land, chosen)
@@ -382,7 +382,7 @@ def _route_paths(
         links = list(head)
         sign, through = 1, list[str]()
         for j, factor in enumerate(factors):
-            t = i - j if j < len(chosen) else k
+            t = i - j  # the entry's factor, j = i - k, is at step k
             back = factor.transpose()
             links += [Link(t, piece=p) for p in back.pieces]
             sign *= factor.sign
