@@ -35,7 +35,7 @@ MKDOCS = Path(sys.executable).with_name("mkdocs")
 COLD_TARGET_S = 90.0
 REBUILD_TARGET_S = 5.0
 #: The derivation module edited under `mkdocs serve`.
-EDITED = ROOT / "derivations" / "render.py"
+EDITED = ROOT / "derivations" / "vanilla" / "render.py"
 ENV = {**os.environ, "NO_MKDOCS_2_WARNING": "1"}
 
 

@@ -21,6 +21,15 @@ def test_site_builds_strictly(built_site):
         assert (built_site / page).is_file(), page
 
 
+def test_the_serve_benchmark_edits_a_module_that_exists():
+    """The smoke run below measures a built site and skips the serve rebuilds, so the
+    module those rebuilds edit is checked here: a move of it must move the benchmark."""
+    from benchmarks.docs_bench import EDITED
+
+    assert EDITED.is_file(), EDITED
+    assert EDITED.is_relative_to(ROOT / "derivations"), EDITED
+
+
 def test_benchmarks_run_and_print_targets(built_site):
     """Every suite at tiny sizes; the site's pages measured on the session's site (its
     cold build is what `built_site` ran)."""
