@@ -69,6 +69,24 @@ def test_the_literal_nested_proof_where_it_is_affordable() -> None:
         assert all(p.holds for p in prove_nested(cell, T=T)), cell.name
 
 
+def test_both_exact_proofs_fail_on_a_wrong_term(monkeypatch) -> None:
+    """The proofs can fail: the term (2, 1) of every gradient negated (the sign of one
+    path product lost) must be an entry that differs, for every gradient it belongs to."""
+    from derivations.gradient.sums import CellTerm
+
+    right = CellTerm.matrix
+
+    def wrong(term: CellTerm, program):  # type: ignore[no-untyped-def]
+        matrix = right(term, program)
+        return -matrix if (term.loss, term.step) == (2, 1) else matrix
+
+    monkeypatch.setattr(CellTerm, "matrix", wrong)
+    for proofs in (prove_cell_sums(vanilla(), T=2), prove_nested(vanilla(), T=2)):
+        verdicts = {p.wrt: p.holds for p in proofs}
+        assert verdicts == {name: name in ("Wyh", "by") for name in vanilla().gradient_names}
+        assert all("differs" in p.detail for p in proofs if not p.holds)
+
+
 @pytest.mark.parametrize("loss", ["cross_entropy", "mse"])
 @pytest.mark.parametrize(
     "cell", [vanilla(), residual(), lstm(), gru(), gru("before")], ids=lambda c: c.name

@@ -31,7 +31,7 @@ derivative by `sympy.diff`, chained forwards and compiled), relative to sum |ter
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 import numpy as np
@@ -139,27 +139,37 @@ def prove_cell_sums(
     program = unroll_cell(cell, T=T, D=D, H=H, V=V, loss=loss)
     reference = reverse_accumulation(program)
     sigma = _substitution(program)
+
+    def vanishes(entry: Expr, symbol: sp.Symbol) -> bool:
+        return sp.expand(_freeze((entry - reference.get(symbol, 0)).xreplace(sigma))) == 0
+
+    claim = f"{cell.name}: expanded sum = chain rule on the program (sympy.diff per step)"
+    return _entrywise(program, names or cell.gradient_names, claim, vanishes)
+
+
+def _entrywise(
+    program: UnrolledCell,
+    names: Iterable[str],
+    claim: str,
+    vanishes: Callable[[Expr, sp.Symbol], bool],
+) -> list[Proof]:
+    """One `Proof` per gradient: whether ``vanishes(summed entry, its input symbol)`` for
+    every entry of every block, and the first entry where it does not."""
     proofs = []
-    for wrt in names or cell.gradient_names:
+    for wrt in names:
         started, entries, failure = time.perf_counter(), 0, ""
         for symbols, terms in gradient_blocks(program, wrt):
             total = sum_of_matrices([term.matrix(program) for term in terms])
             for index, symbol in enumerate(symbols):
                 entries += 1
-                difference = (total[index] - reference.get(symbol, 0)).xreplace(sigma)
-                if sp.expand(_freeze(difference)) != 0 and not failure:
+                if not failure and not vanishes(total[index], symbol):
                     failure = f"entry {symbol} differs"
         proofs.append(
             Proof(
-                f"{cell.name}: expanded sum = chain rule on the program (sympy.diff per step)",
-                wrt,
-                program.spec,
-                entries,
-                not failure,
-                failure or "difference expands to 0",
-                time.perf_counter() - started,
+                claim, wrt, program.spec, entries, not failure,
+                failure or "difference expands to 0", time.perf_counter() - started,
             )
-        )
+        )  # fmt: skip
     return proofs
 
 
@@ -181,28 +191,13 @@ def prove_nested(
     targets = concrete_targets(program)
     nested = program.definitions
     total_loss = program.loss.xreplace(nested).xreplace(targets)
-    proofs = []
-    for wrt in names or cell.gradient_names:
-        started, entries, failure = time.perf_counter(), 0, ""
-        for symbols, terms in gradient_blocks(program, wrt):
-            total = sum_of_matrices([term.matrix(program) for term in terms])
-            for index, symbol in enumerate(symbols):
-                entries += 1
-                mine = total[index].xreplace(nested).xreplace(targets)
-                if sp.expand(mine - sp.diff(total_loss, symbol)) != 0 and not failure:
-                    failure = f"entry {symbol} differs"
-        proofs.append(
-            Proof(
-                f"{cell.name}: expanded sum = sympy.diff(nested L)",
-                wrt,
-                program.spec,
-                entries,
-                not failure,
-                failure or "difference expands to 0",
-                time.perf_counter() - started,
-            )
-        )
-    return proofs
+
+    def vanishes(entry: Expr, symbol: sp.Symbol) -> bool:
+        mine = entry.xreplace(nested).xreplace(targets)
+        return sp.expand(mine - sp.diff(total_loss, symbol)) == 0
+
+    claim = f"{cell.name}: expanded sum = sympy.diff(nested L)"
+    return _entrywise(program, names or cell.gradient_names, claim, vanishes)
 
 
 def lambdify_trace(program: UnrolledCell) -> Any:
