@@ -161,6 +161,22 @@ def test_program_shapes_and_names() -> None:
     names = program.latex_names
     assert names[program.values["ai"][2][0]] == "a^{i}_{2,1}"
     assert names[program.params["Wxf"][0, 1]] == "(W_{xf})_{1,2}"
+    # every family of symbols, named as the pages write them (row t, entry j; a bias or
+    # a read-out bias by its entry alone; a matrix by row and column)
+    expected = {
+        program.params["bf"][0, 1]: "(b_{f})_{2}",
+        program.params["Wyh"][1, 0]: "(W_{yh})_{2,1}",
+        program.params["by"][0, 1]: "(b_y)_{2}",
+        program.x[2][0, 0]: "x_{2,1}",
+        program.targets[1][0, 1]: "r_{1,2}",
+        program.y[2][0, 0]: "y_{2,1}",
+        program.p[1][0, 1]: "p_{1,2}",
+        program.values["c"][2][0, 1]: "c_{2,2}",
+        program.values["h"][0][0, 0]: "h_{0,1}",
+        program.dy[2][0, 1]: r"(\partial L_{2} / \partial y_{2})_{2}",
+        program.L[2]: "L_{2}",
+    }
+    assert {s: names[s] for s in expected} == expected
 
 
 def test_sizes_are_checked_as_modelspec_checks_them() -> None:
