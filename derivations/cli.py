@@ -266,8 +266,15 @@ def _verify_cells(cells: list[Cell], steps: range) -> VerificationTable:
         base = n * len(steps) * len(LOSS_NAMES)
         name = f"{cell.name} {cell.activation}" if cell.twin and cell.twin.activation else cell.name
 
-        def step(done: int, _: int, label: str, base: int = base, name: str = name) -> None:
-            case = label.split(" ", 1)[1]  # "T=2 mse" after verify_cell's cell name
+        def step(
+            done: int,
+            _: int,
+            label: str,
+            base: int = base,
+            name: str = name,
+            own: str = f"{cell.name} ",
+        ) -> None:
+            case = label.removeprefix(own)  # "T=2 mse" after verify_cell's cell name
             print(
                 f"verify: [{base + done + 1}/{total}] {name} {case} "
                 f"({time.perf_counter() - started:.1f} s)",

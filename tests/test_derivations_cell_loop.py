@@ -334,12 +334,12 @@ def test_a_wrong_slope_below_the_kink_fails_in_that_pattern(monkeypatch) -> None
 
 
 def test_what_sign_patterns_cannot_decide_is_refused() -> None:
-    from derivations.check.proof import MAX_PATTERNS, ProofRefused, kinks, patterns
+    from derivations.check.proof import MAX_KINKS, ProofRefused, kinks, patterns
 
     a, b = sp.symbols("a b", real=True)
     with pytest.raises(ProofRefused, match=r"sign of its argument \(a > 0\); got the condition"):
         kinks([sp.Piecewise((a, a > b), (0, True))])
-    many = sp.symbols(f"a0:{MAX_PATTERNS.bit_length()}", real=True)
+    many = sp.symbols(f"a0:{MAX_KINKS + 1}", real=True)
     with pytest.raises(ProofRefused, match="activation patterns, more than the 256"):
         patterns(list(many))
     assert len(patterns(list(many[:2]))) == 4 and patterns([]) == [{}]

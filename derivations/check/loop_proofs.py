@@ -41,6 +41,7 @@ from sympy import QQ
 from sympy.polys.rings import ring
 
 from derivations.check.proof import forward_mode, kinks, on_branch, patterns
+from derivations.check.proofs import concrete_targets
 from derivations.compile.lambdify import (
     flat_cell_inputs,
     lambdify_cell,
@@ -95,18 +96,6 @@ class CellLoopCheck:
     def holds(self) -> bool:
         """True when the worst relative error is within the tolerance."""
         return bool(self.max_error <= self.tolerance)
-
-
-def exact_targets(program: UnrolledCell) -> dict[sp.Symbol, Any]:
-    """Concrete targets: one-hot rows (class t mod V) for cross-entropy, rationals for mse."""
-    out: dict[sp.Symbol, Any] = {}
-    for t, row in program.targets.items():
-        for v, symbol in enumerate(row):
-            if program.spec.loss == "cross_entropy":
-                out[symbol] = sp.Integer(int(v == t % program.spec.V))
-            else:
-                out[symbol] = sp.Rational(t, v + 2)
-    return out
 
 
 def vanishes(expr: Any) -> bool:
@@ -185,7 +174,7 @@ def prove_cell_loop(
     """
     program = unroll_cell(cell, T=T, D=D, H=H, V=V, loss=loss)
     loop = cell_backward_loop(program)
-    targets = exact_targets(program)
+    targets = concrete_targets(program)
     chosen = names or cell.gradient_names
     regions = patterns(kinks([e for _, e in (*program.assignments, *loop.assignments)]))
     failures: dict[str, str] = {}

@@ -27,6 +27,7 @@ from derivations.core.spec import ModelSpec
 from derivations.program.symbols import Assignment
 
 __all__ = [
+    "MAX_KINKS",
     "MAX_PATTERNS",
     "NUMERIC_RTOL",
     "NumericCheck",
@@ -40,9 +41,11 @@ __all__ = [
     "sum_of_matrices",
 ]
 
-#: Most activation patterns an exact proof runs (2 to the number of kinked arguments):
-#: 2^8 patterns of a T = 2, H = 4 ReLU cell already take minutes.
-MAX_PATTERNS = 256
+#: Most kinked arguments an exact proof splits at: 2^8 activation patterns of a T = 2,
+#: H = 4 ReLU cell already take minutes.
+MAX_KINKS = 8
+#: Most activation patterns an exact proof runs.
+MAX_PATTERNS = 2**MAX_KINKS
 
 
 class ProofRefused(DerivationError, ValueError):
@@ -147,7 +150,7 @@ def kinks(exprs: Iterable[Any]) -> list[Any]:
 
 def patterns(arguments: list[Any]) -> list[dict[Any, bool]]:
     """Every sign pattern of `arguments` (True: positive), or one empty pattern if none."""
-    if len(arguments) > MAX_PATTERNS.bit_length() - 1:
+    if len(arguments) > MAX_KINKS:
         raise ProofRefused(
             f"{len(arguments)} kinked arguments give 2^{len(arguments)} activation patterns, "
             f"more than the {MAX_PATTERNS} an exact proof runs; prove at fewer steps or a "
