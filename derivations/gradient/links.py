@@ -83,8 +83,8 @@ def sum_notation(cell: Cell) -> Notation:
 
 @dataclass(frozen=True)
 class Link:
-    r"""One matrix of a path product, at step t: a `Piece` (``W_{hf}^\top``,
-    ``\operatorname{diag}(f_{t})``), the transposed row ``row`` ($e_t^\top$), or, with
+    r"""One matrix of a path product, at step t: a `Piece` ($W_{hf}^\top$,
+    $\operatorname{diag}(f_{t})$), the transposed row ``row`` ($e_t^\top$), or, with
     neither, $\partial L_t/\partial y_t$ (1, V)."""
 
     t: int
