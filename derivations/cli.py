@@ -10,9 +10,10 @@
 
 ``--cell`` takes a built-in cell (vanilla, residual, lstm, gru, gru-before) or a user's
 own as ``package.module:attribute`` (a `derivations.Cell`, or a function returning one);
-without it, derive and jacobian print the vanilla RNN's pages' forms (the vanilla pipeline,
-`derivations.vanilla`), and verify runs the cell verifier (`derivations.check.verify`, the
-one verifier) on the vanilla cell with every activation.
+without it, derive and jacobian take the vanilla cell, and verify runs the cell verifier
+(`derivations.check.verify`, the one verifier) on the vanilla cell with every activation.
+Every cell's derivation is written by one assembler (`derivations.render.page`), the same
+text as the site's page of that gradient.
 
 Exit status: 0 on success, 1 when ``verify`` finds a failed check, 2 on a usage error
 (the message names the valid choices or the limit and what to do instead).
@@ -34,17 +35,9 @@ from derivations.core.errors import DerivationError
 from derivations.core.notation import ACTIVATION_NAMES, GRADIENT_NAMES, LOSS_NAMES, total_derivative
 from derivations.core.spec import MAX_STEPS, ModelSpec
 from derivations.gradient.paths import routes, routes_json, routes_latex, routes_text
+from derivations.render.jacobians import state_product_latex
 from derivations.render.page import cell_derivation_markdown, cell_derive_json, cell_derive_latex
 from derivations.render.sums import block_matrix_latex
-from derivations.vanilla.gradients import check_gradient_name
-from derivations.vanilla.render import (
-    compact_latex,
-    derivation_json,
-    derivation_markdown,
-    jacobian_latex,
-    local_derivatives_latex,
-    written_out_latex,
-)
 
 __all__ = ["main"]
 
@@ -194,15 +187,9 @@ def _paths(args: argparse.Namespace) -> str:
     return routes_text(cell, found)
 
 
-def _is_vanilla(args: argparse.Namespace) -> bool:
-    """The built-in vanilla cell keeps its own renderers (the pages it has always had)."""
-    return bool(args.cell == "vanilla")
-
-
 def _derive(args: argparse.Namespace) -> str:
-    if not _is_vanilla(args):
-        return _derive_cell(args)
-    if args.param not in GRADIENT_NAMES:
+    cell = _cell(args)
+    if args.cell in (None, "vanilla") and args.param not in GRADIENT_NAMES:
         owners = [n for n in BUILTIN_CELLS if args.param in load_cell(n).gradient_names]
         if owners:
             raise DerivationError(
@@ -210,44 +197,38 @@ def _derive(args: argparse.Namespace) -> str:
                 f"{', '.join(GRADIENT_NAMES)}); it is one of the {', '.join(owners)} cell's: "
                 f"add --cell {owners[0]}."
             )
-    check_gradient_name(args.param)
-    spec = ModelSpec(T=args.steps, activation=args.activation or "tanh", loss=args.loss)
+    ModelSpec(T=args.steps)  # the limits on T
+    kw = {"form": args.form, "loss": args.loss}
     if args.format == "json":
-        return json.dumps(derivation_json(args.param, spec, form=args.form), indent=2)
+        return json.dumps(cell_derive_json(cell, args.param, args.steps, **kw), indent=2)
     if args.format == "markdown":
-        return derivation_markdown(args.param, spec, form=args.form)
-    lines = [compact_latex(args.param, spec), local_derivatives_latex(spec)]
-    if args.form == "full":
-        lines.append(written_out_latex(args.param, spec))
-    return "\n\n".join(lines)
-
-
-def _derive_cell(args: argparse.Namespace) -> str:
-    cell = _cell(args)
-    ModelSpec(T=args.steps)  # the same limits on T as the vanilla cell
-    if args.format == "json":
-        return json.dumps(cell_derive_json(cell, args.param, args.steps, form=args.form), indent=2)
-    if args.format == "markdown":
-        return cell_derivation_markdown(cell, args.param, args.steps, form=args.form)
-    return cell_derive_latex(cell, args.param, args.steps, form=args.form)
+        return cell_derivation_markdown(cell, args.param, args.steps, **kw)
+    return cell_derive_latex(cell, args.param, args.steps, **kw)
 
 
 def _jacobian(args: argparse.Namespace) -> str:
     steps = args.steps if args.steps is not None else max(args.i, 1)
-    if not _is_vanilla(args) or (args.of, args.wrt) != ("h", "h"):
-        return _jacobian_cell(args, steps)
-    spec = ModelSpec(T=steps, activation=args.activation or "tanh", loss=args.loss)
-    return jacobian_latex(args.i, args.k, spec, compact=args.form == "compact")
+    cell = _cell(args)
+    one_state = len(cell.state_names) == 1 and args.of == args.wrt == cell.state_names[0]
+    if one_state:
+        ModelSpec(T=steps)
+        _check_i(args.i, steps)
+        return state_product_latex(cell, args.i, args.k, compact=args.form == "compact")
+    return _jacobian_cell(args, steps)
+
+
+def _check_i(i: int, steps: int) -> None:
+    if i > steps:
+        raise DerivationError(
+            f"step i must be at most T={steps}; got i={i}. Unroll more steps "
+            f"(--steps {i}) or pick i <= {steps}."
+        )
 
 
 def _jacobian_cell(args: argparse.Namespace, steps: int) -> str:
     cell = _cell(args)
     ModelSpec(T=steps)
-    if args.i > steps:
-        raise DerivationError(
-            f"step i must be at most T={steps}; got i={args.i}. Unroll more steps "
-            f"(--steps {args.i}) or pick i <= {steps}."
-        )
+    _check_i(args.i, steps)
     if args.form == "compact":
         matrix, where = block_matrix_latex(cell)
         lhs = total_derivative(f"s_{{{args.i}}}", f"s_{{{args.k}}}")

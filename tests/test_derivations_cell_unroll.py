@@ -1,6 +1,6 @@
 """The generic unroll: the vanilla program exactly, and rnnnum's LSTM and GRU numerically.
 
-For the vanilla cell, `unroll_cell` must build the very program `derivations.vanilla.unroll`
+For the vanilla cell, `unroll_cell` must build the very program `vanilla_reference.unroll`
 builds (same symbols, same expressions, once the two renamed families are mapped).
 For the gated cells, the program run on random numbers must give rnnnum's states,
 losses and one-step Jacobians, with rnnnum's stacked parameters assembled from the
@@ -12,6 +12,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import sympy as sp
+from vanilla_reference.unroll import unroll
 
 import rnnnum
 from derivations import OutOfRangeError
@@ -19,7 +20,6 @@ from derivations.core.cells import gru, lstm, vanilla
 from derivations.core.notation import ACTIVATION_NAMES, LOSS_NAMES
 from derivations.core.spec import ModelSpec
 from derivations.program.unroll import UnrolledCell, unroll_cell
-from derivations.vanilla.unroll import unroll
 from rnnnum.gru import gru_step_jacobians
 from rnnnum.lstm import lstm_step_jacobians
 

@@ -1,7 +1,7 @@
 r"""Verification of any cell against the numeric twin: the loop, every term, the Jacobians.
 
-This module (with `derivations.vanilla.verify`, the tests and the site build) is where the two
-halves meet. For a cell of `derivations.core.cells`, at a random point, it compares
+This module (with the tests and the site build) is where the two halves meet. For a
+cell of `derivations.core.cells`, at a random point, it compares
 
 - **loop vs rnnnum.bptt**: the compiled backward loop (`lambdify_cell`) against
   `rnnnum.bptt`, for every gradient of `Cell.gradient_names`;
