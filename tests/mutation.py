@@ -89,7 +89,37 @@ MODULES: dict[str, tuple[str, ...]] = {
 
 #: Reviewed equivalent mutants: (module, original line, mutated line), both stripped, to
 #: the reason no behaviour can change.
-EQUIVALENT: dict[tuple[str, str, str], str] = {}
+_OPS, _UNROLL = "derivations/core/ops.py", "derivations/program/unroll.py"
+_LAMBDIFY_SYMBOLS = 'a, h = sp.symbols("a h", real=True)'
+EQUIVALENT: dict[tuple[str, str, str], str] = {
+    (_OPS, _LAMBDIFY_SYMBOLS, "a, h = sp.symbols('XXa hXX', real=True)"): (
+        "the two symbols are lambdify's positional arguments; their names only name the "
+        "generated function's parameters (every activation's f and f' print the same code "
+        "with a, h renamed), and nothing reads those names"
+    ),
+    (_OPS, _LAMBDIFY_SYMBOLS, 'a, h = sp.symbols("a h", real=False)'): (
+        "no activation's definition simplifies differently for a symbol that is not real: "
+        "tanh, the sigmoid as (1 + tanh(a/2))/2, the ReLUs' Piecewise and the identity, and "
+        "their derivatives, lambdify to the very same code either way (checked on SymPy 1.14)"
+    ),
+    (
+        _OPS,
+        "return np.asarray(scope.params[self.param], dtype=np.float64).reshape(-1)",
+        "return np.asarray(scope.params[self.param], dtype=np.float64).reshape(-2)",
+    ): (
+        "NumPy reads any negative size in reshape as the one unknown dimension: "
+        "reshape(-2) is reshape(-1), without a warning (numpy>=2.0; checked on 2.5.5)"
+    ),
+    (_OPS, 'a, o = sp.Dummy("a"), sp.Dummy("o")', "a, o = sp.Dummy('XXaXX'), sp.Dummy(\"o\")"): (
+        "a Dummy is told apart from every other symbol by its own index, not its name, and "
+        "this one never leaves Slope.forward: it is replaced (o) or absent from what is "
+        "returned (a, which then only decides which branch builds the rows)"
+    ),
+    (_OPS, 'a, o = sp.Dummy("a"), sp.Dummy("o")', "a, o = sp.Dummy(\"a\"), sp.Dummy('XXoXX')"): (
+        "a Dummy is told apart from every other symbol by its own index, not its name, and "
+        "o never leaves Slope.forward: each row's value replaces it"
+    ),
+}
 
 MAX_JOBS = 2
 PYTEST_ARGS = ("-x", "-q", "-p", "no:cacheprovider", "-n", "0")
