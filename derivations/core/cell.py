@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
 
+from derivations.core.degenerate import warn_degenerate
 from derivations.core.factors import ZERO, FloatArray, LocalSum, Notation, Scope
 from derivations.core.nodes import CellDefinitionError, Input, Node, ParamUse, Prev, Ref, leaves
 from derivations.core.notation import ACTIVATION_NAMES
@@ -183,6 +184,7 @@ class Cell:
 
     def __post_init__(self) -> None:
         self.check()
+        warn_degenerate(self.name, self.state_names, self.equations)
 
     # --- names and notation -------------------------------------------------------------
 

@@ -24,13 +24,15 @@ import argparse
 import json
 import sys
 import time
+import warnings
 from collections.abc import Sequence
 
 from derivations.check.table import BUILD_STEPS, DEFAULT_STEPS, Check, VerificationTable
 from derivations.check.verify import verify_cell
 from derivations.core.cell import Cell
 from derivations.core.cells import BUILTIN_CELLS, load_cell
-from derivations.core.errors import DerivationError
+from derivations.core.degenerate import DegenerateCellWarning
+from derivations.core.errors import DerivationError, OutOfRangeError, UnknownChoiceError
 from derivations.core.notation import ACTIVATION_NAMES, GRADIENT_NAMES, LOSS_NAMES, total_derivative
 from derivations.core.spec import MAX_STEPS, ModelSpec
 from derivations.gradient.paths import routes, routes_json, routes_latex, routes_text
@@ -158,7 +160,22 @@ _ACT_HELP = "the activation of the vanilla or residual cell (default tanh)"
 
 
 def _cell(args: argparse.Namespace) -> Cell:
-    return load_cell(args.cell, activation=args.activation)
+    return _load(args.cell, args.activation, args.command)
+
+
+def _load(spec: str, activation: str | None, command: str) -> Cell:
+    """`load_cell`, each `DegenerateCellWarning` printed on stderr as a warning of `command`."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", DegenerateCellWarning)
+        cell = load_cell(spec, activation=activation)
+    for warning in caught:
+        if issubclass(warning.category, DegenerateCellWarning):
+            print(f"unrolled {command}: warning: {warning.message}", file=sys.stderr)
+        else:  # not ours: back to the filters the user set
+            warnings.warn_explicit(
+                warning.message, warning.category, warning.filename, warning.lineno
+            )
+    return cell
 
 
 def _params(args: argparse.Namespace) -> str:
@@ -188,6 +205,12 @@ def _params(args: argparse.Namespace) -> str:
 
 def _paths(args: argparse.Namespace) -> str:
     cell = _cell(args)
+    if args.i == args.k:
+        raise OutOfRangeError(
+            f"a path crosses at least one step, so k < i; got i = k = {args.i}. Within one "
+            f"step there is no path: ds_{args.i}/ds_{args.i} = I (`unrolled jacobian --from "
+            f"{args.i} --to {args.k}` prints it); pick --to {args.i - 1} or earlier for paths."
+        )
     found = routes(cell, args.i, args.k, of=args.of, wrt=args.wrt)
     if args.format == "json":
         return json.dumps(routes_json(cell, found), indent=2)
@@ -248,6 +271,13 @@ def _jacobian_cell(args: argparse.Namespace, steps: int) -> str:
             f"step i must be at most T={steps}; got i={args.i}. Unroll more steps "
             f"(--steps {args.i}) or pick i <= {steps}."
         )
+    if args.k > args.i:
+        raise OutOfRangeError(
+            f"the Jacobian ds_i/ds_k needs k <= i (a later state depends on an earlier one); "
+            f"got i={args.i}, k={args.k}. Swap them (--from {args.k} --to {args.i})."
+        )
+    if args.i == args.k:  # no step between them: the identity, as the vanilla path prints
+        return _same_step(cell, args)
     if args.form == "compact":
         matrix, where = block_matrix_latex(cell)
         lhs = total_derivative(f"s_{{{args.i}}}", f"s_{{{args.k}}}")
@@ -256,6 +286,20 @@ def _jacobian_cell(args: argparse.Namespace, steps: int) -> str:
         return r"\begin{aligned}" + r" \\ ".join(rows) + r"\end{aligned}"
     found = routes(cell, args.i, args.k, of=args.of, wrt=args.wrt)
     return routes_latex(cell, found, args.of, args.wrt)
+
+
+def _same_step(cell: Cell, args: argparse.Namespace) -> str:
+    r"""$\mathrm{d}s_i/\mathrm{d}s'_i$: I for the same state, 0 for two states of one step."""
+    for value, what in ((args.of, "--of"), (args.wrt, "--wrt")):
+        if value not in cell.state_names:
+            raise UnknownChoiceError(
+                f"{what} must be a state of the {cell.name} cell, one of "
+                f"{', '.join(cell.state_names)}; got {value!r}."
+            )
+    if args.form == "compact":
+        return rf"{total_derivative(f's_{{{args.i}}}', f's_{{{args.k}}}')} = I"
+    lhs = total_derivative(cell.notation.at(args.of, args.i), cell.notation.at(args.wrt, args.k))
+    return f"{lhs} = {'I' if args.of == args.wrt else '0'}"
 
 
 def _verify_cells(cells: list[Cell], steps: range) -> VerificationTable:
@@ -300,7 +344,7 @@ def _verify(args: argparse.Namespace) -> tuple[str, int]:
     if args.cell is None:  # the vanilla cell, one run per activation
         cells = [load_cell("vanilla", activation=name) for name in ACTIVATION_NAMES]
     else:
-        cells = [load_cell(args.cell, activation=args.activation)]
+        cells = [_load(args.cell, args.activation, args.command)]
     table = _verify_cells(cells, range(1, args.steps + 1))
     if args.detail:
         rows = [
