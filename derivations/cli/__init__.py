@@ -27,7 +27,7 @@ import time
 import warnings
 from collections.abc import Sequence
 
-from derivations.check.table import BUILD_STEPS, DEFAULT_STEPS, Check, VerificationTable
+from derivations.check.table import BUILD_STEPS, DEFAULT_STEPS, Check, NotRun, VerificationTable
 from derivations.check.verify import verify_cell
 from derivations.core.cell import Cell
 from derivations.core.cells import BUILTIN_CELLS, load_cell
@@ -306,6 +306,7 @@ def _verify_cells(cells: list[Cell], steps: range) -> VerificationTable:
     """`verify_cell` on each of `cells`, its progress on stderr, as one table."""
     started, total = time.perf_counter(), len(cells) * len(steps) * len(LOSS_NAMES)
     rows: list[Check] = []
+    skipped: list[NotRun] = []
     for n, cell in enumerate(cells):
         base = n * len(steps) * len(LOSS_NAMES)
         name = f"{cell.name} {cell.activation}" if cell.twin and cell.twin.activation else cell.name
@@ -326,8 +327,10 @@ def _verify_cells(cells: list[Cell], steps: range) -> VerificationTable:
                 flush=True,
             )
 
-        rows += verify_cell(cell, steps, progress=step).rows
-    return VerificationTable(tuple(rows))
+        table = verify_cell(cell, steps, progress=step)
+        rows += table.rows
+        skipped += [note for note in table.not_run if note not in skipped]
+    return VerificationTable(tuple(rows), tuple(skipped))
 
 
 def _verify(args: argparse.Namespace) -> tuple[str, int]:
@@ -352,7 +355,7 @@ def _verify(args: argparse.Namespace) -> tuple[str, int]:
             f"{r.max_error:.1e} {'ok' if r.passed else 'FAILED'}"
             for r in table.rows
         ]
-        text = "\n".join([*rows, table.text().splitlines()[-1]])
+        text = "\n".join([*rows, *table.ran(), table.text().splitlines()[-1]])
     else:
         text = table.text()
     return text, 0 if table.passed else 1
