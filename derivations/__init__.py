@@ -1,6 +1,7 @@
 """derivations: backpropagation through time derived by SymPy, for any T.
 
-Any cell, written once as equations (`cell`, built-ins in `cells`): `cell_unroll` (its
+Any cell, written once as equations (`cell`, built-ins in `cells`; a notebook shows it as
+its equations, and `derive(cell, wrt, T)` as its expanded sum): `cell_unroll` (its
 program) -> `cell_sums` (the expanded sum, each (i, k) term a sum over paths) and
 `cell_loop` (the backward loop, one carry per state) -> `cell_lambdified`,
 `cell_sums_latex`, `cell_loop_render`, `cell_markdown` -> `cell_proofs`,
@@ -58,6 +59,7 @@ if TYPE_CHECKING:
         State,
     )
     from derivations.core.cells import BUILTIN_CELLS, CellLoadError, load_cell
+    from derivations.core.degenerate import DegenerateCellWarning
     from derivations.core.errors import (
         DerivationError,
         OutOfRangeError,
@@ -77,6 +79,7 @@ if TYPE_CHECKING:
     from derivations.gradient.named_paths import named_path_latex, named_paths
     from derivations.gradient.sums import CellTerm, cell_expanded_sum, cell_pairs
     from derivations.program.unroll import UnrolledCell, unroll_cell
+    from derivations.render.display import Derivation, ShownTerm, derive
     from derivations.render.loop import cell_elementwise_latex, cell_loop_code
     from derivations.render.page import cell_derivation_markdown
     from derivations.render.sums import (
@@ -121,6 +124,8 @@ _WHERE = {
     "CellLoadError": "derivations.core.cells",
     "CellLoop": "derivations.gradient.loop",
     "CellTerm": "derivations.gradient.sums",
+    "DegenerateCellWarning": "derivations.core.degenerate",
+    "Derivation": "derivations.render.display",
     "DerivationError": "derivations.core.errors",
     "Equation": "derivations.core.cell",
     "Evaluation": "derivations.vanilla.lambdified",
@@ -140,6 +145,7 @@ _WHERE = {
     "Prev": "derivations.core.cell",
     "Ref": "derivations.core.cell",
     "Stack": "derivations.core.cell",
+    "ShownTerm": "derivations.render.display",
     "State": "derivations.core.cell",
     "Term": "derivations.vanilla.terms",
     "TooLargeError": "derivations.core.errors",
@@ -158,6 +164,7 @@ _WHERE = {
     "cell_pairs": "derivations.gradient.sums",
     "cell_written_out_latex": "derivations.render.sums",
     "compact_latex": "derivations.vanilla.render",
+    "derive": "derivations.render.display",
     "derivation_json": "derivations.vanilla.render",
     "derivation_markdown": "derivations.vanilla.render",
     "elementwise_latex": "derivations.vanilla.render_loop",
@@ -193,6 +200,8 @@ __all__ = [
     "CellLoadError",
     "CellLoop",
     "CellTerm",
+    "DegenerateCellWarning",
+    "Derivation",
     "DerivationError",
     "Equation",
     "Evaluation",
@@ -211,6 +220,7 @@ __all__ = [
     "Param",
     "Prev",
     "Ref",
+    "ShownTerm",
     "Stack",
     "State",
     "Term",
@@ -233,6 +243,7 @@ __all__ = [
     "compact_latex",
     "derivation_json",
     "derivation_markdown",
+    "derive",
     "elementwise_latex",
     "expanded_sum",
     "jacobian",
