@@ -14,8 +14,8 @@ import pytest
 
 import rnnnum
 from derivations.check import sum_checks
-from derivations.check.sum_checks import term_differences
-from derivations.check.table import CHECKS, SUM_CHECKS
+from derivations.check.sum_checks import distance_to_kink, term_differences
+from derivations.check.table import CHECKS, KINK_MARGIN, SUM_CHECKS
 from derivations.check.verify import cell_problem, verify_cell
 from derivations.core.cell import (
     Add,
@@ -121,3 +121,32 @@ def test_options_that_leave_checks_out_say_so() -> None:
         (SUM_CHECKS[1], "expanded_sum=False"),
     ]
     assert "not run: loop vs finite differences, terms vs finite differences: " in table.text()
+
+
+@pytest.mark.parametrize("activation", ["relu", "leaky_relu", "tanh"])
+def test_the_distance_to_a_kink_is_rnnnums(activation: str) -> None:
+    """Read off the cell's equations, the smallest |a| over the kinked functions' arguments
+    is the one rnnnum measures on its own forward pass (infinity for a smooth cell)."""
+    cell = load_cell("vanilla", activation=activation)
+    _, values, twin = cell_problem(cell, T=3, loss="mse", seed=3)
+    assert twin is not None
+    assert distance_to_kink(cell, values) == rnnnum.distance_to_kink(twin.cache)
+
+
+def test_a_users_relu_cell_is_checked_away_from_its_kinks(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A point on a kink (made so by a distance of 0 on the first draw) is drawn again."""
+    from derivations.check import verify
+
+    calls: list[float] = []
+
+    def first_on_a_kink(cell: Cell, values: dict[str, object]) -> float:
+        calls.append(distance_to_kink(cell, values))
+        return 0.0 if len(calls) == 1 else calls[-1]
+
+    monkeypatch.setattr(verify, "distance_to_kink", first_on_a_kink)
+    _, drawn, _ = cell_problem(relu_cell(), T=2, loss="mse", seed=0)
+    monkeypatch.undo()
+    _, first, _ = cell_problem(relu_cell(), T=2, loss="mse", seed=0)
+    assert len(calls) == 2
+    assert not np.array_equal(drawn["W"], first["W"])  # the second draw, not the first
+    assert distance_to_kink(relu_cell(), drawn) > KINK_MARGIN

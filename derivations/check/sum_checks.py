@@ -25,12 +25,19 @@ import numpy as np
 import rnnnum
 from derivations.check.table import EXACT_ATOL, EXACT_RTOL, SUM_CHECKS
 from derivations.compile.lambdify import CellEvaluation
-from derivations.core.cell import Cell
+from derivations.core.cell import Cell, Func
 from derivations.core.factors import FloatArray, Scope
 from derivations.gradient.sums import cell_expanded_sum
 from derivations.program.unroll import UnrolledCell
 
-__all__ = ["step_losses", "sum_checks", "term_differences", "term_values"]
+__all__ = [
+    "KINKED",
+    "distance_to_kink",
+    "step_losses",
+    "sum_checks",
+    "term_differences",
+    "term_values",
+]
 
 Compare = Callable[[str, str, Any, Any, float, float], Any]
 
@@ -69,6 +76,31 @@ def step_losses(
         y = refs["h"] @ copies["Wyh"][t] + copies["by"][t]  # (V,)
         losses[t] = rule.value(y, targets[t - 1])
     return losses, states
+
+
+#: The element-wise functions with a kink at 0, where a central difference can straddle it.
+KINKED = ("relu", "leaky_relu")
+
+
+def distance_to_kink(cell: Cell, values: Mapping[str, Any]) -> float:
+    """The smallest $|a|$ over every argument of a kinked function in the forward pass at
+    `values` (infinity for a smooth cell), read off the cell's own equations."""
+    X = np.asarray(values["X"], dtype=np.float64)
+    params = {p: np.asarray(values[p], dtype=np.float64) for p in cell.param_names}
+    state = {s: np.asarray(values[f"{s}0"], dtype=np.float64) for s in cell.state_names}
+    distance = float("inf")
+    for t in range(X.shape[0]):
+        refs: dict[str, FloatArray] = {}
+        for eq in cell.equations:
+            scope = Scope(X[t], state, refs, params, cell.activation)
+            for node in eq.expr.walk():
+                kind = node.kind if isinstance(node, Func) else None
+                if (cell.activation if kind == "act" else kind) in KINKED:
+                    assert isinstance(node, Func)
+                    distance = min(distance, float(np.abs(node.a.evaluate(scope)).min()))
+            refs[eq.name] = eq.expr.evaluate(scope)
+        state = {s: refs[s] for s in cell.state_names}
+    return distance
 
 
 def term_differences(cell: Cell, values: Mapping[str, Any], loss: str, wrt: str) -> FloatArray:

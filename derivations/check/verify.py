@@ -32,7 +32,7 @@ from typing import Any
 import numpy as np
 
 import rnnnum
-from derivations.check.sum_checks import sum_checks
+from derivations.check.sum_checks import distance_to_kink, sum_checks
 from derivations.check.table import (
     CHECKS,
     EXACT_ATOL,
@@ -116,7 +116,8 @@ def cell_problem(
     """The unrolled program, a random point by name, and rnnnum's twin of it (or None).
 
     For ReLU-family activations the point is redrawn until every pre-activation is
-    `KINK_MARGIN` away from the kink, so finite differences never straddle it.
+    `KINK_MARGIN` away from the kink, so finite differences never straddle it (for a
+    cell with no twin, every argument of a kinked function in its equations).
     """
     D, H, V = sizes
     program = unroll_cell(cell, T=T, D=D, H=H, V=V, loss=loss)
@@ -124,7 +125,11 @@ def cell_problem(
     for _ in range(MAX_DRAWS):
         values = random_cell_values(program, rng)
         twin = _twin(program, values)
-        if twin is None or not isinstance(twin.cache, rnnnum.ForwardCache):
+        if twin is None:  # a cell of one's own: its kinks read off its equations
+            if distance_to_kink(cell, values) > KINK_MARGIN:
+                return program, values, twin
+            continue
+        if not isinstance(twin.cache, rnnnum.ForwardCache):
             return program, values, twin
         if rnnnum.distance_to_kink(twin.cache) > KINK_MARGIN:
             return program, values, twin
