@@ -222,3 +222,20 @@ def test_the_module_folder_is_not_left_on_the_path(folder: Path) -> None:
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          check=False, cwd=folder, timeout=300)  # fmt: skip
     assert out.stdout.split() == ["ew", "True"], out.stderr
+
+
+def test_verify_of_a_users_cell_says_which_checks_ran(folder: Path) -> None:
+    out = unrolled("verify", "--cell", "mycells:relu_cell", "--steps", "2", cwd=folder)
+    assert out.returncode == 0, out.stderr
+    lines = out.stdout.splitlines()
+    assert lines[-3] == (
+        "checks run: loop vs finite differences, terms vs finite differences, sum of terms vs loop"
+    )
+    assert lines[-2].startswith(
+        "not run: loop vs rnnnum.bptt, terms vs rnnnum.components, Jacobian products vs "
+        "rnnnum: the cell names no rnnnum twin"
+    )
+    # 7 gradients x 3 kinds x 2 losses x T = 1, 2
+    assert lines[-1] == "84 checks, 0 failed: PASSED"
+    for kind in ("terms vs finite differences", "sum of terms vs loop"):
+        assert sum(line.startswith(kind) for line in lines) == 7  # one summary row per gradient
