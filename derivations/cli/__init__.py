@@ -9,29 +9,28 @@
     unrolled paths --cell NAME --from I --to K [--of STATE] [--wrt STATE] [--format text|json]
 
 ``--cell`` takes a built-in cell (vanilla, residual, lstm, gru, gru-before) or a user's
-own as ``package.module:attribute`` (a `derivations.Cell`, or a function returning one);
+own as ``package.module:attribute`` (a `derivations.Cell`, or a function returning one;
+the module is looked for in the current directory, then on sys.path);
 without it, derive and jacobian print the vanilla RNN's pages' forms (the vanilla pipeline,
 `derivations.vanilla`), and verify runs the cell verifier (`derivations.check.verify`, the
 one verifier) on the vanilla cell with every activation.
 
 Exit status: 0 on success, 1 when ``verify`` finds a failed check, 2 on a usage error
-(the message names the valid choices or the limit and what to do instead).
+(the message names the valid choices or the limit and what to do instead), including
+every failure to load a user's cell. Warnings (a degenerate cell) go to stderr.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import sys
-import time
-import warnings
 from collections.abc import Sequence
 
-from derivations.check.table import BUILD_STEPS, DEFAULT_STEPS, Check, NotRun, VerificationTable
-from derivations.check.verify import verify_cell
+from derivations.check.table import DEFAULT_STEPS
+from derivations.cli.loading import load_reporting
+from derivations.cli.verify import BUILD_NOTE, MAX_VERIFY_STEPS, run_verify
 from derivations.core.cell import Cell
 from derivations.core.cells import BUILTIN_CELLS, load_cell
-from derivations.core.degenerate import DegenerateCellWarning
 from derivations.core.errors import DerivationError, OutOfRangeError, UnknownChoiceError
 from derivations.core.notation import ACTIVATION_NAMES, GRADIENT_NAMES, LOSS_NAMES, total_derivative
 from derivations.core.spec import MAX_STEPS, ModelSpec
@@ -51,10 +50,6 @@ from derivations.vanilla.render import (
 __all__ = ["main"]
 
 USAGE_ERROR = 2
-#: What the site's build checks, for the help and the error of ``verify --steps``.
-_BUILD_NOTE = f"the site's build checks T = {BUILD_STEPS.start} to {BUILD_STEPS.stop - 1}"
-#: verify runs T = 1..N; beyond this, finite differences and 60 compilations per T get slow
-MAX_VERIFY_STEPS = 12
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -127,7 +122,7 @@ def _parser() -> argparse.ArgumentParser:
         type=int,
         default=DEFAULT_STEPS,
         metavar="N",
-        help=f"check T = 1..N (default {DEFAULT_STEPS}, at most {MAX_VERIFY_STEPS}; {_BUILD_NOTE})",
+        help=f"check T = 1..N (default {DEFAULT_STEPS}, at most {MAX_VERIFY_STEPS}; {BUILD_NOTE})",
     )
     ver.add_argument("--detail", action="store_true", help="print every check, not the summary")
     ver.add_argument(
@@ -160,22 +155,7 @@ _ACT_HELP = "the activation of the vanilla or residual cell (default tanh)"
 
 
 def _cell(args: argparse.Namespace) -> Cell:
-    return _load(args.cell, args.activation, args.command)
-
-
-def _load(spec: str, activation: str | None, command: str) -> Cell:
-    """`load_cell`, each `DegenerateCellWarning` printed on stderr as a warning of `command`."""
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always", DegenerateCellWarning)
-        cell = load_cell(spec, activation=activation)
-    for warning in caught:
-        if issubclass(warning.category, DegenerateCellWarning):
-            print(f"unrolled {command}: warning: {warning.message}", file=sys.stderr)
-        else:  # not ours: back to the filters the user set
-            warnings.warn_explicit(
-                warning.message, warning.category, warning.filename, warning.lineno
-            )
-    return cell
+    return load_reporting(args.cell, args.activation, args.command)
 
 
 def _params(args: argparse.Namespace) -> str:
@@ -302,65 +282,6 @@ def _same_step(cell: Cell, args: argparse.Namespace) -> str:
     return f"{lhs} = {'I' if args.of == args.wrt else '0'}"
 
 
-def _verify_cells(cells: list[Cell], steps: range) -> VerificationTable:
-    """`verify_cell` on each of `cells`, its progress on stderr, as one table."""
-    started, total = time.perf_counter(), len(cells) * len(steps) * len(LOSS_NAMES)
-    rows: list[Check] = []
-    skipped: list[NotRun] = []
-    for n, cell in enumerate(cells):
-        base = n * len(steps) * len(LOSS_NAMES)
-        name = f"{cell.name} {cell.activation}" if cell.twin and cell.twin.activation else cell.name
-
-        def step(
-            done: int,
-            _: int,
-            label: str,
-            base: int = base,
-            name: str = name,
-            own: str = f"{cell.name} ",
-        ) -> None:
-            case = label.removeprefix(own)  # "T=2 mse" after verify_cell's cell name
-            print(
-                f"verify: [{base + done + 1}/{total}] {name} {case} "
-                f"({time.perf_counter() - started:.1f} s)",
-                file=sys.stderr,
-                flush=True,
-            )
-
-        table = verify_cell(cell, steps, progress=step)
-        rows += table.rows
-        skipped += [note for note in table.not_run if note not in skipped]
-    return VerificationTable(tuple(rows), tuple(skipped))
-
-
-def _verify(args: argparse.Namespace) -> tuple[str, int]:
-    if not 1 <= args.steps <= MAX_VERIFY_STEPS:
-        raise DerivationError(
-            f"--steps for verify must be from 1 to {MAX_VERIFY_STEPS}; got {args.steps}. "
-            f"It checks every T from 1 to N (default {DEFAULT_STEPS}); {_BUILD_NOTE}."
-        )
-    if args.cell is None and args.activation is not None:
-        raise DerivationError(
-            f"verify without --cell checks the vanilla RNN with every activation; got "
-            f"--activation {args.activation}. Add --cell vanilla (or residual) to pick one."
-        )
-    if args.cell is None:  # the vanilla cell, one run per activation
-        cells = [load_cell("vanilla", activation=name) for name in ACTIVATION_NAMES]
-    else:
-        cells = [_load(args.cell, args.activation, args.command)]
-    table = _verify_cells(cells, range(1, args.steps + 1))
-    if args.detail:
-        rows = [
-            f"{r.check:<30} {r.wrt:<10} T={r.T} {r.activation:<10} {r.loss:<13} "
-            f"{r.max_error:.1e} {'ok' if r.passed else 'FAILED'}"
-            for r in table.rows
-        ]
-        text = "\n".join([*rows, *table.ran(), table.text().splitlines()[-1]])
-    else:
-        text = table.text()
-    return text, 0 if table.passed else 1
-
-
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the CLI; returns the exit status (also used by ``python -m derivations``)."""
     parser = _parser()
@@ -375,7 +296,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command in ("params", "paths"):
             print(_params(args) if args.command == "params" else _paths(args))
             return 0
-        text, status = _verify(args)
+        text, status = run_verify(args)
         print(text)
         return status
     except DerivationError as error:
