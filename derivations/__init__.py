@@ -1,8 +1,9 @@
 """derivations: backpropagation through time derived by SymPy, for any T.
 
 Any cell, written once as equations (`Cell`; built-ins in `derivations.core.cells`:
-vanilla, residual, LSTM, GRU), one folder per stage of the data flow: `core` (the
-cell) -> `program` (`unroll_cell`: its straight-line program) -> `gradient`
+vanilla, residual, LSTM, GRU; a notebook shows a cell as its equations, and
+`derive(cell, wrt, T)` as its expanded sum), one folder per stage of the data flow:
+`core` (the cell) -> `program` (`unroll_cell`: its straight-line program) -> `gradient`
 (`cell_expanded_sum`: each (i, k) term a sum over paths; `cell_backward_loop`: the loop,
 one carry per state) -> `compile` (`lambdify_cell`) -> `render` (LaTeX, Markdown, JSON;
 `cell_derivation_markdown` is the one page assembler) -> `check` (exact proofs,
@@ -46,6 +47,7 @@ if TYPE_CHECKING:
         State,
     )
     from derivations.core.cells import BUILTIN_CELLS, CellLoadError, load_cell
+    from derivations.core.degenerate import DegenerateCellWarning
     from derivations.core.errors import (
         DerivationError,
         OutOfRangeError,
@@ -65,6 +67,7 @@ if TYPE_CHECKING:
     from derivations.gradient.named_paths import named_path_latex, named_paths
     from derivations.gradient.sums import CellTerm, cell_expanded_sum, cell_pairs
     from derivations.program.unroll import UnrolledCell, unroll_cell
+    from derivations.render.display import Derivation, ShownTerm, derive
     from derivations.render.jacobians import state_product_latex
     from derivations.render.loop import (
         cell_elementwise_latex,
@@ -95,6 +98,8 @@ _WHERE = {
     "CellLoadError": "derivations.core.cells",
     "CellLoop": "derivations.gradient.loop",
     "CellTerm": "derivations.gradient.sums",
+    "DegenerateCellWarning": "derivations.core.degenerate",
+    "Derivation": "derivations.render.display",
     "DerivationError": "derivations.core.errors",
     "Equation": "derivations.core.cell",
     "Func": "derivations.core.cell",
@@ -114,6 +119,7 @@ _WHERE = {
     "QUANTITIES": "derivations.core.notation",
     "Ref": "derivations.core.cell",
     "Stack": "derivations.core.cell",
+    "ShownTerm": "derivations.render.display",
     "State": "derivations.core.cell",
     "TooLargeError": "derivations.core.errors",
     "UnknownChoiceError": "derivations.core.errors",
@@ -132,6 +138,7 @@ _WHERE = {
     "cell_loop_update_latex": "derivations.render.loop",
     "cell_pairs": "derivations.gradient.sums",
     "cell_written_out_latex": "derivations.render.sums",
+    "derive": "derivations.render.display",
     "lambdify_cell": "derivations.compile.lambdify",
     "load_cell": "derivations.core.cells",
     "named_path_latex": "derivations.gradient.named_paths",
@@ -156,6 +163,8 @@ __all__ = [
     "CellLoadError",
     "CellLoop",
     "CellTerm",
+    "DegenerateCellWarning",
+    "Derivation",
     "DerivationError",
     "Equation",
     "Func",
@@ -170,6 +179,7 @@ __all__ = [
     "Param",
     "Prev",
     "Ref",
+    "ShownTerm",
     "Stack",
     "State",
     "TooLargeError",
@@ -189,6 +199,7 @@ __all__ = [
     "cell_loop_update_latex",
     "cell_pairs",
     "cell_written_out_latex",
+    "derive",
     "lambdify_cell",
     "load_cell",
     "named_path_latex",

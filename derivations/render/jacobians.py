@@ -47,8 +47,8 @@ def _one_state(cell: Cell) -> str:
 def _check_span(state: str, i: int, k: int) -> None:
     if not 0 <= k <= i:
         raise DerivationError(
-            f"d{state}_i/d{state}_k needs 0 <= k <= i (a state depends on earlier ones "
-            f"only); got i={i}, k={k}. Swap them: --from {k} --to {i}."
+            f"d{state}_i/d{state}_k needs k <= i (a state depends on earlier ones only) "
+            f"and k >= 0; got i={i}, k={k}. Swap them: --from {k} --to {i}."
         )
 
 

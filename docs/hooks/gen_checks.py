@@ -36,7 +36,9 @@ def verify() -> VerificationTable:
     the activation's own name (the tables group by it)."""
     rows = []
     for name in ACTIVATION_NAMES:
-        table = verify_cell(vanilla(name), VERIFY_STEPS)
+        # the four checks the checks page lists (its terms go against rnnnum.components);
+        # the expanded sum's own two run in `unrolled verify` and the test suite
+        table = verify_cell(vanilla(name), VERIFY_STEPS, expanded_sum=False)
         rows += [replace(row, activation=name) for row in table.rows]
     return VerificationTable(tuple(rows))
 
