@@ -31,8 +31,10 @@ MAX_WRITTEN_STEPS = 10
 #: are split into equal lines of at most this many factors.
 FACTORS_PER_LINE = 6
 #: Most summands on one line of an entry-wise sum (element-wise form, forward entries):
-#: the seven-summand lines of the element-wise form were 900 px wide on one line.
-SUMMANDS_PER_LINE = 4
+#: the seven-summand lines of the element-wise form were 900 px wide on one line, and
+#: four summands of the engine's entries, each naming its $(\partial L_t/\partial y_t)_j$,
+#: 835 px against the 688-px text column of a 1280-px page.
+SUMMANDS_PER_LINE = 3
 #: How a broken line goes on inside ``aligned``: a continued product is indented past
 #: the ``+`` of its term, a continued sum starts with its sign.
 CONTINUED_PRODUCT = r" \\ &\qquad\qquad "
