@@ -150,15 +150,16 @@ def bptt(params: AnyParams, cache: AnyCache, *, on_overflow: OnOverflow = "raise
     kernel = check_cache(params, cache)
     guard = OverflowGuard(on_overflow, "bptt", BACKWARD_REMEDY)
     dY = output_signals(cache)  # ∂L_t/∂y_t, (N, T, V)
+    WyhT = params.Wyh.T
     with np.errstate(over="ignore", invalid="ignore"):
-        direct = rows_times(dY, params.Wyh.T)  # ∂L_t/∂y_t W_yhᵀ (∂y_t/∂h_t = W_yh), all steps
-        signals = kernel.sweep(params, cache, direct, None)
+        # ∂L_t/∂y_t W_yhᵀ (∂y_t/∂h_t = W_yh), all steps: the sweep may write over it
+        signals = kernel.sweep(params, cache, rows_times(dY, WyhT), None)
         grads = gradients_from_signals(kernel, params, cache, dY, signals)
         # One check of every result: the biases sum the signals and h0 is dL/dh_0, so
         # finite gradients mean finite signals too; only a failure looks closer.
         if all_finite(*grads.as_dict().values()):
             return grads
-        if not signals.finite():
-            signals = kernel.sweep(params, cache, direct, guard)  # again, to say where
+        if not signals.finite():  # again, to say where
+            signals = kernel.sweep(params, cache, rows_times(dY, WyhT), guard)
             grads = gradients_from_signals(kernel, params, cache, dY, signals)
     return checked_gradients(guard, grads)

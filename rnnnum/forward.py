@@ -26,14 +26,14 @@ from typing import Any, overload
 import numpy as np
 from numpy.typing import NDArray
 
-from rnnnum._arith import frozen_record, pick_flat, rows
+from rnnnum._arith import frozen_record, rows
 from rnnnum._checks import FloatArray
 from rnnnum._inputs import check_h0, check_targets, check_X
 from rnnnum._overflow import OnOverflow, OverflowGuard
 from rnnnum.gated import GRUCache, LSTMCache
 from rnnnum.gated_params import GRUParams, LSTMParams
 from rnnnum.kernel.registry import kernel_for
-from rnnnum.losses import Loss, get_loss, log_softmax_and_probabilities
+from rnnnum.losses import Loss, get_loss, probabilities_and_picked
 from rnnnum.params import RNNParams
 from rnnnum.vanilla import ForwardCache
 
@@ -58,10 +58,8 @@ def _readout(
         y += params.by
         sq = (y - targets) ** 2  # L_t = ½ sum_n ||y_t - r_t||², summed per step as one block
         return y, None, 0.5 * np.ascontiguousarray(sq.transpose(1, 0, 2)).reshape(T, -1).sum(1)
-    logp, p = log_softmax_and_probabilities(y, bias=params.by)  # y += b_y on the way
-    flat, index = pick_flat(logp, targets)
-    picked = flat[index].reshape(N, T)  # log p_t[n, target_t[n]]
-    return y, p, -np.ascontiguousarray(picked.T).sum(axis=1)
+    p, picked = probabilities_and_picked(y, targets, bias=params.by)  # y += b_y on the way
+    return y, p, -np.ascontiguousarray(picked.reshape(N, T).T).sum(axis=1)  # log p_t[n, target]
 
 
 #: What `forward` returns for each kind of parameters.

@@ -139,9 +139,9 @@ def chunked_bptt(
     guard = OverflowGuard(on_overflow, "chunked_bptt", BACKWARD_REMEDY)
     dY = output_signals(cache)  # ∂L_t/∂y_t, (N, T, V)
     with np.errstate(over="ignore", invalid="ignore"):
-        direct = rows_times(dY, params.Wyh.T)  # what L_t sends into h_t through y_t
         fprime, residual = fprime_at(cache), cache.residual
         for checked in (None, guard):  # a second sweep, with the guard, only to say where
+            direct = rows_times(dY, params.Wyh.T)  # what L_t sends into h_t through y_t
             dA, dh0 = state_sweep(params.Whh, direct, fprime, residual, checked, every)
             if np.isfinite(dA).all() and np.isfinite(dh0).all():
                 break

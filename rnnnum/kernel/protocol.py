@@ -130,8 +130,8 @@ class Kernel(Protocol):
     def sweep(
         self, params: Any, cache: Any, direct: FloatArray, guard: OverflowGuard | None
     ) -> Signals:
-        """The reverse sweep from `direct` (N, T, H), what each L_t sends into h_t; with a
-        `guard`, report where it overflowed."""
+        """The reverse sweep from `direct` (N, T, H), what each L_t sends into h_t, which
+        the sweep may write over; with a `guard`, report where it overflowed."""
         ...
 
     def gradients(self, params: Any, cache: Any, signals: Signals) -> dict[str, FloatArray]:

@@ -94,11 +94,12 @@ def state_sweep(
     (N, H) of the 0-based step t, possibly written into the scratch `buf`. The residual
     cell's dL/dh_{t-1} also receives dL/dh_t itself (the skip). With `every`, the state
     is detached after every `every` steps (`rnnnum.chunked_bptt`). With a `guard`, stop
-    at the first inf/NaN of dL/dh_{t-1} and name the step.
+    at the first inf/NaN of dL/dh_{t-1} and name the step. dL/da_t is written over
+    `direct` (step t's part is read before it is overwritten): no other (N, T, H) array.
     """
     N, T, H = direct.shape
     WhhT = Whh.T
-    dA = np.empty((N, T, H))
+    dA = direct
     dh = np.empty((N, H))
     scratch = np.empty((N, H))
     dh_next = np.zeros((N, H))  # dL/dh_t through h_{t+1}; nothing comes after h_T
