@@ -133,16 +133,14 @@ def lstm_step_back(
     dc_t *= tanh_prime  # ∂h_t/∂c_t = diag(o (1 - tanh² c_t))
     if dc is not None:
         dc_t += dc  # via c_{t+1}
-    part = np.multiply(dh, tc, out=dh_prev)  # dh_prev is free until the product below
-    np.multiply(part, sig_prime[:, 2 * H :], out=da[..., 2 * H : 3 * H])  # o: ∂h_t/∂o_t, σ'
-    np.multiply(dc_t, g, out=part)
-    np.multiply(part, sig_prime[:, :H], out=da[..., :H])  # i: ∂c_t/∂i_t = diag(g), σ'
-    np.multiply(dc_t, tape.c[:, t], out=part)
-    np.multiply(part, sig_prime[:, H : 2 * H], out=da[..., H : 2 * H])  # f: diag(c_{t-1})
+    np.multiply(dc_t, g, out=da[..., :H])  # i: ∂c_t/∂i_t = diag(g),
+    np.multiply(dc_t, tape.c[:, t], out=da[..., H : 2 * H])  # f: ∂c_t/∂f_t = diag(c_{t-1}),
+    np.multiply(dh, tc, out=da[..., 2 * H : 3 * H])  # o: ∂h_t/∂o_t = diag(tanh c_t),
+    da[..., : 3 * H] *= sig_prime  # ... each times its σ', in one pass
     np.multiply(g, g, out=tanh_prime)
     np.subtract(1.0, tanh_prime, out=tanh_prime)  # tanh' of g
-    np.multiply(dc_t, i, out=part)
-    np.multiply(part, tanh_prime, out=da[..., 3 * H :])  # g: ∂c_t/∂g_t = diag(i), tanh'
+    np.multiply(dc_t, i, out=da[..., 3 * H :])
+    da[..., 3 * H :] *= tanh_prime  # g: ∂c_t/∂g_t = diag(i), tanh'
     np.matmul(da, WhT, out=dh_prev)  # ∂a_t/∂h_{t-1} = W_h
     return da, dh_prev, np.multiply(dc_t, f, out=dc_t)  # ∂c_t/∂c_{t-1} = diag(f)
 
