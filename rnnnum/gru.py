@@ -204,17 +204,6 @@ def gru_backward(
     return dU, dV, dh_next
 
 
-def gru_wh_inputs(tape: GRUTape) -> tuple[FloatArray, FloatArray]:
-    """What W_h multiplies at each step, (N, T, H) each: for the r, z blocks and for n.
-
-    Both are h_{t-1} for "after"; for "before" the n block multiplies r_t ⊙ h_{t-1}.
-    """
-    h_prev = tape.h[:, :-1]
-    if tape.reset == "after":
-        return h_prev, h_prev
-    return h_prev, tape.gate("r") * h_prev
-
-
 def gru_step_jacobians(Wh: FloatArray, tape: GRUTape) -> FloatArray:
     r"""The one-step Jacobian M_t of h_t against h_{t-1} (x_t fixed), (N, T, H, H), row convention.
 
