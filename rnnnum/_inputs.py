@@ -18,7 +18,8 @@ if TYPE_CHECKING:
 __all__ = ["check_X", "check_h0", "check_targets"]
 
 
-def check_X(X: Any, params: RNNParams | LSTMParams | GRUParams) -> FloatArray:
+def check_X(X: Any, params: RNNParams | LSTMParams | GRUParams, weights: str) -> FloatArray:
+    """X as float64 (N, T, D) with D the rows of the input weights, named `weights`."""
     X = real_array(X, "X", ndim=3, layout="(N, T, D)")
     N, T, D = X.shape
     if N < 1:
@@ -31,7 +32,7 @@ def check_X(X: Any, params: RNNParams | LSTMParams | GRUParams) -> FloatArray:
     if D != params.D:
         raise ShapeError(
             f"X must have shape (N, T, D) with D = {params.D} (the rows of "
-            f"{'Wxh' if isinstance(params, RNNParams) else 'Wx'}); got X.shape = "
+            f"{weights}); got X.shape = "
             f"{X.shape}. Pass inputs with {params.D} features, or build parameters with D = {D}."
         )
     return X

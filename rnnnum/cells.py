@@ -23,10 +23,12 @@ from typing import Any, Protocol, TypeVar
 
 import numpy as np
 
+from rnnnum._arith import contract_steps
 from rnnnum._checks import FloatArray, choice, positive_float, positive_int, real_array
 from rnnnum.activations import ACTIVATIONS, get_activation
 from rnnnum.errors import ShapeError
 from rnnnum.init import INITIALISERS, init_params
+from rnnnum.kernel.vanilla import state_sweep, vanilla_states, vanilla_step_jacobians
 
 __all__ = ["CELL_INITS", "Cell", "Tape", "VanillaCell", "cell_inputs"]
 
@@ -126,44 +128,32 @@ class VanillaCell:
         return {"Wxh": params.Wxh.copy(), "Whh": params.Whh.copy(), "bh": params.bh.copy()}
 
     def forward(self, params: Params, X: Any) -> tuple[FloatArray, Tape]:
-        """$h_T$ (N, H) and the tape; `X` is (N, T, D)."""
+        """$h_T$ (N, H) and the tape; `X` is (N, T, D). The loop is the kernel's
+        (`rnnnum.kernel.vanilla.vanilla_states`), from $h_0 = 0$."""
         Wxh, Whh, bh = params["Wxh"], params["Whh"], params["bh"]
         X = cell_inputs(X, Wxh, "Wxh")
         N, T, _ = X.shape
         f = get_activation(self.activation)
         H = Whh.shape[0]
         h = np.zeros((N, T + 1, H))
-        fprime = np.empty((N, T, H))
-        inputs = X @ Wxh + bh  # x_t W_xh + b_h for every step at once, (N, T, H)
-        for t in range(T):
-            a = inputs[:, t] + h[:, t] @ Whh  # a_t, (N, H)
-            out = f.forward(a)
-            fprime[:, t] = f.derivative(a, out)
-            h[:, t + 1] = h[:, t] + out if self.residual else out
+        a, h[:, 1:] = vanilla_states(X, Wxh, Whh, bh, h[:, 0], f, self.residual)
+        fprime = f.derivative(a, f.forward(a) if self.residual else h[:, 1:])  # f'(a_t), (N, T, H)
         return h[:, T], Tape(X=X, h=h, fprime=fprime)
 
     def backward(self, params: Params, tape: Tape, dh_last: FloatArray) -> Params:
         r"""BPTT through the cell from $\mathrm{d}L/\mathrm{d}h_T$ alone (the loss reads only
-        the last state)."""
-        Whh_T = params["Whh"].T
-        T = tape.X.shape[1]
-        dA = np.empty_like(tape.fprime)  # dL/da_t, (N, T, H)
-        dh = dh_last
-        for t in reversed(range(T)):
-            dA[:, t] = dh * tape.fprime[:, t]
-            back = dA[:, t] @ Whh_T  # through a_t's use of h_{t-1}
-            dh = dh + back if self.residual else back  # the identity path of h_{t-1}
-        pairs = ([0, 1], [0, 1])
+        the last state): the kernel's sweep (`rnnnum.kernel.vanilla.state_sweep`)."""
+        direct = np.zeros_like(tape.fprime)  # what the loss sends into h_t: dL/dh_T at T only
+        direct[:, -1] = dh_last
+        fprime = tape.fprime
+        dA, _ = state_sweep(params["Whh"], direct, lambda t, _: fprime[:, t], self.residual, None)
         return {
-            "Wxh": np.tensordot(tape.X, dA, axes=pairs),  # sum_t x_t^T dL/da_t
-            "Whh": np.tensordot(tape.h[:, :-1], dA, axes=pairs),  # sum_t h_{t-1}^T dL/da_t
+            "Wxh": contract_steps(tape.X, dA),  # sum_t x_t^T dL/da_t
+            "Whh": contract_steps(tape.h[:, :-1], dA),  # sum_t h_{t-1}^T dL/da_t
             "bh": dA.sum(axis=(0, 1)),
         }
 
     def step_jacobians(self, params: Params, tape: Tape) -> FloatArray:
         r"""$\mathrm{d}h_t/\mathrm{d}h_{t-1} = W_{hh}\,\mathrm{diag}(f'(a_t))$, plus $I$ if residual
         (one step, $x_t$ held fixed), (N, T, H, H)."""
-        M = params["Whh"][None, None] * tape.fprime[:, :, None, :]
-        if self.residual:
-            M = M + np.eye(M.shape[-1])
-        return M
+        return vanilla_step_jacobians(params["Whh"], tape.fprime, self.residual)

@@ -35,11 +35,8 @@ from rnnnum._terms import outer_norms, readout_terms, row_norms
 from rnnnum.bptt import check_cache, direct_hidden_signals
 from rnnnum.errors import CellMismatchError
 from rnnnum.forward import AnyCache, AnyParams, ForwardCache
-from rnnnum.gated import GRUCache, LSTMCache
-from rnnnum.gated_components import gated_component_norms, gated_components
-from rnnnum.jacobians import jacobian_signals
+from rnnnum.kernel.protocol import Kernel, StepSignals
 from rnnnum.params import GRADIENT_NAMES, RNNParams
-from rnnnum.residual import residual_signals
 
 __all__ = [
     "Components",
@@ -53,6 +50,8 @@ __all__ = [
 #: Ways to obtain the signals dL_i/da_k: the O(T^2 H^2) vector recursion, or explicit
 #: products of Jacobians (O(T^2 H^3), the naive reference).
 METHODS = ("recursive", "jacobian")
+#: The quantities read by the read-out y_i alone: (i, i) terms only.
+_READOUT = ("Wyh", "by")
 
 
 def backward_signals(
@@ -65,34 +64,55 @@ def backward_signals(
     I = min(T - t, window). All losses travel back together, as one
     (I*N, H) @ (H, H) product per step: O(T^2 N H^2) work in total, O(T N H)
     memory. ``S`` is a view that the next iteration overwrites: copy it to keep it.
-    A residual cache (``cache.residual``) is carried by `rnnnum.residual.residual_signals`.
+    A residual cache (``cache.residual``) carries the skip too: the step is the kernel's.
     """
-    check_cache(params, cache)
     if not isinstance(params, RNNParams):
         raise CellMismatchError(
             f"backward_signals yields the vanilla cell's dL_i/da_k; got {type(params).__name__}. "
-            "For the gated cells use rnnnum.gated.gated_signals (or rnnnum.components)."
+            "For the gated cells use rnnnum.components.signal_stream (or rnnnum.components)."
         )
-    N, T, H = cache.N, cache.T, params.H
+    for t, S in signal_stream(params, cache, window=window):
+        yield t, S.u
+
+
+def signal_stream(
+    params: AnyParams, cache: AnyCache, method: str = "recursive", window: int | None = None
+) -> Iterator[tuple[int, StepSignals]]:
+    """Yield ``(t, signals)`` for t = T-1 down to 0, every loss that reaches step t at once.
+
+    Row j of the signals belongs to loss L_{t+1+j}; at most `window` losses per step
+    (truncation, ``method="recursive"`` only). All losses travel back together through
+    the cell's step (its kernel's stepper): O(T² N H²) work, O(T N H) memory.
+    ``method="jacobian"`` forms explicit products of Jacobians instead (the naive
+    reference, where the cell's kernel has one).
+    """
+    kernel = check_cache(params, cache)
+    method = _check_method(kernel, method)
+    direct = direct_hidden_signals(params, cache)  # ∂L_i/∂y_i W_yhᵀ: what L_i sends into h_i
+    if method == "jacobian":
+        return kernel.reference_signals(params, cache, direct)
+    return _recursion(kernel, params, cache, direct, window)
+
+
+def _recursion(
+    kernel: Kernel, params: AnyParams, cache: AnyCache, direct: FloatArray, window: int | None
+) -> Iterator[tuple[int, StepSignals]]:
+    N, T, H = direct.shape
     w = T if window is None else min(positive_int(window, "window"), T)
-    fprime = cache.fprime  # (N, T, H)
-    g = direct_hidden_signals(params, cache)  # ∂L_i/∂y_i W_yhᵀ: what L_i sends into h_i, (N, T, H)
-    if cache.residual:
-        for t, S, _ in residual_signals(params.Whh, fprime, g, w):
-            yield t, S
-        return
-    WhhT = np.ascontiguousarray(params.Whh.T)
-    buf = np.empty((T, N, H))  # buf[i] holds dL_{i+1}/da_{t+1} for the current t
-    carried = np.empty((T * N, H))  # scratch for the product, so no step allocates
+    step = kernel.stepper(params, cache)
+    dh_buf = np.empty((T, N, H))  # dL_i/dh_t for the rows still travelling
+    dc_buf = np.zeros((T, N, H)) if "c" in kernel.states else None  # dL_i/dc_t via c_{t+1}
     for t in reversed(range(T)):
         end = min(T, t + w)  # losses i < end reach step t
-        if end > t + 1:  # carry the older signals back one step: delta W_hh^T * f'(a_t)
-            older = buf[t + 1 : end]
-            out = carried[: older.shape[0] * N]
-            np.matmul(older.reshape(-1, H), WhhT, out=out)
-            np.multiply(out.reshape(older.shape), fprime[None, :, t], out=older)
-        np.multiply(g[:, t], fprime[:, t], out=buf[t])  # the new loss L_t enters: dL_t/da_t
-        yield t, buf[t:end]
+        dh_buf[t] = direct[:, t]  # loss L_{t+1} enters at its own state
+        if dc_buf is not None:
+            dc_buf[t] = 0.0
+        S = step(t, dh_buf[t:end], None if dc_buf is None else dc_buf[t:end])
+        if dc_buf is not None and S.c_prev is not None:
+            dc_buf[t:end] = S.c_prev
+        if t > 0:
+            dh_buf[t:end] = S.h_prev
+        yield t, S
 
 
 @dataclass(frozen=True, eq=False)
@@ -121,63 +141,55 @@ class Components:
         return row_norms(self.terms.reshape(T * T, -1)).reshape(T, T)
 
 
-def _step_terms(
-    wrt: str,
-    t: int,
-    S: FloatArray,
-    cache: ForwardCache,
-    params: RNNParams,
-    G: FloatArray | None = None,
-) -> FloatArray:
-    """Components (i, t+1) for the rows of S, (I, *shape), for quantities used in step t+1.
-
-    ``G`` (I, N, H) is dL_i/dh_1, needed for h0 in the residual cell only.
-    """
-    if wrt == "Wxh":
-        return np.matmul(cache.X[:, t].T, S)  # x_k^T delta_{i,k}, (I, D, H)
-    if wrt == "Whh":
-        return np.matmul(cache.h_prev[:, t].T, S)  # h_{k-1}^T delta_{i,k}, (I, H, H)
-    if wrt == "bh":
-        return S.sum(axis=1)  # sum over the batch, (I, H)
+def term_shape(params: AnyParams, cache: AnyCache, wrt: str) -> tuple[int, ...]:
+    """The shape of one component of dL/d`wrt`: the quantity's, or one step's slice of X, h0, c0."""
     if wrt == "X":
-        return S @ params.Wxh.T  # dL_i/dx_k, (I, N, D)
-    through_a = S @ params.Whh.T  # h0 (t = 0 only): dL_i/dh_0 through a_1, (I, N, H)
-    if cache.residual:
-        assert G is not None
-        return through_a + G  # ... and through the skip of h_1 = h_0 + f(a_1)
-    return through_a
+        return (cache.N, params.D)
+    if wrt in ("h0", "c0"):
+        return (cache.N, params.H)
+    return tuple(getattr(params, wrt).shape)
 
 
-def signal_stream(
-    params: RNNParams, cache: ForwardCache, method: str, window: int | None = None
-) -> Iterator[tuple[int, FloatArray, FloatArray | None]]:
-    """``(t, S, G)``: S as `backward_signals`; G[j] = dL_{k+j}/dh_k, or None where unneeded.
-
-    G is what the residual cell's h0 component needs; vanilla's recursion gives None.
-    `window` truncates the recursion (``method="recursive"`` only, as `truncated_bptt`).
-    """
-    method = choice(method, "method", METHODS)
-    if method == "jacobian":
-        return jacobian_signals(params, cache)
-    if cache.residual:
-        w = cache.T if window is None else min(positive_int(window, "window"), cache.T)
-        g = direct_hidden_signals(params, cache)  # ∂L_i/∂y_i W_yhᵀ, (N, T, H)
-        return residual_signals(params.Whh, cache.fprime, g, w)
-    return ((t, S, None) for t, S in backward_signals(params, cache, window=window))
+def _step_terms(  # noqa: PLR0911 (one return per role: the list of local derivatives)
+    kernel: Kernel, wrt: str, t: int, S: StepSignals, cache: AnyCache, params: AnyParams
+) -> FloatArray:
+    """Components (i, t+1) for the losses of `S`, (I, *shape), for quantities used in step t+1."""
+    role = kernel.roles.get(wrt)
+    if role == "x":
+        return np.matmul(cache.X[:, t].T, S.u)  # x_kᵀ dL_i/du_k, (I, D, gH)
+    if role == "h":
+        u, u_n = kernel.wh_inputs(cache, t)
+        if u_n is None:
+            return np.matmul(u.T, S.v)  # h_{k-1}ᵀ dL_i/dv_k, (I, H, gH)
+        H = params.H  # the GRU with the reset before: the n block reads r_k ⊙ h_{k-1}
+        return np.concatenate(
+            [np.matmul(u.T, S.v[..., : 2 * H]), np.matmul(u_n.T, S.v[..., 2 * H :])], axis=-1
+        )
+    if role == "u":
+        return S.u.sum(axis=1)  # a bias of the input side, summed over the batch
+    if role == "v":
+        return S.v.sum(axis=1)  # a bias of the hidden side
+    if wrt == "X":
+        return S.u @ getattr(params, kernel.input_weight).T  # dL_i/dx_k, (I, N, D)
+    if wrt == "h0":
+        return S.h_prev  # dL_i/dh_0, every path (the residual cell's skip too)
+    assert S.c_prev is not None
+    return S.c_prev  # c0: dL_i/dc_0
 
 
 def _check_wrt(wrt: str, params: AnyParams | None = None) -> str:
     return choice(wrt, "wrt", GRADIENT_NAMES if params is None else params.gradient_names)
 
 
-def _gated_method(method: str) -> None:
-    """The gated cells have the recursion only; say so for the vanilla-only reference."""
-    if choice(method, "method", METHODS) != "recursive":
+def _check_method(kernel: Kernel, method: str) -> str:
+    """`method`, refused if it asks for a naive reference the cell does not have."""
+    if choice(method, "method", METHODS) == "jacobian" and not kernel.reference:
         raise CellMismatchError(
             "method='jacobian' (explicit products of the vanilla cell's Jacobians) exists for "
             "RNNParams only; got it with a gated cell. Use method='recursive', or "
             "rnnnum.jacobian_products for the gated cells' block Jacobians."
         )
+    return method
 
 
 def components(
@@ -197,29 +209,19 @@ def components(
     A non-finite component raises `NumericalOverflowError` naming the first (i, k)
     pair that overflowed, unless ``on_overflow="warn"``.
     """
-    check_cache(params, cache)
+    kernel = check_cache(params, cache)
     wrt = _check_wrt(wrt, params)
+    method = _check_method(kernel, method)
     guard = OverflowGuard(on_overflow, "components", BACKWARD_REMEDY)
-    if not isinstance(params, RNNParams):
-        _gated_method(method)
-        assert isinstance(cache, LSTMCache | GRUCache)
-        with np.errstate(over="ignore", invalid="ignore"):
-            gated = gated_components(params, cache, wrt)
-        guard.check_pairs(gated, f"the component of dL/d{wrt} for loss L_i through step k")
-        return Components(wrt, gated)
-    assert isinstance(cache, ForwardCache)
     T = cache.T
-    D, H, N, V = params.D, params.H, cache.N, params.V
-    shape = {"Wxh": (D, H), "Whh": (H, H), "Wyh": (H, V), "bh": (H,), "by": (V,),
-             "X": (N, D), "h0": (N, H)}[wrt]  # fmt: skip
-    terms = np.zeros((T, T, *shape))
+    terms = np.zeros((T, T, *term_shape(params, cache, wrt)))
     with np.errstate(over="ignore", invalid="ignore"):
-        if wrt in ("Wyh", "by"):
+        if wrt in _READOUT:
             terms[np.arange(T), np.arange(T)] = readout_terms(wrt, cache)
         else:
-            for t, S, G in signal_stream(params, cache, method):
-                if wrt != "h0" or t == 0:  # h0 is read by step 1 only
-                    terms[t : t + len(S), t] = _step_terms(wrt, t, S, cache, params, G)
+            for t, S in signal_stream(params, cache, method):
+                if wrt not in ("h0", "c0") or t == 0:  # the initial states: step 1 only
+                    terms[t : t + len(S), t] = _step_terms(kernel, wrt, t, S, cache, params)
     guard.check_pairs(terms, f"the component of dL/d{wrt} for loss L_i through step k")
     return Components(wrt, terms)
 
@@ -240,49 +242,60 @@ def all_component_norms(
     ``method="jacobian"`` forms the Jacobian products instead (slow; the reference;
     vanilla cell only).
     """
-    check_cache(params, cache)
+    kernel = check_cache(params, cache)
     names = [_check_wrt(w, params) for w in (params.gradient_names if wrt is None else wrt)]
+    method = _check_method(kernel, method)
     guard = OverflowGuard(on_overflow, "component_norms", BACKWARD_REMEDY)
     with np.errstate(over="ignore", invalid="ignore"):
-        if isinstance(params, RNNParams):
-            assert isinstance(cache, ForwardCache)
-            out = _norm_tables(params, cache, names, method)
-        else:
-            _gated_method(method)
-            assert isinstance(cache, LSTMCache | GRUCache)
-            out = gated_component_norms(params, cache, names)
+        out = _norm_tables(kernel, params, cache, names, method)
     for name, table in out.items():
         guard.check_pairs(table, f"the norm of the (i, k) component of dL/d{name}")
     return out
 
 
 def _norm_tables(
-    params: RNNParams, cache: ForwardCache, names: list[str], method: str
+    kernel: Kernel, params: AnyParams, cache: AnyCache, names: list[str], method: str
 ) -> dict[str, FloatArray]:
+    """Norms of the (i, k) components of every name, one backward sweep; O(T N H) memory.
+
+    The outer products x_kᵀ dL_i/du_k and h_{k-1}ᵀ dL_i/dv_k are never formed when the
+    Gram route of `rnnnum._terms.outer_norms` is cheaper.
+    """
     T = cache.T
     out = {name: np.zeros((T, T)) for name in names}
     diagonal = np.arange(T)
-    for name in {"Wyh", "by"}.intersection(names):
+    for name in set(_READOUT).intersection(names):
         out[name][diagonal, diagonal] = row_norms(readout_terms(name, cache))
-    per_step = [n for n in names if n not in ("Wyh", "by")]
+    per_step = [n for n in names if n not in _READOUT]
     if not per_step:
         return out
-    h_prev = cache.h_prev
-    x_norms = row_norms(cache.X.transpose(1, 0, 2))  # ||x_k||_F over the batch, (T,)
-    h_norms = row_norms(h_prev.transpose(1, 0, 2))  # ||h_{k-1}||_F, (T,)
-    for t, S, G in signal_stream(params, cache, method):
+    X = cache.X
+    x_norms = row_norms(X.transpose(1, 0, 2))  # ||x_k||_F over the batch, (T,)
+    h_norms = row_norms(cache.h_prev.transpose(1, 0, 2))  # ||h_{k-1}||_F, (T,)
+    for t, S in signal_stream(params, cache, method):
         rows = slice(t, t + len(S))
-        d_norms = row_norms(S)  # ||dL_i/da_k||_F over the batch
         for name in per_step:
-            if name == "Wxh":
-                out[name][rows, t] = outer_norms(cache.X[:, t], x_norms[t], S, d_norms)
-            elif name == "Whh":
-                out[name][rows, t] = outer_norms(h_prev[:, t], h_norms[t], S, d_norms)
-            elif name == "bh":
-                out[name][rows, t] = d_norms if cache.N == 1 else row_norms(S.sum(axis=1))
-            elif name != "h0" or t == 0:  # X, and h0 at step 1
-                out[name][rows, t] = row_norms(_step_terms(name, t, S, cache, params, G))
+            role = kernel.roles.get(name)
+            if role == "x":
+                out[name][rows, t] = outer_norms(X[:, t], x_norms[t], S.u, row_norms(S.u))
+            elif role == "h":
+                out[name][rows, t] = _wh_norms(kernel, cache, t, S, h_norms[t], params.H)
+            elif name not in ("h0", "c0") or t == 0:  # the initial states: step 1 only
+                out[name][rows, t] = row_norms(_step_terms(kernel, name, t, S, cache, params))
     return out
+
+
+def _wh_norms(
+    kernel: Kernel, cache: AnyCache, t: int, S: StepSignals, u_norm: float, H: int
+) -> FloatArray:
+    """||(what W_h multiplies)ᵀ dL_i/dv_k||_F for every loss of `S`, (I,)."""
+    u, u_n = kernel.wh_inputs(cache, t)
+    if u_n is None:
+        return outer_norms(u, u_norm, S.v, row_norms(S.v))
+    rz, n = S.v[..., : 2 * H], S.v[..., 2 * H :]
+    first = outer_norms(u, u_norm, rz, row_norms(rz))
+    second = outer_norms(u_n, float(row_norms(u_n[None])[0]), n, row_norms(n))
+    return np.hypot(first, second)
 
 
 def component_norms(

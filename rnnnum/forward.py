@@ -21,101 +21,26 @@ is multiplied on the right):
 
 from __future__ import annotations
 
-import math
-from dataclasses import dataclass, field
-from functools import cached_property
 from typing import Any, overload
 
 import numpy as np
 from numpy.typing import NDArray
 
-from rnnnum._arith import all_finite, frozen_record, pick_flat, rows
-from rnnnum._checks import FloatArray, describe
+from rnnnum._arith import frozen_record, rows
+from rnnnum._checks import FloatArray
 from rnnnum._inputs import check_h0, check_targets, check_X
-from rnnnum._overflow import OnOverflow, OverflowGuard, largest
-from rnnnum.activations import get_activation
-from rnnnum.errors import CellMismatchError, DTypeError
+from rnnnum._overflow import OnOverflow, OverflowGuard
 from rnnnum.gated import GRUCache, LSTMCache
 from rnnnum.gated_params import GRUParams, LSTMParams
-from rnnnum.gru import gru_forward
-from rnnnum.losses import Loss, get_loss, log_softmax_and_probabilities
-from rnnnum.lstm import lstm_forward
+from rnnnum.kernel.registry import kernel_for
+from rnnnum.losses import Loss, get_loss, probabilities_and_picked
 from rnnnum.params import RNNParams
-from rnnnum.residual import check_residual, residual_states
+from rnnnum.vanilla import ForwardCache
 
 __all__ = ["AnyCache", "AnyParams", "ForwardCache", "forward"]
 
 #: Any of the three kinds of parameters `forward` accepts.
 AnyParams = RNNParams | LSTMParams | GRUParams
-_PARAM_TYPES = (RNNParams, LSTMParams, GRUParams)
-
-
-@dataclass(frozen=True, eq=False)
-class ForwardCache:
-    r"""Everything the forward pass computed, kept for `rnnnum.bptt`.
-
-    Time index: position ``t - 1`` of a (N, T, ...) array holds step t, so
-    ``h[:, 0]`` is $h_1$; $h_0$ is the separate field ``h0``.
-
-    Attributes:
-        params: the parameters used (checked again by `bptt`).
-        X: inputs, (N, T, D).
-        targets: class indices (N, T) for cross-entropy, real vectors (N, T, V) for mse.
-        h0: initial state, (N, H).
-        activation: name of $f$.
-        loss_name: name of the per-step loss.
-        residual: True for the residual cell $h_t = h_{t-1} + f(a_t)$ (`rnnnum.residual`),
-            False for the vanilla $h_t = f(a_t)$.
-        a: pre-activations $a_1, \dots, a_T$, (N, T, H).
-        h: hidden states $h_1, \dots, h_T$, (N, T, H).
-        y: outputs (logits) $y_1, \dots, y_T$, (N, T, V).
-        p: softmax probabilities (N, T, V) for cross-entropy; None for mse.
-        losses: $L_1, \dots, L_T$, each summed over the batch, (T,).
-        loss: $L$, the sum of `losses`.
-    """
-
-    params: RNNParams = field(repr=False)
-    X: FloatArray = field(repr=False)
-    targets: NDArray[Any] = field(repr=False)
-    h0: FloatArray = field(repr=False)
-    activation: str
-    residual: bool
-    loss_name: str
-    a: FloatArray = field(repr=False)
-    h: FloatArray = field(repr=False)
-    y: FloatArray = field(repr=False)
-    p: FloatArray | None = field(repr=False)
-    losses: FloatArray = field(repr=False)
-    loss: float
-
-    @property
-    def N(self) -> int:
-        """Batch size."""
-        return int(self.X.shape[0])
-
-    @property
-    def T(self) -> int:
-        """Sequence length."""
-        return int(self.X.shape[1])
-
-    @cached_property
-    def h_prev(self) -> FloatArray:
-        r"""$h_0, \dots, h_{T-1}$: the state each step reads, (N, T, H); computed once,
-        read-only."""
-        return _read_only(np.concatenate([self.h0[:, None, :], self.h[:, :-1, :]], axis=1))
-
-    @cached_property
-    def fprime(self) -> FloatArray:
-        r"""$f'(a_t)$ at every step, (N, T, H): the diagonal of $\partial h_t/\partial a_t$;
-        computed once, read-only."""
-        f = get_activation(self.activation)
-        # The derivative reads f(a_t): h_t itself, except in the residual cell (h_{t-1} + f(a_t)).
-        return _read_only(f.derivative(self.a, f.forward(self.a) if self.residual else self.h))
-
-
-def _read_only(arr: FloatArray) -> FloatArray:
-    arr.setflags(write=False)
-    return arr
 
 
 def _readout(
@@ -133,51 +58,8 @@ def _readout(
         y += params.by
         sq = (y - targets) ** 2  # L_t = ½ sum_n ||y_t - r_t||², summed per step as one block
         return y, None, 0.5 * np.ascontiguousarray(sq.transpose(1, 0, 2)).reshape(T, -1).sum(1)
-    logp, p = log_softmax_and_probabilities(y, bias=params.by)  # y += b_y on the way
-    flat, index = pick_flat(logp, targets)
-    picked = flat[index].reshape(N, T)  # log p_t[n, target_t[n]]
-    return y, p, -np.ascontiguousarray(picked.T).sum(axis=1)
-
-
-def _forward_gated(
-    params: LSTMParams | GRUParams,
-    X: FloatArray,
-    targets: NDArray[Any],
-    h0: FloatArray,
-    c0: Any,
-    loss_fn: Loss,
-    guard: OverflowGuard,
-) -> LSTMCache | GRUCache:
-    """The gated cells' forward pass: the cell module's loop, then the vanilla read-out."""
-    N, T, _ = X.shape
-    with np.errstate(over="ignore", invalid="ignore"):
-        if isinstance(params, LSTMParams):
-            c0 = check_h0(c0, N, params.H, "c0")
-            tape: Any = lstm_forward(params.Wx, params.Wh, params.b, X, h0, c0)
-            state, name = tape.c[:, 1:], "the cell state c_{t}"
-        else:
-            if c0 is not None:
-                raise CellMismatchError(
-                    "c0 is the LSTM's cell state; a GRU has the state h only; got c0 with "
-                    "GRUParams. Pass the initial state as h0."
-                )
-            tape = gru_forward(params.Wx, params.Wh, params.bx, params.bh, X, h0, params.reset)
-            state, name = tape.h[:, 1:], "the state h_{t}"
-        y, p, losses = _readout(params, tape.h[:, 1:], targets, loss_fn)
-    loss_total = float(losses.sum())  # finite only if every L_t is
-    if not (math.isfinite(loss_total) and all_finite(state)):  # report the first bad step
-        bad_state = ~np.isfinite(state).all(axis=(0, 2))
-        t = int(np.argmax(bad_state | ~np.isfinite(losses)))
-        if bad_state[t]:
-            guard.check(state[:, t], name.format(t=t + 1), t + 1, T)
-        guard.check(losses[t : t + 1], f"the loss L_{t + 1}", t + 1, T)
-    common: dict[str, Any] = {
-        "X": X, "targets": targets, "h0": h0, "loss_name": loss_fn.name,
-        "y": y, "p": p, "losses": losses, "loss": loss_total,
-    }  # fmt: skip
-    if isinstance(params, LSTMParams):
-        return frozen_record(LSTMCache, params=params, c0=c0, tape=tape, **common)
-    return frozen_record(GRUCache, params=params, tape=tape, **common)
+    p, picked = probabilities_and_picked(y, targets, bias=params.by)  # y += b_y on the way
+    return y, p, -np.ascontiguousarray(picked.reshape(N, T).T).sum(axis=1)  # log p_t[n, target]
 
 
 #: What `forward` returns for each kind of parameters.
@@ -273,86 +155,17 @@ def forward(
         A `ForwardCache` (vanilla), `LSTMCache` or `GRUCache`; ``cache.losses[t-1]`` is
         $L_t$ summed over the batch and ``cache.loss`` their sum.
     """
-    if not isinstance(params, _PARAM_TYPES):
-        raise DTypeError(
-            f"params must be an RNNParams, LSTMParams or GRUParams; got {describe(params)}. "
-            "Build one with rnnnum.init_params(...), rnnnum.init_lstm(...) or rnnnum.init_gru(...)."
-        )
-    if residual is not False:  # the common case costs one identity test
-        residual = check_residual(residual, params)
-    gated = not isinstance(params, RNNParams)
-    if gated and activation is not None:
-        raise CellMismatchError(
-            f"activation applies to the vanilla cell only; the {params.cell} fixes its own "
-            f"(sigmoid gates, tanh candidate); got activation={activation!r}. Drop the argument."
-        )
-    if not gated and c0 is not None:
-        raise CellMismatchError(
-            "c0 is the LSTM's cell state; the vanilla RNN has the state h only; got c0 with "
-            "RNNParams. Pass the initial state as h0."
-        )
-    f = get_activation("tanh" if activation is None else activation)
+    kernel = kernel_for(params)
+    options = kernel.configure(params, activation=activation, residual=residual, c0=c0)
     loss_fn = get_loss(loss)
-    X = check_X(X, params)
+    X = check_X(X, params, kernel.input_weight)
     N, T, _ = X.shape
     targets = check_targets(targets, loss, N, T, params.V)
-    h0 = check_h0(h0, N, params.H)
-    if gated:
-        assert isinstance(params, LSTMParams | GRUParams)
-        guard = OverflowGuard(on_overflow, "forward", "Scale the inputs or weights down.")
-        return _forward_gated(params, X, targets, h0, c0, loss_fn, guard)
-    assert isinstance(params, RNNParams)
-    guard = OverflowGuard(
-        on_overflow,
-        "forward",
-        "Use a bounded activation (tanh, sigmoid) or a smaller recurrent matrix, e.g. "
-        "rnnnum.init_spectral(..., sigma_max=0.9).",
+    initial = kernel.initial(params, check_h0(h0, N, params.H), c0, N)
+    guard = OverflowGuard(on_overflow, "forward", kernel.forward_remedy)
+    fields = kernel.forward(
+        params, X, initial, options, lambda h: _readout(params, h, targets, loss_fn), guard
     )
-
-    Whh, bh, act = params.Whh, params.bh, f.forward
-    with np.errstate(over="ignore", invalid="ignore"):  # the guard reports instead of NumPy
-        if residual:  # h_t = h_{t-1} + f(a_t): the loop of rnnnum.residual
-            a, h = residual_states(X, params.Wxh, Whh, bh, h0, act)
-        else:
-            ufunc = act if isinstance(act, np.ufunc) else None  # tanh: written into h_t
-            a = np.empty((N, T, params.H))
-            h = np.empty((N, T, params.H))
-            hw = np.empty((N, params.H))
-            h_prev = h0
-            np.dot(rows(X), params.Wxh, out=rows(a))  # x_t W_xh, all steps in one product
-            for t in range(T):
-                a_t = a[:, t]
-                np.dot(h_prev, Whh, out=hw)
-                a_t += hw  # a_t = x_t W_xh + h_{t-1} W_hh + b_h, (N, H)
-                a_t += bh
-                h_prev = h[:, t]
-                if ufunc is not None:  # (N, H); local derivative: ∂h_t/∂a_t = diag(f'(a_t))
-                    ufunc(a_t, out=h_prev)
-                else:
-                    h_prev[...] = act(a_t)
-        y, p, losses = _readout(params, h, targets, loss_fn)  # ∂L_t/∂y_t in losses.py
-    loss_total = float(losses.sum())  # finite only if every L_t is
-    if not (math.isfinite(loss_total) and all_finite(a)):  # report the first step that overflowed
-        bad_a, bad_loss = ~np.isfinite(a).all(axis=(0, 2)), ~np.isfinite(losses)
-        t = int(np.argmax(bad_a | bad_loss))
-        states = np.concatenate([h0[:, None], h], axis=1)
-        context = f"; largest |h_{t}| was {largest(states[:, t])}"
-        guard.check(a[:, t], f"the pre-activation a_{t + 1}", t + 1, T, lambda: context)
-        guard.check(losses[t : t + 1], f"the loss L_{t + 1}", t + 1, T)
-
     return frozen_record(
-        ForwardCache,
-        params=params,
-        X=X,
-        targets=targets,
-        h0=h0,
-        activation=f.name,
-        residual=residual,
-        loss_name=loss_fn.name,
-        a=a,
-        h=h,
-        y=y,
-        p=p,
-        losses=losses,
-        loss=loss_total,
+        kernel.cache_type, params=params, X=X, targets=targets, loss_name=loss_fn.name, **fields
     )

@@ -15,10 +15,11 @@ import numpy as np
 
 from rnnnum._checks import FloatArray, choice, positive_int
 from rnnnum.cells import Params, cell_inputs
-from rnnnum.gated import cell_gradients
 from rnnnum.gated_init import GATED_INITS, gru_arrays, lstm_arrays, real_number
 from rnnnum.gated_params import RESETS
 from rnnnum.gru import GRUTape, gru_backward, gru_forward, gru_step_jacobians
+from rnnnum.kernel.gru import gru_cell_gradients
+from rnnnum.kernel.lstm import lstm_cell_gradients
 from rnnnum.lstm import LSTMTape, lstm_backward, lstm_forward, lstm_step_jacobians
 
 __all__ = ["GRUCell", "LSTMCell"]
@@ -72,7 +73,7 @@ class LSTMCell:
     def backward(self, params: Params, tape: LSTMTape, dh_last: FloatArray) -> Params:
         """Wx, Wh, b gradients from dL/dh_T alone."""
         dA, _, _ = lstm_backward(params["Wh"], tape, _only_last(dh_last, tape.X.shape[1]))
-        return cell_gradients(tape, dA, dA)
+        return lstm_cell_gradients(tape, dA)
 
     def step_jacobians(self, params: Params, tape: LSTMTape) -> FloatArray:
         """The block Jacobians of (h_t, c_t) against (h_{t-1}, c_{t-1}), (N, T, 2H, 2H)."""
@@ -121,7 +122,7 @@ class GRUCell:
     def backward(self, params: Params, tape: GRUTape, dh_last: FloatArray) -> Params:
         """Wx, Wh, bx, bh gradients from dL/dh_T alone."""
         dU, dV, _ = gru_backward(params["Wh"], tape, _only_last(dh_last, tape.X.shape[1]))
-        return cell_gradients(tape, dU, dV)
+        return gru_cell_gradients(tape, dU, dV)
 
     def step_jacobians(self, params: Params, tape: GRUTape) -> FloatArray:
         """dh_t/dh_{t-1} (one step, x_t held fixed), (N, T, H, H)."""

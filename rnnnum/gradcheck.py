@@ -18,10 +18,9 @@ from typing import Any
 import numpy as np
 
 from rnnnum._checks import FloatArray, positive_float, positive_int
-from rnnnum.bptt import AnyGradients, Gradients
-from rnnnum.forward import AnyCache, AnyParams, ForwardCache, forward
-from rnnnum.gated import GRUGradients, LSTMGradients
-from rnnnum.gated_params import GRUParams, LSTMParams
+from rnnnum.bptt import AnyGradients
+from rnnnum.forward import AnyCache, AnyParams, forward
+from rnnnum.kernel.registry import kernel_for
 
 __all__ = [
     "FD_ATOL",
@@ -46,12 +45,6 @@ FD_ATOL = 1e-7
 N_DIRECTIONS = 3
 
 
-_GRADIENT_TYPES: dict[type, type[AnyGradients]] = {
-    LSTMParams: LSTMGradients,
-    GRUParams: GRUGradients,
-}
-
-
 class _Objective:
     """L as a function of any one quantity (parameter, X, h0, c0), the others held fixed."""
 
@@ -74,10 +67,11 @@ class _Objective:
             kwargs["c0"] = c0
         base: AnyCache = forward(params, X, targets, **kwargs)
         self.cache = base
+        self.kernel = kernel_for(params)
         self.names: tuple[str, ...] = params.gradient_names
-        self.values: dict[str, FloatArray] = {**params.as_dict(), "X": base.X, "h0": base.h0}
-        if isinstance(params, LSTMParams):
-            self.values["c0"] = base.c0  # type: ignore[union-attr]
+        self.values: dict[str, FloatArray] = {**params.as_dict(), "X": base.X}
+        for state in self.kernel.states:  # h0, and the LSTM's c0
+            self.values[f"{state}0"] = getattr(base, f"{state}0")
         self.kwargs: dict[str, Any] = {k: v for k, v in kwargs.items() if k not in ("h0", "c0")}
 
     def __call__(self, name: str, value: FloatArray) -> float:
@@ -93,8 +87,7 @@ class _Objective:
 
     def gradients(self, arrays: dict[str, FloatArray]) -> AnyGradients:
         """`arrays` as the gradient type of these parameters."""
-        kind = _GRADIENT_TYPES.get(type(self.cache.params), Gradients)
-        return kind(**arrays)
+        return self.kernel.gradients_type(**arrays)
 
 
 def numerical_gradients(
@@ -207,6 +200,4 @@ def distance_to_kink(cache: AnyCache) -> float:
 
     The gated cells are smooth everywhere (sigmoid and tanh): infinity.
     """
-    if isinstance(cache, ForwardCache) and cache.activation in ("relu", "leaky_relu"):
-        return float(np.abs(cache.a).min())
-    return float("inf")
+    return kernel_for(cache.params).distance_to_kink(cache)

@@ -59,12 +59,12 @@ class GRUTape:
         return self.gates[..., k * H : (k + 1) * H]
 
 
-def _sigmoid_(a: FloatArray) -> None:
-    """sigma(a) = (1 + tanh(a/2)) / 2 in place: never overflows (as rnnnum.activations)."""
-    a *= 0.5
-    np.tanh(a, out=a)
-    a += 1.0
-    a *= 0.5
+def _sigmoid_of_half_(half_a: FloatArray) -> None:
+    """sigma(a) = (1 + tanh(a/2)) / 2 in place, given a/2: never overflows (as
+    rnnnum.activations)."""
+    np.tanh(half_a, out=half_a)
+    half_a += 1.0
+    half_a *= 0.5
 
 
 def gru_forward(
@@ -79,29 +79,36 @@ def gru_forward(
     """Run the GRU over X (N, T, D) from h0 (N, H); no checks (callers validate)."""
     N, T, D = X.shape
     H = Wh.shape[0]
+    # sigma(a) = (1 + tanh(a/2)) / 2 never overflows (activations.py). The gates r, z
+    # need a/2 only: their columns of W_x, b_x, W_h and b_h are halved once here, which
+    # gives a/2 exactly (halving commutes with every rounding), one pass fewer per step.
+    half = np.ones(3 * H)
+    half[: 2 * H] = 0.5
+    Wx, bx, Wh, bh = Wx * half, bx * half, Wh * half, bh * half
     h = np.empty((N, T + 1, H))
     h[:, 0] = h0
     gates = np.empty((N, T, 3 * H))
-    np.dot(X.reshape(N * T, D), Wx, out=gates.reshape(N * T, 3 * H))  # x_t W_x, all steps
+    pre = gates.reshape(N * T, 3 * H)
+    np.dot(X.reshape(N * T, D), Wx, out=pre)  # x_t W_x, all steps
+    pre += bx  # u_t = x_t W_x + b_x, all steps
     vn = np.empty((N, T, H))
     v = np.empty((N, 3 * H))
     rv = np.empty((N, H))
     after = reset == "after"
     for t in range(T):
-        a = gates[:, t]  # (N, 3H)
-        a += bx  # u_t = x_t W_x + b_x, added here while the step is in cache
+        a = gates[:, t]  # (N, 3H): u_t, then the gates
         if after:
             np.matmul(h[:, t], Wh, out=v)  # v_t = h_{t-1} W_h + b_h, all three blocks
             v += bh
             a[:, : 2 * H] += v[:, : 2 * H]
-            _sigmoid_(a[:, : 2 * H])  # r, z
+            _sigmoid_of_half_(a[:, : 2 * H])  # r, z
             vn[:, t] = v[:, 2 * H :]
             np.multiply(a[:, :H], v[:, 2 * H :], out=rv)  # r ⊙ v^n
         else:
             np.matmul(h[:, t], Wh[:, : 2 * H], out=v[:, : 2 * H])
             a[:, : 2 * H] += v[:, : 2 * H]
             a[:, : 2 * H] += bh[: 2 * H]
-            _sigmoid_(a[:, : 2 * H])
+            _sigmoid_of_half_(a[:, : 2 * H])
             np.multiply(a[:, :H], h[:, t], out=rv)  # r ⊙ h_{t-1}
             np.matmul(rv, Wh[:, 2 * H :], out=vn[:, t])  # (r ⊙ h_{t-1}) W_hn
             vn[:, t] += bh[2 * H :]
@@ -195,17 +202,6 @@ def gru_backward(
         dv_t = dV[:, t] if after else None
         _, _, dh_next = gru_step_back(tape, t, dh, Wh, dU[:, t], dv_t, out=dh_next)
     return dU, dV, dh_next
-
-
-def gru_wh_inputs(tape: GRUTape) -> tuple[FloatArray, FloatArray]:
-    """What W_h multiplies at each step, (N, T, H) each: for the r, z blocks and for n.
-
-    Both are h_{t-1} for "after"; for "before" the n block multiplies r_t ⊙ h_{t-1}.
-    """
-    h_prev = tape.h[:, :-1]
-    if tape.reset == "after":
-        return h_prev, h_prev
-    return h_prev, tape.gate("r") * h_prev
 
 
 def gru_step_jacobians(Wh: FloatArray, tape: GRUTape) -> FloatArray:

@@ -28,7 +28,6 @@ the constant error carousel of Hochreiter and Schmidhuber (1997) (`cell_state_pa
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -36,13 +35,9 @@ import numpy as np
 
 from rnnnum._checks import FloatArray, choice
 from rnnnum._overflow import OnOverflow, OverflowGuard
-from rnnnum.bptt import check_cache, direct_hidden_signals
+from rnnnum.bptt import check_cache
 from rnnnum.errors import CellMismatchError, OutOfRangeError
-from rnnnum.forward import AnyCache, AnyParams, ForwardCache
-from rnnnum.gated import LSTMCache
-from rnnnum.gru import GRUTape, gru_step_jacobians
-from rnnnum.lstm import lstm_step_jacobians
-from rnnnum.params import RNNParams
+from rnnnum.forward import AnyCache, AnyParams
 
 __all__ = [
     "MAX_JACOBIAN_BYTES",
@@ -69,17 +64,7 @@ def step_jacobians(params: AnyParams, cache: AnyCache) -> FloatArray:
     $(h_{t-1}, c_{t-1})$, rows $(h, c)$ of step $t-1$ and columns $(h, c)$ of step $t$
     (`rnnnum.lstm.lstm_step_jacobians`).
     """
-    check_cache(params, cache)
-    if not isinstance(cache, ForwardCache):
-        if isinstance(cache.tape, GRUTape):
-            return gru_step_jacobians(params.Wh, cache.tape)  # type: ignore[union-attr]
-        return lstm_step_jacobians(params.Wh, cache.tape)  # type: ignore[union-attr]
-    assert isinstance(params, RNNParams)
-    fprime = cache.fprime  # (N, T, H)
-    M = params.Whh[None, None, :, :] * fprime[:, :, None, :]  # scales column j by f'(a_t)_j
-    if cache.residual:
-        M += np.eye(params.H)  # the skip h_t = h_{t-1} + ...: its identity path
-    return M
+    return check_cache(params, cache).step_jacobians(params, cache)
 
 
 @dataclass(frozen=True, eq=False)
@@ -128,7 +113,8 @@ def jacobian_products(
     Cost $O(N T^2 n^3)$ time and $O(N T^2 n^2)$ memory ($n = H$, or $2H$): meant for small T
     and H. For long sequences use `rnnnum.component_norms`, which never forms these.
     """
-    M = step_jacobians(params, cache)  # (N, T, n, n)
+    kernel = check_cache(params, cache)
+    M = kernel.step_jacobians(params, cache)  # (N, T, n, n)
     N, T, H = cache.N, cache.T, M.shape[-1]
     size = N * (T + 1) ** 2 * H * H * 8
     if size > MAX_JACOBIAN_BYTES:
@@ -142,8 +128,8 @@ def jacobian_products(
         on_overflow, "jacobian_products", "Shrink W_hh or use a shorter sequence."
     )
     extra: dict[str, Any] = {}
-    if isinstance(cache, LSTMCache):
-        extra = {"states": ("h", "c"), "cell_path": cell_state_path(params, cache)}
+    if "c" in kernel.states:  # the LSTM: the blocks of (h, c), and the cell-state path beside
+        extra = {"states": kernel.states, "cell_path": cell_state_path(params, cache)}
     P = np.zeros((N, T + 1, T + 1, H, H))
     P[:, np.arange(T + 1), np.arange(T + 1)] = np.eye(H)
     with np.errstate(over="ignore", invalid="ignore"):
@@ -166,43 +152,15 @@ def cell_state_path(params: AnyParams, cache: AnyCache) -> FloatArray:
     The full dc_i/dc_k (``jacobian_products(...).block("c", "c")``) adds the paths that
     leave the cell state through h and come back through the gates.
     """
-    check_cache(params, cache)
-    if not isinstance(cache, LSTMCache):
+    if "c" not in check_cache(params, cache).states:
         raise CellMismatchError(
             f"the cell-state path exists for the LSTM only; got {type(params).__name__}, "
             "whose state is h alone. Use rnnnum.jacobian_products for dh_i/dh_k."
         )
-    f = cache.f  # (N, T, H)
+    f = cache.f  # type: ignore[union-attr]  # (N, T, H): the LSTM's forget gates
     N, T, H = f.shape
     P = np.zeros((N, T + 1, T + 1, H))
     P[:, np.arange(T + 1), np.arange(T + 1)] = 1.0
     for i in range(1, T + 1):
         P[:, i, :i] = P[:, i - 1, :i] * f[:, None, i - 1]  # ... diag(f_i)
     return P
-
-
-def jacobian_signals(
-    params: RNNParams, cache: ForwardCache
-) -> Iterator[tuple[int, FloatArray, FloatArray]]:
-    """dL_i/da_k and dL_i/dh_k for all i >= k, formed naively from explicit Jacobian products.
-
-    Yields ``(t, D, G)`` for each 0-based step t, with ``D[j] = dL_{t+j+1}/da_{t+1}``
-    and ``G[j] = dL_{t+j+1}/dh_{t+1}``, each (T - t, N, H): the stream of
-    `rnnnum.components.backward_signals` (and G, which the residual cell's h0 needs)
-    at O(N T^2 H^3) cost instead of O(N T^2 H^2). Kept as the independent reference
-    and the benchmark baseline; the residual cell's M_t include the skip.
-    """
-    check_cache(params, cache)
-    M = step_jacobians(params, cache)  # (N, T, H, H)
-    fprime = cache.fprime  # (N, T, H)
-    g = direct_hidden_signals(params, cache)  # ∂L_i/∂y_i W_yhᵀ = dL_i/dh_i, (N, T, H)
-    N, T, H = cache.N, cache.T, params.H
-    for t in reversed(range(T)):
-        P = np.broadcast_to(np.eye(H), (N, H, H))  # dh_t/dh_t
-        rows, states = np.empty((T - t, N, H)), np.empty((T - t, N, H))
-        for i in range(t, T):
-            if i > t:
-                P = P @ M[:, i]  # dh_i/dh_t
-            states[i - t] = np.einsum("nba,na->nb", P, g[:, i])  # dL_i/dh_t = g (dh_i/dh_t)^T
-            rows[i - t] = states[i - t] * fprime[:, t]  # dL_i/da_t
-        yield t, rows, states

@@ -24,7 +24,7 @@ from numpy.typing import NDArray
 from rnnnum._arith import rows
 from rnnnum._checks import FloatArray, choice
 
-__all__ = ["LOSSES", "Loss", "get_loss", "log_softmax", "log_softmax_and_probabilities"]
+__all__ = ["LOSSES", "Loss", "get_loss", "log_softmax", "probabilities_and_picked"]
 
 
 def log_softmax(y: FloatArray) -> FloatArray:
@@ -33,27 +33,33 @@ def log_softmax(y: FloatArray) -> FloatArray:
     return shifted - np.log(np.exp(shifted).sum(axis=-1, keepdims=True))
 
 
-#: Rows of y per block in `log_softmax_and_probabilities`: the block's passes stay in cache.
+#: Rows of y per block in `probabilities_and_picked`: the block's passes stay in cache.
 SOFTMAX_BLOCK_ROWS = 256
 
 
-def log_softmax_and_probabilities(
-    y: FloatArray, *, bias: FloatArray | None = None
+def probabilities_and_picked(
+    y: FloatArray, targets: NDArray[Any], *, bias: FloatArray | None = None
 ) -> tuple[FloatArray, FloatArray]:
-    """`log_softmax` of y (..., V) and its exponential p, bit for bit ``log_softmax(y)`` and
-    ``numpy.exp`` of it.
+    """p = softmax(y) (..., V) and the log-probability of each row's target, (rows,), bit for
+    bit ``numpy.exp(log_softmax(y))`` and ``log_softmax(y)[..., target]``.
 
     Every reduction is over one row, so the rows go in blocks of `SOFTMAX_BLOCK_ROWS`:
-    each block's passes read and write memory the cache still holds. With `bias` (V,),
+    each block's passes read and write memory the cache still holds, and log p lives in
+    one block's scratch only (the loss needs one entry per row). With `bias` (V,),
     ``y += bias`` is done first, in place, block by block (the read-out's b_y).
     """
-    logp, p = np.empty_like(y), np.empty_like(y)
-    y_rows, logp_rows, p_rows = rows(y), rows(logp), rows(p)
+    p = np.empty_like(y)
+    y_rows, p_rows = rows(y), rows(p)
+    V = y_rows.shape[1]
+    picked = np.empty(y_rows.shape[0])
+    index = targets.reshape(-1)
     work = np.empty((SOFTMAX_BLOCK_ROWS, 1))
+    scratch = np.empty((SOFTMAX_BLOCK_ROWS, V))
     for start in range(0, y_rows.shape[0], SOFTMAX_BLOCK_ROWS):
         block = slice(start, start + SOFTMAX_BLOCK_ROWS)
-        y_b, shifted, p_b = y_rows[block], logp_rows[block], p_rows[block]
-        m = work[: y_b.shape[0]]
+        y_b, p_b = y_rows[block], p_rows[block]
+        n = y_b.shape[0]
+        m, shifted = work[:n], scratch[:n]
         if bias is not None:
             y_b += bias
         np.maximum.reduce(y_b, axis=-1, keepdims=True, out=m)  # the maximum of each row
@@ -62,7 +68,8 @@ def log_softmax_and_probabilities(
         np.log(np.add.reduce(p_b, axis=-1, keepdims=True, out=m), out=m)
         shifted -= m  # log p
         np.exp(shifted, out=p_b)
-    return logp, p
+        picked[block] = shifted[np.arange(n), index[block]]  # log p[target] of each row
+    return p, picked
 
 
 @dataclass(frozen=True)

@@ -14,10 +14,11 @@ falls in the chunk.
 
 from __future__ import annotations
 
-from typing import overload
+from typing import cast, overload
 
 import numpy as np
 
+from rnnnum._arith import rows_times
 from rnnnum._checks import positive_int
 from rnnnum._overflow import BACKWARD_REMEDY, OnOverflow, OverflowGuard
 from rnnnum.bptt import (
@@ -25,22 +26,16 @@ from rnnnum.bptt import (
     Gradients,
     check_cache,
     checked_gradients,
-    direct_hidden_signals,
     gradients_from_signals,
     output_signals,
 )
 from rnnnum.components import signal_stream
 from rnnnum.errors import CellMismatchError
 from rnnnum.forward import AnyCache, AnyParams, ForwardCache
-from rnnnum.gated import (
-    GRUCache,
-    GRUGradients,
-    LSTMCache,
-    LSTMGradients,
-    gated_gradients,
-    gated_signals,
-)
+from rnnnum.gated import GRUCache, GRUGradients, LSTMCache, LSTMGradients
 from rnnnum.gated_params import GRUParams, LSTMParams
+from rnnnum.kernel.protocol import Signals
+from rnnnum.kernel.vanilla import fprime_at, state_sweep
 from rnnnum.params import RNNParams
 
 __all__ = ["chunked_bptt", "truncated_bptt"]
@@ -74,47 +69,27 @@ def truncated_bptt(
             at least 1.
         on_overflow: as for `rnnnum.bptt`.
     """
-    check_cache(params, cache)
+    kernel = check_cache(params, cache)
     window = positive_int(window, "window")
     guard = OverflowGuard(on_overflow, "truncated_bptt", BACKWARD_REMEDY)
-    if not isinstance(params, RNNParams):
-        assert isinstance(cache, LSTMCache | GRUCache)
-        return _truncated_gated(params, cache, window, guard)
-    assert isinstance(cache, ForwardCache)
-    dA = np.empty((cache.N, cache.T, params.H))
-    dh0 = np.zeros((cache.N, params.H))
+    N, T, gH = cache.N, cache.T, getattr(params, kernel.input_weight).shape[1]
+    dU = np.empty((N, T, gH))
+    dV = dU  # one array where the cell has one pre-activation (vanilla, LSTM)
+    initial = {f"{state}0": np.zeros((N, params.H)) for state in kernel.states}
     with np.errstate(over="ignore", invalid="ignore"):
-        for t, S, G in signal_stream(params, cache, "recursive", window):
-            dA[:, t] = S.sum(axis=0)  # dL/da_t restricted to the losses within the window
-            guard.check(dA[:, t], f"dL/da_{t + 1}", t + 1, cache.T)
-            if t == 0:
-                dh0 = dA[:, 0] @ params.Whh.T  # through a_1
-                if G is not None:  # the residual cell: and through the skip of h_1
-                    dh0 += G.sum(axis=0)
-        grads = gradients_from_signals(params, cache, output_signals(cache), dA, dh0)
-    return checked_gradients(guard, grads)
-
-
-def _truncated_gated(
-    params: LSTMParams | GRUParams, cache: LSTMCache | GRUCache, window: int, guard: OverflowGuard
-) -> LSTMGradients | GRUGradients:
-    """The gated cells: every loss within the window carried back by the cell's step function."""
-    N, T, GH = cache.N, cache.T, params.Wx.shape[1]
-    dU, dV = np.empty((N, T, GH)), np.empty((N, T, GH))
-    dh0, dc0 = np.zeros((N, params.H)), np.zeros((N, params.H))
-    with np.errstate(over="ignore", invalid="ignore"):
-        direct = direct_hidden_signals(params, cache)
-        for t, S in gated_signals(params, cache.tape, direct, window=window):
-            dU[:, t], dV[:, t] = S.u.sum(axis=0), S.v.sum(axis=0)  # the losses in the window
-            guard.check(dU[:, t], f"dL/du_{t + 1}", t + 1, T)
-            if t == 0:
-                dh0 = S.h_prev.sum(axis=0)
+        for t, S in signal_stream(params, cache, "recursive", window):
+            dU[:, t] = S.u.sum(axis=0)  # the signal restricted to the losses within the window
+            if S.v is not S.u:
+                if dV is dU:
+                    dV = np.empty((N, T, gH))
+                dV[:, t] = S.v.sum(axis=0)
+            guard.check(dU[:, t], f"dL/d{kernel.signal}_{t + 1}", t + 1, T)
+            if t == 0:  # what reaches the initial states, through every path
+                initial["h0"] = S.h_prev.sum(axis=0)
                 if S.c_prev is not None:
-                    dc0 = S.c_prev.sum(axis=0)
-        grads = gated_gradients(
-            params, cache.tape, output_signals(cache), dU, dV, dh0,
-            dc0 if isinstance(params, LSTMParams) else None,
-        )  # fmt: skip
+                    initial["c0"] = S.c_prev.sum(axis=0)
+        signals = Signals(dU, dV, initial)
+        grads = gradients_from_signals(kernel, params, cache, output_signals(cache), signals)
     return checked_gradients(guard, grads)
 
 
@@ -159,24 +134,17 @@ def chunked_bptt(
             "with h0 (and c0) set to the state carried from the chunk before, and add up "
             "rnnnum.bptt of each chunk."
         )
-    check_cache(params, cache)
-    assert isinstance(cache, ForwardCache)
+    kernel = check_cache(params, cache)
     every = positive_int(every, "every")
     guard = OverflowGuard(on_overflow, "chunked_bptt", BACKWARD_REMEDY)
-    N, T, H = cache.N, cache.T, params.H
     dY = output_signals(cache)  # ∂L_t/∂y_t, (N, T, V)
-    WyhT, WhhT = params.Wyh.T, params.Whh.T
-    dA = np.empty((N, T, H))
-    dh_next = np.zeros((N, H))  # dL/dh_t through step t + 1, inside the chunk
     with np.errstate(over="ignore", invalid="ignore"):
-        for t in reversed(range(T)):  # 0-based: step t + 1
-            if (t + 1) % every == 0:
-                dh_next = np.zeros((N, H))  # h_{t+1} ends a chunk: the next one holds it fixed
-            dh = dY[:, t] @ WyhT + dh_next  # dL/dh_t via y_t, and via h_{t+1} in the chunk
-            dA[:, t] = dh * cache.fprime[:, t]  # dL/da_t = dL/dh_t diag(f'(a_t))   (N, H)
-            dh_next = dA[:, t] @ WhhT  # dL/dh_{t-1} via a_t (∂a_t/∂h_{t-1} = W_hh)
-            if cache.residual:
-                dh_next = dh_next + dh  # ... and via the skip, which passes dh on unchanged
-            guard.check(dA[:, t], f"dL/da_{t + 1}", t + 1, T)
-        grads = gradients_from_signals(params, cache, dY, dA, dh_next)
+        fprime, residual = fprime_at(cache), cache.residual
+        for checked in (None, guard):  # a second sweep, with the guard, only to say where
+            direct = rows_times(dY, params.Wyh.T)  # what L_t sends into h_t through y_t
+            dA, dh0 = state_sweep(params.Whh, direct, fprime, residual, checked, every)
+            if np.isfinite(dA).all() and np.isfinite(dh0).all():
+                break
+        signals = Signals(dA, dA, {"h0": dh0})
+        grads = cast(Gradients, gradients_from_signals(kernel, params, cache, dY, signals))
     return checked_gradients(guard, grads)

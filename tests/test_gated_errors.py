@@ -84,7 +84,7 @@ def test_components_name_the_cells_own_quantities(lstm, gru):
         rnnnum.component_norms(gru.params, gru.forward(), "c0")
     with pytest.raises(rnnnum.CellMismatchError, match=r"method='jacobian'.*RNNParams only"):
         rnnnum.components(gru.params, gru.forward(), "Wx", method="jacobian")
-    with pytest.raises(rnnnum.CellMismatchError, match="gated_signals"):
+    with pytest.raises(rnnnum.CellMismatchError, match="signal_stream"):
         next(rnnnum.backward_signals(gru.params, gru.forward()))
 
 
