@@ -23,11 +23,14 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
 
+from derivations.core.arith import Div, Pow, Scale, Shift
 from derivations.core.factors import ZERO, FloatArray, LocalSum, Notation, Scope
+from derivations.core.names import derived_latex
 from derivations.core.nodes import CellDefinitionError, Input, Node, ParamUse, Prev, Ref, leaves
 from derivations.core.notation import ACTIVATION_NAMES
 from derivations.core.ops import Add, Bias, Func, MatMul, Mul, OneMinus
 from derivations.core.spec import check_choice
+from derivations.core.twin import NumericTwin
 
 # the node types are re-exported so that a cell can be written from this module alone
 __all__ = [
@@ -36,15 +39,20 @@ __all__ = [
     "Bias",
     "Cell",
     "CellDefinitionError",
+    "Div",
     "Equation",
     "Func",
     "Input",
     "MatMul",
     "Mul",
+    "NumericTwin",
     "OneMinus",
     "Param",
+    "Pow",
     "Prev",
     "Ref",
+    "Scale",
+    "Shift",
     "Stack",
     "State",
 ]
@@ -60,7 +68,8 @@ _ROWS = ("D", "H", None)
 class Param:
     """A parameter: a (rows, H) weight matrix with rows ``"D"`` or ``"H"``, or a bias (rows None).
 
-    ``latex`` is how the pages write it (``W_{xf}``, ``b_{xr}``); ``meaning`` says what it is.
+    ``latex`` is how the pages write it (``W_{xf}``, ``b_{xr}``; left out, it is derived
+    from the name: ``Wxf`` -> ``W_{xf}``); ``meaning`` says what it is.
     """
 
     name: str
@@ -68,6 +77,9 @@ class Param:
     cols: str = "H"
     latex: str = ""
     meaning: str = ""
+
+    def __post_init__(self) -> None:
+        _derive_latex(self)
 
     def shape(self, D: int, H: int) -> tuple[int, int]:
         """The concrete shape, a bias as one row: ``(D, H)``, ``(H, H)`` or ``(1, H)``."""
@@ -77,19 +89,35 @@ class Param:
 
 @dataclass(frozen=True)
 class State:
-    """A state carried from step to step (``h``; the LSTM also ``c``), width H."""
+    """A state carried from step to step (``h``; the LSTM also ``c``), width H.
+
+    ``latex`` left out is derived from the name (``h`` -> ``h``).
+    """
 
     name: str
-    latex: str
+    latex: str = ""
+
+    def __post_init__(self) -> None:
+        _derive_latex(self)
 
 
 @dataclass(frozen=True)
 class Equation:
-    """``name = expr`` at step t; ``latex`` is the variable's LaTeX without its step (``a^{i}``)."""
+    """``name = expr`` at step t; ``latex`` is the variable's LaTeX without its step (``a^{i}``;
+    left out, derived from the name)."""
 
     name: str
     expr: Node
-    latex: str
+    latex: str = ""
+
+    def __post_init__(self) -> None:
+        _derive_latex(self)
+
+
+def _derive_latex(item: Param | State | Equation) -> None:
+    """A blank ``latex`` becomes the one derived from the name, never an empty formula."""
+    if not item.latex and isinstance(item.name, str):
+        object.__setattr__(item, "latex", derived_latex(item.name))
 
 
 @dataclass(frozen=True)
@@ -143,23 +171,6 @@ class _Shapes:
                 f"{', '.join(self.cell.state_names)}). Add State({name!r}, ...) or fix the name."
             )
         return "H"
-
-
-@dataclass(frozen=True)
-class NumericTwin:
-    """Which `rnnnum` parameter type computes a cell, and how it is asked to.
-
-    Data only, so that `derivations` does not import `rnnnum`: the verifier
-    (`derivations.check.verify`) looks ``params`` up in `rnnnum` and builds it from the
-    cell's parameters (stacked as the cell's ``stacks`` say) with ``params_options``, and
-    runs `rnnnum.forward` with ``forward_options`` (and the cell's activation when
-    ``activation`` is True).
-    """
-
-    params: str
-    params_options: tuple[tuple[str, Any], ...] = ()
-    forward_options: tuple[tuple[str, Any], ...] = ()
-    activation: bool = False
 
 
 @dataclass(frozen=True)
@@ -311,7 +322,8 @@ class Cell:
             if not isinstance(eq.expr, Node):
                 raise CellDefinitionError(
                     f"{where}: the right side must be an expression tree (Input, Prev, Ref, "
-                    f"MatMul, Bias, Add, Mul, Func, OneMinus); got {eq.expr!r}."
+                    f"MatMul, Bias, Add, Mul, Func, OneMinus, Scale, Shift, Pow, Div; or write "
+                    f"the cell with derivations.core.write); got {eq.expr!r}."
                 )
             width = eq.expr.width(shapes, where)
             if eq.name in self.state_names and width != "H":

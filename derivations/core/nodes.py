@@ -54,6 +54,9 @@ class Shapes(Protocol):
 class Node:
     """Base of the expression nodes; each subclass is a frozen dataclass."""
 
+    #: Whether the node's LaTeX reads as a sum (a factor or a power wraps it in parentheses)
+    sum_like: bool = False
+
     def children(self) -> tuple[Node, ...]:
         """The sub-expressions this node reads, in order."""
         return ()

@@ -39,8 +39,9 @@ from derivations.core.factors import (
     Scope,
     Weight,
 )
+from derivations.core.functions import FUNCTIONS
 from derivations.core.nodes import CellDefinitionError, Node, ParamUse, Shapes, code_name
-from derivations.core.spec import ACTIVATIONS, SymbolicActivation
+from derivations.core.spec import SymbolicActivation
 
 __all__ = [
     "FUNC_KINDS",
@@ -55,13 +56,17 @@ __all__ = [
 ]
 
 Expr = Any  # a SymPy expression
-#: Element-wise functions an equation may apply; "act" is the cell's chosen activation.
-FUNC_KINDS = ("sigmoid", "tanh", "act")
+#: Element-wise functions an equation may apply, each equation its own: "act" is the
+#: cell's chosen activation (``Cell(activation=...)``, vanilla and residual take it from
+#: the command line); the others are fixed (`derivations.core.spec.ACTIVATIONS` and
+#: `derivations.core.functions.ELEMENTWISE`), so a ReLU candidate may sit beside a
+#: sigmoid gate.
+FUNC_KINDS = ("sigmoid", "tanh", "act", "relu", "leaky_relu", "identity", "exp", "log", "softplus")
 
 
 def function(kind: str, activation: str) -> SymbolicActivation:
-    """The SymPy definition of a `Func` kind: sigmoid, tanh, or the chosen activation."""
-    return ACTIVATIONS[activation if kind == "act" else kind]
+    """The SymPy definition of a `Func` kind: one of `FUNC_KINDS`, "act" the chosen activation."""
+    return FUNCTIONS[activation if kind == "act" else kind]
 
 
 @cache
@@ -73,13 +78,22 @@ def _numeric(kind: str, activation: str) -> tuple[Callable[..., Any], Callable[.
 
 
 def _wrap(node: Node, t: int | str, notation: Notation, *kinds: type) -> str:
+    """The node's LaTeX, in parentheses if it is one of `kinds` or reads as a sum."""
     text = node.latex(t, notation)
-    return f"({text})" if isinstance(node, kinds) else text
+    return f"({text})" if isinstance(node, kinds) or node.sum_like else text
 
 
 def _wrap_code(node: Node, activation: str, *kinds: type) -> str:
     text = node.code(activation)
-    return f"({text})" if isinstance(node, kinds) else text
+    return f"({text})" if isinstance(node, kinds) or node.sum_like else text
+
+
+def _joined(parts: list[str]) -> str:
+    """Terms joined by ``+``, a term written with a leading minus joined by ``-``."""
+    text = parts[0]
+    for part in parts[1:]:
+        text += f" - {part[1:]}" if part.startswith("-") else f" + {part}"
+    return text
 
 
 @dataclass(frozen=True)
@@ -179,10 +193,10 @@ class Add(Node):
         return _same_width(self, self.terms, shapes, where)
 
     def latex(self, t: int | str, notation: Notation) -> str:
-        return " + ".join(term.latex(t, notation) for term in self.terms)
+        return _joined([term.latex(t, notation) for term in self.terms])
 
     def code(self, activation: str) -> str:
-        return " + ".join(term.code(activation) for term in self.terms)
+        return _joined([term.code(activation) for term in self.terms])
 
     def edges(self, out: Node) -> tuple[LocalSum, ...]:
         return (ONE,) * len(self.terms)
@@ -334,7 +348,10 @@ class Slope(Node):
 
     def code(self, activation: str) -> str:
         """f'(a) printed by SymPy's NumPy printer from the activation's own derivative."""
-        a, out = sp.Symbol(self.a.code(activation)), sp.Symbol(self.out.code(activation))
+        a, out = (
+            sp.Symbol(_wrap_code(n, activation, Add, Mul, MatMul, OneMinus))
+            for n in (self.a, self.out)
+        )
         derivative = function(self.kind, activation).derivative(a, out)
         return str(NumPyPrinter({"fully_qualified_modules": False}).doprint(derivative))
 
