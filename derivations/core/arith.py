@@ -140,11 +140,13 @@ class Shift(Node):
 
     def latex(self, t: int | str, notation: Notation) -> str:
         sign = "-" if _negative(self.c) else "+"
-        return f"{self.a.latex(t, notation)} {sign} {number_latex(abs(self.c))}"
+        return (
+            f"{self.a.latex(t, notation)} {sign} {number_latex(-self.c if self.c < 0 else self.c)}"
+        )
 
     def code(self, activation: str) -> str:
         sign = "-" if _negative(self.c) else "+"
-        return f"{self.a.code(activation)} {sign} {_number_code(abs(self.c))}"
+        return f"{self.a.code(activation)} {sign} {_number_code(-self.c if self.c < 0 else self.c)}"
 
     def edges(self, out: Node) -> tuple[LocalSum, ...]:
         return (ONE,)
