@@ -1,0 +1,159 @@
+"""core/arith and the element-wise functions (issue 23): each new operation's local rule
+against `sympy.diff` of the same map written here by hand, and against central finite
+differences of its own float forward; then a cell using each, through the whole engine
+(expanded sum vs forward-mode diff of the program, backward loop vs finite differences).
+"""
+
+from __future__ import annotations
+
+from fractions import Fraction
+
+import numpy as np
+import pytest
+import sympy as sp
+
+from derivations.check.proofs import check_cell_sums
+from derivations.check.verify import verify_cell
+from derivations.core.arith import Div, Pow, Scale, Shift, number_latex
+from derivations.core.define import cell
+from derivations.core.factors import Notation, Scope
+from derivations.core.functions import ELEMENTWISE
+from derivations.core.nodes import Prev
+from derivations.core.ops import Bias, Func, Mul
+from derivations.core.write import exp, log, matrix, prev, relu, sigmoid, softplus, vector, x
+
+H = 3
+#: Symbolic and numeric values of the same Jacobian agree to rounding (float64, a few ops).
+EXACT_TOL = 1e-12
+#: Central differences with step 1e-6 on O(1) values: truncation ~1e-12, rounding ~1e-10.
+FD_STEP = 1e-6
+FD_TOL = 1e-7
+
+h = sp.symbols(f"h0:{H}", positive=True)
+u = sp.symbols(f"u0:{H}", positive=True)
+HP, U = Prev("h"), Bias("u")
+
+#: (node, the same map written by hand in SymPy, entry by entry, as a function of (h, u))
+CASES = {
+    "half": (Scale(Fraction(1, 2), HP), lambda h, u: [v / 2 for v in h]),
+    "float-scale": (Scale(0.25, HP), lambda h, u: [sp.Rational(1, 4) * v for v in h]),
+    "negate": (Scale(-1, HP), lambda h, u: [-v for v in h]),
+    "shift": (Shift(3, Mul(HP, HP)), lambda h, u: [v**2 + 3 for v in h]),
+    "cube": (Pow(HP, 3), lambda h, u: [v**3 for v in h]),
+    "reciprocal": (Pow(HP, -1), lambda h, u: [1 / v for v in h]),
+    "sqrt": (Pow(HP, 0.5), lambda h, u: [sp.sqrt(v) for v in h]),
+    "h-over-u": (Div(HP, U), lambda h, u: [a / b for a, b in zip(h, u, strict=True)]),
+    "u-over-h": (Div(U, HP), lambda h, u: [b / a for a, b in zip(h, u, strict=True)]),
+    "over-itself": (
+        Div(Mul(HP, HP), Shift(1, HP)),
+        lambda h, u: [v**2 / (v + 1) for v in h],
+    ),
+    "exp": (
+        Func("exp", Mul(U, HP)),
+        lambda h, u: [sp.exp(a * b) for a, b in zip(h, u, strict=True)],
+    ),
+    "log": (Func("log", Shift(2, Mul(HP, HP))), lambda h, u: [sp.log(v**2 + 2) for v in h]),
+    "softplus": (
+        Func("softplus", Scale(-2, HP)),
+        lambda h, u: [sp.log(1 + sp.exp(-2 * v)) for v in h],
+    ),
+    "relu-beside-sigmoid": (
+        Mul(Func("relu", HP), Func("sigmoid", U)),
+        lambda h, u: [a / (1 + sp.exp(-b)) for a, b in zip(h, u, strict=True)],  # h > 0
+    ),
+}
+
+
+def _scope(hv, uv, activation: str = "tanh") -> Scope:
+    return Scope([], {"h": list(hv)}, {}, {"u": sp.Matrix([list(uv)])}, activation)
+
+
+def _float_scope(hv: np.ndarray, uv: np.ndarray) -> Scope:
+    return Scope(np.zeros(0), {"h": hv}, {}, {"u": uv}, "tanh")
+
+
+def _point(rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    return rng.uniform(0.5, 1.5, H), rng.uniform(0.5, 1.5, H)  # positive: log, sqrt, relu
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_each_rule_is_sympy_diff_of_the_map_written_by_hand(case: str, rng) -> None:
+    node, by_hand = CASES[case]
+    hv, uv = _point(rng)
+    at = {**dict(zip(h, hv, strict=True)), **dict(zip(u, uv, strict=True))}
+    expected = by_hand(h, u)
+    forward = node.forward(_scope(h, u))
+    assert [float(a.subs(at)) for a in forward] == pytest.approx(
+        [float(e.subs(at)) for e in expected], abs=EXACT_TOL
+    )
+    # row convention: entry (j, l) is d out_l / d h_j, the transpose of sympy's jacobian
+    reference = sp.Matrix(expected).jacobian(h).T
+    for wrt, symbols in ((HP, h),):
+        ours = node.jacobian(wrt).matrix(_scope(h, u), H, H)
+        np.testing.assert_allclose(
+            np.array(ours.subs(at), dtype=float),
+            np.array(reference.subs(at), dtype=float),
+            atol=EXACT_TOL,
+            err_msg=f"{case}: d/d{symbols[0]}",
+        )
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_each_rule_matches_finite_differences_of_its_float_forward(case: str, rng) -> None:
+    node, _ = CASES[case]
+    hv, uv = _point(rng)
+    ours = node.jacobian(HP).value(_float_scope(hv, uv), H, H)
+    fd = np.empty((H, H))
+    for j in range(H):
+        step = np.eye(H)[j] * FD_STEP
+        up = node.evaluate(_float_scope(hv + step, uv))
+        down = node.evaluate(_float_scope(hv - step, uv))
+        fd[j] = (up - down) / (2 * FD_STEP)
+    np.testing.assert_allclose(ours, fd, rtol=FD_TOL, atol=FD_TOL, err_msg=case)
+
+
+def test_the_functions_derivatives_are_sympy_diff_of_their_forward() -> None:
+    a = sp.Symbol("a", positive=True)
+    for name, f in ELEMENTWISE.items():
+        out = f.forward(a)
+        assert sp.simplify(f.derivative(a, out) - sp.diff(out, a)) == 0, name
+
+
+def test_the_new_operations_print_as_written_by_hand() -> None:
+    notation = Notation("tanh", {"h": "h", "u": "u"})
+    shown = {name: node.latex("t", notation) for name, (node, _) in CASES.items()}
+    assert shown["half"] == r"\tfrac{1}{2}\,h_{t-1}"
+    assert shown["negate"] == "-h_{t-1}"
+    assert shown["shift"] == r"h_{t-1} \odot h_{t-1} + 3"
+    assert shown["reciprocal"] == "h_{t-1}^{-1}"
+    assert shown["over-itself"] == r"\frac{h_{t-1} \odot h_{t-1}}{h_{t-1} + 1}"
+    assert shown["exp"] == r"\exp(u \odot h_{t-1})"
+    assert shown["softplus"] == r"\operatorname{softplus}(-2\,h_{t-1})"
+    assert shown["relu-beside-sigmoid"] == r"\max(0, h_{t-1}) \odot \sigma(u)"
+    assert Div(HP, U).code("tanh") == "h[t-1] / u"
+    assert Pow(Shift(1, HP), 2).code("tanh") == "(h[t-1] + 1) ** 2"
+    assert [number_latex(c) for c in (2, 0.5, Fraction(-1, 3))] == ["2", "0.5", r"-\tfrac{1}{3}"]
+
+
+@cell
+class everything:
+    """A cell that uses every new operation once, each in its own equation."""
+
+    W_xz = matrix(rows="D")
+    W_hz = matrix(rows="H")
+    b_z = vector()
+    W_xn = matrix(rows="D")
+    gain = vector()
+    z = sigmoid(x @ W_xz + prev.h @ W_hz + b_z)
+    n = relu(x @ W_xn + 0.5 * prev.h - 0.1)
+    s = softplus(gain) / (1 + exp(prev.h) ** 2) + log(1 + prev.h * prev.h)
+    h = (1 - z) * n + z * s / 2
+
+
+def test_a_cell_of_every_new_operation_passes_the_engines_checks() -> None:
+    table = verify_cell(everything, steps=(2,))  # the compiled loop vs finite differences
+    assert table.passed, [row for row in table.rows if not row.passed]
+    names = {row.wrt for row in table.rows}
+    assert {"Wxz", "Whz", "bz", "Wxn", "gain", "X", "h0"} <= names
+    for check in check_cell_sums(everything, T=3, points=1):  # the expanded sum vs forward diff
+        assert check.holds, check
