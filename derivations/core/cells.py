@@ -69,7 +69,6 @@ def _one_layer(name: str, residual: bool, activation: str, twin: NumericTwin) ->
     """The vanilla cell (`residual` False) or the residual one, written as their equations."""
     known = {p: (QUANTITIES[p].latex, QUANTITIES[p].meaning) for p in ("Wxh", "Whh", "bh")}
 
-    @cell(name=name, activation=activation, twin=twin)
     class one_layer:
         W_xh = matrix(rows="D", latex=known["Wxh"][0], meaning=known["Wxh"][1])
         W_hh = matrix(rows="H", latex=known["Whh"][0], meaning=known["Whh"][1])
@@ -77,7 +76,8 @@ def _one_layer(name: str, residual: bool, activation: str, twin: NumericTwin) ->
         a = x @ W_xh + prev.h @ W_hh + b_h
         h = prev.h + act(a) if residual else act(a)
 
-    return one_layer
+    # called rather than written as @cell: a type checker reads a decorated class as the class
+    return cell(name=name, activation=activation, twin=twin)(one_layer)
 
 
 def vanilla(activation: str = "tanh") -> Cell:
@@ -147,7 +147,6 @@ def lstm() -> Cell:
         for stacked in ("Wx", "Wh", "b")
     )
 
-    @cell(name="lstm", stacks=stacks, twin=NumericTwin("LSTMParams"))
     class lstm:
         W_xi, W_hi, b_i = _gate_params("i", ("i",))
         W_xf, W_hf, b_f = _gate_params("f", ("f",))
@@ -164,7 +163,7 @@ def lstm() -> Cell:
         c = f * prev.c + i * g
         h = o * tanh(c)
 
-    return _with_units(lstm)
+    return _with_units(cell(name="lstm", stacks=stacks, twin=NumericTwin("LSTMParams"))(lstm))
 
 
 def gru(reset: str = "after") -> Cell:
@@ -179,7 +178,6 @@ def gru(reset: str = "after") -> Cell:
     )
     twin = NumericTwin("GRUParams", params_options=(("reset", reset),))
 
-    @cell(name="gru" if after else "gru-before", stacks=stacks, twin=twin)
     class gru:
         W_xr, W_hr, b_xr, b_hr = _gate_params("r", ("xr", "hr"))
         W_xz, W_hz, b_xz, b_hz = _gate_params("z", ("xz", "hz"))
@@ -191,7 +189,7 @@ def gru(reset: str = "after") -> Cell:
         n = tanh(a_n)
         h = (1 - z) * n + z * prev.h
 
-    return _with_units(gru)
+    return _with_units(cell(name="gru" if after else "gru-before", stacks=stacks, twin=twin)(gru))
 
 
 #: Built-in cells by name; vanilla and residual take the activation, the gated ones fix theirs.

@@ -1,0 +1,214 @@
+"""core/write and core/define, the front door (issue 23): a cell written as its equations.
+
+Each built-in cell, written in the front door's form (`derivations.core.cells`), is equal
+node for node to its definition with the engine's constructors (`reference_cells`, the
+code before the rewrite), so every derivation of it is the same; the issue's two user
+cells likewise against constructors written here by hand; names become LaTeX as a
+table written by hand says; every misuse is refused with its rule, value and fix.
+"""
+
+from __future__ import annotations
+
+import pytest
+import reference_cells as old
+
+from derivations.core.arith import Scale, Shift
+from derivations.core.cell import (
+    Add,
+    Bias,
+    Cell,
+    CellDefinitionError,
+    Equation,
+    Func,
+    Input,
+    MatMul,
+    Mul,
+    OneMinus,
+    Param,
+    Prev,
+    Ref,
+    State,
+)
+from derivations.core.cells import gru, lstm, residual, vanilla
+from derivations.core.define import cell, define_cell
+from derivations.core.names import derived_latex, engine_name
+from derivations.core.notation import ACTIVATION_NAMES
+from derivations.core.write import act, matrix, prev, relu, sigmoid, tanh, vector, x
+from derivations.gradient.sums import cell_expanded_sum
+from derivations.render.page import cell_derivation_markdown
+
+BUILT_BOTH_WAYS = [
+    *((f"vanilla-{a}", vanilla(a), old.vanilla(a)) for a in ACTIVATION_NAMES),
+    *((f"residual-{a}", residual(a), old.residual(a)) for a in ACTIVATION_NAMES),
+    ("lstm", lstm(), old.lstm()),
+    ("gru", gru(), old.gru()),
+    ("gru-before", gru("before"), old.gru("before")),
+]
+
+
+@pytest.mark.parametrize(
+    ("name", "new", "reference"), BUILT_BOTH_WAYS, ids=lambda v: v if isinstance(v, str) else ""
+)
+def test_each_builtin_written_both_ways_is_the_same_cell(
+    name: str, new: Cell, reference: Cell
+) -> None:
+    assert new == reference, name
+    assert new.equation_latex() == reference.equation_latex()
+
+
+def test_the_gated_builtins_give_the_same_sums_at_three_steps() -> None:
+    for new, reference in ((lstm(), old.lstm()), (gru("before"), old.gru("before"))):
+        for wrt in new.gradient_names:
+            ours = [(t.loss, t.step, t.paths) for t in cell_expanded_sum(new, wrt, 3)]
+            theirs = [(t.loss, t.step, t.paths) for t in cell_expanded_sum(reference, wrt, 3)]
+            assert ours  # every gradient has terms at T = 3
+            assert ours == theirs, (new.name, wrt)
+
+
+@cell
+class elementwise_relu:  # the issue's first cell: one line of math
+    W = matrix(rows="D")
+    u = vector()
+    b = vector()
+    h = relu(x @ W + u * prev.h + b)
+
+
+@cell
+class mi_rnn:  # the issue's second: multiplicative integration
+    W_xh = matrix(rows="D")
+    W_hh = matrix(rows="H")
+    b_h = vector()
+    alpha = vector()
+    h = tanh(alpha * (x @ W_xh) * (prev.h @ W_hh) + b_h)
+
+
+def test_the_issues_cells_are_the_constructors_written_by_hand() -> None:
+    relu_cell = Cell(
+        "elementwise_relu",
+        (Param("W", "D", latex="W"), Param("u", None, latex="u"), Param("b", None, latex="b")),
+        (State("h", "h"),),
+        (
+            Equation(
+                "h",
+                Func("relu", Add(MatMul(Input(), "W"), Mul(Bias("u"), Prev("h")), Bias("b"))),
+                "h",
+            ),
+        ),
+    )
+    assert elementwise_relu == relu_cell
+    assert elementwise_relu.equation_latex() == (r"h_{t} = \max(0, x_{t} W + u \odot h_{t-1} + b)",)
+    product = Mul(Mul(Bias("alpha"), MatMul(Input(), "Wxh")), MatMul(Prev("h"), "Whh"))
+    assert mi_rnn.equations == (Equation("h", Func("tanh", Add(product, Bias("bh"))), "h"),)
+    assert [(p.name, p.rows, p.latex) for p in mi_rnn.params] == [
+        ("Wxh", "D", "W_{xh}"),
+        ("Whh", "H", "W_{hh}"),
+        ("bh", None, "b_h"),
+        ("alpha", None, r"\alpha"),
+    ]
+
+
+def test_lines_read_earlier_lines_by_name_and_sums_flatten() -> None:
+    @cell(activation="relu")
+    class two_states:
+        W = matrix(rows="D")
+        U = matrix(rows="H")
+        s = x @ W + prev.h @ U
+        z = sigmoid(s)
+        c = z * prev.c + (1 - z) * act(s + prev.c)
+        h = -c + 2 * prev.h - 1
+
+    assert two_states.state_names == ("h", "c")  # in the order first read
+    assert two_states.activation == "relu"
+    eqs = {eq.name: eq.expr for eq in two_states.equations}
+    assert eqs["s"] == Add(MatMul(Input(), "W"), MatMul(Prev("h"), "U"))
+    assert eqs["z"] == Func("sigmoid", Ref("s"))
+    assert eqs["c"] == Add(
+        Mul(Ref("z"), Prev("c")), Mul(OneMinus(Ref("z")), Func("act", Add(Ref("s"), Prev("c"))))
+    )
+    assert eqs["h"] == Shift(-1, Add(Scale(-1, Ref("c")), Scale(2, Prev("h"))))
+    assert two_states.equation_latex()[-1] == r"h_{t} = -c_{t} + 2\,h_{t-1} - 1"
+
+
+@pytest.mark.parametrize(
+    ("code", "latex", "engine"),
+    [
+        ("W_xh", "W_{xh}", "Wxh"),
+        ("b_h", "b_h", "bh"),
+        ("alpha", r"\alpha", "alpha"),
+        ("alpha_f", r"\alpha_f", "alphaf"),
+        ("W_hh_two", "W_{hh,two}", "Whhtwo"),
+        ("Wxh", "W_{xh}", "Wxh"),
+        ("bh", "b_h", "bh"),
+        ("h", "h", "h"),
+        ("Gamma", r"\Gamma", "Gamma"),
+    ],
+)
+def test_names_become_latex_as_on_paper(code: str, latex: str, engine: str) -> None:
+    assert derived_latex(code) == latex
+    assert engine_name(code) == engine
+
+
+def test_a_param_without_latex_is_written_by_its_name_never_blank() -> None:
+    """The issue's bug: Param("W", "D") printed h_t = tanh(x_t + h_{t-1} + )."""
+    plain = Cell(
+        "plain",
+        (Param("W", "D"), Param("u", None), Param("b", None)),
+        (State("h"),),
+        (
+            Equation(
+                "h", Func("tanh", Add(MatMul(Input(), "W"), Mul(Bias("u"), Prev("h")), Bias("b")))
+            ),
+        ),
+    )
+    assert plain.equation_latex() == (r"h_{t} = \tanh(x_{t} W + u \odot h_{t-1} + b)",)
+    page = cell_derivation_markdown(plain, "W", 2)  # raised KeyError: 'W' before
+    assert r"\frac{\mathrm{d} L}{\mathrm{d} W}" in page
+    assert r"\mathrm{d} }" not in page
+
+
+def _cell_of(**lines: object) -> Cell:
+    return define_cell("bad", lines)
+
+
+W, U, B = matrix(rows="D"), matrix(rows="H"), vector()
+MISUSES = {
+    "vector-in-product": (
+        lambda: x @ B,
+        ["row @ W multiplies a row by a weight matrix", "vector", "v * e"],
+    ),
+    "number-in-product": (lambda: x @ 3, ["right side here is int 3"]),
+    "row-on-the-right": (lambda: 3 @ x, ["row @ W with the row on the left", "Put the row first"]),
+    "text-operand": (lambda: x + "h", ["the operand of '+' is str 'h'", "matrix() or vector()"]),
+    "power-of-a-row": (lambda: x**x, ["exponent must be a number", "exp(b * log(a))"]),
+    "divide-by-zero": (lambda: x / 0, ["divides by zero"]),
+    "branch-on-a-row": (lambda: bool(x), ["not a truth value", "relu"]),
+    "matrix-rows": (lambda: matrix(rows="V"), ["'D' (it multiplies x) or 'H'", "rows='V'"]),
+    "function-of-text": (lambda: tanh("a"), ["tanh(...) applies to a row", "str 'a'"]),
+    "state-without-a-line": (
+        lambda: _cell_of(W=W, U=U, h=tanh(x @ W + prev.c @ U)),
+        ["prev.c reads the state c at t-1", "no line defines c", "Add c = ..."],
+    ),
+    "no-h": (lambda: _cell_of(W=W, s=tanh(x @ W)), ["reads a state h", "Add h = ..."]),
+    "bad-name": (lambda: _cell_of(W_2=W, h=x @ W), ["ASCII letters", "'W_2'"]),
+    "matrix-alone": (lambda: _cell_of(W=W, U=U, h=x @ W + U), ["U is a matrix", "x @ W"]),
+    "undeclared": (
+        lambda: _cell_of(W=W, h=x @ W + B),
+        ["the vector (vector()) is used but declared outside"],
+    ),
+    "same-object": (lambda: _cell_of(W=W, V=W, h=x @ W), ["V is the same object as W"]),
+    "renamed-leaf": (lambda: _cell_of(W=W, p=prev.h, h=x @ W), ["only renames a leaf"]),
+    "shown-as-unnamed": (
+        lambda: _cell_of(W=W, h=tanh((x @ W).shown_as("a"))),
+        ["shown_as('a') says how a variable is written", "assign it to a name"],
+    ),
+    "not-a-class": (lambda: cell(lambda: None), ["@cell decorates a class"]),  # type: ignore[call-overload]
+}
+
+
+@pytest.mark.parametrize("case", MISUSES)
+def test_every_misuse_is_refused_with_its_rule_and_fix(case: str) -> None:
+    make, words = MISUSES[case]
+    with pytest.raises(CellDefinitionError) as error:
+        make()
+    for word in words:
+        assert word in str(error.value), (case, str(error.value))
