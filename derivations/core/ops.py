@@ -4,7 +4,7 @@ Each node type carries, side by side: its forward map on rows of SymPy scalars
 (`forward`), the same map on float arrays (`evaluate`), its shape rule (`width`), its
 LaTeX (`latex`) and its local chain rule (`edges`): the Jacobian of the node's value
 with respect to each child, in the row convention of `derivations.core.factors`.
-From the edges, `Node.jacobian` gives $\partial u/\partial v$ for a leaf v (x_t, a
+From the edges, `Node.jacobian` gives $\partial u/\partial v$ for a leaf v ($x_t$, a
 state at t-1 or a variable the step defined earlier), holding the equation's other
 arguments fixed:
 
@@ -16,6 +16,13 @@ and `Node.param_uses` the derivative with respect to a parameter: every place th
 parameter enters, with the row it multiplies ($\partial (eW)/\partial W$ is the outer
 product with $e$; $\partial (\ldots + b)/\partial b = I$) and the product carrying
 that place to the node's value.
+
+The element-wise functions an equation may apply are `FUNC_KINDS`, each equation its
+own: ``"act"`` (the cell's chosen activation, ``Cell(activation=...)``, what vanilla
+and residual take from the command line), ``"sigmoid"``, ``"tanh"``, ``"relu"``,
+``"leaky_relu"``, ``"identity"`` (`derivations.core.spec.ACTIVATIONS`), ``"exp"``,
+``"log"`` and ``"softplus"`` (`derivations.core.functions.ELEMENTWISE`). Constants,
+powers and division are in `derivations.core.arith`.
 """
 
 from __future__ import annotations
@@ -56,12 +63,10 @@ __all__ = [
 ]
 
 Expr = Any  # a SymPy expression
-#: Element-wise functions an equation may apply, each equation its own: "act" is the
-#: cell's chosen activation (``Cell(activation=...)``, vanilla and residual take it from
-#: the command line); the others are fixed (`derivations.core.spec.ACTIVATIONS` and
-#: `derivations.core.functions.ELEMENTWISE`), so a ReLU candidate may sit beside a
-#: sigmoid gate.
 FUNC_KINDS = ("sigmoid", "tanh", "act", "relu", "leaky_relu", "identity", "exp", "log", "softplus")
+"""The element-wise functions an equation may apply (`Func` kinds), each equation its own:
+``"act"`` is the cell's chosen activation; the others are fixed, so a ReLU candidate may
+sit beside a sigmoid gate."""
 
 
 def function(kind: str, activation: str) -> SymbolicActivation:

@@ -240,7 +240,7 @@ def _function(kind: str) -> Callable[[Expr], Expr]:
         return Expr("func", kind, a)
 
     apply.__name__ = apply.__qualname__ = kind
-    apply.__doc__ = f"{kind} applied element-wise (its derivative is derived)."
+    apply.__doc__ = f"``{kind}`` applied element-wise (its derivative is derived)."
     return apply
 
 
