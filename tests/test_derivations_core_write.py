@@ -129,6 +129,23 @@ def test_lines_read_earlier_lines_by_name_and_sums_flatten() -> None:
     assert two_states.equation_latex()[-1] == r"h_{t} = -c_{t} + 2\,h_{t-1} - 1"
 
 
+def test_constants_are_written_where_they_were_typed() -> None:
+    @cell
+    class constants:
+        W = matrix(rows="D")
+        g = vector()
+        a = 1 + x @ W
+        b = 2 - g * prev.h
+        c = (a / b) ** 2 + 1 / a - a / 4 + 0.5 * b
+        h = tanh(c)
+
+    assert constants.equation_latex()[:3] == (
+        r"a_{t} = 1 + x_{t} W",
+        r"b_{t} = 2 - g \odot h_{t-1}",
+        r"c_{t} = (\frac{a_{t}}{b_{t}})^{2} + a_{t}^{-1} - \tfrac{1}{4}\,a_{t} + 0.5\,b_{t}",
+    )
+
+
 @pytest.mark.parametrize(
     ("code", "latex", "engine"),
     [

@@ -15,6 +15,7 @@ A constant is an int, a float or a `fractions.Fraction`; SymPy gets its exact va
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any
@@ -24,7 +25,7 @@ import sympy as sp
 
 from derivations.core.factors import ONE, Diag, FloatArray, LocalFactor, LocalSum, Notation, Scope
 from derivations.core.nodes import Node, Shapes
-from derivations.core.ops import Add, MatMul, Mul, OneMinus, _same_width, _wrap, _wrap_code
+from derivations.core.ops import Add, Func, MatMul, Mul, OneMinus, _same_width, _wrap, _wrap_code
 
 __all__ = ["Div", "Fill", "Number", "Pow", "Scale", "Shift", "exact", "number_latex"]
 
@@ -119,10 +120,14 @@ class Scale(Node):
 
 @dataclass(frozen=True)
 class Shift(Node):
-    r"""$a + c$ for a constant c; $\partial (a + c)/\partial a = I$."""
+    r"""$a + c$ for a constant c; $\partial (a + c)/\partial a = I$.
+
+    ``first`` writes the constant first, as typed: $1 + a$, $1 - b$ (a = -b).
+    """
 
     c: Number
     a: Node
+    first: bool = False
 
     sum_like = True
 
@@ -139,21 +144,24 @@ class Shift(Node):
         return self.a.width(shapes, where)
 
     def latex(self, t: int | str, notation: Notation) -> str:
-        sign = "-" if _negative(self.c) else "+"
-        return (
-            f"{self.a.latex(t, notation)} {sign} {number_latex(-self.c if self.c < 0 else self.c)}"
-        )
+        return self._written(self.a.latex(t, notation), number_latex)
 
     def code(self, activation: str) -> str:
+        return self._written(self.a.code(activation), _number_code)
+
+    def _written(self, a: str, number: Callable[[Number], str]) -> str:
+        if self.first:
+            return f"{number(self.c)} - {a[1:]}" if a.startswith("-") else f"{number(self.c)} + {a}"
         sign = "-" if _negative(self.c) else "+"
-        return f"{self.a.code(activation)} {sign} {_number_code(-self.c if self.c < 0 else self.c)}"
+        return f"{a} {sign} {number(-self.c if self.c < 0 else self.c)}"
 
     def edges(self, out: Node) -> tuple[LocalSum, ...]:
         return (ONE,)
 
 
 def _power_base(node: Node, text: str) -> str:
-    atomic = not node.children() and "^" not in text and not node.sum_like
+    r"""The base of a power, in parentheses unless a leaf or a function's value: $\exp(g)^{2}$."""
+    atomic = (not node.children() or isinstance(node, Func)) and "^" not in text
     return text if atomic else f"({text})"
 
 

@@ -171,7 +171,7 @@ _RULES: dict[str, Callable[..., Node]] = {
     "func": lambda lines, kind, a: Func(kind, lines.node(a)),
     "oneminus": lambda lines, a: OneMinus(lines.node(a)),
     "scale": lambda lines, c, a: lines.node(a) if c == 1 else Scale(c, lines.node(a)),
-    "shift": lambda lines, c, a: Shift(c, lines.node(a)),
+    "shift": lambda lines, c, a, first=False: Shift(c, lines.node(a), first),
     "pow": lambda lines, a, p: Pow(lines.node(a), p),
     "shown": _Lines._shown,
 }

@@ -100,7 +100,7 @@ class Expr:
         return Expr("shift", other, self) if is_number(other) else Expr("add", self, other)
 
     def __radd__(self, other: object) -> Expr:
-        return Expr("shift", _operand(other, "+"), self)
+        return Expr("shift", _operand(other, "+"), self, True)
 
     def __sub__(self, other: object) -> Expr:
         other = _operand(other, "-")
@@ -108,7 +108,7 @@ class Expr:
 
     def __rsub__(self, other: object) -> Expr:
         c = _operand(other, "-")
-        return Expr("oneminus", self) if c == 1 else Expr("shift", c, -self)
+        return Expr("oneminus", self) if c == 1 else Expr("shift", c, -self, True)
 
     def __neg__(self) -> Expr:
         return Expr("scale", -1, self)
