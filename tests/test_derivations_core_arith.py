@@ -14,13 +14,25 @@ import sympy as sp
 
 from derivations.check.proofs import check_cell_sums
 from derivations.check.verify import verify_cell
-from derivations.core.arith import Div, Pow, Scale, Shift, number_latex
+from derivations.core.arith import Div, Gain, Offset, Pow, Scale, Shift, number_latex
 from derivations.core.define import cell
 from derivations.core.factors import Notation, Scope
 from derivations.core.functions import ELEMENTWISE
 from derivations.core.nodes import Prev
 from derivations.core.ops import Bias, Func, Mul
-from derivations.core.write import exp, log, matrix, prev, relu, sigmoid, softplus, vector, x
+from derivations.core.write import (
+    exp,
+    log,
+    matrix,
+    prev,
+    relu,
+    scalar,
+    sigmoid,
+    softplus,
+    tanh,
+    vector,
+    x,
+)
 
 H = 3
 #: Symbolic and numeric values of the same Jacobian agree to rounding (float64, a few ops).
@@ -31,6 +43,9 @@ FD_TOL = 1e-7
 
 h = sp.symbols(f"h0:{H}", positive=True)
 u = sp.symbols(f"u0:{H}", positive=True)
+s_ = sp.Symbol("s", positive=True)
+#: The scalar parameter's value in the numeric checks.
+S_VALUE = 0.7
 HP, U = Prev("h"), Bias("u")
 
 #: (node, the same map written by hand in SymPy, entry by entry, as a function of (h, u))
@@ -57,6 +72,8 @@ CASES = {
         Func("softplus", Scale(-2, HP)),
         lambda h, u: [sp.log(1 + sp.exp(-2 * v)) for v in h],
     ),
+    "gain": (Gain("s", Mul(HP, U)), lambda h, u: [s_ * a * b for a, b in zip(h, u, strict=True)]),
+    "offset": (Offset("s", Func("exp", HP)), lambda h, u: [sp.exp(v) + s_ for v in h]),
     "relu-beside-sigmoid": (
         Mul(Func("relu", HP), Func("sigmoid", U)),
         lambda h, u: [a / (1 + sp.exp(-b)) for a, b in zip(h, u, strict=True)],  # h > 0
@@ -64,12 +81,13 @@ CASES = {
 }
 
 
-def _scope(hv, uv, activation: str = "tanh") -> Scope:
-    return Scope([], {"h": list(hv)}, {}, {"u": sp.Matrix([list(uv)])}, activation)
+def _scope(hv, uv, sv=s_, activation: str = "tanh") -> Scope:
+    params = {"u": sp.Matrix([list(uv)]), "s": sp.Matrix([[sv]])}
+    return Scope([], {"h": list(hv)}, {}, params, activation)
 
 
-def _float_scope(hv: np.ndarray, uv: np.ndarray) -> Scope:
-    return Scope(np.zeros(0), {"h": hv}, {}, {"u": uv}, "tanh")
+def _float_scope(hv: np.ndarray, uv: np.ndarray, sv: float = S_VALUE) -> Scope:
+    return Scope(np.zeros(0), {"h": hv}, {}, {"u": uv, "s": np.array([sv])}, "tanh")
 
 
 def _point(rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
@@ -80,7 +98,7 @@ def _point(rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
 def test_each_rule_is_sympy_diff_of_the_map_written_by_hand(case: str, rng) -> None:
     node, by_hand = CASES[case]
     hv, uv = _point(rng)
-    at = {**dict(zip(h, hv, strict=True)), **dict(zip(u, uv, strict=True))}
+    at = {**dict(zip(h, hv, strict=True)), **dict(zip(u, uv, strict=True)), s_: S_VALUE}
     expected = by_hand(h, u)
     forward = node.forward(_scope(h, u))
     assert [float(a.subs(at)) for a in forward] == pytest.approx(
@@ -112,6 +130,26 @@ def test_each_rule_matches_finite_differences_of_its_float_forward(case: str, rn
     np.testing.assert_allclose(ours, fd, rtol=FD_TOL, atol=FD_TOL, err_msg=case)
 
 
+@pytest.mark.parametrize("case", ["gain", "offset"])
+def test_a_scalar_parameters_derivative_is_sympy_diff_and_finite_differences(
+    case: str, rng
+) -> None:
+    """d out_l / d s: the row the scalar carries to the value (a for s a, ones for a + s)."""
+    node, by_hand = CASES[case]
+    hv, uv = _point(rng)
+    at = {**dict(zip(h, hv, strict=True)), **dict(zip(u, uv, strict=True)), s_: S_VALUE}
+    (use,) = node.param_uses("s")
+    ours = use.derivative(_scope(h, u), 1, 1, H)[0][0]  # [l]: d out_l / d s
+    reference = [sp.diff(e, s_) for e in by_hand(h, u)]
+    assert [float(sp.sympify(o).subs(at)) for o in ours] == pytest.approx(
+        [float(r.subs(at)) for r in reference], abs=EXACT_TOL
+    )
+    up = node.evaluate(_float_scope(hv, uv, S_VALUE + FD_STEP))
+    down = node.evaluate(_float_scope(hv, uv, S_VALUE - FD_STEP))
+    fd = (up - down) / (2 * FD_STEP)
+    assert [float(sp.sympify(o).subs(at)) for o in ours] == pytest.approx(list(fd), abs=FD_TOL)
+
+
 def test_the_functions_derivatives_are_sympy_diff_of_their_forward() -> None:
     a = sp.Symbol("a", positive=True)
     for name, f in ELEMENTWISE.items():
@@ -120,7 +158,7 @@ def test_the_functions_derivatives_are_sympy_diff_of_their_forward() -> None:
 
 
 def test_the_new_operations_print_as_written_by_hand() -> None:
-    notation = Notation("tanh", {"h": "h", "u": "u"})
+    notation = Notation("tanh", {"h": "h", "u": "u", "s": "s"})
     shown = {name: node.latex("t", notation) for name, (node, _) in CASES.items()}
     assert shown["half"] == r"\tfrac{1}{2}\,h_{t-1}"
     assert shown["negate"] == "-h_{t-1}"
@@ -129,6 +167,8 @@ def test_the_new_operations_print_as_written_by_hand() -> None:
     assert shown["over-itself"] == r"\frac{h_{t-1} \odot h_{t-1}}{h_{t-1} + 1}"
     assert shown["exp"] == r"\exp(u \odot h_{t-1})"
     assert shown["softplus"] == r"\operatorname{softplus}(-2\,h_{t-1})"
+    assert shown["gain"] == r"s\,h_{t-1} \odot u"
+    assert shown["offset"] == r"\exp(h_{t-1}) + s"
     assert shown["relu-beside-sigmoid"] == r"\max(0, h_{t-1}) \odot \sigma(u)"
     assert Div(HP, U).code("tanh") == "h[t-1] / u"
     assert Pow(Shift(1, HP), 2).code("tanh") == "(h[t-1] + 1) ** 2"
@@ -150,10 +190,31 @@ class everything:
     h = (1 - z) * n + z * s / 2
 
 
-def test_a_cell_of_every_new_operation_passes_the_engines_checks() -> None:
-    table = verify_cell(everything, steps=(2,))  # the compiled loop vs finite differences
+@cell
+class leaky:
+    """A leaky cell with a learnt scalar rate and a scalar offset."""
+
+    W_xh = matrix(rows="D")
+    W_hh = matrix(rows="H")
+    b_h = vector()
+    lam = scalar(latex=r"\lambda")
+    beta = scalar()
+    a = tanh(x @ W_xh + prev.h @ W_hh + b_h)
+    h = lam * prev.h + a - lam * a + beta
+
+
+@pytest.mark.parametrize("mine", [everything, leaky], ids=lambda c: c.name)
+def test_a_cell_of_every_new_operation_passes_the_engines_checks(mine) -> None:
+    table = verify_cell(mine, steps=(2,))  # the compiled loop vs finite differences
     assert table.passed, [row for row in table.rows if not row.passed]
-    names = {row.wrt for row in table.rows}
-    assert {"Wxz", "Whz", "bz", "Wxn", "gain", "X", "h0"} <= names
-    for check in check_cell_sums(everything, T=3, points=1):  # the expanded sum vs forward diff
+    assert {row.wrt for row in table.rows} == set(mine.gradient_names)
+    for check in check_cell_sums(mine, T=3, points=1):  # the expanded sum vs forward diff
         assert check.holds, check
+
+
+def test_a_scalar_parameter_is_one_number_and_its_sum_reads_as_one() -> None:
+    assert [(p.name, p.shape(2, 3)) for p in leaky.params][-2:] == [
+        ("lam", (1, 1)),
+        ("beta", (1, 1)),
+    ]
+    assert leaky.equation_latex()[1] == r"h_{t} = \lambda\,h_{t-1} + a_{t} - \lambda\,a_{t} + \beta"

@@ -1,8 +1,9 @@
 r"""Arithmetic with constants, powers and division, each with its local chain rule.
 
 Beside `derivations.core.ops` (products with a parameter, sums, element-wise products and
-functions, $1 - a$): a constant times a row, a row plus a constant, a power of a row
-and the element-wise quotient of two rows,
+functions, $1 - a$): a constant times a row, a row plus a constant, a power of a row,
+the element-wise quotient of two rows, and a scalar parameter s, (1, 1), times a row or
+added to it (`Gain`, `Offset`),
 
 $$J_{c\,a} = c\,J_a,\quad J_{a + c} = J_a,\quad
 J_{a^{p}} = J_a\,\operatorname{diag}(p\,a^{p-1}),\quad
@@ -23,11 +24,33 @@ from typing import Any
 import numpy as np
 import sympy as sp
 
-from derivations.core.factors import ONE, Diag, FloatArray, LocalFactor, LocalSum, Notation, Scope
-from derivations.core.nodes import Node, Shapes
+from derivations.core.factors import (
+    ONE,
+    Diag,
+    FloatArray,
+    LocalFactor,
+    LocalSum,
+    Notation,
+    RowFactor,
+    Scope,
+    code_name,
+)
+from derivations.core.nodes import CellDefinitionError, Node, ParamUse, Shapes
 from derivations.core.ops import Add, Func, MatMul, Mul, OneMinus, _same_width, _wrap, _wrap_code
 
-__all__ = ["Div", "Fill", "Number", "Pow", "Scale", "Shift", "exact", "number_latex"]
+__all__ = [
+    "Div",
+    "Fill",
+    "Gain",
+    "Number",
+    "Offset",
+    "Pow",
+    "ScalarFill",
+    "Scale",
+    "Shift",
+    "exact",
+    "number_latex",
+]
 
 Expr = Any
 Number = int | float | Fraction
@@ -236,4 +259,117 @@ class Div(Node):
         return (
             LocalSum((LocalFactor((Diag(Pow(self.b, -1)),)),)),  # J_a diag(1/b)
             LocalSum((LocalFactor((Diag(Div(self.a, Pow(self.b, 2))),), -1),)),  # -J_b diag(a/b²)
+        )
+
+
+def _scalar(scope: Scope, name: str) -> Expr:
+    """The value of a scalar parameter: a (1, 1) SymPy matrix's entry, or a float."""
+    value = scope.params[name]
+    return value[0, 0] if isinstance(value, sp.MatrixBase) else float(np.ravel(value)[0])
+
+
+def _check_scalar(node: Node, name: str, shapes: Shapes, where: str) -> None:
+    if shapes.param_rows(name, where) is not None or shapes.param_cols(name, where) != "1":
+        raise CellDefinitionError(
+            f"{where}: {type(node).__name__}({name!r}, ...) reads a scalar parameter "
+            f"(rows=None, cols='1'), but {name} is not one. Declare it with "
+            f"Param({name!r}, None, cols='1') (scalar()), or use Bias/MatMul for a row or matrix."
+        )
+
+
+@dataclass(frozen=True)
+class ScalarFill(Node):
+    """A scalar parameter s in every entry of a row as wide as `like` (a diagonal of s·I)."""
+
+    param: str
+    like: Node
+
+    def forward(self, scope: Scope) -> list[Expr]:
+        return [_scalar(scope, self.param)] * len(self.like.forward(scope))
+
+    def evaluate(self, scope: Scope) -> FloatArray:
+        return np.full_like(self.like.evaluate(scope), _scalar(scope, self.param))
+
+    def width(self, shapes: Shapes, where: str) -> str:
+        return self.like.width(shapes, where)
+
+    def latex(self, t: int | str, notation: Notation) -> str:
+        return notation.latex[self.param]
+
+    def code(self, activation: str) -> str:
+        return code_name(self.param)
+
+
+@dataclass(frozen=True)
+class Gain(Node):
+    r"""$s\,a$ for a scalar parameter s, (1, 1), broadcast over the row.
+
+    $\partial (s\,a)/\partial a = s\,I$ and $\partial (s\,a)/\partial s = a$ (a row).
+    """
+
+    param: str
+    a: Node
+
+    def children(self) -> tuple[Node, ...]:
+        return (self.a,)
+
+    def forward(self, scope: Scope) -> list[Expr]:
+        return [_scalar(scope, self.param) * v for v in self.a.forward(scope)]
+
+    def evaluate(self, scope: Scope) -> FloatArray:
+        return _scalar(scope, self.param) * self.a.evaluate(scope)
+
+    def width(self, shapes: Shapes, where: str) -> str:
+        _check_scalar(self, self.param, shapes, where)
+        return self.a.width(shapes, where)
+
+    def latex(self, t: int | str, notation: Notation) -> str:
+        return rf"{notation.latex[self.param]}\,{_wrap(self.a, t, notation, Add, OneMinus)}"
+
+    def code(self, activation: str) -> str:
+        return f"{code_name(self.param)} * {_wrap_code(self.a, activation, Add, OneMinus)}"
+
+    def edges(self, out: Node) -> tuple[LocalSum, ...]:
+        return (LocalSum((LocalFactor((Diag(ScalarFill(self.param, self.a)),)),)),)  # s I
+
+    def param_uses(self, name: str, out: Node | None = None) -> tuple[ParamUse, ...]:
+        own = (ParamUse(None, LocalSum((LocalFactor((RowFactor(self.a),)),))),)  # the row a
+        return (own if name == self.param else ()) + super().param_uses(name, out)
+
+
+@dataclass(frozen=True)
+class Offset(Node):
+    r"""$a + s$ for a scalar parameter s, broadcast; $\partial (a + s)/\partial s = \mathbf{1}$."""
+
+    param: str
+    a: Node
+
+    sum_like = True
+
+    def children(self) -> tuple[Node, ...]:
+        return (self.a,)
+
+    def forward(self, scope: Scope) -> list[Expr]:
+        return [v + _scalar(scope, self.param) for v in self.a.forward(scope)]
+
+    def evaluate(self, scope: Scope) -> FloatArray:
+        return self.a.evaluate(scope) + _scalar(scope, self.param)
+
+    def width(self, shapes: Shapes, where: str) -> str:
+        _check_scalar(self, self.param, shapes, where)
+        return self.a.width(shapes, where)
+
+    def latex(self, t: int | str, notation: Notation) -> str:
+        return f"{self.a.latex(t, notation)} + {notation.latex[self.param]}"
+
+    def code(self, activation: str) -> str:
+        return f"{self.a.code(activation)} + {code_name(self.param)}"
+
+    def edges(self, out: Node) -> tuple[LocalSum, ...]:
+        return (ONE,)
+
+    def param_uses(self, name: str, out: Node | None = None) -> tuple[ParamUse, ...]:
+        ones = LocalSum((LocalFactor((RowFactor(Fill(1, self.a)),)),))  # a row of ones
+        return ((ParamUse(None, ones),) if name == self.param else ()) + super().param_uses(
+            name, out
         )

@@ -25,10 +25,10 @@ from typing import Any
 
 from derivations.core.arith import Div, Pow, Scale, Shift
 from derivations.core.factors import ZERO, FloatArray, LocalSum, Notation, Scope
-from derivations.core.names import derived_latex
 from derivations.core.nodes import CellDefinitionError, Input, Node, ParamUse, Prev, Ref, leaves
 from derivations.core.notation import ACTIVATION_NAMES
 from derivations.core.ops import Add, Bias, Func, MatMul, Mul, OneMinus
+from derivations.core.parts import Equation, Param, Stack, State
 from derivations.core.spec import check_choice
 from derivations.core.twin import NumericTwin
 
@@ -64,74 +64,6 @@ _NAME = re.compile(r"[A-Za-z]+")
 _ROWS = ("D", "H", None)
 
 
-@dataclass(frozen=True)
-class Param:
-    """A parameter: a (rows, H) weight matrix with rows ``"D"`` or ``"H"``, or a bias (rows None).
-
-    ``latex`` is how the pages write it (``W_{xf}``, ``b_{xr}``; left out, it is derived
-    from the name: ``Wxf`` -> ``W_{xf}``); ``meaning`` says what it is.
-    """
-
-    name: str
-    rows: str | None
-    cols: str = "H"
-    latex: str = ""
-    meaning: str = ""
-
-    def __post_init__(self) -> None:
-        _derive_latex(self)
-
-    def shape(self, D: int, H: int) -> tuple[int, int]:
-        """The concrete shape, a bias as one row: ``(D, H)``, ``(H, H)`` or ``(1, H)``."""
-        sizes = {"D": D, "H": H, None: 1}
-        return sizes[self.rows], sizes[self.cols]
-
-
-@dataclass(frozen=True)
-class State:
-    """A state carried from step to step (``h``; the LSTM also ``c``), width H.
-
-    ``latex`` left out is derived from the name (``h`` -> ``h``).
-    """
-
-    name: str
-    latex: str = ""
-
-    def __post_init__(self) -> None:
-        _derive_latex(self)
-
-
-@dataclass(frozen=True)
-class Equation:
-    """``name = expr`` at step t; ``latex`` is the variable's LaTeX without its step (``a^{i}``;
-    left out, derived from the name)."""
-
-    name: str
-    expr: Node
-    latex: str = ""
-
-    def __post_init__(self) -> None:
-        _derive_latex(self)
-
-
-def _derive_latex(item: Param | State | Equation) -> None:
-    """A blank ``latex`` becomes the one derived from the name, never an empty formula."""
-    if not item.latex and isinstance(item.name, str):
-        object.__setattr__(item, "latex", derived_latex(item.name))
-
-
-@dataclass(frozen=True)
-class Stack:
-    """How `rnnnum` stacks per-gate parameters: ``blocks`` side by side as column blocks.
-
-    ``Stack("Wx", ("Wxi", "Wxf", "Wxo", "Wxg"))`` is the LSTM's (D, 4H) ``Wx``; for a
-    stack of biases the blocks are concatenated, (4H,).
-    """
-
-    name: str
-    blocks: tuple[str, ...]
-
-
 class _Shapes:
     """The shape rules' view of a cell while its equations are checked in order."""
 
@@ -139,6 +71,10 @@ class _Shapes:
         self.cell = cell
         self.defined: dict[str, str] = {}
         self.names = [eq.name for eq in cell.equations]
+
+    def param_cols(self, name: str, where: str) -> str:
+        self.param_rows(name, where)  # unknown: its error
+        return self.cell.param(name).cols
 
     def param_rows(self, name: str, where: str) -> str | None:
         for param in self.cell.params:
@@ -332,7 +268,9 @@ class Cell:
                     "Multiply the input by a (D, H) matrix."
                 )
             shapes.defined[eq.name] = width
-            used.update(n.param for n in eq.expr.walk() if isinstance(n, MatMul | Bias))
+            used.update(
+                p for n in eq.expr.walk() if isinstance(p := getattr(n, "param", None), str)
+            )
         undefined = [s for s in self.state_names if s not in shapes.defined]
         if undefined:
             raise CellDefinitionError(
@@ -388,8 +326,12 @@ class Cell:
                 f"names {sorted(clash)} and states {list(self.state_names)}."
             )
         for param in self.params:
-            if param.rows not in _ROWS or param.cols != "H":
+            if param.rows not in _ROWS or (param.cols, param.rows) not in (
+                ("H", param.rows),
+                ("1", None),
+            ):
                 raise CellDefinitionError(
                     f"cell {self.name!r}: parameter {param.name} must have rows 'D', 'H' or "
-                    f"None (a bias) and cols 'H'; got rows={param.rows!r}, cols={param.cols!r}."
+                    f"None (a bias) and cols 'H', or rows None and cols '1' (a scalar); got "
+                    f"rows={param.rows!r}, cols={param.cols!r}."
                 )

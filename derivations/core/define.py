@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import overload
 
-from derivations.core.arith import Div, Pow, Scale, Shift
+from derivations.core.arith import Div, Gain, Offset, Pow, Scale, Shift
 from derivations.core.cell import (
     Add,
     Bias,
@@ -105,6 +105,11 @@ class _Lines:
                     "from the right (x @ W) and cannot stand alone in a sum or product. "
                     "Declare a vector() for an element-wise row."
                 )
+            if e.kind == "scalar":
+                raise CellDefinitionError(
+                    f"cell {self.cell!r}: {self._param(e)} is a scalar: it scales a row "
+                    "(s * e) or is added to one (e + s); it is not a row by itself."
+                )
             return Bias(self._param(e))
         return _RULES[e.kind](self, *e.args)
 
@@ -153,7 +158,13 @@ class _Lines:
         if "h" not in self.states:
             self.states.insert(0, "h")  # h feeds the read-out even if no line reads prev.h
         params = tuple(
-            Param(name, d.rows, latex=d.latex or derived_latex(name), meaning=d.meaning)
+            Param(
+                name,
+                d.rows,
+                "1" if d.kind == "scalar" else "H",
+                latex=d.latex or derived_latex(name),
+                meaning=d.meaning,
+            )
             for name, d in self.params.values()
         )
         latex = {eq.name: eq.latex for eq in equations}
@@ -173,6 +184,8 @@ _RULES: dict[str, Callable[..., Node]] = {
     "scale": lambda lines, c, a: lines.node(a) if c == 1 else Scale(c, lines.node(a)),
     "shift": lambda lines, c, a, first=False: Shift(c, lines.node(a), first),
     "pow": lambda lines, a, p: Pow(lines.node(a), p),
+    "gain": lambda lines, s, a: Gain(lines._param(s), lines.node(a)),
+    "offset": lambda lines, s, a: Offset(lines._param(s), lines.node(a)),
     "shown": _Lines._shown,
 }
 

@@ -16,9 +16,9 @@ from __future__ import annotations
 
 import sympy as sp
 
-from derivations.core.spec import ACTIVATIONS, SymbolicActivation
+from derivations.core.spec import SymbolicActivation
 
-__all__ = ["ELEMENTWISE", "FUNCTIONS"]
+__all__ = ["ELEMENTWISE"]
 
 ELEMENTWISE: dict[str, SymbolicActivation] = {
     "exp": SymbolicActivation(
@@ -46,6 +46,3 @@ ELEMENTWISE: dict[str, SymbolicActivation] = {
         latex=lambda a: rf"\operatorname{{softplus}}({a})",
     ),
 }
-
-#: Every function an equation may name: the activations and the ones above.
-FUNCTIONS: dict[str, SymbolicActivation] = {**ACTIVATIONS, **ELEMENTWISE}

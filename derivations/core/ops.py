@@ -46,9 +46,9 @@ from derivations.core.factors import (
     Scope,
     Weight,
 )
-from derivations.core.functions import FUNCTIONS
+from derivations.core.functions import ELEMENTWISE
 from derivations.core.nodes import CellDefinitionError, Node, ParamUse, Shapes, code_name
-from derivations.core.spec import SymbolicActivation
+from derivations.core.spec import ACTIVATIONS, SymbolicActivation
 
 __all__ = [
     "FUNC_KINDS",
@@ -71,7 +71,8 @@ sit beside a sigmoid gate."""
 
 def function(kind: str, activation: str) -> SymbolicActivation:
     """The SymPy definition of a `Func` kind: one of `FUNC_KINDS`, "act" the chosen activation."""
-    return FUNCTIONS[activation if kind == "act" else kind]
+    name = activation if kind == "act" else kind
+    return ACTIVATIONS[name] if name in ACTIVATIONS else ELEMENTWISE[name]  # read at each call
 
 
 @cache
@@ -162,6 +163,11 @@ class Bias(Node):
             raise CellDefinitionError(
                 f"{where}: Bias({self.param!r}) needs a bias (rows=None), but {self.param} is "
                 f"a ({rows}, H) matrix. Use MatMul(row, {self.param!r}) for a matrix."
+            )
+        if shapes.param_cols(self.param, where) != "H":
+            raise CellDefinitionError(
+                f"{where}: Bias({self.param!r}) needs a (1, H) row, but {self.param} is a "
+                f"scalar (1, 1). Use Gain({self.param!r}, e) for s e or Offset for e + s."
             )
         return "H"
 

@@ -16,9 +16,10 @@ a variable of step t, and the class becomes a `derivations.core.cell.Cell`:
 `x` is $x_t$; ``prev.h`` is $h_{t-1}$, and reading it makes ``h`` a state (the read-out
 $y_t = h_t W_{yh} + b_y$ reads the state ``h``, which every cell has). `matrix` declares a
 (D, H) or (H, H) weight, used as ``row @ W``; `vector` a (1, H) row that adds or scales
-element-wise (a bias, a gain); each variable assigned an expression is an equation,
-in the order written, and a later line reads it by its name. Operators: ``@``, ``+``,
-``-``, ``*`` (element-wise), ``/`` (element-wise), ``**`` with a number, numbers
+element-wise (a bias, a gain); `scalar` one number (1, 1). Each variable assigned an
+expression is an equation, in the order written, and a later line reads it by its
+name. Operators: ``@``, ``+``, ``-``, ``*`` (element-wise; a `scalar` parameter
+scales a whole row), ``/`` (element-wise), ``**`` with a number, numbers
 anywhere (``1 - z``, ``0.5 * a``); functions per equation: `tanh`, `sigmoid`, `relu`,
 `leaky_relu`, `exp`, `log`, `softplus` and `act` (the cell's chosen activation,
 ``@cell(activation=...)``). LaTeX is derived from the code names (``W_xh`` is
@@ -48,6 +49,7 @@ __all__ = [
     "matrix",
     "prev",
     "relu",
+    "scalar",
     "sigmoid",
     "softplus",
     "tanh",
@@ -97,6 +99,10 @@ class Expr:
 
     def __add__(self, other: object) -> Expr:
         other = _operand(other, "+")
+        if _is_scalar(self) and isinstance(other, Expr) and not _is_scalar(other):
+            return Expr("offset", self, other)
+        if _is_scalar(other):
+            return Expr("offset", other, self)
         return Expr("shift", other, self) if is_number(other) else Expr("add", self, other)
 
     def __radd__(self, other: object) -> Expr:
@@ -104,6 +110,11 @@ class Expr:
 
     def __sub__(self, other: object) -> Expr:
         other = _operand(other, "-")
+        if isinstance(other, Declared) and other.kind == "scalar":
+            raise CellDefinitionError(
+                f"a scalar parameter is added, not subtracted: write e + {other.describe()} "
+                "(its sign is learnt) or -1 * s * e for a product."
+            )
         return Expr("add", self, -other) if isinstance(other, Expr) else Expr("shift", -other, self)
 
     def __rsub__(self, other: object) -> Expr:
@@ -115,6 +126,10 @@ class Expr:
 
     def __mul__(self, other: object) -> Expr:
         other = _operand(other, "*")
+        if _is_scalar(self) and isinstance(other, Expr) and not _is_scalar(other):
+            return Expr("gain", self, other)
+        if _is_scalar(other):
+            return Expr("gain", other, self)
         return Expr("scale", other, self) if is_number(other) else Expr("mul", self, other)
 
     def __rmul__(self, other: object) -> Expr:
@@ -192,7 +207,7 @@ class Declared(Expr):
         label = f" {self.name}" if self.name else ""
         if self.kind == "matrix":
             return f"the matrix{label} (matrix(rows={self.rows!r}))"
-        return f"the vector{label} (vector())"
+        return f"the {self.kind}{label} ({self.kind}())"
 
 
 def matrix(
@@ -210,6 +225,15 @@ def matrix(
 def vector(name: str | None = None, *, latex: str | None = None, meaning: str = "") -> Declared:
     """A (1, H) row parameter: a bias (``e + b``) or an element-wise gain (``v * e``)."""
     return Declared("vector", name, None, latex, meaning)
+
+
+def scalar(name: str | None = None, *, latex: str | None = None, meaning: str = "") -> Declared:
+    """A scalar parameter (1, 1), broadcast: a gain (``s * e``) or an offset (``e + s``)."""
+    return Declared("scalar", name, None, latex, meaning)
+
+
+def _is_scalar(value: object) -> bool:
+    return isinstance(value, Declared) and value.kind == "scalar"
 
 
 class _Prev:
