@@ -40,7 +40,7 @@ from derivations.vanilla.unroll import Unrolled, unroll
 if TYPE_CHECKING:
     from derivations.check.verify import verify_cell
     from derivations.compile.lambdify import CellLambdified, lambdify_cell
-    from derivations.core.arith import Div, Pow, Scale, Shift
+    from derivations.core.arith import Div, Gain, Offset, Pow, Scale, Shift
     from derivations.core.cell import (
         Add,
         Bias,
@@ -85,6 +85,7 @@ if TYPE_CHECKING:
         matrix,
         prev,
         relu,
+        scalar,
         sigmoid,
         softplus,
         tanh,
@@ -148,6 +149,7 @@ _WHERE = {
     "Expr": "derivations.core.write",
     "Factor": "derivations.vanilla.terms",
     "Func": "derivations.core.cell",
+    "Gain": "derivations.core.arith",
     "Input": "derivations.core.cell",
     "JacobianProduct": "derivations.vanilla.terms",
     "Lambdified": "derivations.vanilla.lambdified",
@@ -156,6 +158,7 @@ _WHERE = {
     "MatMul": "derivations.core.cell",
     "ModelSpec": "derivations.core.spec",
     "Mul": "derivations.core.cell",
+    "Offset": "derivations.core.arith",
     "OneMinus": "derivations.core.cell",
     "OutOfRangeError": "derivations.core.errors",
     "Param": "derivations.core.cell",
@@ -206,6 +209,7 @@ _WHERE = {
     "pairs": "derivations.vanilla.gradients",
     "prev": "derivations.core.write",
     "relu": "derivations.core.write",
+    "scalar": "derivations.core.write",
     "sigmoid": "derivations.core.write",
     "softplus": "derivations.core.write",
     "tanh": "derivations.core.write",
@@ -241,6 +245,7 @@ __all__ = [
     "Expr",
     "Factor",
     "Func",
+    "Gain",
     "Input",
     "JacobianProduct",
     "Lambdified",
@@ -249,6 +254,7 @@ __all__ = [
     "MatMul",
     "ModelSpec",
     "Mul",
+    "Offset",
     "OneMinus",
     "OutOfRangeError",
     "Param",
@@ -300,6 +306,7 @@ __all__ = [
     "pairs",
     "prev",
     "relu",
+    "scalar",
     "sigmoid",
     "softplus",
     "tanh",

@@ -33,7 +33,7 @@ from derivations.core.cells import gru, lstm, residual, vanilla
 from derivations.core.define import cell, define_cell
 from derivations.core.names import derived_latex, engine_name
 from derivations.core.notation import ACTIVATION_NAMES
-from derivations.core.write import act, matrix, prev, relu, sigmoid, tanh, vector, x
+from derivations.core.write import act, matrix, prev, relu, scalar, sigmoid, tanh, vector, x
 from derivations.gradient.sums import cell_expanded_sum
 from derivations.render.page import cell_derivation_markdown
 
@@ -187,7 +187,7 @@ def _cell_of(**lines: object) -> Cell:
     return define_cell("bad", lines)
 
 
-W, U, B = matrix(rows="D"), matrix(rows="H"), vector()
+W, U, B, S = matrix(rows="D"), matrix(rows="H"), vector(), scalar()
 MISUSES = {
     "vector-in-product": (
         lambda: x @ B,
@@ -218,6 +218,11 @@ MISUSES = {
         lambda: _cell_of(W=W, h=tanh((x @ W).shown_as("a"))),
         ["shown_as('a') says how a variable is written", "assign it to a name"],
     ),
+    "scalar-alone": (
+        lambda: _cell_of(W=W, S=S, h=x @ W * (1 - S)),
+        ["S is a scalar: it scales a row (s * e) or is added to one (e + s)"],
+    ),
+    "scalar-subtracted": (lambda: x - S, ["a scalar parameter is added, not subtracted"]),
     "not-a-class": (lambda: cell(lambda: None), ["@cell decorates a class"]),  # type: ignore[call-overload]
 }
 
