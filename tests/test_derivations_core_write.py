@@ -9,10 +9,13 @@ table written by hand says; every misuse is refused with its rule, value and fix
 
 from __future__ import annotations
 
+import re
+from fractions import Fraction
+
 import pytest
 import reference_cells as old
 
-from derivations.core.arith import Scale, Shift
+from derivations.core.arith import Div, Gain, Offset, Pow, Scale, Shift
 from derivations.core.cell import (
     Add,
     Bias,
@@ -33,7 +36,21 @@ from derivations.core.cells import gru, lstm, residual, vanilla
 from derivations.core.define import cell, define_cell
 from derivations.core.names import derived_latex, engine_name
 from derivations.core.notation import ACTIVATION_NAMES
-from derivations.core.write import act, matrix, prev, relu, scalar, sigmoid, tanh, vector, x
+from derivations.core.write import (
+    act,
+    exp,
+    leaky_relu,
+    log,
+    matrix,
+    prev,
+    relu,
+    scalar,
+    sigmoid,
+    softplus,
+    tanh,
+    vector,
+    x,
+)
 from derivations.gradient.sums import cell_expanded_sum
 from derivations.render.page import cell_derivation_markdown
 
@@ -234,3 +251,106 @@ def test_every_misuse_is_refused_with_its_rule_and_fix(case: str) -> None:
         make()
     for word in words:
         assert word in str(error.value), (case, str(error.value))
+
+
+def test_each_operator_builds_the_node_of_its_rule() -> None:
+    g, s = vector(), scalar()
+    a = x @ W
+    lines = {"W": W, "g": g, "s": s, "a": a}
+    made = {
+        "two": (2 * a, Scale(2, Ref("a"))),
+        "twice": (a * 2, Scale(2, Ref("a"))),
+        "half": (a / 2, Scale(Fraction(1, 2), Ref("a"))),
+        "quarter": (a / 4.0, Scale(0.25, Ref("a"))),
+        "over": (2 / a, Scale(2, Pow(Ref("a"), -1))),
+        "inverse": (1 / a, Pow(Ref("a"), -1)),
+        "plus": (a + 1, Shift(1, Ref("a"))),
+        "onePlus": (1 + a, Shift(1, Ref("a"), True)),
+        "minus": (a - 1, Shift(-1, Ref("a"))),
+        "complement": (1 - a, OneMinus(Ref("a"))),
+        "three": (3 - a, Shift(3, Scale(-1, Ref("a")), True)),
+        "gained": (s * a, Gain("s", Ref("a"))),
+        "gainedRight": (a * s, Gain("s", Ref("a"))),
+        "shifted": (a + s, Offset("s", Ref("a"))),
+        "shiftedLeft": (s + a, Offset("s", Ref("a"))),
+        "negated": (-a, Scale(-1, Ref("a"))),
+        "squared": (a**2, Pow(Ref("a"), 2)),
+        "ratio": (a / g, Div(Ref("a"), Bias("g"))),
+        "product": (a * g, Mul(Ref("a"), Bias("g"))),
+        "difference": (a - x @ W, Add(Ref("a"), Scale(-1, MatMul(Input(), "W")))),
+        **{
+            f.__name__.replace("_", ""): (f(a), Func(f.__name__, Ref("a")))
+            for f in (exp, log, softplus, relu, leaky_relu, sigmoid, tanh, act)
+        },
+    }
+    mine = define_cell("ops", {**lines, **{k: e for k, (e, _) in made.items()}, "h": tanh(a)})
+    assert mine.activation == "tanh"  # the default
+    assert [(p.name, p.rows, p.cols) for p in mine.params] == [
+        ("W", "D", "H"),
+        ("g", None, "H"),
+        ("s", None, "1"),
+    ]
+    eqs = {eq.name: eq.expr for eq in mine.equations}
+    for name, (_, node) in made.items():
+        assert eqs[name] == node, name
+    assert [f.__name__ for f in (tanh, leaky_relu, softplus)] == ["tanh", "leaky_relu", "softplus"]
+    assert "``log``" in (log.__doc__ or "")
+
+
+def test_what_is_not_a_line_is_left_out_and_h_comes_first() -> None:
+    @cell
+    class c_first:
+        """A docstring, a number and a method are not lines of the cell."""
+
+        k = 3
+
+        def helper(self) -> None: ...
+
+        W = matrix(rows="D")
+        U = matrix(rows="H")
+        c = tanh(x @ W + prev.c @ U)
+        h = c * 2
+
+    assert c_first.state_names == ("h", "c")  # h feeds the read-out; first
+    assert [eq.name for eq in c_first.equations] == ["c", "h"]
+    assert [p.name for p in c_first.params] == ["W", "U"]
+
+
+def test_leaves_and_parameters_describe_themselves_in_messages() -> None:
+    assert repr(x) == "<x (the input row)>"
+    assert repr(prev.h) == "<prev.h>"
+    assert repr(x + x) == "<an expression (add)>"
+    assert not hasattr(prev, "__len__")  # no state is named by a dunder
+    with pytest.raises(CellDefinitionError, match=r"the vector b_h \(vector\(\)\)"):
+        x @ vector("b_h")
+    with pytest.raises(CellDefinitionError, match=r"the scalar s \(scalar\(\)\)"):
+        x @ scalar("s")
+    with pytest.raises(CellDefinitionError, match=r"got 1 @ the matrix W \(matrix\(rows='D'\)\)"):
+        1 @ matrix("W", rows="D")  # type: ignore[operator]
+    with pytest.raises(CellDefinitionError, match=r"got 3 @ x \(the input row\)"):
+        3 @ x  # type: ignore[operator]
+    with pytest.raises(CellDefinitionError, match=r"x \(the input row\) only renames a leaf"):
+        _cell_of(W=W, p=x, h=x @ W)
+    with pytest.raises(CellDefinitionError, match=r"prev.h only renames a leaf"):
+        _cell_of(W=W, p=prev.h, h=x @ W)
+    with pytest.raises(CellDefinitionError, match=r"\(lines: s\)"):
+        _cell_of(W=W, s=tanh(x @ W))
+    with pytest.raises(CellDefinitionError, match=r"shown_as takes the variable's LaTeX"):
+        x.shown_as("")
+
+
+@pytest.mark.parametrize(
+    ("op", "make"),
+    [
+        ("+", lambda: "h" + x),
+        ("-", lambda: x - "h"),
+        ("-", lambda: "h" - x),
+        ("*", lambda: x * "h"),
+        ("*", lambda: "h" * x),
+        ("/", lambda: x / "h"),
+        ("/", lambda: "h" / x),
+    ],
+)
+def test_text_is_no_operand_of_any_operator(op: str, make) -> None:
+    with pytest.raises(CellDefinitionError, match=f"the operand of '{re.escape(op)}' is str 'h'"):
+        make()

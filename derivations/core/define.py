@@ -116,9 +116,8 @@ class _Lines:
     def _sum(self, *parts: Expr) -> Node:
         terms: list[Node] = []
         for part in parts:
-            node = self.node(part)
-            merge = isinstance(node, Add) and id(part) not in self.named
-            terms += node.terms if isinstance(node, Add) and merge else (node,)
+            node = self.node(part)  # a named sum is a Ref here, so it stays one term
+            terms += node.terms if isinstance(node, Add) else (node,)
         return Add(*terms)
 
     def _prev(self, state: str) -> Node:
@@ -136,8 +135,7 @@ class _Lines:
         if e.kind != "shown":
             return Equation(name, self.node(e, root=True), derived_latex(name))
         inner, latex = e.args
-        node = Ref(self.named[id(inner)]) if id(inner) in self.named else self.node(inner, True)
-        return Equation(name, node, latex)
+        return Equation(name, self.node(inner), latex)  # a named inner: a Ref to it
 
     def parts(self) -> tuple[tuple[Param, ...], tuple[State, ...], tuple[Equation, ...]]:
         """The cell's parameters, states and equations; a clear error if a state has no line."""

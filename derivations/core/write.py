@@ -99,7 +99,7 @@ class Expr:
 
     def __add__(self, other: object) -> Expr:
         other = _operand(other, "+")
-        if _is_scalar(self) and isinstance(other, Expr) and not _is_scalar(other):
+        if _is_scalar(self) and isinstance(other, Expr):
             return Expr("offset", self, other)
         if _is_scalar(other):
             return Expr("offset", other, self)
@@ -126,7 +126,7 @@ class Expr:
 
     def __mul__(self, other: object) -> Expr:
         other = _operand(other, "*")
-        if _is_scalar(self) and isinstance(other, Expr) and not _is_scalar(other):
+        if _is_scalar(self) and isinstance(other, Expr):
             return Expr("gain", self, other)
         if _is_scalar(other):
             return Expr("gain", other, self)
