@@ -321,6 +321,9 @@ def test_leaves_and_parameters_describe_themselves_in_messages() -> None:
     assert repr(prev.h) == "<prev.h>"
     assert repr(x + x) == "<an expression (add)>"
     assert not hasattr(prev, "__len__")  # no state is named by a dunder
+    assert define_cell("called", {"W": W, "h": x @ W + prev("h")}) == define_cell(
+        "called", {"W": W, "h": x @ W + prev.h}
+    )
     with pytest.raises(CellDefinitionError, match=r"the vector b_h \(vector\(\)\)"):
         x @ vector("b_h")
     with pytest.raises(CellDefinitionError, match=r"the scalar s \(scalar\(\)\)"):
@@ -352,5 +355,8 @@ def test_leaves_and_parameters_describe_themselves_in_messages() -> None:
     ],
 )
 def test_text_is_no_operand_of_any_operator(op: str, make) -> None:
-    with pytest.raises(CellDefinitionError, match=f"the operand of '{re.escape(op)}' is str 'h'"):
+    with pytest.raises(
+        CellDefinitionError, match=f"the operand of '{re.escape(op)}' is str 'h'"
+    ) as e:
         make()
+    assert str(e.value).startswith("Write a cell's expressions with x, prev.<state>, parameters")
