@@ -240,6 +240,10 @@ MISUSES = {
         ["S is a scalar: it scales a row (s * e) or is added to one (e + s)"],
     ),
     "scalar-subtracted": (lambda: x - S, ["a scalar parameter is added, not subtracted"]),
+    "engine-rule-in-written-names": (
+        lambda: _cell_of(W_xh=W, h=tanh(prev.h @ W)),
+        ["a row of width H by Wxh, which is a (D, H) matrix", "In the class body: Wxh is W_xh"],
+    ),
     "not-a-class": (lambda: cell(lambda: None), ["@cell decorates a class"]),  # type: ignore[call-overload]
 }
 

@@ -48,12 +48,15 @@ class _Lines:
         self.named: dict[int, str] = {}
         self.equations: list[tuple[str, Expr]] = []
         self.states: list[str] = []
+        self.code_names: dict[str, str] = {}  # engine name -> the name written
         for code, value in namespace.items():
             if not code.startswith("__") and isinstance(value, Expr):
                 self._take(code, value)
 
     def _take(self, code: str, value: Expr) -> None:
-        name = self._name(value.name if isinstance(value, Declared) and value.name else code)
+        written = value.name if isinstance(value, Declared) and value.name else code
+        name = self._name(written)
+        self.code_names.setdefault(name, written)
         first = self.named.get(id(value)) or self.params.get(id(value), ("", None))[0]
         if first:
             raise CellDefinitionError(
@@ -198,8 +201,18 @@ def define_cell(
 ) -> Cell:
     """The `Cell` of a mapping of declarations and equations, in order (what `cell` reads
     from a class body); ``activation`` is what `derivations.core.write.act` applies."""
-    params, states, equations = _Lines(name, namespace).parts()
-    return Cell(name, params, states, equations, activation=activation, stacks=stacks, twin=twin)
+    lines = _Lines(name, namespace)
+    params, states, equations = lines.parts()
+    try:
+        return Cell(
+            name, params, states, equations, activation=activation, stacks=stacks, twin=twin
+        )
+    except CellDefinitionError as error:  # the engine's words, with the lines' own names
+        renamed = [f"{e} is {c}" for e, c in lines.code_names.items() if e != c]
+        raise CellDefinitionError(
+            f"{error} (In the class body{': ' + ', '.join(renamed) if renamed else ''}; a "
+            "matrix multiplies as row @ W, a vector adds or scales as e + b or v * e.)"
+        ) from error
 
 
 @overload
