@@ -15,10 +15,11 @@ import sympy as sp
 from derivations.check.proofs import check_cell_sums
 from derivations.check.verify import verify_cell
 from derivations.core.arith import Div, Gain, Offset, Pow, Scale, Shift, number_latex
+from derivations.core.cell import Cell, CellDefinitionError, Equation, Param, State
 from derivations.core.define import cell
 from derivations.core.factors import Notation, Scope
 from derivations.core.functions import ELEMENTWISE
-from derivations.core.nodes import Prev
+from derivations.core.nodes import Prev, Ref
 from derivations.core.ops import Bias, Func, Mul
 from derivations.core.write import (
     exp,
@@ -218,3 +219,49 @@ def test_a_scalar_parameter_is_one_number_and_its_sum_reads_as_one() -> None:
         ("beta", (1, 1)),
     ]
     assert leaky.equation_latex()[1] == r"h_{t} = \lambda\,h_{t-1} + a_{t} - \lambda\,a_{t} + \beta"
+
+
+def test_signs_sums_and_scalars_print_as_written_by_hand() -> None:
+    notation = Notation("tanh", {"h": "h", "u": "u", "s": "s", "ai": "a^{i}"})
+    cases = [
+        (Scale(-1, HP), "-h_{t-1}", "-h[t-1]"),
+        (Scale(2, HP), r"2\,h_{t-1}", "2 * h[t-1]"),
+        (Scale(Fraction(1, 2), HP), r"\tfrac{1}{2}\,h_{t-1}", "(1 / 2) * h[t-1]"),
+        (Shift(-2, HP), "h_{t-1} - 2", "h[t-1] - 2"),
+        (Shift(0.5, HP), "h_{t-1} + 0.5", "h[t-1] + 0.5"),
+        (Shift(3, Scale(-1, HP), True), "3 - h_{t-1}", "3 - h[t-1]"),
+        (Shift(1, HP, True), "1 + h_{t-1}", "1 + h[t-1]"),
+        (Mul(Shift(1, HP), HP), r"(h_{t-1} + 1) \odot h_{t-1}", "(h[t-1] + 1) * h[t-1]"),
+        (Gain("s", HP), r"s\,h_{t-1}", "s * h[t-1]"),
+        (Offset("s", HP), "h_{t-1} + s", "h[t-1] + s"),
+        (Mul(Offset("s", HP), HP), r"(h_{t-1} + s) \odot h_{t-1}", "(h[t-1] + s) * h[t-1]"),
+        (Pow(Ref("ai"), 2), "(a^{i}_{t})^{2}", "ai[t] ** 2"),
+        (Div(HP, Mul(U, HP)), r"\frac{h_{t-1}}{u \odot h_{t-1}}", "h[t-1] / (u * h[t-1])"),
+    ]
+    for node, latex, code in cases:
+        assert (node.latex("t", notation), node.code("tanh")) == (latex, code)
+
+
+def test_a_scalar_node_refuses_a_row_or_a_matrix_parameter() -> None:
+    for rows in (None, "H"):  # a (1, H) row, an (H, H) matrix: neither is a scalar
+        for node in (Gain("u", Prev("h")), Offset("u", Prev("h"))):
+            with pytest.raises(CellDefinitionError, match=r"reads a scalar parameter .* u is not"):
+                Cell("bad", (Param("u", rows),), (State("h"),), (Equation("h", node),))
+
+
+def test_the_local_jacobians_print_as_written_by_hand() -> None:
+    notation = Notation("tanh", {"h": "h", "u": "u", "s": "s"})
+    cases = [
+        (Scale(-1, HP), "-I"),
+        (Scale(3, HP), r"\operatorname{diag}(3)"),
+        (Shift(3, HP), "I"),
+        (Pow(HP, 3), r"\operatorname{diag}(3\,h_{t-1}^{2})"),
+        (Div(U, HP), r"-\operatorname{diag}(\frac{u}{h_{t-1}^{2}})"),
+        (Div(HP, U), r"\operatorname{diag}(u^{-1})"),
+        (Gain("s", HP), r"\operatorname{diag}(s)"),
+        (Func("exp", HP), r"\operatorname{diag}(\exp(h_{t-1}))"),
+        (Func("log", HP), r"\operatorname{diag}(\frac{1}{h_{t-1}})"),
+        (Func("softplus", HP), r"\operatorname{diag}(\sigma(h_{t-1}))"),
+    ]
+    for node, latex in cases:
+        assert node.jacobian(HP).latex("t", notation) == latex
