@@ -1,13 +1,12 @@
-"""Benchmarks of `derivations`: derive + lambdify all seven gradients, against naive diff;
-then, for every built-in cell, unroll + backward loop + lambdify of every gradient and
-the expanded-sum terms (`CellTerm` records, paths built on demand) of each.
+"""Benchmarks of `derivations`: for every built-in cell, unroll + backward loop + lambdify
+of every gradient and the expanded-sum terms (`CellTerm` records, paths built on demand)
+of each; against it, the naive way for the vanilla cell.
 
-"Derive and lambdify" is, for one model: the symbolic unroll (straight-line
-program), the backward loop in symbols, the expanded-sum terms of all seven
-gradients and every Jacobian product dh_i/dh_k (as `Term` / `JacobianProduct`
-records, whose factors evaluate from the lambdified trace), and one
-`sympy.lambdify` of the whole program. The baseline differentiates the nested
-loss with `sympy.diff`, entry by entry for all seven gradients, then lambdifies.
+"Derive and lambdify" is, for one cell: the symbolic unroll (straight-line program),
+the backward loop in symbols, one `sympy.lambdify` of the whole program and its loop,
+and the expanded-sum terms of every gradient. The baseline differentiates the vanilla
+cell's nested loss with `sympy.diff`, entry by entry for all seven gradients, then
+lambdifies.
 """
 
 from __future__ import annotations
@@ -17,7 +16,7 @@ import time
 import sympy as sp
 
 from benchmarks.report import header, row, seconds, verdict
-from derivations import GRADIENT_NAMES, ModelSpec, expanded_sum, jacobian, lambdify_model, unroll
+from derivations.check.loop_proofs import gradient_inputs
 from derivations.compile.lambdify import lambdify_cell
 from derivations.core.cells import BUILTIN_CELLS, load_cell
 from derivations.gradient.loop import cell_backward_loop
@@ -28,20 +27,6 @@ from derivations.program.unroll import unroll_cell
 TARGET_T3 = 1.0
 TARGET_LONG = 10.0
 TARGET_RATIO = 2.5
-
-
-def derive_and_lambdify(T: int) -> float:
-    """Seconds to derive everything for a T-step model (default sizes) and lambdify it."""
-    sp.core.cache.clear_cache()  # each size starts cold, as a fresh process would
-    started = time.perf_counter()
-    model = unroll(ModelSpec(T=T))
-    lambdify_model(model)
-    for name in GRADIENT_NAMES:
-        expanded_sum(name, T)
-    for i in range(T + 1):
-        for k in range(i + 1):
-            jacobian(i, k, T)
-    return time.perf_counter() - started
 
 
 def cell_loop_and_lambdify(name: str, T: int) -> float:
@@ -82,45 +67,30 @@ def cell_rows(quick: bool) -> None:
 def naive(T: int) -> tuple[float, float]:
     """(diff seconds, lambdify seconds) for sympy.diff of the nested loss, all 7 gradients."""
     sp.core.cache.clear_cache()
-    model = unroll(ModelSpec(T=T))
+    cell = load_cell("vanilla")
+    program = unroll_cell(cell, T=T)
     started = time.perf_counter()
-    loss = model.nested(model.loss)
-    wrt = [s for name in GRADIENT_NAMES for block in model.wrt(name) for s in block]
+    loss = program.nested(program.loss)
+    wrt = [s for name in cell.gradient_names for s in gradient_inputs(program, name)]
     gradients = [sp.diff(loss, s) for s in wrt]
     middle = time.perf_counter()
-    sp.lambdify(model.inputs(), gradients, modules="math")
+    sp.lambdify(program.inputs(), gradients, modules="math")
     return middle - started, time.perf_counter() - middle
 
 
 def main(quick: bool = False) -> None:
     """Run the derivations benchmarks and print each figure next to its target."""
-    header(
-        "derivations: derive + lambdify all 7 gradients, expanded terms and Jacobians "
-        "(D=2, H=3, V=4)"
-    )
-    short, long_a, long_b = (2, 5, 10) if quick else (3, 50, 100)
-    t_short = min(derive_and_lambdify(short) for _ in range(3))
-    row(f"T = {short}", seconds(t_short), f"< {TARGET_T3:.0f} s", verdict(t_short < TARGET_T3))
-    t_a = derive_and_lambdify(long_a)
-    row(f"T = {long_a}", seconds(t_a), f"< {TARGET_LONG:.0f} s", verdict(t_a < TARGET_LONG))
-    t_b = derive_and_lambdify(long_b)
-    row(f"T = {long_b}", seconds(t_b), f"< {TARGET_LONG:.0f} s", verdict(t_b < TARGET_LONG))
-    ratio = t_b / t_a
-    row(
-        f"t({long_b}) / t({long_a})",
-        f"{ratio:.2f}",
-        f"<= {TARGET_RATIO}",
-        verdict(ratio <= TARGET_RATIO),
-    )
+    cell_rows(quick)
+    header("derivations, the naive way: sympy.diff of the nested loss, then lambdify")
     naive_t = 1 if quick else 3
     diff_s, lamb_s = naive(naive_t)
     total = diff_s + lamb_s
     row(
-        f"naive sympy.diff + lambdify, T = {naive_t}",
+        f"vanilla, naive sympy.diff + lambdify, T = {naive_t}",
         seconds(total),
         "baseline",
         f"(diff {seconds(diff_s)}, lambdify {seconds(lamb_s)})",
     )
     if not quick:
-        row("  straight-line form is faster by", f"{total / t_short:.0f}x", "(reported)")
-    cell_rows(quick)
+        t_short = min(cell_loop_and_lambdify("vanilla", naive_t) for _ in range(3))
+        row("  the straight-line form is faster by", f"{total / t_short:.0f}x", "(reported)")

@@ -35,7 +35,7 @@ MKDOCS = Path(sys.executable).with_name("mkdocs")
 COLD_TARGET_S = 90.0
 REBUILD_TARGET_S = 5.0
 #: The derivation module edited under `mkdocs serve`.
-EDITED = ROOT / "derivations" / "vanilla" / "render.py"
+EDITED = ROOT / "derivations" / "render" / "page.py"
 ENV = {**os.environ, "NO_MKDOCS_2_WARNING": "1"}
 
 
@@ -342,7 +342,7 @@ def main(quick: bool = False, built: Path | None = None) -> None:
     times = serve_rebuilds(3)
     best, worst = min(times), max(times)
     median = sorted(times)[len(times) // 2]
-    row("serve: edit derivations/vanilla/render.py -> rebuilt, median", seconds(median),
+    row("serve: edit derivations/render/page.py -> rebuilt, median", seconds(median),
         f"< {REBUILD_TARGET_S:.0f} s",
         f"{verdict(median < REBUILD_TARGET_S)} ({len(times)} edits: {seconds(best)} to "
         f"{seconds(worst)})")  # fmt: skip

@@ -1,41 +1,30 @@
 """derivations: backpropagation through time derived by SymPy, for any T.
 
-Any cell, written once as equations (`cell`, built-ins in `cells`): `cell_unroll` (its
-program) -> `cell_sums` (the expanded sum, each (i, k) term a sum over paths) and
-`cell_loop` (the backward loop, one carry per state) -> `cell_lambdified`,
-`cell_sums_latex`, `cell_loop_render`, `cell_markdown` -> `cell_proofs`,
-`cell_loop_proofs`, `cell_verify` (against `rnnnum`) -> `cli` (``--cell``).
-
-The vanilla RNN's own data flow, one module per stage:
-`notation` (names and LaTeX) -> `spec` (T, activation, loss, sizes) -> `unroll`
-(the straight-line program in scalar symbols) -> `terms` (a term: factors, loss i,
-step k) -> `gradients` (expanded sums, Jacobian products, the backward loop) ->
-`lambdified` (one compiled function) -> `render` (LaTeX, Markdown, JSON) and
-`proofs` / `verify` (exact proofs, checks against `rnnnum`) -> `cli`.
+Any cell, written once as equations (`Cell`; built-ins in `derivations.core.cells`:
+vanilla, residual, LSTM, GRU; a notebook shows a cell as its equations, and
+`derive(cell, wrt, T)` as its expanded sum), one folder per stage of the data flow:
+`core` (the cell) -> `program` (`unroll_cell`: its straight-line program) -> `gradient`
+(`cell_expanded_sum`: each (i, k) term a sum over paths; `cell_backward_loop`: the loop,
+one carry per state) -> `compile` (`lambdify_cell`) -> `render` (LaTeX, Markdown, JSON;
+`cell_derivation_markdown` is the one page assembler) -> `check` (exact proofs,
+`verify_cell` against `rnnnum`) -> `cli`.
 
 Example:
 
-    >>> from derivations import ModelSpec, expanded_sum
-    >>> terms = expanded_sum("Wxh", 3)
+    >>> from derivations import cell_expanded_sum, load_cell
+    >>> terms = cell_expanded_sum(load_cell("vanilla"), "Wxh", 3)
     >>> [(t.loss, t.step) for t in terms]
     [(1, 1), (2, 1), (2, 2), (3, 1), (3, 2), (3, 3)]
-    >>> [f.kind for f in terms[3].factors]  # x_1^T ∂L_3/∂y_3 W_yh^T F_3 W_hh^T F_2 W_hh^T F_1
-    ['xT', 'g', 'WyhT', 'fprime', 'WhhT', 'fprime', 'WhhT', 'fprime']
 """
 
 # The names are loaded when first asked for (PEP 562), each from its own module:
 # importing one stage (say derivations.core.cell) does not import every other stage, so
 # the site's generator jobs depend only on the modules they really use (an edit to
-# derivations/vanilla/render.py reruns the jobs that render, not the gated chapter).
+# derivations/render/page.py reruns the jobs that render, not the numeric ones).
 from __future__ import annotations
 
 import importlib
 from typing import TYPE_CHECKING, Any
-
-# Imported now, not lazily: the function `unroll` shares its name with its module, and
-# importing the submodule derivations.vanilla.unroll binds that name on the package to the
-# module, which would hide the function from any later `from derivations import unroll`.
-from derivations.vanilla.unroll import Unrolled, unroll
 
 if TYPE_CHECKING:
     from derivations.check.verify import verify_cell
@@ -60,6 +49,7 @@ if TYPE_CHECKING:
     )
     from derivations.core.cells import BUILTIN_CELLS, CellLoadError, load_cell
     from derivations.core.define import cell, define_cell
+    from derivations.core.degenerate import DegenerateCellWarning
     from derivations.core.errors import (
         DerivationError,
         OutOfRangeError,
@@ -96,45 +86,30 @@ if TYPE_CHECKING:
     from derivations.gradient.named_paths import named_path_latex, named_paths
     from derivations.gradient.sums import CellTerm, cell_expanded_sum, cell_pairs
     from derivations.program.unroll import UnrolledCell, unroll_cell
-    from derivations.render.loop import cell_elementwise_latex, cell_loop_code
-    from derivations.render.page import cell_derivation_markdown
+    from derivations.render.display import Derivation, ShownTerm, derive
+    from derivations.render.jacobians import state_product_latex
+    from derivations.render.loop import (
+        cell_elementwise_latex,
+        cell_loop_code,
+        cell_loop_update_latex,
+    )
+    from derivations.render.page import (
+        cell_derivation_markdown,
+        cell_derive_json,
+        cell_derive_latex,
+    )
     from derivations.render.sums import (
         block_matrix_latex,
         cell_compact_latex,
         cell_derivation_json,
         cell_written_out_latex,
     )
-    from derivations.vanilla.gradients import (
-        RULES,
-        backward_loop,
-        expanded_sum,
-        jacobian,
-        loop_map,
-        pairs,
-    )
-    from derivations.vanilla.lambdified import Evaluation, Lambdified, lambdify_model
-    from derivations.vanilla.render import (
-        compact_latex,
-        derivation_json,
-        derivation_markdown,
-        jacobian_latex,
-        written_out_latex,
-    )
-    from derivations.vanilla.render_loop import elementwise_latex, loop_code
-    from derivations.vanilla.terms import Factor, JacobianProduct, Term
 
 #: Each public name -> the module that defines it.
 _WHERE = {
     "ACTIVATION_NAMES": "derivations.core.notation",
-    "BUILTIN_CELLS": "derivations.core.cells",
-    "FUNC_KINDS": "derivations.core.ops",
-    "GRADIENT_NAMES": "derivations.core.notation",
-    "LOSSES": "derivations.core.spec",
-    "LOSS_NAMES": "derivations.core.notation",
-    "PARAM_NAMES": "derivations.core.notation",
-    "QUANTITIES": "derivations.core.notation",
-    "RULES": "derivations.vanilla.gradients",
     "Add": "derivations.core.cell",
+    "BUILTIN_CELLS": "derivations.core.cells",
     "Bias": "derivations.core.cell",
     "Cell": "derivations.core.cell",
     "CellDefinitionError": "derivations.core.cell",
@@ -142,17 +117,19 @@ _WHERE = {
     "CellLoadError": "derivations.core.cells",
     "CellLoop": "derivations.gradient.loop",
     "CellTerm": "derivations.gradient.sums",
+    "DegenerateCellWarning": "derivations.core.degenerate",
+    "Derivation": "derivations.render.display",
     "DerivationError": "derivations.core.errors",
     "Div": "derivations.core.arith",
     "Equation": "derivations.core.cell",
-    "Evaluation": "derivations.vanilla.lambdified",
     "Expr": "derivations.core.write",
-    "Factor": "derivations.vanilla.terms",
+    "FUNC_KINDS": "derivations.core.ops",
     "Func": "derivations.core.cell",
+    "GRADIENT_NAMES": "derivations.core.notation",
     "Gain": "derivations.core.arith",
     "Input": "derivations.core.cell",
-    "JacobianProduct": "derivations.vanilla.terms",
-    "Lambdified": "derivations.vanilla.lambdified",
+    "LOSSES": "derivations.core.spec",
+    "LOSS_NAMES": "derivations.core.notation",
     "LocalFactor": "derivations.core.factors",
     "LocalSum": "derivations.core.factors",
     "MatMul": "derivations.core.cell",
@@ -161,62 +138,56 @@ _WHERE = {
     "Offset": "derivations.core.arith",
     "OneMinus": "derivations.core.cell",
     "OutOfRangeError": "derivations.core.errors",
+    "PARAM_NAMES": "derivations.core.notation",
     "Param": "derivations.core.cell",
     "Pow": "derivations.core.arith",
     "Prev": "derivations.core.cell",
+    "QUANTITIES": "derivations.core.notation",
     "Ref": "derivations.core.cell",
     "Scale": "derivations.core.arith",
     "Shift": "derivations.core.arith",
+    "ShownTerm": "derivations.render.display",
     "Stack": "derivations.core.cell",
     "State": "derivations.core.cell",
-    "Term": "derivations.vanilla.terms",
     "TooLargeError": "derivations.core.errors",
     "UnknownChoiceError": "derivations.core.errors",
     "UnrolledCell": "derivations.program.unroll",
     "act": "derivations.core.write",
-    "backward_loop": "derivations.vanilla.gradients",
     "block_matrix_latex": "derivations.render.sums",
     "cell": "derivations.core.define",
     "cell_backward_loop": "derivations.gradient.loop",
     "cell_compact_latex": "derivations.render.sums",
     "cell_derivation_json": "derivations.render.sums",
     "cell_derivation_markdown": "derivations.render.page",
+    "cell_derive_json": "derivations.render.page",
+    "cell_derive_latex": "derivations.render.page",
     "cell_elementwise_latex": "derivations.render.loop",
     "cell_expanded_sum": "derivations.gradient.sums",
     "cell_loop_code": "derivations.render.loop",
     "cell_loop_map": "derivations.gradient.loop",
+    "cell_loop_update_latex": "derivations.render.loop",
     "cell_pairs": "derivations.gradient.sums",
     "cell_written_out_latex": "derivations.render.sums",
-    "compact_latex": "derivations.vanilla.render",
     "define_cell": "derivations.core.define",
-    "derivation_json": "derivations.vanilla.render",
-    "derivation_markdown": "derivations.vanilla.render",
-    "elementwise_latex": "derivations.vanilla.render_loop",
+    "derive": "derivations.render.display",
     "exp": "derivations.core.write",
-    "expanded_sum": "derivations.vanilla.gradients",
-    "jacobian": "derivations.vanilla.gradients",
-    "jacobian_latex": "derivations.vanilla.render",
     "lambdify_cell": "derivations.compile.lambdify",
-    "lambdify_model": "derivations.vanilla.lambdified",
     "leaky_relu": "derivations.core.write",
     "load_cell": "derivations.core.cells",
     "log": "derivations.core.write",
-    "loop_code": "derivations.vanilla.render_loop",
-    "loop_map": "derivations.vanilla.gradients",
     "matrix": "derivations.core.write",
     "named_path_latex": "derivations.gradient.named_paths",
     "named_paths": "derivations.gradient.named_paths",
-    "pairs": "derivations.vanilla.gradients",
     "prev": "derivations.core.write",
     "relu": "derivations.core.write",
     "scalar": "derivations.core.write",
     "sigmoid": "derivations.core.write",
     "softplus": "derivations.core.write",
+    "state_product_latex": "derivations.render.jacobians",
     "tanh": "derivations.core.write",
     "unroll_cell": "derivations.program.unroll",
     "vector": "derivations.core.write",
     "verify_cell": "derivations.check.verify",
-    "written_out_latex": "derivations.vanilla.render",
     "x": "derivations.core.write",
 }
 
@@ -229,7 +200,6 @@ __all__ = [
     "LOSS_NAMES",
     "PARAM_NAMES",
     "QUANTITIES",
-    "RULES",
     "Add",
     "Bias",
     "Cell",
@@ -238,17 +208,15 @@ __all__ = [
     "CellLoadError",
     "CellLoop",
     "CellTerm",
+    "DegenerateCellWarning",
+    "Derivation",
     "DerivationError",
     "Div",
     "Equation",
-    "Evaluation",
     "Expr",
-    "Factor",
     "Func",
     "Gain",
     "Input",
-    "JacobianProduct",
-    "Lambdified",
     "LocalFactor",
     "LocalSum",
     "MatMul",
@@ -263,58 +231,48 @@ __all__ = [
     "Ref",
     "Scale",
     "Shift",
+    "ShownTerm",
     "Stack",
     "State",
-    "Term",
     "TooLargeError",
     "UnknownChoiceError",
-    "Unrolled",
     "UnrolledCell",
     "act",
-    "backward_loop",
     "block_matrix_latex",
     "cell",
     "cell_backward_loop",
     "cell_compact_latex",
     "cell_derivation_json",
     "cell_derivation_markdown",
+    "cell_derive_json",
+    "cell_derive_latex",
     "cell_elementwise_latex",
     "cell_expanded_sum",
     "cell_loop_code",
     "cell_loop_map",
+    "cell_loop_update_latex",
     "cell_pairs",
     "cell_written_out_latex",
-    "compact_latex",
     "define_cell",
-    "derivation_json",
-    "derivation_markdown",
-    "elementwise_latex",
+    "derive",
     "exp",
-    "expanded_sum",
-    "jacobian",
-    "jacobian_latex",
     "lambdify_cell",
-    "lambdify_model",
     "leaky_relu",
     "load_cell",
     "log",
-    "loop_code",
-    "loop_map",
     "matrix",
     "named_path_latex",
     "named_paths",
-    "pairs",
     "prev",
     "relu",
     "scalar",
     "sigmoid",
     "softplus",
+    "state_product_latex",
     "tanh",
-    "unroll",
     "unroll_cell",
     "vector",
     "verify_cell",
-    "written_out_latex",
     "x",
 ]
 

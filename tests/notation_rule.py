@@ -5,7 +5,7 @@ A derivative written with the partial sign (``\frac{\partial u}{\partial v}``,
 equation that defines u. One written with an upright or plain d
 (``\frac{\mathrm{d} u}{\mathrm{d} v}``, ``\mathrm{d} u / \mathrm{d} v``, ``du/dv``) must
 not be local. Which derivatives are local is read off the model's own program
-(`derivations.vanilla.unroll.Unrolled.equation_arguments`), not typed here: `local_offsets`
+(`vanilla_reference.unroll.Unrolled.equation_arguments`), not typed here: `local_offsets`
 reads the vanilla model, `cell_offsets` any cell of `derivations.core.cells` (a gated cell's
 h_t reads h_{t-1} directly, the vanilla one's does not).
 
@@ -28,8 +28,9 @@ import html
 import re
 from dataclasses import dataclass
 
+from vanilla_reference.unroll import unroll
+
 from derivations.core.cell import Cell, Input, Prev, Ref
-from derivations.vanilla.unroll import unroll
 
 #: Quantities with a time index that every table knows, by the letter the pages write.
 PER_STEP = ("L", "y", "p", "h", "x")

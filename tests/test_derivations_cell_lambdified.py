@@ -5,6 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from test_derivations_cell_loop import CELLS, ROUNDOFF, array, assert_gradients, problem, reference
+from vanilla_reference.lambdified import lambdify_model
+from vanilla_reference.unroll import unroll
 
 from derivations.check.loop_proofs import LOOP_RTOL, check_cell_loop
 from derivations.compile.lambdify import cell_input_shapes, lambdify_cell
@@ -13,8 +15,6 @@ from derivations.core.errors import OutOfRangeError
 from derivations.core.notation import LOSS_NAMES
 from derivations.core.spec import ModelSpec
 from derivations.program.unroll import UnrolledCell, unroll_cell
-from derivations.vanilla.lambdified import lambdify_model
-from derivations.vanilla.unroll import unroll
 
 
 def inputs(program: UnrolledCell, numbers: dict, targets) -> dict[str, np.ndarray]:

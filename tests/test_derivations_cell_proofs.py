@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+import sympy as sp
 
-from derivations.check.proof import NUMERIC_RTOL
-from derivations.check.proofs import check_cell_sums, prove_cell_sums, prove_nested
+from derivations.check.proof import NUMERIC_RTOL, ProofRefused
+from derivations.check.proofs import _regions, check_cell_sums, prove_cell_sums, prove_nested
 from derivations.core.cell import (
     Add,
     Bias,
@@ -186,3 +187,54 @@ def test_a_peephole_lstm_passes_central_differences(rng) -> None:
                 fd[index] += sign * _loss(cell, shifted, R, T) / (2 * FD_STEP)
         scale = np.abs(fd).max()
         np.testing.assert_allclose(ours, fd, rtol=0, atol=FD_RTOL * scale, err_msg=wrt)
+
+
+def _elementwise_relu() -> Cell:
+    r"""A user's ReLU cell: $h_t = \mathrm{relu}(x_t W + u \odot h_{t-1} + b)$."""
+    params = (Param("W", "D", latex="W"), Param("u", None, latex="u"), Param("b", None, latex="b"))
+    a = Add(MatMul(Input(), "W"), Mul(Bias("u"), Prev("h")), Bias("b"))
+    return Cell("ew", params, (State("h", "h"),), (Equation("h", Func("act", a), "h"),), "relu")
+
+
+def test_a_users_relu_cell_is_proven_region_by_region() -> None:
+    """Issue 23: these proofs answered "does not hold" on a ReLU cell; each region between
+    the kinks is a polynomial identity again, and every one must hold."""
+    cell = _elementwise_relu()
+    for proofs in (prove_cell_sums(cell, T=2, H=2), prove_nested(cell, T=1)):
+        assert [p.wrt for p in proofs] == list(cell.gradient_names)
+        for proof in proofs:
+            assert proof.holds, (proof.wrt, proof.detail)
+            assert proof.detail == (
+                "difference expands to 0 on every activation pattern of its kinks"
+            )
+
+
+def test_the_relu_proof_can_fail(monkeypatch) -> None:
+    """The same negated (2, 1) term as above, on the ReLU cell: the regions must not hide it."""
+    from derivations.gradient.sums import CellTerm
+
+    right = CellTerm.matrix
+
+    def wrong(term: CellTerm, program):  # type: ignore[no-untyped-def]
+        matrix = right(term, program)
+        return -matrix if (term.loss, term.step) == (2, 1) else matrix
+
+    monkeypatch.setattr(CellTerm, "matrix", wrong)
+    cell = _elementwise_relu()
+    verdicts = {p.wrt: p.holds for p in prove_cell_sums(cell, T=2)}
+    assert verdicts == {name: name in ("Wyh", "by") for name in cell.gradient_names}
+
+
+@pytest.mark.parametrize(
+    ("difference", "said"),
+    [
+        (sp.Heaviside(sp.Symbol("a")) - 1, "holds Heaviside, which sign patterns cannot split"),
+        (sp.Max(0, sp.Symbol("a")), "holds Max"),
+        (sp.Piecewise((1, sp.Symbol("a") > 1), (0, True)), "got the condition a > 1"),
+    ],
+)
+def test_what_sign_patterns_cannot_decide_is_refused(difference, said) -> None:  # type: ignore[no-untyped-def]
+    with pytest.raises(ProofRefused) as info:
+        _regions(difference)
+    assert said in str(info.value)
+    assert "numerically" in str(info.value)

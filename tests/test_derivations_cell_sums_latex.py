@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
+from vanilla_reference.render import written_out_latex
 
 from derivations import ModelSpec
 from derivations.core.cells import BUILTIN_CELLS, gru, lstm, vanilla
@@ -17,7 +18,6 @@ from derivations.render.sums import (
     gradient_lhs,
     written_groups,
 )
-from derivations.vanilla.render import written_out_latex
 
 
 @pytest.mark.parametrize("loss", ["cross_entropy", "mse"])

@@ -1,6 +1,6 @@
 """The generic unroll: the vanilla program exactly, and rnnnum's LSTM and GRU numerically.
 
-For the vanilla cell, `unroll_cell` must build the very program `derivations.vanilla.unroll`
+For the vanilla cell, `unroll_cell` must build the very program `vanilla_reference.unroll`
 builds (same symbols, same expressions, once the two renamed families are mapped).
 For the gated cells, the program run on random numbers must give rnnnum's states,
 losses and one-step Jacobians, with rnnnum's stacked parameters assembled from the
@@ -12,6 +12,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import sympy as sp
+from vanilla_reference.unroll import unroll
 
 import rnnnum
 from derivations import OutOfRangeError
@@ -19,7 +20,6 @@ from derivations.core.cells import gru, lstm, vanilla
 from derivations.core.notation import ACTIVATION_NAMES, LOSS_NAMES
 from derivations.core.spec import ModelSpec
 from derivations.program.unroll import UnrolledCell, unroll_cell
-from derivations.vanilla.unroll import unroll
 from rnnnum.gru import gru_step_jacobians
 from rnnnum.lstm import lstm_step_jacobians
 
@@ -184,3 +184,77 @@ def test_sizes_are_checked_as_modelspec_checks_them() -> None:
         unroll_cell(lstm(), T=0)
     with pytest.raises(OutOfRangeError, match="H must be an integer from 1 to 16"):
         unroll_cell(gru(), H=40)
+
+
+def test_every_family_is_indexed_by_step_and_named_as_the_docstring_says() -> None:
+    """Steps 1..T (a state also 0); symbols ``name_t_j``, the targets ``target_t_j`` and
+    ∂L_t/∂y_t ``dy_t_j`` (the module's docstring), the losses ``L_t``."""
+    program = unroll_cell(lstm(), T=2, D=3, H=2, V=4)
+    families = {"x": program.x, "target": program.targets, "y": program.y, "p": program.p}
+    families |= {"dy": program.dy, "ai": program.values["ai"]}
+    for name, family in families.items():
+        assert sorted(family) == [1, 2], name
+        for t, row in family.items():
+            assert [str(s) for s in row] == [f"{name}_{t}_{j}" for j in range(1, row.cols + 1)]
+    assert sorted(program.values["c"]) == [0, 1, 2]
+    assert program.targets[1].shape == program.dy[1].shape == (1, 4)
+    assert {t: str(s) for t, s in program.L.items()} == {1: "L_1", 2: "L_2"}
+
+
+def test_the_default_sizes() -> None:
+    """T = 3, D = 2, H = 3, V = 4 and cross-entropy, as the signature promises (the
+    benchmark's program takes them)."""
+    program = unroll_cell(vanilla())
+    assert program.spec == ModelSpec(T=3, activation="tanh", loss="cross_entropy", D=2, H=3, V=4)
+    assert sorted(program.x) == [1, 2, 3]
+    assert program.x[1].shape == (1, 2)
+    assert program.values["h"][3].shape == (1, 3)
+    assert program.y[3].shape == program.p[3].shape == (1, 4)
+
+
+def test_the_repr_leaves_out_the_program() -> None:
+    """A repr (in a REPL, in a failure report) shows the rows and the loss symbols, not the
+    assignments or the total loss built from them."""
+    program = unroll_cell(vanilla(), T=1, D=1, H=1, V=2)
+    text = repr(program)
+    assert text.startswith("UnrolledCell(cell=")
+    assert text.endswith("L={1: L_1})")
+    assert "assignments=" not in text
+
+
+@pytest.mark.parametrize("steps", [1, 3])
+@pytest.mark.parametrize("loss", LOSS_NAMES)
+def test_the_trace_is_the_forward_pass_computed_by_hand(
+    loss: str, steps: int, rng: np.random.Generator
+) -> None:
+    """x, a, h, y and dy (∂L_t/∂y_t) of the vanilla cell against NumPy by hand:
+    a_t = x_t W_xh + h_{t-1} W_hh + b_h, h_t = tanh(a_t), y_t = h_t W_yh + b_y, and
+    dy_t = softmax(y_t) - r_t (one-hot r_t) or y_t - r_t (MSE); row 0 holds h_0, NaN
+    for the others."""
+    program = unroll_cell(vanilla(), T=steps, D=D, H=H, V=V, loss=loss)
+    numbers = {s: rng.uniform(-1.0, 1.0) for s in program.inputs()}
+    if loss == "cross_entropy":
+        for t in range(1, steps + 1):
+            hot = rng.integers(0, V)
+            numbers.update({s: float(v == hot) for v, s in enumerate(program.targets[t])})
+    trace = program.trace(numbers)
+
+    def rows(family: dict[int, sp.Matrix]) -> np.ndarray:
+        return np.array([[numbers[s] for s in family[t]] for t in sorted(family)])
+
+    Wxh, Whh, Wyh = (_array(program, numbers, n) for n in ("Wxh", "Whh", "Wyh"))
+    bh, by = _array(program, numbers, "bh"), _array(program, numbers, "by")
+    x, r = rows(program.x), rows(program.targets)
+    h = [rows({0: program.values["h"][0]})[0]]
+    a, y, dy = [], [], []
+    for t in range(steps):
+        a.append(x[t] @ Wxh + h[t] @ Whh + bh)
+        h.append(np.tanh(a[t]))
+        y.append(h[t + 1] @ Wyh + by)
+        p = np.exp(y[t]) / np.exp(y[t]).sum()
+        dy.append(p - r[t] if loss == "cross_entropy" else y[t] - r[t])
+    expected = {"x": x, "a": a, "y": y, "dy": dy}
+    for name, values in expected.items():
+        np.testing.assert_allclose(trace[name][0], np.nan, err_msg=name)
+        np.testing.assert_allclose(trace[name][1:], values, rtol=RTOL, atol=ATOL, err_msg=name)
+    np.testing.assert_allclose(trace["h"], h, rtol=RTOL, atol=ATOL)

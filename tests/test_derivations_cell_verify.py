@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 
 import rnnnum
-from derivations.check.table import CHECKS
+from derivations.check.table import CHECKS, SUM_CHECKS
 from derivations.check.verify import cell_problem, verify_cell
 from derivations.core.cell import NumericTwin
 from derivations.core.cells import BUILTIN_CELLS, GRU_GATES, LSTM_GATES, load_cell
@@ -66,12 +66,13 @@ def test_every_cell_verifies_against_its_twin_or_finite_differences(name: str) -
     assert table.passed, "\n".join(map(str, table.failures))
     checks = {r.check for r in table.rows}
     if name in TWINS:
-        assert checks == set(CHECKS)
-        # every gradient of the cell is checked three ways, every pair of states once
-        per_case = 3 * len(cell.gradient_names) + 1
+        assert checks == set(CHECKS) | set(SUM_CHECKS)
+        # every gradient of the cell is checked five ways, every pair of states once
+        per_case = 5 * len(cell.gradient_names) + 1
         assert len(table.rows) == 2 * 2 * per_case
+        assert table.not_run == ()
     else:
-        assert checks == {CHECKS[2]}  # no twin: finite differences only
+        assert checks == {CHECKS[2], *SUM_CHECKS}  # no twin: finite differences and the loop
 
 
 def test_a_wrong_twin_fails_the_table() -> None:
@@ -89,10 +90,12 @@ def test_the_twin_is_read_off_the_cell_not_its_name() -> None:
     differences, whatever its name."""
     renamed = replace(load_cell("gru-before"), name="my-gru")
     table = verify_cell(renamed, steps=(2,), losses=("mse",), finite_differences=False)
-    assert table.passed and {r.check for r in table.rows} == {CHECKS[0], CHECKS[1], CHECKS[3]}
+    kinds = {r.check for r in table.rows}
+    assert table.passed and kinds == {CHECKS[0], CHECKS[1], CHECKS[3], SUM_CHECKS[1]}
     alone = replace(load_cell("lstm"), twin=None)
     table = verify_cell(alone, steps=(2,), losses=("mse",))
-    assert table.passed and {r.check for r in table.rows} == {CHECKS[2]}
+    assert table.passed and {r.check for r in table.rows} == {CHECKS[2], *SUM_CHECKS}
+    assert {n.check for n in table.not_run} == {CHECKS[0], CHECKS[1], CHECKS[3]}
 
 
 def test_a_twin_rnnnum_does_not_have_is_refused() -> None:

@@ -47,7 +47,10 @@ def test_derive_text_formats(fmt: str) -> None:
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (("derive", "--param", "Wzz"), "must be one of Wxh, Whh, Wyh, bh, by, X, h0; got 'Wzz'"),
+        (
+            ("derive", "--param", "Wzz"),
+            "one of the vanilla cell's gradients, Wxh, Whh, bh, Wyh, by, X, h0; got 'Wzz'",
+        ),
         (("derive", "--param", "Wxh", "--activation", "Tanh"), "choose from 'tanh', 'sigmoid'"),
         (("derive", "--param", "Wxh", "--steps", "50"), "too many to write out"),
         (("derive", "--param", "Wxh", "--steps", "0"), "must be an integer from 1 to 500; got 0"),

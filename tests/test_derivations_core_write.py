@@ -34,6 +34,7 @@ from derivations.core.cell import (
 )
 from derivations.core.cells import gru, lstm, residual, vanilla
 from derivations.core.define import cell, define_cell
+from derivations.core.degenerate import DegenerateCellWarning
 from derivations.core.names import derived_latex, engine_name
 from derivations.core.notation import ACTIVATION_NAMES
 from derivations.core.write import (
@@ -287,7 +288,8 @@ def test_each_operator_builds_the_node_of_its_rule() -> None:
             for f in (exp, log, softplus, relu, leaky_relu, sigmoid, tanh, act)
         },
     }
-    mine = define_cell("ops", {**lines, **{k: e for k, (e, _) in made.items()}, "h": tanh(a)})
+    body = {**lines, **{k: e for k, (e, _) in made.items()}, "h": tanh(a) * prev.h}
+    mine = define_cell("ops", body)
     assert mine.activation == "tanh"  # the default
     assert [(p.name, p.rows, p.cols) for p in mine.params] == [
         ("W", "D", "H"),
@@ -302,18 +304,20 @@ def test_each_operator_builds_the_node_of_its_rule() -> None:
 
 
 def test_what_is_not_a_line_is_left_out_and_h_comes_first() -> None:
-    @cell
-    class c_first:
-        """A docstring, a number and a method are not lines of the cell."""
+    with pytest.warns(DegenerateCellWarning, match="state h never feeds back"):  # on purpose
 
-        k = 3
+        @cell
+        class c_first:
+            """A docstring, a number and a method are not lines of the cell."""
 
-        def helper(self) -> None: ...
+            k = 3
 
-        W = matrix(rows="D")
-        U = matrix(rows="H")
-        c = tanh(x @ W + prev.c @ U)
-        h = c * 2
+            def helper(self) -> None: ...
+
+            W = matrix(rows="D")
+            U = matrix(rows="H")
+            c = tanh(x @ W + prev.c @ U)
+            h = c * 2
 
     assert c_first.state_names == ("h", "c")  # h feeds the read-out; first
     assert [eq.name for eq in c_first.equations] == ["c", "h"]

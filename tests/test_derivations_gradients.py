@@ -1,4 +1,4 @@
-"""derivations.vanilla.gradients: which (i, k) terms each gradient has, and which the loop adds.
+"""vanilla_reference.gradients: which (i, k) terms each gradient has, and which the loop adds.
 
 Expected counts are the closed forms: a quantity used at every step (W_xh, W_hh,
 b_h, each x_k) has one term per pair k <= i, T(T+1)/2 of them; the read-out (W_yh,
@@ -8,8 +8,8 @@ b_y) one per loss, T; h_0 one per loss as well (it is read by step 1 only).
 from __future__ import annotations
 
 import pytest
+from vanilla_reference import expanded_sum, jacobian, loop_map, pairs
 
-from derivations import expanded_sum, jacobian, loop_map, pairs
 from derivations.core.notation import GRADIENT_NAMES
 
 

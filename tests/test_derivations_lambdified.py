@@ -1,4 +1,4 @@
-"""derivations.vanilla.lambdified: the compiled program's numbers are rnnnum's; bad inputs named.
+"""vanilla_reference.lambdified: the compiled program's numbers are rnnnum's; bad inputs named.
 
 The trace (by step: row t is step t) is compared with rnnnum's forward cache (by
 position: row t - 1 is step t), so this also checks the conversion at that seam.
@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from vanilla_reference import lambdify_model, unroll
+from vanilla_reference.proofs import random_point
 
 import rnnnum
-from derivations import ModelSpec, OutOfRangeError, lambdify_model, unroll
+from derivations import ModelSpec, OutOfRangeError
 from derivations.compile.targets import one_hot
 from derivations.core.notation import step_position
-from derivations.vanilla.proofs import random_point
 
 #: the compiled program and rnnnum compute the same forward pass in a different
 #: order of operations: a few roundings of O(1) values

@@ -1,8 +1,9 @@
 """The package's public names: each is the object its stage module defines.
 
 `derivations/__init__` loads its names lazily (PEP 562). A name shared with a
-submodule (``unroll``) is the trap: once ``derivations.vanilla.unroll`` is imported, Python
-binds the package attribute to the module. So every submodule is imported first and
+submodule is the trap (the package once exported a function ``unroll`` beside a module
+of that name): once the submodule is imported, Python binds the package attribute to
+the module. So every submodule is imported first and
 then every public name is looked up, in a fresh interpreter so no earlier test has
 already settled the order.
 """

@@ -3,16 +3,16 @@
 from __future__ import annotations
 
 import pytest
-
-import derivations.vanilla.terms as terms_module
-from derivations import ModelSpec
-from derivations.core.notation import ACTIVATION_NAMES, LOSS_NAMES
-from derivations.vanilla.proofs import (
+import vanilla_reference.terms as terms_module
+from vanilla_reference.proofs import (
     check_loop_equals_sum,
     check_sum_equals_derivative,
     prove_loop_equals_sum,
     prove_sum_equals_diff,
 )
+
+from derivations import ModelSpec
+from derivations.core.notation import ACTIVATION_NAMES, LOSS_NAMES
 
 PIECEWISE = ("relu", "leaky_relu")
 

@@ -11,10 +11,7 @@ import re
 
 import pytest
 import sympy as sp
-
-from derivations import (
-    ModelSpec,
-    TooLargeError,
+from vanilla_reference import (
     compact_latex,
     derivation_json,
     derivation_markdown,
@@ -23,6 +20,8 @@ from derivations import (
     jacobian_latex,
     written_out_latex,
 )
+
+from derivations import ModelSpec, TooLargeError
 
 
 def test_identity_activation_drops_the_diag_factors() -> None:
@@ -123,7 +122,7 @@ def _steps_in_order(latex: str) -> list[str]:
 
 
 def test_the_stated_order_of_the_product_is_the_order_jacobian_multiplies_in() -> None:
-    from derivations.vanilla.render import product_order_latex
+    from vanilla_reference.render import product_order_latex
 
     # the note: the factor of step k + 1 leftmost, t increasing to the right
     stated = _steps_in_order(product_order_latex().split(r"\\", 1)[1])  # after the product
@@ -135,9 +134,9 @@ def test_the_stated_order_of_the_product_is_the_order_jacobian_multiplies_in() -
 
 
 def test_the_transposed_step_is_the_transpose_of_the_step_jacobian() -> None:
-    from derivations.vanilla.render import transposed_step_latex
-    from derivations.vanilla.terms import Factor
-    from derivations.vanilla.unroll import unroll
+    from vanilla_reference.render import transposed_step_latex
+    from vanilla_reference.terms import Factor
+    from vanilla_reference.unroll import unroll
 
     model = unroll(ModelSpec(T=3))
     step = jacobian(3, 2, 3).matrix(model)

@@ -7,8 +7,10 @@ term is the term's own LaTeX; every line stays within its limit.
 from __future__ import annotations
 
 import sympy as sp
+from vanilla_reference import backward_loop, expanded_sum, unroll, written_out_latex
+from vanilla_reference.render_loop import loop_latex_names
 
-from derivations import ModelSpec, backward_loop, expanded_sum, unroll, written_out_latex
+from derivations import ModelSpec
 from derivations.render.lines import (
     CONTINUED_PRODUCT,
     CONTINUED_SUM,
@@ -17,7 +19,6 @@ from derivations.render.lines import (
     balanced,
     broken_sum,
 )
-from derivations.vanilla.render_loop import loop_latex_names
 
 
 def test_balanced_lines_are_as_few_and_as_equal_as_possible() -> None:

@@ -1,4 +1,4 @@
-r"""derivations.vanilla.render_model: the model's LaTeX read against the cell, paths against rnnnum.
+r"""vanilla_reference.render_model: the model's LaTeX read against the cell, paths against rnnnum.
 
 The step equations, local Jacobians and parameter rules `render_model` prints from
 the vanilla cell are read against the vanilla RNN written out by hand here, and each path
@@ -11,13 +11,9 @@ import re
 
 import numpy as np
 import pytest
-
-import rnnnum
-from derivations.core.notation import ACTIVATION_NAMES, pair_position, step_position
-from derivations.core.spec import ModelSpec
-from derivations.vanilla.lambdified import lambdify_model
-from derivations.vanilla.render_loop import loop_update_latex
-from derivations.vanilla.render_model import (
+from vanilla_reference.lambdified import lambdify_model
+from vanilla_reference.render_loop import loop_update_latex
+from vanilla_reference.render_model import (
     forward_latex,
     hidden_latex,
     hidden_path_factors,
@@ -25,9 +21,13 @@ from derivations.vanilla.render_model import (
     model_latex,
     parameter_locals_latex,
 )
-from derivations.vanilla.terms import _product_value
-from derivations.vanilla.unroll import unroll
-from derivations.vanilla.verify import _rnnnum_problem
+from vanilla_reference.terms import _product_value
+from vanilla_reference.unroll import unroll
+from vanilla_reference.verify import _rnnnum_problem
+
+import rnnnum
+from derivations.core.notation import ACTIVATION_NAMES, pair_position, step_position
+from derivations.core.spec import ModelSpec
 
 #: Two float64 evaluations of the same chain in different orders: a few ulps.
 PATH_RTOL = 1e-12

@@ -1,14 +1,15 @@
-"""derivations.vanilla.terms: every factor kind is what `FACTOR_KINDS` says, and a term's SymPy
+"""vanilla_reference.terms: every factor kind is what `FACTOR_KINDS` says, and a term's SymPy
 product, its numeric product and its LaTeX agree."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
+from vanilla_reference import expanded_sum, lambdify_model, unroll
+from vanilla_reference.proofs import random_point
+from vanilla_reference.terms import FACTOR_KINDS, Factor
 
-from derivations import ModelSpec, expanded_sum, lambdify_model, unroll
-from derivations.vanilla.proofs import random_point
-from derivations.vanilla.terms import FACTOR_KINDS, Factor
+from derivations import ModelSpec
 
 #: The term's SymPy product and its numeric product differ by float64 rounding only.
 IR_RTOL = 1e-12

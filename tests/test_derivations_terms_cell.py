@@ -1,7 +1,7 @@
-"""The hand-written vanilla chains (`derivations.vanilla.terms`) read against the vanilla cell.
+"""The hand-written vanilla chains (`vanilla_reference.terms`) read against the vanilla cell.
 
 `Term`/`Factor` stay as the vanilla model's own, independent derivation: the proofs
-(`derivations.vanilla.proofs`) and checks (`derivations.vanilla.verify`) multiply them out, and the
+(`vanilla_reference.proofs`) and checks (`vanilla_reference.verify`) multiply them out, and the
 JSON prints their factor kinds. The pages print the cell's expanded sum instead
 (`cell_written_out_latex`), so this test is what keeps the two derivations one:
 for every gradient, activation and T <= 4, each (i, k) term has the same LaTeX and
@@ -12,8 +12,10 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from vanilla_reference import expanded_sum, lambdify_model, unroll
+from vanilla_reference.proofs import random_point
 
-from derivations import ModelSpec, expanded_sum, lambdify_model, unroll
+from derivations import ModelSpec
 from derivations.compile.lambdify import lambdify_cell
 from derivations.core.cells import vanilla
 from derivations.core.notation import GRADIENT_NAMES
@@ -21,7 +23,6 @@ from derivations.core.spec import ACTIVATIONS
 from derivations.gradient.links import sum_notation
 from derivations.gradient.sums import cell_expanded_sum
 from derivations.program.unroll import unroll_cell
-from derivations.vanilla.proofs import random_point
 
 #: The two products multiply the same float64 factors in different groupings
 #: (chain left to right against block by block): a few ulps of O(1) entries.

@@ -1,4 +1,4 @@
-"""derivations.vanilla.unroll: the straight-line program computes rnnnum's forward pass.
+"""vanilla_reference.unroll: the straight-line program computes rnnnum's forward pass.
 
 The program's total loss, back-substituted into the inputs and evaluated with
 numbers, is compared with `rnnnum.forward` (written independently in NumPy) for
@@ -10,12 +10,13 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import sympy as sp
+from vanilla_reference import unroll
+from vanilla_reference.proofs import random_point
 
 import rnnnum
-from derivations import ModelSpec, unroll
+from derivations import ModelSpec
 from derivations.core.notation import ACTIVATION_NAMES, LOSS_NAMES, step_position
 from derivations.program.symbols import back_substitute, matrix_of_symbols
-from derivations.vanilla.proofs import random_point
 
 #: SymPy evaluating the nested expression at 30 digits vs NumPy in float64: a few roundings
 RTOL = 1e-12

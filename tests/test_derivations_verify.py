@@ -4,16 +4,17 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+import vanilla_reference.gradients as gradients_module
 from hypothesis import given
 from hypothesis import strategies as st
+from vanilla_reference import lambdify_model, unroll
+from vanilla_reference.proofs import random_point
+from vanilla_reference.terms import Factor
+from vanilla_reference.verify import verify, verify_spec
 
-import derivations.vanilla.gradients as gradients_module
 import rnnnum
-from derivations import ModelSpec, lambdify_model, unroll
+from derivations import ModelSpec
 from derivations.core.notation import ACTIVATION_NAMES, GRADIENT_NAMES, LOSS_NAMES
-from derivations.vanilla.proofs import random_point
-from derivations.vanilla.terms import Factor
-from derivations.vanilla.verify import verify, verify_spec
 
 #: Two float64 computations of the same loss: a few ulps of |L|.
 LOSS_RTOL = 1e-13

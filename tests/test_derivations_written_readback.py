@@ -6,6 +6,8 @@ import sys
 from pathlib import Path
 
 import pytest
+from vanilla_reference.readback import expected_vanilla
+from vanilla_reference.render import derivation_markdown
 
 from derivations import ModelSpec
 from derivations.check.readback import (
@@ -15,8 +17,6 @@ from derivations.check.readback import (
 )
 from derivations.core.cells import BUILTIN_CELLS, lstm
 from derivations.render.page import cell_derivation_markdown, cell_derive_latex
-from derivations.vanilla.readback import expected_vanilla
-from derivations.vanilla.render import derivation_markdown
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "docs" / "hooks"))
 

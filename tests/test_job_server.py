@@ -88,14 +88,19 @@ def test_an_edited_module_is_read_anew_by_the_next_child(tmp_path):
     server = Server(checkout, tmp_path)
     try:
         code, before, _ = server.run("pages")
-        assert code == 0 and "As a sum over losses" in before
-        render = checkout / "derivations" / "vanilla" / "render.py"
+        assert code == 0 and "with the local derivative of the loss" in before
+        render = checkout / "derivations" / "render" / "page.py"
         render.write_text(
-            render.read_text().replace("As a sum over losses", "Summed over losses", 1)
+            render.read_text().replace(
+                "with the local derivative of the loss", "and the local derivative of the loss", 1
+            )
         )
         code, after, _ = server.run("pages")
         assert code == 0
-        assert "Summed over losses" in after and "As a sum over losses" not in after
+        assert (
+            "and the local derivative of the loss" in after
+            and "with the local derivative of the loss" not in after
+        )
     finally:
         server.close()
 
@@ -156,15 +161,17 @@ def test_serve_rebuilds_fork_their_jobs_and_serve_the_edit(tmp_path):
     try:
         seen = _wait_for(lines, "Serving on", 0, 300)
         time.sleep(1.0)  # let the watcher settle
-        render = checkout / "derivations" / "vanilla" / "render.py"
+        render = checkout / "derivations" / "render" / "page.py"
         render.write_text(
-            render.read_text().replace("As a sum over losses", "Summed over losses", 1)
+            render.read_text().replace(
+                "with the local derivative of the loss", "and the local derivative of the loss", 1
+            )
         )
         seen = _wait_for(lines, "Documentation built in", seen, 120)
         rebuilt = "".join(lines)
         assert "generated pages in" in rebuilt and "(forked from the warm job server)" in rebuilt
         page = urllib.request.urlopen(f"http://127.0.0.1:{port}/expanded-sum/Wxh/", timeout=30)
-        assert "Summed over losses" in page.read().decode()
+        assert "and the local derivative of the loss" in page.read().decode()
     finally:
         serve.terminate()
         serve.wait(timeout=30)

@@ -12,7 +12,8 @@ import numpy as np
 import pytest
 
 import rnnnum
-from derivations.vanilla.gradients import pairs
+from derivations.core.cells import vanilla
+from derivations.gradient.sums import cell_pairs
 from rnnnum import lab
 
 #: ||(sQ)^n|| = s^n is exact; 40 float64 matrix products and one SVD each err by ~1e-14.
@@ -148,7 +149,7 @@ def test_vanilla_jacobian_norms_match_rnnnum_jacobian_products():
 
 @pytest.mark.parametrize(("T", "window"), [(4, 1), (6, 3), (10, 4), (5, 5)])
 def test_dropped_pairs_are_the_symbolic_terms_with_i_minus_k_at_least_the_window(T, window):
-    every = set(pairs("Wxh", T))  # derivations: the (i, k) of the expanded sum
+    every = set(cell_pairs(vanilla(), "Wxh", T))  # derivations: the (i, k) of the expanded sum
     expected = {(i, k) for i, k in every if i - k >= window}
     assert set(lab.dropped_pairs(T, window)) == expected
     kept = sum(min(i, window) for i in range(1, T + 1))

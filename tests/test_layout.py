@@ -72,10 +72,11 @@ def test_no_import_circles():
 
 
 #: derivations' stages in the order the data flows: a module imports only from its own
-#: stage or an earlier one. The vanilla-only pipeline comes after every stage of the cell
-#: engine (it borrows their basics; nothing of the engine leans on it), then the CLI
-#: and the package's front (``derivations/__init__.py``), which name everything.
-STAGES = ("core", "program", "gradient", "compile", "render", "check", "vanilla", "cli", "")
+#: stage or an earlier one; then the CLI and the package's front
+#: (``derivations/__init__.py``), which name everything. The vanilla RNN's older,
+#: hand-structured pipeline is not a stage: it lives in tests/vanilla_reference, a second
+#: derivation the tests read the engine against.
+STAGES = ("core", "program", "gradient", "compile", "render", "check", "cli", "")
 
 
 def _stage(module: str) -> int:
@@ -127,3 +128,26 @@ def test_no_module_is_over_the_line_limit():
         f"modules over {MAX_LINES} lines: {over}. Split each into modules named after the "
         "stages of the data flow it holds."
     )
+
+
+def _imported_names(path: Path) -> set[str]:
+    """Every top-level module name `path` imports (absolute imports only)."""
+    out = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            out |= {alias.name.split(".")[0] for alias in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            out.add(node.module.split(".")[0])
+    return out
+
+
+def test_the_product_never_imports_the_vanilla_reference():
+    """tests/vanilla_reference is a second derivation for the tests to read the engine
+    against; the product (packages, hooks, benchmarks) must stand without it."""
+    importers = [
+        str(path.relative_to(ROOT))
+        for folder in LIMITED
+        for path in (ROOT / folder).rglob("*.py")
+        if "vanilla_reference" in _imported_names(path)
+    ]
+    assert not importers, f"the product imports the tests' vanilla reference: {importers}"

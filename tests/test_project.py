@@ -41,7 +41,7 @@ def test_benchmarks_run_and_print_targets(built_site):
     assert "target <= 8x" in result.stdout
     assert "forward+bptt" in result.stdout
     assert "x bound   target <= 1.5x" in result.stdout  # the kernels against their products
-    assert "derive + lambdify all 7 gradients" in result.stdout
+    assert "unroll + loop + lambdify every gradient" in result.stdout
     assert "navigation -> all math drawn, slowest of the 5 pages with the most math" in (
         result.stdout
     )

@@ -130,7 +130,7 @@ def test_a_path_is_reported_once_not_again_as_a_snake_case_name():
 def test_a_stray_heading_in_the_api_reference_is_found():
     # the docstring line "#26561, #26585); ..." that Python-Markdown read as a heading
     body = (
-        '<div class="doc doc-object"><h2 class="doc doc-heading">derivations.vanilla.unroll</h2>'
+        '<div class="doc doc-object"><h2 class="doc doc-heading">derivations.program.unroll</h2>'
         '<div class="doc doc-contents first"><p>issues #17229,</p>'
         "<h3>26561, #26585); it appears only in display.</h3>"
         '<div class="doc doc-object"><h3 class="doc doc-heading">Unrolled</h3>'

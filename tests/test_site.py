@@ -31,6 +31,28 @@ def test_generated_pages_hold_every_term_and_their_checks(built_site):
         assert "{{" not in page.read_text().replace("{{{", ""), page
 
 
+def test_each_vanilla_page_is_the_command_it_quotes(built_site):
+    """The command a vanilla gradient's page quotes runs and prints the page's derivation,
+    byte for byte: the CLI and the site share one assembler."""
+    import contextlib
+    import io
+
+    from gen_pages import gradient_page
+
+    from derivations.cli import main
+    from derivations.core.cells import vanilla
+
+    for name in vanilla().gradient_names:
+        html = (built_site / "expanded-sum" / name / "index.html").read_text()
+        command = f"unrolled derive --param {name} --steps 3 --format markdown"
+        assert command in re.sub(r"<[^>]+>", "", html), name
+        printed = io.StringIO()
+        with contextlib.redirect_stdout(printed):
+            assert main(command.split()[1:]) == 0, name
+        page = gradient_page(name, vanilla())
+        assert printed.getvalue() == page[page.index("## The sum over") : page.index("## Checks")]
+
+
 #: The laboratory's pages and the figures each must show.
 LAB_PAGES = {
     "how-fast": ("distance.svg", "bound.svg"),
@@ -84,14 +106,13 @@ def _copy_checkout(target: Path) -> Path:
 
 def test_a_dropped_term_fails_the_build(tmp_path):
     checkout = _copy_checkout(tmp_path / "checkout")
-    gradients = checkout / "derivations" / "vanilla" / "gradients.py"
+    gradients = checkout / "derivations" / "gradient" / "sums.py"
     text = gradients.read_text()
-    original = "    return [(i, k) for i in range(1, T + 1) for k in range(1, i + 1)]"
-    assert original in text
-    # the fault: the term of the last loss from the first step goes missing
-    broken = (
-        "    return [(i, k) for i in range(1, T + 1) for k in range(1, i + 1) if (i, k) != (T, 1)]"
-    )
+    original = "        return [(i, k) for i in range(1, T + 1) for k in range(1, i + 1)]"
+    assert text.count(original) == 1
+    # the fault: the term of the last loss from the first step goes missing, in every cell
+    broken = original + " if (i, k) != (T, 1)]"
+    broken = broken.replace("1)] if", "1) if")
     gradients.write_text(text.replace(original, broken))
     result = build_site(tmp_path / "site", root=checkout)
     assert result.returncode != 0
@@ -149,9 +170,9 @@ def test_generated_output_is_reused_only_while_its_sources_are_unchanged(built_s
     for group in ("pages", "lab", "figures", "cell-pages", "cell-checks",
                   "checks + proofs + activations"):  # fmt: skip
         assert f"reused {group}:" in first.stderr, group
-    # a module only the vanilla pages import (the package imports its stages lazily):
-    # the pages run again, every other job (the gated chapter included) is reused
-    render = checkout / "derivations" / "vanilla" / "render.py"
+    # a module only the vanilla pages' prose imports (the package imports its stages
+    # lazily): the pages run again, every other job (the gated chapter included) is reused
+    render = checkout / "derivations" / "render" / "model.py"
     render.write_text(render.read_text() + "\n# edited\n")
     second = build_site(tmp_path / "two", root=checkout)
     assert second.returncode == 0, second.stderr[-3000:]

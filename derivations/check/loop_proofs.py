@@ -3,7 +3,7 @@ r"""Proofs that any cell's backward loop computes the gradient: exactly, and num
 **Exact.** For a small model (T = 2 or 3, D, H = 1 or 2, V = 2) every loop symbol is
 substituted back into the inputs (loop program, then forward program), and each entry
 of each gradient minus `sympy.diff` of the nested total loss L must vanish. The
-targets are concrete, as in `derivations.vanilla.proofs` (one-hot rows t mod V for
+targets are concrete (`derivations.check.proofs.concrete_targets`: one-hot rows t mod V for
 cross-entropy, which $\partial L_t/\partial y_t = p_t - r_t$ assumes; rationals for
 mse). What keeps the gated cells tractable is that the difference is never expanded
 in the nested arguments, and never by SymPy's general `expand`: every transcendental

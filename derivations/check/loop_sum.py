@@ -11,7 +11,7 @@ Both sides are written in the same symbols, the forward program's (every variabl
 step t and $\partial L_t/\partial y_t$ one symbol), so the statement is an identity of
 polynomials in those symbols: it holds for every input, loss and activation that gives
 these values, and ``expand`` of the difference decides it exactly. For an initial state
-s_0 the loop's carry after t = 1 must equal the sum of all its terms.
+$s_0$ the loop's carry after $t = 1$ must equal the sum of all its terms.
 """
 
 from __future__ import annotations

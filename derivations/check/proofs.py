@@ -23,6 +23,11 @@ $\mathrm{d}L/\mathrm{d}\theta$. This replaces `sympy.diff` of the fully nested l
 which does not finish for a gated cell (one entry of an LSTM with T = 2, H = 1 took
 113 s to expand); `prove_nested` does that literally where it is affordable.
 
+A ReLU-type cell is proved region by region: each entry's difference once per pattern
+of signs of the arguments its ``Piecewise`` branches on (`derivations.check.proof`);
+what those patterns cannot decide is refused (`ProofRefused`), never reported as an
+identity that does not hold.
+
 **Numerically** (`check_cell_sums`): at random points, each entry of every gradient's
 summed terms against forward-mode differentiation of the program (each local
 derivative by `sympy.diff`, chained forwards and compiled), relative to sum |term|.
@@ -37,7 +42,17 @@ from typing import Any
 import numpy as np
 import sympy as sp
 
-from derivations.check.proof import NUMERIC_RTOL, NumericCheck, Proof, forward_mode, sum_of_matrices
+from derivations.check.proof import (
+    NUMERIC_RTOL,
+    NumericCheck,
+    Proof,
+    ProofRefused,
+    forward_mode,
+    kinks,
+    on_branch,
+    patterns,
+    sum_of_matrices,
+)
 from derivations.compile.lambdify import cell_numbers, random_cell_values
 from derivations.core.cell import Cell, Func
 from derivations.gradient.sums import CellTerm, cell_expanded_sum
@@ -126,6 +141,38 @@ def _freeze(expr: Expr) -> Expr:
     return expr.xreplace({atom: sp.Dummy() for atom in atoms})
 
 
+#: Functions whose derivative an exact proof cannot split into regions by sign patterns
+#: (only ``Piecewise`` at ``a > 0`` it can): met in a difference, the proof is refused.
+_UNDECIDABLE = (sp.Heaviside, sp.Max, sp.Min, sp.Abs, sp.sign, sp.DiracDelta)
+
+
+def _regions(difference: Expr) -> list[Expr]:
+    """`difference` on each activation pattern of its kinks (itself if it has none).
+
+    A ReLU-type cell's expressions are ``Piecewise`` at the sign of an argument: on each
+    pattern of signs (`derivations.check.proof.patterns`) each is one of its branches, a
+    polynomial identity again. Raises `ProofRefused` for what the patterns cannot decide
+    (another condition, too many kinks, a non-smooth function that is not a ``Piecewise``),
+    never answers "does not hold" for it.
+    """
+    found = sorted({type(a).__name__ for a in difference.atoms(*_UNDECIDABLE)})
+    if found:
+        raise ProofRefused(
+            f"an exact proof decides piecewise functions by the sign of their argument "
+            f"(Piecewise at a > 0) only; the difference holds {', '.join(found)}, which sign "
+            "patterns cannot split. Check this cell numerically instead (check_cell_sums, "
+            "unrolled verify)."
+        )
+    return [on_branch(difference, pattern) for pattern in patterns(kinks([difference]))]
+
+
+def _held(program: UnrolledCell) -> str:
+    """What a proof that holds says: region by region for a piecewise program."""
+    if kinks(expr for _, expr in program.assignments):
+        return "difference expands to 0 on every activation pattern of its kinks"
+    return "difference expands to 0"
+
+
 def prove_cell_sums(
     cell: Cell,
     T: int = 2,
@@ -141,10 +188,11 @@ def prove_cell_sums(
     sigma = _substitution(program)
 
     def vanishes(entry: Expr, symbol: sp.Symbol) -> bool:
-        return sp.expand(_freeze((entry - reference.get(symbol, 0)).xreplace(sigma))) == 0
+        difference = (entry - reference.get(symbol, 0)).xreplace(sigma)
+        return all(sp.expand(_freeze(part)) == 0 for part in _regions(difference))
 
     claim = f"{cell.name}: expanded sum = chain rule on the program (sympy.diff per step)"
-    return _entrywise(program, names or cell.gradient_names, claim, vanishes)
+    return _entrywise(program, names or cell.gradient_names, claim, vanishes, _held(program))
 
 
 def _entrywise(
@@ -152,6 +200,7 @@ def _entrywise(
     names: Iterable[str],
     claim: str,
     vanishes: Callable[[Expr, sp.Symbol], bool],
+    held: str = "difference expands to 0",
 ) -> list[Proof]:
     """One `Proof` per gradient: whether ``vanishes(summed entry, its input symbol)`` for
     every entry of every block, and the first entry where it does not."""
@@ -167,7 +216,7 @@ def _entrywise(
         proofs.append(
             Proof(
                 claim, wrt, program.spec, entries, not failure,
-                failure or "difference expands to 0", time.perf_counter() - started,
+                failure or held, time.perf_counter() - started,
             )
         )  # fmt: skip
     return proofs
@@ -194,10 +243,10 @@ def prove_nested(
 
     def vanishes(entry: Expr, symbol: sp.Symbol) -> bool:
         mine = entry.xreplace(nested).xreplace(targets)
-        return sp.expand(mine - sp.diff(total_loss, symbol)) == 0
+        return all(sp.expand(part) == 0 for part in _regions(mine - sp.diff(total_loss, symbol)))
 
     claim = f"{cell.name}: expanded sum = sympy.diff(nested L)"
-    return _entrywise(program, names or cell.gradient_names, claim, vanishes)
+    return _entrywise(program, names or cell.gradient_names, claim, vanishes, _held(program))
 
 
 def lambdify_trace(program: UnrolledCell) -> Any:

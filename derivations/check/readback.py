@@ -11,8 +11,7 @@ row, ``&& (i=2,\ k=1)``, under the left-hand side before it, or by a heading row
 element-wise lines) hold no written-out sum and are passed by.
 
 `written_errors` compares what was read with the derivation's own set of terms
-(`expected_cell`, from `cell_expanded_sum`; for the vanilla pages
-`derivations.vanilla.readback.expected_vanilla`: never from the renderer that wrote the
+(`expected_cell`, from `cell_expanded_sum`: never from the renderer that wrote the
 page): each left-hand side exactly once, with exactly its terms, none missing, none
 twice, none under the wrong side.
 """

@@ -20,7 +20,9 @@ __all__ = [
     "EXACT_ATOL",
     "EXACT_RTOL",
     "KINK_MARGIN",
+    "SUM_CHECKS",
     "Check",
+    "NotRun",
     "SummaryRow",
     "VerificationTable",
     "compare",
@@ -55,6 +57,16 @@ CHECKS = (
     "loop vs finite differences",
     "Jacobian products vs rnnnum",
 )
+#: The expanded sum's own checks, for every cell (`derivations.check.sum_checks`).
+SUM_CHECKS = ("terms vs finite differences", "sum of terms vs loop")
+
+
+@dataclass(frozen=True)
+class NotRun:
+    """A kind of check a verification could not run, and why."""
+
+    check: str
+    reason: str
 
 
 @dataclass(frozen=True)
@@ -89,9 +101,11 @@ class SummaryRow:
 
 @dataclass(frozen=True)
 class VerificationTable:
-    """Every `Check`, with a per-(check, gradient) summary and a verdict."""
+    """Every `Check`, with a per-(check, gradient) summary and a verdict; ``not_run`` names
+    each kind of check that could not run for a cell, and why (`ran`)."""
 
     rows: tuple[Check, ...]
+    not_run: tuple[NotRun, ...] = ()
 
     @property
     def passed(self) -> bool:
@@ -107,7 +121,7 @@ class VerificationTable:
         """One row per (check, gradient), worst case first reported."""
         out = []
         wrts = list(dict.fromkeys(r.wrt for r in self.rows))  # in the order checked
-        for check in CHECKS:
+        for check in (*CHECKS, *SUM_CHECKS):
             for wrt in wrts:
                 rows = [r for r in self.rows if r.check == check and r.wrt == wrt]
                 if not rows:
@@ -126,6 +140,18 @@ class VerificationTable:
                 )
         return out
 
+    def ran(self) -> list[str]:
+        """Which kinds of check ran, and each that did not with its reason, one line each."""
+        kinds = [c for c in (*CHECKS, *SUM_CHECKS) if any(r.check == c for r in self.rows)]
+        lines = [f"checks run: {', '.join(kinds) or 'none'}"]
+        reasons: dict[str, list[str]] = {}
+        for note in self.not_run:
+            checks = reasons.setdefault(note.reason, [])
+            if note.check not in checks:
+                checks.append(note.check)
+        lines += [f"not run: {', '.join(checks)}: {reason}" for reason, checks in reasons.items()]
+        return lines
+
     def text(self) -> str:
         """The summary as a plain-text table, with the verdict on the last line."""
         header = (
@@ -139,6 +165,7 @@ class VerificationTable:
                 f"{s.check:<30} {s.wrt:<10} {s.cases:>5} {s.max_error:>10.1e} "
                 f"{s.max_relative:>9.1e} {s.rtol:>7.0e} {verdict}"
             )
+        lines += self.ran()
         lines.append(
             f"{len(self.rows)} checks, {len(self.failures)} failed: "
             + ("PASSED" if self.passed else "FAILED")

@@ -1,7 +1,7 @@
 r"""Verification of any cell against the numeric twin: the loop, every term, the Jacobians.
 
-This module (with `derivations.vanilla.verify`, the tests and the site build) is where the two
-halves meet. For a cell of `derivations.core.cells`, at a random point, it compares
+This module (with the tests and the site build) is where the two halves meet. For a
+cell of `derivations.core.cells`, at a random point, it compares
 
 - **loop vs rnnnum.bptt**: the compiled backward loop (`lambdify_cell`) against
   `rnnnum.bptt`, for every gradient of `Cell.gradient_names`;
@@ -10,12 +10,17 @@ halves meet. For a cell of `derivations.core.cells`, at a random point, it compa
 - **loop vs finite differences**: against central differences of a forward pass that
   has no backward code (rnnnum's, or for a cell without a twin the compiled forward);
 - **state Jacobians vs rnnnum**: every $\mathrm{d}s_i/\mathrm{d}s'_k$, the sum over
-  routes of one-step blocks, against `rnnnum.jacobian_products` (the LSTM's 2x2 blocks of (h, c)).
+  routes of one-step blocks, against `rnnnum.jacobian_products` (the LSTM's 2x2 blocks of (h, c));
+- **terms vs finite differences** and **sum of terms vs loop**, for every cell, twin or
+  not: each (i, k) term of the expanded sum against central differences of $L_i$ in the
+  step-k copy, and the terms added up against the compiled loop
+  (`derivations.check.sum_checks`).
 
 The two halves share names, shapes and gate order only: a cell's ``twin`` says which
 rnnnum parameter type computes it, and its ``stacks`` which per-gate blocks sit
 side by side in rnnnum's stacked arrays (a contract the test suite checks). A cell
-with no twin (a user's own) is checked against finite differences only.
+with no twin (a user's own) is checked against finite differences and its own loop;
+`verify_cell`'s table says which checks could not run, and why.
 """
 
 from __future__ import annotations
@@ -27,12 +32,15 @@ from typing import Any
 import numpy as np
 
 import rnnnum
+from derivations.check.sum_checks import distance_to_kink, sum_checks
 from derivations.check.table import (
     CHECKS,
     EXACT_ATOL,
     EXACT_RTOL,
     KINK_MARGIN,
+    SUM_CHECKS,
     Check,
+    NotRun,
     VerificationTable,
     compare,
 )
@@ -45,7 +53,7 @@ from derivations.gradient.named_paths import block_product_value
 from derivations.gradient.sums import cell_expanded_sum
 from derivations.program.unroll import UnrolledCell, unroll_cell
 
-__all__ = ["Twin", "cell_problem", "verify_cell", "verify_cell_spec"]
+__all__ = ["Twin", "cell_problem", "not_run", "verify_cell", "verify_cell_spec"]
 
 #: Draws tried before giving up on a point away from the ReLU kinks.
 MAX_DRAWS = 100
@@ -108,7 +116,8 @@ def cell_problem(
     """The unrolled program, a random point by name, and rnnnum's twin of it (or None).
 
     For ReLU-family activations the point is redrawn until every pre-activation is
-    `KINK_MARGIN` away from the kink, so finite differences never straddle it.
+    `KINK_MARGIN` away from the kink, so finite differences never straddle it (for a
+    cell with no twin, every argument of a kinked function in its equations).
     """
     D, H, V = sizes
     program = unroll_cell(cell, T=T, D=D, H=H, V=V, loss=loss)
@@ -116,7 +125,11 @@ def cell_problem(
     for _ in range(MAX_DRAWS):
         values = random_cell_values(program, rng)
         twin = _twin(program, values)
-        if twin is None or not isinstance(twin.cache, rnnnum.ForwardCache):
+        if twin is None:  # a cell of one's own: its kinks read off its equations
+            if distance_to_kink(cell, values) > KINK_MARGIN:
+                return program, values, twin
+            continue
+        if not isinstance(twin.cache, rnnnum.ForwardCache):
             return program, values, twin
         if rnnnum.distance_to_kink(twin.cache) > KINK_MARGIN:
             return program, values, twin
@@ -238,7 +251,7 @@ def _fd_checks(
 
 def verify_cell_spec(
     cell: Cell, *, T: int, loss: str, sizes: tuple[int, int, int] = (2, 3, 4), seed: int = 0,
-    finite_differences: bool = True,
+    finite_differences: bool = True, expanded_sum: bool = True,
 ) -> list[Check]:  # fmt: skip
     """Every check of the module docstring for one cell, T and loss."""
     program, values, twin = cell_problem(cell, T=T, loss=loss, sizes=sizes, seed=seed)
@@ -247,17 +260,44 @@ def verify_cell_spec(
     rows = _twin_checks(cell, program, evaluation, twin) if twin is not None else []
     if finite_differences:
         rows += _fd_checks(cell, program, compiled, values, evaluation, twin)
+    if expanded_sum:
+
+        def row(check: str, wrt: str, ours: Any, theirs: Any, rtol: float, atol: float) -> Check:
+            return _compare(check, wrt, cell, program, ours, theirs, rtol, atol)
+
+        rows += sum_checks(
+            cell, program, values, evaluation, row, finite_differences=finite_differences
+        )
     return rows
+
+
+def not_run(cell: Cell, *, finite_differences: bool, expanded_sum: bool) -> tuple[NotRun, ...]:
+    """The kinds of check `verify_cell` leaves out for `cell` with these options, and why."""
+    out = []
+    if cell.twin is None:
+        why = (
+            "the cell names no rnnnum twin (twin=None, a cell of your own): there is no "
+            "independent NumPy code to compare with; its terms and loop are checked against "
+            "finite differences and each other instead"
+        )
+        out += [NotRun(CHECKS[n], why) for n in (0, 1, 3)]
+    if not finite_differences:
+        out += [NotRun(c, "finite_differences=False") for c in (CHECKS[2], SUM_CHECKS[0])]
+    if not expanded_sum:
+        out += [NotRun(c, "expanded_sum=False") for c in SUM_CHECKS]
+    first = {n.check: n for n in reversed(out)}  # one reason per kind: the first given
+    return tuple(n for n in out if first[n.check] is n)
 
 
 def verify_cell(
     cell: Cell, steps: Iterable[int] = range(1, 4), *, losses: Iterable[str] = LOSS_NAMES,
     sizes: tuple[int, int, int] = (2, 3, 4), seed: int = 0, finite_differences: bool = True,
-    progress: Callable[[int, int, str], None] | None = None,
+    expanded_sum: bool = True, progress: Callable[[int, int, str], None] | None = None,
 ) -> VerificationTable:  # fmt: skip
     """Run every check for `cell` over T in `steps` and each loss; sizes are (D, H, V).
 
-    ``progress(done, total, label)`` is called before each (T, loss).
+    ``progress(done, total, label)`` is called before each (T, loss). The table's
+    ``not_run`` says which kinds of check could not run for this cell, and why.
     """
     cases = [(T, loss) for loss in losses for T in steps]
     rows: list[Check] = []
@@ -266,6 +306,7 @@ def verify_cell(
             progress(done, len(cases), f"{cell.name} T={T} {loss}")
         rows += verify_cell_spec(
             cell, T=T, loss=loss, sizes=sizes, seed=seed + done,
-            finite_differences=finite_differences,
+            finite_differences=finite_differences, expanded_sum=expanded_sum,
         )  # fmt: skip
-    return VerificationTable(tuple(rows))
+    skipped = not_run(cell, finite_differences=finite_differences, expanded_sum=expanded_sum)
+    return VerificationTable(tuple(rows), skipped)

@@ -1,6 +1,6 @@
 r"""Any cell's forward program and backward loop compiled into one function by `sympy.lambdify`.
 
-As `derivations.vanilla.lambdified` does for the vanilla model: the forward program
+The forward program
 (`derivations.program.unroll.unroll_cell`) and the loop
 (`derivations.gradient.loop.cell_backward_loop`) are handed to `lambdify` as its common
 subexpressions (its ``cse=`` hook), so the generated function is the program itself,

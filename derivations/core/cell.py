@@ -24,6 +24,8 @@ from functools import cached_property
 from typing import Any
 
 from derivations.core.arith import Div, Pow, Scale, Shift
+from derivations.core.degenerate import warn_degenerate
+from derivations.core.display import cell_latex, cell_markdown, cell_repr
 from derivations.core.factors import ZERO, FloatArray, LocalSum, Notation, Scope
 from derivations.core.nodes import CellDefinitionError, Input, Node, ParamUse, Prev, Ref, leaves
 from derivations.core.notation import ACTIVATION_NAMES
@@ -130,6 +132,10 @@ class Cell:
 
     def __post_init__(self) -> None:
         self.check()
+        warn_degenerate(self.name, self.state_names, self.equations)
+
+    # one line, and in Jupyter the equations (`derivations.core.display`)
+    __repr__, _repr_latex_, _repr_markdown_ = cell_repr, cell_latex, cell_markdown
 
     # --- names and notation -------------------------------------------------------------
 

@@ -18,14 +18,13 @@ and gate order (each cell's ``stacks``), which the tests check numerically.
 
 from __future__ import annotations
 
-import importlib
-import inspect
 from collections.abc import Callable
 from dataclasses import replace
 
 from derivations.core.cell import Cell, Func, NumericTwin, Ref, Stack
 from derivations.core.define import cell
-from derivations.core.errors import DerivationError, UnknownChoiceError
+from derivations.core.errors import UnknownChoiceError
+from derivations.core.load import CellLoadError, user_cell_value
 from derivations.core.notation import QUANTITIES
 from derivations.core.spec import check_choice
 from derivations.core.write import Declared, act, matrix, prev, sigmoid, tanh, vector, x
@@ -50,13 +49,6 @@ LSTM_GATES = (("i", "sigmoid"), ("f", "sigmoid"), ("o", "sigmoid"), ("g", "tanh"
 GRU_GATES = ("r", "z", "n")
 #: Where the GRU applies its reset gate: after the product h W_hn (PyTorch) or before it.
 RESETS = ("after", "before")
-
-#: How many of a module's names an error about a missing attribute shows.
-_SHOWN_NAMES = 8
-
-
-class CellLoadError(DerivationError, ValueError):
-    """A cell spec could not be loaded: the message says which part failed and why."""
 
 
 #: The vanilla RNN's and the residual cell's twins: rnnnum's `RNNParams`, with the
@@ -203,20 +195,6 @@ BUILTIN_CELLS: dict[str, Callable[..., Cell]] = {
 _TAKES_ACTIVATION = ("vanilla", "residual")
 
 
-def _called(spec: str, attribute: str, value: Callable[..., object]) -> object:
-    """Call a cell factory with no arguments, saying so when it needs some."""
-    try:
-        inspect.signature(value).bind()
-    except TypeError as error:
-        raise CellLoadError(
-            f"cell spec {spec!r}: {attribute} must be a derivations Cell or a function of no "
-            f"arguments returning one; calling it with none fails ({error})."
-        ) from error
-    except ValueError:  # no signature to read (some built-ins): call it and see
-        pass
-    return value()
-
-
 def load_cell(spec: str, *, activation: str | None = None) -> Cell:
     """A cell by built-in name (`BUILTIN_CELLS`) or as ``"package.module:attribute"``.
 
@@ -241,44 +219,7 @@ def load_cell(spec: str, *, activation: str | None = None) -> Cell:
                 f"{', '.join(_TAKES_ACTIVATION)}."
             )
         return BUILTIN_CELLS[spec]()
-    module_name, _, attribute = spec.partition(":")
-    if not module_name or not attribute or ":" in attribute:
-        raise CellLoadError(
-            f"a user cell spec is 'package.module:attribute' with one colon; got {spec!r}. "
-            f"Built-in cells need no colon: {names}."
-        )
-    try:
-        module = importlib.import_module(module_name)
-    except ImportError as error:
-        raise CellLoadError(
-            f"cell spec {spec!r}: module {module_name!r} could not be imported ({error}). "
-            f"Check that it is on sys.path (installed, or run from its directory); built-in "
-            f"cells: {names}."
-        ) from error
-    if not hasattr(module, attribute):
-        cells = [n for n in dir(module) if isinstance(getattr(module, n), Cell)]
-        public = [n for n in dir(module) if not n.startswith("_")]
-        shown = (
-            f"its cells: {', '.join(cells)}"
-            if cells
-            else f"no Cell among its {len(public)} public names"
-            + (f", e.g. {', '.join(public[:_SHOWN_NAMES])}" if public else "")
-        )
-        raise CellLoadError(
-            f"cell spec {spec!r}: module {module_name} has no attribute {attribute!r} "
-            f"({shown}). Built-in cells: {names}."
-        )
-    value = getattr(module, attribute)
-    cell = (
-        _called(spec, attribute, value)
-        if callable(value) and not isinstance(value, Cell)
-        else value
-    )
-    if not isinstance(cell, Cell):
-        raise CellLoadError(
-            f"cell spec {spec!r}: {attribute} must be a derivations Cell or a function of no "
-            f"arguments returning one; got {type(cell).__name__}. Built-in cells: {names}."
-        )
+    cell: Cell = user_cell_value(spec, Cell, names)
     if activation is not None:
         raise UnknownChoiceError(
             f"a user cell ({spec}) carries its own activation ({cell.activation}); got "

@@ -35,16 +35,16 @@ formulas; the arrays hold them in one of three layouts, and every place that goe
 from one to another says so and converts with `step_position` or `pair_position`:
 
 - *by step*, T + 1 rows, row t is step t and row 0 the initial state: the symbolic
-  program (``Unrolled.h[t]``, ``h[0]`` is $h_0$), the numeric trace of
-  `derivations.vanilla.lambdified.Evaluation` (``trace["h"][t]``) and
+  program (``UnrolledCell.values["h"][t]``, ``[0]`` is $h_0$), the numeric trace of
+  `derivations.compile.lambdify` (``trace["h"][t]``) and
   ``rnnnum.jacobian_products(...).matrices[n, i, k]`` (i, k = 0..T);
 - *by position*, T rows, position t - 1 holds step t (`step_position`): rnnnum's
   caches (``cache.h[:, t - 1]`` is $h_t$, $h_0$ is the separate ``cache.h0``), the
   inputs and targets a caller passes (``values["X"][t - 1]`` is $x_t$) and the losses;
 - *by pair*, a (T, T) table whose entry (i - 1, k - 1) is the term of loss $L_i$ through
   step k (`pair_position`): ``rnnnum.components(...).terms`` and the component norms.
-  A `derivations.vanilla.terms.Term` names its pair directly, 1-based: ``Term.loss`` = i,
-  ``Term.step`` = k.
+  A `derivations.gradient.sums.CellTerm` names its pair directly, 1-based:
+  ``CellTerm.loss`` = i, ``CellTerm.step`` = k.
 """
 
 from __future__ import annotations

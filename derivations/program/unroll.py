@@ -9,7 +9,7 @@ $$y_t = h_t W_{yh} + b_y,\qquad L_t = \ell(y_t, r_t),\qquad
 \frac{\partial L_t}{\partial y_t},\qquad L = \sum_{t=1}^{T} L_t .$$
 
 The states at step 0 (``h0_j``, the LSTM's ``c0_j``) are inputs. For the vanilla cell
-the program is the one `derivations.vanilla.unroll.unroll` builds, symbol for symbol, except
+the program is the one the tests' vanilla reference pipeline builds, symbol for symbol, except
 that the targets are called ``target_t_j`` (a GRU's reset gate takes ``r``) and
 $\partial L_t/\partial y_t$ ``dy_t_j`` (the LSTM's candidate takes ``g``).
 SymPy's `MatrixSymbol` is not used (see `derivations.program.symbols`).

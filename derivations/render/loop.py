@@ -19,7 +19,7 @@ import sympy as sp
 
 from derivations.core.cell import Cell
 from derivations.core.errors import TooLargeError
-from derivations.core.factors import code_name
+from derivations.core.factors import Notation, code_name
 from derivations.core.nodes import CellDefinitionError, Node
 from derivations.core.notation import total_derivative
 from derivations.core.spec import check_choice
@@ -39,7 +39,7 @@ from derivations.gradient.loop import (
 from derivations.program.unroll import unroll_cell
 from derivations.render.lines import MAX_WRITTEN_STEPS, broken_sum
 
-__all__ = ["LISTING_WIDTH", "cell_elementwise_latex", "cell_loop_code"]
+__all__ = ["LISTING_WIDTH", "cell_elementwise_latex", "cell_loop_code", "cell_loop_update_latex"]
 
 #: Longest line of a printed listing: it must read on a page and in a terminal.
 LISTING_WIDTH = 88
@@ -237,3 +237,52 @@ def _elementwise(loop: CellLoop, wrt: str) -> str:
             if symbol in used:
                 lines.append(rf"{names[symbol]} &= {tex(forward[symbol])}")
     return r"\begin{aligned}" + r" \\ ".join(lines) + r"\end{aligned}"
+
+
+# --- one gradient's line of the loop, in LaTeX -------------------------------------------
+
+
+def _row_latex(row: Row, t: int | str, notation: Notation) -> str:
+    r"""A row of the loop plan in LaTeX: $\bar a_{t}$, $\bar a_{t} W_{hh}^\top$, ..."""
+    if isinstance(row, Adjoint):
+        return rf"\bar {notation.at(row.name, t)}"
+    if isinstance(row, Signal):
+        mark = notation.latex[row.name] + (f",{row.index}" if row.index > 1 else "")
+        return rf"\delta^{{{mark}}}_{{{t}}}"
+    if isinstance(row, Pulled):
+        return f"{_row_latex(row.row, t, notation)} {row.piece.transpose().latex(t, notation)}"
+    if isinstance(row, Negated):
+        return f"-{_row_latex(row.row, t, notation)}"
+    raise CellDefinitionError(f"the loop plan has a row of an unknown kind: {row!r}.")
+
+
+def cell_loop_update_latex(cell: Cell, name: str) -> str:
+    r"""The backward loop's line for gradient `name` in LaTeX, from the cell's loop plan.
+
+    ``\bar W_{xh} \mathrel{+}= x_{t}^\top \bar a_{t}`` for a parameter, ``\bar x_{t} =
+    ...`` for the input, ``\bar h_{0} = ...`` after t = 1; the read-out's ($W_{yh}$, $b_y$)
+    take $g_t = \partial L_t/\partial y_t$.
+    """
+    check_choice(name, f"the gradient of the {cell.name} cell", cell.gradient_names)
+    notation, plan = cell.notation, loop_plan(cell)
+
+    def rows(parts: tuple[Row, ...], t: int | str) -> str:
+        return " + ".join(_row_latex(r, t, notation) for r in parts).replace("+ -", "- ")
+
+    if name == "Wyh":
+        return rf"\bar W_{{yh}} \mathrel{{+}}= {notation.at('h', 't')}^\top g_{{t}}"
+    if name == "by":
+        return r"\bar b_y \mathrel{+}= g_{t}"
+    if name == "X":
+        return rf"\bar x_{{t}} = {rows(plan.inputs, 't')}"
+    if name not in cell.param_names:  # an initial state s0: its carry after t = 1
+        state = name.removesuffix("0")
+        return rf"\bar {notation.at(state, 0)} = {rows(plan.carries[state], 1)}"
+    (update,) = (u for u in plan.updates if u.param == name)
+    parts = [
+        _row_latex(sig, "t", notation)
+        if node is None
+        else rf"{node.latex('t', notation)}^\top {_row_latex(sig, 't', notation)}"
+        for node, sig in update.uses
+    ]
+    return rf"\bar {notation.latex[name]} \mathrel{{+}}= {' + '.join(parts)}"

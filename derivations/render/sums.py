@@ -2,8 +2,7 @@ r"""The expanded sums of any cell as LaTeX and JSON: written out, compact, block
 
 - `cell_written_out_latex`: every (i, k) term on its own aligned line with its tag, each
   a sum of path products broken into lines of at most `FACTORS_PER_LINE` factors (the
-  layout of `derivations.vanilla.render.written_out_latex`, which it reproduces byte for byte
-  for the vanilla cell).
+  layout the vanilla pages have always had).
 - `cell_compact_latex`: the sum over i and k for any T, the state Jacobian a product of
   the one-step block matrices $J_t = \mathrm{d}s_t/\mathrm{d}s_{t-1}$ of the stacked
   state $s_t$ (the LSTM's $(h_t, c_t)$), printed by `block_matrix_latex`.

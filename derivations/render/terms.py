@@ -33,6 +33,7 @@ __all__ = [
     "display",
     "inline",
     "repeated_note",
+    "term_latex",
     "written_terms",
 ]
 
@@ -62,6 +63,15 @@ def display(latex: str) -> str:
 
 def _term_display(term: CellTerm, lhs: str, first: bool) -> str:
     """One term (i, k) as its own display: each path a row, each product broken into lines."""
+    latex = term_latex(term, lhs, first)
+    if term.path_count() <= OPEN_PATHS:
+        return display(latex)
+    return _folded(term, latex)
+
+
+def term_latex(term: CellTerm, lhs: str = "", first: bool = False) -> str:
+    """One term (i, k) as the ``aligned`` block its display holds; `lhs` (the gradient's
+    left-hand side) only on the `first` term of an equation, the others continue it."""
     notation = sum_notation(term.cell)
     rows = []
     for n, path in enumerate(term.paths):
@@ -74,10 +84,7 @@ def _term_display(term: CellTerm, lhs: str, first: bool) -> str:
     head = lhs + " " if first else ""
     tag = rf"\text{{term }}(i={term.loss},\ k={term.step}):"
     body = CONTINUED_PATH.join(rows)
-    latex = rf"\begin{{aligned}}&{tag}\\ {head}{body}\end{{aligned}}"
-    if term.path_count() <= OPEN_PATHS:
-        return display(latex)
-    return _folded(term, latex)
+    return rf"\begin{{aligned}}&{tag}\\ {head}{body}\end{{aligned}}"
 
 
 def _folded(term: CellTerm, latex: str) -> str:

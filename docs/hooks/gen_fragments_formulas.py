@@ -8,6 +8,8 @@ the lab job, which imports neither `derivations` nor SymPy.
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 from gen_format import (
     claim,
@@ -20,33 +22,30 @@ from gen_format import (
 from gen_fragments_notation import EXAMPLE
 
 from derivations.core.cells import residual, vanilla
-from derivations.core.notation import (
-    GRADIENT_NAMES,
-    total_derivative,
-)
-from derivations.core.spec import ModelSpec
+from derivations.core.notation import total_derivative
+from derivations.gradient.loop import cell_loop_map
+from derivations.gradient.sums import cell_gradient
 from derivations.render.formulas import (
     generic_equation,
     generic_sum,
     product_bound,
     step_derivative,
 )
-from derivations.vanilla.gradients import jacobian, pairs
-from derivations.vanilla.render import (
-    compact_latex,
-    jacobian_latex,
+from derivations.render.jacobians import (
+    product_compact_latex,
     product_order_latex,
+    state_product_latex,
     transposed_step_latex,
-    written_out_latex,
 )
-from derivations.vanilla.render_loop import loop_code, loop_map_rows, loop_update_latex
-from derivations.vanilla.render_model import (
+from derivations.render.loop import cell_loop_code, cell_loop_update_latex
+from derivations.render.model import (
     forward_entry_latex,
     forward_latex,
     hidden_latex,
     local_jacobians_latex,
     parameter_locals_latex,
 )
+from derivations.render.sums import cell_written_out_latex
 
 #: Sequence lengths shown written out in tabs on the expanded-sum page.
 WRITTEN_TABS = (1, 2, 3, 4)
@@ -54,6 +53,10 @@ WRITTEN_TABS = (1, 2, 3, 4)
 WRITTEN_TABS_FRAGMENT = "tabs.written.Wxh"
 #: The largest singular value, as the lab's labels write it (``σ_max``).
 SIGMA_MAX = plain_symbol("σ", "max")
+
+
+#: The cell of the hand-written pages.
+CELL = vanilla()
 
 
 def model_fragments() -> dict[str, str]:
@@ -68,8 +71,8 @@ def model_fragments() -> dict[str, str]:
     }
     count = sum(int(np.prod(s)) for s in shapes.values())
     return {
-        "eq.forward.T3": display(forward_latex(spec)),
-        "eq.forward.entry": display(forward_entry_latex(spec, 1, 1)),
+        "eq.forward.T3": display(forward_latex(CELL, spec.T)),
+        "eq.forward.entry": display(forward_entry_latex(CELL, 1, 1, D=spec.D, H=spec.H)),
         "num.sizes": ", ".join(f"{k} = {v}" for k, v in sizes.items()),
         "num.param_count": str(count),
         "num.T": str(spec.T),
@@ -78,59 +81,59 @@ def model_fragments() -> dict[str, str]:
 
 def local_fragments() -> dict[str, str]:
     return {
-        "eq.local": display(local_jacobians_latex(EXAMPLE)),
-        "eq.local.mse": display(local_jacobians_latex(ModelSpec(loss="mse"))),
-        "eq.param_locals": display(parameter_locals_latex()),
+        "eq.local": display(local_jacobians_latex(CELL, EXAMPLE.loss)),
+        "eq.local.mse": display(local_jacobians_latex(CELL, "mse")),
+        "eq.param_locals": display(parameter_locals_latex(CELL)),
     }
 
 
 def path_fragments() -> dict[str, str]:
     return {
-        "eq.paths.L2h2": display(hidden_latex(2, EXAMPLE, losses=(2,))),
-        "eq.paths.L3h2": display(hidden_latex(2, EXAMPLE, losses=(3,))),
-        "eq.paths.h2": display(hidden_latex(2, EXAMPLE)),
-        "eq.paths.h1": display(hidden_latex(1, EXAMPLE)),
-        "eq.jacobian.32": display(jacobian_latex(3, 2, EXAMPLE)),
-        "eq.jacobian.32.transposed": display(transposed_step_latex(3, EXAMPLE)),
+        "eq.paths.L2h2": display(hidden_latex(CELL, 2, EXAMPLE.T, losses=(2,))),
+        "eq.paths.L3h2": display(hidden_latex(CELL, 2, EXAMPLE.T, losses=(3,))),
+        "eq.paths.h2": display(hidden_latex(CELL, 2, EXAMPLE.T)),
+        "eq.paths.h1": display(hidden_latex(CELL, 1, EXAMPLE.T)),
+        "eq.jacobian.32": display(state_product_latex(CELL, 3, 2)),
+        "eq.jacobian.32.transposed": display(transposed_step_latex(CELL, 3)),
     }
 
 
 def sum_fragments() -> dict[str, str]:
-    out = {f"eq.compact.{n}": display(compact_latex(n, EXAMPLE)) for n in GRADIENT_NAMES}
+    names = CELL.gradient_names
+    out = {f"eq.compact.{n}": display(product_compact_latex(CELL, n, EXAMPLE.T)) for n in names}
     claim(EXAMPLE.T in WRITTEN_TABS, f"the tabs include the example's T = {EXAMPLE.T}")
     tabs = []
     for T in WRITTEN_TABS:
-        written = display(written_out_latex("Wxh", ModelSpec(T=T))).replace("\n", "\n    ")
+        written = display(cell_written_out_latex(CELL, "Wxh", T)).replace("\n", "\n    ")
         # the tab of the example's length opens first: the text around it speaks of it
         tabs.append(f'==={"+" if T == EXAMPLE.T else ""} "T = {T}"\n{written}')
     out[WRITTEN_TABS_FRAGMENT] = "\n\n".join(tabs)
     out["num.example.T"] = str(EXAMPLE.T)
-    steps = [f.t for f in jacobian(4, 1, 4).factors if f.kind == "fprime"]
-    known = [t for t in steps if t is not None]
-    claim(
-        known == steps and known == sorted(known),
-        f"the product's factors stand in step order ({steps})",
-    )
-    out["eq.product.order"] = display(product_order_latex())
+    # the steps of the diag(...) factors of dh_4/dh_1, as the reader sees them written
+    steps = [int(t) for t in re.findall(r"h_\{(\d+)\}\^\{2\}", state_product_latex(CELL, 4, 1))]
+    claim(steps == [2, 3, 4], f"the product's factors stand in step order ({steps})")
+    out["eq.product.order"] = display(product_order_latex(CELL))
     header = ["gradient", *(f"T = {T}" for T in range(1, 7)), "T = 100"]
     rows = [
-        [code(n), *(str(len(pairs(n, T))) for T in (*range(1, 7), 100))] for n in GRADIENT_NAMES
+        [code(n), *(str(len(cell_gradient(CELL, n).pairs(T))) for T in (*range(1, 7), 100))]
+        for n in names
     ]
     out["table.termcounts"] = table(header, rows)
-    out["num.terms.Wxh.example"] = str(len(pairs("Wxh", EXAMPLE.T)))
+    out["num.terms.Wxh.example"] = str(len(cell_gradient(CELL, "Wxh").pairs(EXAMPLE.T)))
     out["table.updates"] = table(
         ["gradient", "update in the loop"],
-        [[code(n), math(loop_update_latex(n))] for n in GRADIENT_NAMES],
+        [[code(n), math(cell_loop_update_latex(CELL, n))] for n in names],
     )
     return out
 
 
 def loop_fragments() -> dict[str, str]:
-    out = {"code.loop": "\n\n```python\n" + loop_code() + "\n```\n\n"}
+    out = {"code.loop": "\n\n```python\n" + cell_loop_code(CELL) + "\n```\n\n"}
     for name, T in (("Wxh", 3), ("Wxh", 4), ("h0", 3), ("Wyh", 3)):
         rows = [
             [str(t), ", ".join(f"({i}, {k})" for i, k in added)]
-            for t, added in loop_map_rows(name, ModelSpec(T=T))
+            for t, added in cell_loop_map(CELL, name, T).items()
+            if added
         ]
         out[f"table.loopmap.{name}.T{T}"] = table(["iteration t", "terms (i, k) it adds"], rows)
     return out

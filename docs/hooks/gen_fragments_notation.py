@@ -28,7 +28,7 @@ from derivations.core.notation import (
     total_derivative,
 )
 from derivations.core.spec import ModelSpec
-from derivations.vanilla.render_model import model_latex
+from derivations.render.model import model_latex
 
 #: The sizes of the small numeric examples (the symbolic default: D=2, H=3, V=4).
 EXAMPLE = ModelSpec()
@@ -100,7 +100,7 @@ def notation_fragments() -> dict[str, str]:
         for q in QUANTITIES.values()
     ]
     out["table.notation"] = table(["code name", "symbol", "shape", "what it is"], rows)
-    out["eq.model"] = display(model_latex(EXAMPLE))
+    out["eq.model"] = display(model_latex(vanilla(EXAMPLE.activation), EXAMPLE.loss))
     out.update(rule_fragments())
     return out
 

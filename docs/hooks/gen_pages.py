@@ -10,11 +10,12 @@ from gen_fragments import prose_fragments
 from gen_fragments_formulas import WRITTEN_TABS, WRITTEN_TABS_FRAGMENT
 from gen_readback import check_written_sums, split_tabs
 
+from derivations.check.readback import expected_cell
+from derivations.core.cell import Cell
+from derivations.core.cells import vanilla
 from derivations.core.notation import GRADIENT_NAMES, QUANTITIES
-from derivations.core.spec import ModelSpec
-from derivations.vanilla.gradients import expanded_sum
-from derivations.vanilla.readback import expected_vanilla
-from derivations.vanilla.render import derivation_markdown
+from derivations.gradient.sums import cell_expanded_sum
+from derivations.render.page import cell_derivation_markdown
 
 #: The sequence length of the generated pages (the issue's default).
 PAGE_STEPS = 3
@@ -30,18 +31,15 @@ def page_uri(name: str) -> str:
     return f"expanded-sum/{name}.md"
 
 
-def gradient_page(name: str, spec: ModelSpec) -> str:
-    """The generated page of one gradient: the derivation, then its checks."""
+def gradient_page(name: str, cell: Cell) -> str:
+    """The generated page of one gradient: the derivation, then its checks.
+
+    The derivation is `cell_derivation_markdown`'s text, the same the command on the
+    page prints.
+    """
     q = QUANTITIES[name]
-    n_terms = len(expanded_sum(name, spec.T))
-    command = (
-        f"unrolled derive --param {name} --steps {spec.T} --activation {spec.activation} "
-        f"--loss {spec.loss} --format markdown"
-    )
-    # its first line is a heading with math in it; the page has its own plain title,
-    # and the table of contents (plain text) cannot show math
-    heading, body = derivation_markdown(name, spec, level=2).split("\n", 1)
-    assert heading.startswith("## "), heading
+    T = PAGE_STEPS
+    n_terms = len(cell_expanded_sum(cell, name, T))
     return "\n".join(
         [
             "---",
@@ -56,16 +54,14 @@ def gradient_page(name: str, spec: ModelSpec) -> str:
             "",
             f"    Everything on this page was produced while the site was built: the "
             f"{n_terms} terms and every formula by `derivations`, the table of checks by "
-            f"`derivations.vanilla.verify`, which compares them with `rnnnum`. The same text "
+            f"`derivations.check.verify`, which compares them with `rnnnum`. The same text "
             f"(without the checks) comes out of the command line, for any number of steps:",
             "",
             "    ```bash",
-            f"    {command}",
+            f"    unrolled derive --param {name} --steps {T} --format markdown",
             "    ```",
             "",
-            f"## The sum over losses and steps ({spec.T} steps, {spec.activation}, "
-            f"{spec.loss.replace('_', '-')})",
-            body,
+            cell_derivation_markdown(cell, name, T),
             "## Checks",
             "",
             "Each row compares this gradient with `rnnnum`, over every activation, both "
@@ -80,14 +76,14 @@ def gradient_page(name: str, spec: ModelSpec) -> str:
 
 
 def pages_job() -> dict[str, dict[str, str]]:
-    spec = ModelSpec(T=PAGE_STEPS)
-    pages = {page_uri(name): gradient_page(name, spec) for name in GRADIENT_NAMES}
+    cell = vanilla()
+    pages = {page_uri(name): gradient_page(name, cell) for name in GRADIENT_NAMES}
     fragments = prose_fragments()
-    expected = {page_uri(name): expected_vanilla(name, spec.T) for name in GRADIENT_NAMES}
+    expected = {page_uri(name): expected_cell(cell, name, PAGE_STEPS) for name in GRADIENT_NAMES}
     # the expanded-sum page's tabs, one written-out sum of dL/dW_xh per length T
     tabs = split_tabs(WRITTEN_TABS_FRAGMENT, fragments[WRITTEN_TABS_FRAGMENT])
     expected |= {
-        f"{WRITTEN_TABS_FRAGMENT}[T = {T}]": expected_vanilla("Wxh", T) for T in WRITTEN_TABS
+        f"{WRITTEN_TABS_FRAGMENT}[T = {T}]": expected_cell(cell, "Wxh", T) for T in WRITTEN_TABS
     }
     texts = {**pages, **{k: v for k, v in fragments.items() if k != WRITTEN_TABS_FRAGMENT}, **tabs}
     check_written_sums(texts, expected)

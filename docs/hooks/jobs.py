@@ -35,7 +35,7 @@ class Job:
 
 
 #: Every job, grouped by process in this order (the jobs a common edit touches, the
-#: vanilla pages: derivations/vanilla/render.py, sit in small groups of their own).
+#: pages: derivations/render/, sit in small groups of their own).
 JOBS = (
     Job("checks", "gen_checks", "checks_job", "checks", ("checks",)),
     Job("proofs", "gen_checks", "proofs_job", "checks", ("proofs",)),

@@ -13,7 +13,7 @@ On every build (and every rebuild under ``mkdocs serve``):
   Each process reports the files of the checkout it imported or read; its
   output is kept in ``.cache/generated`` and reused while none of those files (nor
   the NumPy, SymPy, Matplotlib or Python version) has changed, so an edit to
-  ``derivations/vanilla/render.py`` does not rerun the laboratory (``UNROLLED_FRESH=1``
+  ``derivations/render/page.py`` does not rerun the laboratory (``UNROLLED_FRESH=1``
   reuses nothing). The jobs return generated pages, figures and named Markdown fragments;
   a failed check makes its job exit non-zero and this hook fails the build. It also
   adds the notebooks as downloadable ``.ipynb``;

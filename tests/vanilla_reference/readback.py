@@ -1,14 +1,14 @@
 """What the vanilla pages' written-out sums must hold, by the vanilla pipeline's own derivation.
 
 `derivations.check.readback` reads a page's sums back; this is its expectation for the
-pages the vanilla pipeline writes, from `derivations.vanilla.gradients.expanded_sum`.
+pages the vanilla pipeline writes, from `vanilla_reference.gradients.expanded_sum`.
 """
 
 from __future__ import annotations
 
 from derivations.check.readback import Pair
 from derivations.core.notation import QUANTITIES
-from derivations.vanilla.gradients import expanded_sum
+from vanilla_reference.gradients import expanded_sum
 
 __all__ = ["expected_vanilla"]
 

@@ -39,10 +39,10 @@ from derivations.check.proof import (
 )
 from derivations.core.notation import GRADIENT_NAMES
 from derivations.core.spec import ModelSpec
-from derivations.vanilla.gradients import backward_loop, expanded_sum, loop_map
-from derivations.vanilla.lambdified import flat_inputs, lambdify_model
-from derivations.vanilla.terms import Term
-from derivations.vanilla.unroll import Unrolled, unroll
+from vanilla_reference.gradients import backward_loop, expanded_sum, loop_map
+from vanilla_reference.lambdified import flat_inputs, lambdify_model
+from vanilla_reference.terms import Term
+from vanilla_reference.unroll import Unrolled, unroll
 
 __all__ = [
     "check_loop_equals_sum",
@@ -199,7 +199,7 @@ def prove_loop_equals_sum(spec: ModelSpec, names: tuple[str, ...] = GRADIENT_NAM
 def random_point(spec: ModelSpec, rng: np.random.Generator) -> dict[str, Any]:
     r"""Random inputs for `spec`: $W_{hh}$ scaled by $1/\sqrt{H}$, small biases, random $h_0$.
 
-    The one random-point builder of `derivations` (`derivations.vanilla.verify` adds rnnnum's
+    The one random-point builder of `derivations` (`vanilla_reference.verify` adds rnnnum's
     arrays to it). X (T, D) and targets are by position: row t - 1 is step t.
     """
     T, D, H, V = spec.T, spec.D, spec.H, spec.V

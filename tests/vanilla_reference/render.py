@@ -3,8 +3,8 @@ r"""LaTeX, Markdown and JSON of the derivations: pure functions of (gradient, sp
 Nothing here is typed by hand per formula. The written-out sums, the loop listing,
 its update lines and its loop map are printed from the vanilla cell
 (`derivations.core.cells.vanilla`) through the generic cell machinery; the compact sums
-and Jacobian products from the `RULES` and `Factor`s of `derivations.vanilla.gradients` /
-`derivations.vanilla.terms` (the vanilla model's own derivation, the one the proofs multiply
+and Jacobian products from the `RULES` and `Factor`s of `vanilla_reference.gradients` /
+`vanilla_reference.terms` (the vanilla model's own derivation, the one the proofs multiply
 out, read against the cell's terms by the test suite); the
 element-wise form by SymPy's LaTeX printer from the straight-line program.
 """
@@ -20,21 +20,21 @@ from derivations.core.errors import TooLargeError
 from derivations.core.notation import QUANTITIES, total_derivative
 from derivations.core.spec import ModelSpec
 from derivations.render.sums import cell_written_out_latex
-from derivations.vanilla.gradients import (
+from vanilla_reference.gradients import (
     RULES,
     check_gradient_name,
     expanded_sum,
     pairs,
 )
-from derivations.vanilla.gradients import jacobian as jacobian_product
-from derivations.vanilla.lines import check_written
-from derivations.vanilla.render_loop import (
+from vanilla_reference.gradients import jacobian as jacobian_product
+from vanilla_reference.lines import check_written
+from vanilla_reference.render_loop import (
     elementwise_latex,
     loop_code,
     loop_map_rows,
     loop_update_latex,
 )
-from derivations.vanilla.terms import Factor, _product_latex
+from vanilla_reference.terms import Factor, _product_latex
 
 __all__ = [
     "MAX_JACOBIAN_SPAN",

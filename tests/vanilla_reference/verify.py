@@ -35,10 +35,10 @@ from derivations.check.table import (
 )
 from derivations.core.notation import ACTIVATION_NAMES, GRADIENT_NAMES, LOSS_NAMES, pair_position
 from derivations.core.spec import ModelSpec
-from derivations.vanilla.gradients import expanded_sum, jacobian
-from derivations.vanilla.lambdified import lambdify_model
-from derivations.vanilla.proofs import random_point
-from derivations.vanilla.unroll import unroll
+from vanilla_reference.gradients import expanded_sum, jacobian
+from vanilla_reference.lambdified import lambdify_model
+from vanilla_reference.proofs import random_point
+from vanilla_reference.unroll import unroll
 
 __all__ = [
     "verify",

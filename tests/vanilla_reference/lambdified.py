@@ -1,7 +1,7 @@
 r"""The straight-line programs turned into one Python function by `sympy.lambdify`.
 
-The forward program (`derivations.vanilla.unroll`) and the backward loop
-(`derivations.vanilla.gradients.backward_loop`) are handed to `lambdify` as its common
+The forward program (`vanilla_reference.unroll`) and the backward loop
+(`vanilla_reference.gradients.backward_loop`) are handed to `lambdify` as its common
 subexpressions (its ``cse=`` hook), so the generated function is exactly the
 program: one line per intermediate symbol, linear in T. It returns the loss, every
 gradient, and the trace ($h_t$, $g_t$, $f'(a_t)$, ...) from which each expanded `Term`
@@ -21,8 +21,8 @@ from numpy.typing import NDArray
 from derivations.compile.targets import one_hot
 from derivations.core.errors import OutOfRangeError
 from derivations.core.notation import GRADIENT_NAMES, step_position
-from derivations.vanilla.gradients import Loop, backward_loop
-from derivations.vanilla.unroll import Unrolled
+from vanilla_reference.gradients import Loop, backward_loop
+from vanilla_reference.unroll import Unrolled
 
 __all__ = ["Evaluation", "Lambdified", "flat_inputs", "lambdify_model"]
 

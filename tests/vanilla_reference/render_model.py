@@ -6,7 +6,7 @@ entry of a_t and h_t as SymPy defines it, every local Jacobian of one step, how
 each parameter enters its step, and the paths from the losses to a hidden state,
 $\mathrm{d}L_i/\mathrm{d}h_t$. The cell's part of each (its step equations, local
 Jacobians and parameter uses) is printed from the vanilla cell; the read-out and the
-loss are shared by every cell. Re-exported by `derivations.vanilla.render`.
+loss are shared by every cell. Re-exported by `vanilla_reference.render`.
 """
 
 from __future__ import annotations
@@ -21,9 +21,9 @@ from derivations.core.notation import GRADIENT_NAMES, QUANTITIES, local_derivati
 from derivations.core.spec import ModelSpec
 from derivations.render.formulas import generic_sum
 from derivations.render.lines import broken_sum
-from derivations.vanilla.lines import check_written
-from derivations.vanilla.terms import Factor, _product_latex, signal_factors
-from derivations.vanilla.unroll import unroll
+from vanilla_reference.lines import check_written
+from vanilla_reference.terms import Factor, _product_latex, signal_factors
+from vanilla_reference.unroll import unroll
 
 __all__ = [
     "forward_entry_latex",

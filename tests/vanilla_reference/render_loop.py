@@ -29,13 +29,13 @@ from derivations.render.lines import (
     broken_sum,
 )
 from derivations.render.loop import cell_loop_code
-from derivations.vanilla.gradients import (
+from vanilla_reference.gradients import (
     RULES,
     backward_loop,
     check_gradient_name,
 )
-from derivations.vanilla.lines import check_written
-from derivations.vanilla.unroll import unroll
+from vanilla_reference.lines import check_written
+from vanilla_reference.unroll import unroll
 
 __all__ = [
     "elementwise_latex",

@@ -23,7 +23,7 @@ from numpy.typing import NDArray
 
 from derivations.core.notation import step_latex
 from derivations.core.spec import ModelSpec
-from derivations.vanilla.unroll import Unrolled
+from vanilla_reference.unroll import Unrolled
 
 __all__ = ["FACTOR_KINDS", "Factor", "JacobianProduct", "Term", "Trace", "signal_factors"]
 

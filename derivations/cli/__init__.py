@@ -9,50 +9,40 @@
     unrolled paths --cell NAME --from I --to K [--of STATE] [--wrt STATE] [--format text|json]
 
 ``--cell`` takes a built-in cell (vanilla, residual, lstm, gru, gru-before) or a user's
-own as ``package.module:attribute`` (a `derivations.Cell`, or a function returning one);
-without it, derive and jacobian print the vanilla RNN's pages' forms (the vanilla pipeline,
-`derivations.vanilla`), and verify runs the cell verifier (`derivations.check.verify`, the
-one verifier) on the vanilla cell with every activation.
+own as ``package.module:attribute`` (a `derivations.Cell`, or a function returning one;
+the module is looked for in the current directory, then on sys.path); without it,
+derive and jacobian take the vanilla cell, and verify runs the cell verifier
+(`derivations.check.verify`, the one verifier) on the vanilla cell with every activation.
+Every cell's derivation is written by one assembler (`derivations.render.page`), the same
+text as the site's page of that gradient.
 
 Exit status: 0 on success, 1 when ``verify`` finds a failed check, 2 on a usage error
-(the message names the valid choices or the limit and what to do instead).
+(the message names the valid choices or the limit and what to do instead), including
+every failure to load a user's cell. Warnings (a degenerate cell) go to stderr.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import sys
-import time
 from collections.abc import Sequence
 
-from derivations.check.table import BUILD_STEPS, DEFAULT_STEPS, Check, VerificationTable
-from derivations.check.verify import verify_cell
+from derivations.check.table import DEFAULT_STEPS
+from derivations.cli.loading import load_reporting
+from derivations.cli.verify import BUILD_NOTE, MAX_VERIFY_STEPS, run_verify
 from derivations.core.cell import Cell
 from derivations.core.cells import BUILTIN_CELLS, load_cell
-from derivations.core.errors import DerivationError
+from derivations.core.errors import DerivationError, OutOfRangeError, UnknownChoiceError
 from derivations.core.notation import ACTIVATION_NAMES, GRADIENT_NAMES, LOSS_NAMES, total_derivative
 from derivations.core.spec import MAX_STEPS, ModelSpec
 from derivations.gradient.paths import routes, routes_json, routes_latex, routes_text
+from derivations.render.jacobians import state_product_latex
 from derivations.render.page import cell_derivation_markdown, cell_derive_json, cell_derive_latex
 from derivations.render.sums import block_matrix_latex
-from derivations.vanilla.gradients import check_gradient_name
-from derivations.vanilla.render import (
-    compact_latex,
-    derivation_json,
-    derivation_markdown,
-    jacobian_latex,
-    local_derivatives_latex,
-    written_out_latex,
-)
 
 __all__ = ["main"]
 
 USAGE_ERROR = 2
-#: What the site's build checks, for the help and the error of ``verify --steps``.
-_BUILD_NOTE = f"the site's build checks T = {BUILD_STEPS.start} to {BUILD_STEPS.stop - 1}"
-#: verify runs T = 1..N; beyond this, finite differences and 60 compilations per T get slow
-MAX_VERIFY_STEPS = 12
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -125,7 +115,7 @@ def _parser() -> argparse.ArgumentParser:
         type=int,
         default=DEFAULT_STEPS,
         metavar="N",
-        help=f"check T = 1..N (default {DEFAULT_STEPS}, at most {MAX_VERIFY_STEPS}; {_BUILD_NOTE})",
+        help=f"check T = 1..N (default {DEFAULT_STEPS}, at most {MAX_VERIFY_STEPS}; {BUILD_NOTE})",
     )
     ver.add_argument("--detail", action="store_true", help="print every check, not the summary")
     ver.add_argument(
@@ -158,7 +148,7 @@ _ACT_HELP = "the activation of the vanilla or residual cell (default tanh)"
 
 
 def _cell(args: argparse.Namespace) -> Cell:
-    return load_cell(args.cell, activation=args.activation)
+    return load_reporting(args.cell, args.activation, args.command)
 
 
 def _params(args: argparse.Namespace) -> str:
@@ -188,21 +178,21 @@ def _params(args: argparse.Namespace) -> str:
 
 def _paths(args: argparse.Namespace) -> str:
     cell = _cell(args)
+    if args.i == args.k:
+        raise OutOfRangeError(
+            f"a path crosses at least one step, so k < i; got i = k = {args.i}. Within one "
+            f"step there is no path: ds_{args.i}/ds_{args.i} = I (`unrolled jacobian --from "
+            f"{args.i} --to {args.k}` prints it); pick --to {args.i - 1} or earlier for paths."
+        )
     found = routes(cell, args.i, args.k, of=args.of, wrt=args.wrt)
     if args.format == "json":
         return json.dumps(routes_json(cell, found), indent=2)
     return routes_text(cell, found)
 
 
-def _is_vanilla(args: argparse.Namespace) -> bool:
-    """The built-in vanilla cell keeps its own renderers (the pages it has always had)."""
-    return bool(args.cell == "vanilla")
-
-
 def _derive(args: argparse.Namespace) -> str:
-    if not _is_vanilla(args):
-        return _derive_cell(args)
-    if args.param not in GRADIENT_NAMES:
+    cell = _cell(args)
+    if args.cell in (None, "vanilla") and args.param not in GRADIENT_NAMES:
         owners = [n for n in BUILTIN_CELLS if args.param in load_cell(n).gradient_names]
         if owners:
             raise DerivationError(
@@ -210,44 +200,45 @@ def _derive(args: argparse.Namespace) -> str:
                 f"{', '.join(GRADIENT_NAMES)}); it is one of the {', '.join(owners)} cell's: "
                 f"add --cell {owners[0]}."
             )
-    check_gradient_name(args.param)
-    spec = ModelSpec(T=args.steps, activation=args.activation or "tanh", loss=args.loss)
+    ModelSpec(T=args.steps)  # the limits on T
+    kw = {"form": args.form, "loss": args.loss}
     if args.format == "json":
-        return json.dumps(derivation_json(args.param, spec, form=args.form), indent=2)
+        return json.dumps(cell_derive_json(cell, args.param, args.steps, **kw), indent=2)
     if args.format == "markdown":
-        return derivation_markdown(args.param, spec, form=args.form)
-    lines = [compact_latex(args.param, spec), local_derivatives_latex(spec)]
-    if args.form == "full":
-        lines.append(written_out_latex(args.param, spec))
-    return "\n\n".join(lines)
-
-
-def _derive_cell(args: argparse.Namespace) -> str:
-    cell = _cell(args)
-    ModelSpec(T=args.steps)  # the same limits on T as the vanilla cell
-    if args.format == "json":
-        return json.dumps(cell_derive_json(cell, args.param, args.steps, form=args.form), indent=2)
-    if args.format == "markdown":
-        return cell_derivation_markdown(cell, args.param, args.steps, form=args.form)
-    return cell_derive_latex(cell, args.param, args.steps, form=args.form)
+        return cell_derivation_markdown(cell, args.param, args.steps, **kw)
+    return cell_derive_latex(cell, args.param, args.steps, **kw)
 
 
 def _jacobian(args: argparse.Namespace) -> str:
     steps = args.steps if args.steps is not None else max(args.i, 1)
-    if not _is_vanilla(args) or (args.of, args.wrt) != ("h", "h"):
-        return _jacobian_cell(args, steps)
-    spec = ModelSpec(T=steps, activation=args.activation or "tanh", loss=args.loss)
-    return jacobian_latex(args.i, args.k, spec, compact=args.form == "compact")
+    cell = _cell(args)
+    one_state = len(cell.state_names) == 1 and args.of == args.wrt == cell.state_names[0]
+    if one_state:
+        ModelSpec(T=steps)
+        _check_i(args.i, steps)
+        return state_product_latex(cell, args.i, args.k, compact=args.form == "compact")
+    return _jacobian_cell(args, steps)
+
+
+def _check_i(i: int, steps: int) -> None:
+    if i > steps:
+        raise DerivationError(
+            f"step i must be at most T={steps}; got i={i}. Unroll more steps "
+            f"(--steps {i}) or pick i <= {steps}."
+        )
 
 
 def _jacobian_cell(args: argparse.Namespace, steps: int) -> str:
     cell = _cell(args)
     ModelSpec(T=steps)
-    if args.i > steps:
-        raise DerivationError(
-            f"step i must be at most T={steps}; got i={args.i}. Unroll more steps "
-            f"(--steps {args.i}) or pick i <= {steps}."
+    _check_i(args.i, steps)
+    if args.k > args.i:
+        raise OutOfRangeError(
+            f"the Jacobian ds_i/ds_k needs k <= i (a later state depends on an earlier one); "
+            f"got i={args.i}, k={args.k}. Swap them (--from {args.k} --to {args.i})."
         )
+    if args.i == args.k:  # no step between them: the identity (0 between two states)
+        return _same_step(cell, args)
     if args.form == "compact":
         matrix, where = block_matrix_latex(cell)
         lhs = total_derivative(f"s_{{{args.i}}}", f"s_{{{args.k}}}")
@@ -258,60 +249,18 @@ def _jacobian_cell(args: argparse.Namespace, steps: int) -> str:
     return routes_latex(cell, found, args.of, args.wrt)
 
 
-def _verify_cells(cells: list[Cell], steps: range) -> VerificationTable:
-    """`verify_cell` on each of `cells`, its progress on stderr, as one table."""
-    started, total = time.perf_counter(), len(cells) * len(steps) * len(LOSS_NAMES)
-    rows: list[Check] = []
-    for n, cell in enumerate(cells):
-        base = n * len(steps) * len(LOSS_NAMES)
-        name = f"{cell.name} {cell.activation}" if cell.twin and cell.twin.activation else cell.name
-
-        def step(
-            done: int,
-            _: int,
-            label: str,
-            base: int = base,
-            name: str = name,
-            own: str = f"{cell.name} ",
-        ) -> None:
-            case = label.removeprefix(own)  # "T=2 mse" after verify_cell's cell name
-            print(
-                f"verify: [{base + done + 1}/{total}] {name} {case} "
-                f"({time.perf_counter() - started:.1f} s)",
-                file=sys.stderr,
-                flush=True,
+def _same_step(cell: Cell, args: argparse.Namespace) -> str:
+    r"""$\mathrm{d}s_i/\mathrm{d}s'_i$: I for the same state, 0 for two states of one step."""
+    for value, what in ((args.of, "--of"), (args.wrt, "--wrt")):
+        if value not in cell.state_names:
+            raise UnknownChoiceError(
+                f"{what} must be a state of the {cell.name} cell, one of "
+                f"{', '.join(cell.state_names)}; got {value!r}."
             )
-
-        rows += verify_cell(cell, steps, progress=step).rows
-    return VerificationTable(tuple(rows))
-
-
-def _verify(args: argparse.Namespace) -> tuple[str, int]:
-    if not 1 <= args.steps <= MAX_VERIFY_STEPS:
-        raise DerivationError(
-            f"--steps for verify must be from 1 to {MAX_VERIFY_STEPS}; got {args.steps}. "
-            f"It checks every T from 1 to N (default {DEFAULT_STEPS}); {_BUILD_NOTE}."
-        )
-    if args.cell is None and args.activation is not None:
-        raise DerivationError(
-            f"verify without --cell checks the vanilla RNN with every activation; got "
-            f"--activation {args.activation}. Add --cell vanilla (or residual) to pick one."
-        )
-    if args.cell is None:  # the vanilla cell, one run per activation
-        cells = [load_cell("vanilla", activation=name) for name in ACTIVATION_NAMES]
-    else:
-        cells = [load_cell(args.cell, activation=args.activation)]
-    table = _verify_cells(cells, range(1, args.steps + 1))
-    if args.detail:
-        rows = [
-            f"{r.check:<30} {r.wrt:<10} T={r.T} {r.activation:<10} {r.loss:<13} "
-            f"{r.max_error:.1e} {'ok' if r.passed else 'FAILED'}"
-            for r in table.rows
-        ]
-        text = "\n".join([*rows, table.text().splitlines()[-1]])
-    else:
-        text = table.text()
-    return text, 0 if table.passed else 1
+    if args.form == "compact":
+        return rf"{total_derivative(f's_{{{args.i}}}', f's_{{{args.k}}}')} = I"
+    lhs = total_derivative(cell.notation.at(args.of, args.i), cell.notation.at(args.wrt, args.k))
+    return f"{lhs} = {'I' if args.of == args.wrt else '0'}"
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -328,7 +277,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command in ("params", "paths"):
             print(_params(args) if args.command == "params" else _paths(args))
             return 0
-        text, status = _verify(args)
+        text, status = run_verify(args)
         print(text)
         return status
     except DerivationError as error:

@@ -15,8 +15,8 @@ from derivations.render.lines import (
     MAX_WRITTEN_STEPS,
     balanced,
 )
-from derivations.vanilla.gradients import pairs
-from derivations.vanilla.terms import Factor
+from vanilla_reference.gradients import pairs
+from vanilla_reference.terms import Factor
 
 __all__ = ["broken_product", "check_written"]
 

@@ -27,8 +27,8 @@ from derivations.core.errors import OutOfRangeError
 from derivations.core.notation import GRADIENT_NAMES
 from derivations.core.spec import check_choice
 from derivations.program.symbols import Assignment, back_substitute, matrix_of_symbols
-from derivations.vanilla.terms import Factor, JacobianProduct, Term
-from derivations.vanilla.unroll import Unrolled
+from vanilla_reference.terms import Factor, JacobianProduct, Term
+from vanilla_reference.unroll import Unrolled
 
 __all__ = [
     "RULES",
@@ -51,7 +51,7 @@ class Rule:
     $L_i$ to $a_k$) and ``"y"`` when it enters through $y_i$ (only $k = i$). ``left`` and
     ``right`` give the local-derivative factor at (i, k), if any; ``increment`` is
     what the symbolic loop adds at step t. What the pages print of the loop and of the
-    local rules comes from the vanilla cell (`derivations.vanilla.render.loop_code`,
+    local rules comes from the vanilla cell (`vanilla_reference.render.loop_code`,
     `loop_update_latex`, `parameter_locals_latex`); tests read these rules against it.
     """
 
