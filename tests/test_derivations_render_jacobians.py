@@ -89,3 +89,11 @@ def test_a_long_span_is_still_written_compactly() -> None:
     text = state_product_latex(vanilla(), 50, 2, compact=True)
     assert r"\prod_{t=3}^{50}" in text
     assert sp.latex(sp.Symbol("t")) in text
+
+
+def test_only_short_one_step_jacobians_are_listed_as_products() -> None:
+    from derivations.core.cells import gru
+
+    pairs = [(3, 1), (2, 1)]
+    assert jacobian_spans(residual(), pairs) == [(2, 1), (3, 1)]  # I + W diag(f'): two
+    assert jacobian_spans(gru(), pairs) == []  # five products in one step: not listed

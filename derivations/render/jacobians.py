@@ -21,6 +21,7 @@ from derivations.render.sums import gradient_lhs
 
 __all__ = [
     "MAX_JACOBIAN_SPAN",
+    "MAX_LISTED_STEP_TERMS",
     "jacobian_spans",
     "product_compact_latex",
     "product_order_latex",
@@ -31,6 +32,9 @@ __all__ = [
 #: Longest explicit Jacobian product written out (i - k one-step factors): a longer one
 #: does not fit a line of a page, and its compact form says the same.
 MAX_JACOBIAN_SPAN = 20
+#: A one-step Jacobian of at most this many products is listed as products of it on a
+#: page: the vanilla cell's one, the residual cell's two ($I + W_{hh}\,\mathrm{diag}(f')$).
+MAX_LISTED_STEP_TERMS = 2
 
 
 def _one_state(cell: Cell) -> str:
@@ -84,9 +88,15 @@ def state_product_latex(cell: Cell, i: int, k: int, *, compact: bool = False) ->
 
 
 def jacobian_spans(cell: Cell, pairs: list[tuple[int, int]]) -> list[tuple[int, int]]:
-    """The spans (i, k), i > k, of `pairs` whose Jacobian a term holds, in order; none for a
-    cell of several states (their terms are sums over routes, written term by term)."""
+    """The spans (i, k), i > k, of `pairs` whose Jacobian a page lists as a product, in
+    order: none for a cell of several states (their terms are sums over routes, written
+    term by term), nor for one whose one-step Jacobian is longer than
+    `MAX_LISTED_STEP_TERMS` products (the GRU's five: a product of a few such sums runs
+    off any page, and its terms already show every path)."""
     if len(cell.state_names) != 1:
+        return []
+    state = cell.state_names[0]
+    if len(cell.step_jacobian_blocks()[state, state]) > MAX_LISTED_STEP_TERMS:
         return []
     return sorted({(i, k) for i, k in pairs if i > k})
 

@@ -121,7 +121,7 @@ def _written(cell: Cell, wrt: str, T: int) -> list[str]:
         out = [
             f"The {len(terms)} terms at T = {T}, each one product of local "
             f"derivatives{repeated_note(cell)}:",
-            f"\n$$\n{cell_written_out_latex(cell, wrt, T)}\n$$",
+            f"\n$$\n{cell_written_out_latex(cell, wrt, T)}\n$$\n",
         ]
     else:
         folded = any(t.path_count() > OPEN_PATHS for t in terms)
@@ -140,7 +140,7 @@ def _written(cell: Cell, wrt: str, T: int) -> list[str]:
     if spans:
         # one display block per product, a blank line between: back to back, arithmatex
         # reads "$$ ... $$\n$$ ... $$" as one formula with "$$$$" inside
-        out += ["", "The Jacobian products in these terms:", ""]
+        out += ["The Jacobian products in these terms:", ""]
         out.append("\n\n".join(f"$$\n{state_product_latex(cell, i, k)}\n$$" for i, k in spans))
         out.append("")
     return out
