@@ -267,9 +267,9 @@ A = Add(MatMul(X, "Wx"), MatMul(HP, "Wh"))
             ["Prev('c') reads a state the cell does not declare"],
         ),
         (
-            (Equation("h", Func("relu", A), "h"),),
+            (Equation("h", Func("swish", A), "h"),),
             None,
-            ["Func kind must be one of sigmoid, tanh, act", "'relu'"],
+            ["Func kind must be one of sigmoid, tanh, act, relu", "softplus; got 'swish'"],
         ),
         (
             (Equation("h_1", A, "h"),),

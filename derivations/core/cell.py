@@ -23,13 +23,16 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
 
+from derivations.core.arith import Div, Pow, Scale, Shift
 from derivations.core.degenerate import warn_degenerate
 from derivations.core.display import cell_latex, cell_markdown, cell_repr
 from derivations.core.factors import ZERO, FloatArray, LocalSum, Notation, Scope
 from derivations.core.nodes import CellDefinitionError, Input, Node, ParamUse, Prev, Ref, leaves
 from derivations.core.notation import ACTIVATION_NAMES
 from derivations.core.ops import Add, Bias, Func, MatMul, Mul, OneMinus
+from derivations.core.parts import Equation, Param, Stack, State
 from derivations.core.spec import check_choice
+from derivations.core.twin import NumericTwin
 
 # the node types are re-exported so that a cell can be written from this module alone
 __all__ = [
@@ -38,15 +41,20 @@ __all__ = [
     "Bias",
     "Cell",
     "CellDefinitionError",
+    "Div",
     "Equation",
     "Func",
     "Input",
     "MatMul",
     "Mul",
+    "NumericTwin",
     "OneMinus",
     "Param",
+    "Pow",
     "Prev",
     "Ref",
+    "Scale",
+    "Shift",
     "Stack",
     "State",
 ]
@@ -58,54 +66,6 @@ _NAME = re.compile(r"[A-Za-z]+")
 _ROWS = ("D", "H", None)
 
 
-@dataclass(frozen=True)
-class Param:
-    """A parameter: a (rows, H) weight matrix with rows ``"D"`` or ``"H"``, or a bias (rows None).
-
-    ``latex`` is how the pages write it (``W_{xf}``, ``b_{xr}``); ``meaning`` says what it is.
-    """
-
-    name: str
-    rows: str | None
-    cols: str = "H"
-    latex: str = ""
-    meaning: str = ""
-
-    def shape(self, D: int, H: int) -> tuple[int, int]:
-        """The concrete shape, a bias as one row: ``(D, H)``, ``(H, H)`` or ``(1, H)``."""
-        sizes = {"D": D, "H": H, None: 1}
-        return sizes[self.rows], sizes[self.cols]
-
-
-@dataclass(frozen=True)
-class State:
-    """A state carried from step to step (``h``; the LSTM also ``c``), width H."""
-
-    name: str
-    latex: str
-
-
-@dataclass(frozen=True)
-class Equation:
-    """``name = expr`` at step t; ``latex`` is the variable's LaTeX without its step (``a^{i}``)."""
-
-    name: str
-    expr: Node
-    latex: str
-
-
-@dataclass(frozen=True)
-class Stack:
-    """How `rnnnum` stacks per-gate parameters: ``blocks`` side by side as column blocks.
-
-    ``Stack("Wx", ("Wxi", "Wxf", "Wxo", "Wxg"))`` is the LSTM's (D, 4H) ``Wx``; for a
-    stack of biases the blocks are concatenated, (4H,).
-    """
-
-    name: str
-    blocks: tuple[str, ...]
-
-
 class _Shapes:
     """The shape rules' view of a cell while its equations are checked in order."""
 
@@ -113,6 +73,10 @@ class _Shapes:
         self.cell = cell
         self.defined: dict[str, str] = {}
         self.names = [eq.name for eq in cell.equations]
+
+    def param_cols(self, name: str, where: str) -> str:
+        self.param_rows(name, where)  # unknown: its error
+        return self.cell.param(name).cols
 
     def param_rows(self, name: str, where: str) -> str | None:
         for param in self.cell.params:
@@ -145,23 +109,6 @@ class _Shapes:
                 f"{', '.join(self.cell.state_names)}). Add State({name!r}, ...) or fix the name."
             )
         return "H"
-
-
-@dataclass(frozen=True)
-class NumericTwin:
-    """Which `rnnnum` parameter type computes a cell, and how it is asked to.
-
-    Data only, so that `derivations` does not import `rnnnum`: the verifier
-    (`derivations.check.verify`) looks ``params`` up in `rnnnum` and builds it from the
-    cell's parameters (stacked as the cell's ``stacks`` say) with ``params_options``, and
-    runs `rnnnum.forward` with ``forward_options`` (and the cell's activation when
-    ``activation`` is True).
-    """
-
-    params: str
-    params_options: tuple[tuple[str, Any], ...] = ()
-    forward_options: tuple[tuple[str, Any], ...] = ()
-    activation: bool = False
 
 
 @dataclass(frozen=True)
@@ -317,7 +264,8 @@ class Cell:
             if not isinstance(eq.expr, Node):
                 raise CellDefinitionError(
                     f"{where}: the right side must be an expression tree (Input, Prev, Ref, "
-                    f"MatMul, Bias, Add, Mul, Func, OneMinus); got {eq.expr!r}."
+                    f"MatMul, Bias, Add, Mul, Func, OneMinus, Scale, Shift, Pow, Div; or write "
+                    f"the cell with derivations.core.write); got {eq.expr!r}."
                 )
             width = eq.expr.width(shapes, where)
             if eq.name in self.state_names and width != "H":
@@ -326,7 +274,9 @@ class Cell:
                     "Multiply the input by a (D, H) matrix."
                 )
             shapes.defined[eq.name] = width
-            used.update(n.param for n in eq.expr.walk() if isinstance(n, MatMul | Bias))
+            used.update(
+                p for n in eq.expr.walk() if isinstance(p := getattr(n, "param", None), str)
+            )
         undefined = [s for s in self.state_names if s not in shapes.defined]
         if undefined:
             raise CellDefinitionError(
@@ -382,8 +332,12 @@ class Cell:
                 f"names {sorted(clash)} and states {list(self.state_names)}."
             )
         for param in self.params:
-            if param.rows not in _ROWS or param.cols != "H":
+            if param.rows not in _ROWS or (param.cols, param.rows) not in (
+                ("H", param.rows),
+                ("1", None),
+            ):
                 raise CellDefinitionError(
                     f"cell {self.name!r}: parameter {param.name} must have rows 'D', 'H' or "
-                    f"None (a bias) and cols 'H'; got rows={param.rows!r}, cols={param.cols!r}."
+                    f"None (a bias) and cols 'H', or rows None and cols '1' (a scalar); got "
+                    f"rows={param.rows!r}, cols={param.cols!r}."
                 )

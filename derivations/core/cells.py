@@ -21,28 +21,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import replace
 
-from derivations.core.cell import (
-    Add,
-    Bias,
-    Cell,
-    Equation,
-    Func,
-    Input,
-    MatMul,
-    Mul,
-    NumericTwin,
-    OneMinus,
-    Param,
-    Prev,
-    Ref,
-    Stack,
-    State,
-)
+from derivations.core.cell import Cell, Func, NumericTwin, Ref, Stack
+from derivations.core.define import cell
 from derivations.core.errors import UnknownChoiceError
 from derivations.core.load import CellLoadError, user_cell_value
-from derivations.core.nodes import Node
 from derivations.core.notation import QUANTITIES
 from derivations.core.spec import check_choice
+from derivations.core.write import Declared, act, matrix, prev, sigmoid, tanh, vector, x
 
 __all__ = [
     "BUILTIN_CELLS",
@@ -65,8 +50,6 @@ GRU_GATES = ("r", "z", "n")
 #: Where the GRU applies its reset gate: after the product h W_hn (PyTorch) or before it.
 RESETS = ("after", "before")
 
-H_PREV = Prev("h")
-
 
 #: The vanilla RNN's and the residual cell's twins: rnnnum's `RNNParams`, with the
 #: activation chosen and the residual flag set.
@@ -74,39 +57,42 @@ RNN_TWIN = NumericTwin("RNNParams", forward_options=(("residual", False),), acti
 RESIDUAL_TWIN = NumericTwin("RNNParams", forward_options=(("residual", True),), activation=True)
 
 
-def _one_layer(name: str, h: Node, activation: str, twin: NumericTwin) -> Cell:
-    """The vanilla cell's parameters and pre-activation a_t, with the state equation `h`."""
-    params = tuple(
-        Param(p, rows, latex=QUANTITIES[p].latex, meaning=QUANTITIES[p].meaning)
-        for p, rows in (("Wxh", "D"), ("Whh", "H"), ("bh", None))
-    )
-    a = Add(MatMul(Input(), "Wxh"), MatMul(H_PREV, "Whh"), Bias("bh"))
-    equations = (Equation("a", a, "a"), Equation("h", h, "h"))
-    return Cell(name, params, (State("h", "h"),), equations, activation=activation, twin=twin)
+def _one_layer(name: str, residual: bool, activation: str, twin: NumericTwin) -> Cell:
+    """The vanilla cell (`residual` False) or the residual one, written as their equations."""
+    known = {p: (QUANTITIES[p].latex, QUANTITIES[p].meaning) for p in ("Wxh", "Whh", "bh")}
+
+    class one_layer:
+        W_xh = matrix(rows="D", latex=known["Wxh"][0], meaning=known["Wxh"][1])
+        W_hh = matrix(rows="H", latex=known["Whh"][0], meaning=known["Whh"][1])
+        b_h = vector(latex=known["bh"][0], meaning=known["bh"][1])
+        a = x @ W_xh + prev.h @ W_hh + b_h
+        h = prev.h + act(a) if residual else act(a)
+
+    # called rather than written as @cell: a type checker reads a decorated class as the class
+    return cell(name=name, activation=activation, twin=twin)(one_layer)
 
 
 def vanilla(activation: str = "tanh") -> Cell:
     r"""$a_t = x_t W_{xh} + h_{t-1} W_{hh} + b_h,\ h_t = f(a_t)$; f is `activation`."""
-    return _one_layer("vanilla", Func("act", Ref("a")), activation, RNN_TWIN)
+    return _one_layer("vanilla", False, activation, RNN_TWIN)
 
 
 def residual(activation: str = "tanh") -> Cell:
     r"""Residual through time: $a_t$ as in `vanilla`, $h_t = h_{t-1} + f(a_t)$."""
-    return _one_layer("residual", Add(H_PREV, Func("act", Ref("a"))), activation, RESIDUAL_TWIN)
+    return _one_layer("residual", True, activation, RESIDUAL_TWIN)
 
 
-def _gate_params(gate: str, biases: tuple[str, ...]) -> tuple[Param, ...]:
-    """W_x{gate} (D, H), W_h{gate} (H, H) and the gate's biases (1, H).
+def _gate_params(gate: str, biases: tuple[str, ...]) -> tuple[Declared, ...]:
+    """W_x{gate} (D, H), W_h{gate} (H, H) and the gate's biases (1, H), as the pages write them.
 
     Each meaning names the unit the parameter feeds as ``{unit}``, filled in from the
     finished cell's equations by `_with_units` (a gate or a candidate).
     """
-    out = [
-        Param(f"Wx{gate}", "D", latex=f"W_{{x{gate}}}", meaning="input weights of the {unit}"),
-        Param(f"Wh{gate}", "H", latex=f"W_{{h{gate}}}", meaning="recurrent weights of the {unit}"),
-    ]
-    out += [Param(b, None, latex=f"b_{{{b[1:]}}}", meaning="bias of the {unit}") for b in biases]
-    return tuple(out)
+    return (
+        matrix(rows="D", latex=f"W_{{x{gate}}}", meaning="input weights of the {unit}"),
+        matrix(rows="H", latex=f"W_{{h{gate}}}", meaning="recurrent weights of the {unit}"),
+        *(vector(latex=f"b_{{{b}}}", meaning="bias of the {unit}") for b in biases),
+    )
 
 
 def unit_of(cell: Cell, param: str) -> tuple[str, str]:
@@ -148,29 +134,28 @@ def lstm() -> Cell:
     Each gate's pre-activation $a^{i}_t = x_t W_{xi} + h_{t-1} W_{hi} + b_{i}$ is an
     equation of its own, so $\operatorname{diag}(\sigma'(a^{i}_t))$ is a factor of its own.
     """
-    params: tuple[Param, ...] = ()
-    equations: list[Equation] = []
-    for gate, _ in LSTM_GATES:
-        params += _gate_params(gate, (f"b{gate}",))
-        pre = Add(MatMul(Input(), f"Wx{gate}"), MatMul(H_PREV, f"Wh{gate}"), Bias(f"b{gate}"))
-        equations.append(Equation(f"a{gate}", pre, f"a^{{{gate}}}"))
-    equations += [Equation(g, Func(kind, Ref(f"a{g}")), g) for g, kind in LSTM_GATES]
-    c = Add(Mul(Ref("f"), Prev("c")), Mul(Ref("i"), Ref("g")))
-    h = Mul(Ref("o"), Func("tanh", Ref("c")))
-    equations += [Equation("c", c, "c"), Equation("h", h, "h")]
-    names = [g for g, _ in LSTM_GATES]
-    cell = Cell(
-        "lstm",
-        params,
-        (State("h", "h"), State("c", "c")),
-        tuple(equations),
-        stacks=tuple(
-            Stack(stacked, tuple(f"{prefix}{g}" for g in names))
-            for stacked, prefix in (("Wx", "Wx"), ("Wh", "Wh"), ("b", "b"))
-        ),
-        twin=NumericTwin("LSTMParams"),
+    stacks = tuple(
+        Stack(stacked, tuple(f"{stacked}{g}" for g, _ in LSTM_GATES))
+        for stacked in ("Wx", "Wh", "b")
     )
-    return _with_units(cell)
+
+    class lstm:
+        W_xi, W_hi, b_i = _gate_params("i", ("i",))
+        W_xf, W_hf, b_f = _gate_params("f", ("f",))
+        W_xo, W_ho, b_o = _gate_params("o", ("o",))
+        W_xg, W_hg, b_g = _gate_params("g", ("g",))
+        a_i = (x @ W_xi + prev.h @ W_hi + b_i).shown_as("a^{i}")
+        a_f = (x @ W_xf + prev.h @ W_hf + b_f).shown_as("a^{f}")
+        a_o = (x @ W_xo + prev.h @ W_ho + b_o).shown_as("a^{o}")
+        a_g = (x @ W_xg + prev.h @ W_hg + b_g).shown_as("a^{g}")
+        i = sigmoid(a_i)
+        f = sigmoid(a_f)
+        o = sigmoid(a_o)
+        g = tanh(a_g)
+        c = f * prev.c + i * g
+        h = o * tanh(c)
+
+    return _with_units(cell(name="lstm", stacks=stacks, twin=NumericTwin("LSTMParams"))(lstm))
 
 
 def gru(reset: str = "after") -> Cell:
@@ -178,47 +163,25 @@ def gru(reset: str = "after") -> Cell:
 
     $h_t = (1 - z_t) \odot n_t + z_t \odot h_{t-1}$: z = 1 keeps the old state.
     """
-    check_choice(reset, "reset", RESETS)
-    params: tuple[Param, ...] = ()
-    for gate in GRU_GATES:
-        params += _gate_params(gate, (f"bx{gate}", f"bh{gate}"))
-
-    def gate_sum(gate: str, hidden: Node) -> Add:
-        return Add(MatMul(Input(), f"Wx{gate}"), Bias(f"bx{gate}"), hidden)
-
-    def sigmoid_gate(gate: str) -> Equation:
-        pre = Add(
-            MatMul(Input(), f"Wx{gate}"),
-            Bias(f"bx{gate}"),
-            MatMul(H_PREV, f"Wh{gate}"),
-            Bias(f"bh{gate}"),
-        )
-        return Equation(gate, Func("sigmoid", pre), gate)
-
-    r, z = sigmoid_gate("r"), sigmoid_gate("z")
-    if reset == "after":
-        vn = Add(MatMul(H_PREV, "Whn"), Bias("bhn"))
-        an = gate_sum("n", Mul(Ref("r"), Ref("hn")))
-    else:
-        vn = Add(MatMul(Mul(Ref("r"), H_PREV), "Whn"), Bias("bhn"))
-        an = gate_sum("n", Ref("hn"))
-    h = Add(Mul(OneMinus(Ref("z")), Ref("n")), Mul(Ref("z"), H_PREV))
-    equations = (
-        r,
-        z,
-        Equation("hn", vn, "v^{n}"),
-        Equation("an", an, "a^{n}"),
-        Equation("n", Func("tanh", Ref("an")), "n"),
-        Equation("h", h, "h"),
-    )
+    after = check_choice(reset, "reset", RESETS) == "after"
     stacks = tuple(
-        Stack(stacked, tuple(f"{prefix}{g}" for g in GRU_GATES))
-        for stacked, prefix in (("Wx", "Wx"), ("Wh", "Wh"), ("bx", "bx"), ("bh", "bh"))
+        Stack(stacked, tuple(f"{stacked}{g}" for g in GRU_GATES))
+        for stacked in ("Wx", "Wh", "bx", "bh")
     )
-    name = "gru" if reset == "after" else "gru-before"
     twin = NumericTwin("GRUParams", params_options=(("reset", reset),))
-    cell = Cell(name, params, (State("h", "h"),), equations, stacks=stacks, twin=twin)
-    return _with_units(cell)
+
+    class gru:
+        W_xr, W_hr, b_xr, b_hr = _gate_params("r", ("xr", "hr"))
+        W_xz, W_hz, b_xz, b_hz = _gate_params("z", ("xz", "hz"))
+        W_xn, W_hn, b_xn, b_hn = _gate_params("n", ("xn", "hn"))
+        r = sigmoid(x @ W_xr + b_xr + prev.h @ W_hr + b_hr)
+        z = sigmoid(x @ W_xz + b_xz + prev.h @ W_hz + b_hz)
+        h_n = (prev.h @ W_hn + b_hn if after else (r * prev.h) @ W_hn + b_hn).shown_as("v^{n}")
+        a_n = (x @ W_xn + b_xn + (r * h_n if after else h_n)).shown_as("a^{n}")
+        n = tanh(a_n)
+        h = (1 - z) * n + z * prev.h
+
+    return _with_units(cell(name="gru" if after else "gru-before", stacks=stacks, twin=twin)(gru))
 
 
 #: Built-in cells by name; vanilla and residual take the activation, the gated ones fix theirs.

@@ -38,6 +38,7 @@ __all__ = [
     "LocalSum",
     "Notation",
     "Piece",
+    "RowFactor",
     "Scope",
     "Weight",
     "code_name",
@@ -179,7 +180,47 @@ class Diag:
         return f"{row} * ({inner})" if sum_like else f"{row} * {inner}"
 
 
-Piece = Weight | Diag
+@dataclass(frozen=True)
+class RowFactor:
+    r"""A row $e$ as a factor, (1, width): what carries a scalar parameter s of $s\,e$ to
+    its value ($\partial (s\,e)/\partial s = e$); transposed, the column $e^\top$."""
+
+    expr: Expression
+    transposed: bool = False
+
+    def transpose(self) -> RowFactor:
+        """The same row with the transpose flipped."""
+        return RowFactor(self.expr, not self.transposed)
+
+    def matrix(self, scope: Scope) -> sp.Matrix:
+        """The (1, width) SymPy row of `expr` (a column if flagged)."""
+        row = sp.Matrix([self.expr.forward(scope)])
+        return row.T if self.transposed else row
+
+    def value(self, scope: Scope) -> FloatArray:
+        """The float64 row of `expr`, (1, width) (a column if flagged)."""
+        row = np.asarray(self.expr.evaluate(scope), dtype=np.float64).reshape(1, -1)
+        return row.T if self.transposed else row
+
+    def latex(self, t: int | str, notation: Notation) -> str:
+        r"""``a_{t}`` or ``a_{t}^\top``; a row of ones is $\mathbf{1}$."""
+        inner = self.expr.latex(t, notation)
+        inner = r"\mathbf{1}" if inner == "1" else inner
+        return inner + (r"^\top" if self.transposed else "")
+
+    def pull(self, row: sp.Matrix, scope: Scope) -> sp.Matrix:
+        r"""$\bar g\,P^\top$: the (1, 1) sum $\bar g \cdot e$, or $\bar g\,e$ if flagged."""
+        return row * self.matrix(scope).T
+
+    def code(self, row: str, activation: str) -> str:
+        """`pull` as NumPy code: the row sum of ``row * e`` (``row * e`` if flagged)."""
+        inner = self.expr.code(activation)
+        if self.transposed:
+            return f"{row} * ({inner})"
+        return f"({row} * ({inner})).sum(axis=-1, keepdims=True)"
+
+
+Piece = Weight | Diag | RowFactor
 
 
 @dataclass(frozen=True)

@@ -47,12 +47,16 @@ class Shapes(Protocol):
     """What a shape rule needs to know about the cell (`derivations.core.cell.Cell` provides it)."""
 
     def param_rows(self, name: str, where: str) -> str | None: ...
+    def param_cols(self, name: str, where: str) -> str: ...
     def ref_width(self, name: str, where: str) -> str: ...
     def state_width(self, name: str, where: str) -> str: ...
 
 
 class Node:
     """Base of the expression nodes; each subclass is a frozen dataclass."""
+
+    #: Whether the node's LaTeX reads as a sum (a factor or a power wraps it in parentheses)
+    sum_like: bool = False
 
     def children(self) -> tuple[Node, ...]:
         """The sub-expressions this node reads, in order."""

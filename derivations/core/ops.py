@@ -4,7 +4,7 @@ Each node type carries, side by side: its forward map on rows of SymPy scalars
 (`forward`), the same map on float arrays (`evaluate`), its shape rule (`width`), its
 LaTeX (`latex`) and its local chain rule (`edges`): the Jacobian of the node's value
 with respect to each child, in the row convention of `derivations.core.factors`.
-From the edges, `Node.jacobian` gives $\partial u/\partial v$ for a leaf v (x_t, a
+From the edges, `Node.jacobian` gives $\partial u/\partial v$ for a leaf v ($x_t$, a
 state at t-1 or a variable the step defined earlier), holding the equation's other
 arguments fixed:
 
@@ -16,6 +16,13 @@ and `Node.param_uses` the derivative with respect to a parameter: every place th
 parameter enters, with the row it multiplies ($\partial (eW)/\partial W$ is the outer
 product with $e$; $\partial (\ldots + b)/\partial b = I$) and the product carrying
 that place to the node's value.
+
+The element-wise functions an equation may apply are `FUNC_KINDS`, each equation its
+own: ``"act"`` (the cell's chosen activation, ``Cell(activation=...)``, what vanilla
+and residual take from the command line), ``"sigmoid"``, ``"tanh"``, ``"relu"``,
+``"leaky_relu"``, ``"identity"`` (`derivations.core.spec.ACTIVATIONS`), ``"exp"``,
+``"log"`` and ``"softplus"`` (`derivations.core.functions.ELEMENTWISE`). Constants,
+powers and division are in `derivations.core.arith`.
 """
 
 from __future__ import annotations
@@ -39,6 +46,7 @@ from derivations.core.factors import (
     Scope,
     Weight,
 )
+from derivations.core.functions import ELEMENTWISE
 from derivations.core.nodes import CellDefinitionError, Node, ParamUse, Shapes, code_name
 from derivations.core.spec import ACTIVATIONS, SymbolicActivation
 
@@ -55,13 +63,16 @@ __all__ = [
 ]
 
 Expr = Any  # a SymPy expression
-#: Element-wise functions an equation may apply; "act" is the cell's chosen activation.
-FUNC_KINDS = ("sigmoid", "tanh", "act")
+FUNC_KINDS = ("sigmoid", "tanh", "act", "relu", "leaky_relu", "identity", "exp", "log", "softplus")
+"""The element-wise functions an equation may apply (`Func` kinds), each equation its own:
+``"act"`` is the cell's chosen activation; the others are fixed, so a ReLU candidate may
+sit beside a sigmoid gate."""
 
 
 def function(kind: str, activation: str) -> SymbolicActivation:
-    """The SymPy definition of a `Func` kind: sigmoid, tanh, or the chosen activation."""
-    return ACTIVATIONS[activation if kind == "act" else kind]
+    """The SymPy definition of a `Func` kind: one of `FUNC_KINDS`, "act" the chosen activation."""
+    name = activation if kind == "act" else kind
+    return ACTIVATIONS[name] if name in ACTIVATIONS else ELEMENTWISE[name]  # read at each call
 
 
 @cache
@@ -73,13 +84,22 @@ def _numeric(kind: str, activation: str) -> tuple[Callable[..., Any], Callable[.
 
 
 def _wrap(node: Node, t: int | str, notation: Notation, *kinds: type) -> str:
+    """The node's LaTeX, in parentheses if it is one of `kinds` or reads as a sum."""
     text = node.latex(t, notation)
-    return f"({text})" if isinstance(node, kinds) else text
+    return f"({text})" if isinstance(node, kinds) or node.sum_like else text
 
 
 def _wrap_code(node: Node, activation: str, *kinds: type) -> str:
     text = node.code(activation)
-    return f"({text})" if isinstance(node, kinds) else text
+    return f"({text})" if isinstance(node, kinds) or node.sum_like else text
+
+
+def _joined(parts: list[str]) -> str:
+    """Terms joined by ``+``, a term written with a leading minus joined by ``-``."""
+    text = parts[0]
+    for part in parts[1:]:
+        text += f" - {part[1:]}" if part.startswith("-") else f" + {part}"
+    return text
 
 
 @dataclass(frozen=True)
@@ -144,6 +164,11 @@ class Bias(Node):
                 f"{where}: Bias({self.param!r}) needs a bias (rows=None), but {self.param} is "
                 f"a ({rows}, H) matrix. Use MatMul(row, {self.param!r}) for a matrix."
             )
+        if shapes.param_cols(self.param, where) != "H":
+            raise CellDefinitionError(
+                f"{where}: Bias({self.param!r}) needs a (1, H) row, but {self.param} is a "
+                f"scalar (1, 1). Use Gain({self.param!r}, e) for s e or Offset for e + s."
+            )
         return "H"
 
     def latex(self, t: int | str, notation: Notation) -> str:
@@ -179,10 +204,10 @@ class Add(Node):
         return _same_width(self, self.terms, shapes, where)
 
     def latex(self, t: int | str, notation: Notation) -> str:
-        return " + ".join(term.latex(t, notation) for term in self.terms)
+        return _joined([term.latex(t, notation) for term in self.terms])
 
     def code(self, activation: str) -> str:
-        return " + ".join(term.code(activation) for term in self.terms)
+        return _joined([term.code(activation) for term in self.terms])
 
     def edges(self, out: Node) -> tuple[LocalSum, ...]:
         return (ONE,) * len(self.terms)
@@ -334,7 +359,10 @@ class Slope(Node):
 
     def code(self, activation: str) -> str:
         """f'(a) printed by SymPy's NumPy printer from the activation's own derivative."""
-        a, out = sp.Symbol(self.a.code(activation)), sp.Symbol(self.out.code(activation))
+        a, out = (
+            sp.Symbol(_wrap_code(n, activation, Add, Mul, MatMul, OneMinus))
+            for n in (self.a, self.out)
+        )
         derivative = function(self.kind, activation).derivative(a, out)
         return str(NumPyPrinter({"fully_qualified_modules": False}).doprint(derivative))
 

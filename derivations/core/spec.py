@@ -4,6 +4,15 @@ Each activation carries its SymPy forward map, its local derivative written the
 way the pages show it (in terms of $h = f(a)$ where that is shortest), and the
 LaTeX of that derivative; each loss carries $L_t$ and $\partial L_t/\partial y_t$.
 The test suite checks every local derivative against `sympy.diff`.
+
+The losses (`LOSSES`, by name), each summed over the V outputs and the batch (no mean),
+with $L = \sum_t L_t$:
+
+- ``"cross_entropy"``: $L_t = -\log p_t[\mathrm{target}_t] = -r_t \cdot \log
+  \operatorname{softmax}(y_t)$ with the one-hot row $r_t$; $\partial L_t/\partial y_t =
+  p_t - r_t$.
+- ``"mse"``: $L_t = \tfrac{1}{2}\lVert y_t - r_t\rVert^{2}$ for a real target row $r_t$;
+  the $\tfrac{1}{2}$ cancels the 2 of the square, so $\partial L_t/\partial y_t = y_t - r_t$.
 """
 
 from __future__ import annotations
@@ -166,7 +175,7 @@ def _ce_value(y: list[Expr], r: list[Expr]) -> Expr:
     return sp.Add(*(rv * (log_z - yv) for rv, yv in zip(r, y, strict=True)))
 
 
-LOSSES: dict[str, SymbolicLoss] = {
+LOSSES: dict[str, SymbolicLoss] = {  # the definitions: this module's docstring
     "cross_entropy": SymbolicLoss(
         "cross_entropy",
         value=_ce_value,

@@ -44,7 +44,8 @@ class Entry:
     """Where the quantity enters step k: the closing row (None: none) and d s_k/d u_k per state.
 
     ``start`` is the LaTeX-free label of u_k with ``{k}`` for the step (``"ai_{k}"``,
-    ``"x_{k}"``, ``"c_0"``); ``width`` is u_k's width, ``"D"`` (x_k) or ``"H"``.
+    ``"x_{k}"``, ``"c_0"``); ``width`` is u_k's width, ``"D"`` (x_k), ``"H"``, or ``"1"``
+    (a scalar parameter).
     """
 
     start: str
@@ -56,7 +57,7 @@ class Entry:
 
     def rows(self, D: int, H: int) -> int:
         """u_k's width as a number."""
-        return {"D": D, "H": H}[self.width]
+        return {"D": D, "H": H, "1": 1}[self.width]
 
 
 class Gradient(Protocol):

@@ -156,7 +156,8 @@ class CellGradient:
                 inside = to_states(cell, eq.name)
                 to_state = {s: use.path @ inside[s] for s in inside}
                 top = use.path.terms == ONE.terms
-                out.append(Entry(eq.name + "_{k}", use.row, to_state, direct=top))
+                width = "1" if cell.param(self.wrt).cols == "1" else "H"  # a scalar: (1, 1)
+                out.append(Entry(eq.name + "_{k}", use.row, to_state, width, direct=top))
         return tuple(out)
 
     @property
@@ -173,14 +174,10 @@ class CellGradient:
             return [(i, 1) for i in range(1, T + 1)]
         return [(i, k) for i in range(1, T + 1) for k in range(1, i + 1)]
 
-    @cached_property
-    def _rows(self) -> str | None:
-        return self.cell.param(self.wrt).rows if self.kind == "param" else None
-
     def shape(self, D: int, H: int, V: int) -> tuple[int, int]:
         """The SymPy shape of a term: (rows, H) for a parameter, (H, V), (1, V), (1, D), (1, H)."""
         if self.kind == "param":
-            return {"D": D, "H": H, None: 1}[self._rows], H
+            return self.cell.param(self.wrt).shape(D, H)
         return {"Wyh": (H, V), "by": (1, V), "X": (1, D), "initial": (1, H)}[self.kind]
 
     def count_matrix(self) -> dict[tuple[str, str], int]:
