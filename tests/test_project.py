@@ -15,6 +15,7 @@ def test_site_builds_strictly(built_site):
         "index.html",
         "expanded-sum/Wxh/index.html",
         "notebooks/heat-map/index.html",
+        "notebooks/your-own-cell/index.html",
         "reference/derivations/index.html",
         "checks/index.html",
     ):

@@ -236,3 +236,12 @@ def test_a_rebuild_reads_again_only_the_pages_whose_html_changed(monkeypatch):
     fixed = r'<p>the state <span class="arithmatex">\(h_t\)</span></p>'
     build({"a.md": clean, "b.md": fixed})  # the fixed page is read again, and passes
     assert read[2:] == [page(fixed)]
+
+
+def test_a_readers_own_file_in_code_is_not_a_repository_path():
+    """A notebook writes the reader's module (``mycells.py``): no module of the checkout
+    has that name, so it is not a path of the repository; ``cells.py`` is one."""
+    own = '<pre><code>Path(folder, "mycells.py").write_text(MODULE)</code></pre>'
+    assert [f for f in check_page(page(own)) if f.kind == "path"] == []
+    ours = '<pre><code>Path(folder, "cells.py").write_text(MODULE)</code></pre>'
+    assert [f.token for f in check_page(page(ours)) if f.kind == "path"] == ["cells.py"]

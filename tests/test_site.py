@@ -53,6 +53,18 @@ def test_each_vanilla_page_is_the_command_it_quotes(built_site):
         assert printed.getvalue() == page[page.index("## The sum over") : page.index("## Checks")]
 
 
+def test_the_own_cell_page_shows_its_cells_as_math_and_their_checks_passed(built_site):
+    """The executed notebook of section 12: each cell displayed as its equations (drawn
+    math, not LaTeX source), the checks run and passed, the shell's commands run."""
+    html = (built_site / "notebooks" / "your-own-cell" / "index.html").read_text()
+    text = re.sub(r"<[^>]+>", " ", html)
+    assert "144 checks, 0 failed: PASSED" in text  # mgu at T = 1..3, both losses
+    assert "checks run: loop vs finite differences, terms vs finite differences" in text
+    assert "mgu: 10 of 10 gradients proven" in text and "mi_rnn: 8 of 8" in text
+    assert "$ unrolled verify --cell mycells:mgu" in text
+    assert html.count("<svg") + html.count("formula-image") >= 5  # the displays, drawn
+
+
 #: The laboratory's pages and the figures each must show.
 LAB_PAGES = {
     "how-fast": ("distance.svg", "bound.svg"),

@@ -5,9 +5,9 @@ functions, $1 - a$): a constant times a row, a row plus a constant, a power of a
 the element-wise quotient of two rows, and a scalar parameter s, (1, 1), times a row or
 added to it (`Gain`, `Offset`),
 
-$$J_{c\,a} = c\,J_a,\quad J_{a + c} = J_a,\quad
-J_{a^{p}} = J_a\,\operatorname{diag}(p\,a^{p-1}),\quad
-J_{a/b} = J_a\,\operatorname{diag}(b^{-1}) - J_b\,\operatorname{diag}(a/b^{2}).$$
+$$\begin{aligned}J_{c\,a} &= c\,J_a, & J_{a + c} &= J_a, \\
+J_{a^{p}} &= J_a\,\operatorname{diag}(p\,a^{p-1}), &
+J_{a/b} &= J_a\,\operatorname{diag}(b^{-1}) - J_b\,\operatorname{diag}(a/b^{2}).\end{aligned}$$
 
 A constant is an int, a float or a `fractions.Fraction`; SymPy gets its exact value
 (a float's binary value, so that exact proofs stay exact) and the pages its own text

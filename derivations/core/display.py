@@ -56,6 +56,6 @@ def cell_markdown(cell: Any) -> str:
     params = ", ".join(f"${p.latex or p.name}$ {_shape(p)}" for p in cell.params)
     states = ", ".join(f"${s.latex}$" for s in cell.states)
     return (
-        f"**{cell.name}** cell (states {states}; parameters {params})\n\n"
+        f"The `{cell.name}` cell (states {states}; parameters {params})\n\n"
         f"$$\n{equations_latex(cell)}\n$$\n"
     )

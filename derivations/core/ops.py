@@ -8,9 +8,9 @@ From the edges, `Node.jacobian` gives $\partial u/\partial v$ for a leaf v ($x_t
 state at t-1 or a variable the step defined earlier), holding the equation's other
 arguments fixed:
 
-$$J_{\text{leaf}} = I,\quad J_{eW} = J_e\,W,\quad J_{a+b} = J_a + J_b,\quad
-J_{a \odot b} = J_a\,\operatorname{diag}(b) + J_b\,\operatorname{diag}(a),\quad
-J_{f(a)} = J_a\,\operatorname{diag}(f'(a)),\quad J_{1-a} = -J_a,$$
+$$\begin{aligned}J_{\text{leaf}} &= I, & J_{eW} &= J_e\,W, & J_{a+b} &= J_a + J_b, \\
+J_{f(a)} &= J_a\,\operatorname{diag}(f'(a)), & J_{1-a} &= -J_a, \\
+J_{a \odot b} &= J_a\,\operatorname{diag}(b) + J_b\,\operatorname{diag}(a),\end{aligned}$$
 
 and `Node.param_uses` the derivative with respect to a parameter: every place the
 parameter enters, with the row it multiplies ($\partial (eW)/\partial W$ is the outer

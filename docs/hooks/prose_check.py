@@ -32,7 +32,9 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import cache
 from html.parser import HTMLParser
+from pathlib import Path
 
 #: Elements whose text is not prose: code, listings, keys, scripts, pictures.
 #: The navigation is skipped too: it repeats the pages' titles and headings (an API
@@ -75,6 +77,8 @@ INDEXED = re.compile(rf"(?<![\w\\]){_NAME}(?:_{_INDEX}|[{_SUBSCRIPT}]+)(?!\w)")
 SNAKE = re.compile(r"(?<![\w\\])[A-Za-z]\w*_\w*[A-Za-z0-9](?![\w])")
 #: Top folders of the repository and the files a reader has no use for.
 _TOP = r"(?:docs|derivations|rnnnum|tests|benchmarks|\.ci|\.cache|site)"
+#: The folders of the checkout that hold its Python modules.
+_TOPS = ("docs", "derivations", "rnnnum", "tests", "benchmarks")
 PATH = re.compile(
     rf"(?<![\w./-]){_TOP}/[\w./-]*[\w/]"
     r"|(?<![\w./-])[\w.-]*\.pyi?(?![\w-])"
@@ -257,12 +261,27 @@ def path_findings(text: str) -> list[Finding]:
     return _scan(text, PATHS)
 
 
+@cache
+def _repository_modules() -> frozenset[str]:
+    """The file names of the checkout's Python modules (``cells.py``, ``site.py``)."""
+    root = Path(__file__).resolve().parents[2]
+    return frozenset(p.name for top in _TOPS for p in (root / top).rglob("*.py"))
+
+
 def code_path_findings(code: str) -> list[Finding]:
     """Repository paths in code (`code_text`), except on the line of a command a reader
     runs in the checkout (``python -m rnnnum.horizon --out docs/results/...``, recorded
-    in the results' provenance), which names its files as they are."""
+    in the results' provenance), which names its files as they are, and a bare file name
+    no module of the checkout has (``mycells.py``: a reader's own file, which a notebook
+    writes)."""
     kept = "\n".join("" if COMMAND.match(line) else line for line in code.split("\n"))
-    return path_findings(kept)
+    return [
+        f
+        for f in path_findings(kept)
+        if "/" in f.token
+        or not f.token.endswith((".py", ".pyi"))
+        or f.token in _repository_modules()
+    ]
 
 
 def _stray(reader: _Reader) -> list[Finding]:

@@ -75,7 +75,7 @@ def vanilla_states(
         else:
             h_t[...] = act(a_t)
         if residual:
-            h_t += h_prev  # h_t = h_{t-1} + f(a_t); ∂h_t/∂h_{t-1} = I
+            h_t += h_prev  # h_t = h_{t-1} + f(a_t); its own path from h_{t-1}: I
         h_prev = h_t
     return a, h
 
@@ -111,7 +111,7 @@ def state_sweep(
         np.multiply(dh, fprime_at(t, scratch), out=dA_t)  # dL/da_t = dL/dh_t diag(f'(a_t))
         np.dot(dA_t, WhhT, out=dh_next)  # dL/dh_{t-1}: via a_t (∂a_t/∂h_{t-1} = W_hh) ...
         if residual:
-            dh_next += dh  # ... plus via the skip (∂h_t/∂h_{t-1} = I)
+            dh_next += dh  # ... plus via the skip (the identity)
         if guard is not None:
             guard.check(
                 dh_next,
