@@ -8,9 +8,9 @@ The test suite checks every local derivative against `sympy.diff`.
 The losses (`LOSSES`, by name), each summed over the V outputs and the batch (no mean),
 with $L = \sum_t L_t$:
 
-- ``"cross_entropy"``: $L_t = -\log p_t[\mathrm{target}_t] = -r_t \cdot \log
-  \operatorname{softmax}(y_t)$ with the one-hot row $r_t$; $\partial L_t/\partial y_t =
-  p_t - r_t$.
+- ``"cross_entropy"``: $L_t = -\log p_t[\mathrm{target}_t]$, which is
+  $-r_t \cdot \log p_t$ with the one-hot row $r_t$ and $p_t = \operatorname{softmax}(y_t)$;
+  $\partial L_t/\partial y_t = p_t - r_t$.
 - ``"mse"``: $L_t = \tfrac{1}{2}\lVert y_t - r_t\rVert^{2}$ for a real target row $r_t$;
   the $\tfrac{1}{2}$ cancels the 2 of the square, so $\partial L_t/\partial y_t = y_t - r_t$.
 """

@@ -4,8 +4,8 @@ $$a_t = x_t W_{xh} + h_{t-1} W_{hh} + b_h,\qquad h_t = f(a_t)
 \quad\text{or, residual,}\quad h_t = h_{t-1} + f(a_t).$$
 
 Local derivatives: $\partial h_t/\partial a_t = \mathrm{diag}(f'(a_t))$,
-$\partial a_t/\partial h_{t-1} = W_{hh}$, and for the residual form the skip
-$\partial h_t/\partial h_{t-1} = I$ (`rnnnum.residual`). The forward loop
+$\partial a_t/\partial h_{t-1} = W_{hh}$, and, for the residual form, the skip's own
+path from $h_{t-1}$ to $h_t$, the identity (`rnnnum.residual`). The forward loop
 (`vanilla_states`) and the reverse sweep (`state_sweep`) are written here once; the
 full twin (`rnnnum.forward`, `rnnnum.bptt`, ...) and the training cell
 (`rnnnum.VanillaCell`) both run them.
