@@ -99,9 +99,13 @@ MODULES: dict[str, tuple[str, ...]] = {
 #: Reviewed equivalent mutants: (module, original line, mutated line), both stripped, to
 #: the reason no behaviour can change.
 _OPS, _UNROLL = "derivations/core/ops.py", "derivations/program/unroll.py"
-_DEFINE = "derivations/core/define.py"
+_DEFINE, _ARITH = "derivations/core/define.py", "derivations/core/arith.py"
 _LAMBDIFY_SYMBOLS = 'a, h = sp.symbols("a h", real=True)'
 EQUIVALENT: dict[tuple[str, str, str], str] = {
+    (_ARITH, 'sign = "-" if c < 0 else ""', 'sign = "-" if c <= 0 else ""'): (
+        "this line runs only for a Fraction whose denominator is not 1 (the if above it), "
+        "and such a Fraction is never 0, so c < 0 and c <= 0 agree on every value it sees"
+    ),
     (
         _DEFINE,
         '*, name: str | None = None, activation: str = "tanh", stacks: tuple[Stack, ...] = (),',
