@@ -626,9 +626,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("interrupted: the checkout was never written, nothing to restore", file=sys.stderr)
         return 130
-    print(f"\n{'module':<28} {'mutants':>7} {'killed':>6} {'survived':>8} {'equiv.':>6} score")
+    w = max([28, *(len(path) for path in summary)])  # the widest path, aligned
+    print(f"\n{'module':<{w}} {'mutants':>7} {'killed':>6} {'survived':>8} {'equiv.':>6} score")
     for path, row in summary.items():
-        print(f"{path:<28} {row['mutants']:>7.0f} {row['killed']:>6.0f} {row['survived']:>8.0f} "
+        print(f"{path:<{w}} {row['mutants']:>7.0f} {row['killed']:>6.0f} {row['survived']:>8.0f} "
               f"{row['equivalent']:>6.0f} {row['score']:>5.1f}%")  # fmt: skip
     print(f"campaign: {time.monotonic() - began:.0f} s")
     return 0
