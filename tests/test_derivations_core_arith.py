@@ -21,6 +21,7 @@ from derivations.core.factors import Notation, Scope
 from derivations.core.functions import ELEMENTWISE
 from derivations.core.nodes import Prev, Ref
 from derivations.core.ops import Bias, Func, Mul
+from derivations.core.spec import derivative_supremum
 from derivations.core.write import (
     exp,
     log,
@@ -60,6 +61,11 @@ CASES = {
     "sqrt": (Pow(HP, 0.5), lambda h, u: [sp.sqrt(v) for v in h]),
     "h-over-u": (Div(HP, U), lambda h, u: [a / b for a, b in zip(h, u, strict=True)]),
     "u-over-h": (Div(U, HP), lambda h, u: [b / a for a, b in zip(h, u, strict=True)]),
+    # two minus signs on one path (-I, then -diag(u/h^2)): their product is +1
+    "minus-u-over-h": (
+        Scale(-1, Div(U, HP)),
+        lambda h, u: [-b / a for a, b in zip(h, u, strict=True)],
+    ),
     "over-itself": (
         Div(Mul(HP, HP), Shift(1, HP)),
         lambda h, u: [v**2 / (v + 1) for v in h],
@@ -158,6 +164,23 @@ def test_the_functions_derivatives_are_sympy_diff_of_their_forward() -> None:
         assert sp.simplify(f.derivative(a, out) - sp.diff(out, a)) == 0, name
 
 
+def test_the_functions_names_and_bounds_are_as_written_by_hand() -> None:
+    """gamma = sup |f'| (the vanishing/exploding constant): SymPy's own supremum of the
+    derivative of each forward map agrees, and is never reached (an empty set)."""
+    assert {k: (f.name, f.gamma) for k, f in ELEMENTWISE.items()} == {
+        "exp": ("exp", sp.oo),  # e^a grows without bound
+        "log": ("log", sp.oo),  # 1/a as a -> 0+
+        "softplus": ("softplus", 1),  # the sigmoid, tending to 1
+    }
+    for name, f in ELEMENTWISE.items():
+        assert derivative_supremum(f) == (f.gamma, sp.EmptySet), name
+
+
+def test_a_quotient_of_rows_of_two_widths_is_refused_not_truncated() -> None:
+    with pytest.raises(ValueError, match="shorter"):
+        Div(HP, U).forward(_scope(h, u[:2]))
+
+
 def test_the_new_operations_print_as_written_by_hand() -> None:
     notation = Notation("tanh", {"h": "h", "u": "u", "s": "s"})
     shown = {name: node.latex("t", notation) for name, (node, _) in CASES.items()}
@@ -168,6 +191,8 @@ def test_the_new_operations_print_as_written_by_hand() -> None:
     assert shown["over-itself"] == r"\frac{h_{t-1} \odot h_{t-1}}{h_{t-1} + 1}"
     assert shown["exp"] == r"\exp(u \odot h_{t-1})"
     assert shown["softplus"] == r"\operatorname{softplus}(-2\,h_{t-1})"
+    assert shown["log"] == r"\log(h_{t-1} \odot h_{t-1} + 2)"
+    assert shown["minus-u-over-h"] == r"-\frac{u}{h_{t-1}}"
     assert shown["gain"] == r"s\,h_{t-1} \odot u"
     assert shown["offset"] == r"\exp(h_{t-1}) + s"
     assert shown["relu-beside-sigmoid"] == r"\max(0, h_{t-1}) \odot \sigma(u)"
@@ -229,6 +254,8 @@ def test_signs_sums_and_scalars_print_as_written_by_hand() -> None:
         (Scale(Fraction(1, 2), HP), r"\tfrac{1}{2}\,h_{t-1}", "(1 / 2) * h[t-1]"),
         (Shift(-2, HP), "h_{t-1} - 2", "h[t-1] - 2"),
         (Shift(0.5, HP), "h_{t-1} + 0.5", "h[t-1] + 0.5"),
+        (Shift(0, HP), "h_{t-1} + 0", "h[t-1] + 0"),  # a + 0 as typed, no sign of its own
+        (Shift(0.0, HP), "h_{t-1} + 0.0", "h[t-1] + 0.0"),
         (Shift(3, Scale(-1, HP), True), "3 - h_{t-1}", "3 - h[t-1]"),
         (Shift(1, HP, True), "1 + h_{t-1}", "1 + h[t-1]"),
         (Mul(Shift(1, HP), HP), r"(h_{t-1} + 1) \odot h_{t-1}", "(h[t-1] + 1) * h[t-1]"),

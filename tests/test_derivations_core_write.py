@@ -291,16 +291,19 @@ def test_each_operator_builds_the_node_of_its_rule() -> None:
     body = {**lines, **{k: e for k, (e, _) in made.items()}, "h": tanh(a) * prev.h}
     mine = define_cell("ops", body)
     assert mine.activation == "tanh"  # the default
-    assert [(p.name, p.rows, p.cols) for p in mine.params] == [
-        ("W", "D", "H"),
-        ("g", None, "H"),
-        ("s", None, "1"),
+    assert [(p.name, p.rows, p.cols, p.meaning) for p in mine.params] == [
+        ("W", "D", "H", ""),  # no meaning given: none shown
+        ("g", None, "H", ""),
+        ("s", None, "1", ""),
     ]
+    rate = scalar(meaning="a rate")
+    told = define_cell("told", {"W": W, "r": rate, "h": rate * prev.h + x @ W})
+    assert [p.meaning for p in told.params] == ["", "a rate"]
     eqs = {eq.name: eq.expr for eq in mine.equations}
     for name, (_, node) in made.items():
         assert eqs[name] == node, name
     assert [f.__name__ for f in (tanh, leaky_relu, softplus)] == ["tanh", "leaky_relu", "softplus"]
-    assert "``log``" in (log.__doc__ or "")
+    assert log.__doc__ == "``log`` applied element-wise (its derivative is derived)."
 
 
 def test_what_is_not_a_line_is_left_out_and_h_comes_first() -> None:
@@ -332,9 +335,9 @@ def test_leaves_and_parameters_describe_themselves_in_messages() -> None:
     assert define_cell("called", {"W": W, "h": x @ W + prev("h")}) == define_cell(
         "called", {"W": W, "h": x @ W + prev.h}
     )
-    with pytest.raises(CellDefinitionError, match=r"the vector b_h \(vector\(\)\)"):
+    with pytest.raises(CellDefinitionError, match=r"side here is the vector b_h \(vector\(\)\)\."):
         x @ vector("b_h")
-    with pytest.raises(CellDefinitionError, match=r"the scalar s \(scalar\(\)\)"):
+    with pytest.raises(CellDefinitionError, match=r"side here is the scalar s \(scalar\(\)\)\."):
         x @ scalar("s")
     with pytest.raises(CellDefinitionError, match=r"got 1 @ the matrix W \(matrix\(rows='D'\)\)"):
         1 @ matrix("W", rows="D")  # type: ignore[operator]

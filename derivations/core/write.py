@@ -90,10 +90,11 @@ class Expr:
 
     def describe(self) -> str:
         """What this is, for messages."""
-        return {
-            "input": "x (the input row)",
-            "prev": f"prev.{self.args[0] if self.args else ''}",
-        }.get(self.kind, f"an expression ({self.kind})")
+        if self.kind == "input":
+            return "x (the input row)"
+        if self.kind == "prev":
+            return f"prev.{self.args[0]}"
+        return f"an expression ({self.kind})"
 
     # --- operators: each builds the node of its rule --------------------------------------
 
