@@ -167,7 +167,8 @@ def _params(args: argparse.Namespace) -> str:
     if args.format == "json":
         return json.dumps({"cell": cell.name, "params": rows}, indent=2)
     width = max(len(str(r["name"])) for r in rows)
-    readout = "its own read-out's last" if cell.readout else "read-out Wyh, by shared"
+    own = len(cell.readout.params) if cell.readout else 0
+    readout = f"the last {own}: its own read-out" if own else "read-out Wyh, by shared"
     lines = [f"{len(rows)} parameters of the {cell.name} cell ({readout}):"]
     for r in rows:
         where = f", block of {r['stacked_in']} in rnnnum" if r["stacked_in"] else ""

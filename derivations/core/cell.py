@@ -195,8 +195,10 @@ class Cell:
     def equation_latex(self, t: int | str = "t") -> tuple[str, ...]:
         r"""Each equation at step t, printed from its tree: ``c_{t} = f_{t} \odot c_{t-1} + ..``."""
         notation = self.notation
-        return tuple(
-            f"{notation.at(eq.name, t)} = {eq.expr.latex(t, notation)}" for eq in self.equations
+        own = (f"y_{{{t}}} = {self.readout.expr.latex(t, notation)}",) if self.readout else ()
+        return (
+            *(f"{notation.at(eq.name, t)} = {eq.expr.latex(t, notation)}" for eq in self.equations),
+            *own,  # a cell's own read-out; the default one is shared and shown apart
         )
 
     def forward(self, scope: Scope) -> dict[str, list[Expr]]:
