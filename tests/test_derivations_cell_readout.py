@@ -17,6 +17,10 @@ import pytest
 import sympy as sp
 
 import rnnnum
+from derivations import cell_derivation_markdown
+from derivations.check.loop_proofs import prove_cell_loop
+from derivations.check.proofs import prove_cell_sums
+from derivations.check.readback import expected_cell, read_written, written_errors
 from derivations.check.verify import verify_cell
 from derivations.compile.lambdify import lambdify_cell
 from derivations.core.cell import CellDefinitionError
@@ -290,3 +294,16 @@ def _flat_inputs(program, flat: dict[str, np.ndarray]) -> list[float]:
     for s in c.state_names:
         out += list(np.ravel(flat[f"{s}0"]))
     return out + list(np.ravel(flat["targets"]))
+
+
+def test_the_exact_proofs_hold_for_a_cell_with_its_own_readout() -> None:
+    sums = prove_cell_sums(squashed, T=2, loss="mse")
+    loops = prove_cell_loop(squashed, T=2)
+    assert {p.wrt for p in sums} == {p.wrt for p in loops} == set(squashed.gradient_names)
+    assert all(p.holds for p in (*sums, *loops)), [p for p in (*sums, *loops) if not p.holds]
+
+
+@pytest.mark.parametrize("wrt", squashed.gradient_names)
+def test_the_written_out_sum_reads_back_true(wrt: str) -> None:
+    found, problems = read_written(cell_derivation_markdown(squashed, wrt, 3))
+    assert written_errors(found, expected_cell(squashed, wrt, 3), problems) == []
