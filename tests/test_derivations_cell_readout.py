@@ -27,7 +27,7 @@ from derivations.core.cell import CellDefinitionError
 from derivations.core.cells import load_cell
 from derivations.core.define import cell, define_cell
 from derivations.core.twin import NumericTwin
-from derivations.core.write import matrix, prev, sigmoid, tanh, vector, x
+from derivations.core.write import matrix, prev, scalar, sigmoid, tanh, vector, x
 from derivations.gradient.sums import cell_expanded_sum
 from derivations.program.unroll import unroll_cell
 from derivations.render.loop import cell_loop_code, cell_loop_update_latex
@@ -234,12 +234,18 @@ def _shares_a_parameter(b: dict[str, object]) -> dict[str, object]:
     return {"y": b["h"] * b["b_h"]}
 
 
+def _scales_by_a_scalar(b: dict[str, object]) -> dict[str, object]:
+    W, s = matrix(rows="H"), scalar()
+    return {"W_yh": W, "s": s, "y": s * (b["h"] @ W)}
+
+
 @pytest.mark.parametrize(
     ("lines", "said"),
     [
         (_too_narrow, "y_t must be V wide"),
         (_reads_a_variable, "it reads a, which is not a state"),
         (_shares_a_parameter, "is used in y and in h"),
+        (_scales_by_a_scalar, "s is a scalar. Use a vector"),
     ],
 )
 def test_a_readout_breaking_a_rule_says_which(lines, said: str) -> None:

@@ -4,7 +4,7 @@ By default $y_t = h_t W_{yh} + b_y$ with the parameters ``Wyh`` (H, V) and ``by`
 that every built-in cell shares. A cell may define its own (``y = tanh(h) @ W_yh + b_y``
 in a class body, `derivations.core.define`): an expression tree over the states of the
 same step (``Ref(state)``, width H) whose parameters have V columns (a (H, V) matrix, a
-(1, V) vector) or are scalars. Its local derivatives come from the same node rules as
+(1, V) vector; not a scalar). Its local derivatives come from the same node rules as
 the cell's equations: $\partial y_t/\partial s_t$ (`Readout.jacobian`) carries
 $\partial L_t/\partial y_t$ into each state it reads.
 """
@@ -120,10 +120,11 @@ def check_readout(
                 f"{where}: parameter name {param.name!r} is taken (by the cell, the program or "
                 "another read-out parameter). Choose another name."
             )
-        if (param.rows, param.cols) not in (("H", "V"), (None, "V"), (None, "1")):
+        if (param.rows, param.cols) not in (("H", "V"), (None, "V")):
+            kind = "a scalar" if param.cols == "1" else f"rows={param.rows!r}, cols={param.cols!r}"
             raise CellDefinitionError(
-                f"{where}: a read-out parameter is a (H, V) matrix, a (1, V) vector or a "
-                f"scalar; {param.name} has rows={param.rows!r}, cols={param.cols!r}."
+                f"{where}: a read-out parameter is a (H, V) matrix or a (1, V) vector; "
+                f"{param.name} is {kind}. Use a vector() (b * e scales each output) instead."
             )
     for leaf in leaves(readout.expr):
         if isinstance(leaf, Prev):
