@@ -8,7 +8,8 @@ step k. Two checks of every term, at the point `derivations.check.verify` draws:
   when only the step-k copy of $\theta$ moves (for $x_k$ and an initial state the
   quantity itself, which only step k, or step 1, reads; for $W_{yh}$ and $b_y$ the copy
   in $y_k$). The forward pass here is the cell's equations evaluated in NumPy
-  (`Cell.evaluate`), the read-out $y_t = h_t W_{yh} + b_y$ and rnnnum's losses: no
+  (`Cell.evaluate`), the cell's read-out (`Readout.evaluate`; $y_t = h_t W_{yh} + b_y$
+  by default) and rnnnum's losses: no
   derivative of any kind, and not the compiled program. The (i, k) pairs the sum has
   no term for are checked too: their differences must vanish.
 - **sum of terms vs loop**: the terms added up (for X, per step k) against the compiled
@@ -73,7 +74,8 @@ def step_losses(
         refs = cell.evaluate(Scope(X[t - 1], state, {}, params, cell.activation))
         state = {s: refs[s] for s in cell.state_names}
         states.append(state)
-        y = refs["h"] @ copies["Wyh"][t] + copies["by"][t]  # (V,)
+        readout = {p: copies[p][t] for p in cell.read_out.param_names}
+        y = cell.read_out.evaluate(Scope(X[t - 1], state, state, readout, cell.activation))
         losses[t] = rule.value(y, targets[t - 1])
     return losses, states
 

@@ -80,7 +80,9 @@ def _twin(program: UnrolledCell, values: dict[str, Any]) -> Twin | None:
         for field, blocks in cell.stacking().items()
     }
     stacked = {b for blocks in cell.stacking().values() for b in blocks}
-    fields |= {p: values[p] for p in (*cell.param_names, "Wyh", "by") if p not in stacked}
+    fields |= {
+        p: values[p] for p in (*cell.param_names, *cell.read_out.param_names) if p not in stacked
+    }
     params = _twin_type(cell.twin)(**fields, **dict(cell.twin.params_options))
     X = values["X"][None]
     targets = np.asarray(values["targets"])[None]

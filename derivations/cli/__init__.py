@@ -162,12 +162,14 @@ def _params(args: argparse.Namespace) -> str:
             "meaning": p.meaning,
             "stacked_in": stacked.get(p.name),
         }
-        for p in cell.params
+        for p in (*cell.params, *(cell.readout.params if cell.readout else ()))
     ]
     if args.format == "json":
         return json.dumps({"cell": cell.name, "params": rows}, indent=2)
-    width = max(len(p.name) for p in cell.params)
-    lines = [f"{len(rows)} parameters of the {cell.name} cell (read-out Wyh, by shared):"]
+    width = max(len(str(r["name"])) for r in rows)
+    own = len(cell.readout.params) if cell.readout else 0
+    readout = f"the last {own}: its own read-out" if own else "read-out Wyh, by shared"
+    lines = [f"{len(rows)} parameters of the {cell.name} cell ({readout}):"]
     for r in rows:
         where = f", block of {r['stacked_in']} in rnnnum" if r["stacked_in"] else ""
         lines.append(

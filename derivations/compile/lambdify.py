@@ -63,7 +63,7 @@ def cell_input_shapes(program: UnrolledCell) -> dict[str, tuple[int, ...]]:
     """The shape of every numeric input by name (the targets apart)."""
     spec = program.spec
     shapes: dict[str, tuple[int, ...]] = {}
-    for name in (*program.cell.param_names, "Wyh", "by"):
+    for name in (*program.cell.param_names, *program.cell.read_out.param_names):
         rows, cols = program.params[name].shape
         shapes[name] = (cols,) if rows == 1 else (rows, cols)
     shapes["X"] = (spec.T, spec.D)
@@ -181,7 +181,9 @@ class CellLambdified:
             size = int(np.prod(shapes[name]))
             gradients[name] = out[pos : pos + size].reshape(shapes[name])
             pos += size
-        trace.update({p: arrays[p] for p in (*program.cell.param_names, "Wyh", "by")})
+        trace.update(
+            {p: arrays[p] for p in (*program.cell.param_names, *program.cell.read_out.param_names)}
+        )
         return CellEvaluation(float(losses.sum()), losses, gradients, trace)
 
 

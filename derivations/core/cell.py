@@ -31,6 +31,7 @@ from derivations.core.nodes import CellDefinitionError, Input, Node, ParamUse, P
 from derivations.core.notation import ACTIVATION_NAMES
 from derivations.core.ops import Add, Bias, Func, MatMul, Mul, OneMinus
 from derivations.core.parts import Equation, Param, Stack, State
+from derivations.core.readout import DEFAULT_READOUT, Readout, check_readout
 from derivations.core.spec import check_choice
 from derivations.core.twin import NumericTwin
 
@@ -52,6 +53,7 @@ __all__ = [
     "Param",
     "Pow",
     "Prev",
+    "Readout",
     "Ref",
     "Scale",
     "Shift",
@@ -119,7 +121,8 @@ class Cell:
     applies (one of `derivations.core.notation.ACTIVATION_NAMES`); ``stacks`` says how
     `rnnnum` stacks the per-gate parameters (empty: each stored as it is); ``twin``
     names the `rnnnum` code that computes the same cell (None: a cell of one's own,
-    checked against finite differences only).
+    checked against finite differences only); ``readout`` is the cell's own $y_t$
+    (`derivations.core.readout`; None: $y_t = h_t W_{yh} + b_y$, shared by every cell).
     """
 
     name: str
@@ -129,6 +132,7 @@ class Cell:
     activation: str = "tanh"
     stacks: tuple[Stack, ...] = field(default=())
     twin: NumericTwin | None = None
+    readout: Readout | None = None
 
     def __post_init__(self) -> None:
         self.check()
@@ -156,7 +160,13 @@ class Cell:
 
         The same names `rnnnum` gives the gradient fields (per gate here, stacked there).
         """
-        return (*self.param_names, "Wyh", "by", "X", *(f"{s}0" for s in self.state_names))
+        readout = self.read_out.param_names
+        return (*self.param_names, *readout, "X", *(f"{s}0" for s in self.state_names))
+
+    @property
+    def read_out(self) -> Readout:
+        r"""The read-out: the cell's own, or $y_t = h_t W_{yh} + b_y$ (`DEFAULT_READOUT`)."""
+        return self.readout or DEFAULT_READOUT
 
     def param(self, name: str) -> Param:
         """The parameter called `name`."""
@@ -172,6 +182,8 @@ class Cell:
         latex = {p.name: p.latex for p in self.params}
         latex.update({s.name: s.latex for s in self.states})
         latex.update({eq.name: eq.latex for eq in self.equations})
+        if self.readout is not None:
+            latex.update({p.name: p.latex for p in self.readout.params})
         return Notation(self.activation, latex)
 
     def stacking(self) -> dict[str, tuple[str, ...]]:
@@ -183,8 +195,10 @@ class Cell:
     def equation_latex(self, t: int | str = "t") -> tuple[str, ...]:
         r"""Each equation at step t, printed from its tree: ``c_{t} = f_{t} \odot c_{t-1} + ..``."""
         notation = self.notation
-        return tuple(
-            f"{notation.at(eq.name, t)} = {eq.expr.latex(t, notation)}" for eq in self.equations
+        own = (f"y_{{{t}}} = {self.readout.expr.latex(t, notation)}",) if self.readout else ()
+        return (
+            *(f"{notation.at(eq.name, t)} = {eq.expr.latex(t, notation)}" for eq in self.equations),
+            *own,  # a cell's own read-out; the default one is shared and shown apart
         )
 
     def forward(self, scope: Scope) -> dict[str, list[Expr]]:
@@ -283,6 +297,14 @@ class Cell:
                 f"cell {self.name!r}: every state needs an equation defining it at step t; "
                 f"none defines {', '.join(undefined)}. Add Equation({undefined[0]!r}, ...)."
             )
+        if self.readout is not None:
+            names = (*self.param_names, *self.state_names, *shapes.names)
+            check_readout(self.name, self.readout, self.state_names, names)
+            if self.twin is not None:
+                raise CellDefinitionError(
+                    f"cell {self.name!r}: rnnnum computes y_t = h_t W_yh + b_y, not this "
+                    "cell's own read-out; leave twin out (it is checked by finite differences)."
+                )
         unused = [p for p in self.param_names if p not in used]
         if unused:
             raise CellDefinitionError(

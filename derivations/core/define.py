@@ -27,6 +27,7 @@ from derivations.core.cell import (
     OneMinus,
     Param,
     Prev,
+    Readout,
     Ref,
     Stack,
     State,
@@ -140,6 +141,37 @@ class _Lines:
         inner, latex = e.args
         return Equation(name, self.node(inner), latex)  # a named inner: a Ref to it
 
+    def readout(self) -> Readout | None:
+        """The line ``y = ...`` as the cell's read-out (None without one); its parameters,
+        used in y alone, have V columns."""
+        line = next((e for name, e in self.equations if name == "y"), None)
+        if line is None:
+            return None
+        self.equations = [(name, e) for name, e in self.equations if name != "y"]
+        expr = self.node(line, root=True)
+        own = {p for n in expr.walk() if isinstance(p := getattr(n, "param", None), str)}
+        for name, e in self.equations:
+            shared = own & {getattr(n, "param", None) for n in self.node(e, root=True).walk()}
+            if shared:
+                raise CellDefinitionError(
+                    f"cell {self.cell!r}: {', '.join(sorted(shared))} is used in y and in {name}; "
+                    "a read-out parameter has V columns, a step's H. Declare one of each."
+                )
+        params = tuple(p for p in self._declared() if p.name in own)
+        return Readout(expr, tuple(_v_wide(p) for p in params))
+
+    def _declared(self) -> tuple[Param, ...]:
+        return tuple(
+            Param(
+                name,
+                d.rows,
+                "1" if d.kind == "scalar" else "H",
+                latex=d.latex or derived_latex(name),
+                meaning=d.meaning,
+            )
+            for name, d in self.params.values()
+        )
+
     def parts(self) -> tuple[tuple[Param, ...], tuple[State, ...], tuple[Equation, ...]]:
         """The cell's parameters, states and equations; a clear error if a state has no line."""
         equations = tuple(self.equation(name, e) for name, e in self.equations)
@@ -158,19 +190,16 @@ class _Lines:
             )
         if "h" not in self.states:
             self.states.insert(0, "h")  # h feeds the read-out even if no line reads prev.h
-        params = tuple(
-            Param(
-                name,
-                d.rows,
-                "1" if d.kind == "scalar" else "H",
-                latex=d.latex or derived_latex(name),
-                meaning=d.meaning,
-            )
-            for name, d in self.params.values()
-        )
+        params = self._declared()
         latex = {eq.name: eq.latex for eq in equations}
         states = tuple(State(self._name(s), latex[self._name(s)]) for s in self.states)
         return params, states, equations
+
+
+def _v_wide(param: Param) -> Param:
+    """A read-out's matrix or vector: (H, V) or (1, V); a scalar stays (1, 1)."""
+    cols = "1" if param.cols == "1" else "V"
+    return Param(param.name, param.rows, cols, param.latex, param.meaning)
 
 
 _RULES: dict[str, Callable[..., Node]] = {
@@ -202,10 +231,20 @@ def define_cell(
     """The `Cell` of a mapping of declarations and equations, in order (what `cell` reads
     from a class body); ``activation`` is what `derivations.core.write.act` applies."""
     lines = _Lines(name, namespace)
+    readout = lines.readout()
     params, states, equations = lines.parts()
+    if readout is not None:
+        params = tuple(p for p in params if p.name not in readout.param_names)
     try:
         return Cell(
-            name, params, states, equations, activation=activation, stacks=stacks, twin=twin
+            name,
+            params,
+            states,
+            equations,
+            activation=activation,
+            stacks=stacks,
+            twin=twin,
+            readout=readout,
         )
     except CellDefinitionError as error:  # the engine's words, with the lines' own names
         renamed = [f"{e} is {c}" for e, c in lines.code_names.items() if e != c]

@@ -128,7 +128,7 @@ class MatMul(Node):
                 f"{self.param}, which is {need}; the rows of the matrix must match the row. "
                 f"Declare {self.param} with rows={got!r} or multiply a row of width {rows}."
             )
-        return "H"
+        return shapes.param_cols(self.param, where)  # H; V in a read-out
 
     def latex(self, t: int | str, notation: Notation) -> str:
         row = _wrap(self.expr, t, notation, Add, Mul, OneMinus)
@@ -164,12 +164,13 @@ class Bias(Node):
                 f"{where}: Bias({self.param!r}) needs a bias (rows=None), but {self.param} is "
                 f"a ({rows}, H) matrix. Use MatMul(row, {self.param!r}) for a matrix."
             )
-        if shapes.param_cols(self.param, where) != "H":
+        cols = shapes.param_cols(self.param, where)
+        if cols == "1":
             raise CellDefinitionError(
                 f"{where}: Bias({self.param!r}) needs a (1, H) row, but {self.param} is a "
                 f"scalar (1, 1). Use Gain({self.param!r}, e) for s e or Offset for e + s."
             )
-        return "H"
+        return cols  # H; V in a read-out
 
     def latex(self, t: int | str, notation: Notation) -> str:
         return notation.latex[self.param]

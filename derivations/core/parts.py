@@ -32,10 +32,15 @@ class Param:
     def __post_init__(self) -> None:
         _derive_latex(self)
 
-    def shape(self, D: int, H: int) -> tuple[int, int]:
-        """The concrete shape: ``(D, H)``, ``(H, H)``, a bias ``(1, H)``, a scalar ``(1, 1)``."""
-        sizes = {"D": D, "H": H, None: 1, "1": 1}
-        return sizes[self.rows], sizes[self.cols]
+    def shape(self, D: int, H: int, V: int | None = None) -> tuple[int, int]:
+        """The concrete shape: ``(D, H)``, ``(H, H)``, a bias ``(1, H)``, a scalar ``(1, 1)``;
+        a read-out's ``(H, V)`` or ``(1, V)`` (cols ``"V"``, which needs `V`)."""
+        if self.cols == "V" and V is None:
+            raise ValueError(f"{self.name} is a read-out parameter (cols V): pass V")
+        sizes = {"D": D, "H": H, None: 1, "1": 1, "V": V}
+        rows, cols = sizes[self.rows], sizes[self.cols]
+        assert rows is not None and cols is not None
+        return rows, cols
 
 
 @dataclass(frozen=True)

@@ -21,8 +21,8 @@ import numpy as np
 import sympy as sp
 
 from derivations.core.cell import Cell, Input, Prev, Ref
-from derivations.core.errors import OutOfRangeError
-from derivations.core.factors import FloatArray, LocalSum, Notation, Piece, Scope
+from derivations.core.errors import OutOfRangeError, UnknownChoiceError
+from derivations.core.factors import ONE, FloatArray, LocalSum, Notation, Piece, Scope
 from derivations.core.nodes import Node
 from derivations.program.unroll import UnrolledCell
 
@@ -36,6 +36,7 @@ __all__ = [
     "full_scope",
     "sum_notation",
     "term_numbers",
+    "to_states",
 ]
 
 
@@ -60,6 +61,28 @@ class Entry:
         return {"D": D, "H": H, "1": 1}[self.width]
 
 
+def to_states(cell: Cell, variable: str) -> dict[str, LocalSum]:
+    r"""$\mathrm{d}s_t/\mathrm{d}v_t$ for each state s: every path inside one step from v.
+
+    (H, H) each in the row convention; the empty sum where v does not reach s. Each
+    product's ``via`` names the variables after v it passes through, ending at s.
+    """
+    names = [eq.name for eq in cell.equations]
+    if variable not in names:
+        raise UnknownChoiceError(
+            f"variable must be one of the {cell.name} cell's equations, {', '.join(names)}; "
+            f"got {variable!r}."
+        )
+    totals: dict[str, LocalSum] = {variable: ONE}
+    for eq in cell.equations[names.index(variable) + 1 :]:
+        total = LocalSum()
+        for leaf in cell.leaves(eq.name):
+            if isinstance(leaf, Ref) and totals.get(leaf.name):
+                total += totals[leaf.name] @ cell.local_jacobian(eq.name, leaf)
+        totals[eq.name] = total.through(eq.name)
+    return {s: totals.get(s, LocalSum()) for s in cell.state_names}
+
+
 class Gradient(Protocol):
     """What the links read of a gradient (`derivations.gradient.sums.CellGradient`): its cell,
     the quantity and where that quantity enters a step. A protocol, so that the links
@@ -79,7 +102,8 @@ READOUT_LATEX = {"Wyh": "W_{yh}", "by": "b_y"}
 
 def sum_notation(cell: Cell) -> Notation:
     """The cell's notation with the read-out's names added (what the sums print in)."""
-    return Notation(cell.activation, {**cell.notation.latex, **READOUT_LATEX})
+    readout = {p.name: p.latex for p in cell.read_out.params}
+    return Notation(cell.activation, {**cell.notation.latex, **readout})
 
 
 @dataclass(frozen=True)
@@ -244,8 +268,7 @@ class TermNumbers:
         if key not in self.signals:
             H = self.program.spec.H
             if t == i:
-                direct = self.trace["dy"][i] @ np.asarray(self.trace["Wyh"]).T
-                out = {s: direct if s == "h" else np.zeros(H) for s in self.states}
+                out = self.direct(i)
             else:
                 later = self.signal(i, t + 1)
                 out = {s2: np.zeros(H) for s2 in self.states}
@@ -254,6 +277,16 @@ class TermNumbers:
                         out[s2] = out[s2] + later[s] @ self.block(t + 1, s, s2).T
             self.signals[key] = out
         return self.signals[key]
+
+    def direct(self, i: int) -> dict[str, FloatArray]:
+        """dL_i/ds_i for every state s: dL_i/dy_i through the read-out, (H,) each."""
+        cell, H, dy = self.program.cell, self.program.spec.H, self.trace["dy"][i]
+        if cell.readout is None:
+            direct = dy @ np.asarray(self.trace["Wyh"]).T
+            return {s: direct if s == "h" else np.zeros(H) for s in self.states}
+        scope, V = full_scope(self.program, self.trace, i), self.program.spec.V
+        heads = {s: cell.read_out.jacobian(s) for s in self.states}
+        return {s: dy @ heads[s].value(scope, H, V).T for s in self.states}
 
 
 _LAST: list[TermNumbers] = []

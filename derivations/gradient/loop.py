@@ -21,7 +21,10 @@ $e^\top(\bar u_t \Pi^\top)$ at iteration t, e the row it multiplies (the identit
 a bias); when $\Pi$ is not the identity, $\delta^{u}_t = \bar u_t \Pi^\top$ is a signal
 of its own (the GRU's gates: $\bar r_t \odot r_t \odot (1 - r_t)$). The input gets
 $\bar x_t$ the same way; $W_{yh}$ gets $h_t^\top\,\partial L_t/\partial y_t$ and $b_y$
-$\partial L_t/\partial y_t$; the initial state $s_0$ gets $\kappa^{s}_1$.
+$\partial L_t/\partial y_t$; the initial state $s_0$ gets $\kappa^{s}_1$. A cell's own
+read-out sends $g_t = \partial L_t/\partial y_t$ into each state s it reads through
+$(\partial y_t/\partial s_t)^\top$ instead, and each of its parameters gets its rows'
+outer products with $g_t$ pulled back to where it enters $y_t$.
 
 The loop is built once per cell as data (`loop_plan`: which rows are summed into
 what), then run on SymPy symbols (`cell_backward_loop`) or printed as NumPy code
@@ -41,6 +44,19 @@ from derivations.core.factors import LocalFactor, LocalSum, Piece
 from derivations.core.nodes import Node
 from derivations.core.notation import signal_entry_latex
 from derivations.core.spec import check_choice
+from derivations.gradient.rows import (
+    Adjoint,
+    Carried,
+    Define,
+    LoopPlan,
+    Negated,
+    Output,
+    Pulled,
+    Readout,
+    Row,
+    Signal,
+    Update,
+)
 from derivations.program.symbols import Assignment, back_substitute, matrix_of_symbols
 from derivations.program.unroll import UnrolledCell
 
@@ -51,6 +67,7 @@ __all__ = [
     "Define",
     "LoopPlan",
     "Negated",
+    "Output",
     "Pulled",
     "Readout",
     "Row",
@@ -63,87 +80,6 @@ __all__ = [
 
 
 # --- the loop as data -------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Row:
-    """A row signal of one iteration t, as data (what it is, not its value)."""
-
-
-@dataclass(frozen=True)
-class Adjoint(Row):
-    r"""$\bar v_t = \mathrm{d}L/\mathrm{d}v_t$ for the variable `name`."""
-
-    name: str
-
-
-@dataclass(frozen=True)
-class Signal(Row):
-    r"""$\delta^{v}_t$: the adjoint where a parameter enters equation `name` (the n-th place)."""
-
-    name: str
-    index: int = 1
-
-
-@dataclass(frozen=True)
-class Carried(Row):
-    r"""$\kappa^{s}_{t+1} = \mathrm{d}(L_{t+1} + \dots + L_T)/\mathrm{d}s_t$ (zero at t = T)."""
-
-    state: str
-
-
-@dataclass(frozen=True)
-class Readout(Row):
-    r"""$\frac{\partial L_t}{\partial y_t} W_{yh}^\top$: what $L_t$ sends into $h_t$ via $y_t$."""
-
-
-@dataclass(frozen=True)
-class Pulled(Row):
-    r"""`row` sent back through one piece P of a local Jacobian: $\text{row}\,P^\top$."""
-
-    row: Row
-    piece: Piece
-
-
-@dataclass(frozen=True)
-class Negated(Row):
-    """Minus `row`."""
-
-    row: Row
-
-
-@dataclass(frozen=True)
-class Define:
-    """``target = sum(parts)`` (an `Adjoint` or a `Signal`; no parts: zero)."""
-
-    target: Adjoint | Signal
-    parts: tuple[Row, ...]
-
-
-@dataclass(frozen=True)
-class Update:
-    """What parameter `param` gets at iteration t: sum of row(node)ᵀ signal over `uses`.
-
-    A use's node is None for a bias (the signal itself is added).
-    """
-
-    param: str
-    uses: tuple[tuple[Node | None, Row], ...]
-
-
-@dataclass(frozen=True)
-class LoopPlan:
-    """One iteration of the backward loop of a cell, as data, in the order it runs.
-
-    ``defines``: adjoints and signals, reverse equation order; ``carries``: each state's
-    carry to step t-1; ``inputs``: the parts of $\\bar x_t$; ``updates``: per parameter.
-    """
-
-    cell: Cell
-    defines: tuple[Define, ...]
-    carries: dict[str, tuple[Row, ...]]
-    inputs: tuple[Row, ...]
-    updates: tuple[Update, ...]
 
 
 class _Pulls:
@@ -166,7 +102,17 @@ class _Pulls:
 def loop_plan(cell: Cell) -> LoopPlan:
     """The backward iteration of `cell`, built from its equations' local Jacobians."""
     pending: dict[str, list[Row]] = {eq.name: [] for eq in cell.equations}
-    pending["h"].append(Readout())
+    own, out = cell.readout, _Pulls(Output())  # own None: y_t = h_t W_yh + b_y
+    readout_updates: tuple[Update, ...] = ()
+    if own is None:
+        pending["h"].append(Readout())
+    else:  # dL_t/dy_t through the cell's own read-out into each state, and its parameters
+        for state in cell.state_names:
+            pending[state] += [out.pull(f) for f in own.jacobian(state).terms]
+        readout_updates = tuple(
+            Update(p, tuple((u.row, out.pull(f)) for u in own.param_uses(p) for f in u.path.terms))
+            for p in own.param_names
+        )
     for state in cell.state_names:
         pending[state].append(Carried(state))
     carries: dict[str, list[Row]] = {s: [] for s in cell.state_names}
@@ -196,7 +142,7 @@ def loop_plan(cell: Cell) -> LoopPlan:
         tuple(defines),
         {s: tuple(parts) for s, parts in carries.items()},
         tuple(inputs),
-        tuple(Update(p, tuple(uses[p])) for p in cell.param_names),
+        tuple(Update(p, tuple(uses[p])) for p in cell.param_names) + readout_updates,
     )
 
 
@@ -313,8 +259,9 @@ def cell_backward_loop(program: UnrolledCell) -> CellLoop:
                     for node, sig in update.uses
                 ]
             )
-        increments["Wyh"][t] = program.values["h"][t].T * program.dy[t]
-        increments["by"][t] = program.dy[t]
+        if cell.readout is None:
+            increments["Wyh"][t] = program.values["h"][t].T * program.dy[t]
+            increments["by"][t] = program.dy[t]
     for state in cell.state_names:
         increments[f"{state}0"][1] = carries[state][1]
     gradients: dict[str, Any] = {
@@ -336,7 +283,9 @@ class _Iteration:
         """The (1, width) SymPy row of `row` (adjoints and signals once assigned)."""
         if row not in self.values:
             program, t = self.program, self.t
-            if isinstance(row, Readout):
+            if isinstance(row, Output):
+                self.values[row] = program.dy[t]
+            elif isinstance(row, Readout):
                 self.values[row] = program.dy[t] * program.params["Wyh"].T
             elif isinstance(row, Carried):
                 later = self.carries[row.state].get(t + 1)
@@ -374,7 +323,7 @@ def cell_loop_map(cell: Cell, wrt: str, T: int) -> dict[int, list[tuple[int, int
     """
     check_choice(wrt, f"the gradient of the {cell.name} cell", cell.gradient_names)
     out: dict[int, list[tuple[int, int]]] = {t: [] for t in range(T, 0, -1)}
-    if wrt in ("Wyh", "by"):
+    if wrt in cell.read_out.param_names:
         for i in range(1, T + 1):
             out[i].append((i, i))
     elif wrt in (f"{s}0" for s in cell.state_names):

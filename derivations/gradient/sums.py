@@ -1,7 +1,9 @@
 r"""The expanded sum of every gradient of any cell, derived from the cell's equations alone.
 
 The part of $\mathrm{d}L/\mathrm{d}\theta$ that loss $L_i$ sends through the copy of
-$\theta$ used at step k is the term (i, k). In the row convention it is
+$\theta$ used at step k is the term (i, k). In the row convention, with the default
+read-out $y_t = h_t W_{yh} + b_y$ (a cell's own puts $(\partial y_i/\partial s_i)^\top$ in
+place of $W_{yh}^\top$, for each state it reads: `derivations.gradient.readout`), it is
 
 $$e_k^\top\,\frac{\partial L_i}{\partial y_i}\,W_{yh}^\top
   \sum_{s} \Big(\frac{\mathrm{d}h_i}{\mathrm{d}s_k}\Big)^{\!\top}
@@ -41,10 +43,9 @@ from typing import Any
 import numpy as np
 import sympy as sp
 
-from derivations.core.cell import Cell, Input, Ref
+from derivations.core.cell import Cell, Input
 from derivations.core.errors import OutOfRangeError, TooLargeError, UnknownChoiceError
 from derivations.core.factors import ONE, FloatArray, LocalSum, Notation
-from derivations.core.factors import Weight as _Weight
 from derivations.core.spec import MAX_STEPS
 from derivations.gradient.links import (
     READOUT_LATEX,
@@ -53,6 +54,13 @@ from derivations.gradient.links import (
     Path,
     sum_notation,
     term_numbers,
+    to_states,
+)
+from derivations.gradient.readout import (
+    readout_paths,
+    readout_signal,
+    readout_term_matrix,
+    readout_term_value,
 )
 from derivations.program.unroll import UnrolledCell
 
@@ -73,28 +81,6 @@ __all__ = [
 #: Most path products one term lists (`CellTerm.paths`): the LSTM's dh_i/dh_k alone has
 #: 4, 19, 91, ... paths for i - k = 1, 2, 3, so a few thousand is a span of about 5.
 MAX_TERM_PATHS = 4096
-
-
-def to_states(cell: Cell, variable: str) -> dict[str, LocalSum]:
-    r"""$\mathrm{d}s_t/\mathrm{d}v_t$ for each state s: every path inside one step from v.
-
-    (H, H) each in the row convention; the empty sum where v does not reach s. Each
-    product's ``via`` names the variables after v it passes through, ending at s.
-    """
-    names = [eq.name for eq in cell.equations]
-    if variable not in names:
-        raise UnknownChoiceError(
-            f"variable must be one of the {cell.name} cell's equations, {', '.join(names)}; "
-            f"got {variable!r}."
-        )
-    totals: dict[str, LocalSum] = {variable: ONE}
-    for eq in cell.equations[names.index(variable) + 1 :]:
-        total = LocalSum()
-        for leaf in cell.leaves(eq.name):
-            if isinstance(leaf, Ref) and totals.get(leaf.name):
-                total += totals[leaf.name] @ cell.local_jacobian(eq.name, leaf)
-        totals[eq.name] = total.through(eq.name)
-    return {s: totals.get(s, LocalSum()) for s in cell.state_names}
 
 
 def _check_wrt(cell: Cell, wrt: object) -> str:
@@ -125,12 +111,21 @@ class CellGradient:
 
     @cached_property
     def kind(self) -> str:
-        """``"param"``, ``"Wyh"``, ``"by"``, ``"X"`` or ``"initial"`` (an $s_0$)."""
+        """``"param"``, ``"Wyh"``, ``"by"``, ``"readout"`` (a cell's own read-out's
+        parameter), ``"X"`` or ``"initial"`` (an $s_0$)."""
         if self.wrt in self.cell.param_names:
             return "param"
-        if self.wrt in ("Wyh", "by", "X"):
+        if self.wrt in self.cell.read_out.param_names:
+            return "readout" if self.cell.readout is not None else self.wrt
+        if self.wrt == "X":
             return self.wrt
         return "initial"
+
+    @cached_property
+    def heads(self) -> dict[str, LocalSum]:
+        r"""$\partial y_t/\partial s_t$ for each state s (`Readout.jacobian`): where
+        $\partial L_i/\partial y_i$ enters the states; $W_{yh}$ into h by default."""
+        return {s: self.cell.read_out.jacobian(s) for s in self.cell.state_names}
 
     @cached_property
     def blocks(self) -> dict[tuple[str, str], LocalSum]:
@@ -168,7 +163,7 @@ class CellGradient:
     def pairs(self, T: int) -> list[tuple[int, int]]:
         """The (loss i, step k) pairs with a term, ordered by i then k."""
         T = _check_T(T)
-        if self.kind in ("Wyh", "by"):
+        if self.kind in ("Wyh", "by", "readout"):
             return [(i, i) for i in range(1, T + 1)]
         if self.kind == "initial":
             return [(i, 1) for i in range(1, T + 1)]
@@ -178,6 +173,8 @@ class CellGradient:
         """The SymPy shape of a term: (rows, H) for a parameter, (H, V), (1, V), (1, D), (1, H)."""
         if self.kind == "param":
             return self.cell.param(self.wrt).shape(D, H)
+        if self.kind == "readout":
+            return self.cell.read_out.param(self.wrt).shape(D, H, V)
         return {"Wyh": (H, V), "by": (1, V), "X": (1, D), "initial": (1, H)}[self.kind]
 
     def count_matrix(self) -> dict[tuple[str, str], int]:
@@ -233,9 +230,9 @@ class CellTerm:
     def path_count(self) -> int:
         """How many products the term holds (one or more per path), counted without listing."""
         g, i, k = self.gradient, self.loss, self.step
-        if g.kind in ("Wyh", "by"):
-            return 1
-        counts, reach = g.count_matrix(), {s: int(s == "h") for s in g.states}
+        if g.kind in ("Wyh", "by", "readout"):
+            return sum(len(use.path) for use in g.cell.read_out.param_uses(g.wrt))
+        counts, reach = g.count_matrix(), {s: len(g.heads[s]) for s in g.states}
         for _ in range(i - k):  # paths from h_i back to each state, one step at a time
             reach = {s2: sum(reach[s] * counts[s, s2] for s in g.states) for s2 in g.states}
         return sum(reach[s] * len(e.to_state[s]) for e in g.entries for s in g.states)
@@ -255,21 +252,25 @@ class CellTerm:
     def _paths(self) -> Iterator[Path]:
         g, i, k = self.gradient, self.loss, self.step
         dy = Link(i)
-        if g.kind in ("Wyh", "by"):
-            row = (Link(i, row=Ref("h")),) if g.kind == "Wyh" else ()
-            yield Path(1, (*row, dy), (f"y_{i}",))
+        if g.kind in ("Wyh", "by", "readout"):  # dL_i/dy_i times dy_i/du_i, closed by u's row
+            yield from readout_paths(g.cell, g.wrt, i)
             return
-        head = (dy, Link(i, piece=_Weight("Wyh", transposed=True)))
         for entry in g.entries:
             close = (Link(k, row=entry.row),) if entry.row is not None else ()
-            for land in g.states:
-                if not entry.to_state[land] or (i == k and land != "h"):
-                    continue
-                for middle in itertools.product(g.states, repeat=max(i - k - 1, 0)):
-                    route = ("h", *middle, land)  # at i = k: no block, ("h", "h")
-                    chosen = [g.blocks[route[j], route[j + 1]] for j in range(i - k)]
-                    if all(chosen):
-                        yield from _route_paths(close + head, i, k, entry, land, chosen)
+            for read in g.states:  # the state the read-out reads, then routes back to k
+                for factor in g.heads[read].terms:
+                    back = tuple(Link(i, piece=p) for p in factor.transpose().pieces)
+                    head = (*close, dy, *back)
+                    for land in g.states:
+                        if not entry.to_state[land] or (i == k and land != read):
+                            continue
+                        for middle in itertools.product(g.states, repeat=max(i - k - 1, 0)):
+                            route = (read, *middle, land)  # at i = k: no block
+                            chosen = [g.blocks[route[j], route[j + 1]] for j in range(i - k)]
+                            if all(chosen):
+                                yield from _route_paths(
+                                    head, i, k, entry, land, chosen, factor.sign
+                                )
 
     # --- the term as a whole ----------------------------------------------------------
 
@@ -287,7 +288,9 @@ class CellTerm:
         if g.kind == "by":
             return dy
         H = program.spec.H
-        signal = {s: dy * program.params["Wyh"].T if s == "h" else None for s in g.states}
+        if g.kind == "readout":
+            return readout_term_matrix(g.cell, g.wrt, program, i)
+        signal = readout_signal(g.cell, program, i)
         for t in range(i, k, -1):  # dL_i/ds_{t-1} = sum_s dL_i/ds_t B_t(s, s')^T
             scope = program.step_scope(t)
             signal = {
@@ -327,6 +330,8 @@ class CellTerm:
             return np.outer(numbers.trace["h"][i], dy)
         if g.kind == "by":
             return np.array(dy, dtype=np.float64)
+        if g.kind == "readout":
+            return readout_term_value(g.cell, g.wrt, program, numbers.trace, i)
         if g.cell is not program.cell and not numbers.same_cell(g):
             raise UnknownChoiceError(
                 f"the term belongs to the {g.cell.name} cell, the program to the "
@@ -371,13 +376,15 @@ def _add(matrices: Iterator[Any]) -> Any:
 
 
 def _route_paths(
-    head: tuple[Link, ...], i: int, k: int, entry: Entry, land: str, chosen: list[LocalSum]
-) -> Iterator[Path]:
-    """The paths of one route: one product per way through each block and the entry."""
+    head: tuple[Link, ...], i: int, k: int, entry: Entry, land: str, chosen: list[LocalSum],
+    first: int = 1,
+) -> Iterator[Path]:  # fmt: skip
+    """The paths of one route: one product per way through each block and the entry;
+    `first` is the sign of the head's product."""
     options = [*chosen, entry.to_state[land]]
     for factors in itertools.product(*(block.terms for block in options)):
         links = list(head)
-        sign, through = 1, list[str]()
+        sign, through = first, list[str]()
         for j, factor in enumerate(factors):
             t = i - j  # the entry's factor, j = i - k, is at step k
             back = factor.transpose()

@@ -75,7 +75,7 @@ class UnrolledCell:
         r"""Every free symbol: the cell's parameters, `Wyh`, `by`, $x_1, \dots, x_T$, the
         states at step 0 and the targets."""
         out: list[sp.Symbol] = []
-        for name in (*self.cell.param_names, "Wyh", "by"):
+        for name in (*self.cell.param_names, *self.cell.read_out.param_names):
             out.extend(self.params[name])
         for t in range(1, self.T + 1):
             out.extend(self.x[t])
@@ -90,7 +90,8 @@ class UnrolledCell:
         return Scope(
             x=list(self.x[t]),
             prev={s: list(self.values[s][t - 1]) for s in self.cell.state_names},
-            refs={eq.name: list(self.values[eq.name][t]) for eq in self.cell.equations},
+            refs={eq.name: list(self.values[eq.name][t]) for eq in self.cell.equations}
+            | {"y": list(self.y[t])},
             params=self.params,
             activation=self.cell.activation,
         )
@@ -110,7 +111,7 @@ class UnrolledCell:
         notation = self.cell.notation
         names: dict[sp.Symbol, str] = {}
         for key, matrix in self.params.items():
-            base = notation.latex.get(key) or {"Wyh": "W_{yh}", "by": "b_y"}[key]
+            base = notation.latex.get(key) or self.cell.read_out.param(key).latex
             for i in range(matrix.rows):
                 for j in range(matrix.cols):
                     index = f"{j + 1}" if matrix.rows == 1 else f"{i + 1},{j + 1}"
@@ -159,7 +160,8 @@ class UnrolledCell:
         return Scope(
             x=trace["x"][t],
             prev={s: trace[s][t - 1] for s in self.cell.state_names},
-            refs={eq.name: trace[eq.name][t] for eq in self.cell.equations},
+            refs={eq.name: trace[eq.name][t] for eq in self.cell.equations}
+            | ({"y": trace["y"][t]} if "y" in trace else {}),
             params={p: trace[p] for p in self.cell.param_names},
             activation=self.cell.activation,
         )
@@ -168,17 +170,18 @@ class UnrolledCell:
 def unroll_cell(
     cell: Cell, T: int = 3, D: int = 2, H: int = 3, V: int = 4, loss: str = "cross_entropy"
 ) -> UnrolledCell:
-    r"""The straight-line program of `cell` over T steps with the vanilla read-out and `loss`.
+    r"""The straight-line program of `cell` over T steps with its read-out and `loss`.
 
-    Per step t: each equation of the cell in order, then $y_t = h_t W_{yh} + b_y$,
+    Per step t: each equation of the cell in order, then its read-out $y_t$ (by default
+    $y_t = h_t W_{yh} + b_y$),
     ($p_t = \operatorname{softmax}(y_t)$ for cross-entropy), $L_t$ and
     $\partial L_t/\partial y_t$. Sizes and T are checked as `ModelSpec` checks them.
     """
     spec = ModelSpec(T=T, activation=cell.activation, loss=loss, D=D, H=H, V=V)
     loss_def = spec.loss_def
     params = {p.name: matrix_of_symbols(p.name, *p.shape(D, H)) for p in cell.params}
-    params["Wyh"] = matrix_of_symbols("Wyh", H, V)
-    params["by"] = matrix_of_symbols("by", 1, V)
+    readout = cell.read_out
+    params |= {p.name: matrix_of_symbols(p.name, *p.shape(D, H, V)) for p in readout.params}
     x = {t: matrix_of_symbols("x", 1, D, t=t) for t in range(1, T + 1)}
     targets = {t: matrix_of_symbols("target", 1, V, t=t) for t in range(1, T + 1)}
     values: dict[str, dict[int, sp.Matrix]] = {eq.name: {} for eq in cell.equations}
@@ -198,7 +201,12 @@ def unroll_cell(
             program.extend(zip(values[eq.name][t], rows, strict=True))
             refs[eq.name] = list(values[eq.name][t])
         y[t] = matrix_of_symbols("y", 1, V, t=t)
-        program.extend(zip(y[t], values["h"][t] * params["Wyh"] + params["by"], strict=True))
+        if cell.readout is None:
+            out = values["h"][t] * params["Wyh"] + params["by"]
+        else:  # the cell's own read-out, over the states of step t
+            states = {s: list(values[s][t]) for s in cell.state_names}
+            out = readout.expr.forward(Scope(list(x[t]), prev, states, params, cell.activation))
+        program.extend(zip(y[t], out, strict=True))
         probabilities = None
         if loss_def.uses_softmax:
             p[t] = matrix_of_symbols("p", 1, V, t=t)

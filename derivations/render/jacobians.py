@@ -153,6 +153,12 @@ def product_compact_latex(cell: Cell, wrt: str, T: int) -> str:
     one-step Jacobians from step k + 1 to i, and the transposed in-step derivative.
     """
     state = _one_state(cell)
+    if cell.readout is not None:
+        raise DerivationError(
+            f"product_compact_latex writes the chains of the read-out y_t = h_t W_yh + b_y; "
+            f"the {cell.name} cell defines its own y. Use cell_compact_latex, which prints "
+            "its dy_i/ds_i."
+        )
     g = cell_gradient(cell, wrt)
     g.pairs(T)  # checks T
     notation = cell.notation

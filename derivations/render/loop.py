@@ -28,6 +28,7 @@ from derivations.gradient.loop import (
     Carried,
     CellLoop,
     Negated,
+    Output,
     Pulled,
     Readout,
     Row,
@@ -63,7 +64,7 @@ class _Names:
         taken |= {code_name(eq.name) for eq in cell.equations} | set(_FIXED)
         mine = [_adjoint_name(eq.name) for eq in cell.equations]
         mine += [f"d{s}_next" for s in cell.state_names] + [f"d{s}0" for s in cell.state_names]
-        mine += [f"d{p}" for p in (*cell.param_names, "Wyh", "by")]
+        mine += [f"d{p}" for p in (*cell.param_names, *cell.read_out.param_names)]
         clash = sorted(taken & set(mine))
         if clash or len(set(mine)) != len(mine):
             raise CellDefinitionError(
@@ -81,8 +82,8 @@ class _Names:
             return signal_symbol_name(row)
         if isinstance(row, Carried):
             return f"d{row.state}_next"
-        if isinstance(row, Readout):
-            return "dy[t] @ Wyh.T"
+        if isinstance(row, Readout | Output):  # dL_t/dy_t, into h by default
+            return "dy[t] @ Wyh.T" if isinstance(row, Readout) else "dy[t]"
         if isinstance(row, Pulled):
             return row.piece.code(self.code(row.row), act)
         if isinstance(row, Negated):
@@ -128,7 +129,7 @@ def _header(cell: Cell, chosen: tuple[str, ...]) -> list[str]:
     for n, state in enumerate(cell.state_names):
         note = f"d(L_{{t+1}} + ... + L_T)/d{state}_t: 0 at t = T" if n == 0 else ""
         out += _line(f"d{state}_next", "=", ["zeros((1, H))"], "", note)
-    params = [p for p in (*cell.param_names, "Wyh", "by") if p in chosen]
+    params = [p for p in (*cell.param_names, *cell.read_out.param_names) if p in chosen]
     out += [f"d{p} = zeros_like({code_name(p)})" for p in params]
     if "X" in chosen:
         out.append("dX = zeros((T + 1, D))  # row t: dL/dx_t")
@@ -162,9 +163,9 @@ def cell_loop_code(cell: Cell, names: tuple[str, ...] | None = None) -> str:
         if update.param in chosen:
             parts = [names_.outer(node, sig) for node, sig in update.uses]
             out += _line(f"d{code_name(update.param)}", "+=", parts, _INDENT)
-    if "Wyh" in chosen:
+    if "Wyh" in chosen and cell.readout is None:
         out.append(f"{_INDENT}dWyh += h[t].T @ dy[t]")
-    if "by" in chosen:
+    if "by" in chosen and cell.readout is None:
         out.append(f"{_INDENT}dby += dy[t]")
     for n, (state, rows) in enumerate(plan.carries.items()):
         note = "carried to step t-1" if n == 0 else ""
@@ -178,11 +179,12 @@ def cell_loop_code(cell: Cell, names: tuple[str, ...] | None = None) -> str:
 
 def _entry_lhs(cell: Cell, wrt: str, matrix: sp.Matrix, r: int, c: int, k: int) -> str:
     latex = cell.notation.latex
-    base = {"Wyh": "W_{yh}", "by": "b_y", "X": f"x_{{{k}}}"}.get(wrt)
-    if base is None:
-        base = latex[wrt[:-1]] + "_{0}" if wrt.endswith("0") else latex[wrt]
+    readout = cell.read_out
+    bases = {p.name: p.latex for p in readout.params} | {"X": f"x_{{{k}}}"}
+    base = bases.get(wrt) or (latex[wrt[:-1]] + "_{0}" if wrt.endswith("0") else latex[wrt])
     # a bias, b_y, a row x_k and an initial state are vectors
-    vector = cell.param(wrt).rows is None if wrt in cell.param_names else wrt != "Wyh"
+    params = {p.name: p for p in (*cell.params, *readout.params)}
+    vector = params[wrt].rows is None if wrt in params else True
     index = f"{c + 1}" if vector else f"{r + 1},{c + 1}"
     return total_derivative("L", f"({base})_{{{index}}}")
 
@@ -253,6 +255,8 @@ def _row_latex(row: Row, t: int | str, notation: Notation) -> str:
         return f"{_row_latex(row.row, t, notation)} {row.piece.transpose().latex(t, notation)}"
     if isinstance(row, Negated):
         return f"-{_row_latex(row.row, t, notation)}"
+    if isinstance(row, Output):
+        return rf"g_{{{t}}}"
     raise CellDefinitionError(f"the loop plan has a row of an unknown kind: {row!r}.")
 
 
@@ -269,13 +273,14 @@ def cell_loop_update_latex(cell: Cell, name: str) -> str:
     def rows(parts: tuple[Row, ...], t: int | str) -> str:
         return " + ".join(_row_latex(r, t, notation) for r in parts).replace("+ -", "- ")
 
-    if name == "Wyh":
+    own = cell.readout.param_names if cell.readout else ()
+    if name == "Wyh" and not own:
         return rf"\bar W_{{yh}} \mathrel{{+}}= {notation.at('h', 't')}^\top g_{{t}}"
-    if name == "by":
+    if name == "by" and not own:
         return r"\bar b_y \mathrel{+}= g_{t}"
     if name == "X":
         return rf"\bar x_{{t}} = {rows(plan.inputs, 't')}"
-    if name not in cell.param_names:  # an initial state s0: its carry after t = 1
+    if name not in (*cell.param_names, *own):  # an initial state s0: its carry after t = 1
         state = name.removesuffix("0")
         return rf"\bar {notation.at(state, 0)} = {rows(plan.carries[state], 1)}"
     (update,) = (u for u in plan.updates if u.param == name)

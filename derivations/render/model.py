@@ -90,10 +90,16 @@ def local_jacobians_latex(cell: Cell, loss: str = "cross_entropy") -> str:
     """
     check_choice(loss, "loss", LOSS_NAMES)
     notation = cell.notation
-    lines = [
-        rf"{local_derivative('L_{t}', 'y_{t}')} &= {LOSSES[loss].gradient_latex('t')}",
-        rf"{local_derivative('y_{t}', notation.at('h', 't'))} &= W_{{yh}}",
-    ]
+    lines = [rf"{local_derivative('L_{t}', 'y_{t}')} &= {LOSSES[loss].gradient_latex('t')}"]
+    own = cell.readout
+    if own is None:
+        lines.append(rf"{local_derivative('y_{t}', notation.at('h', 't'))} &= W_{{yh}}")
+    else:  # the cell's own read-out
+        lines += [
+            f"{local_derivative('y_{t}', notation.at(s, 't'))} &= "
+            f"{own.jacobian(s).latex('t', notation)}"
+            for s in own.states
+        ]
     for eq in reversed(cell.equations):
         for leaf in reversed(cell.leaves(eq.name)):
             jacobian = cell.local_jacobian(eq.name, leaf)
@@ -127,6 +133,12 @@ def parameter_locals_latex(cell: Cell) -> str:
         "Wyh": [rf"\partial y_i / \partial W_{{yh}} &: \text{{the outer product with }} {h}^\top"],
         "by": [r"\partial y_i / \partial b_y &= I"],
     }
+    if cell.readout is not None:  # the cell's own read-out: each use, as a cell parameter's
+        own = Notation(notation.activation, {**notation.latex, "y": "y"})
+        lines = {
+            p: [_outer_rule("y", p, use, own) for use in cell.read_out.param_uses(p)]
+            for p in cell.read_out.param_names
+        }
     for param in cell.param_names:
         lines[param] = [
             _outer_rule(eq.name, param, use, notation)
@@ -166,10 +178,12 @@ def hidden_latex(cell: Cell, t: int, T: int, *, losses: tuple[int, ...] | None =
     from $h_t$ through later states); with one loss the left side names that loss, with
     several (default: every $i \ge t$) it is the derivative of $L$, one path per loss.
     """
-    if cell.state_names != ("h",):
+    if cell.state_names != ("h",) or cell.readout is not None:
         raise DerivationError(
             f"hidden_latex writes the one path from a loss to h_t of a cell whose only state "
-            f"is h; the {cell.name} cell has {', '.join(cell.state_names)}. Use "
+            f"is h, read out as y_t = h_t W_yh + b_y; the {cell.name} cell has "
+            f"{', '.join(cell.state_names)} and {'its own' if cell.readout else 'that'} "
+            "read-out. Use "
             "derivations.gradient.paths.routes for several states."
         )
     chosen = losses or tuple(range(t, T + 1))

@@ -36,6 +36,11 @@ from derivations.render.lines import (
     MAX_WRITTEN_STEPS,
     balanced,
 )
+from derivations.render.readout import (
+    readout_jacobian_row,
+    readout_jacobian_symbol,
+    readout_param_sum,
+)
 
 __all__ = [
     "MATRIX_ENVIRONMENTS",
@@ -233,10 +238,16 @@ def cell_compact_latex(cell: Cell, wrt: str, T: int, env: str = "pmatrix") -> st
     if g.kind in ("Wyh", "by"):
         row = r"h_{i}^\top\," if g.kind == "Wyh" else ""
         return rf"\begin{{aligned}}{lhs} &= \sum_{{i=1}}^{{{T}}} {row}{dy}\end{{aligned}}"
+    if g.kind == "readout":
+        summand = readout_param_sum(cell, wrt)
+        return rf"\begin{{aligned}}{lhs} &= \sum_{{i=1}}^{{{T}}} {summand}\end{{aligned}}"
     n = len(cell.state_names)
     pick = (
         r"\begin{pmatrix} I & " + " & ".join(["0"] * (n - 1)) + r" \end{pmatrix}" if n > 1 else ""
     )
+    head = r"\,W_{yh}^\top"
+    if cell.readout is not None:  # the cell's own read-out: dy_i/ds_i, defined below
+        head, pick = rf"\Big({readout_jacobian_symbol(cell, 'i')}\Big)^{{\!\top}}", ""
     k = "1" if g.kind == "initial" else "k"
     product = (
         rf"\big(J_{{{k}+1}} \cdots J_{{i}}\big)^{{\!\top}}"
@@ -251,7 +262,7 @@ def cell_compact_latex(cell: Cell, wrt: str, T: int, env: str = "pmatrix") -> st
             close = rf"{text}^\top\," if " " not in text else rf"({text})^\top\,"
         u = _entry_symbol(cell, g, m, k)
         inner = _in_step(cell, g, m, None, _state_row_symbol(cell, k), u)
-        summands.append(rf"{close}{dy}\,W_{{yh}}^\top{pick}{product}\Big({inner}\Big)^{{\!\top}}")
+        summands.append(rf"{close}{dy}{head}{pick}{product}\Big({inner}\Big)^{{\!\top}}")
         where.append(_entry_rows(cell, g, m, k, u, notation, env))
     if g.kind == "X":
         sums = rf"\sum_{{i=k}}^{{{T}}}"
@@ -272,6 +283,8 @@ def cell_compact_latex(cell: Cell, wrt: str, T: int, env: str = "pmatrix") -> st
         lines += block_rows
     else:
         lines[-1] += " = " + _sum_body(cell.step_jacobian_blocks()["h", "h"], "t", cell.notation)
+    if cell.readout is not None:
+        lines.append(readout_jacobian_row(cell))
     for rows in where:
         lines += rows
     return r"\begin{aligned}" + r" \\ ".join(lines) + r"\end{aligned}"
