@@ -148,12 +148,13 @@ EQUIVALENT: dict[tuple[str, str, str], str] = {
     ): "the row of symbols is made on the line before with len(rows) entries: never shorter",
     (
         _UNROLL,
-        'program.extend(zip(y[t], values["h"][t] * params["Wyh"] + params["by"], strict=True))',
-        'program.extend(zip(y[t], values["h"][t] * params["Wyh"] + params["by"], strict=False))',
+        "program.extend(zip(y[t], out, strict=True))",
+        "program.extend(zip(y[t], out, strict=False))",
     ): (
-        "y_t is (1, V) and so is h_t W_yh + b_y, W_yh being made (H, V) and b_y (1, V) a few "
-        "lines above (an h of another width is refused by Cell, and SymPy's product would "
-        "raise first)"
+        "y_t is (1, V) and so is its value: the default h_t W_yh + b_y, W_yh being made "
+        "(H, V) and b_y (1, V) a few lines above (an h of another width is refused by Cell, "
+        "and SymPy's product would raise first), or a cell's own read-out, refused when it "
+        "is defined unless its width is V (derivations.core.readout)"
     ),
     (
         _UNROLL,

@@ -160,6 +160,31 @@ for mine in (mgu, mi_rnn):
     assert held == len(proofs)
 
 # %% [markdown]
+# ## A read-out of your own
+#
+# Every cell above reads its output out as $y_t = h_t W_{yh} + b_y$, the default. A line
+# `y = ...` in the class body replaces it; the loss then reaches each state through the
+# read-out's own local derivative $\partial y_t/\partial h_t$, which the compact sum
+# shows in place of $W_{yh}^\top$:
+
+
+# %%
+@cell
+class squashed:  # the multiplicative cell, read out through tanh
+    W_xh, W_hh = matrix(rows="D"), matrix(rows="H")
+    b_h, alpha = vector(), vector()
+    W_yh, b_y = matrix(rows="H"), vector()
+    h = tanh(alpha * (x @ W_xh) * (prev.h @ W_hh) + b_h)
+    y = tanh(h) @ W_yh + b_y
+
+
+display(squashed)
+display(derive(squashed, "h0", 3, form="compact"))
+table = verify_cell(squashed, steps=range(1, 4))
+print("\n".join(table.text().splitlines()[-3:]))
+assert table.passed
+
+# %% [markdown]
 # ## From the shell
 #
 # The same cell, saved in a module, is a `--cell` for every command of `unrolled`; the
