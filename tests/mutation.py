@@ -65,20 +65,24 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 
 VERIFY = "tests/test_derivations_cell_verify.py"
+#: A cell's own read-out (issue 23) runs through the program, the sums, links and loop.
+READOUT = "tests/test_derivations_cell_readout.py"
 #: Every module mutated by default, and the test files run against its mutants. The
 #: only place that names module paths: a relayout of the packages changes this table.
 #: cell_links was split out of cell_sums, whose tests still exercise its links and paths.
 MODULES: dict[str, tuple[str, ...]] = {
-    "derivations/gradient/sums.py": ("tests/test_derivations_cell_sums.py", VERIFY),
+    "derivations/gradient/sums.py": ("tests/test_derivations_cell_sums.py", VERIFY, READOUT),
     "derivations/gradient/links.py": (
         "tests/test_derivations_cell_links.py",
         "tests/test_derivations_cell_sums.py",
         VERIFY,
+        READOUT,
     ),
     "derivations/gradient/paths.py": ("tests/test_derivations_cell_paths.py", VERIFY),
-    "derivations/gradient/loop.py": ("tests/test_derivations_cell_loop.py", VERIFY),
+    "derivations/gradient/loop.py": ("tests/test_derivations_cell_loop.py", VERIFY, READOUT),
+    "derivations/gradient/readout.py": (READOUT, VERIFY),
     # the unrolled program (85.2% at the stop that added it; 100% with 4 equivalents)
-    "derivations/program/unroll.py": ("tests/test_derivations_cell_unroll.py", VERIFY),
+    "derivations/program/unroll.py": ("tests/test_derivations_cell_unroll.py", VERIFY, READOUT),
     # each operation's local derivative, LaTeX and code (77.9% when added; 100%, 5 equivalent)
     "derivations/core/ops.py": (
         "tests/test_derivations_core_ops.py",
