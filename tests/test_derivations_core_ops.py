@@ -166,6 +166,9 @@ def test_a_matmul_of_the_wrong_parameter_says_what_the_parameter_is(param: str, 
     with pytest.raises(CellDefinitionError) as info:
         _one_state_cell(Func("tanh", expr))
     assert f"multiplies a row of width D by {param}, which is {what};" in str(info.value)
+    # what to do instead: a bias is added, not multiplied; a matrix needs its rows
+    fix = "add it as a bias (Bias)" if param == "b" else "or multiply a row of width H."
+    assert fix in str(info.value) and "width None" not in str(info.value)
 
 
 def test_a_sum_of_one_term_is_that_term(rng) -> None:

@@ -126,7 +126,12 @@ class MatMul(Node):
             raise CellDefinitionError(
                 f"{where}: MatMul(e, {self.param!r}) multiplies a row of width {got} by "
                 f"{self.param}, which is {need}; the rows of the matrix must match the row. "
-                f"Declare {self.param} with rows={got!r} or multiply a row of width {rows}."
+                f"Declare {self.param} with rows={got!r}"
+                + (
+                    ", or add it as a bias (Bias) instead of multiplying by it."
+                    if rows is None
+                    else f" or multiply a row of width {rows}."
+                )
             )
         return shapes.param_cols(self.param, where)  # H; V in a read-out
 
