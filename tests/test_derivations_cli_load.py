@@ -69,6 +69,8 @@ IDLE = Cell(
 BROKEN = {
     "syntax": ("CELL = (\n", 1, "SyntaxError: '(' was never closed"),
     "at_import": ("import math\n\nRATE = math.log(-1.0)\n", 3, "ValueError: math domain error"),
+    # a module that ends the program at import (a script's guard run on import)
+    "exits": ("import sys\n\nsys.exit('run me as a script')\n", 3, "SystemExit: run me as"),
     "bad_cell": (
         "from derivations.core.cell import Cell, Equation, Input, Param, State\n"
         "\n"

@@ -75,7 +75,7 @@ def import_user_module(spec: str, module_name: str, builtins: str) -> Any:
                 f"or add that folder to PYTHONPATH; built-in cells: {builtins}."
             ) from None
         raise _load_error(spec, f"importing {module_name}", error) from None
-    except Exception as error:  # the user's code: anything may be raised
+    except (Exception, SystemExit) as error:  # the user's code: anything, sys.exit too
         raise _load_error(spec, f"importing {module_name}", error) from None
     finally:
         if added:
@@ -131,7 +131,7 @@ def user_cell_value(spec: str, cell_type: type, builtins: str) -> Any:
             pass
         try:
             value = value()
-        except Exception as error:  # the user's factory: anything may be raised
+        except (Exception, SystemExit) as error:  # the user's factory, sys.exit too
             raise _load_error(spec, f"calling {attribute}()", error) from None
     if not isinstance(value, cell_type):
         raise CellLoadError(
