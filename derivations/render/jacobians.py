@@ -17,7 +17,7 @@ from derivations.core.errors import DerivationError, TooLargeError
 from derivations.core.notation import total_derivative
 from derivations.gradient.sums import cell_gradient
 from derivations.render.formulas import generic_sum
-from derivations.render.sums import gradient_lhs
+from derivations.render.sums import gradient_lhs, sum_signs
 
 __all__ = [
     "MAX_JACOBIAN_SPAN",
@@ -180,10 +180,5 @@ def product_compact_latex(cell: Cell, wrt: str, T: int) -> str:
             rf"\Big({_product(cell, state, low, 'i')}\Big)^{{\!\top}}{step}"
         )
     chain = chains[0] if len(chains) == 1 else r"\Big[" + " + ".join(chains) + r"\Big]"
-    if g.kind == "X":
-        sums = rf"\sum_{{i=k}}^{{{T}}}"
-    elif g.kind == "initial":
-        sums = rf"\sum_{{i=1}}^{{{T}}}"
-    else:
-        sums = rf"\sum_{{i=1}}^{{{T}}}\sum_{{k=1}}^{{i}}"
+    sums = sum_signs(g.kind, T)
     return f"{lhs} = {sums} {chain}"

@@ -51,6 +51,7 @@ __all__ = [
     "cell_written_out_latex",
     "gradient_lhs",
     "gradient_target",
+    "sum_signs",
     "written_groups",
 ]
 
@@ -264,12 +265,7 @@ def cell_compact_latex(cell: Cell, wrt: str, T: int, env: str = "pmatrix") -> st
         inner = _in_step(cell, g, m, None, _state_row_symbol(cell, k), u)
         summands.append(rf"{close}{dy}{head}{pick}{product}\Big({inner}\Big)^{{\!\top}}")
         where.append(_entry_rows(cell, g, m, k, u, notation, env))
-    if g.kind == "X":
-        sums = rf"\sum_{{i=k}}^{{{T}}}"
-    elif g.kind == "initial":
-        sums = rf"\sum_{{i=1}}^{{{T}}}"
-    else:
-        sums = rf"\sum_{{i=1}}^{{{T}}}\sum_{{k=1}}^{{i}}"
+    sums = sum_signs(g.kind, T)
     first = rf"{lhs} &= {sums} " + (
         summands[0] if len(summands) == 1 else r"\Big[" + " + ".join(summands) + r"\Big]"
     )
@@ -288,6 +284,17 @@ def cell_compact_latex(cell: Cell, wrt: str, T: int, env: str = "pmatrix") -> st
     for rows in where:
         lines += rows
     return r"\begin{aligned}" + r" \\ ".join(lines) + r"\end{aligned}"
+
+
+def sum_signs(kind: str, T: int) -> str:
+    r"""The sums a compact form runs over, by the gradient's kind (`CellGradient.kind`):
+    $\sum_{i \ge k}$ for an input $x_k$, $\sum_i$ for an initial state (its one step is
+    1), $\sum_i \sum_{k \le i}$ for a parameter of the cell."""
+    if kind == "X":
+        return rf"\sum_{{i=k}}^{{{T}}}"
+    if kind == "initial":
+        return rf"\sum_{{i=1}}^{{{T}}}"
+    return rf"\sum_{{i=1}}^{{{T}}}\sum_{{k=1}}^{{i}}"
 
 
 def _state_row_symbol(cell: Cell, t: str) -> str:
