@@ -94,7 +94,7 @@ display(mi_rnn)
 display(derive(mgu, "Whn", 3, form="compact"))
 
 # %% [markdown]
-# The same gradient written out, term by term: the six terms (i, k), each with the
+# The same gradient written out, term by term: every term (i, k), each with the
 # products of every path from the loss $L_i$ to the candidate at step k. One of them,
 # the term of $L_2$ through step 1, whose paths cross the one-step Jacobian $J_2$ once
 # for each of its products:
