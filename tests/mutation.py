@@ -80,7 +80,8 @@ MODULES: dict[str, tuple[str, ...]] = {
     ),
     "derivations/gradient/paths.py": ("tests/test_derivations_cell_paths.py", VERIFY),
     "derivations/gradient/loop.py": ("tests/test_derivations_cell_loop.py", VERIFY, READOUT),
-    "derivations/gradient/readout.py": (READOUT, VERIFY),
+    # the default read-out's signal is read by the built-in cells' terms (cell_sums' tests)
+    "derivations/gradient/readout.py": (READOUT, VERIFY, "tests/test_derivations_cell_sums.py"),
     # the unrolled program (85.2% at the stop that added it; 100% with 4 equivalents)
     "derivations/program/unroll.py": ("tests/test_derivations_cell_unroll.py", VERIFY, READOUT),
     # each operation's local derivative, LaTeX and code (77.9% when added; 100%, 5 equivalent)
@@ -104,8 +105,21 @@ MODULES: dict[str, tuple[str, ...]] = {
 #: the reason no behaviour can change.
 _OPS, _UNROLL = "derivations/core/ops.py", "derivations/program/unroll.py"
 _DEFINE, _ARITH = "derivations/core/define.py", "derivations/core/arith.py"
+_READOUT = "derivations/gradient/readout.py"
 _LAMBDIFY_SYMBOLS = 'a, h = sp.symbols("a h", real=True)'
 EQUIVALENT: dict[tuple[str, str, str], str] = {
+    **{
+        (_READOUT, line, line.replace(".T  #", "  #")): (
+            "the path from a read-out parameter's use u_i to y_i is diagonal, so its transpose "
+            "is itself: a read-out's parameters have V columns and a matrix's rows are D or H "
+            "(derivations.core.readout, core.write.matrix), so once a product has made a "
+            "V-wide value nothing multiplies it by a matrix again; what follows is element-wise"
+        )
+        for line in (
+            "back = program.dy[i] * use.path.matrix(scope, V, V).T  # dL_i/du_i, (1, V)",
+            'back = trace["dy"][i] @ use.path.value(scope, V, V).T  # dL_i/du_i, (V,)',
+        )
+    },
     (_ARITH, 'sign = "-" if c < 0 else ""', 'sign = "-" if c <= 0 else ""'): (
         "this line runs only for a Fraction whose denominator is not 1 (the if above it), "
         "and such a Fraction is never 0, so c < 0 and c <= 0 agree on every value it sees"

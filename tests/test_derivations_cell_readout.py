@@ -1,8 +1,11 @@
 r"""A cell's own read-out (`derivations.core.readout`), checked against a loss written by hand.
 
-Two cells define $y_t$ in their class bodies: ``squashed`` reads $\tanh(h_t)$, and
-``gated_out`` reads two states through a product, $y_t = (h_t W_{yh}) \odot (c_t W_{yc})
-+ b_y$, so $\partial y_t/\partial s_t$ is neither $W_{yh}$ nor one state's. Each is
+Three cells define $y_t$ in their class bodies: ``squashed`` reads $\tanh(h_t)$,
+``squashed_out`` squashes its output and uses $W_{yh}$ twice,
+$y_t = \tanh(h_t W_{yh} + \tanh(h_t) W_{yh} + b_y)$ (its local derivative reads $y_t$
+itself, $1 - y_t^2$, and each term of $W_{yh}$ adds two uses), and ``gated_out`` reads two states
+through a product, $y_t = (h_t W_{yh}) \odot (c_t W_{yc}) + b_y$, so
+$\partial y_t/\partial s_t$ is neither $W_{yh}$ nor one state's. Each is
 written a second time below as plain SymPy (`_hand_loss`: the forward pass and the
 MSE loss $\tfrac12\lVert y_t - r_t\rVert^2$, no engine code); `sympy.diff` of that loss
 is the reference for the expanded sum (its terms added up) and for the compiled loop,
@@ -54,6 +57,17 @@ class squashed:
 
 
 @cell
+class squashed_out:
+    W_xh = matrix(rows="D")
+    W_hh = matrix(rows="H")
+    b_h = vector()
+    h = tanh(x @ W_xh + prev.h @ W_hh + b_h)
+    W_yh = matrix(rows="H")
+    b_y = vector()
+    y = tanh(h @ W_yh + tanh(h) @ W_yh + b_y)
+
+
+@cell
 class gated_out:
     W_xf = matrix(rows="D")
     W_hf = matrix(rows="H")
@@ -75,6 +89,9 @@ def _forward(name: str, p: dict, xs: list, s0: dict, act: tuple) -> list:
         if name == "squashed":
             h = (xt @ p["Wxh"] + h @ p["Whh"] + p["bh"]).applyfunc(th)
             ys.append(h.applyfunc(th) @ p["Wyh"] + p["by"])
+        elif name == "squashed_out":
+            h = (xt @ p["Wxh"] + h @ p["Whh"] + p["bh"]).applyfunc(th)
+            ys.append((h @ p["Wyh"] + h.applyfunc(th) @ p["Wyh"] + p["by"]).applyfunc(th))
         else:
             f = (xt @ p["Wxf"] + h @ p["Whf"]).applyfunc(sg)
             c = f.multiply_elementwise(c) + (xt @ p["Wxc"]).applyfunc(th)
@@ -127,7 +144,7 @@ def _numeric_loss(c, values: dict[str, np.ndarray], losses_of: int | None = None
     return float(sum(sum((ys[t][j] - r[t, j]) ** 2 for j in range(V)) / 2 for t in steps))
 
 
-CELLS = [squashed, gated_out]
+CELLS = [squashed, squashed_out, gated_out]
 
 
 @pytest.mark.parametrize("c", CELLS, ids=lambda c: c.name)
@@ -273,21 +290,27 @@ class squashed_body:
     y = tanh(h) @ W_yh
 
 
-def test_each_terms_matrix_is_its_value() -> None:
+@pytest.mark.parametrize("c", CELLS[:2], ids=lambda c: c.name)
+def test_each_terms_matrix_is_its_value(c) -> None:
     """`CellTerm.matrix` (SymPy, through `readout_signal`) against `CellTerm.value` (NumPy,
-    checked against sympy.diff above), every term of every gradient of ``squashed``."""
-    values = _point(squashed, seed=5)
-    program = unroll_cell(squashed, T=T, D=D, H=H, V=V, loss="mse")
+    checked against sympy.diff above), every term of every gradient of the two cells with
+    one state."""
+    values = _point(c, seed=5)
+    program = unroll_cell(c, T=T, D=D, H=H, V=V, loss="mse")
     flat = {k: v.ravel() if v.shape[0] == 1 and k != "X" else v for k, v in values.items()}
     evaluation = lambdify_cell(program)(flat)
     inputs = program.inputs()
     numbers = dict(zip(inputs, _flat_inputs(program, flat), strict=True))
-    for name in squashed.gradient_names:
-        for term in cell_expanded_sum(squashed, name, T):
+    for name in c.gradient_names:
+        for term in cell_expanded_sum(c, name, T):
             matrix = term.matrix(program).applyfunc(program.nested)
             ours = np.asarray(sp.lambdify(inputs, matrix, "numpy")(*numbers.values()), dtype=float)
             value = np.asarray(term.value(program, evaluation.trace)).reshape(ours.shape)
             np.testing.assert_allclose(ours, value, rtol=0, atol=EXACT_ATOL, err_msg=name)
+            assert term.gradient.shape(D, H, V) == ours.shape, name
+            assert term.path_count() == len(term.paths), name
+            if name in c.read_out.param_names:  # from where it enters to y_i, nothing between
+                assert {p.through for p in term.paths} == {(f"y_{term.loss}",)}, name
 
 
 def _flat_inputs(program, flat: dict[str, np.ndarray]) -> list[float]:

@@ -14,10 +14,13 @@ import sympy as sp
 from test_derivations_cell_unroll import ATOL, RTOL, D, H, T, V, _array, _numbers, _rnnnum_params
 
 import rnnnum
+from derivations.check.verify import verify_cell
 from derivations.core.cells import gru, lstm, residual, vanilla
+from derivations.core.define import cell
 from derivations.core.errors import OutOfRangeError, TooLargeError, UnknownChoiceError
 from derivations.core.factors import LocalSum
 from derivations.core.spec import MAX_STEPS
+from derivations.core.write import matrix, prev, scalar, tanh, x
 from derivations.gradient.sums import cell_expanded_sum, cell_gradient, cell_pairs, to_states
 from derivations.program.unroll import unroll_cell
 from derivations.render.sums import (
@@ -188,6 +191,37 @@ def test_every_terms_matrix_is_rnnnums_term_at_a_point(name: str, rng) -> None:
                 mine.reshape(expected.shape), expected, rtol=RTOL, atol=ATOL,
                 err_msg=f"{name}: ({term.loss}, {term.step}) of dL/d{wrt}",
             )  # fmt: skip
+
+
+@cell
+class gained:
+    """A vanilla cell whose recurrence is scaled by one learned number g (a scalar)."""
+
+    W_xh = matrix(rows="D")
+    W_hh = matrix(rows="H")
+    g = scalar()
+    h = tanh(x @ W_xh + g * (prev.h @ W_hh))
+
+
+def test_a_scalar_parameters_terms_are_one_by_one_and_their_values(rng) -> None:
+    """dL/dg of a scalar g: each term's SymPy matrix is (1, 1) and is its float64 value,
+    and the verifier passes the cell (each value against central differences of its L_i)."""
+    table = verify_cell(gained, steps=(2,), losses=("mse",))
+    assert table.passed, "\n".join(map(str, table.failures))
+    assert any(row.wrt == "g" for row in table.rows)
+    program = unroll_cell(gained, T=T, D=D, H=H, V=V, loss="mse")
+    numbers, _ = _numbers(program, rng, "mse")
+    trace = program.trace(numbers)
+    values = {s: sp.Float(v) for s, v in program.evaluate(numbers).items()}
+    terms = cell_expanded_sum(gained, "g", T)
+    assert len(terms) == T * (T + 1) // 2
+    for term in terms:
+        mine = _at(term.matrix(program), values)
+        assert mine.shape == term.gradient.shape(D, H, V) == (1, 1)
+        np.testing.assert_allclose(
+            mine.ravel(), np.ravel(term.value(program, trace)), rtol=RTOL, atol=ATOL,
+            err_msg=f"({term.loss}, {term.step}) of dL/dg",
+        )  # fmt: skip
 
 
 def test_the_paths_are_the_terms_matrix_exactly() -> None:

@@ -27,7 +27,6 @@ from derivations.core.nodes import Node
 from derivations.program.unroll import UnrolledCell
 
 __all__ = [
-    "READOUT_LATEX",
     "Entry",
     "Gradient",
     "Link",
@@ -94,10 +93,6 @@ class Gradient(Protocol):
     def wrt(self) -> str: ...
     @property
     def entries(self) -> tuple[Entry, ...]: ...
-
-
-#: The read-out's parameters and their LaTeX (shared by every cell).
-READOUT_LATEX = {"Wyh": "W_{yh}", "by": "b_y"}
 
 
 def sum_notation(cell: Cell) -> Notation:

@@ -48,7 +48,6 @@ from derivations.core.errors import OutOfRangeError, TooLargeError, UnknownChoic
 from derivations.core.factors import ONE, FloatArray, LocalSum, Notation
 from derivations.core.spec import MAX_STEPS
 from derivations.gradient.links import (
-    READOUT_LATEX,
     Entry,
     Link,
     Path,
@@ -66,7 +65,6 @@ from derivations.program.unroll import UnrolledCell
 
 __all__ = [
     "MAX_TERM_PATHS",
-    "READOUT_LATEX",
     "CellGradient",
     "CellTerm",
     "Link",
@@ -377,7 +375,7 @@ def _add(matrices: Iterator[Any]) -> Any:
 
 def _route_paths(
     head: tuple[Link, ...], i: int, k: int, entry: Entry, land: str, chosen: list[LocalSum],
-    first: int = 1,
+    first: int,
 ) -> Iterator[Path]:  # fmt: skip
     """The paths of one route: one product per way through each block and the entry;
     `first` is the sign of the head's product."""
