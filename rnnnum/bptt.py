@@ -22,7 +22,14 @@ from typing import Any, overload
 
 import numpy as np
 
-from rnnnum._arith import all_finite, contract_steps, frozen_record, pick_flat, rows_times
+from rnnnum._arith import (
+    all_finite,
+    contract_steps,
+    frozen_record,
+    pick_flat,
+    rows_times,
+    tape_copy,
+)
 from rnnnum._checks import FloatArray, describe
 from rnnnum._overflow import BACKWARD_REMEDY, OnOverflow, OverflowGuard
 from rnnnum.errors import DTypeError, MismatchedCacheError
@@ -83,7 +90,7 @@ def output_signals(cache: AnyCache) -> FloatArray:
     """
     if cache.p is None:
         return get_loss(cache.loss_name).gradient(cache.y, cache.targets)
-    dY = cache.p.copy()
+    dY = tape_copy(cache.p)  # the layout of p: a step tape stays one
     flat, index = pick_flat(dY, cache.targets)
     flat[index] -= 1.0  # p_t - onehot(target_t), the arithmetic of rnnnum.losses
     return dY

@@ -134,9 +134,7 @@ class VanillaCell:
         X = cell_inputs(X, Wxh, "Wxh")
         N, T, _ = X.shape
         f = get_activation(self.activation)
-        H = Whh.shape[0]
-        h = np.zeros((N, T + 1, H))
-        a, h[:, 1:] = vanilla_states(X, Wxh, Whh, bh, h[:, 0], f, self.residual)
+        a, h = vanilla_states(X, Wxh, Whh, bh, np.zeros((N, Whh.shape[0])), f, self.residual)
         fprime = f.derivative(a, f.forward(a) if self.residual else h[:, 1:])  # f'(a_t), (N, T, H)
         return h[:, T], Tape(X=X, h=h, fprime=fprime)
 

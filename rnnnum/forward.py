@@ -26,7 +26,14 @@ from typing import Any, overload
 import numpy as np
 from numpy.typing import NDArray
 
-from rnnnum._arith import frozen_record, rows
+from rnnnum._arith import (
+    as_step_tape,
+    frozen_record,
+    memory_rows,
+    step_rows,
+    step_tape,
+    with_cached,
+)
 from rnnnum._checks import FloatArray
 from rnnnum._inputs import check_h0, check_targets, check_X
 from rnnnum._overflow import OnOverflow, OverflowGuard
@@ -52,14 +59,15 @@ def _readout(
     gets the same y_t whatever T (as long as BLAS takes the same path for every row count).
     """
     N, T, _ = h.shape
-    y = np.empty((N, T, params.V))
-    np.dot(rows(h), params.Wyh, out=rows(y))  # y_t = h_t W_yh + b_y; ∂y_t/∂h_t = W_yh
+    y = step_tape(N, T, params.V)  # step by step in memory, like the states' tape
+    np.dot(step_rows(h), params.Wyh, out=memory_rows(y))  # y_t = h_t W_yh + b_y; ∂y_t/∂h_t = W_yh
     if not loss_fn.class_targets:
         y += params.by
-        sq = (y - targets) ** 2  # L_t = ½ sum_n ||y_t - r_t||², summed per step as one block
-        return y, None, 0.5 * np.ascontiguousarray(sq.transpose(1, 0, 2)).reshape(T, -1).sum(1)
+        # L_t = ½ sum_n ||y_t - r_t||², summed per step as one block
+        sq = (y.swapaxes(0, 1) - targets.swapaxes(0, 1)) ** 2
+        return y, None, 0.5 * sq.reshape(T, -1).sum(1)
     p, picked = probabilities_and_picked(y, targets, bias=params.by)  # y += b_y on the way
-    return y, p, -np.ascontiguousarray(picked.reshape(N, T).T).sum(axis=1)  # log p_t[n, target]
+    return y, p, -picked.reshape(T, N).sum(axis=1)  # log p_t[n, target], rows step by step
 
 
 #: What `forward` returns for each kind of parameters.
@@ -158,7 +166,7 @@ def forward(
     kernel = kernel_for(params)
     options = kernel.configure(params, activation=activation, residual=residual, c0=c0)
     loss_fn = get_loss(loss)
-    X = check_X(X, params, kernel.input_weight)
+    X = as_step_tape(check_X(X, params, kernel.input_weight))  # x_t: one block per step
     N, T, _ = X.shape
     targets = check_targets(targets, loss, N, T, params.V)
     initial = kernel.initial(params, check_h0(h0, N, params.H), c0, N)
@@ -166,6 +174,8 @@ def forward(
     fields = kernel.forward(
         params, X, initial, options, lambda h: _readout(params, h, targets, loss_fn), guard
     )
-    return frozen_record(
+    cached = fields.pop("cached", {})  # derived arrays the loop made on the way (h_prev)
+    record: AnyCache = frozen_record(
         kernel.cache_type, params=params, X=X, targets=targets, loss_name=loss_fn.name, **fields
     )
+    return with_cached(record, cached)

@@ -28,6 +28,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from rnnnum._arith import memory_rows, step_rows, step_tape
 from rnnnum._checks import FloatArray
 
 __all__ = ["GRUTape", "gru_backward", "gru_forward", "gru_step_back", "gru_step_jacobians"]
@@ -77,7 +78,7 @@ def gru_forward(
     reset: str,
 ) -> GRUTape:
     """Run the GRU over X (N, T, D) from h0 (N, H); no checks (callers validate)."""
-    N, T, D = X.shape
+    N, T, _ = X.shape
     H = Wh.shape[0]
     # sigma(a) = (1 + tanh(a/2)) / 2 never overflows (activations.py). The gates r, z
     # need a/2 only: their columns of W_x, b_x, W_h and b_h are halved once here, which
@@ -85,13 +86,13 @@ def gru_forward(
     half = np.ones(3 * H)
     half[: 2 * H] = 0.5
     Wx, bx, Wh, bh = Wx * half, bx * half, Wh * half, bh * half
-    h = np.empty((N, T + 1, H))
+    h = step_tape(N, T + 1, H)  # step tapes (`rnnnum._arith.step_tape`): each step one block
     h[:, 0] = h0
-    gates = np.empty((N, T, 3 * H))
-    pre = gates.reshape(N * T, 3 * H)
-    np.dot(X.reshape(N * T, D), Wx, out=pre)  # x_t W_x, all steps
+    gates = step_tape(N, T, 3 * H)
+    pre = memory_rows(gates)
+    np.dot(step_rows(X), Wx, out=pre)  # x_t W_x, all steps
     pre += bx  # u_t = x_t W_x + b_x, all steps
-    vn = np.empty((N, T, H))
+    vn = step_tape(N, T, H)
     v = np.empty((N, 3 * H))
     rv = np.empty((N, H))
     after = reset == "after"
@@ -192,8 +193,8 @@ def gru_backward(
     step t; the sweep adds the part through step t+1.
     """
     N, T, H = dh_direct.shape
-    dU = np.empty((N, T, 3 * H))
-    dV = dU if tape.reset == "before" else np.empty((N, T, 3 * H))
+    dU = step_tape(N, T, 3 * H)
+    dV = dU if tape.reset == "before" else step_tape(N, T, 3 * H)
     dh = np.empty((N, H))
     dh_next = np.zeros((N, H))
     after = dV is not dU

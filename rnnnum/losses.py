@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from rnnnum._arith import rows
+from rnnnum._arith import empty_like_tape, memory_order, memory_rows
 from rnnnum._checks import FloatArray, choice
 
 __all__ = ["LOSSES", "Loss", "get_loss", "log_softmax", "probabilities_and_picked"]
@@ -41,18 +41,20 @@ def probabilities_and_picked(
     y: FloatArray, targets: NDArray[Any], *, bias: FloatArray | None = None
 ) -> tuple[FloatArray, FloatArray]:
     """p = softmax(y) (..., V) and the log-probability of each row's target, (rows,), bit for
-    bit ``numpy.exp(log_softmax(y))`` and ``log_softmax(y)[..., target]``.
+    bit ``numpy.exp(log_softmax(y))`` and ``log_softmax(y)[..., target]``; p has y's
+    layout, and the rows go in their memory order (`rnnnum._arith.memory_rows`: step by
+    step for a step tape).
 
     Every reduction is over one row, so the rows go in blocks of `SOFTMAX_BLOCK_ROWS`:
     each block's passes read and write memory the cache still holds, and log p lives in
     one block's scratch only (the loss needs one entry per row). With `bias` (V,),
     ``y += bias`` is done first, in place, block by block (the read-out's b_y).
     """
-    p = np.empty_like(y)
-    y_rows, p_rows = rows(y), rows(p)
+    p = empty_like_tape(y)
+    y_rows, p_rows = memory_rows(y), memory_rows(p)
     V = y_rows.shape[1]
     picked = np.empty(y_rows.shape[0])
-    index = targets.reshape(-1)
+    index = memory_order(targets, y).reshape(-1)
     work = np.empty((SOFTMAX_BLOCK_ROWS, 1))
     scratch = np.empty((SOFTMAX_BLOCK_ROWS, V))
     for start in range(0, y_rows.shape[0], SOFTMAX_BLOCK_ROWS):

@@ -25,6 +25,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from rnnnum._arith import memory_rows, step_rows, step_tape
 from rnnnum._checks import FloatArray
 
 __all__ = ["LSTMTape", "lstm_backward", "lstm_forward", "lstm_step_back", "lstm_step_jacobians"]
@@ -35,7 +36,7 @@ class LSTMTape:
     """What the LSTM's forward pass keeps for going back; batch first.
 
     Attributes:
-        X: inputs (N, T, D).
+        X: inputs (N, T, D).  The others are step tapes (`rnnnum._arith.step_tape`).
         h: states h_0..h_T, (N, T+1, H).  c: cell states c_0..c_T, (N, T+1, H).
         gates: the activated gates of every step, (N, T, 4H), blocks i, f, o, g.
         tanh_c: tanh(c_t) for t = 1..T, (N, T, H).
@@ -58,7 +59,7 @@ def lstm_forward(
     Wx: FloatArray, Wh: FloatArray, b: FloatArray, X: FloatArray, h0: FloatArray, c0: FloatArray
 ) -> LSTMTape:
     """Run the LSTM over X (N, T, D) from h0, c0 (N, H); no checks (callers validate)."""
-    N, T, D = X.shape
+    N, T, _ = X.shape
     H = Wh.shape[0]
     # sigma(a) = (1 + tanh(a/2)) / 2 never overflows (activations.py). The gates i, f, o
     # need a/2 only: their columns of W_x, W_h and b are halved once here, which gives
@@ -66,14 +67,14 @@ def lstm_forward(
     half = np.ones(4 * H)
     half[: 3 * H] = 0.5
     Wx, Wh, b = Wx * half, Wh * half, b * half
-    h = np.empty((N, T + 1, H))
-    c = np.empty((N, T + 1, H))
+    h = step_tape(N, T + 1, H)  # step tapes (`rnnnum._arith.step_tape`): each step one block
+    c = step_tape(N, T + 1, H)
     h[:, 0], c[:, 0] = h0, c0
-    gates = np.empty((N, T, 4 * H))
-    pre = gates.reshape(N * T, 4 * H)
-    np.dot(X.reshape(N * T, D), Wx, out=pre)  # x_t W_x, all steps
+    gates = step_tape(N, T, 4 * H)
+    pre = memory_rows(gates)
+    np.dot(step_rows(X), Wx, out=pre)  # x_t W_x, all steps
     pre += b  # x_t W_x + b, all steps (the order of a_t's sum is kept: (x W_x + b) + h W_h)
-    tanh_c = np.empty((N, T, H))
+    tanh_c = step_tape(N, T, H)
     hw = np.empty((N, 4 * H))
     ig = np.empty((N, H))
     for t in range(T):
@@ -155,7 +156,7 @@ def lstm_backward(
     """
     N, T, H = dh_direct.shape
     WhT = np.ascontiguousarray(Wh.T)
-    dA = np.empty((N, T, 4 * H))
+    dA = step_tape(N, T, 4 * H)
     dh = np.empty((N, H))
     dh_next = np.zeros((N, H))  # dL/dh_t through h_{t+1}: nothing after h_T
     dc_next: FloatArray | None = None

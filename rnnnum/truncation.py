@@ -18,7 +18,7 @@ from typing import cast, overload
 
 import numpy as np
 
-from rnnnum._arith import rows_times
+from rnnnum._arith import rows_times, step_tape
 from rnnnum._checks import positive_int
 from rnnnum._overflow import BACKWARD_REMEDY, OnOverflow, OverflowGuard
 from rnnnum.bptt import (
@@ -73,7 +73,7 @@ def truncated_bptt(
     window = positive_int(window, "window")
     guard = OverflowGuard(on_overflow, "truncated_bptt", BACKWARD_REMEDY)
     N, T, gH = cache.N, cache.T, getattr(params, kernel.input_weight).shape[1]
-    dU = np.empty((N, T, gH))
+    dU = step_tape(N, T, gH)  # laid out as bptt's signals: the same sums, in the same order
     dV = dU  # one array where the cell has one pre-activation (vanilla, LSTM)
     initial = {f"{state}0": np.zeros((N, params.H)) for state in kernel.states}
     with np.errstate(over="ignore", invalid="ignore"):
@@ -81,7 +81,7 @@ def truncated_bptt(
             dU[:, t] = S.u.sum(axis=0)  # the signal restricted to the losses within the window
             if S.v is not S.u:
                 if dV is dU:
-                    dV = np.empty((N, T, gH))
+                    dV = step_tape(N, T, gH)
                 dV[:, t] = S.v.sum(axis=0)
             guard.check(dU[:, t], f"dL/d{kernel.signal}_{t + 1}", t + 1, T)
             if t == 0:  # what reaches the initial states, through every path

@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
+from rnnnum._arith import read_only
 from rnnnum._checks import FloatArray
 from rnnnum.activations import get_activation
 from rnnnum.params import GRADIENT_NAMES, PARAM_NAMES, RNNParams
@@ -72,7 +73,7 @@ class ForwardCache:
     def h_prev(self) -> FloatArray:
         r"""$h_0, \dots, h_{T-1}$: the state each step reads, (N, T, H); computed once,
         read-only."""
-        return _read_only(np.concatenate([self.h0[:, None, :], self.h[:, :-1, :]], axis=1))
+        return read_only(np.concatenate([self.h0[:, None, :], self.h[:, :-1, :]], axis=1))
 
     @cached_property
     def fprime(self) -> FloatArray:
@@ -80,12 +81,7 @@ class ForwardCache:
         computed once, read-only."""
         f = get_activation(self.activation)
         # The derivative reads f(a_t): h_t itself, except in the residual cell (h_{t-1} + f(a_t)).
-        return _read_only(f.derivative(self.a, f.forward(self.a) if self.residual else self.h))
-
-
-def _read_only(arr: FloatArray) -> FloatArray:
-    arr.setflags(write=False)
-    return arr
+        return read_only(f.derivative(self.a, f.forward(self.a) if self.residual else self.h))
 
 
 @dataclass(frozen=True, eq=False)

@@ -20,7 +20,15 @@ from typing import Any
 
 import numpy as np
 
-from rnnnum._arith import all_finite, contract_steps, rows
+from rnnnum._arith import (
+    all_finite,
+    contract_steps,
+    memory_rows,
+    read_only,
+    rows,
+    step_rows,
+    step_tape,
+)
 from rnnnum._checks import FloatArray
 from rnnnum._overflow import OverflowGuard, largest
 from rnnnum.activations import Activation, get_activation
@@ -54,19 +62,25 @@ def vanilla_states(
     f: Activation,
     residual: bool,
 ) -> tuple[FloatArray, FloatArray]:
-    """Pre-activations a_1..a_T and states h_1..h_T, both (N, T, H), from X (N, T, D), h0 (N, H)."""
+    """Pre-activations a_1..a_T (N, T, H) and the states h_0, h_1..h_T (N, T+1, H), from
+    X (N, T, D), h0 (N, H).
+
+    Both are step tapes (`rnnnum._arith.step_tape`): h_1..h_T is ``states[:, 1:]`` and
+    what each step reads, h_0..h_{T-1}, is ``states[:, :-1]``, views of one tape.
+    """
     N, T, _ = X.shape
     H = Whh.shape[0]
     act = f.forward
     ufunc = act if isinstance(act, np.ufunc) else None  # tanh: written into h_t
-    a = np.empty((N, T, H))
-    h = np.empty((N, T, H))
+    a = step_tape(N, T, H)
+    states = step_tape(N, T + 1, H)  # h_0, h_1, ..., h_T
+    states[:, 0] = h0
+    h, h_prev = states[:, 1:], states[:, :-1]
     hw = np.empty((N, H))
-    h_prev = h0
-    np.dot(rows(X), Wxh, out=rows(a))  # x_t W_xh, all steps in one product
+    np.dot(step_rows(X), Wxh, out=memory_rows(a))  # x_t W_xh, all steps in one product
     for t in range(T):
         a_t = a[:, t]
-        np.dot(h_prev, Whh, out=hw)
+        np.dot(h_prev[:, t], Whh, out=hw)
         a_t += hw  # a_t = x_t W_xh + h_{t-1} W_hh + b_h, (N, H); ∂a_t/∂h_{t-1} = W_hh
         a_t += bh
         h_t = h[:, t]
@@ -75,9 +89,8 @@ def vanilla_states(
         else:
             h_t[...] = act(a_t)
         if residual:
-            h_t += h_prev  # h_t = h_{t-1} + f(a_t); its own path from h_{t-1}: I
-        h_prev = h_t
-    return a, h
+            h_t += h_prev[:, t]  # h_t = h_{t-1} + f(a_t); its own path from h_{t-1}: I
+    return a, states
 
 
 def state_sweep(
@@ -205,7 +218,8 @@ class VanillaKernel:
         h0 = initial["h0"]
         with np.errstate(over="ignore", invalid="ignore"):  # the guard reports instead of NumPy
             f, residual = options.activation, options.residual
-            a, h = vanilla_states(X, params.Wxh, params.Whh, params.bh, h0, f, residual)
+            a, states = vanilla_states(X, params.Wxh, params.Whh, params.bh, h0, f, residual)
+            h = states[:, 1:]
             y, p, losses = readout(h)  # ∂L_t/∂y_t in losses.py
         loss = float(losses.sum())  # finite only if every L_t is
         if not (np.isfinite(loss) and all_finite(a)):  # report the first step that overflowed
@@ -219,6 +233,7 @@ class VanillaKernel:
         return {
             "h0": h0, "activation": options.activation.name, "residual": options.residual,
             "a": a, "h": h, "y": y, "p": p, "losses": losses, "loss": loss,
+            "cached": {"h_prev": read_only(states[:, :-1])},
         }  # fmt: skip
 
     def sweep(
