@@ -21,11 +21,12 @@ The full twin (`rnnnum.forward`, `rnnnum.bptt`, the components) and the training
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 import numpy as np
 
-from rnnnum._arith import memory_rows, step_rows, step_tape
+from rnnnum._arith import memory_rows, read_only, step_rows, step_tape
 from rnnnum._checks import FloatArray
 
 __all__ = ["LSTMTape", "lstm_backward", "lstm_forward", "lstm_step_back", "lstm_step_jacobians"]
@@ -55,6 +56,24 @@ class LSTMTape:
         return self.gates[..., k * H : (k + 1) * H]
 
 
+@functools.cache
+def _gate_affine(H: int) -> tuple[FloatArray, FloatArray]:
+    """(shift, scale), (4H,): adding, then multiplying, turns tanh(a/2) into σ(a) in the
+    i, f, o blocks and leaves the g block as it is (+ 0, * 1)."""
+    shift, scale = np.zeros(4 * H), np.ones(4 * H)
+    shift[: 3 * H], scale[: 3 * H] = 1.0, 0.5
+    return read_only(shift), read_only(scale)
+
+
+@functools.cache
+def _slope_affine(H: int) -> tuple[FloatArray, FloatArray]:
+    """(beta, alpha), (4H,): (beta - u) u + alpha is σ' = (1 - σ) σ in the i, f, o blocks
+    and tanh' = 1 - g² in the g block."""
+    beta, alpha = np.zeros(4 * H), np.zeros(4 * H)
+    beta[: 3 * H], alpha[3 * H :] = 1.0, 1.0
+    return read_only(beta), read_only(alpha)
+
+
 def lstm_forward(
     Wx: FloatArray, Wh: FloatArray, b: FloatArray, X: FloatArray, h0: FloatArray, c0: FloatArray
 ) -> LSTMTape:
@@ -77,15 +96,15 @@ def lstm_forward(
     tanh_c = step_tape(N, T, H)
     hw = np.empty((N, 4 * H))
     ig = np.empty((N, H))
+    shift, scale = _gate_affine(H)
     for t in range(T):
         a = gates[:, t]  # (N, 4H): a_t = x_t W_x + b + h_{t-1} W_h, then the gates
         np.matmul(h[:, t], Wh, out=hw)
         a += hw
-        sig = a[:, : 3 * H]  # a/2 of i, f, o
-        np.tanh(sig, out=sig)
-        sig += 1.0
-        sig *= 0.5
-        np.tanh(a[:, 3 * H :], out=a[:, 3 * H :])  # g
+        # Whole rows, not blocks (a block of a row is a strided view, several times slower):
+        np.tanh(a, out=a)  # tanh(a/2) of i, f, o (their columns halved) and g = tanh(a^g)
+        a += shift  # σ = (1 + tanh(a/2)) * 0.5 for i, f, o; g + 0 and g * 1 leave g
+        a *= scale
         np.multiply(a[:, H : 2 * H], c[:, t], out=c[:, t + 1])  # f * c_{t-1}
         np.multiply(a[:, :H], a[:, 3 * H :], out=ig)  # i * g
         c[:, t + 1] += ig
@@ -126,8 +145,10 @@ def lstm_step_back(
         da = np.empty((*dh.shape[:-1], 4 * H))
     dh_prev, dc_t = out if out is not None else (np.empty_like(dh), np.empty_like(dh))
     # Each line computes what the plain expression in its comment computes, in its order.
-    sig_prime = np.subtract(1.0, gates[:, : 3 * H])  # σ' = σ(1 - σ) of i, f, o at once
-    sig_prime *= gates[:, : 3 * H]
+    beta, alpha = _slope_affine(H)
+    slope = np.subtract(beta, gates)  # the local slope of each block, whole rows at once:
+    slope *= gates  # (1 - σ) σ for i, f, o and (0 - g) g + 1 = 1 - g² for g
+    slope += alpha
     tanh_prime = np.multiply(tc, tc)
     np.subtract(1.0, tanh_prime, out=tanh_prime)  # 1 - tanh² c_t
     np.multiply(dh, gates[:, 2 * H : 3 * H], out=dc_t)  # dh * o * (1 - tc²): via h_t,
@@ -137,11 +158,8 @@ def lstm_step_back(
     np.multiply(dc_t, g, out=da[..., :H])  # i: ∂c_t/∂i_t = diag(g),
     np.multiply(dc_t, tape.c[:, t], out=da[..., H : 2 * H])  # f: ∂c_t/∂f_t = diag(c_{t-1}),
     np.multiply(dh, tc, out=da[..., 2 * H : 3 * H])  # o: ∂h_t/∂o_t = diag(tanh c_t),
-    da[..., : 3 * H] *= sig_prime  # ... each times its σ', in one pass
-    np.multiply(g, g, out=tanh_prime)
-    np.subtract(1.0, tanh_prime, out=tanh_prime)  # tanh' of g
-    np.multiply(dc_t, i, out=da[..., 3 * H :])
-    da[..., 3 * H :] *= tanh_prime  # g: ∂c_t/∂g_t = diag(i), tanh'
+    np.multiply(dc_t, i, out=da[..., 3 * H :])  # g: ∂c_t/∂g_t = diag(i),
+    da *= slope  # ... each times its block's slope, in one pass
     np.matmul(da, WhT, out=dh_prev)  # ∂a_t/∂h_{t-1} = W_h
     return da, dh_prev, np.multiply(dc_t, f, out=dc_t)  # ∂c_t/∂c_{t-1} = diag(f)
 
