@@ -24,7 +24,8 @@ __all__ = ["GRUCache", "GRUGradients", "LSTMCache", "LSTMGradients"]
 
 @dataclass(frozen=True, eq=False)
 class _GatedCache:
-    """Everything the forward pass of a gated cell computed; batch first, step t at index t-1."""
+    """Everything the forward pass of a gated cell computed; batch first, step t at index t-1
+    (laid out step after step in memory, as `rnnnum.ForwardCache` says)."""
 
     X: FloatArray = field(repr=False)
     targets: NDArray[Any] = field(repr=False)

@@ -95,28 +95,36 @@ def gru_forward(
     vn = step_tape(N, T, H)
     v = np.empty((N, 3 * H))
     rv = np.empty((N, H))
+    # r, z and n are worked on in blocks of their own (a block of a row of the tape is a
+    # strided view, several times slower per element), then written into the tape.
+    rz, n = np.empty((N, 2 * H)), np.empty((N, H))
     after = reset == "after"
+    if not after:
+        Wh_rz, Wh_n = np.ascontiguousarray(Wh[:, : 2 * H]), np.ascontiguousarray(Wh[:, 2 * H :])
+        v_rz = np.empty((N, 2 * H))
     for t in range(T):
         a = gates[:, t]  # (N, 3H): u_t, then the gates
         if after:
             np.matmul(h[:, t], Wh, out=v)  # v_t = h_{t-1} W_h + b_h, all three blocks
             v += bh
-            a[:, : 2 * H] += v[:, : 2 * H]
-            _sigmoid_of_half_(a[:, : 2 * H])  # r, z
+            np.add(a[:, : 2 * H], v[:, : 2 * H], out=rz)
+            _sigmoid_of_half_(rz)  # r, z
             vn[:, t] = v[:, 2 * H :]
-            np.multiply(a[:, :H], v[:, 2 * H :], out=rv)  # r ⊙ v^n
+            np.multiply(rz[:, :H], v[:, 2 * H :], out=rv)  # r ⊙ v^n
         else:
-            np.matmul(h[:, t], Wh[:, : 2 * H], out=v[:, : 2 * H])
-            a[:, : 2 * H] += v[:, : 2 * H]
-            a[:, : 2 * H] += bh[: 2 * H]
-            _sigmoid_of_half_(a[:, : 2 * H])
-            np.multiply(a[:, :H], h[:, t], out=rv)  # r ⊙ h_{t-1}
-            np.matmul(rv, Wh[:, 2 * H :], out=vn[:, t])  # (r ⊙ h_{t-1}) W_hn
+            np.matmul(h[:, t], Wh_rz, out=v_rz)
+            np.add(a[:, : 2 * H], v_rz, out=rz)
+            rz += bh[: 2 * H]
+            _sigmoid_of_half_(rz)
+            np.multiply(rz[:, :H], h[:, t], out=rv)  # r ⊙ h_{t-1}
+            np.matmul(rv, Wh_n, out=vn[:, t])  # (r ⊙ h_{t-1}) W_hn
             vn[:, t] += bh[2 * H :]
             rv = vn[:, t]
-        z, n = a[:, H : 2 * H], a[:, 2 * H :]
-        n += rv  # u^n + r ⊙ v^n ("after") or u^n + v^n ("before")
+        a[:, : 2 * H] = rz
+        z = rz[:, H:]
+        np.add(a[:, 2 * H :], rv, out=n)  # u^n + r ⊙ v^n ("after") or u^n + v^n ("before")
         np.tanh(n, out=n)
+        a[:, 2 * H :] = n
         np.subtract(h[:, t], n, out=h[:, t + 1])  # h_t = n + z (h_{t-1} - n)
         h[:, t + 1] *= z  #     = (1 - z) n + z h_{t-1}
         h[:, t + 1] += n

@@ -26,7 +26,9 @@ class ForwardCache:
     r"""Everything the forward pass computed, kept for `rnnnum.bptt`.
 
     Time index: position ``t - 1`` of a (N, T, ...) array holds step t, so
-    ``h[:, 0]`` is $h_1$; $h_0$ is the separate field ``h0``.
+    ``h[:, 0]`` is $h_1$; $h_0$ is the separate field ``h0``. The (N, T, ...) arrays
+    (X, a copy of the inputs, included) lie in memory step after step, batch-first
+    views of (T, N, ...) blocks (`rnnnum._arith.step_tape`): index them as batch first.
 
     Attributes:
         params: the parameters used (checked again by `bptt`).
