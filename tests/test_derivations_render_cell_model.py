@@ -10,6 +10,7 @@ from vanilla_reference import render_model as reference
 
 from derivations import DerivationError, ModelSpec
 from derivations.core.cells import lstm, residual, vanilla
+from derivations.core.notation import ACTIVATION_NAMES
 from derivations.render.loop import cell_loop_update_latex
 from derivations.render.model import (
     forward_entry_latex,
@@ -64,6 +65,27 @@ def test_the_model_and_its_local_derivatives_read_as_typed(activation, loss, h, 
         r"\frac{\partial a_{t}}{\partial h_{t-1}} &= W_{hh}",
         r"\frac{\partial a_{t}}{\partial x_{t}} &= W_{xh}",
     )
+
+
+@pytest.mark.parametrize("activation", ACTIVATION_NAMES)
+def test_every_activation_reads_as_its_table_writes_it(activation: str) -> None:
+    """h = f(a) and f'(a) as the activation table of derivations.core.spec writes them
+    (SymPy's print of f and its own derivative), in rows typed here, for every activation."""
+    cell, act = vanilla(activation), ModelSpec(activation=activation).act
+    h = act.latex("a_{t}")
+    assert model_latex(cell) == _aligned(
+        *_step("t", "t-1", h, "cross_entropy"), r"L &= \sum_{t=1}^{T} L_{t}"
+    )
+    slope = act.derivative_latex("a_{t}", "h_{t}")
+    diag = "I" if slope == "1" else rf"\operatorname{{diag}}({slope})"  # identity: f' = 1
+    rows = local_jacobians_latex(cell).removeprefix(r"\begin{aligned}").split(r" \\ ")
+    dh_da = r"\frac{\partial h_{t}}{\partial a_{t}}"
+    assert rows[2] == rf"{dh_da} &= \operatorname{{diag}}(f'(a_{{t}})) = {diag}"
+    steps = [
+        r" \\ ".join(_step(t, t - 1, act.latex(f"a_{{{t}}}"), "cross_entropy")) for t in (1, 2)
+    ]
+    expected = r"\begin{aligned}" + r" \\[6pt] ".join([*steps, "L &= L_{1} + L_{2}"])
+    assert forward_latex(cell, 2) == expected + r"\end{aligned}"
 
 
 def test_the_forward_pass_reads_step_by_step() -> None:

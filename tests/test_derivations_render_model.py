@@ -1,98 +1,26 @@
-r"""vanilla_reference.render_model: the model's LaTeX read against the cell, paths against rnnnum.
-
-The step equations, local Jacobians and parameter rules `render_model` prints from
-the vanilla cell are read against the vanilla RNN written out by hand here, and each path
-$\mathrm{d}L_i/\mathrm{d}h_t$ against rnnnum restarted from h_t.
+r"""The vanilla reference's own rendering: its loop updates read against the vanilla RNN
+written out by hand here, and each path $\mathrm{d}L_i/\mathrm{d}h_t$ against rnnnum
+restarted from h_t (the engine's paths are read against these paths).
 """
 
 from __future__ import annotations
-
-import re
 
 import numpy as np
 import pytest
 from vanilla_reference.lambdified import lambdify_model
 from vanilla_reference.render_loop import loop_update_latex
-from vanilla_reference.render_model import (
-    forward_latex,
-    hidden_latex,
-    hidden_path_factors,
-    local_jacobians_latex,
-    model_latex,
-    parameter_locals_latex,
-)
+from vanilla_reference.render_model import hidden_latex, hidden_path_factors
 from vanilla_reference.terms import _product_value
 from vanilla_reference.unroll import unroll
 from vanilla_reference.verify import _rnnnum_problem
 
 import rnnnum
-from derivations.core.notation import ACTIVATION_NAMES, pair_position, step_position
+from derivations.core.notation import pair_position, step_position
 from derivations.core.spec import ModelSpec
 
 #: Two float64 evaluations of the same chain in different orders: a few ulps.
 PATH_RTOL = 1e-12
 PATH_ATOL = 1e-14
-
-
-def _norm(row: str) -> str:
-    """One equation with ``&=`` as ``=`` and one-token subscripts unbraced (h_{0} is h_0)."""
-    return re.sub(r"_\{(\w+)\}", r"_\1", row.replace(" &= ", " = "))
-
-
-def _rows(aligned: str) -> list[str]:
-    body = aligned.removeprefix(r"\begin{aligned}").removesuffix(r"\end{aligned}")
-    return [_norm(row) for row in re.split(r" \\\\(?:\[6pt\])? ", body)]
-
-
-@pytest.mark.parametrize("activation", ACTIVATION_NAMES)
-def test_the_step_equations_printed_from_the_cell_are_the_vanilla_ones(activation: str) -> None:
-    # the recurrence written here by hand; h = f(a) from the activation table of
-    # derivations.core.spec (SymPy's print of the activation), not from the cell
-    spec = ModelSpec(T=2, activation=activation)
-
-    def step(t: str, prev: str) -> list[str]:
-        return [
-            f"a_{{{t}}} = x_{{{t}}} W_{{xh}} + h_{{{prev}}} W_{{hh}} + b_h",
-            f"h_{{{t}}} = {spec.act.latex(f'a_{{{t}}}')}",
-        ]
-
-    assert _rows(model_latex(spec))[:2] == [_norm(e) for e in step("t", "t-1")]
-    written = _rows(forward_latex(spec))  # five rows per step: a, h, y, p, L
-    for t in (1, 2):
-        rows = written[5 * (t - 1) : 5 * (t - 1) + 2]
-        assert rows == [_norm(e) for e in step(str(t), str(t - 1))]
-
-
-@pytest.mark.parametrize("activation", ACTIVATION_NAMES)
-def test_the_local_jacobians_printed_from_the_cell_are_the_vanilla_ones(activation: str) -> None:
-    # written here by hand (the mathematics), against what the cell prints; f' from the
-    # activation table of derivations.core.spec, SymPy's own derivative
-    spec = ModelSpec(activation=activation)
-    slope = spec.act.derivative_latex("a_{t}", "h_{t}")
-    diag = "I" if slope == "1" else rf"\operatorname{{diag}}({slope})"  # identity: f' = 1
-    expected = [
-        r"\frac{\partial L_{t}}{\partial y_{t}} &= p_{t} - r_{t}",
-        r"\frac{\partial y_{t}}{\partial h_{t}} &= W_{yh}",
-        r"\frac{\partial h_{t}}{\partial a_{t}} &= \operatorname{diag}(f'(a_{t})) = " + diag,
-        r"\frac{\partial a_{t}}{\partial h_{t-1}} &= W_{hh}",
-        r"\frac{\partial a_{t}}{\partial x_{t}} &= W_{xh}",
-    ]
-    body = local_jacobians_latex(spec).removeprefix(r"\begin{aligned}")
-    assert body.removesuffix(r"\end{aligned}").split(r" \\ ") == expected
-
-
-def test_the_parameter_rules_printed_from_the_cell_are_the_vanilla_ones() -> None:
-    expected = [
-        r"\partial a_{k} / \partial W_{xh} &: \text{the outer product with } x_{k}^\top",
-        r"\partial a_{k} / \partial W_{hh} &: \text{the outer product with } h_{k-1}^\top",
-        r"\partial y_i / \partial W_{yh} &: \text{the outer product with } h_i^\top",
-        r"\partial a_{k} / \partial b_h &= I",
-        r"\partial y_i / \partial b_y &= I",
-        r"\partial a_{k} / \partial x_{k} &= W_{xh} \text{ (applied as } W_{xh}^\top)",
-        r"\partial a_{1} / \partial h_{0} &= W_{hh} \text{ (applied as } W_{hh}^\top)",
-    ]
-    body = parameter_locals_latex().removeprefix(r"\begin{aligned}")
-    assert body.removesuffix(r"\end{aligned}").split(r" \\ ") == expected
 
 
 def test_the_loop_updates_printed_from_the_cell_are_the_vanilla_ones() -> None:

@@ -50,9 +50,9 @@ class Rule:
     ``via`` is ``"a"`` when the quantity enters through $a_k$ (the chain runs back from
     $L_i$ to $a_k$) and ``"y"`` when it enters through $y_i$ (only $k = i$). ``left`` and
     ``right`` give the local-derivative factor at (i, k), if any; ``increment`` is
-    what the symbolic loop adds at step t. What the pages print of the loop and of the
-    local rules comes from the vanilla cell (`vanilla_reference.render.loop_code`,
-    `loop_update_latex`, `parameter_locals_latex`); tests read these rules against it.
+    what the symbolic loop adds at step t. What the reference prints of the loop comes
+    from the vanilla cell (`vanilla_reference.render.loop_code`, `loop_update_latex`);
+    tests read these rules against it.
     """
 
     name: str
