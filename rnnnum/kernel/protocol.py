@@ -123,7 +123,9 @@ class Kernel(Protocol):
         """Run the loop over X (N, T, D): the cache's fields beyond params, X, targets, loss_name.
 
         ``readout(h)`` takes h_1..h_T (N, T, H) and returns y, p and the losses; the first
-        non-finite state or loss is reported to `guard`.
+        non-finite state or loss is reported to `guard`. An optional ``"cached"`` entry
+        holds values of the cache's cached properties the loop made on the way (the
+        vanilla cell's h_0..h_{T-1}, a view of its state tape), given to the cache as they are.
         """
         ...
 
