@@ -20,16 +20,23 @@ diag(h_{t-1} - n_t), and through the copy z_t ⊙ h_{t-1} alone diag(z_t); for "
 the pre-activation of n has ∂/∂r_t = diag(v^n_t) and ∂/∂v^n_t = diag(r_t); for
 "before" ∂/∂(r_t ⊙ h_{t-1}) = W_hn. The full twin and `rnnnum.GRUCell` both call
 `gru_forward` and `gru_step_back`.
+
+Where `rnnnum/_fused.c` was built at install, `gru_forward` and `gru_backward` run
+each step's element-wise work compiled, one pass per step (`rnnnum._compiled`), with
+the same operations in the same order; the NumPy lines here define that work and run
+it where the build is missing.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
-from rnnnum._arith import memory_rows, step_rows, step_tape
+from rnnnum._arith import as_step_tape, memory_rows, step_rows, step_tape
 from rnnnum._checks import FloatArray
+from rnnnum._compiled import fused
 
 __all__ = ["GRUTape", "gru_backward", "gru_forward", "gru_step_back", "gru_step_jacobians"]
 
@@ -93,6 +100,10 @@ def gru_forward(
     np.dot(step_rows(X), Wx, out=pre)  # x_t W_x, all steps
     pre += bx  # u_t = x_t W_x + b_x, all steps
     vn = step_tape(N, T, H)
+    steps = fused()
+    if steps is not None:  # the element-wise work below in compiled passes
+        _fused_forward(steps, Wh, bh, gates, h, vn, reset)
+        return GRUTape(X=X, h=h, gates=gates, vn=vn, reset=reset)
     v = np.empty((N, 3 * H))
     rv = np.empty((N, H))
     # r, z and n are worked on in blocks of their own (a block of a row of the tape is a
@@ -119,10 +130,10 @@ def gru_forward(
             np.multiply(rz[:, :H], h[:, t], out=rv)  # r ⊙ h_{t-1}
             np.matmul(rv, Wh_n, out=vn[:, t])  # (r ⊙ h_{t-1}) W_hn
             vn[:, t] += bh[2 * H :]
-            rv = vn[:, t]
         a[:, : 2 * H] = rz
         z = rz[:, H:]
-        np.add(a[:, 2 * H :], rv, out=n)  # u^n + r ⊙ v^n ("after") or u^n + v^n ("before")
+        # u^n + r ⊙ v^n ("after") or u^n + v^n ("before")
+        np.add(a[:, 2 * H :], rv if after else vn[:, t], out=n)
         np.tanh(n, out=n)
         a[:, 2 * H :] = n
         np.subtract(h[:, t], n, out=h[:, t + 1])  # h_t = n + z (h_{t-1} - n)
@@ -206,11 +217,68 @@ def gru_backward(
     dh = np.empty((N, H))
     dh_next = np.zeros((N, H))
     after = dV is not dU
+    steps = fused()
+    if steps is not None:  # gru_step_back's element-wise work in compiled passes
+        _fused_sweep(steps, Wh, tape, as_step_tape(dh_direct), dU, dV, dh, dh_next)
+        return dU, dV, dh_next
     for t in reversed(range(T)):
         np.add(dh_direct[:, t], dh_next, out=dh)
         dv_t = dV[:, t] if after else None
         _, _, dh_next = gru_step_back(tape, t, dh, Wh, dU[:, t], dv_t, out=dh_next)
     return dU, dV, dh_next
+
+
+def _fused_forward(
+    steps: Any, Wh: FloatArray, bh: FloatArray, gates: FloatArray, h: FloatArray,
+    vn: FloatArray, reset: str,
+) -> None:  # fmt: skip
+    """`gru_forward`'s loop with each step's element-wise work compiled (`rnnnum._fused`):
+    the same operations as the NumPy loop's, in its order, and the same products.
+    `gates` holds u_t (r, z columns halved) and `h` h_0 on entry; both tapes, and `vn`,
+    are filled."""
+    N, T, H = vn.shape
+    v, v_rz = np.empty((N, 3 * H)), np.empty((N, 2 * H))
+    rh, v_n = np.empty((N, H)), np.empty((N, H))
+    Wh_rz, Wh_n = np.ascontiguousarray(Wh[:, : 2 * H]), np.ascontiguousarray(Wh[:, 2 * H :])
+    for t in range(T):
+        a = gates[:, t]
+        if reset == "after":
+            np.matmul(h[:, t], Wh, out=v)  # h_{t-1} W_h, all three blocks
+            steps.gru_forward_step(a, v, bh, h[:, t], vn[:, t], h[:, t + 1], N, H, True)
+        else:
+            np.matmul(h[:, t], Wh_rz, out=v_rz)
+            steps.gru_before_gates(a, v_rz, bh, h[:, t], rh, N, H)  # r, z; r ⊙ h_{t-1}
+            np.matmul(rh, Wh_n, out=v_n)  # (r ⊙ h_{t-1}) W_hn
+            steps.gru_forward_step(a, v_n, bh, h[:, t], vn[:, t], h[:, t + 1], N, H, False)
+
+
+def _fused_sweep(
+    steps: Any,
+    Wh: FloatArray,
+    tape: GRUTape,
+    direct: FloatArray,
+    dU: FloatArray,
+    dV: FloatArray,
+    dh: FloatArray,
+    dh_next: FloatArray,
+) -> None:
+    """`gru_backward`'s loop with each step's element-wise work compiled (`rnnnum._fused`):
+    the same operations as `gru_step_back`'s, in its order, and the same products."""
+    N, T, H = direct.shape
+    carry, d_rh, extra = np.empty((N, H)), np.empty((N, H)), np.empty((N, H))
+    for t in reversed(range(T)):
+        np.add(direct[:, t], dh_next, out=dh)
+        gates, h_prev, du = tape.gates[:, t], tape.h[:, t], dU[:, t]
+        if tape.reset == "after":
+            steps.gru_backward_step(dh, gates, h_prev, tape.vn[:, t], du, dV[:, t], carry, N, H)
+            np.matmul(dV[:, t], Wh.T, out=dh_next)
+        else:
+            steps.gru_backward_step(dh, gates, h_prev, None, du, None, carry, N, H)
+            np.matmul(du[:, 2 * H :], Wh[:, 2 * H :].T, out=d_rh)  # dL/d(r_t ⊙ h_{t-1})
+            steps.gru_before_reset(d_rh, gates, h_prev, du, extra, N, H)
+            np.matmul(du[:, : 2 * H], Wh[:, : 2 * H].T, out=dh_next)
+            dh_next += extra  # through r_t ⊙ h_{t-1}
+        dh_next += carry  # the copy z_t ⊙ h_{t-1}
 
 
 def gru_step_jacobians(Wh: FloatArray, tape: GRUTape) -> FloatArray:

@@ -17,6 +17,11 @@ $$\frac{dL}{dc_t} = \frac{dL}{dh_t} \odot o_t \odot (1 - \tanh^2 c_t)
 
 The full twin (`rnnnum.forward`, `rnnnum.bptt`, the components) and the training cell
 (`rnnnum.LSTMCell`) both call `lstm_forward` and `lstm_step_back`.
+
+Where `rnnnum/_fused.c` was built at install, `lstm_forward` and `lstm_backward` run each step's
+element-wise work compiled, one pass per step (`rnnnum._compiled`), with the same
+operations in the same order; the NumPy lines here define that work and run it
+where the build is missing.
 """
 
 from __future__ import annotations
@@ -26,8 +31,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from rnnnum._arith import memory_rows, read_only, step_rows, step_tape
+from rnnnum._arith import as_step_tape, memory_rows, read_only, step_rows, step_tape
 from rnnnum._checks import FloatArray
+from rnnnum._compiled import fused
 
 __all__ = ["LSTMTape", "lstm_backward", "lstm_forward", "lstm_step_back", "lstm_step_jacobians"]
 
@@ -97,9 +103,13 @@ def lstm_forward(
     hw = np.empty((N, 4 * H))
     ig = np.empty((N, H))
     shift, scale = _gate_affine(H)
+    steps = fused()  # the element-wise work below in one compiled pass, where built
     for t in range(T):
         a = gates[:, t]  # (N, 4H): a_t = x_t W_x + b + h_{t-1} W_h, then the gates
         np.matmul(h[:, t], Wh, out=hw)
+        if steps is not None:
+            steps.lstm_forward_step(a, hw, c[:, t], c[:, t + 1], tanh_c[:, t], h[:, t + 1], N, H)
+            continue
         a += hw
         # Whole rows, not blocks (a block of a row is a strided view, several times slower):
         np.tanh(a, out=a)  # tanh(a/2) of i, f, o (their columns halved) and g = tanh(a^g)
@@ -179,6 +189,18 @@ def lstm_backward(
     dh_next = np.zeros((N, H))  # dL/dh_t through h_{t+1}: nothing after h_T
     dc_next: FloatArray | None = None
     dc_bufs = (np.empty((N, H)), np.empty((N, H)))  # dL/dc: one is read, the other written
+    steps = fused()
+    if steps is not None:  # lstm_step_back's element-wise work in one compiled pass a step
+        direct = as_step_tape(dh_direct)  # each step's rows one block
+        for k, t in enumerate(reversed(range(T))):
+            da, dc_out = dA[:, t], dc_bufs[k % 2]
+            steps.lstm_backward_step(
+                direct[:, t], dh_next, dc_next, tape.gates[:, t], tape.tanh_c[:, t],
+                tape.c[:, t], da, dc_out, N, H,
+            )  # fmt: skip
+            np.matmul(da, WhT, out=dh_next)
+            dc_next = dc_out
+        return dA, dh_next, dc_next if dc_next is not None else np.zeros((N, H))
     for k, t in enumerate(reversed(range(T))):
         np.add(dh_direct[:, t], dh_next, out=dh)
         _, dh_next, dc_next = lstm_step_back(
