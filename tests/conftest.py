@@ -11,6 +11,7 @@ import os
 import subprocess
 import sys
 import zlib
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -93,3 +94,19 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         module = item.nodeid.split("::")[0].rsplit("/", 1)[-1].removesuffix(".py")
         if module in SITE_MODULES or "built_site" in getattr(item, "fixturenames", ()):
             item.add_marker(pytest.mark.xdist_group("site"))
+
+
+@pytest.fixture(params=["compiled", "numpy"])
+def steps(request: pytest.FixtureRequest) -> Iterator[str]:
+    """Run the gated cells' steps compiled (`rnnnum._fused`) or in NumPy, for tests that
+    hold both paths to the same independent reference. The compiled case is skipped where
+    the module was not built; CI requires it (tests/test_compiled.py)."""
+    from rnnnum._compiled import built, numpy_steps
+
+    if request.param == "numpy":
+        with numpy_steps():
+            yield request.param
+        return
+    if not built():
+        pytest.skip("rnnnum._fused was not built here (CI requires it: tests/test_compiled.py)")
+    yield request.param

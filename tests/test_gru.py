@@ -37,7 +37,9 @@ def _sigmoid(a: np.ndarray) -> np.ndarray:
 
 
 @pytest.mark.parametrize("reset", RESETS)
-def test_forward_is_the_defining_equations(reset: str, rng: np.random.Generator) -> None:
+def test_forward_is_the_defining_equations(
+    reset: str, rng: np.random.Generator, steps: str
+) -> None:
     Wx, Wh, bx, bh, X, h = _problem(rng)
     tape = gru_forward(Wx, Wh, bx, bh, X, h, reset)
     blocks = [slice(k * H, (k + 1) * H) for k in range(3)]  # r, z, n
@@ -54,7 +56,9 @@ def test_forward_is_the_defining_equations(reset: str, rng: np.random.Generator)
             n = np.tanh(u[:, blocks[2]] + vn)
         h = (1 - z) * n + z * h
         np.testing.assert_allclose(tape.h[:, t + 1], h, rtol=RTOL, atol=RTOL)
-        np.testing.assert_allclose(tape.gate("z")[:, t], z, rtol=RTOL, atol=RTOL)
+        for got, want in [(tape.gate("r"), r), (tape.gate("z"), z), (tape.gate("n"), n)]:
+            np.testing.assert_allclose(got[:, t], want, rtol=RTOL, atol=RTOL)
+        np.testing.assert_allclose(tape.vn[:, t], vn, rtol=RTOL, atol=RTOL)
 
 
 def _loss(R: np.ndarray, reset: str, *args: np.ndarray) -> float:
@@ -62,7 +66,7 @@ def _loss(R: np.ndarray, reset: str, *args: np.ndarray) -> float:
 
 
 @pytest.mark.parametrize("reset", RESETS)
-def test_backward_is_central_differences(reset: str, rng: np.random.Generator) -> None:
+def test_backward_is_central_differences(reset: str, rng: np.random.Generator, steps: str) -> None:
     args = _problem(rng)
     R = rng.standard_normal((N, T, H))
     dU, dV, dh0 = gru_backward(args[1], gru_forward(*args, reset), R)

@@ -8,14 +8,12 @@ hold the kernels to the mathematics while the kernels are tuned for speed.
 from __future__ import annotations
 
 import ast
-from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
 import pytest
 
 import rnnnum
-from rnnnum._compiled import built, numpy_steps
 from rnnnum.kernel import KERNELS, kernel_for
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -184,19 +182,6 @@ def _case(name: str, seed: int = 0):  # type: ignore[no-untyped-def]
     p = rnnnum.init_gru(D, H, V, rng).replace(reset=name.split("-")[1])
     p = p.replace(bx=0.1 * rng.standard_normal(3 * H), bh=0.1 * rng.standard_normal(3 * H))
     return p, rnnnum.forward(p, X, targets, h0=h0), plain_gru(p, X, targets, h0)
-
-
-@pytest.fixture(params=["compiled", "numpy"])
-def steps(request: pytest.FixtureRequest) -> Iterator[str]:
-    """Run the gated cells' steps compiled (`rnnnum._fused`) or in NumPy: both paths are
-    held to the plain loops."""
-    if request.param == "numpy":
-        with numpy_steps():
-            yield request.param
-        return
-    if not built():
-        pytest.skip("rnnnum._fused was not built here (CI requires it: tests/test_compiled.py)")
-    yield request.param
 
 
 @pytest.mark.parametrize("name", CASES)

@@ -31,7 +31,7 @@ def _sigmoid(a: np.ndarray) -> np.ndarray:
     return 1.0 / (1.0 + np.exp(-a))
 
 
-def test_forward_is_the_defining_equations(rng: np.random.Generator) -> None:
+def test_forward_is_the_defining_equations(rng: np.random.Generator, steps: str) -> None:
     Wx, Wh, b, X, h, c = _problem(rng)
     tape = lstm_forward(Wx, Wh, b, X, h, c)
     for t in range(T):  # position t holds step t + 1; the tape's h, c start at h_0, c_0
@@ -49,7 +49,7 @@ def _loss(R: np.ndarray, *args: np.ndarray) -> float:
     return float(np.sum(R * lstm_forward(*args).h[:, 1:]))
 
 
-def test_backward_is_central_differences(rng: np.random.Generator) -> None:
+def test_backward_is_central_differences(rng: np.random.Generator, steps: str) -> None:
     args = list(_problem(rng))
     R = rng.standard_normal((N, T, H))
     dA, dh0, dc0 = lstm_backward(args[1], lstm_forward(*args), R)
