@@ -7,7 +7,7 @@
  *
  * Every function computes what the NumPy step beside it in rnnnum/lstm.py or rnnnum/gru.py
  * computes, operation for operation and in the same order, with the compiler told not to
- * contract a * b + c into one rounding (-ffp-contract=off, setup.py): the reverse steps are
+ * contract a * b + c into one rounding (-ffp-contract=off, pyproject.toml): the reverse steps are
  * bit-identical to NumPy's, and the forward steps differ only by tanh itself (glibc's
  * vector tanh here, NumPy's own there; both within a few units in the last place).
  * inf and NaN propagate as in NumPy (no -ffast-math): the overflow reports still see them.
@@ -28,37 +28,66 @@ extern double tanh(double);
 
 /* ---------------------------------------------------------------- argument handling */
 
+/* One array argument: its name in messages, its number of float64 values, whether it is
+ * written, and whether None may stand for it. */
 typedef struct {
-    Py_buffer view;
-    int held;
-} Arg;
+    const char *name;
+    Py_ssize_t count;
+    int writable;
+    int optional;
+} Spec;
 
-/* Take `obj` as `count` doubles, writable or not; NULL with an exception set otherwise. */
-static double *take(PyObject *obj, Arg *arg, Py_ssize_t count, int writable, const char *name) {
-    int flags = PyBUF_C_CONTIGUOUS | PyBUF_FORMAT | (writable ? PyBUF_WRITABLE : 0);
-    if (PyObject_GetBuffer(obj, &arg->view, flags) != 0) {
-        PyErr_Format(PyExc_TypeError,
-                     "%s must be a C-contiguous%s float64 array; rnnnum passes one block "
-                     "of its step tape", name, writable ? ", writable" : "");
-        return NULL;
-    }
-    arg->held = 1;
-    if (arg->view.format == NULL || strcmp(arg->view.format, "d") != 0) {
-        PyErr_Format(PyExc_TypeError, "%s must be a float64 array; got buffer format '%s'",
-                     name, arg->view.format ? arg->view.format : "B");
-        return NULL;
-    }
-    if (arg->view.len != count * (Py_ssize_t)sizeof(double)) {
-        PyErr_Format(PyExc_ValueError, "%s must hold %zd float64 values; got %zd bytes",
-                     name, count, arg->view.len);
-        return NULL;
-    }
-    return (double *)arg->view.buf;
+#define MAX_ARGS 10
+
+typedef struct {
+    Py_buffer views[MAX_ARGS];
+    int held[MAX_ARGS];
+    int n;
+} Held;
+
+static void release(Held *held) {
+    for (int k = 0; k < held->n; k++)
+        if (held->held[k]) PyBuffer_Release(&held->views[k]);
 }
 
-static void release(Arg *args, int n) {
-    for (int k = 0; k < n; k++)
-        if (args[k].held) PyBuffer_Release(&args[k].view);
+/* Take `obj` as `spec`'s doubles into `*out` (NULL for an optional None); 0 with an
+ * exception set otherwise. */
+static int take(PyObject *obj, const Spec *spec, Py_buffer *view, int *held, double **out) {
+    *out = NULL;
+    if (obj == Py_None && spec->optional) return 1;
+    int flags = PyBUF_C_CONTIGUOUS | PyBUF_FORMAT | (spec->writable ? PyBUF_WRITABLE : 0);
+    if (PyObject_GetBuffer(obj, view, flags) != 0) {
+        PyErr_Format(PyExc_TypeError,
+                     "%s must be a C-contiguous%s float64 array; rnnnum passes one block "
+                     "of its step tape", spec->name, spec->writable ? ", writable" : "");
+        return 0;
+    }
+    *held = 1;
+    if (view->format == NULL || strcmp(view->format, "d") != 0) {
+        PyErr_Format(PyExc_TypeError, "%s must be a float64 array; got buffer format '%s'",
+                     spec->name, view->format ? view->format : "B");
+        return 0;
+    }
+    if (view->len != spec->count * (Py_ssize_t)sizeof(double)) {
+        PyErr_Format(PyExc_ValueError, "%s must hold %zd float64 values; got %zd bytes",
+                     spec->name, spec->count, view->len);
+        return 0;
+    }
+    *out = (double *)view->buf;
+    return 1;
+}
+
+/* Take every argument by its spec; 0 with an exception set and nothing held otherwise. */
+static int take_all(PyObject **objs, const Spec *specs, int n, Held *held, double **out) {
+    memset(held, 0, sizeof *held);
+    held->n = n;
+    for (int k = 0; k < n; k++) {
+        if (!take(objs[k], &specs[k], &held->views[k], &held->held[k], &out[k])) {
+            release(held);
+            return 0;
+        }
+    }
+    return 1;
 }
 
 static int sizes_ok(Py_ssize_t N, Py_ssize_t H) {
@@ -72,40 +101,40 @@ static int sizes_ok(Py_ssize_t N, Py_ssize_t H) {
 /* ---------------------------------------------------------------------------- LSTM */
 
 PyDoc_STRVAR(lstm_forward_doc,
-"lstm_forward_step(a, hw, c_prev, c, tanh_c, h, N, H)\n\n"
-"One step of rnnnum.lstm.lstm_forward: a (N, 4H) holds x_t W_x + b and becomes the gates;\n"
-"hw (N, 4H) is h_{t-1} W_h; c (N, H) = f c_prev + i g, tanh_c = tanh(c), h = o tanh(c).");
+"lstm_forward_step(a, hw, b, c_prev, c, tanh_c, h, N, H)\n\n"
+"One step of rnnnum.lstm.lstm_forward: a (N, 4H) holds x_t W_x and becomes the gates of\n"
+"(x_t W_x + b) + h_{t-1} W_h, with hw (N, 4H) = h_{t-1} W_h and b (4H,); then\n"
+"c (N, H) = f c_prev + i g, tanh_c = tanh(c), h = o tanh(c).");
 
 static PyObject *lstm_forward_step(PyObject *self, PyObject *args) {
-    PyObject *o[6];
+    PyObject *o[7];
     Py_ssize_t N, H;
-    if (!PyArg_ParseTuple(args, "OOOOOOnn", &o[0], &o[1], &o[2], &o[3], &o[4], &o[5], &N, &H))
+    if (!PyArg_ParseTuple(args, "OOOOOOOnn", &o[0], &o[1], &o[2], &o[3], &o[4], &o[5], &o[6],
+                          &N, &H) || !sizes_ok(N, H))
         return NULL;
-    if (!sizes_ok(N, H)) return NULL;
-    Arg g[6];
-    memset(g, 0, sizeof g);
-    double *a = take(o[0], &g[0], N * 4 * H, 1, "a");
-    const double *hw = a ? take(o[1], &g[1], N * 4 * H, 0, "hw") : NULL;
-    const double *cp = hw ? take(o[2], &g[2], N * H, 0, "c_prev") : NULL;
-    double *c = cp ? take(o[3], &g[3], N * H, 1, "c") : NULL;
-    double *tc = c ? take(o[4], &g[4], N * H, 1, "tanh_c") : NULL;
-    double *h = tc ? take(o[5], &g[5], N * H, 1, "h") : NULL;
-    if (h == NULL) { release(g, 6); return NULL; }
-    Py_BEGIN_ALLOW_THREADS
     const Py_ssize_t G = 4 * H;
+    const Spec specs[7] = {{"a", N * G, 1, 0}, {"hw", N * G, 0, 0}, {"b", G, 0, 0},
+                           {"c_prev", N * H, 0, 0}, {"c", N * H, 1, 0},
+                           {"tanh_c", N * H, 1, 0}, {"h", N * H, 1, 0}};
+    double *p[7];
+    Held held;
+    if (!take_all(o, specs, 7, &held, p)) return NULL;
+    double *a = p[0], *c = p[4], *tc = p[5], *h = p[6];
+    const double *hw = p[1], *b = p[2], *cp = p[3];
+    Py_BEGIN_ALLOW_THREADS
     for (Py_ssize_t n = 0; n < N; n++) {
         double *restrict ar = a + n * G;
         const double *restrict hr = hw + n * G;
-        #pragma omp simd
+#pragma omp simd
         for (Py_ssize_t j = 0; j < 3 * H; j++)  /* i, f, o: (1 + tanh(a/2)) * 0.5 */
-            ar[j] = (tanh(ar[j] + hr[j]) + 1.0) * 0.5;
-        #pragma omp simd
+            ar[j] = (tanh((ar[j] + b[j]) + hr[j]) + 1.0) * 0.5;
+#pragma omp simd
         for (Py_ssize_t j = 3 * H; j < G; j++)  /* g = tanh(a^g) */
-            ar[j] = tanh(ar[j] + hr[j]);
+            ar[j] = tanh((ar[j] + b[j]) + hr[j]);
         const double *restrict i = ar, *restrict f = ar + H, *restrict og = ar + 2 * H,
                      *restrict gg = ar + 3 * H, *restrict cpr = cp + n * H;
         double *restrict cr = c + n * H, *restrict tr = tc + n * H, *restrict hr2 = h + n * H;
-        #pragma omp simd
+#pragma omp simd
         for (Py_ssize_t j = 0; j < H; j++) {
             double cj = f[j] * cpr[j] + i[j] * gg[j];  /* f * c_{t-1}, then + i * g */
             double t = tanh(cj);
@@ -115,7 +144,7 @@ static PyObject *lstm_forward_step(PyObject *self, PyObject *args) {
         }
     }
     Py_END_ALLOW_THREADS
-    release(g, 6);
+    release(&held);
     Py_RETURN_NONE;
 }
 
@@ -128,23 +157,18 @@ static PyObject *lstm_backward_step(PyObject *self, PyObject *args) {
     PyObject *o[8];
     Py_ssize_t N, H;
     if (!PyArg_ParseTuple(args, "OOOOOOOOnn", &o[0], &o[1], &o[2], &o[3], &o[4], &o[5], &o[6],
-                          &o[7], &N, &H))
+                          &o[7], &N, &H) || !sizes_ok(N, H))
         return NULL;
-    if (!sizes_ok(N, H)) return NULL;
-    Arg g[8];
-    memset(g, 0, sizeof g);
     const Py_ssize_t G = 4 * H;
-    const double *dd = take(o[0], &g[0], N * H, 0, "direct");
-    const double *dn = dd ? take(o[1], &g[1], N * H, 0, "dh_next") : NULL;
-    const double *dcn = NULL;
-    int ok = dn != NULL;
-    if (ok && o[2] != Py_None) ok = (dcn = take(o[2], &g[2], N * H, 0, "dc_next")) != NULL;
-    const double *gt = ok ? take(o[3], &g[3], N * G, 0, "gates") : NULL;
-    const double *tc = gt ? take(o[4], &g[4], N * H, 0, "tanh_c") : NULL;
-    const double *cp = tc ? take(o[5], &g[5], N * H, 0, "c_prev") : NULL;
-    double *da = cp ? take(o[6], &g[6], N * G, 1, "da") : NULL;
-    double *dcp = da ? take(o[7], &g[7], N * H, 1, "dc_prev") : NULL;
-    if (dcp == NULL) { release(g, 8); return NULL; }
+    const Spec specs[8] = {{"direct", N * H, 0, 0}, {"dh_next", N * H, 0, 0},
+                           {"dc_next", N * H, 0, 1}, {"gates", N * G, 0, 0},
+                           {"tanh_c", N * H, 0, 0}, {"c_prev", N * H, 0, 0},
+                           {"da", N * G, 1, 0}, {"dc_prev", N * H, 1, 0}};
+    double *p[8];
+    Held held;
+    if (!take_all(o, specs, 8, &held, p)) return NULL;
+    const double *dd = p[0], *dn = p[1], *dcn = p[2], *gt = p[3], *tc = p[4], *cp = p[5];
+    double *da = p[6], *dcp = p[7];
     Py_BEGIN_ALLOW_THREADS
     for (Py_ssize_t n = 0; n < N; n++) {
         const double *restrict gr = gt + n * G;
@@ -154,7 +178,7 @@ static PyObject *lstm_backward_step(PyObject *self, PyObject *args) {
                      *restrict tcr = tc + n * H, *restrict cpr = cp + n * H;
         const double *restrict dcnr = dcn ? dcn + n * H : NULL;
         double *restrict dar = da + n * G, *restrict dcpr = dcp + n * H;
-        #pragma omp simd
+#pragma omp simd
         for (Py_ssize_t j = 0; j < H; j++) {
             double dh = ddr[j] + dnr[j];
             double dc = dh * og[j] * (1.0 - tcr[j] * tcr[j]);  /* via h_t */
@@ -168,7 +192,7 @@ static PyObject *lstm_backward_step(PyObject *self, PyObject *args) {
         }
     }
     Py_END_ALLOW_THREADS
-    release(g, 8);
+    release(&held);
     Py_RETURN_NONE;
 }
 
@@ -178,58 +202,56 @@ static PyObject *lstm_backward_step(PyObject *self, PyObject *args) {
 static inline double gru_state(double h_prev, double n, double z) { return (h_prev - n) * z + n; }
 
 PyDoc_STRVAR(gru_forward_doc,
-"gru_forward_step(a, v, bh, h_prev, vn, h, N, H, after)\n\n"
-"One step of rnnnum.gru.gru_forward.  a (N, 3H) holds u_t = x_t W_x + b_x and becomes the\n"
-"gates.  after=True: v (N, 3H) is h_{t-1} W_h, bh (3H,); vn = v^n + b_hn is written.\n"
-"after=False: v (N, 3H) holds r_t h_{t-1} W_hn in its last block, already given the\n"
-"gates r, z in a (gru_before_gates), and vn = that + b_hn is written.  h = (h_prev - n) z + n.");
+"gru_forward_step(a, v, bx, bh, h_prev, vn, h, N, H, after)\n\n"
+"One step of rnnnum.gru.gru_forward.  a (N, 3H) holds x_t W_x and becomes the gates;\n"
+"bx, bh (3H,).  after=True: v (N, 3H) is h_{t-1} W_h, r, z = sigma((x W_x + b_x) +\n"
+"(v + b_h)), vn = v^n + b_hn and n = tanh((x W_xn + b_xn) + r vn).  after=False: a's r, z\n"
+"blocks hold the gates already (gru_before_gates), v (N, H) is (r h_{t-1}) W_hn,\n"
+"vn = v + b_hn and n = tanh((x W_xn + b_xn) + vn).  Both: h = (h_prev - n) z + n.");
 
 static PyObject *gru_forward_step(PyObject *self, PyObject *args) {
-    PyObject *o[6];
+    PyObject *o[7];
     Py_ssize_t N, H;
     int after;
-    if (!PyArg_ParseTuple(args, "OOOOOOnnp", &o[0], &o[1], &o[2], &o[3], &o[4], &o[5], &N, &H,
-                          &after))
+    if (!PyArg_ParseTuple(args, "OOOOOOOnnp", &o[0], &o[1], &o[2], &o[3], &o[4], &o[5], &o[6],
+                          &N, &H, &after) || !sizes_ok(N, H))
         return NULL;
-    if (!sizes_ok(N, H)) return NULL;
-    Arg g[6];
-    memset(g, 0, sizeof g);
     const Py_ssize_t G = 3 * H;
-    double *a = take(o[0], &g[0], N * G, 1, "a");
-    const double *v = a ? take(o[1], &g[1], after ? N * G : N * H, 0, "v") : NULL;
-    const double *bh = v ? take(o[2], &g[2], G, 0, "bh") : NULL;
-    const double *hp = bh ? take(o[3], &g[3], N * H, 0, "h_prev") : NULL;
-    double *vn = hp ? take(o[4], &g[4], N * H, 1, "vn") : NULL;
-    double *h = vn ? take(o[5], &g[5], N * H, 1, "h") : NULL;
-    if (h == NULL) { release(g, 6); return NULL; }
+    const Spec specs[7] = {{"a", N * G, 1, 0}, {"v", after ? N * G : N * H, 0, 0},
+                           {"bx", G, 0, 0}, {"bh", G, 0, 0}, {"h_prev", N * H, 0, 0},
+                           {"vn", N * H, 1, 0}, {"h", N * H, 1, 0}};
+    double *p[7];
+    Held held;
+    if (!take_all(o, specs, 7, &held, p)) return NULL;
+    double *a = p[0], *vn = p[5], *h = p[6];
+    const double *v = p[1], *bx = p[2], *bh = p[3], *hp = p[4];
     Py_BEGIN_ALLOW_THREADS
     for (Py_ssize_t n = 0; n < N; n++) {
         double *restrict ar = a + n * G;
         const double *restrict hpr = hp + n * H;
         double *restrict vnr = vn + n * H, *restrict hr = h + n * H;
+        const double *restrict z = ar + H;
+        double *restrict nr = ar + 2 * H;
         if (after) {
             const double *restrict vr = v + n * G;
-            #pragma omp simd
+#pragma omp simd
             for (Py_ssize_t j = 0; j < 2 * H; j++)  /* r, z = sigma(u + (v + b_h)) */
-                ar[j] = (tanh(ar[j] + (vr[j] + bh[j])) + 1.0) * 0.5;
-            const double *restrict r = ar, *restrict z = ar + H;
-            double *restrict nr = ar + 2 * H;
-            #pragma omp simd
+                ar[j] = (tanh((ar[j] + bx[j]) + (vr[j] + bh[j])) + 1.0) * 0.5;
+            const double *restrict r = ar;
+#pragma omp simd
             for (Py_ssize_t j = 0; j < H; j++) {
                 double vnj = vr[2 * H + j] + bh[2 * H + j];
-                double nj = tanh(nr[j] + r[j] * vnj);  /* n = tanh(u^n + r v^n) */
+                double nj = tanh((nr[j] + bx[2 * H + j]) + r[j] * vnj);  /* u^n + r v^n */
                 vnr[j] = vnj;
                 nr[j] = nj;
                 hr[j] = gru_state(hpr[j], nj, z[j]);
             }
         } else {
             const double *restrict vr = v + n * H;  /* (r h_{t-1}) W_hn */
-            const double *restrict z = ar + H;
-            double *restrict nr = ar + 2 * H;
-            #pragma omp simd
+#pragma omp simd
             for (Py_ssize_t j = 0; j < H; j++) {
                 double vnj = vr[j] + bh[2 * H + j];
-                double nj = tanh(nr[j] + vnj);  /* n = tanh(u^n + v^n) */
+                double nj = tanh((nr[j] + bx[2 * H + j]) + vnj);  /* u^n + v^n */
                 vnr[j] = vnj;
                 nr[j] = nj;
                 hr[j] = gru_state(hpr[j], nj, z[j]);
@@ -237,91 +259,99 @@ static PyObject *gru_forward_step(PyObject *self, PyObject *args) {
         }
     }
     Py_END_ALLOW_THREADS
-    release(g, 6);
+    release(&held);
     Py_RETURN_NONE;
 }
 
 PyDoc_STRVAR(gru_before_gates_doc,
-"gru_before_gates(a, v_rz, bh, h_prev, rh, N, H)\n\n"
-"The first half of a reset=\"before\" GRU step: r, z = sigma((u + v_rz) + b_h) into a's\n"
-"first two blocks (a (N, 3H), v_rz (N, 2H) = h_{t-1} W_h^{rz}); rh = r h_{t-1} (N, H).");
+"gru_before_gates(a, v_rz, bx, bh, h_prev, rh, N, H)\n\n"
+"The first half of a reset=\"before\" GRU step: r, z = sigma(((x W_x + b_x) + v_rz) + b_h)\n"
+"into a's first two blocks (a (N, 3H) holds x_t W_x; v_rz (N, 2H) = h_{t-1} W_h^{rz});\n"
+"rh = r h_{t-1} (N, H).");
 
 static PyObject *gru_before_gates(PyObject *self, PyObject *args) {
-    PyObject *o[5];
+    PyObject *o[6];
     Py_ssize_t N, H;
-    if (!PyArg_ParseTuple(args, "OOOOOnn", &o[0], &o[1], &o[2], &o[3], &o[4], &N, &H))
+    if (!PyArg_ParseTuple(args, "OOOOOOnn", &o[0], &o[1], &o[2], &o[3], &o[4], &o[5], &N, &H) ||
+        !sizes_ok(N, H))
         return NULL;
-    if (!sizes_ok(N, H)) return NULL;
-    Arg g[5];
-    memset(g, 0, sizeof g);
     const Py_ssize_t G = 3 * H;
-    double *a = take(o[0], &g[0], N * G, 1, "a");
-    const double *v = a ? take(o[1], &g[1], N * 2 * H, 0, "v_rz") : NULL;
-    const double *bh = v ? take(o[2], &g[2], G, 0, "bh") : NULL;
-    const double *hp = bh ? take(o[3], &g[3], N * H, 0, "h_prev") : NULL;
-    double *rh = hp ? take(o[4], &g[4], N * H, 1, "rh") : NULL;
-    if (rh == NULL) { release(g, 5); return NULL; }
+    const Spec specs[6] = {{"a", N * G, 1, 0}, {"v_rz", N * 2 * H, 0, 0}, {"bx", G, 0, 0},
+                           {"bh", G, 0, 0}, {"h_prev", N * H, 0, 0}, {"rh", N * H, 1, 0}};
+    double *p[6];
+    Held held;
+    if (!take_all(o, specs, 6, &held, p)) return NULL;
+    double *a = p[0], *rh = p[5];
+    const double *v = p[1], *bx = p[2], *bh = p[3], *hp = p[4];
     Py_BEGIN_ALLOW_THREADS
     for (Py_ssize_t n = 0; n < N; n++) {
         double *restrict ar = a + n * G;
         const double *restrict vr = v + n * 2 * H, *restrict hpr = hp + n * H;
         double *restrict rhr = rh + n * H;
-        #pragma omp simd
+#pragma omp simd
         for (Py_ssize_t j = 0; j < 2 * H; j++)
-            ar[j] = (tanh((ar[j] + vr[j]) + bh[j]) + 1.0) * 0.5;
-        #pragma omp simd
+            ar[j] = (tanh(((ar[j] + bx[j]) + vr[j]) + bh[j]) + 1.0) * 0.5;
+#pragma omp simd
         for (Py_ssize_t j = 0; j < H; j++) rhr[j] = ar[j] * hpr[j];
     }
     Py_END_ALLOW_THREADS
-    release(g, 5);
+    release(&held);
     Py_RETURN_NONE;
 }
 
 PyDoc_STRVAR(gru_backward_doc,
-"gru_backward_step(dh, gates, h_prev, vn, du, dv, carry, N, H)\n\n"
-"One step of rnnnum.gru.gru_step_back, its element-wise part.  dh (N, H) is dL/dh_t.\n"
-"Writes du (N, 3H): for reset=\"after\" (dv given, (N, 3H)) every block, and dv; for\n"
-"\"before\" (dv None, vn ignored) the z and n blocks only (r needs dL/d(r h), a product\n"
-"away: gru_before_reset).  carry (N, H) = dh z, the copy's part of dL/dh_{t-1}.");
+"gru_backward_step(direct, mm, extra, carry_in, gates, h_prev, vn, du, dv, carry, N, H)\n\n"
+"One step of rnnnum.gru.gru_step_back, its element-wise part.  dL/dh_t (N, H) is\n"
+"direct + ((mm + extra) + carry_in): what L_t sends, and dL/dh_t through step t+1 as the\n"
+"step before left it (mm its product with W_h^T, extra the reset-before path or None,\n"
+"carry_in the copy's part).  Writes du (N, 3H): for reset=\"after\" (dv given, (N, 3H))\n"
+"every block, and dv; for \"before\" (dv and vn None) the z and n blocks only (r needs\n"
+"dL/d(r h), a product away: gru_before_reset).  carry (N, H) = dL/dh_t z.");
 
 static PyObject *gru_backward_step(PyObject *self, PyObject *args) {
-    PyObject *o[7];
+    PyObject *o[10];
     Py_ssize_t N, H;
-    if (!PyArg_ParseTuple(args, "OOOOOOOnn", &o[0], &o[1], &o[2], &o[3], &o[4], &o[5], &o[6],
-                          &N, &H))
+    if (!PyArg_ParseTuple(args, "OOOOOOOOOOnn", &o[0], &o[1], &o[2], &o[3], &o[4], &o[5], &o[6],
+                          &o[7], &o[8], &o[9], &N, &H) || !sizes_ok(N, H))
         return NULL;
-    if (!sizes_ok(N, H)) return NULL;
-    Arg g[7];
-    memset(g, 0, sizeof g);
     const Py_ssize_t G = 3 * H;
-    const int after = o[5] != Py_None;
-    const double *dh = take(o[0], &g[0], N * H, 0, "dh");
-    const double *gt = dh ? take(o[1], &g[1], N * G, 0, "gates") : NULL;
-    const double *hp = gt ? take(o[2], &g[2], N * H, 0, "h_prev") : NULL;
-    const double *vn = hp && after ? take(o[3], &g[3], N * H, 0, "vn") : NULL;
-    double *du = (after ? vn != NULL : hp != NULL) ? take(o[4], &g[4], N * G, 1, "du") : NULL;
-    double *dv = du && after ? take(o[5], &g[5], N * G, 1, "dv") : NULL;
-    double *carry = (after ? dv != NULL : du != NULL) ? take(o[6], &g[6], N * H, 1, "carry")
-                                                       : NULL;
-    if (carry == NULL) { release(g, 7); return NULL; }
+    const int after = o[8] != Py_None;
+    const Spec specs[10] = {{"direct", N * H, 0, 0}, {"mm", N * H, 0, 0},
+                            {"extra", N * H, 0, 1}, {"carry_in", N * H, 0, 0},
+                            {"gates", N * G, 0, 0}, {"h_prev", N * H, 0, 0},
+                            {"vn", N * H, 0, !after}, {"du", N * G, 1, 0},
+                            {"dv", N * G, 1, 1}, {"carry", N * H, 1, 0}};
+    double *p[10];
+    Held held;
+    if (!take_all(o, specs, 10, &held, p)) return NULL;
+    const double *dd = p[0], *mm = p[1], *ex = p[2], *ci = p[3], *gt = p[4], *hp = p[5],
+                 *vn = p[6];
+    double *du = p[7], *dv = p[8], *carry = p[9];
     Py_BEGIN_ALLOW_THREADS
     for (Py_ssize_t n = 0; n < N; n++) {
         const double *restrict gr = gt + n * G;
         const double *restrict r = gr, *restrict z = gr + H, *restrict nn = gr + 2 * H;
-        const double *restrict dhr = dh + n * H, *restrict hpr = hp + n * H;
+        const double *restrict ddr = dd + n * H, *restrict mmr = mm + n * H,
+                     *restrict cir = ci + n * H, *restrict hpr = hp + n * H;
+        const double *restrict exr = ex ? ex + n * H : NULL;
         double *restrict dur = du + n * G, *restrict cr = carry + n * H;
-        #pragma omp simd
+#pragma omp simd
         for (Py_ssize_t j = 0; j < H; j++) {
-            double d = dhr[j], zj = z[j], nj = nn[j];
+            double later = exr ? (mmr[j] + exr[j]) + cir[j] : mmr[j] + cir[j];
+            double d = ddr[j] + later, zj = z[j], nj = nn[j];
             /* dh (1 - z) (1 - n^2): through n_t and its tanh */
             double dan = d * (1.0 - zj) * (1.0 - nj * nj);
             dur[2 * H + j] = dan;
             dur[H + j] = d * (hpr[j] - nj) * ((1.0 - zj) * zj);  /* dh (h_{t-1} - n) sigma'_z */
             cr[j] = d * zj;                                      /* the copy z h_{t-1} */
-            if (after) {
-                double rj = r[j];
-                double *restrict dvr = dv + n * G;
-                double dr = dan * vn[n * H + j] * ((1.0 - rj) * rj);  /* d/dr = v^n */
+        }
+        if (after) {
+            const double *restrict vnr = vn + n * H;
+            double *restrict dvr = dv + n * G;
+#pragma omp simd
+            for (Py_ssize_t j = 0; j < H; j++) {
+                double rj = r[j], dan = dur[2 * H + j];
+                double dr = dan * vnr[j] * ((1.0 - rj) * rj);  /* d/dr = v^n */
                 dur[j] = dr;
                 dvr[j] = dr;
                 dvr[H + j] = dur[H + j];
@@ -330,7 +360,7 @@ static PyObject *gru_backward_step(PyObject *self, PyObject *args) {
         }
     }
     Py_END_ALLOW_THREADS
-    release(g, 7);
+    release(&held);
     Py_RETURN_NONE;
 }
 
@@ -342,31 +372,31 @@ PyDoc_STRVAR(gru_before_reset_doc,
 static PyObject *gru_before_reset(PyObject *self, PyObject *args) {
     PyObject *o[5];
     Py_ssize_t N, H;
-    if (!PyArg_ParseTuple(args, "OOOOOnn", &o[0], &o[1], &o[2], &o[3], &o[4], &N, &H))
+    if (!PyArg_ParseTuple(args, "OOOOOnn", &o[0], &o[1], &o[2], &o[3], &o[4], &N, &H) ||
+        !sizes_ok(N, H))
         return NULL;
-    if (!sizes_ok(N, H)) return NULL;
-    Arg g[5];
-    memset(g, 0, sizeof g);
     const Py_ssize_t G = 3 * H;
-    const double *drh = take(o[0], &g[0], N * H, 0, "d_rh");
-    const double *gt = drh ? take(o[1], &g[1], N * G, 0, "gates") : NULL;
-    const double *hp = gt ? take(o[2], &g[2], N * H, 0, "h_prev") : NULL;
-    double *du = hp ? take(o[3], &g[3], N * G, 1, "du") : NULL;
-    double *extra = du ? take(o[4], &g[4], N * H, 1, "extra") : NULL;
-    if (extra == NULL) { release(g, 5); return NULL; }
+    const Spec specs[5] = {{"d_rh", N * H, 0, 0}, {"gates", N * G, 0, 0},
+                           {"h_prev", N * H, 0, 0}, {"du", N * G, 1, 0},
+                           {"extra", N * H, 1, 0}};
+    double *p[5];
+    Held held;
+    if (!take_all(o, specs, 5, &held, p)) return NULL;
+    const double *drh = p[0], *gt = p[1], *hp = p[2];
+    double *du = p[3], *extra = p[4];
     Py_BEGIN_ALLOW_THREADS
     for (Py_ssize_t n = 0; n < N; n++) {
         const double *restrict r = gt + n * G;
         const double *restrict dr = drh + n * H, *restrict hpr = hp + n * H;
         double *restrict dur = du + n * G, *restrict er = extra + n * H;
-        #pragma omp simd
+#pragma omp simd
         for (Py_ssize_t j = 0; j < H; j++) {
             dur[j] = dr[j] * hpr[j] * ((1.0 - r[j]) * r[j]);
             er[j] = dr[j] * r[j];
         }
     }
     Py_END_ALLOW_THREADS
-    release(g, 5);
+    release(&held);
     Py_RETURN_NONE;
 }
 
@@ -383,6 +413,7 @@ static PyMethodDef methods[] = {
 static struct PyModuleDef module = {
     PyModuleDef_HEAD_INIT, "rnnnum._fused",
     "The gated cells' element-wise work of one step, fused (rnnnum/_fused.c).", -1, methods,
+    NULL, NULL, NULL, NULL,
 };
 
 PyMODINIT_FUNC PyInit__fused(void) { return PyModule_Create(&module); }

@@ -98,12 +98,12 @@ def gru_forward(
     gates = step_tape(N, T, 3 * H)
     pre = memory_rows(gates)
     np.dot(step_rows(X), Wx, out=pre)  # x_t W_x, all steps
-    pre += bx  # u_t = x_t W_x + b_x, all steps
     vn = step_tape(N, T, H)
     steps = fused()
-    if steps is not None:  # the element-wise work below in compiled passes
-        _fused_forward(steps, Wh, bh, gates, h, vn, reset)
+    if steps is not None:  # the element-wise work below in compiled passes (b_x included)
+        _fused_forward(steps, Wh, bx, bh, gates, h, vn, reset)
         return GRUTape(X=X, h=h, gates=gates, vn=vn, reset=reset)
+    pre += bx  # u_t = x_t W_x + b_x, all steps
     v = np.empty((N, 3 * H))
     rv = np.empty((N, H))
     # r, z and n are worked on in blocks of their own (a block of a row of the tape is a
@@ -219,7 +219,7 @@ def gru_backward(
     after = dV is not dU
     steps = fused()
     if steps is not None:  # gru_step_back's element-wise work in compiled passes
-        _fused_sweep(steps, Wh, tape, as_step_tape(dh_direct), dU, dV, dh, dh_next)
+        _fused_sweep(steps, Wh, tape, as_step_tape(dh_direct), dU, dV, dh_next)
         return dU, dV, dh_next
     for t in reversed(range(T)):
         np.add(dh_direct[:, t], dh_next, out=dh)
@@ -229,56 +229,62 @@ def gru_backward(
 
 
 def _fused_forward(
-    steps: Any, Wh: FloatArray, bh: FloatArray, gates: FloatArray, h: FloatArray,
-    vn: FloatArray, reset: str,
+    steps: Any, Wh: FloatArray, bx: FloatArray, bh: FloatArray, gates: FloatArray,
+    h: FloatArray, vn: FloatArray, reset: str,
 ) -> None:  # fmt: skip
     """`gru_forward`'s loop with each step's element-wise work compiled (`rnnnum._fused`):
     the same operations as the NumPy loop's, in its order, and the same products.
-    `gates` holds u_t (r, z columns halved) and `h` h_0 on entry; both tapes, and `vn`,
-    are filled."""
+    `gates` holds x_t W_x (r, z columns halved) and `h` h_0 on entry; both tapes, and
+    `vn`, are filled."""
     N, T, H = vn.shape
     v, v_rz = np.empty((N, 3 * H)), np.empty((N, 2 * H))
     rh, v_n = np.empty((N, H)), np.empty((N, H))
     Wh_rz, Wh_n = np.ascontiguousarray(Wh[:, : 2 * H]), np.ascontiguousarray(Wh[:, 2 * H :])
     for t in range(T):
-        a = gates[:, t]
+        a, h_prev = gates[:, t], h[:, t]
         if reset == "after":
-            np.matmul(h[:, t], Wh, out=v)  # h_{t-1} W_h, all three blocks
-            steps.gru_forward_step(a, v, bh, h[:, t], vn[:, t], h[:, t + 1], N, H, True)
+            np.matmul(h_prev, Wh, out=v)  # h_{t-1} W_h, all three blocks
+            steps.gru_forward_step(a, v, bx, bh, h_prev, vn[:, t], h[:, t + 1], N, H, True)
         else:
-            np.matmul(h[:, t], Wh_rz, out=v_rz)
-            steps.gru_before_gates(a, v_rz, bh, h[:, t], rh, N, H)  # r, z; r ⊙ h_{t-1}
+            np.matmul(h_prev, Wh_rz, out=v_rz)
+            steps.gru_before_gates(a, v_rz, bx, bh, h_prev, rh, N, H)  # r, z; r ⊙ h_{t-1}
             np.matmul(rh, Wh_n, out=v_n)  # (r ⊙ h_{t-1}) W_hn
-            steps.gru_forward_step(a, v_n, bh, h[:, t], vn[:, t], h[:, t + 1], N, H, False)
+            steps.gru_forward_step(a, v_n, bx, bh, h_prev, vn[:, t], h[:, t + 1], N, H, False)
 
 
 def _fused_sweep(
-    steps: Any,
-    Wh: FloatArray,
-    tape: GRUTape,
-    direct: FloatArray,
-    dU: FloatArray,
-    dV: FloatArray,
-    dh: FloatArray,
-    dh_next: FloatArray,
-) -> None:
+    steps: Any, Wh: FloatArray, tape: GRUTape, direct: FloatArray, dU: FloatArray,
+    dV: FloatArray, dh0: FloatArray,
+) -> None:  # fmt: skip
     """`gru_backward`'s loop with each step's element-wise work compiled (`rnnnum._fused`):
-    the same operations as `gru_step_back`'s, in its order, and the same products."""
+    the same operations as `gru_step_back`'s, in its order, and the same products.
+    dL/dh_{t-1} stays in its parts (the product with W_hᵀ, the reset-before path, the
+    copy z ⊙ h_{t-1}) until the next step adds them, in `gru_step_back`'s order; `dh0`
+    receives their sum for h_0."""
     N, T, H = direct.shape
-    carry, d_rh, extra = np.empty((N, H)), np.empty((N, H)), np.empty((N, H))
-    for t in reversed(range(T)):
-        np.add(direct[:, t], dh_next, out=dh)
+    after = tape.reset == "after"
+    mm, extra, d_rh = np.zeros((N, H)), np.zeros((N, H)), np.empty((N, H))
+    carries = (np.zeros((N, H)), np.empty((N, H)))  # one is read, the other written
+    for k, t in enumerate(reversed(range(T))):
+        carry_in, carry = carries[k % 2], carries[(k + 1) % 2]
         gates, h_prev, du = tape.gates[:, t], tape.h[:, t], dU[:, t]
-        if tape.reset == "after":
-            steps.gru_backward_step(dh, gates, h_prev, tape.vn[:, t], du, dV[:, t], carry, N, H)
-            np.matmul(dV[:, t], Wh.T, out=dh_next)
+        if after:
+            steps.gru_backward_step(
+                direct[:, t], mm, None, carry_in, gates, h_prev, tape.vn[:, t], du, dV[:, t],
+                carry, N, H,
+            )  # fmt: skip
+            np.matmul(dV[:, t], Wh.T, out=mm)
         else:
-            steps.gru_backward_step(dh, gates, h_prev, None, du, None, carry, N, H)
+            steps.gru_backward_step(
+                direct[:, t], mm, extra, carry_in, gates, h_prev, None, du, None, carry, N, H
+            )
             np.matmul(du[:, 2 * H :], Wh[:, 2 * H :].T, out=d_rh)  # dL/d(r_t ⊙ h_{t-1})
             steps.gru_before_reset(d_rh, gates, h_prev, du, extra, N, H)
-            np.matmul(du[:, : 2 * H], Wh[:, : 2 * H].T, out=dh_next)
-            dh_next += extra  # through r_t ⊙ h_{t-1}
-        dh_next += carry  # the copy z_t ⊙ h_{t-1}
+            np.matmul(du[:, : 2 * H], Wh[:, : 2 * H].T, out=mm)
+    np.copyto(dh0, mm)
+    if not after:
+        dh0 += extra  # through r_t ⊙ h_{t-1}
+    dh0 += carries[T % 2]  # the copy z_t ⊙ h_{t-1}
 
 
 def gru_step_jacobians(Wh: FloatArray, tape: GRUTape) -> FloatArray:

@@ -98,17 +98,18 @@ def lstm_forward(
     gates = step_tape(N, T, 4 * H)
     pre = memory_rows(gates)
     np.dot(step_rows(X), Wx, out=pre)  # x_t W_x, all steps
-    pre += b  # x_t W_x + b, all steps (the order of a_t's sum is kept: (x W_x + b) + h W_h)
+    steps = fused()  # the element-wise work below in one compiled pass a step, where built
+    if steps is None:  # (compiled, b is added in the step, in the same order)
+        pre += b  # x_t W_x + b, all steps (the order of a_t's sum is kept: (x W_x + b) + h W_h)
     tanh_c = step_tape(N, T, H)
     hw = np.empty((N, 4 * H))
     ig = np.empty((N, H))
     shift, scale = _gate_affine(H)
-    steps = fused()  # the element-wise work below in one compiled pass, where built
     for t in range(T):
         a = gates[:, t]  # (N, 4H): a_t = x_t W_x + b + h_{t-1} W_h, then the gates
         np.matmul(h[:, t], Wh, out=hw)
         if steps is not None:
-            steps.lstm_forward_step(a, hw, c[:, t], c[:, t + 1], tanh_c[:, t], h[:, t + 1], N, H)
+            steps.lstm_forward_step(a, hw, b, c[:, t], c[:, t + 1], tanh_c[:, t], h[:, t + 1], N, H)
             continue
         a += hw
         # Whole rows, not blocks (a block of a row is a strided view, several times slower):

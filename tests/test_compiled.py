@@ -149,20 +149,22 @@ def test_a_step_given_the_wrong_arrays_says_which_and_why():
     fused = _compiled.fused()
     assert fused is not None
     N, H = 2, 3
-    a, hw = np.zeros((N, 4 * H)), np.zeros((N, 4 * H))
+    a, hw, b = np.zeros((N, 4 * H)), np.zeros((N, 4 * H)), np.zeros(4 * H)
     c_prev, c, tc, h = (np.zeros((N, H)) for _ in range(4))
     with pytest.raises(TypeError, match="hw must be a C-contiguous float64 array"):
-        fused.lstm_forward_step(a, np.zeros((N, 8 * H))[:, ::2], c_prev, c, tc, h, N, H)
+        fused.lstm_forward_step(a, np.zeros((N, 8 * H))[:, ::2], b, c_prev, c, tc, h, N, H)
     c.flags.writeable = False
     with pytest.raises(TypeError, match="c must be a C-contiguous, writable float64 array"):
-        fused.lstm_forward_step(a, hw, c_prev, c, tc, h, N, H)
+        fused.lstm_forward_step(a, hw, b, c_prev, c, tc, h, N, H)
     c = np.zeros((N, H))
     with pytest.raises(ValueError, match="c_prev must hold 6 float64 values; got 40 bytes"):
-        fused.lstm_forward_step(a, hw, np.zeros(5), c, tc, h, N, H)
+        fused.lstm_forward_step(a, hw, b, np.zeros(5), c, tc, h, N, H)
     with pytest.raises(TypeError, match="a must be a float64 array; got buffer format 'f'"):
-        fused.lstm_forward_step(a.astype(np.float32), hw, c_prev, c, tc, h, N, H)
+        fused.lstm_forward_step(a.astype(np.float32), hw, b, c_prev, c, tc, h, N, H)
     with pytest.raises(ValueError, match="N and H must be positive; got N=0, H=3"):
-        fused.lstm_forward_step(a, hw, c_prev, c, tc, h, 0, H)
+        fused.lstm_forward_step(a, hw, b, c_prev, c, tc, h, 0, H)
+    with pytest.raises(TypeError, match="dc_prev must be a C-contiguous, writable"):
+        fused.lstm_backward_step(c, c, None, a, tc, c_prev, a, None, N, H)  # None: not optional
 
 
 def test_the_environment_switches_the_compiled_steps_off():
