@@ -1,9 +1,10 @@
-"""The gated cells' fused element-wise steps (`rnnnum/_fused.c`), or NumPy's where absent.
+"""The fused element-wise steps (`rnnnum/_fused.c`), or NumPy's where they are absent.
 
-`rnnnum.lstm` and `rnnnum.gru` ask `fused()` once per pass: the compiled module when it
-was built at install and is switched on, else None, and they run the same step in NumPy.
-Both compute the same operations in the same order; the reverse steps agree bit for bit,
-the forward steps to the last few units of tanh (tests/test_compiled.py).
+`rnnnum.lstm`, `rnnnum.gru` and the vanilla kernel's tanh step ask `fused()` once per
+pass: the compiled module when it was built at install and is switched on, else None,
+and they run the same step in NumPy. Both compute the same operations in the same
+order; the reverse steps agree bit for bit, the forward steps to the last few units of
+tanh (tests/test_compiled.py).
 
 ``UNROLLED_NUMPY_STEPS=1`` in the environment, or `numpy_steps()` in code, runs NumPy's.
 """

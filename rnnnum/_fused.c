@@ -1,16 +1,18 @@
-/* The gated cells' element-wise work of one step, fused: rnnnum.lstm and rnnnum.gru.
+/* The element-wise work of one step, fused: rnnnum.lstm, rnnnum.gru and the tanh RNN.
  *
- * NumPy makes one pass over memory per operation; a step of the LSTM or the GRU is a dozen
- * element-wise operations between two matrix products, so most of its time went to those
- * passes.  Each function here does one step's element-wise work in one pass over its rows;
- * the matrix products stay in NumPy (the BLAS), and so does everything else.
+ * NumPy makes one pass over memory per operation; a step of the LSTM or the GRU is a
+ * dozen element-wise operations between two matrix products, so most of their time went
+ * to those passes (the vanilla cell's tanh step has three or four, and gains less). Each
+ * function here does one step's element-wise work in one pass over its rows; the matrix
+ * products stay in NumPy (the BLAS), and so does everything else.
  *
- * Every function computes what the NumPy step beside it in rnnnum/lstm.py or rnnnum/gru.py
- * computes, operation for operation and in the same order, with the compiler told not to
- * contract a * b + c into one rounding (-ffp-contract=off, pyproject.toml): the reverse steps are
- * bit-identical to NumPy's, and the forward steps differ only by tanh itself (glibc's
- * vector tanh here, NumPy's own there; both within a few units in the last place).
- * inf and NaN propagate as in NumPy (no -ffast-math): the overflow reports still see them.
+ * Every function computes what the NumPy step beside it (rnnnum/lstm.py, rnnnum/gru.py,
+ * rnnnum/kernel/vanilla.py) computes, operation for operation and in the same order, with
+ * the compiler told not to contract a * b + c into one rounding (-ffp-contract=off,
+ * pyproject.toml): the reverse steps are bit-identical to NumPy's, and the forward steps
+ * differ only by tanh itself (glibc's vector tanh here, NumPy's own there; both within a
+ * few units in the last place). inf and NaN propagate as in NumPy (no -ffast-math): the
+ * overflow reports still see them.
  *
  * Row vectors, batch first, each argument one C-contiguous block: (N, gH) for a step's row
  * of gates or signals, (N, H) for a state; gate blocks i, f, o, g (LSTM) and r, z, n (GRU).
@@ -96,6 +98,69 @@ static int sizes_ok(Py_ssize_t N, Py_ssize_t H) {
         return 0;
     }
     return 1;
+}
+
+/* ------------------------------------------------------------------- vanilla (tanh) */
+
+PyDoc_STRVAR(tanh_forward_doc,
+"tanh_forward_step(a, hw, b, h, N, H)\n\n"
+"One step of rnnnum.kernel.vanilla.vanilla_states for tanh: a (N, H) holds x_t W_xh and\n"
+"becomes a_t = (x_t W_xh + h_{t-1} W_hh) + b_h, with hw (N, H) = h_{t-1} W_hh and b (H,);\n"
+"h (N, H) = tanh(a_t).");
+
+static PyObject *tanh_forward_step(PyObject *self, PyObject *args) {
+    PyObject *o[4];
+    Py_ssize_t N, H;
+    if (!PyArg_ParseTuple(args, "OOOOnn", &o[0], &o[1], &o[2], &o[3], &N, &H) ||
+        !sizes_ok(N, H))
+        return NULL;
+    const Spec specs[4] = {{"a", N * H, 1, 0}, {"hw", N * H, 0, 0}, {"b", H, 0, 0},
+                           {"h", N * H, 1, 0}};
+    double *p[4];
+    Held held;
+    if (!take_all(o, specs, 4, &held, p)) return NULL;
+    double *a = p[0], *h = p[3];
+    const double *hw = p[1], *b = p[2];
+    Py_BEGIN_ALLOW_THREADS
+    for (Py_ssize_t n = 0; n < N; n++) {
+        double *restrict ar = a + n * H, *restrict hr = h + n * H;
+        const double *restrict wr = hw + n * H;
+#pragma omp simd
+        for (Py_ssize_t j = 0; j < H; j++) {
+            double aj = (ar[j] + wr[j]) + b[j];
+            ar[j] = aj;
+            hr[j] = tanh(aj);
+        }
+    }
+    Py_END_ALLOW_THREADS
+    release(&held);
+    Py_RETURN_NONE;
+}
+
+PyDoc_STRVAR(tanh_backward_doc,
+"tanh_backward_step(d, dh_next, h, N, H)\n\n"
+"One step of rnnnum.kernel.vanilla.state_sweep for tanh: d (N, H) holds what L_t sends into\n"
+"h_t and becomes dL/da_t = (d + dh_next) (1 - h_t^2), h (N, H) = h_t.");
+
+static PyObject *tanh_backward_step(PyObject *self, PyObject *args) {
+    PyObject *o[3];
+    Py_ssize_t N, H;
+    if (!PyArg_ParseTuple(args, "OOOnn", &o[0], &o[1], &o[2], &N, &H) || !sizes_ok(N, H))
+        return NULL;
+    const Spec specs[3] = {{"d", N * H, 1, 0}, {"dh_next", N * H, 0, 0}, {"h", N * H, 0, 0}};
+    double *p[3];
+    Held held;
+    if (!take_all(o, specs, 3, &held, p)) return NULL;
+    double *d = p[0];
+    const double *dn = p[1], *h = p[2];
+    Py_BEGIN_ALLOW_THREADS
+    const Py_ssize_t count = N * H;
+#pragma omp simd
+    for (Py_ssize_t j = 0; j < count; j++)
+        d[j] = (d[j] + dn[j]) * (1.0 - h[j] * h[j]);  /* via y_t and h_{t+1}, times tanh' */
+    Py_END_ALLOW_THREADS
+    release(&held);
+    Py_RETURN_NONE;
 }
 
 /* ---------------------------------------------------------------------------- LSTM */
@@ -401,6 +466,8 @@ static PyObject *gru_before_reset(PyObject *self, PyObject *args) {
 }
 
 static PyMethodDef methods[] = {
+    {"tanh_forward_step", tanh_forward_step, METH_VARARGS, tanh_forward_doc},
+    {"tanh_backward_step", tanh_backward_step, METH_VARARGS, tanh_backward_doc},
     {"lstm_forward_step", lstm_forward_step, METH_VARARGS, lstm_forward_doc},
     {"lstm_backward_step", lstm_backward_step, METH_VARARGS, lstm_backward_doc},
     {"gru_forward_step", gru_forward_step, METH_VARARGS, gru_forward_doc},

@@ -1,4 +1,4 @@
-"""rnnnum._fused, the gated cells' compiled element-wise steps, against NumPy's steps.
+"""rnnnum._fused, the compiled element-wise steps (LSTM, GRU, tanh RNN), against NumPy's.
 
 Both compute the same operations in the same order (`rnnnum/_fused.c`'s header): the
 reverse sweep from one forward tape must agree bit for bit, and the forward pass up to
@@ -18,9 +18,13 @@ import pytest
 
 import rnnnum
 from rnnnum import _compiled
+from rnnnum._arith import as_step_tape, tape_copy
 from rnnnum._compiled import built, numpy_steps
-from rnnnum.gru import gru_backward, gru_forward
-from rnnnum.lstm import lstm_backward, lstm_forward
+from rnnnum.activations import get_activation
+from rnnnum.gru import gru_forward
+from rnnnum.kernel import kernel_for
+from rnnnum.kernel.vanilla import vanilla_states
+from rnnnum.lstm import lstm_forward
 
 #: The forward paths differ by tanh alone: glibc's vector tanh in the compiled loops (its
 #: scalar tanh in their remainders), NumPy's own in NumPy's, each within a few ulps. Over
@@ -35,7 +39,9 @@ needs_build = pytest.mark.skipif(not built(), reason="rnnnum._fused was not buil
 #: (N, T, D, H, V): one step of one row; H = 5 and 17 leave remainders after each vector;
 #: H = 64 fills them.
 SHAPES = [(1, 1, 2, 3, 2), (3, 7, 4, 5, 6), (4, 9, 3, 17, 5), (5, 4, 6, 64, 3)]
-CELLS = ["lstm", "gru-after", "gru-before"]
+#: The residual tanh cell's forward step is compiled, its sweep NumPy's (f' reads f(a_t),
+#: not h_t).
+CELLS = ["vanilla", "residual", "lstm", "gru-after", "gru-before"]
 
 
 def test_the_compiled_steps_were_built_where_ci_requires_them():
@@ -52,6 +58,10 @@ def _problem(cell: str, shape: tuple[int, ...], seed: int):  # type: ignore[no-u
     X = rng.standard_normal((N, T, D))
     targets = rng.integers(0, V, size=(N, T))
     h0 = 0.5 * rng.standard_normal((N, H))
+    if cell in ("vanilla", "residual"):
+        p = rnnnum.init_spectral(D, H, V, rng, sigma_max=0.9)
+        p = p.replace(bh=0.2 * rng.standard_normal(H))
+        return p, X, targets, {"h0": h0, "residual": cell == "residual"}
     if cell == "lstm":
         p = rnnnum.init_lstm(D, H, V, rng, forget_bias=1.0)
         p = p.replace(b=p.b + 0.2 * rng.standard_normal(4 * H))
@@ -66,6 +76,15 @@ def _close(got: np.ndarray, want: np.ndarray, what: str) -> None:
     np.testing.assert_allclose(got, want, rtol=FORWARD_RTOL, atol=atol, err_msg=what)
 
 
+def _arrays(cache) -> dict[str, np.ndarray]:  # type: ignore[no-untyped-def]
+    """Every array of a cache, its tape's included (the gated cells keep one)."""
+    found = {k: v for k, v in vars(cache).items() if isinstance(v, np.ndarray)}
+    tape = getattr(cache, "tape", None)
+    if tape is not None:
+        found |= {f"tape.{k}": v for k, v in vars(tape).items() if isinstance(v, np.ndarray)}
+    return found
+
+
 @needs_build
 @pytest.mark.parametrize("shape", SHAPES, ids=str)
 @pytest.mark.parametrize("cell", CELLS)
@@ -75,9 +94,10 @@ def test_the_compiled_forward_pass_and_gradients_match_numpys(cell, shape, seed)
     with numpy_steps():
         theirs = rnnnum.forward(params, X, targets, **initial)
         their_grads = rnnnum.bptt(params, theirs).as_dict()
-    for name in vars(theirs.tape):
-        if isinstance(getattr(theirs.tape, name), np.ndarray):
-            _close(getattr(ours.tape, name), getattr(theirs.tape, name), f"tape.{name}")
+    their_arrays = _arrays(theirs)
+    assert their_arrays.keys() == _arrays(ours).keys()
+    for name, got in _arrays(ours).items():
+        _close(got, their_arrays[name], name)
     _close(np.asarray(ours.loss), np.asarray(theirs.loss), "loss")
     for key, value in rnnnum.bptt(params, ours).as_dict().items():
         _close(value, their_grads[key], f"dL/d{key}")
@@ -87,24 +107,32 @@ def test_the_compiled_forward_pass_and_gradients_match_numpys(cell, shape, seed)
 @pytest.mark.parametrize("shape", SHAPES, ids=str)
 @pytest.mark.parametrize("cell", CELLS)
 def test_the_compiled_reverse_sweep_is_numpys_bit_for_bit(cell, shape, seed):
-    """From one forward tape the two sweeps make the same roundings: equal arrays."""
+    """From one forward pass the kernel's two sweeps make the same roundings: equal arrays."""
     params, X, targets, initial = _problem(cell, shape, seed)
-    tape = rnnnum.forward(params, X, targets, **initial).tape
-    direct = np.random.default_rng(seed + 1).standard_normal(tape.h[:, 1:].shape)
-    sweep = lstm_backward if cell == "lstm" else gru_backward
-    ours = sweep(params.Wh, tape, direct.copy())
+    cache = rnnnum.forward(params, X, targets, **initial)
+    kernel = kernel_for(params)
+    direct = as_step_tape(np.random.default_rng(seed + 1).standard_normal(cache.h.shape))
+    ours = kernel.sweep(params, cache, tape_copy(direct), None)
     with numpy_steps():
-        theirs = sweep(params.Wh, tape, direct.copy())
-    for k, (got, want) in enumerate(zip(ours, theirs, strict=True)):
-        np.testing.assert_array_equal(got, want, err_msg=f"output {k} of the sweep")
+        theirs = kernel.sweep(params, cache, tape_copy(direct), None)
+    np.testing.assert_array_equal(ours.u, theirs.u, err_msg="dL/du")
+    np.testing.assert_array_equal(ours.v, theirs.v, err_msg="dL/dv")
+    for name, value in theirs.initial.items():
+        np.testing.assert_array_equal(ours.initial[name], value, err_msg=f"dL/d{name}")
 
 
 def _run_forward(params, X, initial):  # type: ignore[no-untyped-def]
-    """The cell's forward loop alone (no input checks): a tape."""
+    """The cell's forward loop alone (no input checks): its tape, or (a, states)."""
+    if isinstance(params, rnnnum.RNNParams):
+        p, tanh = params, get_activation("tanh")
+        a, states = vanilla_states(X, p.Wxh, p.Whh, p.bh, initial["h0"], tanh, initial["residual"])
+        return {"a": a, "h": states}
     if isinstance(params, rnnnum.LSTMParams):
-        return lstm_forward(params.Wx, params.Wh, params.b, X, initial["h0"], initial["c0"])
-    p = params
-    return gru_forward(p.Wx, p.Wh, p.bx, p.bh, X, initial["h0"], p.reset)
+        tape = lstm_forward(params.Wx, params.Wh, params.b, X, initial["h0"], initial["c0"])
+    else:
+        p = params
+        tape = gru_forward(p.Wx, p.Wh, p.bx, p.bh, X, initial["h0"], p.reset)
+    return {"h": tape.h, "gates": tape.gates}
 
 
 @needs_build
@@ -118,8 +146,8 @@ def test_the_forward_steps_carry_inf_and_nan_alike(cell):
         ours = _run_forward(params, X, initial)
         with numpy_steps():
             theirs = _run_forward(params, X, initial)
-    for name in ("h", "gates"):
-        got, want = getattr(ours, name), getattr(theirs, name)
+    for name, want in theirs.items():
+        got = ours[name]
         assert np.isnan(want).any()
         np.testing.assert_array_equal(np.isnan(got), np.isnan(want), err_msg=name)
         np.testing.assert_array_equal(np.isinf(got), np.isinf(want), err_msg=name)
@@ -131,17 +159,19 @@ def test_the_forward_steps_carry_inf_and_nan_alike(cell):
 @pytest.mark.parametrize("cell", CELLS)
 def test_the_sweeps_carry_inf_and_nan_alike(cell):
     params, X, targets, initial = _problem(cell, (3, 6, 3, 5, 3), 1)
-    tape = rnnnum.forward(params, X, targets, **initial).tape
-    direct = np.random.default_rng(2).standard_normal(tape.h[:, 1:].shape)
+    cache = rnnnum.forward(params, X, targets, **initial)
+    direct = as_step_tape(np.random.default_rng(2).standard_normal(cache.h.shape))
     direct[0, 4, 1], direct[1, 2, 3], direct[2, 5, 0] = np.inf, -np.inf, np.nan
-    sweep = lstm_backward if cell == "lstm" else gru_backward
+    kernel = kernel_for(params)
     with np.errstate(invalid="ignore", over="ignore"):
-        ours = sweep(params.Wh, tape, direct.copy())
+        ours = kernel.sweep(params, cache, tape_copy(direct), None)
         with numpy_steps():
-            theirs = sweep(params.Wh, tape, direct.copy())
-    assert not np.isfinite(ours[0]).all()
-    for got, want in zip(ours, theirs, strict=True):
-        np.testing.assert_array_equal(got, want)
+            theirs = kernel.sweep(params, cache, tape_copy(direct), None)
+    assert not np.isfinite(ours.u).all()
+    np.testing.assert_array_equal(ours.u, theirs.u)
+    np.testing.assert_array_equal(ours.v, theirs.v)
+    for name, value in theirs.initial.items():
+        np.testing.assert_array_equal(ours.initial[name], value)
 
 
 @needs_build

@@ -30,6 +30,7 @@ from rnnnum._arith import (
     step_tape,
 )
 from rnnnum._checks import FloatArray
+from rnnnum._compiled import fused
 from rnnnum._overflow import OverflowGuard, largest
 from rnnnum.activations import Activation, get_activation
 from rnnnum.errors import CellMismatchError
@@ -78,16 +79,20 @@ def vanilla_states(
     h, h_prev = states[:, 1:], states[:, :-1]
     hw = np.empty((N, H))
     np.dot(step_rows(X), Wxh, out=memory_rows(a))  # x_t W_xh, all steps in one product
+    steps = fused() if act is np.tanh else None  # tanh's step in one compiled pass
+    bh = np.ascontiguousarray(bh)
     for t in range(T):
-        a_t = a[:, t]
+        a_t, h_t = a[:, t], h[:, t]
         np.dot(h_prev[:, t], Whh, out=hw)
-        a_t += hw  # a_t = x_t W_xh + h_{t-1} W_hh + b_h, (N, H); ∂a_t/∂h_{t-1} = W_hh
-        a_t += bh
-        h_t = h[:, t]
-        if ufunc is not None:  # (N, H); local derivative: ∂h_t/∂a_t = diag(f'(a_t))
-            ufunc(a_t, out=h_t)
+        if steps is not None:  # what the other branch does for tanh, in the same order
+            steps.tanh_forward_step(a_t, hw, bh, h_t, N, H)
         else:
-            h_t[...] = act(a_t)
+            a_t += hw  # a_t = x_t W_xh + h_{t-1} W_hh + b_h, (N, H); ∂a_t/∂h_{t-1} = W_hh
+            a_t += bh
+            if ufunc is not None:  # (N, H); local derivative: ∂h_t/∂a_t = diag(f'(a_t))
+                ufunc(a_t, out=h_t)
+            else:
+                h_t[...] = act(a_t)
         if residual:
             h_t += h_prev[:, t]  # h_t = h_{t-1} + f(a_t); its own path from h_{t-1}: I
     return a, states
@@ -100,6 +105,7 @@ def state_sweep(
     residual: bool,
     guard: OverflowGuard | None,
     every: int | None = None,
+    tanh_states: FloatArray | None = None,
 ) -> tuple[FloatArray, FloatArray]:
     """dL/da_t (N, T, H) and dL/dh_0 (N, H) of the vanilla or the residual cell.
 
@@ -109,6 +115,8 @@ def state_sweep(
     is detached after every `every` steps (`rnnnum.chunked_bptt`). With a `guard`, stop
     at the first inf/NaN of dL/dh_{t-1} and name the step. dL/da_t is written over
     `direct` (step t's part is read before it is overwritten): no other (N, T, H) array.
+    `tanh_states`, h_1..h_T (N, T, H) of a tanh cell (f' = 1 - h_t², what `fprime_at`
+    gives), lets each step run compiled (`rnnnum._compiled`) where `direct` is a step tape.
     """
     N, T, H = direct.shape
     WhhT = Whh.T
@@ -116,12 +124,18 @@ def state_sweep(
     dh = np.empty((N, H))
     scratch = np.empty((N, H))
     dh_next = np.zeros((N, H))  # dL/dh_t through h_{t+1}; nothing comes after h_T
+    steps = None  # tanh's step in one compiled pass, where it applies
+    if tanh_states is not None and guard is None and not residual and T > 0:
+        steps = fused() if direct[:, 0].flags.c_contiguous else None
     for t in reversed(range(T)):
         if every is not None and (t + 1) % every == 0:
             dh_next.fill(0.0)  # h_{t+1} ends a chunk: the next one holds it fixed
-        np.add(direct[:, t], dh_next, out=dh)  # dL/dh_t: via y_t, plus via h_{t+1}
         dA_t = dA[:, t]
-        np.multiply(dh, fprime_at(t, scratch), out=dA_t)  # dL/da_t = dL/dh_t diag(f'(a_t))
+        if steps is not None and tanh_states is not None:  # the two lines below, for tanh
+            steps.tanh_backward_step(dA_t, dh_next, tanh_states[:, t], N, H)
+        else:
+            np.add(direct[:, t], dh_next, out=dh)  # dL/dh_t: via y_t, plus via h_{t+1}
+            np.multiply(dh, fprime_at(t, scratch), out=dA_t)  # dL/da_t = dL/dh_t diag(f'(a_t))
         np.dot(dA_t, WhhT, out=dh_next)  # dL/dh_{t-1}: via a_t (∂a_t/∂h_{t-1} = W_hh) ...
         if residual:
             dh_next += dh  # ... plus via the skip (the identity)
@@ -243,7 +257,10 @@ class VanillaKernel:
         direct: FloatArray,
         guard: OverflowGuard | None,
     ) -> Signals:
-        dA, dh0 = state_sweep(params.Whh, direct, fprime_at(cache), cache.residual, guard)
+        tanh_states = cache.h if cache.activation == "tanh" else None
+        dA, dh0 = state_sweep(
+            params.Whh, direct, fprime_at(cache), cache.residual, guard, None, tanh_states
+        )
         return Signals(dA, dA, {"h0": dh0})
 
     def gradients(
