@@ -14,11 +14,11 @@ falls in the chunk.
 
 from __future__ import annotations
 
-from typing import cast, overload
+from typing import overload
 
 import numpy as np
 
-from rnnnum._arith import rows_times, step_tape
+from rnnnum._arith import step_tape
 from rnnnum._checks import positive_int
 from rnnnum._overflow import BACKWARD_REMEDY, OnOverflow, OverflowGuard
 from rnnnum.bptt import (
@@ -26,16 +26,15 @@ from rnnnum.bptt import (
     Gradients,
     check_cache,
     checked_gradients,
+    direct_hidden_signals,
     gradients_from_signals,
     output_signals,
 )
 from rnnnum.components import signal_stream
-from rnnnum.errors import CellMismatchError
 from rnnnum.forward import AnyCache, AnyParams, ForwardCache
 from rnnnum.gated import GRUCache, GRUGradients, LSTMCache, LSTMGradients
 from rnnnum.gated_params import GRUParams, LSTMParams
 from rnnnum.kernel.protocol import Signals
-from rnnnum.kernel.vanilla import fprime_at, state_sweep
 from rnnnum.params import RNNParams
 
 __all__ = ["chunked_bptt", "truncated_bptt"]
@@ -93,58 +92,83 @@ def truncated_bptt(
     return checked_gradients(guard, grads)
 
 
+@overload
 def chunked_bptt(
-    params: RNNParams, cache: ForwardCache, every: int, *, on_overflow: OnOverflow = "raise"
-) -> Gradients:
+    params: RNNParams, cache: ForwardCache, every: int, *, on_overflow: OnOverflow = ...
+) -> Gradients: ...
+@overload
+def chunked_bptt(
+    params: LSTMParams, cache: LSTMCache, every: int, *, on_overflow: OnOverflow = ...
+) -> LSTMGradients: ...
+@overload
+def chunked_bptt(
+    params: GRUParams, cache: GRUCache, every: int, *, on_overflow: OnOverflow = ...
+) -> GRUGradients: ...
+@overload
+def chunked_bptt(
+    params: AnyParams, cache: AnyCache, every: int, *, on_overflow: OnOverflow = ...
+) -> AnyGradients: ...
+def chunked_bptt(
+    params: AnyParams, cache: AnyCache, every: int, *, on_overflow: OnOverflow = "raise"
+) -> AnyGradients:
     r"""Gradients when the state is detached every `every` steps, as frameworks truncate.
 
     The forward pass runs in chunks of $k$ = `every` steps, $[1, k], [k+1, 2k], \dots$;
-    the state $h_{mk}$ that enters chunk $m + 1$ is held constant there (in PyTorch,
-    ``h = h.detach()`` between chunks). Each chunk is then an ordinary BPTT problem, and
-    the gradients of all chunks are summed. In terms of the expanded sum, the term
-    $(i, k')$ is kept when steps $i$ and $k'$ lie in the same chunk: loss $L_i$ reaches
-    back $1$ to $k$ steps, depending on its place in the chunk, where `truncated_bptt`
-    with ``window = k`` lets every loss reach back $k$ steps. In the row convention of
-    `rnnnum.bptt`, the reverse sweep is
+    the state that enters chunk $m + 1$ (h, and the LSTM's c) is held constant there (in
+    PyTorch, ``h = h.detach()`` between chunks). Each chunk is then an ordinary BPTT
+    problem, and the gradients of all chunks are summed. In terms of the expanded sum,
+    the term $(i, k')$ is kept when steps $i$ and $k'$ lie in the same chunk: loss $L_i$
+    reaches back $1$ to $k$ steps, depending on its place in the chunk, where
+    `truncated_bptt` with ``window = k`` lets every loss reach back $k$ steps. In the
+    row convention of `rnnnum.bptt`, the reverse sweep is the usual one, e.g. for the
+    vanilla cell
 
     $$\frac{dL}{dh_t} = \frac{\partial L_t}{\partial y_t} W_{yh}^\top
       + \frac{dL}{da_{t+1}} W_{hh}^\top, \qquad
       \frac{dL}{da_t} = \frac{dL}{dh_t} \operatorname{diag}(f'(a_t)),$$
 
-    with the second term of $dL/dh_t$ dropped when $t$ is the last step of a chunk
-    (and, for the residual cell, its skip term too). ``every = 1`` keeps only the
-    $k' = i$ terms; ``every >= T`` is full BPTT. $h_0$ enters the first chunk, so
-    ``grads.h0`` is its gradient through that chunk.
+    with everything that reaches the state of step t through step t+1 dropped when t is
+    the last step of a chunk (the second term above, the residual cell's skip, the
+    LSTM's dL/dc_t through c_{t+1}). Every cell takes the same sweep, through its
+    kernel's step back. ``every = 1`` keeps only the $k' = i$ terms; ``every >= T`` is
+    full BPTT. The initial states enter the first chunk, so ``grads.h0`` (and ``c0``)
+    is their gradient through that chunk.
 
     Args:
-        params: `RNNParams` (the vanilla cell, residual or not, as ``cache.residual``
-            says).
+        params: as for `rnnnum.bptt` (any cell).
         cache: what `rnnnum.forward` returned for `params`; ``X`` is (N, T, D).
         every: the chunk length k, an integer >= 1.
         on_overflow: as for `rnnnum.bptt`.
 
     Returns:
-        `Gradients` (``Wxh`` (D, H), ``Whh`` (H, H), ``Wyh`` (H, V), ``bh`` (H,),
-        ``by`` (V,), ``X`` (N, T, D), ``h0`` (N, H)).
+        The gradients `rnnnum.bptt` returns for this cell, with the chunks' terms only.
     """
-    if not isinstance(params, RNNParams):
-        raise CellMismatchError(
-            "chunked_bptt is written for the vanilla cell (RNNParams); got "
-            f"{type(params).__name__}. For a gated cell, run rnnnum.forward on each chunk "
-            "with h0 (and c0) set to the state carried from the chunk before, and add up "
-            "rnnnum.bptt of each chunk."
-        )
     kernel = check_cache(params, cache)
     every = positive_int(every, "every")
     guard = OverflowGuard(on_overflow, "chunked_bptt", BACKWARD_REMEDY)
-    dY = output_signals(cache)  # ∂L_t/∂y_t, (N, T, V)
+    N, T, H, gH = cache.N, cache.T, params.H, getattr(params, kernel.input_weight).shape[1]
+    dU = step_tape(N, T, gH)  # laid out as bptt's signals: the same sums, in the same order
+    dV = dU  # one array where the cell has one pre-activation (vanilla, LSTM)
+    step = kernel.stepper(params, cache)
     with np.errstate(over="ignore", invalid="ignore"):
-        fprime, residual = fprime_at(cache), cache.residual
-        for checked in (None, guard):  # a second sweep, with the guard, only to say where
-            direct = rows_times(dY, params.Wyh.T)  # what L_t sends into h_t through y_t
-            dA, dh0 = state_sweep(params.Whh, direct, fprime, residual, checked, every)
-            if np.isfinite(dA).all() and np.isfinite(dh0).all():
-                break
-        signals = Signals(dA, dA, {"h0": dh0})
-        grads = cast(Gradients, gradients_from_signals(kernel, params, cache, dY, signals))
+        direct = direct_hidden_signals(params, cache)  # what L_t sends into h_t through y_t
+        dh_next = np.zeros((1, N, H))  # dL/dh_t through step t+1 (one row: all losses)
+        dc_next = np.zeros((1, N, H)) if "c" in kernel.states else None  # ... dL/dc_t
+        for t in reversed(range(T)):
+            if (t + 1) % every == 0:  # h_{t+1} starts a chunk: it holds the state fixed
+                dh_next = np.zeros_like(dh_next)
+                dc_next = None if dc_next is None else np.zeros_like(dc_next)
+            S = step(t, direct[None, :, t] + dh_next, dc_next)
+            dU[:, t] = S.u[0]
+            if S.v is not S.u:
+                if dV is dU:
+                    dV = step_tape(N, T, gH)
+                dV[:, t] = S.v[0]
+            guard.check(dU[:, t], f"dL/d{kernel.signal}_{t + 1}", t + 1, T)
+            dh_next, dc_next = S.h_prev, S.c_prev
+        initial = {"h0": dh_next[0]}
+        if dc_next is not None:
+            initial["c0"] = dc_next[0]
+        signals = Signals(dU, dV, initial)
+        grads = gradients_from_signals(kernel, params, cache, output_signals(cache), signals)
     return checked_gradients(guard, grads)

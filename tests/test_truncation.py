@@ -60,25 +60,32 @@ def _chunks(T: int, every: int) -> list[range]:
     return [range(start, min(start + every, T)) for start in range(0, T, every)]
 
 
-def _chunked_reference(problem, every: int, residual: bool) -> dict[str, np.ndarray]:
-    """Each chunk run by rnnnum.forward with the carried state as its (constant) h0, then
-    ordinary rnnnum.bptt per chunk; parameter gradients summed, X laid back in place."""
-    kwargs = {**problem.kwargs, "residual": residual}
+def _chunked_reference(problem, every: int, residual: bool = False) -> dict[str, np.ndarray]:
+    """Each chunk run by rnnnum.forward with the carried state as its (constant) initial
+    state (h0, and the LSTM's c0), then ordinary rnnnum.bptt per chunk; parameter
+    gradients summed, X laid back in place, the initial states' from the first chunk."""
+    kwargs = dict(problem.kwargs)
+    if not isinstance(problem.params, (rnnnum.LSTMParams, rnnnum.GRUParams)):
+        kwargs["residual"] = residual
     cache = rnnnum.forward(problem.params, problem.X, problem.targets, **kwargs)
-    out = dict.fromkeys(("Wxh", "Whh", "Wyh", "bh", "by"), 0.0)
+    states = ("h0", "c0") if "c0" in kwargs else ("h0",)
+    out: dict[str, np.ndarray] = {}
     dX = np.zeros_like(problem.X)
-    h0 = None
     for number, chunk in enumerate(_chunks(cache.T, every)):
-        kwargs["h0"] = cache.h0 if number == 0 else cache.h[:, chunk.start - 1]  # a constant
+        for state in states:  # a constant: what the chunk before left
+            tape = getattr(cache, state[0])  # (N, T, H) states 1..T
+            kwargs[state] = getattr(cache, state) if number == 0 else tape[:, chunk.start - 1]
         part = rnnnum.forward(
             problem.params, problem.X[:, chunk], problem.targets[:, chunk], **kwargs
         )
-        grads = rnnnum.bptt(problem.params, part)
-        out = {name: value + getattr(grads, name) for name, value in out.items()}
-        dX[:, chunk] = grads.X
+        grads = rnnnum.bptt(problem.params, part).as_dict()
+        dX[:, chunk] = grads.pop("X")
+        initial = {state: grads.pop(state) for state in states}
         if number == 0:
-            h0 = grads.h0
-    return {**out, "X": dX, "h0": h0}
+            out |= initial
+        for name, value in grads.items():
+            out[name] = out.get(name, 0.0) + value
+    return {**out, "X": dX}
 
 
 @pytest.mark.parametrize("every", [1, 2, 3, 5, 7, 9])
@@ -176,9 +183,13 @@ def test_chunked_rejects_a_bad_chunk_length(rng, every, error, message):
         rnnnum.chunked_bptt(problem.params, problem.forward(), every)
 
 
-def test_chunked_names_the_vanilla_cell_when_given_a_gated_one(rng):
-    problem = make_gated_problem(rng, "lstm")
-    with pytest.raises(
-        rnnnum.CellMismatchError, match=r"vanilla cell \(RNNParams\); got LSTMParams"
-    ):
-        rnnnum.chunked_bptt(problem.params, problem.forward(), 2)
+@pytest.mark.parametrize("every", [1, 2, 3, 5])
+@pytest.mark.parametrize("cell", ["lstm", "gru-after", "gru-before"])
+def test_chunked_takes_a_gated_cell_through_its_kernel_the_same_way(rng, cell, every):
+    """The LSTM's cell state is detached with h: its gradient through c_{t+1} stops too."""
+    problem = make_gated_problem(rng, cell, T=5)
+    chunked = rnnnum.chunked_bptt(problem.params, problem.forward(), every).as_dict()
+    reference = _chunked_reference(problem, every)
+    assert chunked.keys() == reference.keys()
+    for name, expected in reference.items():
+        assert_same(chunked[name], expected, f"{cell}: {name}, every={every}")

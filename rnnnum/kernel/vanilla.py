@@ -104,15 +104,13 @@ def state_sweep(
     fprime_at: Callable[[int, FloatArray], FloatArray],
     residual: bool,
     guard: OverflowGuard | None,
-    every: int | None = None,
     tanh_states: FloatArray | None = None,
 ) -> tuple[FloatArray, FloatArray]:
     """dL/da_t (N, T, H) and dL/dh_0 (N, H) of the vanilla or the residual cell.
 
     `direct` (N, T, H) is what L_t sends into h_t; ``fprime_at(t, buf)`` gives f'(a_t)
     (N, H) of the 0-based step t, possibly written into the scratch `buf`. The residual
-    cell's dL/dh_{t-1} also receives dL/dh_t itself (the skip). With `every`, the state
-    is detached after every `every` steps (`rnnnum.chunked_bptt`). With a `guard`, stop
+    cell's dL/dh_{t-1} also receives dL/dh_t itself (the skip). With a `guard`, stop
     at the first inf/NaN of dL/dh_{t-1} and name the step. dL/da_t is written over
     `direct` (step t's part is read before it is overwritten): no other (N, T, H) array.
     `tanh_states`, h_1..h_T (N, T, H) of a tanh cell (f' = 1 - h_t², what `fprime_at`
@@ -128,8 +126,6 @@ def state_sweep(
     if tanh_states is not None and guard is None and not residual and T > 0:
         steps = fused() if direct[:, 0].flags.c_contiguous else None
     for t in reversed(range(T)):
-        if every is not None and (t + 1) % every == 0:
-            dh_next.fill(0.0)  # h_{t+1} ends a chunk: the next one holds it fixed
         dA_t = dA[:, t]
         if steps is not None and tanh_states is not None:  # the two lines below, for tanh
             steps.tanh_backward_step(dA_t, dh_next, tanh_states[:, t], N, H)
@@ -259,7 +255,7 @@ class VanillaKernel:
     ) -> Signals:
         tanh_states = cache.h if cache.activation == "tanh" else None
         dA, dh0 = state_sweep(
-            params.Whh, direct, fprime_at(cache), cache.residual, guard, None, tanh_states
+            params.Whh, direct, fprime_at(cache), cache.residual, guard, tanh_states
         )
         return Signals(dA, dA, {"h0": dh0})
 
