@@ -114,8 +114,8 @@ def chunked_bptt(
     r"""Gradients when the state is detached every `every` steps, as frameworks truncate.
 
     The forward pass runs in chunks of $k$ = `every` steps, $[1, k], [k+1, 2k], \dots$;
-    the state that enters chunk $m + 1$ (h, and the LSTM's c) is held constant there (in
-    PyTorch, ``h = h.detach()`` between chunks). Each chunk is then an ordinary BPTT
+    the state that enters chunk $m + 1$ ($h$, and the LSTM's $c$) is held constant there
+    (in PyTorch, ``h = h.detach()`` between chunks). Each chunk is then an ordinary BPTT
     problem, and the gradients of all chunks are summed. In terms of the expanded sum,
     the term $(i, k')$ is kept when steps $i$ and $k'$ lie in the same chunk: loss $L_i$
     reaches back $1$ to $k$ steps, depending on its place in the chunk, where
@@ -127,12 +127,12 @@ def chunked_bptt(
       + \frac{dL}{da_{t+1}} W_{hh}^\top, \qquad
       \frac{dL}{da_t} = \frac{dL}{dh_t} \operatorname{diag}(f'(a_t)),$$
 
-    with everything that reaches the state of step t through step t+1 dropped when t is
-    the last step of a chunk (the second term above, the residual cell's skip, the
-    LSTM's dL/dc_t through c_{t+1}). Every cell takes the same sweep, through its
-    kernel's step back. ``every = 1`` keeps only the $k' = i$ terms; ``every >= T`` is
-    full BPTT. The initial states enter the first chunk, so ``grads.h0`` (and ``c0``)
-    is their gradient through that chunk.
+    with everything that reaches the state of step $t$ through step $t+1$ dropped when
+    $t$ is the last step of a chunk (the second term above, the residual cell's skip,
+    the LSTM's $\mathrm{d}L/\mathrm{d}c_t$ through $c_{t+1}$). Every cell takes the same
+    sweep, through its kernel's step back. ``every = 1`` keeps only the $k' = i$ terms;
+    ``every >= T`` is full BPTT. The initial states enter the first chunk, so
+    ``grads.h0`` (and ``c0``) is their gradient through that chunk.
 
     Args:
         params: as for `rnnnum.bptt` (any cell).
