@@ -146,7 +146,7 @@ def gru_step_back(
     tape: GRUTape,
     t: int,
     dh: FloatArray,
-    Wh: FloatArray,
+    WhT: FloatArray,
     du: FloatArray | None = None,
     dv: FloatArray | None = None,
     *,
@@ -157,7 +157,7 @@ def gru_step_back(
     Args:
         tape: the forward pass.  t: the step (0-based).
         dh: dL/dh_t, total, (..., N, H).
-        Wh: the recurrent weights (H, 3H).
+        WhT: the recurrent weights transposed, (3H, H), C-contiguous (as LSTM's step).
         du, dv: optional output buffers for dL/du_t and dL/dv_t, (..., N, 3H).
         out: optional output buffer for dL/dh_{t-1}, (..., N, H), not `dh` itself.
 
@@ -191,13 +191,13 @@ def gru_step_back(
             dv = np.empty_like(du)
         dv[..., : 2 * H] = du[..., : 2 * H]
         np.multiply(dan, r, out=dv[..., 2 * H :])  # ∂(r ⊙ v^n)/∂v^n = diag(r_t)
-        dh_prev = np.matmul(dv, Wh.T, out=out)
+        dh_prev = np.matmul(dv, WhT, out=out)
     else:
-        d_rh = dan @ Wh[:, 2 * H :].T  # dL/d(r_t ⊙ h_{t-1}): ∂/∂(r ⊙ h) = W_hn
+        d_rh = dan @ WhT[2 * H :]  # dL/d(r_t ⊙ h_{t-1}): ∂/∂(r ⊙ h) = W_hn
         np.multiply(d_rh, h_prev, out=part)
         np.multiply(part, sig_prime[:, :H], out=du[..., :H])
         dv = du
-        dh_prev = np.matmul(du[..., : 2 * H], Wh[:, : 2 * H].T, out=out)
+        dh_prev = np.matmul(du[..., : 2 * H], WhT[: 2 * H], out=out)
         dh_prev += np.multiply(d_rh, r, out=d_rh)
     dh_prev += np.multiply(dh, z, out=part)  # the copy z_t ⊙ h_{t-1}
     return du, dv, dh_prev
@@ -217,14 +217,15 @@ def gru_backward(
     dh = np.empty((N, H))
     dh_next = np.zeros((N, H))
     after = dV is not dU
+    WhT = np.ascontiguousarray(Wh.T)  # one block: the step's products take it as it is
     steps = fused()
     if steps is not None:  # gru_step_back's element-wise work in compiled passes
-        _fused_sweep(steps, Wh, tape, as_step_tape(dh_direct), dU, dV, dh_next)
+        _fused_sweep(steps, WhT, tape, as_step_tape(dh_direct), dU, dV, dh_next)
         return dU, dV, dh_next
     for t in reversed(range(T)):
         np.add(dh_direct[:, t], dh_next, out=dh)
         dv_t = dV[:, t] if after else None
-        _, _, dh_next = gru_step_back(tape, t, dh, Wh, dU[:, t], dv_t, out=dh_next)
+        _, _, dh_next = gru_step_back(tape, t, dh, WhT, dU[:, t], dv_t, out=dh_next)
     return dU, dV, dh_next
 
 
@@ -253,7 +254,7 @@ def _fused_forward(
 
 
 def _fused_sweep(
-    steps: Any, Wh: FloatArray, tape: GRUTape, direct: FloatArray, dU: FloatArray,
+    steps: Any, WhT: FloatArray, tape: GRUTape, direct: FloatArray, dU: FloatArray,
     dV: FloatArray, dh0: FloatArray,
 ) -> None:  # fmt: skip
     """`gru_backward`'s loop with each step's element-wise work compiled (`rnnnum._fused`):
@@ -273,14 +274,14 @@ def _fused_sweep(
                 direct[:, t], mm, None, carry_in, gates, h_prev, tape.vn[:, t], du, dV[:, t],
                 carry, N, H,
             )  # fmt: skip
-            np.matmul(dV[:, t], Wh.T, out=mm)
+            np.matmul(dV[:, t], WhT, out=mm)
         else:
             steps.gru_backward_step(
                 direct[:, t], mm, extra, carry_in, gates, h_prev, None, du, None, carry, N, H
             )
-            np.matmul(du[:, 2 * H :], Wh[:, 2 * H :].T, out=d_rh)  # dL/d(r_t ⊙ h_{t-1})
+            np.matmul(du[:, 2 * H :], WhT[2 * H :], out=d_rh)  # dL/d(r_t ⊙ h_{t-1})
             steps.gru_before_reset(d_rh, gates, h_prev, du, extra, N, H)
-            np.matmul(du[:, : 2 * H], Wh[:, : 2 * H].T, out=mm)
+            np.matmul(du[:, : 2 * H], WhT[: 2 * H], out=mm)
     np.copyto(dh0, mm)
     if not after:
         dh0 += extra  # through r_t ⊙ h_{t-1}

@@ -113,10 +113,10 @@ class GRUKernel:
         return gru_cell_gradients(cache.tape, signals.u, signals.v)
 
     def stepper(self, params: Any, cache: GRUCache) -> Stepper:
-        Wh, tape = params.Wh, cache.tape
+        WhT, tape = np.ascontiguousarray(params.Wh.T), cache.tape
 
         def step(t: int, dh: FloatArray, dc: FloatArray | None) -> StepSignals:
-            u, v, dh_prev = gru_step_back(tape, t, dh, Wh)
+            u, v, dh_prev = gru_step_back(tape, t, dh, WhT)
             return StepSignals(u, v, dh_prev, None)
 
         return step
