@@ -26,6 +26,8 @@ from rnnnum.kernel import kernel_for
 from rnnnum.kernel.vanilla import vanilla_states
 from rnnnum.lstm import lstm_forward
 
+from problems import make_gated_problem, make_problem
+
 #: The forward paths differ by tanh alone: glibc's vector tanh in the compiled loops (its
 #: scalar tanh in their remainders), NumPy's own in NumPy's, each within a few ulps. Over
 #: these short sequences the states and gradients stay within a few hundred ulps; 1e-13
@@ -53,22 +55,17 @@ def test_the_compiled_steps_were_built_where_ci_requires_them():
 
 
 def _problem(cell: str, shape: tuple[int, ...], seed: int):  # type: ignore[no-untyped-def]
+    """The suite's random problem of `cell` at `shape` (tests/problems.py): params, X,
+    targets and the keyword arguments of rnnnum.forward (the residual option included)."""
     N, T, D, H, V = shape
     rng = np.random.default_rng(seed)
-    X = rng.standard_normal((N, T, D))
-    targets = rng.integers(0, V, size=(N, T))
-    h0 = 0.5 * rng.standard_normal((N, H))
     if cell in ("vanilla", "residual"):
-        p = rnnnum.init_spectral(D, H, V, rng, sigma_max=0.9)
-        p = p.replace(bh=0.2 * rng.standard_normal(H))
-        return p, X, targets, {"h0": h0, "residual": cell == "residual"}
-    if cell == "lstm":
-        p = rnnnum.init_lstm(D, H, V, rng, forget_bias=1.0)
-        p = p.replace(b=p.b + 0.2 * rng.standard_normal(4 * H))
-        return p, X, targets, {"h0": h0, "c0": 0.5 * rng.standard_normal((N, H))}
-    p = rnnnum.init_gru(D, H, V, rng, reset=cell.split("-")[1])
-    p = p.replace(bx=0.2 * rng.standard_normal(3 * H), bh=0.2 * rng.standard_normal(3 * H))
-    return p, X, targets, {"h0": h0}
+        problem = make_problem(rng, N=N, T=T, D=D, H=H, V=V)
+        kwargs = {**problem.kwargs, "residual": cell == "residual"}
+    else:
+        problem = make_gated_problem(rng, cell, N=N, T=T, D=D, H=H, V=V)
+        kwargs = problem.kwargs
+    return problem.params, problem.X, problem.targets, kwargs
 
 
 def _close(got: np.ndarray, want: np.ndarray, what: str) -> None:
