@@ -19,12 +19,12 @@ Local derivatives used going back: ∂h_t/∂n_t = diag(1 - z_t), ∂h_t/∂z_t 
 diag(h_{t-1} - n_t), and through the copy z_t ⊙ h_{t-1} alone diag(z_t); for "after"
 the pre-activation of n has ∂/∂r_t = diag(v^n_t) and ∂/∂v^n_t = diag(r_t); for
 "before" ∂/∂(r_t ⊙ h_{t-1}) = W_hn. The full twin and `rnnnum.GRUCell` both call
-`gru_forward` and `gru_step_back`.
+`gru_forward` and `gru_backward` (whose steps are `gru_step_back`'s).
 
-Where `rnnnum/_fused.c` was built at install, `gru_forward` and `gru_backward` run
-each step's element-wise work compiled, one pass per step (`rnnnum._compiled`), with
-the same operations in the same order; the NumPy lines here define that work and run
-it where the build is missing.
+Where `rnnnum/_fused.c` was built at install, `gru_forward` and `gru_backward` run each
+step's element-wise work compiled, one pass per step (`rnnnum._compiled`), with
+the same operations in the same order; the NumPy lines here define that work and
+run it where the build is missing.
 """
 
 from __future__ import annotations

@@ -16,12 +16,13 @@ $$\frac{dL}{dc_t} = \frac{dL}{dh_t} \odot o_t \odot (1 - \tanh^2 c_t)
   + \frac{dL}{dc_{t+1}} \odot f_{t+1}.$$
 
 The full twin (`rnnnum.forward`, `rnnnum.bptt`, the components) and the training cell
-(`rnnnum.LSTMCell`) both call `lstm_forward` and `lstm_step_back`.
+(`rnnnum.LSTMCell`) both call `lstm_forward` and `lstm_backward` (whose steps are
+`lstm_step_back`'s).
 
-Where `rnnnum/_fused.c` was built at install, `lstm_forward` and `lstm_backward` run each step's
-element-wise work compiled, one pass per step (`rnnnum._compiled`), with the same
-operations in the same order; the NumPy lines here define that work and run it
-where the build is missing.
+Where `rnnnum/_fused.c` was built at install, `lstm_forward` and `lstm_backward` run each
+step's element-wise work compiled, one pass per step (`rnnnum._compiled`), with
+the same operations in the same order; the NumPy lines here define that work and
+run it where the build is missing.
 """
 
 from __future__ import annotations
