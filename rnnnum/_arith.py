@@ -32,7 +32,9 @@ __all__ = [
     "read_only",
     "rows",
     "rows_times",
+    "signal_total",
     "step_rows",
+    "step_sums",
     "step_tape",
     "tape_copy",
     "with_cached",
@@ -102,6 +104,26 @@ def contract_steps(a: FloatArray, b: FloatArray, out: FloatArray | None = None) 
 def step_rows(a: FloatArray) -> FloatArray:
     """`a` (N, T, K) as rows (T N, K), step by step: a view of a `step_tape`, else a copy."""
     return a.swapaxes(0, 1).reshape(-1, a.shape[-1])
+
+
+def step_sums(a: FloatArray) -> FloatArray:
+    """Each step of `a` (N, T, K) summed over the batch: (T, K).
+
+    Row t has the bits of ``a[:, t].sum(axis=0)``: NumPy adds a step's rows in batch
+    order whatever the layout (tested), so a sweep that sums each step's block while it
+    is in the cache gets this very array.
+    """
+    return a.sum(axis=0)
+
+
+def signal_total(a: FloatArray, sums: FloatArray | None = None) -> FloatArray:
+    """A signal `a` (N, T, K) summed over the batch and the steps, (K,): a bias's gradient.
+
+    The steps' batch sums (`sums` (T, K) where a sweep kept them, else `step_sums(a)`)
+    added in step order: the same bits either way. Summing the kept (T, K) sums spares
+    a pass over the whole (N, T, K) tape, which by then has left the cache.
+    """
+    return (step_sums(a) if sums is None else sums).sum(axis=0)
 
 
 def rows(a: FloatArray) -> FloatArray:

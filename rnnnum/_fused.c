@@ -22,6 +22,12 @@
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
 #include <math.h>
+#include <stdint.h>
+#include <string.h>
+#include <unistd.h>
+#if defined(__x86_64__)
+#include <immintrin.h>
+#endif
 
 /* glibc's libmvec has vector variants of tanh; declaring it SIMD-callable lets the loops
  * below call them (with -fopenmp-simd) without -ffast-math. */
@@ -100,6 +106,19 @@ static int sizes_ok(Py_ssize_t N, Py_ssize_t H) {
     return 1;
 }
 
+/* sums (K,) = the N rows of src (N, K) added in order: NumPy's src.sum(axis=0), bit for bit
+ * (row 0, plus row 1, plus row 2, ...). A sweep takes each step's batch sums this way while
+ * the step's block is in the cache, for the biases' gradients. */
+static void sum_rows(double *restrict sums, const double *restrict src, Py_ssize_t N,
+                     Py_ssize_t K) {
+    memcpy(sums, src, (size_t)K * sizeof(double));
+    for (Py_ssize_t n = 1; n < N; n++) {
+        const double *restrict row = src + n * K;
+#pragma omp simd
+        for (Py_ssize_t j = 0; j < K; j++) sums[j] += row[j];
+    }
+}
+
 /* ------------------------------------------------------------------- vanilla (tanh) */
 
 PyDoc_STRVAR(tanh_forward_doc,
@@ -138,26 +157,30 @@ static PyObject *tanh_forward_step(PyObject *self, PyObject *args) {
 }
 
 PyDoc_STRVAR(tanh_backward_doc,
-"tanh_backward_step(d, dh_next, h, N, H)\n\n"
+"tanh_backward_step(d, dh_next, h, sums, N, H)\n\n"
 "One step of rnnnum.kernel.vanilla.state_sweep for tanh: d (N, H) holds what L_t sends into\n"
-"h_t and becomes dL/da_t = (d + dh_next) (1 - h_t^2), h (N, H) = h_t.");
+"h_t and becomes dL/da_t = (d + dh_next) (1 - h_t^2), h (N, H) = h_t; unless sums is None,\n"
+"sums (H,) = dL/da_t summed over the batch, as NumPy's d.sum(axis=0) adds the rows.");
 
 static PyObject *tanh_backward_step(PyObject *self, PyObject *args) {
-    PyObject *o[3];
+    PyObject *o[4];
     Py_ssize_t N, H;
-    if (!PyArg_ParseTuple(args, "OOOnn", &o[0], &o[1], &o[2], &N, &H) || !sizes_ok(N, H))
+    if (!PyArg_ParseTuple(args, "OOOOnn", &o[0], &o[1], &o[2], &o[3], &N, &H) ||
+        !sizes_ok(N, H))
         return NULL;
-    const Spec specs[3] = {{"d", N * H, 1, 0}, {"dh_next", N * H, 0, 0}, {"h", N * H, 0, 0}};
-    double *p[3];
+    const Spec specs[4] = {{"d", N * H, 1, 0}, {"dh_next", N * H, 0, 0}, {"h", N * H, 0, 0},
+                           {"sums", H, 1, 1}};
+    double *p[4];
     Held held;
-    if (!take_all(o, specs, 3, &held, p)) return NULL;
-    double *d = p[0];
+    if (!take_all(o, specs, 4, &held, p)) return NULL;
+    double *d = p[0], *sums = p[3];
     const double *dn = p[1], *h = p[2];
     Py_BEGIN_ALLOW_THREADS
     const Py_ssize_t count = N * H;
 #pragma omp simd
     for (Py_ssize_t j = 0; j < count; j++)
         d[j] = (d[j] + dn[j]) * (1.0 - h[j] * h[j]);  /* via y_t and h_{t+1}, times tanh' */
+    if (sums) sum_rows(sums, d, N, H);
     Py_END_ALLOW_THREADS
     release(&held);
     Py_RETURN_NONE;
@@ -465,7 +488,78 @@ static PyObject *gru_before_reset(PyObject *self, PyObject *args) {
     Py_RETURN_NONE;
 }
 
+/* ------------------------------------------------------------------ the tapes' stores */
+
+PyDoc_STRVAR(stream_out_doc,
+"stream_out(dst, src, sums, N, K, bypass)\n\n"
+"dst[:] = src for an (N, K) block and, unless sums is None, sums (K,) = src.sum(axis=0),\n"
+"the rows added in order as NumPy adds them. With bypass true the stores go around the\n"
+"cache where the CPU has such stores (x86-64: non-temporal stores, then a store fence).\n\n"
+"A sweep writes each step's signals into a scratch block that stays in the cache for the\n"
+"step's matrix product, then puts them out to the tape with this, and takes the batch\n"
+"sums for the biases' gradients while the block is in the cache. The tape is read again\n"
+"only by the products over all steps, after the sweep. Where the tapes are larger than\n"
+"the cache can keep, an ordinary store would first read each line from memory\n"
+"(read-for-ownership) and evict what the next step needs: the caller bypasses the cache\n"
+"then (rnnnum._compiled.bypass_cache), and not for tapes the cache can hold.");
+
+/* n doubles from src to dst; the values are copied exactly (their bits, NaN included). */
+static void stream_doubles(double *restrict dst, const double *restrict src, Py_ssize_t n) {
+    Py_ssize_t k = 0;
+#if defined(__x86_64__)
+#if defined(__AVX512F__)
+    const uintptr_t align = 64; /* a whole cache line per store */
+#else
+    const uintptr_t align = 16;
+#endif
+    for (; k < n && ((uintptr_t)(dst + k) & (align - 1)); k++)
+        _mm_stream_si64((long long *)(dst + k), *(const long long *)(src + k));
+#if defined(__AVX512F__)
+    for (; k + 8 <= n; k += 8) _mm512_stream_pd(dst + k, _mm512_loadu_pd(src + k));
+#else
+    for (; k + 2 <= n; k += 2) _mm_stream_pd(dst + k, _mm_loadu_pd(src + k));
+#endif
+    for (; k < n; k++) _mm_stream_si64((long long *)(dst + k), *(const long long *)(src + k));
+    _mm_sfence(); /* the streamed stores are ordered before anything after the call */
+#else
+    memcpy(dst, src, (size_t)n * sizeof(double));
+#endif
+}
+
+static PyObject *stream_out(PyObject *self, PyObject *args) {
+    PyObject *o[3];
+    Py_ssize_t N, K;
+    int bypass;
+    if (!PyArg_ParseTuple(args, "OOOnnp", &o[0], &o[1], &o[2], &N, &K, &bypass)) return NULL;
+    if (N < 1 || K < 1) {
+        PyErr_Format(PyExc_ValueError, "N and K must be positive; got N=%zd, K=%zd", N, K);
+        return NULL;
+    }
+    const Spec specs[3] = {{"dst", N * K, 1, 0}, {"src", N * K, 0, 0}, {"sums", K, 1, 1}};
+    double *p[3];
+    Held held;
+    if (!take_all(o, specs, 3, &held, p)) return NULL;
+    double *dst = p[0], *sums = p[2];
+    const double *src = p[1];
+    if (dst < src + N * K && src < dst + N * K) {
+        release(&held);
+        PyErr_SetString(PyExc_ValueError,
+                        "dst and src must not overlap: dst is the tape, src a scratch block");
+        return NULL;
+    }
+    Py_BEGIN_ALLOW_THREADS
+    if (bypass)
+        stream_doubles(dst, src, N * K);
+    else
+        memcpy(dst, src, (size_t)(N * K) * sizeof(double));
+    if (sums) sum_rows(sums, src, N, K);
+    Py_END_ALLOW_THREADS
+    release(&held);
+    Py_RETURN_NONE;
+}
+
 static PyMethodDef methods[] = {
+    {"stream_out", stream_out, METH_VARARGS, stream_out_doc},
     {"tanh_forward_step", tanh_forward_step, METH_VARARGS, tanh_forward_doc},
     {"tanh_backward_step", tanh_backward_step, METH_VARARGS, tanh_backward_doc},
     {"lstm_forward_step", lstm_forward_step, METH_VARARGS, lstm_forward_doc},
@@ -483,4 +577,23 @@ static struct PyModuleDef module = {
     NULL, NULL, NULL, NULL,
 };
 
-PyMODINIT_FUNC PyInit__fused(void) { return PyModule_Create(&module); }
+/* Bytes of the last-level cache as the C library reports it (glibc's sysconf), or 0. */
+static long last_level_cache_bytes(void) {
+    long bytes = 0;
+#if defined(_SC_LEVEL3_CACHE_SIZE)
+    bytes = sysconf(_SC_LEVEL3_CACHE_SIZE);
+#endif
+#if defined(_SC_LEVEL2_CACHE_SIZE)
+    if (bytes <= 0) bytes = sysconf(_SC_LEVEL2_CACHE_SIZE);
+#endif
+    return bytes > 0 ? bytes : 0;
+}
+
+PyMODINIT_FUNC PyInit__fused(void) {
+    PyObject *m = PyModule_Create(&module);
+    if (m != NULL && PyModule_AddIntConstant(m, "CACHE_BYTES", last_level_cache_bytes()) < 0) {
+        Py_DECREF(m);
+        return NULL;
+    }
+    return m;
+}

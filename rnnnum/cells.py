@@ -23,7 +23,7 @@ from typing import Any, Protocol, TypeVar
 
 import numpy as np
 
-from rnnnum._arith import contract_steps
+from rnnnum._arith import contract_steps, signal_total
 from rnnnum._checks import FloatArray, choice, positive_float, positive_int, real_array
 from rnnnum.activations import ACTIVATIONS, get_activation
 from rnnnum.errors import ShapeError
@@ -148,7 +148,7 @@ class VanillaCell:
         return {
             "Wxh": contract_steps(tape.X, dA),  # sum_t x_t^T dL/da_t
             "Whh": contract_steps(tape.h[:, :-1], dA),  # sum_t h_{t-1}^T dL/da_t
-            "bh": dA.sum(axis=(0, 1)),
+            "bh": signal_total(dA),  # sum_t dL/da_t, as the kernel adds it up
         }
 
     def step_jacobians(self, params: Params, tape: Tape) -> FloatArray:

@@ -36,7 +36,7 @@ import numpy as np
 
 from rnnnum._arith import as_step_tape, memory_rows, step_rows, step_tape
 from rnnnum._checks import FloatArray
-from rnnnum._compiled import fused
+from rnnnum._compiled import bypass_cache, fused
 
 __all__ = ["GRUTape", "gru_backward", "gru_forward", "gru_step_back", "gru_step_jacobians"]
 
@@ -204,12 +204,19 @@ def gru_step_back(
 
 
 def gru_backward(
-    Wh: FloatArray, tape: GRUTape, dh_direct: FloatArray
+    Wh: FloatArray,
+    tape: GRUTape,
+    dh_direct: FloatArray,
+    *,
+    sums: tuple[FloatArray, FloatArray] | None = None,
 ) -> tuple[FloatArray, FloatArray, FloatArray]:
     """The reverse sweep: dL/du_t (N, T, 3H), dL/dv_t (N, T, 3H) and dL/dh_0 (N, H).
 
     `dh_direct` (N, T, H) is the part of dL/dh_t that arrives through the losses at
-    step t; the sweep adds the part through step t+1.
+    step t; the sweep adds the part through step t+1. Given `sums`, two (T, 3H) arrays
+    (one array twice for reset="before"), each step's dL/du_t and dL/dv_t summed over
+    the batch are written into them (`rnnnum._arith.step_sums`'s bits): by the compiled
+    steps while each step is in the cache, else in one pass over the tapes at the end.
     """
     N, T, H = dh_direct.shape
     dU = step_tape(N, T, 3 * H)
@@ -220,12 +227,16 @@ def gru_backward(
     WhT = np.ascontiguousarray(Wh.T)  # one block: the step's products take it as it is
     steps = fused()
     if steps is not None:  # gru_step_back's element-wise work in compiled passes
-        _fused_sweep(steps, WhT, tape, as_step_tape(dh_direct), dU, dV, dh_next)
+        _fused_sweep(steps, WhT, tape, as_step_tape(dh_direct), (dU, dV), dh_next, sums)
         return dU, dV, dh_next
     for t in reversed(range(T)):
         np.add(dh_direct[:, t], dh_next, out=dh)
         dv_t = dV[:, t] if after else None
         _, _, dh_next = gru_step_back(tape, t, dh, WhT, dU[:, t], dv_t, out=dh_next)
+    if sums is not None:  # one pass over each tape: the same bits
+        np.add.reduce(dU, axis=0, out=sums[0])
+        if after:
+            np.add.reduce(dV, axis=0, out=sums[1])
     return dU, dV, dh_next
 
 
@@ -254,27 +265,36 @@ def _fused_forward(
 
 
 def _fused_sweep(
-    steps: Any, WhT: FloatArray, tape: GRUTape, direct: FloatArray, dU: FloatArray,
-    dV: FloatArray, dh0: FloatArray,
+    steps: Any, WhT: FloatArray, tape: GRUTape, direct: FloatArray,
+    signals: tuple[FloatArray, FloatArray], dh0: FloatArray,
+    sums: tuple[FloatArray, FloatArray] | None,
 ) -> None:  # fmt: skip
     """`gru_backward`'s loop with each step's element-wise work compiled (`rnnnum._fused`):
     the same operations as `gru_step_back`'s, in its order, and the same products.
     dL/dh_{t-1} stays in its parts (the product with W_hᵀ, the reset-before path, the
     copy z ⊙ h_{t-1}) until the next step adds them, in `gru_step_back`'s order; `dh0`
-    receives their sum for h_0."""
+    receives their sum for h_0.
+
+    Each step's signals are worked out in two scratch blocks, which stay in the cache
+    for the step's products, then put out to the tapes and summed into `sums` by
+    `stream_out`, around the cache for tapes larger than it keeps (`bypass_cache`)."""
     N, T, H = direct.shape
+    dU, dV = signals
     after = tape.reset == "after"
+    bypass = bypass_cache(dU.nbytes + (dV.nbytes if after else 0))
     mm, extra, d_rh = np.zeros((N, H)), np.zeros((N, H)), np.empty((N, H))
     carries = (np.zeros((N, H)), np.empty((N, H)))  # one is read, the other written
+    du, dv = np.empty((N, 3 * H)), np.empty((N, 3 * H))
     for k, t in enumerate(reversed(range(T))):
         carry_in, carry = carries[k % 2], carries[(k + 1) % 2]
-        gates, h_prev, du = tape.gates[:, t], tape.h[:, t], dU[:, t]
+        gates, h_prev = tape.gates[:, t], tape.h[:, t]
         if after:
             steps.gru_backward_step(
-                direct[:, t], mm, None, carry_in, gates, h_prev, tape.vn[:, t], du, dV[:, t],
-                carry, N, H,
+                direct[:, t], mm, None, carry_in, gates, h_prev, tape.vn[:, t], du, dv, carry,
+                N, H,
             )  # fmt: skip
-            np.matmul(dV[:, t], WhT, out=mm)
+            np.matmul(dv, WhT, out=mm)
+            steps.stream_out(dV[:, t], dv, None if sums is None else sums[1][t], N, 3 * H, bypass)
         else:
             steps.gru_backward_step(
                 direct[:, t], mm, extra, carry_in, gates, h_prev, None, du, None, carry, N, H
@@ -282,6 +302,7 @@ def _fused_sweep(
             np.matmul(du[:, 2 * H :], WhT[2 * H :], out=d_rh)  # dL/d(r_t ⊙ h_{t-1})
             steps.gru_before_reset(d_rh, gates, h_prev, du, extra, N, H)
             np.matmul(du[:, : 2 * H], WhT[: 2 * H], out=mm)
+        steps.stream_out(dU[:, t], du, None if sums is None else sums[0][t], N, 3 * H, bypass)
     np.copyto(dh0, mm)
     if not after:
         dh0 += extra  # through r_t ⊙ h_{t-1}

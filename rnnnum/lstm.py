@@ -34,7 +34,7 @@ import numpy as np
 
 from rnnnum._arith import as_step_tape, memory_rows, read_only, step_rows, step_tape
 from rnnnum._checks import FloatArray
-from rnnnum._compiled import fused
+from rnnnum._compiled import bypass_cache, fused
 
 __all__ = ["LSTMTape", "lstm_backward", "lstm_forward", "lstm_step_back", "lstm_step_jacobians"]
 
@@ -177,12 +177,15 @@ def lstm_step_back(
 
 
 def lstm_backward(
-    Wh: FloatArray, tape: LSTMTape, dh_direct: FloatArray
+    Wh: FloatArray, tape: LSTMTape, dh_direct: FloatArray, *, sums: FloatArray | None = None
 ) -> tuple[FloatArray, FloatArray, FloatArray]:
     """The reverse sweep for losses that read h_t directly: dL/da_t (N, T, 4H), dL/dh_0, dL/dc_0.
 
     `dh_direct` (N, T, H) is the part of dL/dh_t that arrives through the losses at
     step t (zero where no loss reads h_t); the sweep adds the part through step t+1.
+    Given `sums` (T, 4H), each step's dL/da_t summed over the batch is written into it
+    (`rnnnum._arith.step_sums`'s bits): by the compiled step while the step is in the
+    cache, else in one pass over the tape at the end.
     """
     N, T, H = dh_direct.shape
     WhT = np.ascontiguousarray(Wh.T)
@@ -194,13 +197,16 @@ def lstm_backward(
     steps = fused()
     if steps is not None:  # lstm_step_back's element-wise work in one compiled pass a step
         direct = as_step_tape(dh_direct)  # each step's rows one block
+        da = np.empty((N, 4 * H))  # in the cache for the product, then put out to the tape
+        bypass = bypass_cache(dA.nbytes)  # around the cache if the tape is larger than it
         for k, t in enumerate(reversed(range(T))):
-            da, dc_out = dA[:, t], dc_bufs[k % 2]
+            dc_out = dc_bufs[k % 2]
             steps.lstm_backward_step(
                 direct[:, t], dh_next, dc_next, tape.gates[:, t], tape.tanh_c[:, t],
                 tape.c[:, t], da, dc_out, N, H,
             )  # fmt: skip
             np.matmul(da, WhT, out=dh_next)
+            steps.stream_out(dA[:, t], da, None if sums is None else sums[t], N, 4 * H, bypass)
             dc_next = dc_out
         return dA, dh_next, dc_next if dc_next is not None else np.zeros((N, H))
     for k, t in enumerate(reversed(range(T))):
@@ -208,6 +214,8 @@ def lstm_backward(
         _, dh_next, dc_next = lstm_step_back(
             tape, t, dh, dc_next, WhT, dA[:, t], out=(dh_next, dc_bufs[k % 2])
         )
+    if sums is not None:  # one pass over the tape: the same bits
+        np.add.reduce(dA, axis=0, out=sums)
     assert dc_next is not None or T == 0
     return dA, dh_next, dc_next if dc_next is not None else np.zeros((N, H))
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
@@ -116,6 +117,9 @@ def test_the_compiled_reverse_sweep_is_numpys_bit_for_bit(cell, shape, seed):
     np.testing.assert_array_equal(ours.v, theirs.v, err_msg="dL/dv")
     for name, value in theirs.initial.items():
         np.testing.assert_array_equal(ours.initial[name], value, err_msg=f"dL/d{name}")
+    assert ours.sums is not None and theirs.sums is not None
+    for side, got, want in zip("uv", ours.sums, theirs.sums, strict=True):
+        np.testing.assert_array_equal(got, want, err_msg=f"the batch sums of dL/d{side}")
 
 
 def _run_forward(params, X, initial):  # type: ignore[no-untyped-def]
@@ -192,6 +196,70 @@ def test_a_step_given_the_wrong_arrays_says_which_and_why():
         fused.lstm_forward_step(a, hw, b, c_prev, c, tc, h, 0, H)
     with pytest.raises(TypeError, match="dc_prev must be a C-contiguous, writable"):
         fused.lstm_backward_step(c, c, None, a, tc, c_prev, a, None, N, H)  # None: not optional
+    with pytest.raises(ValueError, match="sums must hold 3 float64 values; got 48 bytes"):
+        fused.tanh_backward_step(c, c_prev, h, np.zeros(6), N, H)
+
+
+def _bits(a: np.ndarray) -> np.ndarray:
+    return np.ascontiguousarray(a).view(np.uint64)
+
+
+@needs_build
+@pytest.mark.parametrize(("N", "K"), [(1, 1), (1, 13), (3, 5), (4, 8), (7, 33), (64, 96)])
+@pytest.mark.parametrize("offset", [0, 1, 3], ids=lambda k: f"offset{k}")
+@pytest.mark.parametrize("bypass", [True, False], ids=["around-cache", "through-cache"])
+def test_stream_out_copies_every_bit_and_sums_the_rows_in_order(N, K, offset, bypass):
+    """The sweeps put each step's signals out to the tape through `stream_out`: a copy
+    whatever the alignment of the tape's block (offset by 0 to 3 floats here) and
+    whichever stores, bits and NaN payloads included, and the block's rows summed as
+    NumPy sums them."""
+    fused = _compiled.fused()
+    rng = np.random.default_rng(N * K + offset)
+    src = rng.standard_normal((N, K)) * 10.0 ** rng.integers(-300, 300, size=(N, K))
+    special = np.array([np.nan, -0.0, -np.inf, 5e-324])  # a NaN, a signed zero, a subnormal
+    src.flat[: min(4, src.size)] = special[: min(4, src.size)]
+    src.view(np.uint64).flat[-1] = 0x7FF0_0000_0000_0BAD  # a NaN with a payload
+    tape = np.full(N * K + offset + 2, 7.0)
+    dst = tape[offset : offset + N * K].reshape(N, K)
+    sums = np.empty(K)
+    with np.errstate(invalid="ignore", over="ignore"):
+        fused.stream_out(dst, src, sums, N, K, bypass)
+        want = src[0].copy()
+        for n in range(1, N):
+            want += src[n]
+    np.testing.assert_array_equal(_bits(dst), _bits(src))
+    assert (tape[:offset] == 7.0).all() and (tape[offset + N * K :] == 7.0).all()
+    np.testing.assert_array_equal(sums, want)
+    fused.stream_out(dst, np.zeros((N, K)), None, N, K, bypass)  # no sums: none written
+    assert not dst.any()
+
+
+@needs_build
+def test_stream_out_given_the_wrong_arrays_says_which_and_why():
+    fused = _compiled.fused()
+    block = np.zeros(12)
+    with pytest.raises(ValueError, match="dst and src must not overlap"):
+        fused.stream_out(block[2:8], block[:6], None, 2, 3, True)
+    with pytest.raises(ValueError, match="sums must hold 3 float64 values; got 32 bytes"):
+        fused.stream_out(np.zeros(6), np.ones(6), np.zeros(4), 2, 3, True)
+    with pytest.raises(ValueError, match="src must hold 6 float64 values; got 40 bytes"):
+        fused.stream_out(np.zeros(6), np.ones(5), None, 2, 3, True)
+    with pytest.raises(ValueError, match="N and K must be positive; got N=2, K=0"):
+        fused.stream_out(np.zeros(0), np.ones(0), None, 2, 0, True)
+    read_only = np.zeros(6)
+    read_only.flags.writeable = False
+    with pytest.raises(TypeError, match="dst must be a C-contiguous, writable float64 array"):
+        fused.stream_out(read_only, np.ones(6), None, 2, 3, True)
+
+
+def test_the_sweeps_bypass_the_cache_only_for_tapes_larger_than_their_share(monkeypatch):
+    cache = 100 * 2**20
+    monkeypatch.setattr(_compiled, "_module", SimpleNamespace(CACHE_BYTES=cache))
+    share = int(_compiled.BYPASS_SHARE * cache)
+    assert not _compiled.bypass_cache(share) and _compiled.bypass_cache(share + 1)
+    monkeypatch.setattr(_compiled, "_module", SimpleNamespace(CACHE_BYTES=0))  # not reported
+    share = int(_compiled.BYPASS_SHARE * _compiled.UNKNOWN_CACHE_BYTES)
+    assert not _compiled.bypass_cache(share) and _compiled.bypass_cache(share + 1)
 
 
 def test_the_environment_switches_the_compiled_steps_off():

@@ -14,7 +14,9 @@ import numpy as np
 import pytest
 
 import rnnnum
+from rnnnum._arith import as_step_tape, step_sums
 from rnnnum.kernel import KERNELS, kernel_for
+from rnnnum.kernel.protocol import Signals
 
 ROOT = Path(__file__).resolve().parent.parent
 #: Plain loops and the kernels round differently (sigmoid's two forms, the order of
@@ -195,6 +197,26 @@ def test_forward_and_bptt_of_every_kernel_match_plain_loops(name, steps):
         np.testing.assert_allclose(
             grads[key], want, rtol=KERNEL_RTOL, atol=atol, err_msg=f"{name}: dL/d{key}"
         )
+
+
+@pytest.mark.parametrize("name", CASES)
+def test_a_sweeps_batch_sums_are_its_signals_summed(name, steps):
+    """Each sweep sums every step's signals over the batch while the step is in the cache
+    (`Signals.sums`, for the biases' gradients): the bits of the tapes' own sums."""
+    params, cache, _ = _case(name)
+    kernel = kernel_for(params)
+    direct = as_step_tape(np.random.default_rng(1).standard_normal(cache.h.shape))
+    signals = kernel.sweep(params, cache, direct, None)
+    assert signals.sums is not None
+    for side, kept in zip("uv", signals.sums, strict=True):
+        np.testing.assert_array_equal(kept, step_sums(getattr(signals, side)), err_msg=side)
+    kept_off = Signals(signals.u, signals.v, signals.initial)  # the sums taken from the tapes
+    with_sums, without = (
+        kernel.gradients(params, cache, signals),
+        kernel.gradients(params, cache, kept_off),
+    )
+    for key, value in without.items():
+        np.testing.assert_array_equal(with_sums[key], value, err_msg=key)
 
 
 def test_the_registry_holds_one_kernel_per_parameter_type():

@@ -6,10 +6,18 @@ from __future__ import annotations
 import gc
 
 import numpy as np
+import pytest
 
 import rnnnum
 from rnnnum import _memory
-from rnnnum._arith import contract_steps, memory_rows, rows_times, step_tape
+from rnnnum._arith import (
+    contract_steps,
+    memory_rows,
+    rows_times,
+    signal_total,
+    step_sums,
+    step_tape,
+)
 
 
 def _address(arr: np.ndarray) -> int:
@@ -99,3 +107,28 @@ def test_a_block_above_the_largest_pooled_is_not_kept(monkeypatch) -> None:
     monkeypatch.setattr(_memory, "LARGEST_POOLED", 8 * 99)
     big = step_tape(10, 10, 1)  # 800 bytes
     assert not any(b is big.base for blocks in _memory._POOL.values() for b in blocks)
+
+
+def _added_in_batch_order(a: np.ndarray) -> np.ndarray:
+    """Each step of `a` (N, T, K) summed row after row, in a Python loop: (T, K)."""
+    out = a[0].copy()
+    for n in range(1, a.shape[0]):
+        out += a[n]
+    return out
+
+
+@pytest.mark.parametrize("shape", [(1, 3, 4), (5, 2, 7), (64, 6, 33)], ids=str)
+def test_step_sums_add_each_steps_rows_in_batch_order(rng, shape) -> None:
+    """A sweep sums each step's block as it goes (`Signals.sums`); the bias gradient from
+    those must be the bits of the one taken from the whole tape, in either layout."""
+    values = rng.standard_normal(shape) * 10.0 ** rng.integers(-8, 9, size=shape)
+    tape = step_tape(*shape)
+    tape[...] = values
+    want = _added_in_batch_order(values)
+    for a in (tape, values):
+        np.testing.assert_array_equal(step_sums(a), want)
+        for t in range(shape[1]):
+            np.testing.assert_array_equal(np.ascontiguousarray(a[:, t]).sum(axis=0), want[t])
+        np.testing.assert_array_equal(signal_total(a), _added_in_batch_order(want[:, None])[0])
+    other = rng.standard_normal(shape[1:])
+    np.testing.assert_array_equal(signal_total(tape, other), other.sum(axis=0))

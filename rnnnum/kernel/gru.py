@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from rnnnum._arith import all_finite, contract_steps
+from rnnnum._arith import all_finite, contract_steps, signal_total
 from rnnnum._checks import FloatArray
 from rnnnum._overflow import OverflowGuard
 from rnnnum.errors import CellMismatchError
@@ -32,8 +32,18 @@ from rnnnum.kernel.protocol import (
 __all__ = ["GRU", "GRUKernel", "gru_cell_gradients"]
 
 
-def gru_cell_gradients(tape: GRUTape, dU: FloatArray, dV: FloatArray) -> dict[str, FloatArray]:
-    """Wx, Wh (D or H, 3H), bx, bh (3H,) from dL/du_t, dL/dv_t (N, T, 3H): sums over steps."""
+def gru_cell_gradients(
+    tape: GRUTape,
+    dU: FloatArray,
+    dV: FloatArray,
+    sums: tuple[FloatArray, FloatArray] | None = None,
+) -> dict[str, FloatArray]:
+    """Wx, Wh (D or H, 3H), bx, bh (3H,) from dL/du_t, dL/dv_t (N, T, 3H): sums over steps.
+
+    `sums`: each step's dL/du_t and dL/dv_t summed over the batch, (T, 3H) each, where the
+    sweep kept them (`rnnnum.kernel.protocol.Signals`); the same bits come without them.
+    """
+    su, sv = sums if sums is not None else (None, None)
     H = tape.h.shape[-1]
     h_prev = tape.h[:, :-1]
     if tape.reset == "after":  # every block of W_h multiplies h_{t-1}: one product for all three
@@ -49,8 +59,8 @@ def gru_cell_gradients(tape: GRUTape, dU: FloatArray, dV: FloatArray) -> dict[st
     return {
         "Wx": contract_steps(tape.X, dU),  # sum_t x_tᵀ dL/du_t
         "Wh": Wh,
-        "bx": dU.sum(axis=(0, 1)),
-        "bh": dV.sum(axis=(0, 1)),
+        "bx": signal_total(dU, su),
+        "bh": signal_total(dV, sv),
     }
 
 
@@ -103,14 +113,18 @@ class GRUKernel:
         direct: FloatArray,
         guard: OverflowGuard | None,
     ) -> Signals:
-        dU, dV, dh0 = gru_backward(params.Wh, cache.tape, direct)
-        signals = Signals(dU, dV, {"h0": dh0})
+        _, T, H = direct.shape
+        sums = (np.empty((T, 3 * H)), np.empty((T, 3 * H)))
+        if params.reset == "before":  # one signal: dL/dv_t is dL/du_t
+            sums = (sums[0], sums[0])
+        dU, dV, dh0 = gru_backward(params.Wh, cache.tape, direct, sums=sums)
+        signals = Signals(dU, dV, {"h0": dh0}, sums)
         if guard is not None:
             report_last_bad_signal(guard, signals, "a")
         return signals
 
     def gradients(self, params: Any, cache: GRUCache, signals: Signals) -> dict[str, FloatArray]:
-        return gru_cell_gradients(cache.tape, signals.u, signals.v)
+        return gru_cell_gradients(cache.tape, signals.u, signals.v, signals.sums)
 
     def stepper(self, params: Any, cache: GRUCache) -> Stepper:
         WhT, tape = np.ascontiguousarray(params.Wh.T), cache.tape

@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from rnnnum._arith import all_finite, contract_steps
+from rnnnum._arith import all_finite, contract_steps, signal_total
 from rnnnum._checks import FloatArray
 from rnnnum._inputs import check_h0
 from rnnnum._overflow import OverflowGuard
@@ -34,12 +34,18 @@ __all__ = ["LSTM", "LSTMKernel", "lstm_cell_gradients"]
 GATED_REMEDY = "Scale the inputs or weights down."
 
 
-def lstm_cell_gradients(tape: LSTMTape, dA: FloatArray) -> dict[str, FloatArray]:
-    """Wx (D, 4H), Wh (H, 4H), b (4H,) from δ_t = dL/da_t (N, T, 4H): sums over steps."""
+def lstm_cell_gradients(
+    tape: LSTMTape, dA: FloatArray, sums: FloatArray | None = None
+) -> dict[str, FloatArray]:
+    """Wx (D, 4H), Wh (H, 4H), b (4H,) from δ_t = dL/da_t (N, T, 4H): sums over steps.
+
+    `sums`: each step's δ_t summed over the batch, (T, 4H), where the sweep kept them
+    (`rnnnum.kernel.protocol.Signals`); the same bits come without them.
+    """
     return {
         "Wx": contract_steps(tape.X, dA),  # sum_t x_tᵀ δ_t
         "Wh": contract_steps(tape.h[:, :-1], dA),  # sum_t h_{t-1}ᵀ δ_t
-        "b": dA.sum(axis=(0, 1)),
+        "b": signal_total(dA, sums),
     }
 
 
@@ -87,14 +93,16 @@ class LSTMKernel:
         direct: FloatArray,
         guard: OverflowGuard | None,
     ) -> Signals:
-        dA, dh0, dc0 = lstm_backward(params.Wh, cache.tape, direct)
-        signals = Signals(dA, dA, {"h0": dh0, "c0": dc0})
+        sums = np.empty((direct.shape[1], params.Wh.shape[1]))
+        dA, dh0, dc0 = lstm_backward(params.Wh, cache.tape, direct, sums=sums)
+        signals = Signals(dA, dA, {"h0": dh0, "c0": dc0}, (sums, sums))
         if guard is not None:
             report_last_bad_signal(guard, signals, "a")
         return signals
 
     def gradients(self, params: Any, cache: LSTMCache, signals: Signals) -> dict[str, FloatArray]:
-        return lstm_cell_gradients(cache.tape, signals.u)
+        sums = None if signals.sums is None else signals.sums[0]  # u's and v's: one array
+        return lstm_cell_gradients(cache.tape, signals.u, sums)
 
     def stepper(self, params: Any, cache: LSTMCache) -> Stepper:
         WhT, tape = np.ascontiguousarray(params.Wh.T), cache.tape

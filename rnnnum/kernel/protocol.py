@@ -59,11 +59,16 @@ class StepSignals:
 class Signals:
     """What one reverse sweep of every loss at once leaves: dL/du_t, dL/dv_t (N, T, gH)
     (one array where the cell has one pre-activation) and the gradients of the initial
-    states by name (``h0``, and the LSTM's ``c0``), each (N, H)."""
+    states by name (``h0``, and the LSTM's ``c0``), each (N, H).
+
+    `sums`, where the sweep kept them, are each step's dL/du_t and dL/dv_t summed over
+    the batch, (T, gH) each (`rnnnum._arith.step_sums`'s bits), for the biases' gradients
+    (`rnnnum._arith.signal_total`)."""
 
     u: FloatArray
     v: FloatArray
     initial: dict[str, FloatArray]
+    sums: tuple[FloatArray, FloatArray] | None = None
 
     def finite(self) -> bool:
         """True if every signal is finite."""

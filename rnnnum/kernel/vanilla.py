@@ -26,6 +26,7 @@ from rnnnum._arith import (
     memory_rows,
     read_only,
     rows,
+    signal_total,
     step_rows,
     step_tape,
 )
@@ -105,6 +106,7 @@ def state_sweep(
     residual: bool,
     guard: OverflowGuard | None,
     tanh_states: FloatArray | None = None,
+    sums: FloatArray | None = None,
 ) -> tuple[FloatArray, FloatArray]:
     """dL/da_t (N, T, H) and dL/dh_0 (N, H) of the vanilla or the residual cell.
 
@@ -115,6 +117,9 @@ def state_sweep(
     `direct` (step t's part is read before it is overwritten): no other (N, T, H) array.
     `tanh_states`, h_1..h_T (N, T, H) of a tanh cell (f' = 1 - h_t², what `fprime_at`
     gives), lets each step run compiled (`rnnnum._compiled`) where `direct` is a step tape.
+    Given `sums` (T, H), each step's dL/da_t summed over the batch is written into it
+    (`rnnnum._arith.step_sums`'s bits): by the compiled step while the step is in the
+    cache, else in one pass over the tape at the end.
     """
     N, T, H = direct.shape
     WhhT = Whh.T
@@ -128,7 +133,8 @@ def state_sweep(
     for t in reversed(range(T)):
         dA_t = dA[:, t]
         if steps is not None and tanh_states is not None:  # the two lines below, for tanh
-            steps.tanh_backward_step(dA_t, dh_next, tanh_states[:, t], N, H)
+            sums_t = None if sums is None else sums[t]  # the batch sums, in the same pass
+            steps.tanh_backward_step(dA_t, dh_next, tanh_states[:, t], sums_t, N, H)
         else:
             np.add(direct[:, t], dh_next, out=dh)  # dL/dh_t: via y_t, plus via h_{t+1}
             np.multiply(dh, fprime_at(t, scratch), out=dA_t)  # dL/da_t = dL/dh_t diag(f'(a_t))
@@ -143,6 +149,8 @@ def state_sweep(
                 T,
                 lambda: f"; largest |dL/dh_{t + 1}| was {largest(dh)}",  # noqa: B023 (called at once)
             )
+    if sums is not None and steps is None:  # one pass over the tape: the same bits
+        np.add.reduce(dA, axis=0, out=sums)
     return dA, dh_next
 
 
@@ -254,10 +262,11 @@ class VanillaKernel:
         guard: OverflowGuard | None,
     ) -> Signals:
         tanh_states = cache.h if cache.activation == "tanh" else None
+        sums = np.empty(direct.shape[1:])
         dA, dh0 = state_sweep(
-            params.Whh, direct, fprime_at(cache), cache.residual, guard, tanh_states
+            params.Whh, direct, fprime_at(cache), cache.residual, guard, tanh_states, sums
         )
-        return Signals(dA, dA, {"h0": dh0})
+        return Signals(dA, dA, {"h0": dh0}, (sums, sums))
 
     def gradients(
         self, params: Any, cache: ForwardCache, signals: Signals
@@ -266,7 +275,7 @@ class VanillaKernel:
         return {
             "Wxh": contract_steps(cache.X, dA),  # sum_t x_t^T dL/da_t                  (D, H)
             "Whh": contract_steps(cache.h_prev, dA),  # sum_t h_{t-1}^T dL/da_t          (H, H)
-            "bh": dA.sum(axis=(0, 1)),  # sum_t dL/da_t                                  (H,)
+            "bh": signal_total(dA, None if signals.sums is None else signals.sums[0]),  # (H,)
         }
 
     def stepper(self, params: Any, cache: ForwardCache) -> Stepper:
