@@ -32,9 +32,9 @@ PORT ?= 8000
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
 
-# rnnnum/_fused.c is compiled by the install (pyproject.toml's ext-modules): a change
-# to it reinstalls, so the tests never run a stale build.
-$(STAMP): pyproject.toml rnnnum/_fused.c
+# rnnnum/csrc/ is compiled by the install (pyproject.toml's ext-modules): a change to
+# it reinstalls, so the tests never run a stale build.
+$(STAMP): pyproject.toml $(wildcard rnnnum/csrc/*.c rnnnum/csrc/*.h)
 	@if [ -z "$(PYTHON)" ]; then \
 	  echo "error: Python 3.12 is required and was not found (tried: $(PY312_CANDIDATES))." >&2; \
 	  echo "Install it (e.g. 'pyenv install 3.12') or run 'make PYTHON=/path/to/python3.12 ...'." >&2; \

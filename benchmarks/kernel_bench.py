@@ -13,7 +13,7 @@ ones step by step. For a cell with g blocks (vanilla 1, GRU 3, LSTM 4) and gH = 
 
 Element-wise work (activations, softmax, the gates' products) is not in the bound: a
 ratio near 1 means the products are all the time there is. The cells run their steps'
-element-wise work compiled (`rnnnum/_fused.c`) where it was built; the ratio with
+element-wise work compiled (`rnnnum/csrc/`) where it was built; the ratio with
 NumPy's steps is printed beneath each, for comparison. The GEMM rate at 1024^3 is
 printed beside, for scale. The target of issue 22: at most 1.5x at both sizes, every cell.
 """

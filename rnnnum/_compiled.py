@@ -1,4 +1,4 @@
-"""The fused element-wise steps (`rnnnum/_fused.c`), or NumPy's where they are absent.
+"""The fused element-wise steps (`rnnnum._fused`, from `rnnnum/csrc/`), or NumPy's.
 
 `rnnnum.lstm`, `rnnnum.gru` and the vanilla kernel's tanh step ask `fused()` once per
 pass: the compiled module when it was built at install and is switched on, else None,

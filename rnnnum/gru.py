@@ -21,7 +21,7 @@ the pre-activation of n has ∂/∂r_t = diag(v^n_t) and ∂/∂v^n_t = diag(r_t
 "before" ∂/∂(r_t ⊙ h_{t-1}) = W_hn. The full twin and `rnnnum.GRUCell` both call
 `gru_forward` and `gru_backward` (whose steps are `gru_step_back`'s).
 
-Where `rnnnum/_fused.c` was built at install, `gru_forward` and `gru_backward` run each
+Where `rnnnum/csrc/` was built at install, `gru_forward` and `gru_backward` run each
 step's element-wise work compiled, one pass per step (`rnnnum._compiled`), with
 the same operations in the same order; the NumPy lines here define that work and
 run it where the build is missing.

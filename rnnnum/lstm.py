@@ -19,7 +19,7 @@ The full twin (`rnnnum.forward`, `rnnnum.bptt`, the components) and the training
 (`rnnnum.LSTMCell`) both call `lstm_forward` and `lstm_backward` (whose steps are
 `lstm_step_back`'s).
 
-Where `rnnnum/_fused.c` was built at install, `lstm_forward` and `lstm_backward` run each
+Where `rnnnum/csrc/` was built at install, `lstm_forward` and `lstm_backward` run each
 step's element-wise work compiled, one pass per step (`rnnnum._compiled`), with
 the same operations in the same order; the NumPy lines here define that work and
 run it where the build is missing.

@@ -1,6 +1,6 @@
 """rnnnum._fused, the compiled element-wise steps (LSTM, GRU, tanh RNN), against NumPy's.
 
-Both compute the same operations in the same order (`rnnnum/_fused.c`'s header): the
+Both compute the same operations in the same order (`rnnnum/csrc/module.c`'s header): the
 reverse sweep from one forward tape must agree bit for bit, and the forward pass up to
 tanh's own last units. The plain loops of tests/test_kernel.py hold both paths to the
 equations; these tests hold the two paths to each other, shape by shape, including the

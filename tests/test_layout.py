@@ -19,8 +19,10 @@ ROOT = Path(__file__).resolve().parent.parent
 HOOKS = ROOT / "docs" / "hooks"
 #: The longest a module may be: past it, split it by the stages of the data flow it holds.
 MAX_LINES = 400
-#: Where the line limit applies: every .py file under these folders.
+#: Where the line limit applies: every source file (`SOURCES`) under these folders.
 LIMITED = ("derivations", "rnnnum", "docs/hooks", "benchmarks")
+#: The kinds of source file the limit counts: Python, and the C of rnnnum's compiled steps.
+SOURCES = ("*.py", "*.c", "*.h")
 
 
 def _modules() -> dict[str, Path]:
@@ -112,10 +114,10 @@ def test_every_derivations_module_sits_in_a_stage():
 
 
 def long_modules(root: Path = ROOT) -> dict[str, int]:
-    """Every .py file under `LIMITED` longer than `MAX_LINES`: path -> lines."""
+    """Every source file under `LIMITED` longer than `MAX_LINES`: path -> lines."""
     out = {}
     for folder in LIMITED:
-        for path in sorted((root / folder).rglob("*.py")):
+        for path in sorted(p for kind in SOURCES for p in (root / folder).rglob(kind)):
             lines = len(path.read_text(encoding="utf-8").splitlines())
             if lines > MAX_LINES:
                 out[path.relative_to(root).as_posix()] = lines
@@ -128,6 +130,22 @@ def test_no_module_is_over_the_line_limit():
         f"modules over {MAX_LINES} lines: {over}. Split each into modules named after the "
         "stages of the data flow it holds."
     )
+
+
+def test_the_line_limit_counts_python_and_c_alike(tmp_path):
+    for name, lines in [
+        ("long.py", MAX_LINES + 1),
+        ("long.c", MAX_LINES + 1),
+        ("long.h", MAX_LINES + 1),
+        ("fits.c", MAX_LINES),
+        ("notes.txt", 900),
+    ]:
+        path = tmp_path / "rnnnum" / "csrc" / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text("x\n" * lines, encoding="utf-8")
+    assert long_modules(tmp_path) == {
+        f"rnnnum/csrc/{name}": MAX_LINES + 1 for name in ("long.c", "long.h", "long.py")
+    }
 
 
 def _imported_names(path: Path) -> set[str]:
