@@ -275,34 +275,43 @@ def _fused_sweep(
     copy z ⊙ h_{t-1}) until the next step adds them, in `gru_step_back`'s order; `dh0`
     receives their sum for h_0.
 
-    Each step's signals are worked out in two scratch blocks, which stay in the cache
-    for the step's products, then put out to the tapes and summed into `sums` by
-    `stream_out`, around the cache for tapes larger than it keeps (`bypass_cache`)."""
+    Each compiled step sums its signals over the batch into row t of `sums` while they
+    are in the cache. Where the tapes are larger than the cache keeps (`bypass_cache`),
+    the signals are worked out in two scratch blocks, which stay in the cache for the
+    step's products, and put out to the tapes around the cache (`stream_out`); else they
+    are written into the tapes directly."""
     N, T, H = direct.shape
     dU, dV = signals
     after = tape.reset == "after"
     bypass = bypass_cache(dU.nbytes + (dV.nbytes if after else 0))
     mm, extra, d_rh = np.zeros((N, H)), np.zeros((N, H)), np.empty((N, H))
     carries = (np.zeros((N, H)), np.empty((N, H)))  # one is read, the other written
-    du, dv = np.empty((N, 3 * H)), np.empty((N, 3 * H))
+    scratch = (np.empty((N, 3 * H)), np.empty((N, 3 * H)))
+    su = sv = None
     for k, t in enumerate(reversed(range(T))):
         carry_in, carry = carries[k % 2], carries[(k + 1) % 2]
         gates, h_prev = tape.gates[:, t], tape.h[:, t]
+        du, dv = scratch if bypass else (dU[:, t], dV[:, t])
+        if sums is not None:
+            su, sv = sums[0][t], sums[1][t]
         if after:
             steps.gru_backward_step(
                 direct[:, t], mm, None, carry_in, gates, h_prev, tape.vn[:, t], du, dv, carry,
-                N, H,
+                su, sv, N, H,
             )  # fmt: skip
             np.matmul(dv, WhT, out=mm)
-            steps.stream_out(dV[:, t], dv, None if sums is None else sums[1][t], N, 3 * H, bypass)
+            if bypass:
+                steps.stream_out(dV[:, t], dv, N, 3 * H)
         else:
             steps.gru_backward_step(
-                direct[:, t], mm, extra, carry_in, gates, h_prev, None, du, None, carry, N, H
-            )
+                direct[:, t], mm, extra, carry_in, gates, h_prev, None, du, None, carry, None,
+                None, N, H,
+            )  # fmt: skip
             np.matmul(du[:, 2 * H :], WhT[2 * H :], out=d_rh)  # dL/d(r_t ⊙ h_{t-1})
-            steps.gru_before_reset(d_rh, gates, h_prev, du, extra, N, H)
+            steps.gru_before_reset(d_rh, gates, h_prev, du, extra, su, N, H)
             np.matmul(du[:, : 2 * H], WhT[: 2 * H], out=mm)
-        steps.stream_out(dU[:, t], du, None if sums is None else sums[0][t], N, 3 * H, bypass)
+        if bypass:
+            steps.stream_out(dU[:, t], du, N, 3 * H)
     np.copyto(dh0, mm)
     if not after:
         dh0 += extra  # through r_t ⊙ h_{t-1}

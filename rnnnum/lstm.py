@@ -197,16 +197,19 @@ def lstm_backward(
     steps = fused()
     if steps is not None:  # lstm_step_back's element-wise work in one compiled pass a step
         direct = as_step_tape(dh_direct)  # each step's rows one block
-        da = np.empty((N, 4 * H))  # in the cache for the product, then put out to the tape
-        bypass = bypass_cache(dA.nbytes)  # around the cache if the tape is larger than it
+        # Where the tape is larger than the cache keeps, each step's signals go into a
+        # scratch block that stays in the cache for the product, and then out to the tape
+        # around the cache (`stream_out`); else straight into the tape.
+        bypass, scratch = bypass_cache(dA.nbytes), np.empty((N, 4 * H))
         for k, t in enumerate(reversed(range(T))):
-            dc_out = dc_bufs[k % 2]
+            dc_out, da = dc_bufs[k % 2], scratch if bypass else dA[:, t]
             steps.lstm_backward_step(
                 direct[:, t], dh_next, dc_next, tape.gates[:, t], tape.tanh_c[:, t],
-                tape.c[:, t], da, dc_out, N, H,
+                tape.c[:, t], da, dc_out, None if sums is None else sums[t], N, H,
             )  # fmt: skip
             np.matmul(da, WhT, out=dh_next)
-            steps.stream_out(dA[:, t], da, None if sums is None else sums[t], N, 4 * H, bypass)
+            if bypass:
+                steps.stream_out(dA[:, t], da, N, 4 * H)
             dc_next = dc_out
         return dA, dh_next, dc_next if dc_next is not None else np.zeros((N, H))
     for k, t in enumerate(reversed(range(T))):

@@ -23,7 +23,7 @@ typedef struct {
     int optional;
 } Spec;
 
-#define MAX_ARGS 10
+#define MAX_ARGS 12
 
 typedef struct {
     Py_buffer views[MAX_ARGS];

@@ -103,30 +103,41 @@ static PyObject *gru_before_gates(PyObject *self, PyObject *args) {
 }
 
 PyDoc_STRVAR(gru_backward_doc,
-"gru_backward_step(direct, mm, extra, carry_in, gates, h_prev, vn, du, dv, carry, N, H)\n\n"
+"gru_backward_step(direct, mm, extra, carry_in, gates, h_prev, vn, du, dv, carry, su, sv,\n"
+"                  N, H)\n\n"
 "One step of rnnnum.gru.gru_step_back, its element-wise part.  dL/dh_t (N, H) is\n"
 "direct + ((mm + extra) + carry_in): what L_t sends, and dL/dh_t through step t+1 as the\n"
 "step before left it (mm its product with W_h^T, extra the reset-before path or None,\n"
 "carry_in the copy's part).  Writes du (N, 3H): for reset=\"after\" (dv given, (N, 3H))\n"
 "every block, and dv; for \"before\" (dv and vn None) the z and n blocks only (r needs\n"
-"dL/d(r h), a product away: gru_before_reset).  carry (N, H) = dL/dh_t z.");
+"dL/d(r h), a product away: gru_before_reset).  carry (N, H) = dL/dh_t z.  For \"after\",\n"
+"unless None, su and sv (3H,) = du and dv summed over the batch, as NumPy's sum(axis=0);\n"
+"for \"before\" both must be None (gru_before_reset sums du, once it is whole).");
 
 static PyObject *gru_backward_step(PyObject *self, PyObject *args) {
-    PyObject *o[10];
+    PyObject *o[12];
     Py_ssize_t N, H;
-    if (!PyArg_ParseTuple(args, "OOOOOOOOOOnn", &o[0], &o[1], &o[2], &o[3], &o[4], &o[5], &o[6],
-                          &o[7], &o[8], &o[9], &N, &H) || !fused_sizes_ok(N, H))
+    if (!PyArg_ParseTuple(args, "OOOOOOOOOOOOnn", &o[0], &o[1], &o[2], &o[3], &o[4], &o[5],
+                          &o[6], &o[7], &o[8], &o[9], &o[10], &o[11], &N, &H) ||
+        !fused_sizes_ok(N, H))
         return NULL;
     const Py_ssize_t G = 3 * H;
     const int after = o[8] != Py_None;
-    const Spec specs[10] = {{"direct", N * H, 0, 0}, {"mm", N * H, 0, 0},
+    if (!after && (o[10] != Py_None || o[11] != Py_None)) {
+        PyErr_SetString(PyExc_ValueError,
+                        "su and sv must be None for reset=\"before\" (dv None): du is whole "
+                        "only after gru_before_reset, which sums it");
+        return NULL;
+    }
+    const Spec specs[12] = {{"direct", N * H, 0, 0}, {"mm", N * H, 0, 0},
                             {"extra", N * H, 0, 1}, {"carry_in", N * H, 0, 0},
                             {"gates", N * G, 0, 0}, {"h_prev", N * H, 0, 0},
                             {"vn", N * H, 0, !after}, {"du", N * G, 1, 0},
-                            {"dv", N * G, 1, 1}, {"carry", N * H, 1, 0}};
-    double *p[10];
+                            {"dv", N * G, 1, 1}, {"carry", N * H, 1, 0},
+                            {"su", G, 1, 1}, {"sv", G, 1, 1}};
+    double *p[12];
     Held held;
-    if (!fused_take_all(o, specs, 10, &held, p)) return NULL;
+    if (!fused_take_all(o, specs, 12, &held, p)) return NULL;
     const double *dd = p[0], *mm = p[1], *ex = p[2], *ci = p[3], *gt = p[4], *hp = p[5],
                  *vn = p[6];
     double *du = p[7], *dv = p[8], *carry = p[9];
@@ -162,29 +173,32 @@ static PyObject *gru_backward_step(PyObject *self, PyObject *args) {
             }
         }
     }
+    if (p[10]) fused_sum_rows(p[10], du, N, G); /* while du and dv are in the cache */
+    if (p[11]) fused_sum_rows(p[11], dv, N, G);
     Py_END_ALLOW_THREADS
     fused_release(&held);
     Py_RETURN_NONE;
 }
 
 PyDoc_STRVAR(gru_before_reset_doc,
-"gru_before_reset(d_rh, gates, h_prev, du, extra, N, H)\n\n"
+"gru_before_reset(d_rh, gates, h_prev, du, extra, sums, N, H)\n\n"
 "The rest of a reset=\"before\" step back, given d_rh = dL/d(r h_{t-1}) (N, H):\n"
-"du's r block = d_rh h_{t-1} sigma'_r, and extra = d_rh r, its part of dL/dh_{t-1}.");
+"du's r block = d_rh h_{t-1} sigma'_r, and extra = d_rh r, its part of dL/dh_{t-1};\n"
+"unless None, sums (3H,) = the whole du summed over the batch, as NumPy's sum(axis=0).");
 
 static PyObject *gru_before_reset(PyObject *self, PyObject *args) {
-    PyObject *o[5];
+    PyObject *o[6];
     Py_ssize_t N, H;
-    if (!PyArg_ParseTuple(args, "OOOOOnn", &o[0], &o[1], &o[2], &o[3], &o[4], &N, &H) ||
+    if (!PyArg_ParseTuple(args, "OOOOOOnn", &o[0], &o[1], &o[2], &o[3], &o[4], &o[5], &N, &H) ||
         !fused_sizes_ok(N, H))
         return NULL;
     const Py_ssize_t G = 3 * H;
-    const Spec specs[5] = {{"d_rh", N * H, 0, 0}, {"gates", N * G, 0, 0},
+    const Spec specs[6] = {{"d_rh", N * H, 0, 0}, {"gates", N * G, 0, 0},
                            {"h_prev", N * H, 0, 0}, {"du", N * G, 1, 0},
-                           {"extra", N * H, 1, 0}};
-    double *p[5];
+                           {"extra", N * H, 1, 0}, {"sums", G, 1, 1}};
+    double *p[6];
     Held held;
-    if (!fused_take_all(o, specs, 5, &held, p)) return NULL;
+    if (!fused_take_all(o, specs, 6, &held, p)) return NULL;
     const double *drh = p[0], *gt = p[1], *hp = p[2];
     double *du = p[3], *extra = p[4];
     Py_BEGIN_ALLOW_THREADS
@@ -198,6 +212,7 @@ static PyObject *gru_before_reset(PyObject *self, PyObject *args) {
             er[j] = dr[j] * r[j];
         }
     }
+    if (p[5]) fused_sum_rows(p[5], du, N, G); /* du is whole now */
     Py_END_ALLOW_THREADS
     fused_release(&held);
     Py_RETURN_NONE;

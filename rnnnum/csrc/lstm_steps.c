@@ -50,24 +50,27 @@ static PyObject *lstm_forward_step(PyObject *self, PyObject *args) {
 }
 
 PyDoc_STRVAR(lstm_backward_doc,
-"lstm_backward_step(direct, dh_next, dc_next, gates, tanh_c, c_prev, da, dc_prev, N, H)\n\n"
+"lstm_backward_step(direct, dh_next, dc_next, gates, tanh_c, c_prev, da, dc_prev, sums,\n"
+"                   N, H)\n\n"
 "One step of rnnnum.lstm.lstm_backward: dh = direct + dh_next (N, H); dc = dh o (1 - tanh^2 c)\n"
-"+ dc_next; da (N, 4H) = the four blocks' signals; dc_prev = dc f.  dc_next may be None.");
+"+ dc_next; da (N, 4H) = the four blocks' signals; dc_prev = dc f.  dc_next may be None;\n"
+"unless None, sums (4H,) = da summed over the batch, as NumPy's da.sum(axis=0).");
 
 static PyObject *lstm_backward_step(PyObject *self, PyObject *args) {
-    PyObject *o[8];
+    PyObject *o[9];
     Py_ssize_t N, H;
-    if (!PyArg_ParseTuple(args, "OOOOOOOOnn", &o[0], &o[1], &o[2], &o[3], &o[4], &o[5], &o[6],
-                          &o[7], &N, &H) || !fused_sizes_ok(N, H))
+    if (!PyArg_ParseTuple(args, "OOOOOOOOOnn", &o[0], &o[1], &o[2], &o[3], &o[4], &o[5], &o[6],
+                          &o[7], &o[8], &N, &H) || !fused_sizes_ok(N, H))
         return NULL;
     const Py_ssize_t G = 4 * H;
-    const Spec specs[8] = {{"direct", N * H, 0, 0}, {"dh_next", N * H, 0, 0},
+    const Spec specs[9] = {{"direct", N * H, 0, 0}, {"dh_next", N * H, 0, 0},
                            {"dc_next", N * H, 0, 1}, {"gates", N * G, 0, 0},
                            {"tanh_c", N * H, 0, 0}, {"c_prev", N * H, 0, 0},
-                           {"da", N * G, 1, 0}, {"dc_prev", N * H, 1, 0}};
-    double *p[8];
+                           {"da", N * G, 1, 0}, {"dc_prev", N * H, 1, 0},
+                           {"sums", G, 1, 1}};
+    double *p[9];
     Held held;
-    if (!fused_take_all(o, specs, 8, &held, p)) return NULL;
+    if (!fused_take_all(o, specs, 9, &held, p)) return NULL;
     const double *dd = p[0], *dn = p[1], *dcn = p[2], *gt = p[3], *tc = p[4], *cp = p[5];
     double *da = p[6], *dcp = p[7];
     Py_BEGIN_ALLOW_THREADS
@@ -92,6 +95,7 @@ static PyObject *lstm_backward_step(PyObject *self, PyObject *args) {
             dcpr[j] = dc * f[j];
         }
     }
+    if (p[8]) fused_sum_rows(p[8], da, N, G); /* while da is in the cache */
     Py_END_ALLOW_THREADS
     fused_release(&held);
     Py_RETURN_NONE;

@@ -6,17 +6,15 @@
 #endif
 
 PyDoc_STRVAR(stream_out_doc,
-"stream_out(dst, src, sums, N, K, bypass)\n\n"
-"dst[:] = src for an (N, K) block and, unless sums is None, sums (K,) = src.sum(axis=0),\n"
-"the rows added in order as NumPy adds them. With bypass true the stores go around the\n"
-"cache where the CPU has such stores (x86-64: non-temporal stores, then a store fence).\n\n"
-"A sweep writes each step's signals into a scratch block that stays in the cache for the\n"
-"step's matrix product, then puts them out to the tape with this, and takes the batch\n"
-"sums for the biases' gradients while the block is in the cache. The tape is read again\n"
-"only by the products over all steps, after the sweep. Where the tapes are larger than\n"
-"the cache can keep, an ordinary store would first read each line from memory\n"
-"(read-for-ownership) and evict what the next step needs: the caller bypasses the cache\n"
-"then (rnnnum._compiled.bypass_cache), and not for tapes the cache can hold.");
+"stream_out(dst, src, N, K)\n\n"
+"dst[:] = src for an (N, K) block, with stores that bypass the cache where the CPU has\n"
+"them (x86-64: non-temporal stores, then a store fence).\n\n"
+"Where a sweep's tapes are larger than the cache can keep (rnnnum._compiled.bypass_cache),\n"
+"the sweep writes each step's signals into a scratch block that stays in the cache for the\n"
+"step's matrix product, then puts them out to the tape with this. The tape is read again\n"
+"only by the products over all steps, after the sweep: an ordinary store would first read\n"
+"each line of it from memory (read-for-ownership) and keep it in the cache, evicting what\n"
+"the next step needs.");
 
 /* n doubles from src to dst; the values are copied exactly (their bits, NaN included). */
 static void stream_doubles(double *restrict dst, const double *restrict src, Py_ssize_t n) {
@@ -42,19 +40,18 @@ static void stream_doubles(double *restrict dst, const double *restrict src, Py_
 }
 
 static PyObject *stream_out(PyObject *self, PyObject *args) {
-    PyObject *o[3];
+    PyObject *o[2];
     Py_ssize_t N, K;
-    int bypass;
-    if (!PyArg_ParseTuple(args, "OOOnnp", &o[0], &o[1], &o[2], &N, &K, &bypass)) return NULL;
+    if (!PyArg_ParseTuple(args, "OOnn", &o[0], &o[1], &N, &K)) return NULL;
     if (N < 1 || K < 1) {
         PyErr_Format(PyExc_ValueError, "N and K must be positive; got N=%zd, K=%zd", N, K);
         return NULL;
     }
-    const Spec specs[3] = {{"dst", N * K, 1, 0}, {"src", N * K, 0, 0}, {"sums", K, 1, 1}};
-    double *p[3];
+    const Spec specs[2] = {{"dst", N * K, 1, 0}, {"src", N * K, 0, 0}};
+    double *p[2];
     Held held;
-    if (!fused_take_all(o, specs, 3, &held, p)) return NULL;
-    double *dst = p[0], *sums = p[2];
+    if (!fused_take_all(o, specs, 2, &held, p)) return NULL;
+    double *dst = p[0];
     const double *src = p[1];
     if (dst < src + N * K && src < dst + N * K) {
         fused_release(&held);
@@ -63,11 +60,7 @@ static PyObject *stream_out(PyObject *self, PyObject *args) {
         return NULL;
     }
     Py_BEGIN_ALLOW_THREADS
-    if (bypass)
-        stream_doubles(dst, src, N * K);
-    else
-        memcpy(dst, src, (size_t)(N * K) * sizeof(double));
-    if (sums) fused_sum_rows(sums, src, N, K);
+    stream_doubles(dst, src, N * K);
     Py_END_ALLOW_THREADS
     fused_release(&held);
     Py_RETURN_NONE;
