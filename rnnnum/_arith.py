@@ -106,14 +106,14 @@ def step_rows(a: FloatArray) -> FloatArray:
     return a.swapaxes(0, 1).reshape(-1, a.shape[-1])
 
 
-def step_sums(a: FloatArray) -> FloatArray:
-    """Each step of `a` (N, T, K) summed over the batch: (T, K).
+def step_sums(a: FloatArray, out: FloatArray | None = None) -> FloatArray:
+    """Each step of `a` (N, T, K) summed over the batch: (T, K), into `out` if given.
 
     Row t has the bits of ``a[:, t].sum(axis=0)``: NumPy adds a step's rows in batch
     order whatever the layout (tested), so a sweep that sums each step's block while it
     is in the cache gets this very array.
     """
-    return a.sum(axis=0)
+    return np.add.reduce(a, axis=0, out=out)
 
 
 def signal_total(a: FloatArray, sums: FloatArray | None = None) -> FloatArray:

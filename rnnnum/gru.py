@@ -34,7 +34,7 @@ from typing import Any
 
 import numpy as np
 
-from rnnnum._arith import as_step_tape, memory_rows, step_rows, step_tape
+from rnnnum._arith import as_step_tape, memory_rows, step_rows, step_sums, step_tape
 from rnnnum._checks import FloatArray
 from rnnnum._compiled import bypass_cache, fused
 
@@ -234,9 +234,9 @@ def gru_backward(
         dv_t = dV[:, t] if after else None
         _, _, dh_next = gru_step_back(tape, t, dh, WhT, dU[:, t], dv_t, out=dh_next)
     if sums is not None:  # one pass over each tape: the same bits
-        np.add.reduce(dU, axis=0, out=sums[0])
+        step_sums(dU, out=sums[0])
         if after:
-            np.add.reduce(dV, axis=0, out=sums[1])
+            step_sums(dV, out=sums[1])
     return dU, dV, dh_next
 
 

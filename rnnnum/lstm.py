@@ -32,7 +32,14 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from rnnnum._arith import as_step_tape, memory_rows, read_only, step_rows, step_tape
+from rnnnum._arith import (
+    as_step_tape,
+    memory_rows,
+    read_only,
+    step_rows,
+    step_sums,
+    step_tape,
+)
 from rnnnum._checks import FloatArray
 from rnnnum._compiled import bypass_cache, fused
 
@@ -218,7 +225,7 @@ def lstm_backward(
             tape, t, dh, dc_next, WhT, dA[:, t], out=(dh_next, dc_bufs[k % 2])
         )
     if sums is not None:  # one pass over the tape: the same bits
-        np.add.reduce(dA, axis=0, out=sums)
+        step_sums(dA, out=sums)
     assert dc_next is not None or T == 0
     return dA, dh_next, dc_next if dc_next is not None else np.zeros((N, H))
 

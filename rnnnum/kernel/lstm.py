@@ -101,8 +101,7 @@ class LSTMKernel:
         return signals
 
     def gradients(self, params: Any, cache: LSTMCache, signals: Signals) -> dict[str, FloatArray]:
-        sums = None if signals.sums is None else signals.sums[0]  # u's and v's: one array
-        return lstm_cell_gradients(cache.tape, signals.u, sums)
+        return lstm_cell_gradients(cache.tape, signals.u, signals.kept_sums(0))
 
     def stepper(self, params: Any, cache: LSTMCache) -> Stepper:
         WhT, tape = np.ascontiguousarray(params.Wh.T), cache.tape

@@ -70,6 +70,11 @@ class Signals:
     initial: dict[str, FloatArray]
     sums: tuple[FloatArray, FloatArray] | None = None
 
+    def kept_sums(self, side: int) -> FloatArray | None:
+        """The sweep's batch sums of `u` (side 0) or `v` (side 1), (T, gH); None if it
+        kept none (the gradients then sum the tape itself, to the same bits)."""
+        return None if self.sums is None else self.sums[side]
+
     def finite(self) -> bool:
         """True if every signal is finite."""
         return bool(np.isfinite(self.u).all() and np.isfinite(self.v).all()) and all(

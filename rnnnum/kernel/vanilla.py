@@ -28,6 +28,7 @@ from rnnnum._arith import (
     rows,
     signal_total,
     step_rows,
+    step_sums,
     step_tape,
 )
 from rnnnum._checks import FloatArray
@@ -150,7 +151,7 @@ def state_sweep(
                 lambda: f"; largest |dL/dh_{t + 1}| was {largest(dh)}",  # noqa: B023 (called at once)
             )
     if sums is not None and steps is None:  # one pass over the tape: the same bits
-        np.add.reduce(dA, axis=0, out=sums)
+        step_sums(dA, out=sums)
     return dA, dh_next
 
 
@@ -275,7 +276,7 @@ class VanillaKernel:
         return {
             "Wxh": contract_steps(cache.X, dA),  # sum_t x_t^T dL/da_t                  (D, H)
             "Whh": contract_steps(cache.h_prev, dA),  # sum_t h_{t-1}^T dL/da_t          (H, H)
-            "bh": signal_total(dA, None if signals.sums is None else signals.sums[0]),  # (H,)
+            "bh": signal_total(dA, signals.kept_sums(0)),  # sum_t dL/da_t                  (H,)
         }
 
     def stepper(self, params: Any, cache: ForwardCache) -> Stepper:
