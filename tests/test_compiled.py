@@ -101,6 +101,19 @@ def test_the_compiled_forward_pass_and_gradients_match_numpys(cell, shape, seed)
         _close(value, their_grads[key], f"dL/d{key}")
 
 
+def _assert_same_signals(got, want) -> None:  # type: ignore[no-untyped-def]
+    """Two sweeps' `Signals` are equal arrays: dL/du, dL/dv, the initial states' gradients
+    and the kept batch sums (NaN where NaN, inf where inf)."""
+    np.testing.assert_array_equal(got.u, want.u, err_msg="dL/du")
+    np.testing.assert_array_equal(got.v, want.v, err_msg="dL/dv")
+    assert got.initial.keys() == want.initial.keys()
+    for name, value in want.initial.items():
+        np.testing.assert_array_equal(got.initial[name], value, err_msg=f"dL/d{name}")
+    assert got.sums is not None and want.sums is not None
+    for side, mine, theirs in zip("uv", got.sums, want.sums, strict=True):
+        np.testing.assert_array_equal(mine, theirs, err_msg=f"the batch sums of dL/d{side}")
+
+
 @needs_build
 @pytest.mark.parametrize("shape", SHAPES, ids=str)
 @pytest.mark.parametrize("cell", CELLS)
@@ -113,13 +126,7 @@ def test_the_compiled_reverse_sweep_is_numpys_bit_for_bit(cell, shape, seed):
     ours = kernel.sweep(params, cache, tape_copy(direct), None)
     with numpy_steps():
         theirs = kernel.sweep(params, cache, tape_copy(direct), None)
-    np.testing.assert_array_equal(ours.u, theirs.u, err_msg="dL/du")
-    np.testing.assert_array_equal(ours.v, theirs.v, err_msg="dL/dv")
-    for name, value in theirs.initial.items():
-        np.testing.assert_array_equal(ours.initial[name], value, err_msg=f"dL/d{name}")
-    assert ours.sums is not None and theirs.sums is not None
-    for side, got, want in zip("uv", ours.sums, theirs.sums, strict=True):
-        np.testing.assert_array_equal(got, want, err_msg=f"the batch sums of dL/d{side}")
+    _assert_same_signals(ours, theirs)
 
 
 def _run_forward(params, X, initial):  # type: ignore[no-untyped-def]
@@ -169,10 +176,7 @@ def test_the_sweeps_carry_inf_and_nan_alike(cell):
         with numpy_steps():
             theirs = kernel.sweep(params, cache, tape_copy(direct), None)
     assert not np.isfinite(ours.u).all()
-    np.testing.assert_array_equal(ours.u, theirs.u)
-    np.testing.assert_array_equal(ours.v, theirs.v)
-    for name, value in theirs.initial.items():
-        np.testing.assert_array_equal(ours.initial[name], value)
+    _assert_same_signals(ours, theirs)
 
 
 @needs_build
@@ -239,13 +243,7 @@ def test_a_sweep_gives_the_same_bits_whether_it_bypasses_the_cache_or_not(cell, 
     for module in (rnnnum.gru, rnnnum.lstm):
         monkeypatch.setattr(module, "bypass_cache", lambda nbytes: True)
     around = kernel.sweep(params, cache, tape_copy(direct), None)
-    np.testing.assert_array_equal(around.u, through.u)
-    np.testing.assert_array_equal(around.v, through.v)
-    assert around.sums is not None and through.sums is not None
-    for got, want in zip(around.sums, through.sums, strict=True):
-        np.testing.assert_array_equal(got, want)
-    for name, value in through.initial.items():
-        np.testing.assert_array_equal(around.initial[name], value)
+    _assert_same_signals(around, through)
 
 
 @needs_build
